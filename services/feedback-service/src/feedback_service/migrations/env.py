@@ -1,0 +1,3 @@
+from qaf_shared.migrations import run_env
+
+run_env()

@@ -1,0 +1,23 @@
+"""reporting-service: Deep Dives and trends from the domain events.
+`uvicorn --factory reporting_service.main:create_app`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from qaf_shared.http.app import create_service_app
+from reporting_service.api.reports import router as reports_router
+from reporting_service.consumer import consumer_worker
+from reporting_service.settings import ReportingSettings
+
+
+def create_app(settings: ReportingSettings | None = None, *, consume: bool = True) -> FastAPI:
+    settings = settings or ReportingSettings()
+    return create_service_app(
+        settings=settings,
+        title="reporting-service",
+        description="Quarterly Deep Dives, escalation trends and published aggregates.",
+        routers=[reports_router],
+        read_scope="reports:read",
+        workers=[consumer_worker] if consume else [],
+    )

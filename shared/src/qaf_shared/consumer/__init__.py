@@ -1,0 +1,5 @@
+"""The one consumer loop: dedupe by event id and apply in one transaction, then commit offsets."""
+
+from qaf_shared.consumer.loop import Applier, EventConsumer
+
+__all__ = ["Applier", "EventConsumer"]

@@ -1,0 +1,255 @@
+"""Consume domain events into a database, exactly once in effect.
+
+For each fetched batch: one transaction records every event id in `processed_events`
+(ON CONFLICT DO NOTHING), applies only the ids that were new, updates the per-topic
+statistics and commits; only then are the offsets committed. A crash anywhere means the
+batch is delivered again and the ids already recorded are skipped, so nothing is lost or
+counted twice. A record that cannot be parsed or applied goes to the dead-letter topic
+with the reason in its headers, and the partition keeps flowing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from prometheus_client import Counter, Gauge
+from pydantic import ValidationError
+
+from qaf_shared.events.envelope import CloudEvent, parse_event
+from qaf_shared.logging import get_logger
+
+log = get_logger(__name__)
+
+APPLIED = Counter("qa_consumer_events_applied_total", "Events applied to projections", ["topic"])
+DUPLICATES = Counter("qa_consumer_duplicates_total", "Redelivered events skipped", ["topic"])
+DEAD_LETTERS = Counter("qa_consumer_dead_letters_total", "Records sent to the dead-letter topic", ["topic"])
+LAG = Gauge("qa_consumer_lag", "Records behind the end of the partition", ["topic", "partition"])
+
+Applier = Callable[[asyncpg.Connection, Sequence[CloudEvent]], Awaitable[None]]
+"""Applies new (never seen before) events to the projections, inside the open transaction."""
+
+_RECORD_NEW = """
+INSERT INTO processed_events (event_id, topic, partition, "offset")
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::bigint[])
+ON CONFLICT (event_id) DO NOTHING
+RETURNING event_id
+"""
+_STATS = """
+INSERT INTO consumer_stats (topic, applied, dead_letters, newest_event_time)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (topic) DO UPDATE SET
+  applied = consumer_stats.applied + EXCLUDED.applied,
+  dead_letters = consumer_stats.dead_letters + EXCLUDED.dead_letters,
+  newest_event_time = GREATEST(consumer_stats.newest_event_time, EXCLUDED.newest_event_time)
+"""
+
+_TRANSIENT = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.exceptions.TooManyConnectionsError)
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    record: ConsumerRecord[bytes, bytes]
+    event: CloudEvent
+
+    @property
+    def topic(self) -> str:
+        return str(self.record.topic)
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        consumer_factory: Callable[[], AIOKafkaConsumer],
+        producer_factory: Callable[[], AIOKafkaProducer],
+        apply: Applier,
+        dlq_topic: str,
+        logical_topic: Callable[[str], str] = lambda t: t,
+        max_records: int = 1000,
+    ) -> None:
+        self._pool = pool
+        self._consumer_factory = consumer_factory
+        self._producer_factory = producer_factory
+        self._apply = apply
+        self._dlq_topic = dlq_topic
+        self._logical_topic = logical_topic
+        self._max_records = max_records
+        self.consumer: AIOKafkaConsumer | None = None
+
+    async def run_forever(self) -> None:
+        backoff = 0.5
+        while True:
+            try:
+                await self._run()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("consumer_failed", error=type(exc).__name__)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+    async def lag(self) -> dict[str, int]:
+        """Records behind the end of each topic, over the partitions this process holds."""
+        result: dict[str, int] = {}
+        consumer = self.consumer
+        if consumer is None:
+            return result
+        for tp in consumer.assignment():
+            high = consumer.highwater(tp)
+            with contextlib.suppress(Exception):
+                position = await consumer.position(tp)
+                if high is not None:
+                    topic = self._logical_topic(tp.topic)
+                    result[topic] = result.get(topic, 0) + max(high - position, 0)
+        return result
+
+    async def _run(self) -> None:
+        consumer = self._consumer_factory()
+        producer = self._producer_factory()
+        await producer.start()
+        await consumer.start()
+        self.consumer = consumer
+        try:
+            while True:
+                batches = await consumer.getmany(timeout_ms=1000, max_records=self._max_records)
+                if not batches:
+                    continue
+                try:
+                    await self.handle(batches, producer)
+                except _TRANSIENT:
+                    # The database went away: go back to the start of the batch and retry,
+                    # rather than dead-lettering good events (aiokafka #1046).
+                    for tp, records in batches.items():
+                        consumer.seek(tp, records[0].offset)
+                    await asyncio.sleep(1)
+                    continue
+                offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
+                assigned = consumer.assignment()
+                try:
+                    await consumer.commit({tp: o for tp, o in offsets.items() if tp in assigned})
+                except CommitFailedError:
+                    # A rebalance took the partitions: the next owner gets the batch again and
+                    # processed_events absorbs it (aiokafka #929, #1054).
+                    log.info("consumer_commit_after_rebalance")
+                for tp in assigned:
+                    high = consumer.highwater(tp)
+                    if high is not None and tp in offsets:
+                        LAG.labels(self._logical_topic(tp.topic), str(tp.partition)).set(high - offsets[tp])
+        finally:
+            self.consumer = None
+            with contextlib.suppress(Exception):
+                await consumer.stop()
+            with contextlib.suppress(Exception):
+                await producer.stop()
+
+    async def handle(
+        self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]], producer: AIOKafkaProducer
+    ) -> None:
+        parsed: list[_Parsed] = []
+        bad: list[tuple[ConsumerRecord[bytes, bytes], str]] = []
+        for records in batches.values():
+            for record in records:
+                try:
+                    if record.value is None:
+                        raise ValueError("empty record")
+                    parsed.append(_Parsed(record, parse_event(record.value)))
+                except (ValueError, ValidationError) as exc:
+                    bad.append((record, _reason(exc)))
+        try:
+            await self._apply_in_one_transaction(parsed)
+        except _TRANSIENT:
+            raise
+        except Exception:
+            # Find the event(s) that cannot be applied, one transaction each, and set them aside.
+            for item in parsed:
+                try:
+                    await self._apply_in_one_transaction([item])
+                except _TRANSIENT:
+                    raise
+                except Exception as exc:
+                    bad.append((item.record, _reason(exc)))
+        if bad:
+            await self._dead_letter(bad, producer)
+
+    async def _apply_in_one_transaction(self, items: Sequence[_Parsed]) -> None:
+        if not items:
+            return
+        async with self._pool.acquire() as conn, conn.transaction():
+            new_ids = {
+                row["event_id"]
+                for row in await conn.fetch(
+                    _RECORD_NEW,
+                    [i.event.id for i in items],
+                    [self._logical_topic(i.topic) for i in items],
+                    [i.record.partition for i in items],
+                    [i.record.offset for i in items],
+                )
+            }
+            fresh: list[_Parsed] = []
+            for item in items:
+                if item.event.id in new_ids:
+                    fresh.append(item)
+                    new_ids.discard(item.event.id)  # the same id twice in one batch applies once
+            if fresh:
+                await self._apply(conn, [i.event for i in fresh])
+            for topic, (applied, newest) in _per_topic(fresh, self._logical_topic).items():
+                await conn.execute(_STATS, topic, applied, 0, newest)
+        for topic, (applied, _) in _per_topic(fresh, self._logical_topic).items():
+            APPLIED.labels(topic).inc(applied)
+        skipped = len(items) - len(fresh)
+        if skipped:
+            DUPLICATES.labels(self._logical_topic(items[0].topic)).inc(skipped)
+
+    async def _dead_letter(
+        self, bad: list[tuple[ConsumerRecord[bytes, bytes], str]], producer: AIOKafkaProducer
+    ) -> None:
+        acks = []
+        for record, reason in bad:
+            acks.append(
+                await producer.send(
+                    self._dlq_topic,
+                    value=record.value,
+                    key=record.key,
+                    headers=[
+                        ("dlq_topic", str(record.topic).encode()),
+                        ("dlq_partition", str(record.partition).encode()),
+                        ("dlq_offset", str(record.offset).encode()),
+                        ("dlq_error", reason.encode()),
+                    ],
+                )
+            )
+        try:
+            await asyncio.gather(*acks)
+        except KafkaError:
+            raise ConnectionError("dead-letter topic unavailable") from None
+        async with self._pool.acquire() as conn:
+            for record, _ in bad:
+                await conn.execute(_STATS, self._logical_topic(str(record.topic)), 0, 1, None)
+                DEAD_LETTERS.labels(self._logical_topic(str(record.topic))).inc()
+        log.warning("consumer_dead_lettered", count=len(bad))
+
+
+def _reason(exc: Exception) -> str:
+    """Why a record was set aside, without echoing its content (it may hold personal data)."""
+    if isinstance(exc, ValidationError):
+        fields = sorted({".".join(str(p) for p in err["loc"]) + ":" + err["type"] for err in exc.errors()})
+        return f"ValidationError: {', '.join(fields)[:500]}"
+    return type(exc).__name__
+
+
+def _per_topic(
+    items: Sequence[_Parsed], logical_topic: Callable[[str], str]
+) -> dict[str, tuple[int, datetime]]:
+    stats: dict[str, tuple[int, datetime]] = {}
+    for item in items:
+        topic = logical_topic(item.topic)
+        count, newest = stats.get(topic, (0, item.event.time))
+        stats[topic] = (count + 1, max(newest, item.event.time))
+    return stats

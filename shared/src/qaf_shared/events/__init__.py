@@ -1,0 +1,1 @@
+"""Event contracts: the CloudEvents envelope, the payload models and the catalogue."""

@@ -1,0 +1,73 @@
+"""The CloudEvents 1.0 envelope (structured JSON mode) every service publishes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from qaf_shared import jsonutil
+
+CONTENT_TYPE = "application/cloudevents+json"
+
+
+class CloudEvent(BaseModel):
+    """One domain event. `data` holds the payload as published; consumers parse it with the
+    payload model the catalogue names for `type`. Unknown attributes are ignored so that
+    producers can add extensions without breaking consumers."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    specversion: Literal["1.0"] = "1.0"
+    id: uuid.UUID
+    source: str = Field(min_length=1)
+    type: str = Field(min_length=1)
+    time: datetime
+    subject: str = Field(min_length=1)
+    tenant: str = Field(min_length=1)
+    datacontenttype: Literal["application/json"] = "application/json"
+    dataschema: str | None = None
+    traceparent: str | None = None
+    data: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+    def to_bytes(self) -> bytes:
+        return jsonutil.dumpb(self.to_json())
+
+    def kafka_headers(self) -> list[tuple[str, bytes]]:
+        return [
+            ("content-type", CONTENT_TYPE.encode()),
+            ("ce_id", str(self.id).encode()),
+            ("ce_type", self.type.encode()),
+            ("ce_source", self.source.encode()),
+        ]
+
+
+def new_event(
+    *, type: str, source: str, tenant: str, subject: str, data: BaseModel, time: datetime | None = None
+) -> CloudEvent:
+    """The one way to build an event: a fresh id, the payload checked against the catalogue."""
+    from qaf_shared.events.catalogue import spec_for
+
+    spec = spec_for(type)
+    if not isinstance(data, spec.payload):
+        raise TypeError(f"{type} carries {spec.payload.__name__}, not {data.__class__.__name__}")
+    return CloudEvent(
+        id=uuid.uuid4(),
+        source=source,
+        type=type,
+        time=time or datetime.now(UTC),
+        subject=subject,
+        tenant=tenant,
+        dataschema=spec.dataschema,
+        data=data.model_dump(mode="json", exclude_none=True),
+    )
+
+
+def parse_event(raw: bytes) -> CloudEvent:
+    """Parse a Kafka record value; raises ValueError (or pydantic's subclass) when malformed."""
+    return CloudEvent.model_validate(jsonutil.loads(raw))

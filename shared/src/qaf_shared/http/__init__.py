@@ -1,0 +1,1 @@
+"""HTTP plumbing every service shares: app factory, problem+json, auth, idempotency."""

@@ -1,0 +1,129 @@
+"""The one way a service's FastAPI app is put together: lifespan (pool, auth, Kafka probe,
+background workers), problem+json, limits, metrics, health and readiness."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
+
+import asyncpg
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import ORJSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.responses import Response
+
+from qaf_shared.database import create_pool
+from qaf_shared.http.auth import Authenticator
+from qaf_shared.http.middleware import BodyLimit, RequestContext
+from qaf_shared.http.org_units import org_units_router
+from qaf_shared.http.problems import install_problem_handlers
+from qaf_shared.kafka import KafkaProbe, idempotent_producer
+from qaf_shared.logging import configure_logging, get_logger
+from qaf_shared.org_units import OrgUnitDirectory
+from qaf_shared.outbox.relay import OutboxRelay
+from qaf_shared.settings import ServiceSettings
+
+log = get_logger(__name__)
+
+Worker = Callable[[FastAPI], Awaitable[None]]
+"""A background coroutine the service runs for its lifetime (relay, consumer, scheduler)."""
+
+
+def outbox_relay_worker(app: FastAPI) -> Awaitable[None]:
+    """The relay for a write service, built from the app's settings and pool."""
+    settings: ServiceSettings = app.state.settings
+    relay = OutboxRelay(
+        service_name=settings.service_name,
+        dsn=settings.database_url.get_secret_value(),
+        pool=app.state.pool,
+        producer_factory=lambda: idempotent_producer(settings.kafka_bootstrap_servers),
+        topic_name=settings.topic,
+        batch_size=settings.relay_batch_size,
+        poll_interval_s=settings.relay_poll_interval_s,
+    )
+    app.state.relay = relay
+    return relay.run_forever()
+
+
+def create_service_app(
+    *,
+    settings: ServiceSettings,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    read_scope: str,
+    workers: Sequence[Worker] = (),
+) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level)
+        app.state.pool = await create_pool(
+            settings.database_url.get_secret_value(), size=settings.database_pool_size
+        )
+        app.state.kafka_probe = KafkaProbe(settings.kafka_bootstrap_servers)
+        tasks = [asyncio.create_task(worker(app)) for worker in workers]
+        log.info("service_started", service=settings.service_name)
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await app.state.kafka_probe.close()
+            await app.state.pool.close()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        default_response_class=ORJSONResponse,
+    )
+    app.state.settings = settings
+    app.state.authenticator = Authenticator(
+        jwks=settings.auth_jwks, issuer=settings.auth_issuer, audience=settings.auth_audience
+    )
+    app.state.org_units = OrgUnitDirectory()
+    install_problem_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContext, service=settings.service_name)
+    app.include_router(_operations_router())
+    app.include_router(org_units_router(read_scope))
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def _operations_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get(
+        "/readyz",
+        summary="The database and Kafka answer",
+        responses={503: {"description": "A dependency does not answer"}},
+    )
+    async def readyz(request: Request) -> Response:
+        pool: asyncpg.Pool = request.app.state.pool
+        checks: dict[str, Any] = {}
+        try:
+            await asyncio.wait_for(pool.fetchval("SELECT 1"), 2)
+            checks["database"] = "ok"
+        except Exception:
+            checks["database"] = "unavailable"
+        checks["kafka"] = "ok" if await request.app.state.kafka_probe.ready() else "unavailable"
+        ok = all(v == "ok" for v in checks.values())
+        return ORJSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router

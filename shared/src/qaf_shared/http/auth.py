@@ -1,0 +1,146 @@
+"""Bearer-JWT authentication against a JWKS (file or URL), scopes, tenant and provider claims."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from qaf_shared.http.problems import Problem
+
+ALGORITHMS = ["RS256", "ES256"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the client (`sub`), its tenant, its scopes, and for an external
+    provider which one."""
+
+    client: str
+    tenant: str
+    scopes: frozenset[str]
+    provider: str | None = None
+
+
+class Authenticator:
+    """Verifies tokens offline. Verified tokens are cached until their expiry, so a busy
+    client does not pay for an RSA verification on every request."""
+
+    def __init__(self, *, jwks: str, issuer: str, audience: str, cache_size: int = 4096) -> None:
+        self._issuer = issuer
+        self._audience = audience
+        self._cache: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._cache_size = cache_size
+        if jwks.startswith(("https://", "http://")):
+            self._client: jwt.PyJWKClient | None = jwt.PyJWKClient(jwks, cache_keys=True)
+            self._keys: dict[str, Any] = {}
+        else:
+            self._client = None
+            self._keys = {k.key_id: k for k in jwt.PyJWKSet.from_json(Path(jwks).read_text()).keys}
+
+    def _key_for(self, token: str) -> Any:
+        if self._client is not None:
+            return self._client.get_signing_key_from_jwt(token).key
+        kid = jwt.get_unverified_header(token).get("kid")
+        if kid in self._keys:
+            return self._keys[kid].key
+        if kid is None and len(self._keys) == 1:
+            return next(iter(self._keys.values())).key
+        raise jwt.InvalidTokenError("unknown signing key")
+
+    def verify(self, token: str) -> Principal:
+        now = time.time()
+        cached = self._cache.get(token)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        try:
+            claims = jwt.decode(
+                token,
+                self._key_for(token),
+                algorithms=ALGORITHMS,
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
+        except (jwt.PyJWTError, ValueError) as exc:
+            raise _unauthorized(_why(exc)) from None
+        tenant = claims.get("tenant")
+        if not isinstance(tenant, str) or not tenant:
+            raise _unauthorized("The token carries no tenant.")
+        scope = claims.get("scope", "")
+        principal = Principal(
+            client=str(claims["sub"]),
+            tenant=tenant,
+            scopes=frozenset(scope.split() if isinstance(scope, str) else ()),
+            provider=claims.get("provider"),
+        )
+        self._cache[token] = (principal, float(claims["exp"]))
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return principal
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, jwt.ExpiredSignatureError):
+        return "The token has expired."
+    if isinstance(exc, jwt.InvalidSignatureError):
+        return "The token's signature is not valid."
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return f"The token lacks the {exc.claim!r} claim."
+    return "The token is not valid."
+
+
+def _unauthorized(detail: str) -> Problem:
+    return Problem(401, detail, headers={"WWW-Authenticate": 'Bearer realm="qa"'})
+
+
+_bearer = HTTPBearer(auto_error=False, description="A JWT from the authority's identity provider")
+
+
+def requires(scope: str) -> Any:
+    """A dependency that authenticates the caller and insists on one scope (default deny)."""
+
+    def dependency(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise _unauthorized("A bearer token is required.")
+        principal: Principal = request.app.state.authenticator.verify(credentials.credentials)
+        if scope not in principal.scopes and not _implied(scope, principal.scopes):
+            raise Problem(403, f"The token lacks the scope {scope!r}.")
+        return principal
+
+    dependency.__name__ = f"requires_{scope.replace(':', '_')}"
+    return Depends(dependency)
+
+
+# A scope that grants everything another one does (API.md: unsuppressed implies read).
+_IMPLIES = {"reports:read": {"reports:read_unsuppressed"}}
+
+
+def _implied(scope: str, held: frozenset[str]) -> bool:
+    return bool(_IMPLIES.get(scope, set()) & held)
+
+
+ACTOR_PATTERN = r"^[A-Za-z0-9._@\-]{1,64}$"
+
+Actor = Annotated[
+    str,
+    Header(
+        alias="X-Actor",
+        pattern=ACTOR_PATTERN,
+        description="Staff id of the person the calling system acts for; recorded on every write.",
+    ),
+]
+
+OptionalActor = Annotated[
+    str | None,
+    Header(alias="X-Actor", pattern=ACTOR_PATTERN, description="Staff id of the reader, for the access log."),
+]

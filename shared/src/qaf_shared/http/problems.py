@@ -1,0 +1,126 @@
+"""RFC 9457 problem details for every error a service returns, validation included."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from qaf_shared import jsonutil
+from qaf_shared.logging import get_logger
+
+PROBLEM_TYPE_BASE = "https://qa.example.gov.uk/problems/"
+MEDIA_TYPE = "application/problem+json"
+
+log = get_logger(__name__)
+
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    412: "Precondition failed",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    428: "Precondition required",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+class Problem(Exception):
+    """Raise anywhere in a request to answer with a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        slug: str | None = None,
+        title: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.slug = slug or _slug(status)
+        self.title = title or _TITLES.get(status, "Error")
+        self.errors = errors
+        self.headers = headers or {}
+
+
+def field_error(field: str, message: str, kind: str = "value_error") -> Problem:
+    """A 422 naming one bad field (for rules pydantic cannot see, like an unknown team code)."""
+    return Problem(
+        422,
+        f"{field}: {message}",
+        slug="validation",
+        errors=[{"field": field, "message": message, "type": kind}],
+    )
+
+
+def _slug(status: int) -> str:
+    return _TITLES.get(status, "error").lower().replace(" ", "-")
+
+
+def problem_response(problem: Problem, instance: str | None = None) -> Response:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + problem.slug,
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if problem.errors is not None:
+        body["errors"] = problem.errors
+    return Response(
+        jsonutil.dumpb(body), status_code=problem.status, media_type=MEDIA_TYPE, headers=problem.headers
+    )
+
+
+def _validation_problem(exc: RequestValidationError) -> Problem:
+    errors = []
+    for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            return Problem(400, "The request body is not valid JSON.", slug="malformed-json")
+        loc = [str(p) for p in err.get("loc", ())]
+        errors.append({"field": ".".join(loc), "message": err.get("msg", "invalid"), "type": err.get("type")})
+    fields = ", ".join(e["field"] for e in errors)
+    return Problem(422, f"Invalid fields: {fields}", slug="validation", errors=errors)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def on_problem(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Problem)
+        return problem_response(exc, request.url.path)
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        return problem_response(_validation_problem(exc), request.url.path)
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
+        return problem_response(
+            Problem(exc.status_code, detail, headers=dict(exc.headers or {})), request.url.path
+        )
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        # The exception type only: messages can carry request content.
+        log.error("unhandled_error", path=request.url.path, error=type(exc).__name__)
+        return problem_response(Problem(500, "An unexpected error occurred."), request.url.path)
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)

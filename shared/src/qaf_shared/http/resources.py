@@ -1,0 +1,55 @@
+"""Small rules every resource endpoint follows: path ids, ETags and If-Match, responses."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import Header
+from fastapi.responses import ORJSONResponse
+from starlette.responses import Response
+
+from qaf_shared.http.idempotency import StoredResponse
+from qaf_shared.http.problems import Problem
+
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", max_length=64, description="The resource's ETag; a stale one is 412."),
+]
+
+
+def parse_id(raw: str, kind: str) -> uuid.UUID:
+    """A path id; a malformed one names no record, so it is a 404 like an unknown one."""
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise not_found(kind) from None
+
+
+def not_found(kind: str) -> Problem:
+    return Problem(404, f"No such {kind}.")
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def check_if_match(if_match: str | None, version: int, *, required: bool = False) -> None:
+    if if_match is None:
+        if required:
+            raise Problem(428, "This update needs an If-Match header with the resource's ETag.")
+        return
+    if if_match.strip() not in (etag(version), f"W/{etag(version)}", "*"):
+        raise Problem(412, f"The resource has changed; its current ETag is {etag(version)}.")
+
+
+def resource_response(body: dict[str, Any], *, status: int = 200, location: str | None = None) -> StoredResponse:
+    """What a write answers: the full resource with its ETag (and Location when created)."""
+    headers = {"ETag": etag(int(body["version"]))}
+    if location:
+        headers["Location"] = location
+    return StoredResponse(status, body, headers)
+
+
+def to_response(stored: StoredResponse) -> Response:
+    return ORJSONResponse(stored.body, status_code=stored.status, headers=stored.headers)

@@ -1,0 +1,151 @@
+"""Alembic plumbing shared by every service, and the platform tables' DDL.
+
+Each service keeps its own migrations in `<package>/migrations/`; run them with
+`python -m qaf_shared.migrations <package>` (QA_DATABASE_URL names the database).
+The DDL below is versioned (`_V1`): a later change is a new constant and a new migration,
+so the history of a migration that already ran never changes under it."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Connection
+
+from qaf_shared.database import sqlalchemy_engine
+from qaf_shared.outbox.relay import NOTIFY_CHANNEL
+
+# Outbox with Debezium's outbox-router column names (id, aggregatetype, aggregateid, type,
+# payload) so change-data capture could replace the relay; `seq` gives the publish order.
+OUTBOX_V1 = f"""
+CREATE TABLE outbox (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id uuid NOT NULL UNIQUE,
+    aggregatetype text NOT NULL,
+    aggregateid text NOT NULL,
+    type text NOT NULL,
+    tenant text NOT NULL,
+    payload jsonb NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    published_at timestamptz
+);
+CREATE INDEX outbox_unpublished ON outbox (seq) WHERE published_at IS NULL;
+CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_notify('{NOTIFY_CHANNEL}', ''); RETURN NULL; END $$;
+CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
+    FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();
+
+CREATE TABLE idempotency_keys (
+    tenant text NOT NULL,
+    client text NOT NULL,
+    key text NOT NULL,
+    fingerprint text NOT NULL,
+    status int,
+    body jsonb,
+    headers jsonb,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant, client, key)
+);
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+
+CREATE TABLE access_log (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at timestamptz NOT NULL DEFAULT now(),
+    tenant text NOT NULL,
+    client text NOT NULL,
+    actor text,
+    resource_type text NOT NULL,
+    resource_id text NOT NULL,
+    action text NOT NULL
+);
+CREATE INDEX access_log_resource ON access_log (tenant, resource_type, resource_id);
+CREATE FUNCTION access_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'access_log is append-only'; END $$;
+CREATE TRIGGER access_log_append_only BEFORE UPDATE OR DELETE ON access_log
+    FOR EACH ROW EXECUTE FUNCTION access_log_append_only();
+"""
+
+OUTBOX_V1_DOWN = """
+DROP TABLE access_log; DROP FUNCTION access_log_append_only();
+DROP TABLE idempotency_keys;
+DROP TABLE outbox; DROP FUNCTION outbox_notify();
+"""
+
+CONSUMER_V1 = """
+CREATE TABLE processed_events (
+    event_id uuid PRIMARY KEY,
+    topic text NOT NULL,
+    partition int NOT NULL,
+    "offset" bigint NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE consumer_stats (
+    topic text PRIMARY KEY,
+    applied bigint NOT NULL DEFAULT 0,
+    dead_letters bigint NOT NULL DEFAULT 0,
+    newest_event_time timestamptz
+);
+"""
+
+CONSUMER_V1_DOWN = "DROP TABLE consumer_stats; DROP TABLE processed_events;"
+
+
+def alembic_config(package: str, dsn: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", f"{package}:migrations")
+    config.set_main_option("sqlalchemy.url", dsn)
+    return config
+
+
+def upgrade(package: str, dsn: str, revision: str = "head") -> None:
+    """Bring a service's database to `revision` (blocking; call from a thread in async code)."""
+    command.upgrade(alembic_config(package, dsn), revision)
+
+
+def run_env(target_metadata: MetaData | None = None) -> None:
+    """The body of every service's `migrations/env.py` (online mode, async engine)."""
+    dsn = context.config.get_main_option("sqlalchemy.url")
+    if not dsn:
+        from qaf_shared.settings import ServiceSettings
+
+        dsn = ServiceSettings().database_url.get_secret_value()
+
+    def migrate(connection: Connection) -> None:
+        context.configure(connection=connection, target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def run() -> None:
+        engine = sqlalchemy_engine(dsn)
+        async with engine.connect() as connection:
+            await connection.run_sync(migrate)
+            await connection.commit()
+        await engine.dispose()
+
+    asyncio.run(run())
+
+
+def execute_script(op: Any, sql: str) -> None:
+    """Run a multi-statement DDL script inside a migration's transaction. asyncpg runs a
+    script only through its simple-query path, so this goes to the driver connection."""
+    from sqlalchemy.util import await_only
+
+    driver = op.get_bind().connection.dbapi_connection.driver_connection
+    await_only(driver.execute(sql))
+
+
+def main() -> None:
+    from qaf_shared.settings import ServiceSettings
+
+    if len(sys.argv) < 2:
+        sys.exit("usage: python -m qaf_shared.migrations <service_package> [revision]")
+    dsn = ServiceSettings().database_url.get_secret_value()
+    upgrade(sys.argv[1], dsn, sys.argv[2] if len(sys.argv) > 2 else "head")
+
+
+if __name__ == "__main__":
+    main()

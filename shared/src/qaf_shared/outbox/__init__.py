@@ -1,0 +1,5 @@
+"""The transactional outbox: a writer used inside the domain transaction and a relay."""
+
+from qaf_shared.outbox.writer import add_events
+
+__all__ = ["add_events"]

@@ -1,0 +1,181 @@
+"""Publish outbox rows to Kafka, in order, and mark them only once the broker has them.
+
+One relay per service publishes at a time: it holds a session-level advisory lock on a
+dedicated connection, so with several replicas the others wait as hot standbys and the
+order per aggregate holds. The relay is woken by NOTIFY (the outbox insert trigger) and
+polls as a fallback in case a notification is missed (e.g. across a reconnect).
+
+Delivery is at least once: if the process dies after the broker acknowledged a batch but
+before the rows were marked, the batch is published again on restart with the same event
+ids, and consumers dedupe by id."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import zlib
+from collections.abc import Callable
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from prometheus_client import Counter, Gauge
+
+from qaf_shared import jsonutil
+from qaf_shared.database import connect
+from qaf_shared.events.catalogue import spec_for
+from qaf_shared.events.envelope import CONTENT_TYPE
+from qaf_shared.logging import get_logger
+
+NOTIFY_CHANNEL = "outbox"
+
+log = get_logger(__name__)
+
+PUBLISHED = Counter("qa_outbox_published_total", "Outbox events published to Kafka", ["service"])
+BACKLOG = Gauge("qa_outbox_backlog", "Outbox rows not yet published", ["service"])
+OLDEST_AGE = Gauge("qa_outbox_oldest_unpublished_seconds", "Age of the oldest unpublished row", ["service"])
+
+_CLAIM = """
+SELECT seq, id, aggregateid, type, payload FROM outbox
+WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
+"""
+_MARK = "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])"
+_BACKLOG = """
+SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)
+FROM outbox WHERE published_at IS NULL
+"""
+
+
+def lock_key(service_name: str) -> int:
+    """A stable advisory-lock key per service (crc32 fits PostgreSQL's bigint key)."""
+    return zlib.crc32(f"outbox-relay:{service_name}".encode())
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        *,
+        service_name: str,
+        dsn: str,
+        pool: asyncpg.Pool,
+        producer_factory: Callable[[], AIOKafkaProducer],
+        topic_name: Callable[[str], str],
+        batch_size: int = 500,
+        poll_interval_s: float = 1.0,
+    ) -> None:
+        self._service = service_name
+        self._dsn = dsn
+        self._pool = pool
+        self._producer_factory = producer_factory
+        self._topic_name = topic_name
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._wake = asyncio.Event()
+        self.is_leader = False
+
+    async def run_forever(self) -> None:
+        """Lead when the lock is free, publish until cancelled; recover from any failure."""
+        backoff = 0.5
+        while True:
+            try:
+                await self._lead()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.is_leader = False
+                log.warning("outbox_relay_failed", service=self._service, error=type(exc).__name__)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+    async def _lead(self) -> None:
+        lock_conn = await connect(self._dsn)
+        producer: AIOKafkaProducer | None = None
+        try:
+            while not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_key(self._service)):
+                await asyncio.sleep(self._poll_interval_s)
+            self.is_leader = True
+            log.info("outbox_relay_leading", service=self._service)
+            await lock_conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
+            producer = self._producer_factory()
+            await producer.start()
+            while True:
+                published = await self.publish_batch(producer)
+                if published < self._batch_size:
+                    await self._update_backlog()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+                    self._wake.clear()
+                    # The lock lives on this connection; if it dropped, so did our leadership.
+                    if lock_conn.is_closed():
+                        raise ConnectionError("advisory lock connection lost")
+        finally:
+            self.is_leader = False
+            if producer is not None:
+                # A wedged idempotent producer (e.g. OutOfOrderSequenceNumber) is replaced, never reused.
+                with contextlib.suppress(Exception):
+                    await producer.stop()
+            with contextlib.suppress(Exception):
+                await lock_conn.close()
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def publish_batch(self, producer: AIOKafkaProducer) -> int:
+        """Claim the oldest unpublished rows, publish them, wait for every ack, then mark them.
+        The rows stay locked until the mark commits, so no other relay can take them."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(_CLAIM, self._batch_size)
+            if not rows:
+                return 0
+            acks = []
+            for row in rows:
+                event = row["payload"]
+                spec = spec_for(row["type"])
+                acks.append(
+                    await producer.send(
+                        self._topic_name(spec.topic),
+                        value=jsonutil.dumpb(event),
+                        key=row["aggregateid"].encode(),
+                        headers=[
+                            ("content-type", CONTENT_TYPE.encode()),
+                            ("ce_id", str(row["id"]).encode()),
+                            ("ce_type", row["type"].encode()),
+                            ("ce_source", event["source"].encode()),
+                        ],
+                    )
+                )
+            await asyncio.gather(*acks)
+            await conn.execute(_MARK, [row["seq"] for row in rows])
+        PUBLISHED.labels(self._service).inc(len(rows))
+        return len(rows)
+
+    async def _update_backlog(self) -> None:
+        count, age = await self._pool.fetchrow(_BACKLOG)
+        BACKLOG.labels(self._service).set(count)
+        OLDEST_AGE.labels(self._service).set(float(age))
+
+
+async def _main() -> None:
+    """`python -m qaf_shared.outbox.relay`: run a relay on its own, from QA_* settings."""
+    from qaf_shared.database import create_pool
+    from qaf_shared.kafka import idempotent_producer
+    from qaf_shared.logging import configure_logging
+    from qaf_shared.settings import ServiceSettings
+
+    settings = ServiceSettings()
+    configure_logging(settings.log_level)
+    dsn = settings.database_url.get_secret_value()
+    pool = await create_pool(dsn, size=2)
+    relay = OutboxRelay(
+        service_name=settings.service_name,
+        dsn=dsn,
+        pool=pool,
+        producer_factory=lambda: idempotent_producer(settings.kafka_bootstrap_servers),
+        topic_name=settings.topic,
+        batch_size=settings.relay_batch_size,
+        poll_interval_s=settings.relay_poll_interval_s,
+    )
+    await relay.run_forever()
+
+
+if __name__ == "__main__":
+    asyncio.run(_main())
