@@ -26,7 +26,8 @@ async def create_pool(dsn: str, *, size: int = 10, **kwargs: Any) -> asyncpg.Poo
     """An asyncpg pool whose json/jsonb columns take and give Python values."""
     pool = await asyncpg.create_pool(
         dsn=plain_dsn(dsn),
-        min_size=1,
+        # 0: a service starts while the database is still coming up; /readyz tells.
+        min_size=0,
         max_size=size,
         init=_init_connection,
         **kwargs,

@@ -10,7 +10,6 @@ from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import ORJSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
@@ -19,6 +18,7 @@ from qaf_shared.http.auth import Authenticator
 from qaf_shared.http.middleware import BodyLimit, RequestContext
 from qaf_shared.http.org_units import org_units_router
 from qaf_shared.http.problems import install_problem_handlers
+from qaf_shared.http.resources import json_response
 from qaf_shared.kafka import KafkaProbe, idempotent_producer
 from qaf_shared.logging import configure_logging, get_logger
 from qaf_shared.org_units import OrgUnitDirectory
@@ -81,7 +81,6 @@ def create_service_app(
         description=description,
         version="1.0.0",
         lifespan=lifespan,
-        default_response_class=ORJSONResponse,
     )
     app.state.settings = settings
     app.state.authenticator = Authenticator(
@@ -120,7 +119,7 @@ def _operations_router() -> APIRouter:
             checks["database"] = "unavailable"
         checks["kafka"] = "ok" if await request.app.state.kafka_probe.ready() else "unavailable"
         ok = all(v == "ok" for v in checks.values())
-        return ORJSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503)
+        return json_response({"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503)
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:

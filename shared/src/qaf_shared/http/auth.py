@@ -42,7 +42,10 @@ class Authenticator:
             self._keys: dict[str, Any] = {}
         else:
             self._client = None
-            self._keys = {k.key_id: k for k in jwt.PyJWKSet.from_json(Path(jwks).read_text()).keys}
+            path = Path(jwks)
+            if not path.is_file():
+                raise RuntimeError(f"QA_AUTH_JWKS names no file: {path} (locally, `make token` creates it)")
+            self._keys = {k.key_id: k for k in jwt.PyJWKSet.from_json(path.read_text()).keys}
 
     def _key_for(self, token: str) -> Any:
         if self._client is not None:

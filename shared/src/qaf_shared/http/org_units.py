@@ -1,6 +1,8 @@
-"""Org units at the HTTP edge: `GET /v1/org-units`, and the `team | service` request fields."""
+"""Org units at the HTTP edge: `GET /v1/org-units`, and the `team | service` request fields.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: the route below is built in a closure, and
+FastAPI must see its `Annotated` dependency as an object, not a string it cannot resolve."""
+
 
 from typing import Annotated, Any, Self
 

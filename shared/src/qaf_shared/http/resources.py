@@ -6,9 +6,9 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import Header
-from fastapi.responses import ORJSONResponse
 from starlette.responses import Response
 
+from qaf_shared import jsonutil
 from qaf_shared.http.idempotency import StoredResponse
 from qaf_shared.http.problems import Problem
 
@@ -51,5 +51,9 @@ def resource_response(body: dict[str, Any], *, status: int = 200, location: str 
     return StoredResponse(status, body, headers)
 
 
+def json_response(body: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(jsonutil.dumpb(body), status_code=status, headers=headers, media_type="application/json")
+
+
 def to_response(stored: StoredResponse) -> Response:
-    return ORJSONResponse(stored.body, status_code=stored.status, headers=stored.headers)
+    return json_response(stored.body, status=stored.status, headers=stored.headers)

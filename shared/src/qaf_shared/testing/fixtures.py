@@ -1,0 +1,133 @@
+"""pytest plugin (loaded by the root pyproject's addopts). Everything here talks to the real
+PostgreSQL and Kafka that `deploy/local/` starts; nothing is faked."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+from aiokafka.admin import AIOKafkaAdminClient
+from fastapi import FastAPI
+
+from qaf_shared import devtoken, migrations
+from qaf_shared.kafka import ensure_topics
+
+PG_HOST = os.environ.get("QA_TEST_PG_HOST", "127.0.0.1")
+PG_PORT = int(os.environ.get("QA_TEST_PG_PORT", "5432"))
+KAFKA = os.environ.get("QA_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+
+# The service packages, and the role (= maintenance database) each uses locally.
+SERVICE_ROLES = {
+    "audit_service": "audit_service",
+    "escalation_service": "escalation_service",
+    "feedback_service": "feedback_service",
+    "reporting_service": "reporting_service",
+}
+
+
+def role_dsn(role: str, database: str) -> str:
+    return f"postgresql://{role}:{role}@{PG_HOST}:{PG_PORT}/{database}"
+
+
+@pytest.fixture(scope="session")
+def run_id() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> str:
+    return KAFKA
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def topic_prefix(run_id: str) -> AsyncIterator[str]:
+    """This run's own copy of every topic in deploy/topics.yaml, deleted afterwards."""
+    prefix = f"t{run_id}."
+    created = await ensure_topics(KAFKA, prefix=prefix)
+    yield prefix
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    with contextlib.suppress(Exception):
+        await admin.delete_topics(created)
+    await admin.close()
+
+
+DatabaseFactory = Callable[[str], Awaitable[str]]
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def make_database(run_id: str) -> AsyncIterator[DatabaseFactory]:
+    """`await make_database("audit_service")` gives the DSN of a new database with that
+    service's migrations applied; every database made is dropped at the end of the run."""
+    made: list[tuple[str, str]] = []
+    counter = 0
+
+    async def factory(package: str) -> str:
+        nonlocal counter
+        counter += 1
+        role = SERVICE_ROLES[package]
+        name = f"t_{package}_{run_id}_{counter}"
+        admin = await asyncpg.connect(role_dsn(role, role))
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        made.append((role, name))
+        dsn = role_dsn(role, name)
+        await asyncio.to_thread(migrations.upgrade, package, dsn)
+        return dsn
+
+    yield factory
+    for role, name in made:
+        admin = await asyncpg.connect(role_dsn(role, role))
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+@pytest.fixture(scope="session")
+def token() -> Callable[..., str]:
+    """`token("audits:write", tenant="886")` mints a dev token the services accept."""
+    devtoken.ensure_keys()
+
+    def mint(scopes: str, *, tenant: str = "886", **kwargs: Any) -> str:
+        return devtoken.mint(scopes=scopes, tenant=tenant, **kwargs)
+
+    return mint
+
+
+def auth(token: str, actor: str | None = "staff-1", **headers: str) -> dict[str, str]:
+    out = {"Authorization": f"Bearer {token}", **headers}
+    if actor:
+        out["X-Actor"] = actor
+    return out
+
+
+@contextlib.asynccontextmanager
+async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Run an app's lifespan (pool, relay, consumer) in this event loop and give a client."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 20.0, interval: float = 0.1) -> Any:
+    """Poll `check` until it returns a truthy value; fail with its last value on timeout."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    last: Any = None
+    while asyncio.get_running_loop().time() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")

@@ -1,0 +1,60 @@
+import uuid
+from datetime import date
+
+import pytest
+
+from qaf_shared.enums import Grade, PlanType
+from qaf_shared.events.catalogue import AUDIT_TOPIC, UnknownEventType, spec_for
+from qaf_shared.events.envelope import new_event, parse_event
+from qaf_shared.events.payloads import AuditScheduled, AuditSubmitted, OrgUnitRef
+
+
+def _submitted() -> AuditSubmitted:
+    return AuditSubmitted(
+        audit_id=uuid.uuid4(),
+        org_unit=OrgUnitRef(area="SOUTH", district="ASHFORD", team="ASH-CP1"),
+        plan_type=PlanType.CP,
+        submitted_on=date(2026, 5, 1),
+        overall_grade=Grade.GOOD,
+        final_grade=Grade.GOOD,
+        child_voice_evident=True,
+    )
+
+
+def test_an_event_round_trips_through_its_wire_form() -> None:
+    data = _submitted()
+    event = new_event(
+        type="uk.gov.qa.audit.submitted.v1", source="/services/audit-service", tenant="886",
+        subject=str(data.audit_id), data=data,
+    )
+    parsed = parse_event(event.to_bytes())
+    assert parsed == event
+    assert AuditSubmitted.model_validate(parsed.data) == data
+    assert dict(event.kafka_headers())["ce_type"] == b"uk.gov.qa.audit.submitted.v1"
+
+
+def test_an_event_must_carry_the_payload_its_type_names() -> None:
+    with pytest.raises(TypeError):
+        new_event(
+            type="uk.gov.qa.audit.scheduled.v1", source="/s", tenant="886", subject="x", data=_submitted()
+        )
+
+
+def test_the_catalogue_routes_audit_events_to_the_audit_topic() -> None:
+    assert spec_for("uk.gov.qa.audit.submitted.v1").topic == AUDIT_TOPIC
+    assert spec_for("uk.gov.qa.audit.scheduled.v1").payload is AuditScheduled
+    with pytest.raises(UnknownEventType):
+        spec_for("uk.gov.qa.audit.nonsense.v1")
+
+
+@pytest.mark.parametrize("raw", [b"not json", b"{}", b'{"id": "x"}', b"[1,2]"])
+def test_malformed_records_do_not_parse(raw: bytes) -> None:
+    with pytest.raises(ValueError):
+        parse_event(raw)
+
+
+def test_payloads_ignore_fields_they_do_not_know() -> None:
+    original = _submitted()
+    data = original.model_dump(mode="json")
+    data["added_in_a_later_minor_version"] = 1
+    assert AuditSubmitted.model_validate(data) == original
