@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# Local PostgreSQL on 127.0.0.1:5432 (Debian/Ubuntu: packages and clusters of postgresql-common).
+#
+#   deploy/local/postgres.sh start    install PostgreSQL from Debian's packages if absent, create/start the
+#                                     cluster on port 5432, wait until it answers, create the per-service
+#                                     roles and databases, check that each role can log in over TCP
+#   deploy/local/postgres.sh stop     stop that cluster (fast shutdown)
+#   deploy/local/postgres.sh status   print up/down; exit 0 when 127.0.0.1:5432 answers, 1 otherwise
+#
+# One role and one database per service, each database owned by its role (dev only: password = name):
+#   audit_service  escalation_service  feedback_service  reporting_service
+#   e.g. postgresql://audit_service:audit_service@127.0.0.1:5432/audit_service
+# Roles have CREATEDB so that tests can create throwaway databases.
+# Data and server log are Debian's: /var/lib/postgresql/<ver>/<cluster>, /var/log/postgresql/.
+# Settings this script adds: /etc/postgresql/<ver>/<cluster>/conf.d/90-local-dev.conf.
+# Runs privileged steps as root (through sudo when not root).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+RUN_DIR=$REPO/.run
+
+HOST=127.0.0.1
+PORT=5432
+CLUSTER_NAME=main
+SERVICES=(audit_service escalation_service feedback_service reporting_service)
+START_TIMEOUT=${POSTGRES_START_TIMEOUT:-60}
+
+# Debian's pg_* wrappers are Perl and complain loudly about locales that are not generated.
+export LC_ALL=C.UTF-8 LANG=C.UTF-8
+
+say() { echo "postgres: $*"; }
+die() { echo "postgres: error: $*" >&2; exit 1; }
+
+if [[ $EUID -eq 0 ]]; then
+    SUDO=()
+    as_postgres() { runuser -u postgres -- "$@"; }
+else
+    command -v sudo >/dev/null 2>&1 || die "not root and sudo not found: run as root"
+    SUDO=(sudo)
+    as_postgres() { sudo -u postgres -- "$@"; }
+fi
+
+answers() { # answers on 127.0.0.1:5432?
+    local isready
+    isready=$(command -v pg_isready || compgen -G '/usr/lib/postgresql/*/bin/pg_isready' | sort -V | tail -n 1) || return 1
+    [[ -n $isready ]] || return 1
+    "$isready" -q -h "$HOST" -p "$PORT" -t 2 >/dev/null 2>&1
+}
+
+installed_version() { # newest installed server version, e.g. 15
+    local bin
+    bin=$(compgen -G '/usr/lib/postgresql/*/bin/postgres' | sort -V | tail -n 1) || return 1
+    [[ -n $bin ]] || return 1
+    basename "$(dirname "$(dirname "$bin")")"
+}
+
+ensure_installed() {
+    if installed_version >/dev/null && command -v pg_ctlcluster >/dev/null 2>&1 && command -v psql >/dev/null 2>&1; then
+        return 0
+    fi
+    command -v apt-get >/dev/null 2>&1 || die "PostgreSQL is not installed and apt-get is not available"
+    mkdir -p "$RUN_DIR/logs"
+    local log=$RUN_DIR/logs/postgres-install.log
+    say "installing PostgreSQL from Debian's packages (apt-get; log: ${log#"$REPO"/})..."
+    if ! { "${SUDO[@]}" apt-get update &&
+        "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; } >"$log" 2>&1; then
+        tail -n 30 "$log" >&2
+        die "installing PostgreSQL failed (full output: $log)"
+    fi
+    installed_version >/dev/null || die "apt-get installed postgresql but no /usr/lib/postgresql/*/bin/postgres exists"
+}
+
+# Sets VER and NAME to the cluster that owns port 5432, creating one if there is none.
+find_cluster() {
+    local line
+    line=$(pg_lsclusters -h 2>/dev/null | awk -v p="$PORT" '$3 == p { print $1, $2; exit }')
+    if [[ -n $line ]]; then
+        read -r VER NAME <<<"$line"
+        return 0
+    fi
+    VER=$(installed_version)
+    NAME=$CLUSTER_NAME
+    if pg_lsclusters -h 2>/dev/null | awk -v v="$VER" -v n="$NAME" '$1 == v && $2 == n { f = 1 } END { exit !f }'; then
+        die "cluster $VER/$NAME exists but not on port $PORT (see pg_lsclusters); move it to $PORT or drop it"
+    fi
+    say "creating cluster $VER/$NAME on port $PORT"
+    "${SUDO[@]}" pg_createcluster --start-conf=auto --port="$PORT" --locale=C.UTF-8 --encoding=UTF8 \
+        "$VER" "$NAME" >/dev/null || die "pg_createcluster $VER $NAME failed"
+}
+
+cluster_online() {
+    pg_lsclusters -h 2>/dev/null | awk -v v="$VER" -v n="$NAME" '$1 == v && $2 == n && $4 ~ /^online/ { f = 1 } END { exit !f }'
+}
+
+# Small-box, test-friendly settings; returns 0 when the file changed (a restart is needed).
+write_settings() {
+    local conf=/etc/postgresql/$VER/$NAME/conf.d/90-local-dev.conf tmp
+    tmp=$(mktemp)
+    cat >"$tmp" <<'EOF'
+# Written by deploy/local/postgres.sh for local development; it is rewritten on each start.
+listen_addresses = 'localhost'
+# four services (pools + relays + consumer) and their test suites
+max_connections = 200
+shared_buffers = 256MB
+password_encryption = 'scram-sha-256'
+EOF
+    if "${SUDO[@]}" test -f "$conf" && "${SUDO[@]}" cmp -s "$tmp" "$conf"; then
+        rm -f "$tmp"
+        return 1
+    fi
+    "${SUDO[@]}" install -D -m 0644 "$tmp" "$conf"
+    rm -f "$tmp"
+    return 0
+}
+
+wait_until_answers() {
+    local start=$SECONDS
+    until answers; do
+        if ((SECONDS - start >= START_TIMEOUT)); then
+            "${SUDO[@]}" tail -n 20 "/var/log/postgresql/postgresql-$VER-$NAME.log" >&2 2>/dev/null || true
+            die "PostgreSQL $VER/$NAME does not answer on $HOST:$PORT after ${START_TIMEOUT} s (log: /var/log/postgresql/postgresql-$VER-$NAME.log)"
+        fi
+        sleep 0.5
+    done
+}
+
+psql_admin() { # runs SQL from stdin as the postgres superuser over the local socket
+    as_postgres psql -X -q -v ON_ERROR_STOP=1 -p "$PORT" -d postgres
+}
+
+ensure_roles_and_databases() {
+    local svc sql=""
+    for svc in "${SERVICES[@]}"; do
+        # names are fixed identifiers ([a-z_]), so plain quoting is safe here
+        sql+="
+SELECT 'CREATE ROLE $svc' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$svc')
+\\gexec
+ALTER ROLE $svc WITH LOGIN CREATEDB PASSWORD '$svc';
+SELECT 'CREATE DATABASE $svc OWNER $svc TEMPLATE template0 ENCODING ''UTF8'' LC_COLLATE ''C.UTF-8'' LC_CTYPE ''C.UTF-8'''
+ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$svc')
+\\gexec
+ALTER DATABASE $svc OWNER TO $svc;
+"
+    done
+    local out
+    out=$(psql_admin <<<"$sql" 2>&1) || { echo "$out" >&2; die "creating roles and databases failed"; }
+}
+
+check_logins() {
+    local svc out
+    for svc in "${SERVICES[@]}"; do
+        if ! out=$(PGPASSWORD=$svc PGCONNECT_TIMEOUT=5 psql -X -q -At -w -h "$HOST" -p "$PORT" -U "$svc" -d "$svc" \
+                -c 'select 1' 2>&1) || [[ $out != 1 ]]; then
+            echo "$out" >&2
+            die "role $svc cannot log in with its password over TCP to $HOST:$PORT; check pg_hba.conf of cluster $VER/$NAME (needs 'host all all 127.0.0.1/32 scram-sha-256')"
+        fi
+    done
+}
+
+cmd_start() {
+    local was_up=0
+    answers && was_up=1
+    ensure_installed
+    find_cluster
+    if write_settings && cluster_online; then
+        say "settings changed: restarting cluster $VER/$NAME"
+        "${SUDO[@]}" pg_ctlcluster "$VER" "$NAME" restart -m fast || die "pg_ctlcluster $VER $NAME restart failed"
+        was_up=0
+    fi
+    if ! answers; then
+        if ! cluster_online; then
+            "${SUDO[@]}" pg_ctlcluster "$VER" "$NAME" start ||
+                die "pg_ctlcluster $VER $NAME start failed (log: /var/log/postgresql/postgresql-$VER-$NAME.log)"
+        fi
+        wait_until_answers
+    fi
+    ensure_roles_and_databases
+    check_logins
+    if ((was_up)); then
+        say "already running on $HOST:$PORT (cluster $VER/$NAME); roles and databases in place"
+    else
+        say "up on $HOST:$PORT (cluster $VER/$NAME); databases: ${SERVICES[*]}"
+    fi
+}
+
+cmd_stop() {
+    if ! command -v pg_lsclusters >/dev/null 2>&1 || ! installed_version >/dev/null; then
+        say "not running (PostgreSQL is not installed)"
+        return 0
+    fi
+    local line
+    line=$(pg_lsclusters -h 2>/dev/null | awk -v p="$PORT" '$3 == p { print $1, $2; exit }')
+    if [[ -z $line ]]; then
+        answers && die "something answers on $HOST:$PORT but no Debian cluster is configured on that port; not stopping it"
+        say "not running"
+        return 0
+    fi
+    read -r VER NAME <<<"$line"
+    if ! cluster_online; then
+        answers && die "something answers on $HOST:$PORT but cluster $VER/$NAME is down; not stopping it"
+        say "not running"
+        return 0
+    fi
+    "${SUDO[@]}" pg_ctlcluster "$VER" "$NAME" stop -m fast || die "pg_ctlcluster $VER $NAME stop failed"
+    say "stopped"
+}
+
+cmd_status() {
+    if answers; then
+        say "up on $HOST:$PORT"
+        return 0
+    fi
+    say "down"
+    return 1
+}
+
+case ${1:-} in
+    start) cmd_start ;;
+    stop) cmd_stop ;;
+    status) cmd_status ;;
+    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,198 @@
+"""The outbox and its relay, against real PostgreSQL and Kafka, with the relay run as a real
+subprocess that is SIGKILLed."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from qaf_shared import jsonutil
+from qaf_shared.database import connect, create_pool
+from qaf_shared.enums import Grade, PlanType
+from qaf_shared.events.catalogue import AUDIT_TOPIC
+from qaf_shared.events.envelope import CloudEvent, new_event
+from qaf_shared.events.payloads import AuditSubmitted, OrgUnitRef
+from qaf_shared.outbox import add_events
+from qaf_shared.testing.fixtures import KAFKA, DatabaseFactory, eventually
+from qaf_shared.testing.processes import start_relay
+from reporting_service.main import create_app as create_reporting_app
+from reporting_service.settings import ReportingSettings
+from qaf_shared.testing.fixtures import serve
+
+UNIT = OrgUnitRef(area="EAST", district="THANET", team="THA-CP1")
+
+
+def submitted(audit_id: uuid.UUID, number: int) -> CloudEvent:
+    payload = AuditSubmitted(
+        audit_id=audit_id, org_unit=UNIT, plan_type=PlanType.CP, submitted_on=date(2026, 5, 1),
+        overall_grade=Grade.GOOD, final_grade=Grade.GOOD, child_voice_evident=True, submission_number=number,
+    )
+    return new_event(type="uk.gov.qa.audit.submitted.v1", source="/test", tenant="886", subject=str(audit_id), data=payload)
+
+
+async def write(dsn: str, events: Sequence[CloudEvent]) -> None:
+    conn = await connect(dsn)
+    try:
+        async with conn.transaction():
+            await add_events(conn, events)
+    finally:
+        await conn.close()
+
+
+async def read_topic(topic: str, expected: int, timeout: float = 20.0) -> list[tuple[bytes, CloudEvent]]:
+    """Everything on a topic from the start, until `expected` records arrived (or timeout)."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=KAFKA, auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    records: list[tuple[bytes, CloudEvent]] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(records) < expected and asyncio.get_running_loop().time() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            for tp_records in batch.values():
+                records.extend((r.key, CloudEvent.model_validate(jsonutil.loads(r.value))) for r in tp_records)
+        # Anything more (a duplicate) would arrive now.
+        for tp_records in (await consumer.getmany(timeout_ms=500)).values():
+            records.extend((r.key, CloudEvent.model_validate(jsonutil.loads(r.value))) for r in tp_records)
+    finally:
+        await consumer.stop()
+    return records
+
+
+def relay_env(dsn: str, prefix: str, name: str) -> dict[str, str]:
+    return {
+        "QA_DATABASE_URL": dsn,
+        "QA_KAFKA_TOPIC_PREFIX": prefix,
+        "QA_SERVICE_NAME": name,
+        "QA_RELAY_POLL_INTERVAL_S": "0.2",
+    }
+
+
+@pytest.fixture
+def unique_prefix(topic_prefix: str) -> str:
+    return topic_prefix
+
+
+async def test_a_rolled_back_write_publishes_nothing(make_database: DatabaseFactory, topic_prefix: str) -> None:
+    dsn = await make_database("audit_service")
+    conn = await connect(dsn)
+    event = submitted(uuid.uuid4(), 1)
+    with pytest.raises(RuntimeError):
+        async with conn.transaction():
+            await add_events(conn, [event])
+            raise RuntimeError("the domain write failed")
+    assert await conn.fetchval("SELECT count(*) FROM outbox") == 0
+    await conn.close()
+    relay = start_relay("relay-rollback", relay_env(dsn, topic_prefix, f"rb-{uuid.uuid4().hex}"))
+    try:
+        marker = submitted(uuid.uuid4(), 1)
+        await write(dsn, [marker])  # something that is published, to know the relay ran
+        seen = await read_topic(topic_prefix + AUDIT_TOPIC, expected=10**6, timeout=5)
+        ids = {e.id for _, e in seen}
+        assert marker.id in ids and event.id not in ids
+    finally:
+        relay.kill()
+
+
+async def test_outbox_writes_refuse_to_run_outside_a_transaction(make_database: DatabaseFactory) -> None:
+    conn = await connect(await make_database("audit_service"))
+    with pytest.raises(RuntimeError):
+        await add_events(conn, [submitted(uuid.uuid4(), 1)])
+    await conn.close()
+
+
+async def test_a_relay_killed_between_publishing_and_marking_publishes_again_and_reporting_counts_once(
+    make_database: DatabaseFactory, topic_prefix: str
+) -> None:
+    dsn = await make_database("audit_service")
+    events = [submitted(uuid.uuid4(), 1) for _ in range(20)]
+    await write(dsn, events)
+    topic = topic_prefix + AUDIT_TOPIC
+    before = len(await read_topic(topic, expected=10**6, timeout=1))
+
+    # Hold a SHARE lock on the outbox: the relay can claim rows (FOR UPDATE) and publish
+    # them, but its UPDATE marking them published waits. Then kill it right there.
+    blocker = await asyncpg.connect(dsn)
+    tx = blocker.transaction()
+    await tx.start()
+    await blocker.execute("LOCK TABLE outbox IN SHARE MODE")
+    name = f"kill-{uuid.uuid4().hex}"
+    relay = start_relay("relay-killed", relay_env(dsn, topic_prefix, name))
+    try:
+        published = await read_topic(topic, expected=before + len(events))
+        assert {e.id for e in events} <= {e.id for _, e in published}
+    finally:
+        relay.kill()
+        await tx.rollback()
+        await blocker.close()
+    conn = await connect(dsn)
+    assert await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == len(events)
+
+    restarted = start_relay("relay-restarted", relay_env(dsn, topic_prefix, name))
+    try:
+        async def all_marked() -> bool:
+            return await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+
+        await eventually(all_marked)
+    finally:
+        restarted.kill()
+        await conn.close()
+    records = await read_topic(topic, expected=before + 2 * len(events))
+    ours = [e for _, e in records if e.id in {x.id for x in events}]
+    assert len(ours) == 2 * len(events)  # every event went out twice: at least once, not exactly once
+
+    # The consumer dedupes by event id: each audit counts once.
+    settings = ReportingSettings(
+        database_url=await make_database("reporting_service"), kafka_topic_prefix=topic_prefix,
+        consumer_group=f"g-{uuid.uuid4().hex}",
+    )
+    async with serve(create_reporting_app(settings)):
+        pool = await create_pool(settings.database_url.get_secret_value(), size=1)
+
+        async def counted() -> int:
+            return await pool.fetchval(
+                "SELECT count(*) FROM processed_events WHERE event_id = ANY($1::uuid[])", [e.id for e in events]
+            ) == len(events) and await pool.fetchval("SELECT count(*) FROM audit_facts WHERE audit_id = ANY($1::uuid[])", [e.data["audit_id"] for e in events]) == len(events)
+
+        await eventually(counted)
+        ids = [uuid.UUID(e.data["audit_id"]) for e in events]
+        facts = await pool.fetchval("SELECT count(*) FROM audit_facts WHERE audit_id = ANY($1::uuid[])", ids)
+        assert facts == len(events)
+        await pool.close()
+
+
+async def test_two_relays_publish_each_event_once_and_in_order_per_aggregate(
+    make_database: DatabaseFactory, topic_prefix: str
+) -> None:
+    dsn = await make_database("audit_service")
+    topic = topic_prefix + AUDIT_TOPIC
+    before = len(await read_topic(topic, expected=10**6, timeout=1))
+    name = f"pair-{uuid.uuid4().hex}"
+    relays = [start_relay(f"relay-pair-{i}", relay_env(dsn, topic_prefix, name)) for i in range(2)]
+    aggregates = [uuid.uuid4() for _ in range(5)]
+    written: list[CloudEvent] = []
+    try:
+        for round_no in range(1, 21):
+            batch = [submitted(a, round_no) for a in aggregates]
+            written.extend(batch)
+            await write(dsn, batch)
+            if round_no == 10:
+                relays[0].kill()  # whichever led, the other (or it) carries on
+        records = await read_topic(topic, expected=before + len(written), timeout=30)
+    finally:
+        for relay in relays:
+            relay.kill()
+    ours = {e.id for e in written}
+    published = [(key, e) for key, e in records if e.id in ours]
+    assert sorted(str(e.id) for _, e in published) == sorted(str(i) for i in ours)  # each once
+    by_aggregate: dict[str, list[int]] = defaultdict(list)
+    for key, event in published:
+        assert key == event.subject.encode()
+        by_aggregate[event.subject].append(event.data["submission_number"])
+    assert all(numbers == list(range(1, 21)) for numbers in by_aggregate.values())
