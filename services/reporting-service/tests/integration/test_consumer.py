@@ -1,0 +1,199 @@
+"""The consumer loop against real Kafka and PostgreSQL: redelivery, a SIGKILL mid-stream,
+and malformed records."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections import Counter
+from datetime import date, timedelta
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from qaf_shared import jsonutil
+from qaf_shared.database import create_pool
+from qaf_shared.enums import Grade, PlanType
+from qaf_shared.events.catalogue import AUDIT_TOPIC, DLQ_TOPIC
+from qaf_shared.events.envelope import CloudEvent, new_event
+from qaf_shared.events.payloads import AuditSubmitted, OrgUnitRef
+from qaf_shared.quarters import quarter_of
+from qaf_shared.testing.fixtures import KAFKA, DatabaseFactory, eventually, serve
+from qaf_shared.testing.processes import start_service
+from reporting_service.main import create_app
+from reporting_service.settings import ReportingSettings
+
+UNITS = [
+    OrgUnitRef(area="SOUTH", district="ASHFORD", team="ASH-CP1"),
+    OrgUnitRef(area="WEST", district="MAIDSTONE", team="MAI-CIN1"),
+    OrgUnitRef(service="FOSTERING"),
+]
+
+
+def submitted(rng: random.Random, tenant: str = "886") -> CloudEvent:
+    audit_id = uuid.uuid4()
+    grade = rng.choice(list(Grade))
+    payload = AuditSubmitted(
+        audit_id=audit_id, org_unit=rng.choice(UNITS), plan_type=PlanType.CIN,
+        submitted_on=date(2025, 4, 1) + timedelta(days=rng.randrange(365)),
+        overall_grade=grade, final_grade=grade, child_voice_evident=True,
+    )
+    return new_event(type="uk.gov.qa.audit.submitted.v1", source="/test", tenant=tenant, subject=str(audit_id), data=payload)
+
+
+def expected_counts(events: list[CloudEvent]) -> Counter[tuple[str, str, str]]:
+    """The figures computed independently of the projection code: (quarter, unit, measure)."""
+    out: Counter[tuple[str, str, str]] = Counter()
+    for event in events:
+        data = AuditSubmitted.model_validate(event.data)
+        quarter = quarter_of(data.submitted_on)
+        for code in (event.tenant, data.org_unit.area, data.org_unit.service):
+            if code:
+                out[(quarter, code, "audits.completed")] += 1
+                out[(quarter, code, f"audits.grades.{data.final_grade.value}")] += 1
+    return out
+
+
+async def produce(topic: str, records: list[tuple[bytes, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True, linger_ms=5)
+    await producer.start()
+    try:
+        for key, value in records:
+            await producer.send(topic, key=key, value=value)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def projected(dsn: str, tenant: str) -> Counter[tuple[str, str, str]]:
+    pool = await create_pool(dsn, size=1)
+    rows = await pool.fetch(
+        "SELECT quarter, unit_code, measure, dimension, value FROM measure_counts "
+        "WHERE tenant = $1 AND unit_kind IN ('tenant', 'area', 'service') AND value <> 0",
+        tenant,
+    )
+    await pool.close()
+    return Counter(
+        {(r["quarter"], r["unit_code"], r["measure"] + (f".{r['dimension']}" if r["dimension"] else "")): r["value"] for r in rows}
+    )
+
+
+@pytest.fixture
+def group() -> str:
+    return f"g-{uuid.uuid4().hex[:12]}"
+
+
+async def test_the_same_event_delivered_twice_changes_the_projection_once(
+    make_database: DatabaseFactory, topic_prefix: str, group: str
+) -> None:
+    dsn = await make_database("reporting_service")
+    rng = random.Random(1)
+    events = [submitted(rng) for _ in range(30)]
+    topic = topic_prefix + AUDIT_TOPIC
+    # Every event twice: once in order, then all again (as a relay restart would do).
+    await produce(topic, [(e.subject.encode(), e.to_bytes()) for e in events * 2])
+    settings = ReportingSettings(database_url=dsn, kafka_topic_prefix=topic_prefix, consumer_group=group)
+    ids = [e.id for e in events]
+    async with serve(create_app(settings)):
+        pool = await create_pool(dsn, size=1)
+
+        async def applied() -> bool:
+            return await pool.fetchval("SELECT count(*) FROM processed_events WHERE event_id = ANY($1::uuid[])", ids) == len(ids)
+
+        await eventually(applied)
+        await asyncio.sleep(1)  # let the duplicates (later on the partitions) be consumed too
+        await pool.close()
+    got = await projected(dsn, "886")
+    want = expected_counts(events)
+    assert {k: got[k] for k in want} == dict(want)
+
+
+async def test_a_consumer_killed_mid_stream_leaves_the_projection_exactly_right(
+    make_database: DatabaseFactory, topic_prefix: str, group: str, run_id: str
+) -> None:
+    dsn = await make_database("reporting_service")
+    # A tenant of its own (the projection is shared by every test on this topic).
+    rng = random.Random(2)
+    events = [submitted(rng, tenant=f"9{run_id[:4]}") for _ in range(3000)]
+    await produce(topic_prefix + AUDIT_TOPIC, [(e.subject.encode(), e.to_bytes()) for e in events])
+    env = {
+        "QA_DATABASE_URL": dsn,
+        "QA_KAFKA_TOPIC_PREFIX": topic_prefix,
+        "QA_CONSUMER_GROUP": group,
+        "QA_CONSUMER_MAX_RECORDS": "50",  # many small batches, so the kill lands mid-stream
+    }
+    pool = await create_pool(dsn, size=1)
+    ids = [e.id for e in events]
+
+    async def applied() -> int:
+        return int(await pool.fetchval("SELECT count(*) FROM processed_events WHERE event_id = ANY($1::uuid[])", ids))
+
+    process, _ = start_service("reporting-killed", "reporting_service.main:create_app", env)
+    try:
+        partial = await eventually(lambda: _between(applied, 1, len(events) - 1), interval=0.01)
+    finally:
+        process.kill()
+    assert 0 < partial < len(events)
+    process, _ = start_service("reporting-restarted", "reporting_service.main:create_app", env)
+    try:
+        await eventually(lambda: _equals(applied, len(events)), timeout=60)
+    finally:
+        process.kill()
+    await pool.close()
+    tenant = events[0].tenant
+    got = await projected(dsn, events[0].tenant)
+    assert got == expected_counts(events)
+    assert sum(v for (q, unit, m), v in got.items() if unit == tenant and m == "audits.completed") == len(events)
+
+
+async def _between(probe, low: int, high: int) -> int:  # type: ignore[no-untyped-def]
+    value = await probe()
+    return value if low <= value <= high else 0
+
+
+async def _equals(probe, target: int) -> bool:  # type: ignore[no-untyped-def]
+    return bool(await probe() == target)
+
+
+async def test_a_malformed_record_goes_to_the_dead_letter_topic_and_the_partition_flows_on(
+    make_database: DatabaseFactory, topic_prefix: str, group: str
+) -> None:
+    dsn = await make_database("reporting_service")
+    rng = random.Random(3)
+    good = submitted(rng, tenant=f"dlq-{uuid.uuid4().hex[:6]}")
+    key = good.subject.encode()  # same key: same partition, the bad record first
+    broken_payload = good.to_json()
+    broken_payload["data"] = {"audit_id": "not-a-uuid"}
+    broken_payload["id"] = str(uuid.uuid4())
+    await produce(topic_prefix + AUDIT_TOPIC, [(key, b"\x00not json"), (key, jsonutil.dumpb(broken_payload)), (key, good.to_bytes())])
+    settings = ReportingSettings(database_url=dsn, kafka_topic_prefix=topic_prefix, consumer_group=group)
+    async with serve(create_app(settings)):
+        pool = await create_pool(dsn, size=1)
+
+        async def applied_and_dead_lettered() -> bool:
+            done = await pool.fetchval("SELECT count(*) FROM processed_events WHERE event_id = $1", good.id)
+            dead = await pool.fetchval("SELECT coalesce(sum(dead_letters), 0) FROM consumer_stats")
+            return bool(done == 1 and dead == 2)
+
+        await eventually(applied_and_dead_lettered)
+        await pool.close()
+    # Both bad records are on the dead-letter topic, with where they came from and why.
+    dlq = AIOKafkaConsumer(topic_prefix + DLQ_TOPIC, bootstrap_servers=KAFKA, auto_offset_reset="earliest")
+    await dlq.start()
+    found = []
+    try:
+        for _ in range(20):
+            for records in (await dlq.getmany(timeout_ms=250)).values():
+                found.extend(r for r in records if r.key == key)
+            if len(found) >= 2:
+                break
+    finally:
+        await dlq.stop()
+    assert [r.value for r in found][:1] == [b"\x00not json"]
+    assert len(found) == 2
+    headers = dict(found[1].headers)
+    assert headers["dlq_topic"] == (topic_prefix + AUDIT_TOPIC).encode()
+    assert b"not-a-uuid" not in headers["dlq_error"]  # the reason names fields, never content
+    got = await projected(dsn, good.tenant)
+    assert got[(quarter_of(AuditSubmitted.model_validate(good.data).submitted_on), good.tenant, "audits.completed")] == 1
