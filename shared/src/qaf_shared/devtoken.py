@@ -82,7 +82,15 @@ def main() -> None:
     parser.add_argument("--ttl", type=int, default=3600)
     parser.add_argument("--subject", default="dev-client")
     args = parser.parse_args()
-    print(mint(scopes=args.scopes, tenant=args.tenant, provider=args.provider, ttl=args.ttl, subject=args.subject))
+    print(
+        mint(
+            scopes=args.scopes,
+            tenant=args.tenant,
+            provider=args.provider,
+            ttl=args.ttl,
+            subject=args.subject,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,9 @@ def load_topics(path: Path = TOPICS_FILE) -> list[dict[str, Any]]:
     return topics
 
 
-async def ensure_topics(bootstrap_servers: str, *, prefix: str = "", path: Path = TOPICS_FILE) -> list[str]:
+async def ensure_topics(
+    bootstrap_servers: str, *, prefix: str = "", path: Path = TOPICS_FILE
+) -> list[str]:
     """Create every topic of the file that does not exist yet; return the names created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
@@ -59,10 +62,9 @@ async def ensure_topics(bootstrap_servers: str, *, prefix: str = "", path: Path 
             if prefix + t["name"] not in existing
         ]
         if wanted:
-            try:
+            # Another process may win the race; the topics then exist, which is all we need.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(wanted)
-            except TopicAlreadyExistsError:
-                pass  # another process won the race; the topics exist, which is all we need
         return [t.name for t in wanted]
     finally:
         await admin.close()
@@ -72,7 +74,9 @@ class KafkaProbe:
     """Answers whether the broker is reachable, for `/readyz`."""
 
     def __init__(self, bootstrap_servers: str) -> None:
-        self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=3000)
+        self._admin = AIOKafkaAdminClient(
+            bootstrap_servers=bootstrap_servers, request_timeout_ms=3000
+        )
         self._started = False
 
     async def ready(self) -> bool:

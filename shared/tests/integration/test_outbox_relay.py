@@ -12,7 +12,6 @@ from datetime import date
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer
-
 from qaf_shared import jsonutil
 from qaf_shared.database import connect, create_pool
 from qaf_shared.enums import Grade, PlanType
@@ -20,21 +19,32 @@ from qaf_shared.events.catalogue import AUDIT_TOPIC
 from qaf_shared.events.envelope import CloudEvent, new_event
 from qaf_shared.events.payloads import AuditSubmitted, OrgUnitRef
 from qaf_shared.outbox import add_events
-from qaf_shared.testing.fixtures import KAFKA, DatabaseFactory, eventually
+from qaf_shared.testing.fixtures import KAFKA, DatabaseFactory, eventually, serve
 from qaf_shared.testing.processes import start_relay
 from reporting_service.main import create_app as create_reporting_app
 from reporting_service.settings import ReportingSettings
-from qaf_shared.testing.fixtures import serve
 
 UNIT = OrgUnitRef(area="EAST", district="THANET", team="THA-CP1")
 
 
 def submitted(audit_id: uuid.UUID, number: int) -> CloudEvent:
     payload = AuditSubmitted(
-        audit_id=audit_id, org_unit=UNIT, plan_type=PlanType.CP, submitted_on=date(2026, 5, 1),
-        overall_grade=Grade.GOOD, final_grade=Grade.GOOD, child_voice_evident=True, submission_number=number,
+        audit_id=audit_id,
+        org_unit=UNIT,
+        plan_type=PlanType.CP,
+        submitted_on=date(2026, 5, 1),
+        overall_grade=Grade.GOOD,
+        final_grade=Grade.GOOD,
+        child_voice_evident=True,
+        submission_number=number,
     )
-    return new_event(type="uk.gov.qa.audit.submitted.v1", source="/test", tenant="886", subject=str(audit_id), data=payload)
+    return new_event(
+        type="uk.gov.qa.audit.submitted.v1",
+        source="/test",
+        tenant="886",
+        subject=str(audit_id),
+        data=payload,
+    )
 
 
 async def write(dsn: str, events: Sequence[CloudEvent]) -> None:
@@ -46,9 +56,13 @@ async def write(dsn: str, events: Sequence[CloudEvent]) -> None:
         await conn.close()
 
 
-async def read_topic(topic: str, expected: int, timeout: float = 20.0) -> list[tuple[bytes, CloudEvent]]:
+async def read_topic(
+    topic: str, expected: int, timeout: float = 20.0
+) -> list[tuple[bytes, CloudEvent]]:
     """Everything on a topic from the start, until `expected` records arrived (or timeout)."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=KAFKA, auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=KAFKA, auto_offset_reset="earliest", enable_auto_commit=False
+    )
     await consumer.start()
     records: list[tuple[bytes, CloudEvent]] = []
     try:
@@ -56,10 +70,14 @@ async def read_topic(topic: str, expected: int, timeout: float = 20.0) -> list[t
         while len(records) < expected and asyncio.get_running_loop().time() < deadline:
             batch = await consumer.getmany(timeout_ms=200)
             for tp_records in batch.values():
-                records.extend((r.key, CloudEvent.model_validate(jsonutil.loads(r.value))) for r in tp_records)
+                records.extend(
+                    (r.key, CloudEvent.model_validate(jsonutil.loads(r.value))) for r in tp_records
+                )
         # Anything more (a duplicate) would arrive now.
         for tp_records in (await consumer.getmany(timeout_ms=500)).values():
-            records.extend((r.key, CloudEvent.model_validate(jsonutil.loads(r.value))) for r in tp_records)
+            records.extend(
+                (r.key, CloudEvent.model_validate(jsonutil.loads(r.value))) for r in tp_records
+            )
     finally:
         await consumer.stop()
     return records
@@ -79,7 +97,9 @@ def unique_prefix(topic_prefix: str) -> str:
     return topic_prefix
 
 
-async def test_a_rolled_back_write_publishes_nothing(make_database: DatabaseFactory, topic_prefix: str) -> None:
+async def test_a_rolled_back_write_publishes_nothing(
+    make_database: DatabaseFactory, topic_prefix: str
+) -> None:
     dsn = await make_database("audit_service")
     conn = await connect(dsn)
     event = submitted(uuid.uuid4(), 1)
@@ -100,7 +120,9 @@ async def test_a_rolled_back_write_publishes_nothing(make_database: DatabaseFact
         relay.kill()
 
 
-async def test_outbox_writes_refuse_to_run_outside_a_transaction(make_database: DatabaseFactory) -> None:
+async def test_outbox_writes_refuse_to_run_outside_a_transaction(
+    make_database: DatabaseFactory,
+) -> None:
     conn = await connect(await make_database("audit_service"))
     with pytest.raises(RuntimeError):
         await add_events(conn, [submitted(uuid.uuid4(), 1)])
@@ -132,12 +154,17 @@ async def test_a_relay_killed_between_publishing_and_marking_publishes_again_and
         await tx.rollback()
         await blocker.close()
     conn = await connect(dsn)
-    assert await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == len(events)
+    assert await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == len(
+        events
+    )
 
     restarted = start_relay("relay-restarted", relay_env(dsn, topic_prefix, name))
     try:
+
         async def all_marked() -> bool:
-            return await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+            return (
+                await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+            )
 
         await eventually(all_marked)
     finally:
@@ -145,11 +172,14 @@ async def test_a_relay_killed_between_publishing_and_marking_publishes_again_and
         await conn.close()
     records = await read_topic(topic, expected=before + 2 * len(events))
     ours = [e for _, e in records if e.id in {x.id for x in events}]
-    assert len(ours) == 2 * len(events)  # every event went out twice: at least once, not exactly once
+    assert len(ours) == 2 * len(
+        events
+    )  # every event went out twice: at least once, not exactly once
 
     # The consumer dedupes by event id: each audit counts once.
     settings = ReportingSettings(
-        database_url=await make_database("reporting_service"), kafka_topic_prefix=topic_prefix,
+        database_url=await make_database("reporting_service"),
+        kafka_topic_prefix=topic_prefix,
         consumer_group=f"g-{uuid.uuid4().hex}",
     )
     async with serve(create_reporting_app(settings)):
@@ -157,12 +187,18 @@ async def test_a_relay_killed_between_publishing_and_marking_publishes_again_and
 
         async def counted() -> int:
             return await pool.fetchval(
-                "SELECT count(*) FROM processed_events WHERE event_id = ANY($1::uuid[])", [e.id for e in events]
-            ) == len(events) and await pool.fetchval("SELECT count(*) FROM audit_facts WHERE audit_id = ANY($1::uuid[])", [e.data["audit_id"] for e in events]) == len(events)
+                "SELECT count(*) FROM processed_events WHERE event_id = ANY($1::uuid[])",
+                [e.id for e in events],
+            ) == len(events) and await pool.fetchval(
+                "SELECT count(*) FROM audit_facts WHERE audit_id = ANY($1::uuid[])",
+                [e.data["audit_id"] for e in events],
+            ) == len(events)
 
         await eventually(counted)
         ids = [uuid.UUID(e.data["audit_id"]) for e in events]
-        facts = await pool.fetchval("SELECT count(*) FROM audit_facts WHERE audit_id = ANY($1::uuid[])", ids)
+        facts = await pool.fetchval(
+            "SELECT count(*) FROM audit_facts WHERE audit_id = ANY($1::uuid[])", ids
+        )
         assert facts == len(events)
         await pool.close()
 

@@ -2,7 +2,6 @@ import uuid
 from datetime import date
 
 import pytest
-
 from qaf_shared.enums import Grade, PlanType
 from qaf_shared.events.catalogue import AUDIT_TOPIC, UnknownEventType, spec_for
 from qaf_shared.events.envelope import new_event, parse_event
@@ -24,8 +23,11 @@ def _submitted() -> AuditSubmitted:
 def test_an_event_round_trips_through_its_wire_form() -> None:
     data = _submitted()
     event = new_event(
-        type="uk.gov.qa.audit.submitted.v1", source="/services/audit-service", tenant="886",
-        subject=str(data.audit_id), data=data,
+        type="uk.gov.qa.audit.submitted.v1",
+        source="/services/audit-service",
+        tenant="886",
+        subject=str(data.audit_id),
+        data=data,
     )
     parsed = parse_event(event.to_bytes())
     assert parsed == event
@@ -36,7 +38,11 @@ def test_an_event_round_trips_through_its_wire_form() -> None:
 def test_an_event_must_carry_the_payload_its_type_names() -> None:
     with pytest.raises(TypeError):
         new_event(
-            type="uk.gov.qa.audit.scheduled.v1", source="/s", tenant="886", subject="x", data=_submitted()
+            type="uk.gov.qa.audit.scheduled.v1",
+            source="/s",
+            tenant="886",
+            subject="x",
+            data=_submitted(),
         )
 
 

@@ -7,7 +7,11 @@ def test_kent_and_medway_are_configured_with_unique_teams() -> None:
     kent = directory.tenant("886")
     assert kent is not None
     unit = kent.team("ASH-CP1")
-    assert unit is not None and (unit.area, unit.district, unit.team) == ("SOUTH", "ASHFORD", "ASH-CP1")
+    assert unit is not None and (unit.area, unit.district, unit.team) == (
+        "SOUTH",
+        "ASHFORD",
+        "ASH-CP1",
+    )
     assert kent.service("FOSTERING") is not None and kent.service("ASHFORD") is None
     assert kent.kind_of("WEST") == "area"
     assert kent.kind_of("MAIDSTONE") == "district"

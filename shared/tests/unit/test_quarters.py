@@ -1,7 +1,6 @@
 from datetime import date
 
 import pytest
-
 from qaf_shared.quarters import parse_quarter, previous_quarter, quarter_bounds, quarter_of
 
 

@@ -8,10 +8,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
-
-from audit_service import repository
-from audit_service.api.schemas import AuditCreate, AuditOut, AuditSubmit
-from audit_service.domain.audits import TransitionNotAllowed, check_step, final_grade, is_overdue
 from qaf_shared.enums import AuditStatus, Grade
 from qaf_shared.events.envelope import new_event
 from qaf_shared.events.payloads import AuditScheduled, AuditSubmitted, OrgUnitRef
@@ -19,6 +15,10 @@ from qaf_shared.http.auth import Principal
 from qaf_shared.http.problems import Problem, field_error
 from qaf_shared.http.resources import check_if_match, not_found
 from qaf_shared.outbox import add_events
+
+from audit_service import repository
+from audit_service.api.schemas import AuditCreate, AuditOut, AuditSubmit
+from audit_service.domain.audits import TransitionNotAllowed, check_step, final_grade, is_overdue
 
 SOURCE = "/services/audit-service"
 
@@ -39,11 +39,18 @@ def audit_out(row: asyncpg.Record) -> dict[str, Any]:
 
 
 def _unit(row: asyncpg.Record) -> OrgUnitRef:
-    return OrgUnitRef(area=row["area"], district=row["district"], team=row["team"], service=row["service"])
+    return OrgUnitRef(
+        area=row["area"], district=row["district"], team=row["team"], service=row["service"]
+    )
 
 
 async def schedule_audit(
-    conn: asyncpg.Connection, *, principal: Principal, actor: str, body: AuditCreate, unit: OrgUnitRef
+    conn: asyncpg.Connection,
+    *,
+    principal: Principal,
+    actor: str,
+    body: AuditCreate,
+    unit: OrgUnitRef,
 ) -> asyncpg.Record:
     audit_id = uuid.uuid4()
     row = await repository.insert_audit(
@@ -68,8 +75,15 @@ async def schedule_audit(
     )
     await add_events(
         conn,
-        [new_event(type="uk.gov.qa.audit.scheduled.v1", source=SOURCE, tenant=principal.tenant,
-                   subject=str(audit_id), data=payload)],
+        [
+            new_event(
+                type="uk.gov.qa.audit.scheduled.v1",
+                source=SOURCE,
+                tenant=principal.tenant,
+                subject=str(audit_id),
+                data=payload,
+            )
+        ],
     )
     return row
 
@@ -123,7 +137,14 @@ async def submit_audit(
     )
     await add_events(
         conn,
-        [new_event(type="uk.gov.qa.audit.submitted.v1", source=SOURCE, tenant=principal.tenant,
-                   subject=str(audit_id), data=payload)],
+        [
+            new_event(
+                type="uk.gov.qa.audit.submitted.v1",
+                source=SOURCE,
+                tenant=principal.tenant,
+                subject=str(audit_id),
+                data=payload,
+            )
+        ],
     )
     return row

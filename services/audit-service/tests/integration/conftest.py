@@ -3,7 +3,6 @@ from collections.abc import AsyncIterator
 import asyncpg
 import httpx
 import pytest_asyncio
-
 from audit_service.main import create_app
 from audit_service.settings import AuditSettings
 from qaf_shared.database import connect
@@ -19,7 +18,9 @@ async def audit_dsn(make_database: DatabaseFactory) -> str:
 async def audit_client(audit_dsn: str, topic_prefix: str) -> AsyncIterator[httpx.AsyncClient]:
     """audit-service in this process against its own test database; the relay is off here
     (the outbox rows are checked directly; publishing is tested end to end elsewhere)."""
-    settings = AuditSettings(database_url=audit_dsn, kafka_topic_prefix=topic_prefix, relay_enabled=False)
+    settings = AuditSettings(
+        database_url=audit_dsn, kafka_topic_prefix=topic_prefix, relay_enabled=False
+    )
     async with serve(create_app(settings)) as client:
         yield client
 

@@ -9,11 +9,21 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-
 from qaf_shared.testing.fixtures import auth
 
-NEW_AUDIT = {"case_ref": "CASE-100", "team": "ASH-CP1", "plan_type": "CP", "auditor": "aud-1", "due_date": "2026-12-01"}
-SUBMISSION = {"overall_grade": "GOOD", "themes": ["DRIFT_DELAY"], "child_voice_evident": True, "commentary": "free text"}
+NEW_AUDIT = {
+    "case_ref": "CASE-100",
+    "team": "ASH-CP1",
+    "plan_type": "CP",
+    "auditor": "aud-1",
+    "due_date": "2026-12-01",
+}
+SUBMISSION = {
+    "overall_grade": "GOOD",
+    "themes": ["DRIFT_DELAY"],
+    "child_voice_evident": True,
+    "commentary": "free text",
+}
 
 
 @pytest.fixture
@@ -22,10 +32,14 @@ def writer(token: Callable[..., str]) -> dict[str, str]:
 
 
 async def _counts(db: asyncpg.Connection) -> tuple[int, int]:
-    return await db.fetchval("SELECT count(*) FROM audits"), await db.fetchval("SELECT count(*) FROM outbox")
+    return await db.fetchval("SELECT count(*) FROM audits"), await db.fetchval(
+        "SELECT count(*) FROM outbox"
+    )
 
 
-async def _schedule(client: httpx.AsyncClient, headers: dict[str, str], **changes: Any) -> dict[str, Any]:
+async def _schedule(
+    client: httpx.AsyncClient, headers: dict[str, str], **changes: Any
+) -> dict[str, Any]:
     response = await client.post("/v1/audits", json={**NEW_AUDIT, **changes}, headers=headers)
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
@@ -40,11 +54,23 @@ async def test_scheduling_stores_the_resolved_unit_and_writes_one_outbox_event(
     body = response.json()
     assert response.headers["location"] == f"/v1/audits/{body['id']}"
     assert response.headers["etag"] == '"1"'
-    assert (body["status"], body["area"], body["district"], body["team"]) == ("SCHEDULED", "SOUTH", "ASHFORD", "ASH-CP1")
-    assert body["version"] == 1 and body["moderation_selected"] is None and body["final_grade"] is None
-    rows = await audit_db.fetch("SELECT type, payload FROM outbox WHERE aggregateid = $1", body["id"])
+    assert (body["status"], body["area"], body["district"], body["team"]) == (
+        "SCHEDULED",
+        "SOUTH",
+        "ASHFORD",
+        "ASH-CP1",
+    )
+    assert (
+        body["version"] == 1 and body["moderation_selected"] is None and body["final_grade"] is None
+    )
+    rows = await audit_db.fetch(
+        "SELECT type, payload FROM outbox WHERE aggregateid = $1", body["id"]
+    )
     assert [r["type"] for r in rows] == ["uk.gov.qa.audit.scheduled.v1"]
-    stored = await audit_db.fetchrow("SELECT created_by_client, created_by_actor FROM audits WHERE id = $1", uuid.UUID(body["id"]))
+    stored = await audit_db.fetchrow(
+        "SELECT created_by_client, created_by_actor FROM audits WHERE id = $1",
+        uuid.UUID(body["id"]),
+    )
     assert tuple(stored) == ("dev-client", "staff-1")
 
 
@@ -52,20 +78,34 @@ async def test_submitting_records_grades_and_publishes_no_free_text(
     audit_client: httpx.AsyncClient, writer: dict[str, str], audit_db: asyncpg.Connection
 ) -> None:
     audit = await _schedule(audit_client, writer)
-    response = await audit_client.post(f"/v1/audits/{audit['id']}/submit", json=SUBMISSION, headers=writer)
+    response = await audit_client.post(
+        f"/v1/audits/{audit['id']}/submit", json=SUBMISSION, headers=writer
+    )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert (body["status"], body["overall_grade"], body["final_grade"], body["version"]) == ("SUBMITTED", "GOOD", "GOOD", 2)
+    assert (body["status"], body["overall_grade"], body["final_grade"], body["version"]) == (
+        "SUBMITTED",
+        "GOOD",
+        "GOOD",
+        2,
+    )
     assert body["themes"] == ["DRIFT_DELAY"] and body["submitted_on"] is not None
     payload = await audit_db.fetchval(
-        "SELECT payload FROM outbox WHERE aggregateid = $1 AND type = 'uk.gov.qa.audit.submitted.v1'", audit["id"]
+        "SELECT payload FROM outbox WHERE aggregateid = $1 AND type = 'uk.gov.qa.audit.submitted.v1'",
+        audit["id"],
     )
     assert payload["data"]["final_grade"] == "GOOD"
-    assert payload["data"]["org_unit"] == {"area": "SOUTH", "district": "ASHFORD", "team": "ASH-CP1"}
+    assert payload["data"]["org_unit"] == {
+        "area": "SOUTH",
+        "district": "ASHFORD",
+        "team": "ASH-CP1",
+    }
     assert payload["tenant"] == "886" and payload["subject"] == audit["id"]
     assert "free text" not in str(payload) and "CASE-100" not in str(payload)
 
-    again = await audit_client.post(f"/v1/audits/{audit['id']}/submit", json=SUBMISSION, headers=writer)
+    again = await audit_client.post(
+        f"/v1/audits/{audit['id']}/submit", json=SUBMISSION, headers=writer
+    )
     assert again.status_code == 409
     assert again.headers["content-type"] == "application/problem+json"
 
@@ -103,18 +143,28 @@ class TestAuth:
         assert response.headers["content-type"] == "application/problem+json"
         assert response.headers["www-authenticate"].startswith("Bearer")
 
-    async def test_expired_token_is_401(self, audit_client: httpx.AsyncClient, token: Callable[..., str]) -> None:
-        response = await audit_client.get("/v1/org-units", headers=auth(token("audits:read", ttl=-30)))
+    async def test_expired_token_is_401(
+        self, audit_client: httpx.AsyncClient, token: Callable[..., str]
+    ) -> None:
+        response = await audit_client.get(
+            "/v1/org-units", headers=auth(token("audits:read", ttl=-30))
+        )
         assert response.status_code == 401
 
-    async def test_wrongly_signed_token_is_401(self, audit_client: httpx.AsyncClient, token: Callable[..., str]) -> None:
+    async def test_wrongly_signed_token_is_401(
+        self, audit_client: httpx.AsyncClient, token: Callable[..., str]
+    ) -> None:
         header, payload, signature = token("audits:read").split(".")
         forged = ".".join([header, payload, signature[::-1]])
         response = await audit_client.get("/v1/org-units", headers=auth(forged))
         assert response.status_code == 401
 
-    async def test_missing_scope_is_403(self, audit_client: httpx.AsyncClient, token: Callable[..., str]) -> None:
-        response = await audit_client.post("/v1/audits", json=NEW_AUDIT, headers=auth(token("audits:read")))
+    async def test_missing_scope_is_403(
+        self, audit_client: httpx.AsyncClient, token: Callable[..., str]
+    ) -> None:
+        response = await audit_client.post(
+            "/v1/audits", json=NEW_AUDIT, headers=auth(token("audits:read"))
+        )
         assert response.status_code == 403
 
     async def test_another_tenants_audit_is_404(
@@ -122,12 +172,20 @@ class TestAuth:
     ) -> None:
         audit = await _schedule(audit_client, writer)
         medway = auth(token("audits:read audits:write", tenant="887"))
-        assert (await audit_client.get(f"/v1/audits/{audit['id']}", headers=medway)).status_code == 404
-        submit = await audit_client.post(f"/v1/audits/{audit['id']}/submit", json=SUBMISSION, headers=medway)
+        assert (
+            await audit_client.get(f"/v1/audits/{audit['id']}", headers=medway)
+        ).status_code == 404
+        submit = await audit_client.post(
+            f"/v1/audits/{audit['id']}/submit", json=SUBMISSION, headers=medway
+        )
         assert submit.status_code == 404
 
-    async def test_org_units_are_the_tokens_tenants(self, audit_client: httpx.AsyncClient, token: Callable[..., str]) -> None:
-        response = await audit_client.get("/v1/org-units", headers=auth(token("audits:read", tenant="887")))
+    async def test_org_units_are_the_tokens_tenants(
+        self, audit_client: httpx.AsyncClient, token: Callable[..., str]
+    ) -> None:
+        response = await audit_client.get(
+            "/v1/org-units", headers=auth(token("audits:read", tenant="887"))
+        )
         assert response.status_code == 200
         assert response.json()["tenant"] == "887"
 
@@ -146,15 +204,21 @@ class TestAuth:
     ],
 )
 async def test_bad_input_names_the_field_and_writes_nothing(
-    audit_client: httpx.AsyncClient, writer: dict[str, str], audit_db: asyncpg.Connection,
-    change: dict[str, Any], field: str, status: int,
+    audit_client: httpx.AsyncClient,
+    writer: dict[str, str],
+    audit_db: asyncpg.Connection,
+    change: dict[str, Any],
+    field: str,
+    status: int,
 ) -> None:
     before = await _counts(audit_db)
     response = await audit_client.post("/v1/audits", json={**NEW_AUDIT, **change}, headers=writer)
     assert response.status_code == status
     assert response.headers["content-type"] == "application/problem+json"
     problem = response.json()
-    assert problem["status"] == status and problem["title"] and problem["type"].startswith("https://")
+    assert (
+        problem["status"] == status and problem["title"] and problem["type"].startswith("https://")
+    )
     assert any(e["field"] == field for e in problem["errors"]), problem
     assert await _counts(audit_db) == before
 
@@ -163,10 +227,13 @@ async def test_malformed_json_is_400_and_a_huge_body_is_413(
     audit_client: httpx.AsyncClient, writer: dict[str, str], audit_db: asyncpg.Connection
 ) -> None:
     before = await _counts(audit_db)
-    bad = await audit_client.post("/v1/audits", content=b"{not json", headers={**writer, "content-type": "application/json"})
+    bad = await audit_client.post(
+        "/v1/audits", content=b"{not json", headers={**writer, "content-type": "application/json"}
+    )
     assert bad.status_code == 400 and bad.headers["content-type"] == "application/problem+json"
     huge = await audit_client.post(
-        "/v1/audits", content=b'{"case_ref": "' + b"x" * (1024 * 1024 + 10) + b'"}',
+        "/v1/audits",
+        content=b'{"case_ref": "' + b"x" * (1024 * 1024 + 10) + b'"}',
         headers={**writer, "content-type": "application/json"},
     )
     assert huge.status_code == 413 and huge.headers["content-type"] == "application/problem+json"
@@ -182,25 +249,41 @@ async def test_bad_submission_names_the_field_and_changes_nothing(
         ({**SUBMISSION, "overall_grade": "SUPERB"}, "body.overall_grade"),
         ({**SUBMISSION, "themes": ["NOT_A_THEME"]}, "body.themes.0"),
         ({**SUBMISSION, "submitted_on": "2999-01-01"}, "body.submitted_on"),
-        ({k: v for k, v in SUBMISSION.items() if k != "child_voice_evident"}, "body.child_voice_evident"),
+        (
+            {k: v for k, v in SUBMISSION.items() if k != "child_voice_evident"},
+            "body.child_voice_evident",
+        ),
     ]:
-        response = await audit_client.post(f"/v1/audits/{audit['id']}/submit", json=body, headers=writer)
+        response = await audit_client.post(
+            f"/v1/audits/{audit['id']}/submit", json=body, headers=writer
+        )
         assert response.status_code == 422, response.text
         assert any(e["field"] == field for e in response.json()["errors"])
     assert await _counts(audit_db) == before
-    assert (await audit_client.get(f"/v1/audits/{audit['id']}", headers=writer)).json()["status"] == "SCHEDULED"
+    assert (await audit_client.get(f"/v1/audits/{audit['id']}", headers=writer)).json()[
+        "status"
+    ] == "SCHEDULED"
 
 
-async def test_missing_actor_is_422(audit_client: httpx.AsyncClient, token: Callable[..., str]) -> None:
-    response = await audit_client.post("/v1/audits", json=NEW_AUDIT, headers=auth(token("audits:write"), actor=None))
+async def test_missing_actor_is_422(
+    audit_client: httpx.AsyncClient, token: Callable[..., str]
+) -> None:
+    response = await audit_client.post(
+        "/v1/audits", json=NEW_AUDIT, headers=auth(token("audits:write"), actor=None)
+    )
     assert response.status_code == 422
     assert any(e["field"] == "header.X-Actor" for e in response.json()["errors"])
 
 
 @pytest.mark.parametrize("path", ["/v1/audits/not-a-uuid", f"/v1/audits/{uuid.uuid4()}"])
-async def test_unknown_or_malformed_ids_are_404(audit_client: httpx.AsyncClient, writer: dict[str, str], path: str) -> None:
+async def test_unknown_or_malformed_ids_are_404(
+    audit_client: httpx.AsyncClient, writer: dict[str, str], path: str
+) -> None:
     response = await audit_client.get(path, headers=writer)
-    assert response.status_code == 404 and response.headers["content-type"] == "application/problem+json"
+    assert (
+        response.status_code == 404
+        and response.headers["content-type"] == "application/problem+json"
+    )
 
 
 async def test_the_same_idempotency_key_and_body_answer_once(
@@ -214,6 +297,8 @@ async def test_the_same_idempotency_key_and_body_answer_once(
     assert first.json() == second.json()
     assert second.headers["location"] == first.headers["location"]
     assert await _counts(audit_db) == (before[0] + 1, before[1] + 1)
-    reused = await audit_client.post("/v1/audits", json={**NEW_AUDIT, "case_ref": "OTHER"}, headers=headers)
+    reused = await audit_client.post(
+        "/v1/audits", json={**NEW_AUDIT, "case_ref": "OTHER"}, headers=headers
+    )
     assert reused.status_code == 422
     assert await _counts(audit_db) == (before[0] + 1, before[1] + 1)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from pydantic import SecretStr
-
 from qaf_shared.settings import ServiceSettings
 
 

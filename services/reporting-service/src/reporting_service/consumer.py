@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Coroutine
+from typing import Any
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
-
 from qaf_shared.consumer import EventConsumer
 from qaf_shared.events.catalogue import DLQ_TOPIC, DOMAIN_TOPICS
 from qaf_shared.kafka import idempotent_producer
+
 from reporting_service import projections
 from reporting_service.settings import ReportingSettings
 
 
-def build_consumer(settings: ReportingSettings, pool: object) -> EventConsumer:
+def build_consumer(settings: ReportingSettings, pool: asyncpg.Pool) -> EventConsumer:
     prefix = settings.kafka_topic_prefix
 
     def consumer_factory() -> AIOKafkaConsumer:
@@ -29,7 +31,7 @@ def build_consumer(settings: ReportingSettings, pool: object) -> EventConsumer:
         )
 
     return EventConsumer(
-        pool=pool,  # type: ignore[arg-type]
+        pool=pool,
         consumer_factory=consumer_factory,
         producer_factory=lambda: idempotent_producer(settings.kafka_bootstrap_servers),
         apply=projections.apply,
@@ -39,7 +41,7 @@ def build_consumer(settings: ReportingSettings, pool: object) -> EventConsumer:
     )
 
 
-def consumer_worker(app: FastAPI) -> Awaitable[None]:
+def consumer_worker(app: FastAPI) -> Coroutine[Any, Any, None]:
     consumer = build_consumer(app.state.settings, app.state.pool)
     app.state.consumer = consumer
     return consumer.run_forever()

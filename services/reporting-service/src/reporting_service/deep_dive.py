@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
-
 from qaf_shared.enums import Grade
 from qaf_shared.org_units import TenantUnits
 from qaf_shared.quarters import previous_quarter
+
 from reporting_service.disclosure import Cell, percentage, suppress_group
 
 Counts = dict[tuple[str, str], int]  # (measure, dimension) -> value
@@ -77,7 +77,9 @@ async def read_deep_dive(
         counts.setdefault(key, {})[(row["measure"], row["dimension"])] = row["value"]
 
     def section(q: str, k: str, c: str) -> dict[str, Any]:
-        return {"audits": audits_section(counts.get((q, k, c), {}), threshold if suppress else None)}
+        return {
+            "audits": audits_section(counts.get((q, k, c), {}), threshold if suppress else None)
+        }
 
     return {
         "tenant": tenant,
@@ -86,5 +88,7 @@ async def read_deep_dive(
         "suppression": {"applied": suppress, "threshold": threshold},
         **section(quarter, kind, code),
         "previous": {"quarter": previous, **section(previous, kind, code)},
-        "breakdown": [{"unit": {"code": c, "kind": k}, **section(quarter, k, c)} for k, c in children],
+        "breakdown": [
+            {"unit": {"code": c, "kind": k}, **section(quarter, k, c)} for k, c in children
+        ],
     }

@@ -21,7 +21,9 @@ def primary(value: int, threshold: int) -> Cell:
     return SUPPRESSED if 1 <= value <= threshold else value
 
 
-def suppress_group(total: int, cells: Mapping[str, int], threshold: int) -> tuple[Cell, dict[str, Cell]]:
+def suppress_group(
+    total: int, cells: Mapping[str, int], threshold: int
+) -> tuple[Cell, dict[str, Cell]]:
     """Suppress a total and the cells that add up to it."""
     out: dict[str, Cell] = {k: primary(v, threshold) for k, v in cells.items()}
     published_total = primary(total, threshold)

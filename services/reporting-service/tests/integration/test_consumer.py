@@ -11,7 +11,6 @@ from datetime import date, timedelta
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-
 from qaf_shared import jsonutil
 from qaf_shared.database import create_pool
 from qaf_shared.enums import Grade, PlanType
@@ -35,11 +34,21 @@ def submitted(rng: random.Random, tenant: str = "886") -> CloudEvent:
     audit_id = uuid.uuid4()
     grade = rng.choice(list(Grade))
     payload = AuditSubmitted(
-        audit_id=audit_id, org_unit=rng.choice(UNITS), plan_type=PlanType.CIN,
+        audit_id=audit_id,
+        org_unit=rng.choice(UNITS),
+        plan_type=PlanType.CIN,
         submitted_on=date(2025, 4, 1) + timedelta(days=rng.randrange(365)),
-        overall_grade=grade, final_grade=grade, child_voice_evident=True,
+        overall_grade=grade,
+        final_grade=grade,
+        child_voice_evident=True,
     )
-    return new_event(type="uk.gov.qa.audit.submitted.v1", source="/test", tenant=tenant, subject=str(audit_id), data=payload)
+    return new_event(
+        type="uk.gov.qa.audit.submitted.v1",
+        source="/test",
+        tenant=tenant,
+        subject=str(audit_id),
+        data=payload,
+    )
 
 
 def expected_counts(events: list[CloudEvent]) -> Counter[tuple[str, str, str]]:
@@ -75,7 +84,14 @@ async def projected(dsn: str, tenant: str) -> Counter[tuple[str, str, str]]:
     )
     await pool.close()
     return Counter(
-        {(r["quarter"], r["unit_code"], r["measure"] + (f".{r['dimension']}" if r["dimension"] else "")): r["value"] for r in rows}
+        {
+            (
+                r["quarter"],
+                r["unit_code"],
+                r["measure"] + (f".{r['dimension']}" if r["dimension"] else ""),
+            ): r["value"]
+            for r in rows
+        }
     )
 
 
@@ -93,13 +109,17 @@ async def test_the_same_event_delivered_twice_changes_the_projection_once(
     topic = topic_prefix + AUDIT_TOPIC
     # Every event twice: once in order, then all again (as a relay restart would do).
     await produce(topic, [(e.subject.encode(), e.to_bytes()) for e in events * 2])
-    settings = ReportingSettings(database_url=dsn, kafka_topic_prefix=topic_prefix, consumer_group=group)
+    settings = ReportingSettings(
+        database_url=dsn, kafka_topic_prefix=topic_prefix, consumer_group=group
+    )
     ids = [e.id for e in events]
     async with serve(create_app(settings)):
         pool = await create_pool(dsn, size=1)
 
         async def applied() -> bool:
-            return await pool.fetchval("SELECT count(*) FROM processed_events WHERE event_id = ANY($1::uuid[])", ids) == len(ids)
+            return await pool.fetchval(
+                "SELECT count(*) FROM processed_events WHERE event_id = ANY($1::uuid[])", ids
+            ) == len(ids)
 
         await eventually(applied)
         await asyncio.sleep(1)  # let the duplicates (later on the partitions) be consumed too
@@ -127,7 +147,11 @@ async def test_a_consumer_killed_mid_stream_leaves_the_projection_exactly_right(
     ids = [e.id for e in events]
 
     async def applied() -> int:
-        return int(await pool.fetchval("SELECT count(*) FROM processed_events WHERE event_id = ANY($1::uuid[])", ids))
+        return int(
+            await pool.fetchval(
+                "SELECT count(*) FROM processed_events WHERE event_id = ANY($1::uuid[])", ids
+            )
+        )
 
     process, _ = start_service("reporting-killed", "reporting_service.main:create_app", env)
     try:
@@ -144,7 +168,9 @@ async def test_a_consumer_killed_mid_stream_leaves_the_projection_exactly_right(
     tenant = events[0].tenant
     got = await projected(dsn, events[0].tenant)
     assert got == expected_counts(events)
-    assert sum(v for (q, unit, m), v in got.items() if unit == tenant and m == "audits.completed") == len(events)
+    assert sum(
+        v for (q, unit, m), v in got.items() if unit == tenant and m == "audits.completed"
+    ) == len(events)
 
 
 async def _between(probe, low: int, high: int) -> int:  # type: ignore[no-untyped-def]
@@ -166,20 +192,29 @@ async def test_a_malformed_record_goes_to_the_dead_letter_topic_and_the_partitio
     broken_payload = good.to_json()
     broken_payload["data"] = {"audit_id": "not-a-uuid"}
     broken_payload["id"] = str(uuid.uuid4())
-    await produce(topic_prefix + AUDIT_TOPIC, [(key, b"\x00not json"), (key, jsonutil.dumpb(broken_payload)), (key, good.to_bytes())])
-    settings = ReportingSettings(database_url=dsn, kafka_topic_prefix=topic_prefix, consumer_group=group)
+    await produce(
+        topic_prefix + AUDIT_TOPIC,
+        [(key, b"\x00not json"), (key, jsonutil.dumpb(broken_payload)), (key, good.to_bytes())],
+    )
+    settings = ReportingSettings(
+        database_url=dsn, kafka_topic_prefix=topic_prefix, consumer_group=group
+    )
     async with serve(create_app(settings)):
         pool = await create_pool(dsn, size=1)
 
         async def applied_and_dead_lettered() -> bool:
-            done = await pool.fetchval("SELECT count(*) FROM processed_events WHERE event_id = $1", good.id)
+            done = await pool.fetchval(
+                "SELECT count(*) FROM processed_events WHERE event_id = $1", good.id
+            )
             dead = await pool.fetchval("SELECT coalesce(sum(dead_letters), 0) FROM consumer_stats")
             return bool(done == 1 and dead == 2)
 
         await eventually(applied_and_dead_lettered)
         await pool.close()
     # Both bad records are on the dead-letter topic, with where they came from and why.
-    dlq = AIOKafkaConsumer(topic_prefix + DLQ_TOPIC, bootstrap_servers=KAFKA, auto_offset_reset="earliest")
+    dlq = AIOKafkaConsumer(
+        topic_prefix + DLQ_TOPIC, bootstrap_servers=KAFKA, auto_offset_reset="earliest"
+    )
     await dlq.start()
     found = []
     try:
@@ -196,4 +231,13 @@ async def test_a_malformed_record_goes_to_the_dead_letter_topic_and_the_partitio
     assert headers["dlq_topic"] == (topic_prefix + AUDIT_TOPIC).encode()
     assert b"not-a-uuid" not in headers["dlq_error"]  # the reason names fields, never content
     got = await projected(dsn, good.tenant)
-    assert got[(quarter_of(AuditSubmitted.model_validate(good.data).submitted_on), good.tenant, "audits.completed")] == 1
+    assert (
+        got[
+            (
+                quarter_of(AuditSubmitted.model_validate(good.data).submitted_on),
+                good.tenant,
+                "audits.completed",
+            )
+        ]
+        == 1
+    )

@@ -1,7 +1,12 @@
 from hypothesis import given
 from hypothesis import strategies as st
-
-from reporting_service.disclosure import SUPPRESSED, percentage, primary, round_half_up, suppress_group
+from reporting_service.disclosure import (
+    SUPPRESSED,
+    percentage,
+    primary,
+    round_half_up,
+    suppress_group,
+)
 
 
 def test_counts_from_one_to_the_threshold_are_suppressed() -> None:
@@ -38,7 +43,9 @@ def test_percentages_round_half_up_and_follow_suppression() -> None:
     cells=st.dictionaries(st.sampled_from("ABCDEF"), st.integers(0, 40), min_size=1),
     threshold=st.integers(1, 10),
 )
-def test_no_suppressed_value_can_be_derived_from_what_is_published(cells: dict[str, int], threshold: int) -> None:
+def test_no_suppressed_value_can_be_derived_from_what_is_published(
+    cells: dict[str, int], threshold: int
+) -> None:
     total = sum(cells.values())
     shown_total, shown = suppress_group(total, cells, threshold)
     # Primary: every count from 1 to the threshold is hidden, zeros are shown.

@@ -28,7 +28,9 @@ log = get_logger(__name__)
 
 APPLIED = Counter("qa_consumer_events_applied_total", "Events applied to projections", ["topic"])
 DUPLICATES = Counter("qa_consumer_duplicates_total", "Redelivered events skipped", ["topic"])
-DEAD_LETTERS = Counter("qa_consumer_dead_letters_total", "Records sent to the dead-letter topic", ["topic"])
+DEAD_LETTERS = Counter(
+    "qa_consumer_dead_letters_total", "Records sent to the dead-letter topic", ["topic"]
+)
 LAG = Gauge("qa_consumer_lag", "Records behind the end of the partition", ["topic", "partition"])
 
 Applier = Callable[[asyncpg.Connection, Sequence[CloudEvent]], Awaitable[None]]
@@ -49,7 +51,12 @@ ON CONFLICT (topic) DO UPDATE SET
   newest_event_time = GREATEST(consumer_stats.newest_event_time, EXCLUDED.newest_event_time)
 """
 
-_TRANSIENT = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.exceptions.TooManyConnectionsError)
+_TRANSIENT = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
 
 
 @dataclass(frozen=True)
@@ -141,7 +148,9 @@ class EventConsumer:
                 for tp in assigned:
                     high = consumer.highwater(tp)
                     if high is not None and tp in offsets:
-                        LAG.labels(self._logical_topic(tp.topic), str(tp.partition)).set(high - offsets[tp])
+                        LAG.labels(self._logical_topic(tp.topic), str(tp.partition)).set(
+                            high - offsets[tp]
+                        )
         finally:
             self.consumer = None
             with contextlib.suppress(Exception):
@@ -150,7 +159,9 @@ class EventConsumer:
                 await producer.stop()
 
     async def handle(
-        self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]], producer: AIOKafkaProducer
+        self,
+        batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+        producer: AIOKafkaProducer,
     ) -> None:
         parsed: list[_Parsed] = []
         bad: list[tuple[ConsumerRecord[bytes, bytes], str]] = []
@@ -239,7 +250,9 @@ class EventConsumer:
 def _reason(exc: Exception) -> str:
     """Why a record was set aside, without echoing its content (it may hold personal data)."""
     if isinstance(exc, ValidationError):
-        fields = sorted({".".join(str(p) for p in err["loc"]) + ":" + err["type"] for err in exc.errors()})
+        fields = sorted(
+            {".".join(str(p) for p in err["loc"]) + ":" + err["type"] for err in exc.errors()}
+        )
         return f"ValidationError: {', '.join(fields)[:500]}"
     return type(exc).__name__
 

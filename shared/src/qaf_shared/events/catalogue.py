@@ -5,6 +5,7 @@ the record key is the aggregate id (the event's `subject`)."""
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 
 from qaf_shared.events import payloads as p
@@ -21,7 +22,7 @@ class EventSpec:
     type: str
     topic: str
     aggregate_type: str
-    payload: type[p.Payload]
+    payload: builtins.type[p.Payload]
 
     @property
     def dataschema(self) -> str:

@@ -48,7 +48,13 @@ class CloudEvent(BaseModel):
 
 
 def new_event(
-    *, type: str, source: str, tenant: str, subject: str, data: BaseModel, time: datetime | None = None
+    *,
+    type: str,
+    source: str,
+    tenant: str,
+    subject: str,
+    data: BaseModel,
+    time: datetime | None = None,
 ) -> CloudEvent:
     """The one way to build an event: a fresh id, the payload checked against the catalogue."""
     from qaf_shared.events.catalogue import spec_for

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from typing import Any
 
 import asyncpg
@@ -27,11 +27,11 @@ from qaf_shared.settings import ServiceSettings
 
 log = get_logger(__name__)
 
-Worker = Callable[[FastAPI], Awaitable[None]]
+Worker = Callable[[FastAPI], Coroutine[Any, Any, None]]
 """A background coroutine the service runs for its lifetime (relay, consumer, scheduler)."""
 
 
-def outbox_relay_worker(app: FastAPI) -> Awaitable[None]:
+def outbox_relay_worker(app: FastAPI) -> Coroutine[Any, Any, None]:
     """The relay for a write service, built from the app's settings and pool."""
     settings: ServiceSettings = app.state.settings
     relay = OutboxRelay(
@@ -119,7 +119,9 @@ def _operations_router() -> APIRouter:
             checks["database"] = "unavailable"
         checks["kafka"] = "ok" if await request.app.state.kafka_probe.ready() else "unavailable"
         ok = all(v == "ok" for v in checks.values())
-        return json_response({"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503)
+        return json_response(
+            {"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503
+        )
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:

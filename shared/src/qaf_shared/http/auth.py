@@ -44,8 +44,10 @@ class Authenticator:
             self._client = None
             path = Path(jwks)
             if not path.is_file():
-                raise RuntimeError(f"QA_AUTH_JWKS names no file: {path} (locally, `make token` creates it)")
-            self._keys = {k.key_id: k for k in jwt.PyJWKSet.from_json(path.read_text()).keys}
+                raise RuntimeError(
+                    f"QA_AUTH_JWKS names no file: {path} (locally, `make token` creates it)"
+                )
+            self._keys = {str(k.key_id): k for k in jwt.PyJWKSet.from_json(path.read_text()).keys}
 
     def _key_for(self, token: str) -> Any:
         if self._client is not None:
@@ -145,5 +147,9 @@ Actor = Annotated[
 
 OptionalActor = Annotated[
     str | None,
-    Header(alias="X-Actor", pattern=ACTOR_PATTERN, description="Staff id of the reader, for the access log."),
+    Header(
+        alias="X-Actor",
+        pattern=ACTOR_PATTERN,
+        description="Staff id of the reader, for the access log.",
+    ),
 ]

@@ -13,7 +13,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qaf_shared.http.problems import Problem, problem_response
 
-REQUESTS = Counter("qa_http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
+REQUESTS = Counter(
+    "qa_http_requests_total", "HTTP requests", ["service", "method", "route", "status"]
+)
 LATENCY = Histogram(
     "qa_http_request_seconds",
     "HTTP request latency",
@@ -38,10 +40,9 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         for name, value in scope["headers"]:
-            if name == b"content-length":
-                if not value.isdigit() or int(value) > self.max_bytes:
-                    await self._refuse(scope, send)
-                    return
+            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_bytes):
+                await self._refuse(scope, send)
+                return
         seen = 0
 
         async def counted() -> Message:

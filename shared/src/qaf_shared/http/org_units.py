@@ -3,7 +3,6 @@
 No `from __future__ import annotations` here: the route below is built in a closure, and
 FastAPI must see its `Annotated` dependency as an object, not a string it cannot resolve."""
 
-
 from typing import Annotated, Any, Self
 
 from fastapi import APIRouter, Request

@@ -84,7 +84,10 @@ def problem_response(problem: Problem, instance: str | None = None) -> Response:
     if problem.errors is not None:
         body["errors"] = problem.errors
     return Response(
-        jsonutil.dumpb(body), status_code=problem.status, media_type=MEDIA_TYPE, headers=problem.headers
+        jsonutil.dumpb(body),
+        status_code=problem.status,
+        media_type=MEDIA_TYPE,
+        headers=problem.headers,
     )
 
 
@@ -94,7 +97,9 @@ def _validation_problem(exc: RequestValidationError) -> Problem:
         if err.get("type") == "json_invalid":
             return Problem(400, "The request body is not valid JSON.", slug="malformed-json")
         loc = [str(p) for p in err.get("loc", ())]
-        errors.append({"field": ".".join(loc), "message": err.get("msg", "invalid"), "type": err.get("type")})
+        errors.append(
+            {"field": ".".join(loc), "message": err.get("msg", "invalid"), "type": err.get("type")}
+        )
     fields = ", ".join(e["field"] for e in errors)
     return Problem(422, f"Invalid fields: {fields}", slug="validation", errors=errors)
 
@@ -110,7 +115,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
+        detail = (
+            exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
+        )
         return problem_response(
             Problem(exc.status_code, detail, headers=dict(exc.headers or {})), request.url.path
         )

@@ -43,7 +43,9 @@ def check_if_match(if_match: str | None, version: int, *, required: bool = False
         raise Problem(412, f"The resource has changed; its current ETag is {etag(version)}.")
 
 
-def resource_response(body: dict[str, Any], *, status: int = 200, location: str | None = None) -> StoredResponse:
+def resource_response(
+    body: dict[str, Any], *, status: int = 200, location: str | None = None
+) -> StoredResponse:
     """What a write answers: the full resource with its ETag (and Location when created)."""
     headers = {"ETag": etag(int(body["version"]))}
     if location:
@@ -51,8 +53,12 @@ def resource_response(body: dict[str, Any], *, status: int = 200, location: str 
     return StoredResponse(status, body, headers)
 
 
-def json_response(body: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(jsonutil.dumpb(body), status_code=status, headers=headers, media_type="application/json")
+def json_response(
+    body: Any, *, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        jsonutil.dumpb(body), status_code=status, headers=headers, media_type="application/json"
+    )
 
 
 def to_response(stored: StoredResponse) -> Response:

@@ -76,7 +76,9 @@ class OrgUnitDirectory:
                 tenant=str(doc["tenant"]),
                 name=str(doc["name"]),
                 areas={
-                    str(a["code"]): {str(d["code"]): tuple(map(str, d["teams"])) for d in a["districts"]}
+                    str(a["code"]): {
+                        str(d["code"]): tuple(map(str, d["teams"])) for d in a["districts"]
+                    }
                     for a in doc["areas"]
                 },
                 services=tuple(map(str, doc["services"])),

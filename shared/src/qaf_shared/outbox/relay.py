@@ -32,7 +32,9 @@ log = get_logger(__name__)
 
 PUBLISHED = Counter("qa_outbox_published_total", "Outbox events published to Kafka", ["service"])
 BACKLOG = Gauge("qa_outbox_backlog", "Outbox rows not yet published", ["service"])
-OLDEST_AGE = Gauge("qa_outbox_oldest_unpublished_seconds", "Age of the oldest unpublished row", ["service"])
+OLDEST_AGE = Gauge(
+    "qa_outbox_oldest_unpublished_seconds", "Age of the oldest unpublished row", ["service"]
+)
 
 _CLAIM = """
 SELECT seq, id, aggregateid, type, payload FROM outbox
@@ -90,7 +92,9 @@ class OutboxRelay:
         lock_conn = await connect(self._dsn)
         producer: AIOKafkaProducer | None = None
         try:
-            while not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_key(self._service)):
+            while not await lock_conn.fetchval(
+                "SELECT pg_try_advisory_lock($1)", lock_key(self._service)
+            ):
                 await asyncio.sleep(self._poll_interval_s)
             self.is_leader = True
             log.info("outbox_relay_leading", service=self._service)

@@ -121,7 +121,9 @@ async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 20.0, interval: float = 0.1) -> Any:
+async def eventually(
+    check: Callable[[], Awaitable[Any]], *, timeout: float = 20.0, interval: float = 0.1
+) -> Any:
     """Poll `check` until it returns a truthy value; fail with its last value on timeout."""
     deadline = asyncio.get_running_loop().time() + timeout
     last: Any = None

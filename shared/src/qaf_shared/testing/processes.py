@@ -47,13 +47,25 @@ def start_relay(name: str, env: dict[str, str]) -> Process:
     return Process(name, [sys.executable, "-m", "qaf_shared.outbox.relay"], env)
 
 
-def start_service(name: str, factory: str, env: dict[str, str], *, timeout: float = 30.0) -> tuple[Process, str]:
+def start_service(
+    name: str, factory: str, env: dict[str, str], *, timeout: float = 30.0
+) -> tuple[Process, str]:
     """Start `uvicorn --factory <factory>` on a free port and wait for /healthz."""
     port = free_port()
     process = Process(
         name,
-        [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
-         "--port", str(port), "--no-access-log"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            factory,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+        ],
         env,
     )
     base = f"http://127.0.0.1:{port}"

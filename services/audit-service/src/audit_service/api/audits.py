@@ -6,10 +6,6 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Request
-from starlette.responses import Response
-
-from audit_service import handlers, repository
-from audit_service.api.schemas import AuditCreate, AuditOut, AuditSubmit
 from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import Actor, OptionalActor, Principal, requires
 from qaf_shared.http.idempotency import IdempotencyKey, fingerprint, run_once
@@ -21,6 +17,10 @@ from qaf_shared.http.resources import (
     resource_response,
     to_response,
 )
+from starlette.responses import Response
+
+from audit_service import handlers, repository
+from audit_service.api.schemas import AuditCreate, AuditOut, AuditSubmit
 
 router = APIRouter(prefix="/v1/audits", tags=["audits"])
 
@@ -60,8 +60,12 @@ async def schedule_audit(
     settings = request.app.state.settings
 
     async def create() -> Any:
-        row = await handlers.schedule_audit(conn, principal=principal, actor=actor, body=body, unit=unit)
-        return resource_response(handlers.audit_out(row), status=201, location=f"/v1/audits/{row['id']}")
+        row = await handlers.schedule_audit(
+            conn, principal=principal, actor=actor, body=body, unit=unit
+        )
+        return resource_response(
+            handlers.audit_out(row), status=201, location=f"/v1/audits/{row['id']}"
+        )
 
     async with _pool(request).acquire() as conn, conn.transaction():
         stored = await run_once(
@@ -85,7 +89,9 @@ async def get_audit(
         row = await repository.get_audit(conn, principal.tenant, ident)
         if row is None:
             raise not_found("audit")
-        await record_access(conn, principal, actor=actor, resource_type="audit", resource_id=str(ident))
+        await record_access(
+            conn, principal, actor=actor, resource_type="audit", resource_id=str(ident)
+        )
     body = handlers.audit_out(row)
     return to_response(resource_response(body))
 
@@ -120,4 +126,3 @@ async def submit_audit(
             handler=submit,
         )
     return to_response(stored)
-

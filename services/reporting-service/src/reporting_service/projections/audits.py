@@ -10,10 +10,10 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 import asyncpg
-
 from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.events.payloads import AuditSubmitted, OrgUnitRef
 from qaf_shared.quarters import quarter_of
+
 from reporting_service.projections.counts import Deltas, apply_deltas, units_of
 
 
@@ -77,9 +77,16 @@ async def apply(conn: asyncpg.Connection, events: Sequence[CloudEvent]) -> None:
     keys = {(e.tenant, uuid.UUID(e.subject)) for e in events}
     facts: dict[tuple[str, uuid.UUID], AuditFact] = {}
     for row in await conn.fetch(_LOAD, [k[0] for k in keys], [k[1] for k in keys]):
-        unit = OrgUnitRef(area=row["area"], district=row["district"], team=row["team"], service=row["service"])
+        unit = OrgUnitRef(
+            area=row["area"], district=row["district"], team=row["team"], service=row["service"]
+        )
         facts[(row["tenant"], row["audit_id"])] = AuditFact(
-            row["tenant"], row["audit_id"], unit, row["submitted_on"], row["final_grade"], row["submission_number"]
+            row["tenant"],
+            row["audit_id"],
+            unit,
+            row["submitted_on"],
+            row["final_grade"],
+            row["submission_number"],
         )
     deltas: Deltas = Counter()
     changed: dict[tuple[str, uuid.UUID], AuditFact] = {}

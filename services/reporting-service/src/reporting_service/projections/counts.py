@@ -6,10 +6,11 @@ from collections import Counter
 from collections.abc import Iterator
 
 import asyncpg
-
 from qaf_shared.events.payloads import OrgUnitRef
 
-CountKey = tuple[str, str, str, str, str, str]  # tenant, quarter, unit_kind, unit_code, measure, dimension
+CountKey = tuple[
+    str, str, str, str, str, str
+]  # tenant, quarter, unit_kind, unit_code, measure, dimension
 Deltas = Counter[CountKey]
 
 _APPLY = """

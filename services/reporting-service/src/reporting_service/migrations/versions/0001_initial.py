@@ -5,7 +5,6 @@ Revises:
 """
 
 from alembic import op
-
 from qaf_shared.migrations import CONSUMER_V1, CONSUMER_V1_DOWN, execute_script
 
 revision = "0001"

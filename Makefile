@@ -1,0 +1,63 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both install what is missing.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV = $(shell bash deploy/local/uv.sh)
+PY := .venv/bin/python
+DEMO ?= 1
+SCOPES ?= audits:read audits:write escalations:read escalations:write feedback:read feedback:write reports:read
+TENANT ?= 886
+TTL ?= 3600
+PROVIDER ?=
+SERVICE_PACKAGES := audit_service escalation_service feedback_service reporting_service
+
+.PHONY: help install infra migrate keys run stop test token lint
+
+help:
+	@echo "make run    start Kafka, PostgreSQL and the four services with demo data (DEMO=0 skips it)"
+	@echo "make stop   stop what make run started"
+	@echo "make test   run every test against real Kafka and PostgreSQL"
+	@echo "make token  SCOPES=\"audits:write reports:read\" TENANT=886 [PROVIDER=name] [TTL=seconds]"
+	@echo "make lint   ruff and mypy"
+
+install:
+	@$(UV) sync --frozen --quiet
+
+keys: install
+	@$(PY) -c "from qaf_shared.devtoken import ensure_keys; ensure_keys()"
+
+infra: install
+	@bash deploy/local/postgres.sh start
+	@bash deploy/local/kafka.sh start
+	@$(PY) -m qaf_shared.kafka
+
+migrate: infra
+	@for pkg in $(SERVICE_PACKAGES); do \
+		role=$${pkg}; \
+		QA_DATABASE_URL=postgresql://$$role:$$role@127.0.0.1:5432/$$role $(PY) -m qaf_shared.migrations $$pkg 2>&1 | grep -v "^INFO" || true; \
+	done
+
+run: migrate keys
+	@bash deploy/local/services.sh start
+	@if [ "$(DEMO)" != "0" ]; then $(PY) deploy/local/demo.py; fi
+	@echo
+	@echo "Running. API docs: http://127.0.0.1:8001/docs (audits), :8002 (escalations), :8003 (feedback), :8004 (reports)"
+	@echo "A token:      make token SCOPES=\"reports:read\" TENANT=886"
+	@echo "A Deep Dive:  curl -H \"Authorization: Bearer \$$(make -s token SCOPES=reports:read)\" http://127.0.0.1:8004/v1/deep-dives/$$($(PY) -c 'from datetime import date; from qaf_shared.quarters import quarter_of; print(quarter_of(date.today()))')"
+	@echo "Logs: .run/logs/   Stop: make stop"
+
+stop:
+	@bash deploy/local/services.sh stop
+	@bash deploy/local/kafka.sh stop
+	@bash deploy/local/postgres.sh stop
+
+test: infra keys
+	@$(UV) run --frozen pytest
+
+token:
+	@$(UV) sync --frozen --quiet
+	@$(PY) -m qaf_shared.devtoken --scopes "$(SCOPES)" --tenant "$(TENANT)" --ttl "$(TTL)" $(if $(PROVIDER),--provider "$(PROVIDER)")
+
+lint: install
+	@$(UV) run --frozen ruff check .
+	@$(UV) run --frozen mypy shared/src services/*/src
