@@ -11,14 +11,15 @@ from typing import Any
 from audit_service.main import create_app as create_audit_app
 from audit_service.settings import AuditSettings
 from qaf_shared.quarters import quarter_of
-from qaf_shared.testing.fixtures import DatabaseFactory, auth, eventually, serve
+from qaf_shared.testing.fixtures import DatabaseFactory, TopicsFactory, auth, eventually, serve
 from reporting_service.main import create_app as create_reporting_app
 from reporting_service.settings import ReportingSettings
 
 
 async def test_a_submitted_audit_appears_in_the_deep_dive(
-    make_database: DatabaseFactory, topic_prefix: str, token: Callable[..., str]
+    make_database: DatabaseFactory, make_topics: TopicsFactory, token: Callable[..., str]
 ) -> None:
+    topic_prefix = await make_topics()  # topics of its own: the status counts are exact
     audit_settings = AuditSettings(
         database_url=await make_database("audit_service"),
         kafka_topic_prefix=topic_prefix,

@@ -47,17 +47,32 @@ def kafka_bootstrap() -> str:
     return KAFKA
 
 
+TopicsFactory = Callable[[], Awaitable[str]]
+
+
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def topic_prefix(run_id: str) -> AsyncIterator[str]:
-    """This run's own copy of every topic in deploy/topics.yaml, deleted afterwards."""
-    prefix = f"t{run_id}."
-    created = await ensure_topics(KAFKA, prefix=prefix)
-    yield prefix
+async def make_topics(run_id: str) -> AsyncIterator[TopicsFactory]:
+    """`await make_topics()` gives a topic prefix under which every topic of
+    deploy/topics.yaml exists, empty; all are deleted at the end of the run."""
+    created: list[str] = []
+
+    async def factory() -> str:
+        prefix = f"t{run_id}.{len(created)}."
+        created.extend(await ensure_topics(KAFKA, prefix=prefix))
+        return prefix
+
+    yield factory
     admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
     await admin.start()
     with contextlib.suppress(Exception):
         await admin.delete_topics(created)
     await admin.close()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def topic_prefix(make_topics: TopicsFactory) -> str:
+    """The run's shared set of topics (tests on it keep to their own tenants or ids)."""
+    return await make_topics()
 
 
 DatabaseFactory = Callable[[str], Awaitable[str]]
