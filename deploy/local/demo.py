@@ -2,14 +2,14 @@
 outbox, relay, Kafka, reporting). Run by `make run` unless DEMO=0.
 
 Deterministic (seeded) and idempotent: every POST carries an Idempotency-Key derived from
-the item, and a marker under .run/ stops a second load."""
+the item, and nothing is loaded when the Deep Dive already shows audits in the first demo
+quarter (the databases outlive a checkout, so the check asks the system, not a file)."""
 
 from __future__ import annotations
 
 import random
 import sys
 from datetime import date, timedelta
-from pathlib import Path
 
 import httpx
 from qaf_shared import devtoken
@@ -17,7 +17,7 @@ from qaf_shared.org_units import OrgUnitDirectory
 from qaf_shared.quarters import previous_quarter, quarter_bounds, quarter_of
 
 AUDITS = "http://127.0.0.1:8001"
-MARKER = Path(__file__).resolve().parents[2] / ".run" / "demo-loaded-v1"
+REPORTS = "http://127.0.0.1:8004"
 QUARTERS = 6
 PER_QUARTER = 12
 GRADE_WEIGHTS = {"OUTSTANDING": 1, "GOOD": 5, "REQUIRES_IMPROVEMENT": 4, "INADEQUATE": 1}
@@ -87,15 +87,24 @@ def load(client: httpx.Client, tenant: str, rng: random.Random, today: date) -> 
     return loaded
 
 
+def already_loaded(client: httpx.Client, today: date) -> bool:
+    token = devtoken.mint(scopes="reports:read_unsuppressed", tenant="886", subject="demo-loader")
+    response = client.get(
+        f"{REPORTS}/v1/deep-dives/{quarters_back(today, QUARTERS)[0]}",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    response.raise_for_status()
+    return bool(response.json()["audits"]["completed"])
+
+
 def main() -> None:
-    if MARKER.exists():
-        print("demo: already loaded (delete .run/demo-loaded-v1 to load again)")
-        return
     rng = random.Random(20261125)
     today = date.today()
     with httpx.Client(timeout=10) as client:
+        if already_loaded(client, today):
+            print("demo: the Deep Dive already holds demo data; nothing loaded")
+            return
         total = sum(load(client, tenant, rng, today) for tenant in ("886", "887"))
-    MARKER.write_text(f"{total} audits\n")
     print(
         f"demo: loaded {total} submitted audits for Kent (886) and Medway (887) over {QUARTERS} quarters"
     )
