@@ -15,9 +15,10 @@ from aiokafka import AIOKafkaConsumer
 from qaf_shared import jsonutil
 from qaf_shared.database import connect, create_pool
 from qaf_shared.enums import Grade, PlanType
+from qaf_shared.events.audit import AuditSubmitted
 from qaf_shared.events.catalogue import AUDIT_TOPIC
 from qaf_shared.events.envelope import CloudEvent, new_event
-from qaf_shared.events.payloads import AuditSubmitted, OrgUnitRef
+from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.outbox import add_events
 from qaf_shared.testing.fixtures import KAFKA, DatabaseFactory, eventually, serve
 from qaf_shared.testing.processes import start_relay

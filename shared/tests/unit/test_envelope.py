@@ -3,9 +3,10 @@ from datetime import date
 
 import pytest
 from qaf_shared.enums import Grade, PlanType
+from qaf_shared.events.audit import AuditScheduled, AuditSubmitted
 from qaf_shared.events.catalogue import AUDIT_TOPIC, UnknownEventType, spec_for
 from qaf_shared.events.envelope import new_event, parse_event
-from qaf_shared.events.payloads import AuditScheduled, AuditSubmitted, OrgUnitRef
+from qaf_shared.events.payloads import OrgUnitRef
 
 
 def _submitted() -> AuditSubmitted:

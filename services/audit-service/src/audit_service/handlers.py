@@ -9,8 +9,9 @@ from typing import Any
 
 import asyncpg
 from qaf_shared.enums import AuditStatus, Grade
+from qaf_shared.events.audit import AuditScheduled, AuditSubmitted
 from qaf_shared.events.envelope import new_event
-from qaf_shared.events.payloads import AuditScheduled, AuditSubmitted, OrgUnitRef
+from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.problems import Problem, field_error
 from qaf_shared.http.resources import check_if_match, not_found

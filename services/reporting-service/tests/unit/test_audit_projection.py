@@ -2,7 +2,8 @@ import uuid
 from datetime import date
 
 from qaf_shared.enums import Grade, PlanType
-from qaf_shared.events.payloads import AuditSubmitted, OrgUnitRef
+from qaf_shared.events.audit import AuditSubmitted
+from qaf_shared.events.payloads import OrgUnitRef
 from reporting_service.projections.audits import AuditFact, contributions, on_submitted
 
 UNIT = OrgUnitRef(area="SOUTH", district="ASHFORD", team="ASH-CP1")

@@ -1,0 +1,104 @@
+"""escalation-service's events (`uk.gov.qa.escalation.*.v1` on qa.escalation.events.v1,
+key = escalation id). Never the summary, desired outcome, responses or notes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from qaf_shared.enums import (
+    EscalateReason,
+    EscalationCategory,
+    EscalationPlanType,
+    EscalationStage,
+    EscalationStatus,
+    RaisedByRole,
+    ResolutionOutcome,
+)
+from qaf_shared.events.payloads import OrgUnitRef, Payload
+from qaf_shared.events.spec import ESCALATION_TOPIC, EventSpec
+
+
+class EscalationEvent(Payload):
+    """What every escalation event carries: a snapshot of the reportable facts after the
+    change, so that reporting can place any event without the ones before it."""
+
+    escalation_id: uuid.UUID
+    org_unit: OrgUnitRef
+    plan_type: EscalationPlanType
+    raised_by_role: RaisedByRole
+    categories: list[EscalationCategory]
+    raised_on: date
+    stage: EscalationStage  # current stage after the change
+    status: EscalationStatus  # current status after the change
+    stage_opened_on: date
+    stage_due_date: date
+    # The 20-working-day limit for the formal stages together (None until a formal stage opens).
+    formal_deadline: date | None = None
+    formal_limit_breached: bool = False
+
+
+class EscalationRaised(EscalationEvent):
+    bypassed: bool = False  # opened above INFORMAL, with a recorded bypass reason
+
+
+class EscalationResponseRecorded(EscalationEvent):
+    responded_on: date
+    late: bool  # responded after the stage's due date
+
+
+class EscalationEscalated(EscalationEvent):
+    from_stage: EscalationStage
+    reason: EscalateReason
+    escalated_on: date
+
+
+class EscalationStageOverdue(EscalationEvent):
+    """Announced once per stage: the due date passed without a response."""
+
+    detected_on: date
+
+
+class EscalationResolved(EscalationEvent):
+    outcome: ResolutionOutcome
+    resolved_on: date
+
+
+class EscalationWithdrawn(EscalationEvent):
+    withdrawn_on: date
+
+
+class EscalationCafcassReferred(EscalationEvent):
+    referred_on: date
+
+
+ESCALATION_EVENTS = (
+    EventSpec("uk.gov.qa.escalation.raised.v1", ESCALATION_TOPIC, "escalation", EscalationRaised),
+    EventSpec(
+        "uk.gov.qa.escalation.response_recorded.v1",
+        ESCALATION_TOPIC,
+        "escalation",
+        EscalationResponseRecorded,
+    ),
+    EventSpec(
+        "uk.gov.qa.escalation.escalated.v1", ESCALATION_TOPIC, "escalation", EscalationEscalated
+    ),
+    EventSpec(
+        "uk.gov.qa.escalation.stage_overdue.v1",
+        ESCALATION_TOPIC,
+        "escalation",
+        EscalationStageOverdue,
+    ),
+    EventSpec(
+        "uk.gov.qa.escalation.resolved.v1", ESCALATION_TOPIC, "escalation", EscalationResolved
+    ),
+    EventSpec(
+        "uk.gov.qa.escalation.withdrawn.v1", ESCALATION_TOPIC, "escalation", EscalationWithdrawn
+    ),
+    EventSpec(
+        "uk.gov.qa.escalation.cafcass_referred.v1",
+        ESCALATION_TOPIC,
+        "escalation",
+        EscalationCafcassReferred,
+    ),
+)

@@ -1,0 +1,117 @@
+"""feedback-service's events (`uk.gov.qa.feedback.*.v1` on qa.feedback.events.v1, key = the
+record's id). Never comments or free text."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from qaf_shared.enums import (
+    ComplainantRole,
+    ComplaintOutcome,
+    ComplaintStage,
+    ComplaintStatus,
+    ConferenceType,
+    FeedbackSource,
+    PartnerType,
+    PnCode,
+    ProviderTheme,
+    Respondent,
+)
+from qaf_shared.events.payloads import OrgUnitRef, Payload
+from qaf_shared.events.spec import FEEDBACK_TOPIC, EventSpec
+
+
+class FeedbackReceived(Payload):
+    feedback_id: uuid.UUID
+    org_unit: OrgUnitRef
+    source: FeedbackSource
+    received_on: date
+    respondent: Respondent | None = None
+    partner_type: PartnerType | None = None
+    conference_type: ConferenceType | None = None
+    answers: dict[str, int] = {}  # question id -> 1..5
+    provider: str | None = None  # set when the commissioned provider submitted it
+
+
+class ParticipationRecorded(Payload):
+    participation_id: uuid.UUID
+    org_unit: OrgUnitRef
+    pn_code: PnCode
+    review_due: date
+    review_held: date
+    in_timescale: bool
+
+
+class ComplaintEvent(Payload):
+    """A snapshot of the complaint's reportable facts after the change."""
+
+    complaint_id: uuid.UUID
+    org_unit: OrgUnitRef
+    received_on: date
+    complainant_role: ComplainantRole
+    categories: list[str] = []
+    status: ComplaintStatus
+    highest_stage: ComplaintStage
+    stage_due_date: date | None = None
+    outcomes: dict[ComplaintStage, ComplaintOutcome] = {}
+
+
+class ComplaintOpened(ComplaintEvent):
+    pass
+
+
+class ComplaintStageChanged(ComplaintEvent):
+    """A stage was opened (`stage_opened`) or decided (`outcome` set)."""
+
+    stage: ComplaintStage
+    stage_opened: bool = False
+    requested_on: date | None = None
+    outcome: ComplaintOutcome | None = None
+    decided_on: date | None = None
+
+
+class ComplaintClosed(ComplaintEvent):
+    closed_on: date
+    ombudsman_referred: bool = False
+
+
+class ProviderReportReceived(Payload):
+    report_id: uuid.UUID
+    provider: str
+    quarter: str
+    referrals_received: int
+    children_advocated_for: int
+    issues_by_theme: dict[ProviderTheme, int] = {}
+    outcomes_achieved: int
+    iv_matched: int
+    iv_waiting: int
+
+
+FEEDBACK_EVENTS = (
+    EventSpec("uk.gov.qa.feedback.received.v1", FEEDBACK_TOPIC, "feedback", FeedbackReceived),
+    EventSpec(
+        "uk.gov.qa.feedback.participation_recorded.v1",
+        FEEDBACK_TOPIC,
+        "participation",
+        ParticipationRecorded,
+    ),
+    EventSpec(
+        "uk.gov.qa.feedback.complaint_opened.v1", FEEDBACK_TOPIC, "complaint", ComplaintOpened
+    ),
+    EventSpec(
+        "uk.gov.qa.feedback.complaint_stage_changed.v1",
+        FEEDBACK_TOPIC,
+        "complaint",
+        ComplaintStageChanged,
+    ),
+    EventSpec(
+        "uk.gov.qa.feedback.complaint_closed.v1", FEEDBACK_TOPIC, "complaint", ComplaintClosed
+    ),
+    EventSpec(
+        "uk.gov.qa.feedback.provider_report_received.v1",
+        FEEDBACK_TOPIC,
+        "provider_report",
+        ProviderReportReceived,
+    ),
+)
