@@ -12,6 +12,7 @@ from datetime import date
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer
+
 from qaf_shared import jsonutil
 from qaf_shared.database import connect, create_pool
 from qaf_shared.enums import Grade, PlanType

@@ -5,6 +5,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
 from qaf_shared import devtoken
 from qaf_shared.http.auth import Authenticator
 from qaf_shared.http.problems import Problem

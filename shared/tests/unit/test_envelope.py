@@ -2,6 +2,7 @@ import uuid
 from datetime import date
 
 import pytest
+
 from qaf_shared.enums import Grade, PlanType
 from qaf_shared.events.audit import AuditScheduled, AuditSubmitted
 from qaf_shared.events.catalogue import AUDIT_TOPIC, UnknownEventType, spec_for

@@ -1,6 +1,7 @@
 from datetime import date
 
 import pytest
+
 from qaf_shared.quarters import parse_quarter, previous_quarter, quarter_bounds, quarter_of
 
 

@@ -8,6 +8,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
+
+from audit_service import repository
+from audit_service.api.schemas import AuditCreate, AuditOut, AuditSubmit
+from audit_service.domain.audits import TransitionNotAllowed, check_step, final_grade, is_overdue
 from qaf_shared.enums import AuditStatus, Grade
 from qaf_shared.events.audit import AuditScheduled, AuditSubmitted
 from qaf_shared.events.envelope import new_event
@@ -16,10 +20,6 @@ from qaf_shared.http.auth import Principal
 from qaf_shared.http.problems import Problem, field_error
 from qaf_shared.http.resources import check_if_match, not_found
 from qaf_shared.outbox import add_events
-
-from audit_service import repository
-from audit_service.api.schemas import AuditCreate, AuditOut, AuditSubmit
-from audit_service.domain.audits import TransitionNotAllowed, check_step, final_grade, is_overdue
 
 SOURCE = "/services/audit-service"
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from qaf_shared.http.app import create_service_app, outbox_relay_worker
 
 from audit_service.api.audits import router as audits_router
 from audit_service.settings import AuditSettings
+from qaf_shared.http.app import create_service_app, outbox_relay_worker
 
 
 def create_app(settings: AuditSettings | None = None) -> FastAPI:

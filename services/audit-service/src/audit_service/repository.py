@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 import asyncpg
+
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
 

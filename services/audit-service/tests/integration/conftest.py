@@ -3,6 +3,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import httpx
 import pytest_asyncio
+
 from audit_service.main import create_app
 from audit_service.settings import AuditSettings
 from qaf_shared.database import connect

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+
 from qaf_shared.testing.fixtures import auth
 
 NEW_AUDIT = {

@@ -1,6 +1,7 @@
 from datetime import date
 
 import pytest
+
 from audit_service.domain.audits import TransitionNotAllowed, check_step, final_grade, is_overdue
 from qaf_shared.enums import AuditStatus, Grade
 

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from qaf_shared.http.app import create_service_app, outbox_relay_worker
 
 from escalation_service.settings import EscalationSettings
+from qaf_shared.http.app import create_service_app, outbox_relay_worker
 
 
 def create_app(settings: EscalationSettings | None = None) -> FastAPI:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+
 from qaf_shared.enums import Grade
 from qaf_shared.org_units import TenantUnits
 from qaf_shared.quarters import previous_quarter
-
 from reporting_service.disclosure import Cell, percentage, suppress_group
 
 Counts = dict[tuple[str, str], int]  # (measure, dimension) -> value

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from qaf_shared.http.app import create_service_app
 
+from qaf_shared.http.app import create_service_app
 from reporting_service.api.reports import router as reports_router
 from reporting_service.consumer import consumer_worker
 from reporting_service.settings import ReportingSettings

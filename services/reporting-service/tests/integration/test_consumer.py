@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
 from qaf_shared import jsonutil
 from qaf_shared.database import create_pool
 from qaf_shared.enums import Grade, PlanType

@@ -1,5 +1,6 @@
 from hypothesis import given
 from hypothesis import strategies as st
+
 from reporting_service.disclosure import (
     SUPPRESSED,
     percentage,

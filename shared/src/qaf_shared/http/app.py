@@ -17,7 +17,7 @@ from qaf_shared.database import create_pool
 from qaf_shared.http.auth import Authenticator
 from qaf_shared.http.middleware import BodyLimit, RequestContext
 from qaf_shared.http.org_units import org_units_router
-from qaf_shared.http.problems import install_problem_handlers
+from qaf_shared.http.problems import COMMON_PROBLEMS, install_problem_handlers, problem_responses
 from qaf_shared.http.resources import json_response
 from qaf_shared.kafka import KafkaProbe, idempotent_producer
 from qaf_shared.logging import configure_logging, get_logger
@@ -91,10 +91,53 @@ def create_service_app(
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContext, service=settings.service_name)
     app.include_router(_operations_router())
-    app.include_router(org_units_router(read_scope))
+    common = problem_responses(*COMMON_PROBLEMS)
+    app.include_router(org_units_router(read_scope), responses=common)
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, responses=common)
+    _declare_problem_schema(app)
     return app
+
+
+def _declare_problem_schema(app: FastAPI) -> None:
+    """Add the RFC 9457 problem document to the OpenAPI components the responses refer to."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
+                PROBLEM_SCHEMA
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+            },
+        },
+    },
+}
 
 
 def _operations_router() -> APIRouter:

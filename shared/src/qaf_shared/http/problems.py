@@ -58,6 +58,21 @@ class Problem(Exception):
         self.headers = headers or {}
 
 
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for problem documents with these status codes."""
+    return {
+        code: {
+            "description": _TITLES.get(code, "Error"),
+            "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for code in codes
+    }
+
+
+# What any authenticated route may answer, declared on every route by the app factory.
+COMMON_PROBLEMS = (400, 401, 403, 404, 413, 422)
+
+
 def field_error(field: str, message: str, kind: str = "value_error") -> Problem:
     """A 422 naming one bad field (for rules pydantic cannot see, like an unknown team code)."""
     return Problem(

@@ -6,10 +6,15 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from audit_service import handlers, repository
+from audit_service.api.schemas import AuditCreate, AuditOut, AuditSubmit
 from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import Actor, OptionalActor, Principal, requires
 from qaf_shared.http.idempotency import IdempotencyKey, fingerprint, run_once
 from qaf_shared.http.org_units import resolve_org_unit
+from qaf_shared.http.problems import problem_responses
 from qaf_shared.http.resources import (
     IfMatch,
     not_found,
@@ -17,29 +22,13 @@ from qaf_shared.http.resources import (
     resource_response,
     to_response,
 )
-from starlette.responses import Response
-
-from audit_service import handlers, repository
-from audit_service.api.schemas import AuditCreate, AuditOut, AuditSubmit
 
 router = APIRouter(prefix="/v1/audits", tags=["audits"])
 
 Reader = Annotated[Principal, requires("audits:read")]
 Writer = Annotated[Principal, requires("audits:write")]
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"description": desc, "content": {"application/problem+json": {}}}
-    for code, desc in {
-        400: "Malformed JSON",
-        401: "Missing or invalid token",
-        403: "Missing scope",
-        404: "No such audit for this tenant",
-        409: "The step does not apply to the audit's state",
-        412: "Stale If-Match",
-        413: "Body too large",
-        422: "Validation failed",
-    }.items()
-}
+_ERRORS = problem_responses(409, 412)
 
 
 def _pool(request: Request) -> asyncpg.Pool:

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from qaf_shared.enums import AuditStatus, AuditTheme, Grade, PlanType
 from qaf_shared.http.auth import ACTOR_PATTERN
 from qaf_shared.http.org_units import UnitChoice

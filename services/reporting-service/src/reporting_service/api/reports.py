@@ -6,30 +6,20 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Query, Request
+
 from qaf_shared.events.catalogue import DOMAIN_TOPICS
 from qaf_shared.http.auth import Principal, requires
 from qaf_shared.http.org_units import UnitCode, tenant_units
 from qaf_shared.http.problems import Problem, field_error
 from qaf_shared.quarters import parse_quarter
-
 from reporting_service.deep_dive import read_deep_dive
 
 router = APIRouter(prefix="/v1", tags=["reports"])
 
 Reader = Annotated[Principal, requires("reports:read")]
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"description": desc, "content": {"application/problem+json": {}}}
-    for code, desc in {
-        401: "Missing or invalid token",
-        403: "Missing scope",
-        404: "Not a quarter id (e.g. FY2026Q1)",
-        422: "Validation failed",
-    }.items()
-}
 
-
-@router.get("/deep-dives/{quarter}", responses=_ERRORS)
+@router.get("/deep-dives/{quarter}")
 async def get_deep_dive(
     request: Request,
     quarter: str,
@@ -71,7 +61,7 @@ async def get_deep_dive(
         )
 
 
-@router.get("/status", responses=_ERRORS)
+@router.get("/status")
 async def get_status(request: Request, principal: Reader) -> dict[str, Any]:
     """Events applied per topic, consumer lag, newest event time, dead letters."""
     pool: asyncpg.Pool = request.app.state.pool

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import asyncpg
-from qaf_shared.events.envelope import CloudEvent
 
+from qaf_shared.events.envelope import CloudEvent
 from reporting_service.projections import audits
 
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 import asyncpg
+
 from qaf_shared.events.audit import AuditSubmitted
 from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.quarters import quarter_of
-
 from reporting_service.projections.counts import Deltas, apply_deltas, units_of
 
 

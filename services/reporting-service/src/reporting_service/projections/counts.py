@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 import asyncpg
+
 from qaf_shared.events.payloads import OrgUnitRef
 
 CountKey = tuple[

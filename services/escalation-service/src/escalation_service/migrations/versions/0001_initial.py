@@ -5,6 +5,7 @@ Revises:
 """
 
 from alembic import op
+
 from qaf_shared.migrations import OUTBOX_V1, OUTBOX_V1_DOWN, execute_script
 
 revision = "0001"

@@ -5,6 +5,7 @@ Revises:
 """
 
 from alembic import op
+
 from qaf_shared.migrations import CONSUMER_V1, CONSUMER_V1_DOWN, execute_script
 
 revision = "0001"

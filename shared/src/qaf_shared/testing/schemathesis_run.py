@@ -1,0 +1,47 @@
+"""Schemathesis over a running service's OpenAPI, as the services' contract tests run it:
+no server error and no response that breaks its own schema."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from qaf_shared.settings import RUN_DIR
+
+
+def run_schemathesis(
+    base_url: str,
+    *,
+    headers: dict[str, str],
+    max_examples: int = 30,
+    checks: str = "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance",
+    name: str = "schemathesis",
+) -> tuple[int, str]:
+    """Run the schemathesis CLI against `base_url`; return its exit code and output (also
+    written to .run/test-logs/<name>.log)."""
+    args = [
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "run",
+        f"{base_url}/openapi.json",
+        "--checks",
+        checks,
+        "--max-examples",
+        str(max_examples),
+        "--seed",
+        "20261125",
+        "--request-timeout",
+        "10",
+        "--suppress-health-check",
+        "all",
+    ]
+    for header, value in headers.items():
+        args += ["-H", f"{header}: {value}"]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=900, check=False)
+    output = result.stdout + result.stderr
+    log_dir: Path = RUN_DIR / "test-logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    (log_dir / f"{name}.log").write_text(output)
+    return result.returncode, output
