@@ -75,24 +75,6 @@ DROP TABLE idempotency_keys;
 DROP TABLE outbox; DROP FUNCTION outbox_notify();
 """
 
-CONSUMER_V1 = """
-CREATE TABLE processed_events (
-    event_id uuid PRIMARY KEY,
-    topic text NOT NULL,
-    partition int NOT NULL,
-    "offset" bigint NOT NULL,
-    applied_at timestamptz NOT NULL DEFAULT now()
-);
-CREATE TABLE consumer_stats (
-    topic text PRIMARY KEY,
-    applied bigint NOT NULL DEFAULT 0,
-    dead_letters bigint NOT NULL DEFAULT 0,
-    newest_event_time timestamptz
-);
-"""
-
-CONSUMER_V1_DOWN = "DROP TABLE consumer_stats; DROP TABLE processed_events;"
-
 
 def alembic_config(package: str, dsn: str) -> Config:
     config = Config()

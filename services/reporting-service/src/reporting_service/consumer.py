@@ -1,8 +1,8 @@
-"""reporting-service's consumer: the shared loop over the three domain topics."""
+"""reporting-service's live consumer: the shared loop over the three domain topics, into the
+active projection generation."""
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
 from typing import Any
 
 import asyncpg
@@ -12,11 +12,18 @@ from fastapi import FastAPI
 from qaf_shared.consumer import EventConsumer
 from qaf_shared.events.catalogue import DLQ_TOPIC, DOMAIN_TOPICS
 from qaf_shared.kafka import idempotent_producer
-from reporting_service import projections
+from reporting_service import generations, projections
 from reporting_service.settings import ReportingSettings
 
 
-def build_consumer(settings: ReportingSettings, pool: asyncpg.Pool) -> EventConsumer:
+async def live_schema(conn: asyncpg.Connection) -> str:
+    # FOR SHARE: a rebuild's switch waits for this batch, and this batch for the switch.
+    return await generations.active_schema(conn, share_lock=True)
+
+
+def build_consumer(
+    settings: ReportingSettings, pool: asyncpg.Pool, **overrides: Any
+) -> EventConsumer:
     prefix = settings.kafka_topic_prefix
 
     def consumer_factory() -> AIOKafkaConsumer:
@@ -30,18 +37,21 @@ def build_consumer(settings: ReportingSettings, pool: asyncpg.Pool) -> EventCons
             max_partition_fetch_bytes=4 * 1024 * 1024,
         )
 
-    return EventConsumer(
-        pool=pool,
-        consumer_factory=consumer_factory,
-        producer_factory=lambda: idempotent_producer(settings.kafka_bootstrap_servers),
-        apply=projections.apply,
-        dlq_topic=settings.topic(DLQ_TOPIC),
-        logical_topic=lambda t: t.removeprefix(prefix),
-        max_records=settings.consumer_max_records,
-    )
+    options: dict[str, Any] = {
+        "pool": pool,
+        "consumer_factory": consumer_factory,
+        "producer_factory": lambda: idempotent_producer(settings.kafka_bootstrap_servers),
+        "apply": projections.apply,
+        "dlq_topic": settings.topic(DLQ_TOPIC),
+        "logical_topic": lambda t: t.removeprefix(prefix),
+        "max_records": settings.consumer_max_records,
+        "schema_for_batch": live_schema,
+    }
+    options.update(overrides)
+    return EventConsumer(**options)
 
 
-def consumer_worker(app: FastAPI) -> Coroutine[Any, Any, None]:
+async def consumer_worker(app: FastAPI) -> None:
     consumer = build_consumer(app.state.settings, app.state.pool)
     app.state.consumer = consumer
-    return consumer.run_forever()
+    await consumer.run_forever()

@@ -1,51 +1,89 @@
 """Statistical disclosure control (DfE conventions), as pure functions.
 
-A count from 1 to the threshold is published as "c". Where a group of cells is published
-with its total, the suppressed cells must not be recoverable by subtraction: one
-suppressed cell alone, or suppressed cells whose sum pins each of them down (all ones, or
-all at the threshold), take the smallest other non-zero cell with them (secondary
-suppression); if nothing is left to take, the total goes too. A rate or mean built on a
-suppressed count is "c"; one with nothing to compute it from is "z"."""
+A count from 1 to the threshold is published as "c" (primary suppression). Where cells are
+published with a total they add up to (grades and audits completed, districts and their
+area), the hidden cells must not be recoverable by subtraction (secondary suppression):
+
+- a group whose total is shown must hide none of its cells, or at least two whose sum
+  does not pin each of them down (all ones, or all at the threshold);
+- a group whose total is hidden must hide at least one of its cells, or the total is the
+  sum of what is shown.
+
+Where a group breaks a rule, its smallest other non-zero shown cell is hidden too, and the
+groups are checked again until none breaks one (cells are shared between groups: a
+district's count is a cell of its area's group and the total of its teams' group). Zeros
+are shown. A rate or mean built on a hidden count is "c"; one with nothing to compute it
+from is "z"; one that rounds to 0 but is not 0 is "k"."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeVar
 
 Cell = int | float | str
 SUPPRESSED = "c"
 NOT_APPLICABLE = "z"
+ROUNDS_TO_ZERO = "k"
+
+K = TypeVar("K", bound=Hashable)
+Group = tuple[K, Sequence[K]]  # (total, the cells that add up to it)
 
 
 def primary(value: int, threshold: int) -> Cell:
     return SUPPRESSED if 1 <= value <= threshold else value
 
 
-def suppress_group(
-    total: int, cells: Mapping[str, int], threshold: int
-) -> tuple[Cell, dict[str, Cell]]:
-    """Suppress a total and the cells that add up to it."""
-    out: dict[str, Cell] = {k: primary(v, threshold) for k, v in cells.items()}
-    published_total = primary(total, threshold)
-    if published_total == SUPPRESSED:
-        # Every non-zero cell is at most the total, so each is already suppressed.
-        return published_total, out
-    while not _safe([cells[k] for k, v in out.items() if v == SUPPRESSED], threshold):
-        candidates = [k for k, v in out.items() if v != SUPPRESSED and cells[k] > 0]
-        if not candidates:
-            return SUPPRESSED, {k: (SUPPRESSED if cells[k] else 0) for k in cells}
-        out[min(candidates, key=lambda k: (cells[k], k))] = SUPPRESSED
-    return published_total, out
+def suppress(cells: Mapping[K, int], groups: Iterable[Group[K]], threshold: int) -> dict[K, Cell]:
+    """Primary and secondary suppression over cells linked by additive groups."""
+    hidden = {k for k, v in cells.items() if 1 <= v <= threshold}
+    linked = [(total, list(parts)) for total, parts in groups]
+    changed = True
+    while changed:
+        changed = False
+        for total, parts in linked:
+            extra = _to_hide(total, parts, cells, hidden, threshold)
+            if extra is not None:
+                hidden.add(extra)
+                changed = True
+    return {k: (SUPPRESSED if k in hidden else v) for k, v in cells.items()}
 
 
-def _safe(hidden: list[int], threshold: int) -> bool:
+def _to_hide(
+    total: K, parts: list[K], cells: Mapping[K, int], hidden: set[K], threshold: int
+) -> K | None:
+    """The next cell this group needs hidden, or None when it is safe."""
+    hidden_parts = [p for p in parts if p in hidden]
+    shown_nonzero = [p for p in parts if p not in hidden and cells.get(p, 0) > 0]
+    if total in hidden:
+        if hidden_parts or not shown_nonzero:
+            return None
+    elif _safe([cells[p] for p in hidden_parts], threshold):
+        return None
+    if not shown_nonzero:
+        # Nothing left to hide among the parts: hide the total instead.
+        return None if total in hidden else total
+    return min(shown_nonzero, key=lambda p: (cells[p], str(p)))
+
+
+def _safe(values: list[int], threshold: int) -> bool:
     """Can nobody recover a hidden cell from the sum of the hidden cells? Each hidden cell
     is known to be at least 1 (zeros are shown), and at most the threshold unless it was
     hidden to protect another."""
-    if not hidden:
+    if not values:
         return True
-    count, total = len(hidden), sum(hidden)
+    count, total = len(values), sum(values)
     return count >= 2 and total not in (count, count * threshold)
+
+
+def suppress_group(
+    total: int, cells: Mapping[str, int], threshold: int
+) -> tuple[Cell, dict[str, Cell]]:
+    """One total and the cells that add up to it."""
+    keyed: dict[str, int] = {f"cell:{k}": v for k, v in cells.items()}
+    keyed["total"] = total
+    out = suppress(keyed, [("total", [f"cell:{k}" for k in cells])], threshold)
+    return out["total"], {k: out[f"cell:{k}"] for k in cells}
 
 
 def round_half_up(value: float | Decimal, places: int = 1) -> float:
@@ -53,11 +91,49 @@ def round_half_up(value: float | Decimal, places: int = 1) -> float:
     return float(Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_UP))
 
 
-def percentage(numerator: Cell, denominator: Cell) -> Cell:
-    """numerator / denominator × 100, one decimal, half up; "c" if either is suppressed."""
+def ratio(numerator: Cell, denominator: Cell, *, scale: int = 100) -> Cell:
+    """numerator / denominator × scale, one decimal, half up; "c" if either is hidden, "z" with
+    nothing to divide by, "k" when it rounds to 0 but is not 0."""
     if SUPPRESSED in (numerator, denominator):
         return SUPPRESSED
     if not denominator:
         return NOT_APPLICABLE
-    assert isinstance(numerator, int) and isinstance(denominator, int)
-    return round_half_up(Decimal(numerator) * 100 / Decimal(denominator))
+    assert isinstance(numerator, int | float) and isinstance(denominator, int | float)
+    value = round_half_up(Decimal(str(numerator)) * scale / Decimal(str(denominator)))
+    if value == 0 and numerator:
+        return ROUNDS_TO_ZERO
+    return value
+
+
+def percentage(numerator: Cell, denominator: Cell) -> Cell:
+    return ratio(numerator, denominator)
+
+
+def mean(total: int, count: int, threshold: int | None) -> Cell:
+    """A mean over `count` values: hidden when the count itself would be."""
+    if threshold is not None and 1 <= count <= threshold:
+        return SUPPRESSED
+    return ratio(total, count, scale=1)
+
+
+def median(histogram: Mapping[int, int]) -> Cell:
+    """The median of values given as value -> how many; an even count takes the mean of the
+    two middle values."""
+    count = sum(histogram.values())
+    if count == 0:
+        return NOT_APPLICABLE
+    ordered = sorted((v, n) for v, n in histogram.items() if n > 0)
+
+    def nth(index: int) -> int:
+        seen = 0
+        for value, n in ordered:
+            seen += n
+            if index < seen:
+                return value
+        raise IndexError(index)
+
+    if count % 2:
+        return nth(count // 2)
+    low, high = nth(count // 2 - 1), nth(count // 2)
+    middle = Decimal(low + high) / 2
+    return int(middle) if middle == int(middle) else round_half_up(middle)

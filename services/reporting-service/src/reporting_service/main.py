@@ -6,9 +6,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from qaf_shared.http.app import create_service_app
+from reporting_service import generations
+from reporting_service.api.admin import router as admin_router
 from reporting_service.api.reports import router as reports_router
 from reporting_service.consumer import consumer_worker
 from reporting_service.settings import ReportingSettings
+
+
+async def ensure_projections(app: FastAPI) -> None:
+    """Create the first projection generation on a new database."""
+    async with app.state.pool.acquire() as conn:
+        await generations.active_schema(conn)
 
 
 def create_app(settings: ReportingSettings | None = None, *, consume: bool = True) -> FastAPI:
@@ -17,7 +25,8 @@ def create_app(settings: ReportingSettings | None = None, *, consume: bool = Tru
         settings=settings,
         title="reporting-service",
         description="Quarterly Deep Dives, escalation trends and published aggregates.",
-        routers=[reports_router],
+        routers=[reports_router, admin_router],
         read_scope="reports:read",
         workers=[consumer_worker] if consume else [],
+        on_startup=[ensure_projections],
     )

@@ -63,6 +63,8 @@ def expected_counts(events: list[CloudEvent]) -> Counter[tuple[str, str, str]]:
             if code:
                 out[(quarter, code, "audits.completed")] += 1
                 out[(quarter, code, f"audits.grades.{data.final_grade.value}")] += 1
+                for theme in set(data.themes):
+                    out[(quarter, code, f"audits.themes.{theme.value}")] += 1
     return out
 
 
@@ -79,9 +81,11 @@ async def produce(topic: str, records: list[tuple[bytes, bytes]]) -> None:
 
 async def projected(dsn: str, tenant: str) -> Counter[tuple[str, str, str]]:
     pool = await create_pool(dsn, size=1)
+    schema = await pool.fetchval("SELECT active_schema FROM projection_state")
     rows = await pool.fetch(
-        "SELECT quarter, unit_code, measure, dimension, value FROM measure_counts "
-        "WHERE tenant = $1 AND unit_kind IN ('tenant', 'area', 'service') AND value <> 0",
+        f"SELECT period AS quarter, unit_code, measure, dimension, value FROM {schema}.counts "
+        "WHERE tenant = $1 AND grain = 'q' AND unit_kind IN ('tenant', 'area', 'service') AND value <> 0"
+        " AND measure LIKE 'audits.%'",
         tenant,
     )
     await pool.close()
@@ -120,7 +124,7 @@ async def test_the_same_event_delivered_twice_changes_the_projection_once(
 
         async def applied() -> bool:
             return await pool.fetchval(
-                "SELECT count(*) FROM processed_events WHERE event_id = ANY($1::uuid[])", ids
+                "SELECT count(*) FROM gen_0.processed_events WHERE event_id = ANY($1::uuid[])", ids
             ) == len(ids)
 
         await eventually(applied)
@@ -151,7 +155,7 @@ async def test_a_consumer_killed_mid_stream_leaves_the_projection_exactly_right(
     async def applied() -> int:
         return int(
             await pool.fetchval(
-                "SELECT count(*) FROM processed_events WHERE event_id = ANY($1::uuid[])", ids
+                "SELECT count(*) FROM gen_0.processed_events WHERE event_id = ANY($1::uuid[])", ids
             )
         )
 
@@ -206,9 +210,11 @@ async def test_a_malformed_record_goes_to_the_dead_letter_topic_and_the_partitio
 
         async def applied_and_dead_lettered() -> bool:
             done = await pool.fetchval(
-                "SELECT count(*) FROM processed_events WHERE event_id = $1", good.id
+                "SELECT count(*) FROM gen_0.processed_events WHERE event_id = $1", good.id
             )
-            dead = await pool.fetchval("SELECT coalesce(sum(dead_letters), 0) FROM consumer_stats")
+            dead = await pool.fetchval(
+                "SELECT coalesce(sum(dead_letters), 0) FROM gen_0.consumer_stats"
+            )
             return bool(done == 1 and dead == 2)
 
         await eventually(applied_and_dead_lettered)

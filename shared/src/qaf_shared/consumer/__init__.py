@@ -1,5 +1,5 @@
 """The one consumer loop: dedupe by event id and apply in one transaction, then commit offsets."""
 
-from qaf_shared.consumer.loop import Applier, EventConsumer
+from qaf_shared.consumer.loop import Applier, EventConsumer, SchemaForBatch, consumer_tables_ddl
 
-__all__ = ["Applier", "EventConsumer"]
+__all__ = ["Applier", "EventConsumer", "SchemaForBatch", "consumer_tables_ddl"]

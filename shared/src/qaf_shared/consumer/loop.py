@@ -5,7 +5,11 @@ For each fetched batch: one transaction records every event id in `processed_eve
 statistics and commits; only then are the offsets committed. A crash anywhere means the
 batch is delivered again and the ids already recorded are skipped, so nothing is lost or
 counted twice. A record that cannot be parsed or applied goes to the dead-letter topic
-with the reason in its headers, and the partition keeps flowing."""
+with the reason in its headers, and the partition keeps flowing.
+
+The loop's own tables (`processed_events`, `consumer_stats`, `partition_offsets`) live in
+a schema that the caller names at the start of each batch transaction, beside the
+projections: a projection rebuild fills a new schema and switches to it atomically."""
 
 from __future__ import annotations
 
@@ -33,23 +37,64 @@ DEAD_LETTERS = Counter(
 )
 LAG = Gauge("qa_consumer_lag", "Records behind the end of the partition", ["topic", "partition"])
 
-Applier = Callable[[asyncpg.Connection, Sequence[CloudEvent]], Awaitable[None]]
-"""Applies new (never seen before) events to the projections, inside the open transaction."""
+Applier = Callable[[asyncpg.Connection, str, Sequence[CloudEvent]], Awaitable[None]]
+"""Applies new (never seen before) events to the projections in the given schema, inside
+the open transaction."""
+
+SchemaForBatch = Callable[[asyncpg.Connection], Awaitable[str]]
+"""Names the schema a batch goes to; called first in each batch transaction."""
+
+
+def consumer_tables_ddl(schema: str) -> str:
+    """The loop's tables in `schema` (the caller creates the schema)."""
+    return f"""
+CREATE TABLE {schema}.processed_events (
+    event_id uuid PRIMARY KEY,
+    topic text NOT NULL,
+    partition int NOT NULL,
+    "offset" bigint NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE {schema}.consumer_stats (
+    topic text PRIMARY KEY,
+    applied bigint NOT NULL DEFAULT 0,
+    dead_letters bigint NOT NULL DEFAULT 0,
+    newest_event_time timestamptz
+);
+-- The next offset per partition whose effect is in this schema (what a rebuild catches up to).
+CREATE TABLE {schema}.partition_offsets (
+    topic text NOT NULL,
+    partition int NOT NULL,
+    next_offset bigint NOT NULL,
+    PRIMARY KEY (topic, partition)
+);
+"""
+
 
 _RECORD_NEW = """
-INSERT INTO processed_events (event_id, topic, partition, "offset")
+INSERT INTO {schema}.processed_events (event_id, topic, partition, "offset")
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::bigint[])
 ON CONFLICT (event_id) DO NOTHING
 RETURNING event_id
 """
 _STATS = """
-INSERT INTO consumer_stats (topic, applied, dead_letters, newest_event_time)
-VALUES ($1, $2, $3, $4)
+INSERT INTO {schema}.consumer_stats AS s (topic, applied, dead_letters, newest_event_time)
+SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::timestamptz[])
 ON CONFLICT (topic) DO UPDATE SET
-  applied = consumer_stats.applied + EXCLUDED.applied,
-  dead_letters = consumer_stats.dead_letters + EXCLUDED.dead_letters,
-  newest_event_time = GREATEST(consumer_stats.newest_event_time, EXCLUDED.newest_event_time)
+  applied = s.applied + EXCLUDED.applied,
+  dead_letters = s.dead_letters + EXCLUDED.dead_letters,
+  newest_event_time = GREATEST(s.newest_event_time, EXCLUDED.newest_event_time)
 """
+_OFFSETS = """
+INSERT INTO {schema}.partition_offsets AS p (topic, partition, next_offset)
+SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[])
+ON CONFLICT (topic, partition) DO UPDATE SET next_offset = GREATEST(p.next_offset, EXCLUDED.next_offset)
+"""
+
+
+async def _public(conn: asyncpg.Connection) -> str:
+    return "public"
+
 
 _TRANSIENT = (
     OSError,
@@ -75,12 +120,16 @@ class EventConsumer:
         *,
         pool: asyncpg.Pool,
         consumer_factory: Callable[[], AIOKafkaConsumer],
-        producer_factory: Callable[[], AIOKafkaProducer],
         apply: Applier,
         dlq_topic: str,
         logical_topic: Callable[[str], str] = lambda t: t,
         max_records: int = 1000,
+        schema_for_batch: SchemaForBatch = _public,
+        producer_factory: Callable[[], AIOKafkaProducer] | None = None,
+        send_dead_letters: bool = True,
     ) -> None:
+        """`producer_factory` makes the dead-letter producer for `run_forever`; a replay that
+        only calls `handle` needs none."""
         self._pool = pool
         self._consumer_factory = consumer_factory
         self._producer_factory = producer_factory
@@ -88,6 +137,8 @@ class EventConsumer:
         self._dlq_topic = dlq_topic
         self._logical_topic = logical_topic
         self._max_records = max_records
+        self._schema_for_batch = schema_for_batch
+        self._send_dead_letters = send_dead_letters
         self.consumer: AIOKafkaConsumer | None = None
 
     async def run_forever(self) -> None:
@@ -118,6 +169,8 @@ class EventConsumer:
         return result
 
     async def _run(self) -> None:
+        if self._producer_factory is None:
+            raise RuntimeError("a live consumer needs a producer for its dead letters")
         consumer = self._consumer_factory()
         producer = self._producer_factory()
         await producer.start()
@@ -193,10 +246,11 @@ class EventConsumer:
         if not items:
             return
         async with self._pool.acquire() as conn, conn.transaction():
+            schema = await self._schema_for_batch(conn)
             new_ids = {
                 row["event_id"]
                 for row in await conn.fetch(
-                    _RECORD_NEW,
+                    _RECORD_NEW.format(schema=schema),
                     [i.event.id for i in items],
                     [self._logical_topic(i.topic) for i in items],
                     [i.record.partition for i in items],
@@ -209,41 +263,77 @@ class EventConsumer:
                     fresh.append(item)
                     new_ids.discard(item.event.id)  # the same id twice in one batch applies once
             if fresh:
-                await self._apply(conn, [i.event for i in fresh])
-            for topic, (applied, newest) in _per_topic(fresh, self._logical_topic).items():
-                await conn.execute(_STATS, topic, applied, 0, newest)
-        for topic, (applied, _) in _per_topic(fresh, self._logical_topic).items():
+                await self._apply(conn, schema, [i.event for i in fresh])
+            stats = _per_topic(fresh, self._logical_topic)
+            await self._record(conn, schema, [i.record for i in items], stats, {})
+        for topic, (applied, _) in stats.items():
             APPLIED.labels(topic).inc(applied)
         skipped = len(items) - len(fresh)
         if skipped:
             DUPLICATES.labels(self._logical_topic(items[0].topic)).inc(skipped)
 
-    async def _dead_letter(
-        self, bad: list[tuple[ConsumerRecord[bytes, bytes], str]], producer: AIOKafkaProducer
+    async def _record(
+        self,
+        conn: asyncpg.Connection,
+        schema: str,
+        records: Sequence[ConsumerRecord[bytes, bytes]],
+        applied: dict[str, tuple[int, datetime]],
+        dead: dict[str, int],
     ) -> None:
-        acks = []
-        for record, reason in bad:
-            acks.append(
-                await producer.send(
-                    self._dlq_topic,
-                    value=record.value,
-                    key=record.key,
-                    headers=[
-                        ("dlq_topic", str(record.topic).encode()),
-                        ("dlq_partition", str(record.partition).encode()),
-                        ("dlq_offset", str(record.offset).encode()),
-                        ("dlq_error", reason.encode()),
-                    ],
-                )
+        """Statistics and partition offsets, in the batch's transaction."""
+        topics = sorted(set(applied) | set(dead))
+        if topics:
+            await conn.execute(
+                _STATS.format(schema=schema),
+                topics,
+                [applied.get(t, (0, None))[0] for t in topics],
+                [dead.get(t, 0) for t in topics],
+                [applied.get(t, (0, None))[1] for t in topics],
             )
-        try:
-            await asyncio.gather(*acks)
-        except KafkaError:
-            raise ConnectionError("dead-letter topic unavailable") from None
-        async with self._pool.acquire() as conn:
-            for record, _ in bad:
-                await conn.execute(_STATS, self._logical_topic(str(record.topic)), 0, 1, None)
-                DEAD_LETTERS.labels(self._logical_topic(str(record.topic))).inc()
+        next_offsets: dict[tuple[str, int], int] = {}
+        for record in records:
+            key = (self._logical_topic(str(record.topic)), record.partition)
+            next_offsets[key] = max(next_offsets.get(key, 0), record.offset + 1)
+        if next_offsets:
+            keys = sorted(next_offsets)
+            await conn.execute(
+                _OFFSETS.format(schema=schema),
+                [k[0] for k in keys],
+                [k[1] for k in keys],
+                [next_offsets[k] for k in keys],
+            )
+
+    async def _dead_letter(
+        self, bad: list[tuple[ConsumerRecord[bytes, bytes], str]], producer: AIOKafkaProducer | None
+    ) -> None:
+        if self._send_dead_letters and producer is not None:
+            acks = []
+            for record, reason in bad:
+                acks.append(
+                    await producer.send(
+                        self._dlq_topic,
+                        value=record.value,
+                        key=record.key,
+                        headers=[
+                            ("dlq_topic", str(record.topic).encode()),
+                            ("dlq_partition", str(record.partition).encode()),
+                            ("dlq_offset", str(record.offset).encode()),
+                            ("dlq_error", reason.encode()),
+                        ],
+                    )
+                )
+            try:
+                await asyncio.gather(*acks)
+            except KafkaError:
+                raise ConnectionError("dead-letter topic unavailable") from None
+        dead: dict[str, int] = {}
+        for record, _ in bad:
+            topic = self._logical_topic(str(record.topic))
+            dead[topic] = dead.get(topic, 0) + 1
+            DEAD_LETTERS.labels(topic).inc()
+        async with self._pool.acquire() as conn, conn.transaction():
+            schema = await self._schema_for_batch(conn)
+            await self._record(conn, schema, [r for r, _ in bad], {}, dead)
         log.warning("consumer_dead_lettered", count=len(bad))
 
 

@@ -55,7 +55,12 @@ def create_service_app(
     routers: Sequence[APIRouter],
     read_scope: str,
     workers: Sequence[Worker] = (),
+    on_startup: Sequence[Callable[[FastAPI], Coroutine[Any, Any, None]]] = (),
 ) -> FastAPI:
+    """`on_startup` hooks run once the pool exists, before requests are served; a failing hook
+    (say, the database is not up yet) is logged and the service starts anyway, since
+    `/readyz` tells whether it can serve."""
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level)
@@ -63,6 +68,11 @@ def create_service_app(
             settings.database_url.get_secret_value(), size=settings.database_pool_size
         )
         app.state.kafka_probe = KafkaProbe(settings.kafka_bootstrap_servers)
+        for hook in on_startup:
+            try:
+                await hook(app)
+            except Exception as exc:
+                log.warning("startup_hook_failed", hook=hook.__name__, error=type(exc).__name__)
         tasks = [asyncio.create_task(worker(app)) for worker in workers]
         log.info("service_started", service=settings.service_name)
         try:

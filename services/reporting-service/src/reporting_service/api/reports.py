@@ -1,73 +1,253 @@
-"""Reporting routes: the Deep Dive and the consumer's status."""
+"""Reporting routes: the Deep Dive, escalation trends, flat aggregates and the consumer's
+status. Every read comes from the maintained projections of the active generation."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import csv
+import io
+from collections.abc import Iterable
+from datetime import date
+from typing import Annotated, Any, Literal
 
 import asyncpg
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
+from starlette.responses import Response
 
 from qaf_shared.events.catalogue import DOMAIN_TOPICS
 from qaf_shared.http.auth import Principal, requires
 from qaf_shared.http.org_units import UnitCode, tenant_units
 from qaf_shared.http.problems import Problem, field_error
-from qaf_shared.quarters import parse_quarter
-from reporting_service.deep_dive import read_deep_dive
+from qaf_shared.http.resources import json_response
+from qaf_shared.org_units import TenantUnits
+from qaf_shared.quarters import parse_quarter, previous_quarter
+from reporting_service import generations, measures, trends
+from reporting_service.api.schemas import AggregatesOut, DeepDiveOut, StatusOut, TrendsOut
 
 router = APIRouter(prefix="/v1", tags=["reports"])
 
 Reader = Annotated[Principal, requires("reports:read")]
+# The pattern is documented (so clients and fuzzers know the form) but checked by `_quarter`,
+# which answers 404 for a quarter that names nothing, as for any path id.
+QuarterPath = Annotated[
+    str,
+    Path(
+        description="A financial-year quarter, e.g. FY2026Q1 (April to June 2026); `.csv` for CSV",
+        json_schema_extra={"pattern": r"^FY20[0-9]{2}Q[1-4](\.csv)?$"},
+    ),
+]
+CSV_COLUMNS = ["quarter", "unit", "unit_kind", "measure", "dimension", "value"]
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}}
+}
 
 
-@router.get("/deep-dives/{quarter}")
+def _quarter(raw: str) -> tuple[str, bool]:
+    """The quarter of a path, and whether it asked for CSV (`FY2026Q1.csv`)."""
+    quarter, as_csv = (raw[:-4], True) if raw.endswith(".csv") else (raw, False)
+    try:
+        parse_quarter(quarter)
+    except ValueError:
+        raise Problem(404, f"No such quarter {raw!r}: quarter ids look like FY2026Q1.") from None
+    return quarter, as_csv
+
+
+def _wants_csv(request: Request, suffix: bool) -> bool:
+    return suffix or "text/csv" in request.headers.get("accept", "")
+
+
+def _threshold(request: Request, principal: Principal) -> tuple[int, int | None]:
+    """The tenant's threshold, and the one to apply (None for reports:read_unsuppressed)."""
+    threshold: int = request.app.state.settings.suppression_threshold
+    return threshold, (None if "reports:read_unsuppressed" in principal.scopes else threshold)
+
+
+def _unit(units: TenantUnits, tenant: str, code: str | None) -> tuple[str, str]:
+    if code is None:
+        return "tenant", tenant
+    kind = units.kind_of(code)
+    if kind not in ("area", "service"):
+        raise field_error("query.unit", f"{code!r} is not an area or service of tenant {tenant}")
+    return kind, code
+
+
+async def _schema(conn: asyncpg.Connection) -> str:
+    return await generations.active_schema(conn)
+
+
+def _rows(quarter: str, kind: str, code: str, sections: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    for section, fields in sections.items():
+        for field, value in fields.items():
+            if isinstance(value, dict):
+                for dim, v in value.items():
+                    yield {
+                        "quarter": quarter,
+                        "unit": code,
+                        "unit_kind": kind,
+                        "measure": f"{section}.{field}",
+                        "dimension": dim,
+                        "value": v,
+                    }
+            else:
+                yield {
+                    "quarter": quarter,
+                    "unit": code,
+                    "unit_kind": kind,
+                    "measure": f"{section}.{field}",
+                    "dimension": "",
+                    "value": value,
+                }
+
+
+def _csv(rows: Iterable[dict[str, Any]], filename: str) -> Response:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/deep-dives/{quarter}", response_model=DeepDiveOut, responses=CSV_RESPONSE)
 async def get_deep_dive(
     request: Request,
-    quarter: str,
+    quarter: QuarterPath,
     principal: Reader,
     unit: Annotated[
         UnitCode | None, Query(description="An area or service code; default the whole tenant")
     ] = None,
-) -> dict[str, Any]:
+) -> Response:
     """The quarter's Deep Dive for the tenant or one area or service, with the previous
-    quarter and the breakdown. Small counts are suppressed unless the token holds
-    `reports:read_unsuppressed`."""
-    try:
-        parse_quarter(quarter)
-    except ValueError:
-        raise Problem(
-            404, f"No Deep Dive for {quarter!r}: quarter ids look like FY2026Q1."
-        ) from None
+    quarter and the breakdown (districts and teams of an area; areas and services of the
+    tenant). Small counts are suppressed unless the token holds `reports:read_unsuppressed`.
+    `Accept: text/csv` or a `.csv` suffix gives the same figures as flat CSV rows."""
+    quarter, suffix = _quarter(quarter)
     units = tenant_units(request, principal.tenant)
-    kind, code = "tenant", principal.tenant
-    if unit is not None:
-        found = units.kind_of(unit)
-        if found not in ("area", "service"):
-            raise field_error(
-                "query.unit", f"{unit!r} is not an area or service of tenant {principal.tenant}"
-            )
-        kind, code = found, unit
-    settings = request.app.state.settings
+    kind, code = _unit(units, principal.tenant, unit)
+    threshold, applied = _threshold(request, principal)
+    previous = previous_quarter(quarter)
+    below = measures.children(units, kind, code)
+    if kind == "area":
+        below = below + [t for d in below for t in measures.children(units, *d)]
+    wanted = [(kind, code), *below]
     pool: asyncpg.Pool = request.app.state.pool
     async with pool.acquire() as conn:
-        return await read_deep_dive(
+        schema = await _schema(conn)
+        raw = await measures.read_raw(conn, schema, principal.tenant, [quarter, previous], wanted)
+    built = measures.build(raw, [quarter, previous], wanted, units, applied)
+    # The previous quarter's breakdown is not published, but it is suppressed with it so that
+    # the two quarters' cells are protected the same way.
+    if _wants_csv(request, suffix):
+        rows = [
+            *_rows(quarter, kind, code, built[(quarter, kind, code)]),
+            *_rows(previous, kind, code, built[(previous, kind, code)]),
+        ]
+        for k, c in below:
+            rows.extend(_rows(quarter, k, c, built[(quarter, k, c)]))
+        return _csv(rows, f"deep-dive-{principal.tenant}-{code}-{quarter}.csv")
+    return json_response(
+        {
+            "tenant": principal.tenant,
+            "quarter": quarter,
+            "unit": {"code": code, "kind": kind},
+            "suppression": {"applied": applied is not None, "threshold": threshold},
+            **built[(quarter, kind, code)],
+            "previous": {"quarter": previous, **built[(previous, kind, code)]},
+            "breakdown": [
+                {"unit": {"code": c, "kind": k}, **built[(quarter, k, c)]} for k, c in below
+            ],
+        }
+    )
+
+
+@router.get("/aggregates/{quarter}", response_model=AggregatesOut, responses=CSV_RESPONSE)
+async def get_aggregates(request: Request, quarter: QuarterPath, principal: Reader) -> Response:
+    """Every measure for every unit of the tenant as flat rows
+    `{quarter, unit, unit_kind, measure, dimension, value}`; JSON, or CSV with
+    `Accept: text/csv` or a `.csv` suffix."""
+    quarter, suffix = _quarter(quarter)
+    units = tenant_units(request, principal.tenant)
+    _, applied = _threshold(request, principal)
+    everything = [("tenant", principal.tenant)]
+    for area, districts in units.areas.items():
+        everything.append(("area", area))
+        for district, teams in districts.items():
+            everything.append(("district", district))
+            everything.extend(("team", t) for t in teams)
+    everything.extend(("service", s) for s in units.services)
+    pool: asyncpg.Pool = request.app.state.pool
+    async with pool.acquire() as conn:
+        schema = await _schema(conn)
+        raw = await measures.read_raw(conn, schema, principal.tenant, [quarter], None)
+    built = measures.build(raw, [quarter], everything, units, applied)
+    rows = [row for k, c in everything for row in _rows(quarter, k, c, built[(quarter, k, c)])]
+    if _wants_csv(request, suffix):
+        return _csv(rows, f"aggregates-{principal.tenant}-{quarter}.csv")
+    return json_response(
+        {
+            "tenant": principal.tenant,
+            "quarter": quarter,
+            "suppression": {"applied": applied is not None},
+            "rows": rows,
+        }
+    )
+
+
+@router.get("/escalation-trends", response_model=TrendsOut)
+async def get_escalation_trends(
+    request: Request,
+    principal: Reader,
+    from_: Annotated[str | None, Query(alias="from", pattern=r"^FY\d{4}Q[1-4]$")] = None,
+    to: Annotated[str | None, Query(pattern=r"^FY\d{4}Q[1-4]$")] = None,
+    by: Literal["category", "stage", "area", "service"] = "category",
+    granularity: Literal["quarter", "month"] = "quarter",
+    unit: Annotated[
+        UnitCode | None, Query(description="An area or service; default the whole tenant")
+    ] = None,
+) -> Response:
+    """Escalations raised, resolved and open at the end of each period of a range (default the
+    last five quarters), by category, stage (raised: the stage it opened at; resolved: the
+    stage it was resolved at; open: its stage at the period's end), area or service."""
+    units = tenant_units(request, principal.tenant)
+    first, last = trends.default_range(date.today())
+    first, last = from_ or first, to or last
+    try:
+        trends.validate_range(first, last)
+    except ValueError as exc:
+        raise field_error("query.from", str(exc)) from None
+    scope = _unit(units, principal.tenant, unit)
+    if by in ("area", "service") and scope[0] != "tenant" and scope[0] != by:
+        raise field_error("query.by", f"a {scope[0]} has no {by} breakdown")
+    _, applied = _threshold(request, principal)
+    pool: asyncpg.Pool = request.app.state.pool
+    async with pool.acquire() as conn:
+        schema = await _schema(conn)
+        body = await trends.read_trends(
             conn,
+            schema,
             tenant=principal.tenant,
-            quarter=quarter,
             units=units,
-            kind=kind,
-            code=code,
-            threshold=settings.suppression_threshold,
-            suppress="reports:read_unsuppressed" not in principal.scopes,
+            first=first,
+            last=last,
+            by=by,
+            granularity=granularity,
+            unit=scope,
+            threshold=applied,
         )
+    return json_response(body)
 
 
-@router.get("/status")
+@router.get("/status", response_model=StatusOut)
 async def get_status(request: Request, principal: Reader) -> dict[str, Any]:
     """Events applied per topic, consumer lag, newest event time, dead letters."""
     pool: asyncpg.Pool = request.app.state.pool
-    rows = await pool.fetch(
-        "SELECT topic, applied, dead_letters, newest_event_time FROM consumer_stats"
-    )
+    async with pool.acquire() as conn:
+        schema = await _schema(conn)
+        rows = await conn.fetch(
+            f"SELECT topic, applied, dead_letters, newest_event_time FROM {schema}.consumer_stats"
+        )
     consumer = getattr(request.app.state, "consumer", None)
     lag = await consumer.lag() if consumer is not None else {}
     topics = {t: {"applied": 0, "lag": lag.get(t, 0)} for t in DOMAIN_TOPICS}
@@ -84,4 +264,5 @@ async def get_status(request: Request, principal: Reader) -> dict[str, Any]:
         "consumer_lag_total": sum(t["lag"] for t in topics.values()),
         "newest_event_time": newest.isoformat() if newest else None,
         "dead_letters": dead,
+        "projection": schema,
     }

@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 
 from qaf_shared.events.envelope import CloudEvent
-from reporting_service.projections import audits
+from reporting_service.projections import engine
+from reporting_service.projections.audits import Actions, Audits, SafeguardingConcerns
+from reporting_service.projections.escalations import Escalations
+from reporting_service.projections.feedback import Complaints, Feedback, Participation
+
+PROJECTIONS: tuple[engine.Projection[Any], ...] = (
+    Audits(),
+    Actions(),
+    SafeguardingConcerns(),
+    Escalations(),
+    Feedback(),
+    Participation(),
+    Complaints(),
+)
 
 
-async def apply(conn: asyncpg.Connection, events: Sequence[CloudEvent]) -> None:
-    """Route each event to the projection that handles its type; others are recorded as
+async def apply(conn: asyncpg.Connection, schema: str, events: Sequence[CloudEvent]) -> None:
+    """Apply new events to every projection; types no projection handles are recorded as
     processed and otherwise ignored (a consumer ignores what it does not use)."""
-    await audits.apply(conn, [e for e in events if e.type in audits.HANDLED])
+    await engine.apply(conn, schema, PROJECTIONS, events)

@@ -1,118 +1,163 @@
-"""Audit measures: `audits.completed` and `audits.grades` (final grade), in the quarter of the
-latest submission date."""
+"""Audit measures: completed and graded (final grade) in the quarter of the latest
+submission, themes, moderation and its agreement; actions raised, completed and overdue at
+a quarter's end; safeguarding concerns."""
 
 from __future__ import annotations
 
-import uuid
-from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 
-import asyncpg
-
-from qaf_shared.events.audit import AuditSubmitted
+from qaf_shared.enums import ActionStatus, AuditTheme, Grade
+from qaf_shared.events import audit as ev
 from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.events.payloads import OrgUnitRef
-from qaf_shared.quarters import quarter_of
-from reporting_service.projections.counts import Deltas, apply_deltas, units_of
+from reporting_service.projections.engine import Contributions, Fact, emitter, event_uuid
 
 
-@dataclass(frozen=True)
-class AuditFact:
-    tenant: str
-    audit_id: uuid.UUID
+class AuditFact(Fact):
     unit: OrgUnitRef
     submitted_on: date | None = None
-    final_grade: str | None = None
+    final_grade: Grade | None = None
     submission_number: int = 0
+    themes: tuple[AuditTheme, ...] = ()
+    moderated_on: date | None = None
+    grade_before: Grade | None = None
+    moderated_grade: Grade | None = None
 
 
-def contributions(fact: AuditFact) -> Deltas:
-    """What one audit adds to the counts (pure)."""
-    out: Deltas = Counter()
-    if fact.submitted_on is None or fact.final_grade is None:
-        return out
-    quarter = quarter_of(fact.submitted_on)
-    for kind, code in units_of(fact.tenant, fact.unit):
-        out[(fact.tenant, quarter, kind, code, "audits.completed", "")] += 1
-        out[(fact.tenant, quarter, kind, code, "audits.grades", fact.final_grade)] += 1
-    return out
-
-
-def on_submitted(fact: AuditFact, event: AuditSubmitted) -> AuditFact:
-    """A submission replaces an earlier one; an older one arriving late changes nothing."""
-    if event.submission_number < fact.submission_number:
-        return fact
-    return replace(
-        fact,
-        unit=event.org_unit,
-        submitted_on=event.submitted_on,
-        final_grade=event.final_grade.value,
-        submission_number=event.submission_number,
+class Audits:
+    kind = "audit"
+    fact = AuditFact
+    handles = frozenset(
+        {
+            "uk.gov.qa.audit.scheduled.v1",
+            "uk.gov.qa.audit.submitted.v1",
+            "uk.gov.qa.audit.peer_reviewed.v1",
+            "uk.gov.qa.audit.moderated.v1",
+        }
     )
 
+    def key(self, event: CloudEvent) -> str:
+        return event_uuid(event, "audit_id")
 
-_LOAD = """
-SELECT tenant, audit_id, area, district, team, service, submitted_on, final_grade, submission_number
-FROM audit_facts WHERE (tenant, audit_id) IN (SELECT * FROM unnest($1::text[], $2::uuid[]))
-"""
-_SAVE = """
-INSERT INTO audit_facts AS f (tenant, audit_id, area, district, team, service, submitted_on,
-    final_grade, submission_number)
-SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
-    $7::date[], $8::text[], $9::int[])
-ON CONFLICT (tenant, audit_id) DO UPDATE SET area = EXCLUDED.area, district = EXCLUDED.district,
-    team = EXCLUDED.team, service = EXCLUDED.service, submitted_on = EXCLUDED.submitted_on,
-    final_grade = EXCLUDED.final_grade, submission_number = EXCLUDED.submission_number
-"""
-
-HANDLED = {"uk.gov.qa.audit.submitted.v1"}
-
-
-async def apply(conn: asyncpg.Connection, events: Sequence[CloudEvent]) -> None:
-    """Fold a batch of audit events into the facts and counts: load the facts the batch
-    touches in one query, fold in memory, write facts and count deltas in one statement each."""
-    if not events:
-        return
-    keys = {(e.tenant, uuid.UUID(e.subject)) for e in events}
-    facts: dict[tuple[str, uuid.UUID], AuditFact] = {}
-    for row in await conn.fetch(_LOAD, [k[0] for k in keys], [k[1] for k in keys]):
-        unit = OrgUnitRef(
-            area=row["area"], district=row["district"], team=row["team"], service=row["service"]
-        )
-        facts[(row["tenant"], row["audit_id"])] = AuditFact(
-            row["tenant"],
-            row["audit_id"],
-            unit,
-            row["submitted_on"],
-            row["final_grade"],
-            row["submission_number"],
-        )
-    deltas: Deltas = Counter()
-    changed: dict[tuple[str, uuid.UUID], AuditFact] = {}
-    for event in events:
-        key = (event.tenant, uuid.UUID(event.subject))
-        before = facts.get(key) or AuditFact(key[0], key[1], OrgUnitRef())
-        after = before
+    def fold(self, fact: AuditFact | None, event: CloudEvent) -> AuditFact:
+        data = ev.AuditEvent.model_validate(event.data)
+        fact = (fact or AuditFact(unit=data.org_unit)).model_copy(update={"unit": data.org_unit})
         if event.type == "uk.gov.qa.audit.submitted.v1":
-            after = on_submitted(before, AuditSubmitted.model_validate(event.data))
-        if after != before:
-            deltas.update(contributions(after))
-            deltas.subtract(contributions(before))
-            facts[key] = changed[key] = after
-    if changed:
-        rows = list(changed.values())
-        await conn.execute(
-            _SAVE,
-            [f.tenant for f in rows],
-            [f.audit_id for f in rows],
-            [f.unit.area for f in rows],
-            [f.unit.district for f in rows],
-            [f.unit.team for f in rows],
-            [f.unit.service for f in rows],
-            [f.submitted_on for f in rows],
-            [f.final_grade for f in rows],
-            [f.submission_number for f in rows],
-        )
-    await apply_deltas(conn, deltas)
+            sub = ev.AuditSubmitted.model_validate(event.data)
+            # A submission replaces an earlier one; an older one arriving late changes nothing.
+            if sub.submission_number >= fact.submission_number:
+                fact = fact.model_copy(
+                    update={
+                        "submitted_on": sub.submitted_on,
+                        "final_grade": sub.final_grade,
+                        "submission_number": sub.submission_number,
+                        "themes": tuple(sorted(set(sub.themes))),
+                    }
+                )
+        elif event.type == "uk.gov.qa.audit.peer_reviewed.v1":
+            review = ev.AuditPeerReviewed.model_validate(event.data)
+            if (
+                review.final_grade is not None
+                and review.submission_number >= fact.submission_number
+            ):
+                fact = fact.model_copy(update={"final_grade": review.final_grade})
+        elif event.type == "uk.gov.qa.audit.moderated.v1":
+            mod = ev.AuditModerated.model_validate(event.data)
+            fact = fact.model_copy(
+                update={
+                    "moderated_on": mod.moderated_on,
+                    "grade_before": mod.grade_before,
+                    "moderated_grade": mod.moderated_grade,
+                    "final_grade": mod.final_grade,
+                }
+            )
+        return fact
+
+    def contributions(self, tenant: str, fact: AuditFact) -> Contributions:
+        emit = emitter(tenant, fact.unit)
+        if fact.submitted_on is not None and fact.final_grade is not None:
+            emit.count(fact.submitted_on, "audits.completed")
+            emit.count(fact.submitted_on, "audits.grades", fact.final_grade.value)
+            for theme in fact.themes:
+                emit.count(fact.submitted_on, "audits.themes", theme.value)
+        if fact.moderated_on is not None:
+            emit.count(fact.moderated_on, "audits.moderated")
+            if fact.moderated_grade == fact.grade_before:
+                emit.count(fact.moderated_on, "audits.moderation_agreed")
+        return emit.out
+
+
+class ActionFact(Fact):
+    unit: OrgUnitRef
+    raised_on: date
+    due_date: date
+    status: ActionStatus
+    completed_on: date | None = None
+    closed_on: date | None = None  # when it stopped being open (completed or cancelled)
+
+
+class Actions:
+    kind = "action"
+    fact = ActionFact
+    handles = frozenset(
+        {"uk.gov.qa.audit.action_raised.v1", "uk.gov.qa.audit.action_status_changed.v1"}
+    )
+
+    def key(self, event: CloudEvent) -> str:
+        return event_uuid(event, "action_id")
+
+    def fold(self, fact: ActionFact | None, event: CloudEvent) -> ActionFact:
+        data = ev.ActionEvent.model_validate(event.data)
+        base = {
+            "unit": data.org_unit,
+            "raised_on": data.raised_on,
+            "due_date": data.due_date,
+            "status": data.status,
+        }
+        if event.type == "uk.gov.qa.audit.action_raised.v1" or fact is None:
+            fact = ActionFact(**base)
+        else:
+            fact = fact.model_copy(update=base)
+        if event.type == "uk.gov.qa.audit.action_status_changed.v1":
+            change = ev.ActionStatusChanged.model_validate(event.data)
+            if change.status in (ActionStatus.COMPLETED, ActionStatus.VERIFIED):
+                completed = fact.completed_on or change.completed_on or change.changed_on
+                fact = fact.model_copy(update={"completed_on": completed, "closed_on": completed})
+            elif change.status == ActionStatus.CANCELLED:
+                fact = fact.model_copy(update={"closed_on": change.changed_on})
+            else:  # reopened
+                fact = fact.model_copy(update={"completed_on": None, "closed_on": None})
+        return fact
+
+    def contributions(self, tenant: str, fact: ActionFact) -> Contributions:
+        emit = emitter(tenant, fact.unit)
+        emit.count(fact.raised_on, "audits.actions_raised")
+        if fact.completed_on is not None:
+            emit.count(fact.completed_on, "audits.actions_completed")
+        # Open past its due date at a quarter's end E: raised by E, due before E, not closed by E.
+        overdue_from = max(fact.due_date + timedelta(days=1), fact.raised_on)
+        emit.open_between(overdue_from, fact.closed_on, "audits.actions_overdue_at_end")
+        return emit.out
+
+
+class ConcernFact(Fact):
+    unit: OrgUnitRef
+    raised_on: date
+
+
+class SafeguardingConcerns:
+    kind = "concern"
+    fact = ConcernFact
+    handles = frozenset({"uk.gov.qa.audit.safeguarding_concern_raised.v1"})
+
+    def key(self, event: CloudEvent) -> str:
+        return event_uuid(event, "concern_id")
+
+    def fold(self, fact: ConcernFact | None, event: CloudEvent) -> ConcernFact:
+        data = ev.SafeguardingConcernRaised.model_validate(event.data)
+        return ConcernFact(unit=data.org_unit, raised_on=data.raised_on)
+
+    def contributions(self, tenant: str, fact: ConcernFact) -> Contributions:
+        emit = emitter(tenant, fact.unit)
+        emit.count(fact.raised_on, "audits.safeguarding_concerns")
+        return emit.out

@@ -1,51 +1,39 @@
-"""processed events, consumer stats, audit facts and measure counts
+"""projection state
 
 Revision ID: 0001
 Revises:
+
+The projections themselves live in a schema per generation (gen_N), created from the
+current code by `generations.py`: a rebuild fills a new generation and switches to it, so
+a change of projection tables is a rebuild, not a migration.
 """
 
 from alembic import op
 
-from qaf_shared.migrations import CONSUMER_V1, CONSUMER_V1_DOWN, execute_script
+from qaf_shared.migrations import execute_script
 
 revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
 
-PROJECTIONS = """
--- The latest known facts of each audit, so that a later event (a resubmission, a regrade)
--- can take back exactly what the earlier one contributed.
-CREATE TABLE audit_facts (
-    tenant text NOT NULL,
-    audit_id uuid NOT NULL,
-    area text, district text, team text, service text,
-    submitted_on date,
-    final_grade text,
-    submission_number int NOT NULL DEFAULT 0,
-    PRIMARY KEY (tenant, audit_id)
-);
-
--- Every count measure per tenant, quarter and unit: a Deep Dive reads a bounded number of
--- rows, however long the history.
-CREATE TABLE measure_counts (
-    tenant text NOT NULL,
-    quarter text NOT NULL,
-    unit_kind text NOT NULL,
-    unit_code text NOT NULL,
-    measure text NOT NULL,
-    dimension text NOT NULL DEFAULT '',
-    value bigint NOT NULL,
-    PRIMARY KEY (tenant, quarter, unit_kind, unit_code, measure, dimension)
-);
-"""
-
 
 def upgrade() -> None:
-    execute_script(op, CONSUMER_V1)
-    execute_script(op, PROJECTIONS)
+    execute_script(
+        op,
+        """
+CREATE TABLE projection_state (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    active_schema text,
+    generation int NOT NULL DEFAULT 0,
+    rebuild_started_at timestamptz,
+    rebuild_finished_at timestamptz,
+    rebuild_error text
+);
+INSERT INTO projection_state (singleton) VALUES (true);
+""",
+    )
 
 
 def downgrade() -> None:
-    execute_script(op, "DROP TABLE measure_counts; DROP TABLE audit_facts;")
-    execute_script(op, CONSUMER_V1_DOWN)
+    execute_script(op, "DROP TABLE projection_state;")

@@ -1,0 +1,89 @@
+"""Projection generations: every projection table lives in a schema `gen_N`; one is active.
+
+Readers and the live consumer find the active schema in `projection_state`. A rebuild fills
+`gen_N+1` from offset 0 and switches `active_schema` in one transaction, after which the
+old schema is dropped. The consumer reads the active schema `FOR SHARE` at the start of
+each batch transaction, so the switch (which takes it `FOR UPDATE`) waits for in-flight
+batches and holds new ones back while it catches the new generation up."""
+
+from __future__ import annotations
+
+import re
+
+import asyncpg
+
+from qaf_shared.consumer import consumer_tables_ddl
+
+_NAME = re.compile(r"^gen_[0-9]+$")
+
+
+def projection_ddl(schema: str) -> str:
+    _check(schema)
+    return f"""
+CREATE SCHEMA {schema};
+{consumer_tables_ddl(schema)}
+-- The latest known facts of each aggregate, so that a later event (a resubmission, a
+-- regrade, a resolution months later) can take back exactly what the earlier one added.
+CREATE TABLE {schema}.facts (
+    tenant text NOT NULL,
+    kind text NOT NULL,
+    id text NOT NULL,
+    data jsonb NOT NULL,
+    PRIMARY KEY (tenant, kind, id)
+);
+-- Counts per period (grain q = quarter FY2026Q1, m = month 2026-04), unit and measure.
+CREATE TABLE {schema}.counts (
+    tenant text NOT NULL,
+    grain text NOT NULL,
+    period text NOT NULL,
+    unit_kind text NOT NULL,
+    unit_code text NOT NULL,
+    measure text NOT NULL,
+    dimension text NOT NULL DEFAULT '',
+    value bigint NOT NULL,
+    PRIMARY KEY (tenant, grain, period, unit_kind, unit_code, measure, dimension)
+);
+-- Changes of a state measure (open at the end of a period): its value at a period is the
+-- sum of the changes up to and including it.
+CREATE TABLE {schema}.running (LIKE {schema}.counts INCLUDING ALL);
+"""
+
+
+def _check(schema: str) -> None:
+    if not _NAME.match(schema):
+        raise ValueError(f"not a generation schema: {schema!r}")
+
+
+async def active_schema(conn: asyncpg.Connection, *, share_lock: bool = False) -> str:
+    """The active generation; creates gen_0 on first use."""
+    query = "SELECT active_schema FROM projection_state" + (" FOR SHARE" if share_lock else "")
+    schema: str | None = await conn.fetchval(query)
+    if schema is None:
+        async with conn.transaction():
+            if await conn.fetchval("SELECT active_schema FROM projection_state FOR UPDATE") is None:
+                await conn.execute(projection_ddl("gen_0"))
+                await conn.execute(
+                    "UPDATE projection_state SET active_schema = 'gen_0', generation = 0"
+                )
+        schema = await conn.fetchval(query)
+    assert schema is not None
+    _check(schema)
+    return schema
+
+
+async def create_generation(conn: asyncpg.Connection) -> str:
+    """A new, empty generation schema (not yet active)."""
+    async with conn.transaction():
+        generation = await conn.fetchval(
+            "UPDATE projection_state SET generation = generation + 1, rebuild_started_at = now(),"
+            " rebuild_finished_at = NULL, rebuild_error = NULL RETURNING generation"
+        )
+        schema = f"gen_{generation}"
+        await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        await conn.execute(projection_ddl(schema))
+    return schema
+
+
+async def drop_generation(conn: asyncpg.Connection, schema: str) -> None:
+    _check(schema)
+    await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")

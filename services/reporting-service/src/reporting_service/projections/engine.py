@@ -1,0 +1,216 @@
+"""The one way a projection is kept: per aggregate, a fact folded from its events; the
+fact's contributions to the counts; on every change, the counts move by what the new fact
+contributes minus what the old one did. A later event that changes an earlier fact (a
+regrade, a resolution months later) so corrects every period it touches, and a replay in
+any batching gives the same figures."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol, TypeVar
+
+import asyncpg
+from pydantic import BaseModel, ConfigDict
+
+from qaf_shared.events.envelope import CloudEvent
+from qaf_shared.events.payloads import OrgUnitRef
+from qaf_shared.quarters import quarter_of
+
+# (table, tenant, grain, period, unit_kind, unit_code, measure, dimension)
+CellKey = tuple[str, str, str, str, str, str, str, str]
+Contributions = Counter[CellKey]
+
+COUNT, RUNNING = "counts", "running"
+QUARTER, MONTH = "q", "m"
+TREND_UNIT_KINDS = ("tenant", "area", "service")
+
+
+class Fact(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+F = TypeVar("F", bound=Fact)
+
+
+class Projection(Protocol[F]):
+    kind: str
+    handles: frozenset[str]
+    fact: type[F]
+
+    def key(self, event: CloudEvent) -> str: ...
+
+    def fold(self, fact: F | None, event: CloudEvent) -> F | None: ...
+
+    def contributions(self, tenant: str, fact: F) -> Contributions: ...
+
+
+def units_of(tenant: str, unit: OrgUnitRef) -> Iterator[tuple[str, str]]:
+    """Every unit a fact counts in: the whole tenant and each level of its org unit."""
+    yield "tenant", tenant
+    for kind in ("area", "district", "team", "service"):
+        code = getattr(unit, kind)
+        if code:
+            yield kind, code
+
+
+def period(grain: str, day: date) -> str:
+    return quarter_of(day) if grain == QUARTER else f"{day.year:04d}-{day.month:02d}"
+
+
+@dataclass
+class Emitter:
+    """Builds one fact's contributions."""
+
+    tenant: str
+    unit: OrgUnitRef
+    out: Contributions
+
+    def count(
+        self, day: date, measure: str, dimension: str = "", *, value: int = 1, trend: bool = False
+    ) -> None:
+        """`value` in the quarter of `day`, in every unit; trend measures also by month, in
+        the tenant, area and service."""
+        for grain in (QUARTER, MONTH) if trend else (QUARTER,):
+            for kind, code in self._units(grain):
+                self.out[
+                    (COUNT, self.tenant, grain, period(grain, day), kind, code, measure, dimension)
+                ] += value
+
+    def open_between(
+        self,
+        start: date,
+        end: date | None,
+        measure: str,
+        dimension: str = "",
+        *,
+        trend: bool = False,
+    ) -> None:
+        """A state that holds at the end of every period from `start`'s up to, not including,
+        `end`'s (for ever when `end` is None)."""
+        for grain in (QUARTER, MONTH) if trend else (QUARTER,):
+            first = period(grain, start)
+            last = period(grain, end) if end is not None else None
+            if last is not None and last <= first:
+                continue
+            for kind, code in self._units(grain):
+                self.out[(RUNNING, self.tenant, grain, first, kind, code, measure, dimension)] += 1
+                if last is not None:
+                    self.out[
+                        (RUNNING, self.tenant, grain, last, kind, code, measure, dimension)
+                    ] -= 1
+
+    def _units(self, grain: str) -> list[tuple[str, str]]:
+        units = list(units_of(self.tenant, self.unit))
+        return [u for u in units if u[0] in TREND_UNIT_KINDS] if grain == MONTH else units
+
+
+def emitter(tenant: str, unit: OrgUnitRef) -> Emitter:
+    return Emitter(tenant, unit, Counter())
+
+
+_LOAD = """
+SELECT tenant, kind, id, data FROM {schema}.facts
+WHERE (tenant, kind, id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))
+"""
+_SAVE = """
+INSERT INTO {schema}.facts AS f (tenant, kind, id, data)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[])
+ON CONFLICT (tenant, kind, id) DO UPDATE SET data = EXCLUDED.data
+"""
+_DELETE = """
+DELETE FROM {schema}.facts
+WHERE (tenant, kind, id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))
+"""
+_ADD = """
+INSERT INTO {schema}.{table} AS m (tenant, grain, period, unit_kind, unit_code, measure, dimension, value)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])
+ON CONFLICT (tenant, grain, period, unit_kind, unit_code, measure, dimension)
+DO UPDATE SET value = m.value + EXCLUDED.value
+"""
+
+FactKey = tuple[str, str, str]  # tenant, kind, id
+
+
+async def apply(
+    conn: asyncpg.Connection,
+    schema: str,
+    projections: Sequence[Projection[Any]],
+    events: Sequence[CloudEvent],
+) -> None:
+    """Fold a batch into the facts and counts: one query to load the facts it touches, the
+    folding in memory, one statement to save facts and one per table for the counts."""
+    routed: list[tuple[Projection[Any], FactKey, CloudEvent]] = []
+    by_type = {t: p for p in projections for t in p.handles}
+    for event in events:
+        projection = by_type.get(event.type)
+        if projection is not None:
+            routed.append(
+                (projection, (event.tenant, projection.kind, projection.key(event)), event)
+            )
+    if not routed:
+        return
+    keys = sorted({key for _, key, _ in routed})
+    loaded: dict[FactKey, Any] = {}
+    kinds = {p.kind: p for p, _, _ in routed}
+    for row in await conn.fetch(
+        _LOAD.format(schema=schema),
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+        [k[2] for k in keys],
+    ):
+        key = (row["tenant"], row["kind"], row["id"])
+        loaded[key] = kinds[row["kind"]].fact.model_validate(row["data"])
+    current = dict(loaded)
+    for projection, key, event in routed:
+        current[key] = projection.fold(current.get(key), event)
+    deltas: Contributions = Counter()
+    saves: list[tuple[FactKey, Any]] = []
+    deletes: list[FactKey] = []
+    for key in keys:
+        before, after = loaded.get(key), current.get(key)
+        if before == after:
+            continue
+        projection = kinds[key[1]]
+        if after is not None:
+            deltas.update(projection.contributions(key[0], after))
+            saves.append((key, after))
+        else:
+            deletes.append(key)
+        if before is not None:
+            deltas.subtract(projection.contributions(key[0], before))
+    if saves:
+        await conn.execute(
+            _SAVE.format(schema=schema),
+            [k[0] for k, _ in saves],
+            [k[1] for k, _ in saves],
+            [k[2] for k, _ in saves],
+            [f.model_dump(mode="json") for _, f in saves],
+        )
+    if deletes:
+        await conn.execute(
+            _DELETE.format(schema=schema),
+            [k[0] for k in deletes],
+            [k[1] for k in deletes],
+            [k[2] for k in deletes],
+        )
+    await add_cells(conn, schema, deltas)
+
+
+async def add_cells(conn: asyncpg.Connection, schema: str, deltas: Contributions) -> None:
+    """Add every non-zero change, sorted so that concurrent writers lock rows in one order."""
+    for table in (COUNT, RUNNING):
+        changes = sorted((k[1:], v) for k, v in deltas.items() if v and k[0] == table)
+        if not changes:
+            continue
+        columns = list(zip(*(k for k, _ in changes), strict=True))
+        await conn.execute(
+            _ADD.format(schema=schema, table=table), *map(list, columns), [v for _, v in changes]
+        )
+
+
+def event_uuid(event: CloudEvent, field: str) -> str:
+    return str(uuid.UUID(str(event.data[field])))

@@ -1,0 +1,123 @@
+"""Feedback measures: items by source and compliments, conference answers (sum and count per
+question, for the mean), child in care reviews and their participation codes, complaints
+received, by the highest stage reached and upheld."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from qaf_shared.enums import ComplaintOutcome, ComplaintStage, FeedbackSource, PnCode
+from qaf_shared.events import feedback as ev
+from qaf_shared.events.envelope import CloudEvent
+from qaf_shared.events.payloads import OrgUnitRef
+from reporting_service.projections.engine import Contributions, Fact, emitter, event_uuid
+
+UPHELD = (ComplaintOutcome.UPHELD, ComplaintOutcome.PARTLY_UPHELD)
+
+
+class FeedbackFact(Fact):
+    unit: OrgUnitRef
+    source: FeedbackSource
+    received_on: date
+    answers: dict[str, int] = {}
+
+
+class Feedback:
+    kind = "feedback"
+    fact = FeedbackFact
+    handles = frozenset({"uk.gov.qa.feedback.received.v1"})
+
+    def key(self, event: CloudEvent) -> str:
+        return event_uuid(event, "feedback_id")
+
+    def fold(self, fact: FeedbackFact | None, event: CloudEvent) -> FeedbackFact:
+        data = ev.FeedbackReceived.model_validate(event.data)
+        return FeedbackFact(
+            unit=data.org_unit,
+            source=data.source,
+            received_on=data.received_on,
+            answers=data.answers,
+        )
+
+    def contributions(self, tenant: str, fact: FeedbackFact) -> Contributions:
+        emit = emitter(tenant, fact.unit)
+        emit.count(fact.received_on, "feedback.by_source", fact.source.value)
+        if fact.source == FeedbackSource.COMPLIMENT:
+            emit.count(fact.received_on, "feedback.compliments")
+        if fact.source == FeedbackSource.CP_CONFERENCE:
+            for question, answer in fact.answers.items():
+                emit.count(fact.received_on, "feedback.answer_sum", question, value=answer)
+                emit.count(fact.received_on, "feedback.answer_count", question)
+        return emit.out
+
+
+class ParticipationFact(Fact):
+    unit: OrgUnitRef
+    review_held: date
+    pn_code: PnCode
+
+
+class Participation:
+    kind = "participation"
+    fact = ParticipationFact
+    handles = frozenset({"uk.gov.qa.feedback.participation_recorded.v1"})
+
+    def key(self, event: CloudEvent) -> str:
+        return event_uuid(event, "participation_id")
+
+    def fold(self, fact: ParticipationFact | None, event: CloudEvent) -> ParticipationFact:
+        data = ev.ParticipationRecorded.model_validate(event.data)
+        return ParticipationFact(
+            unit=data.org_unit, review_held=data.review_held, pn_code=data.pn_code
+        )
+
+    def contributions(self, tenant: str, fact: ParticipationFact) -> Contributions:
+        emit = emitter(tenant, fact.unit)
+        emit.count(fact.review_held, "feedback.cic_reviews")
+        emit.count(fact.review_held, "feedback.pn_codes", fact.pn_code.value)
+        return emit.out
+
+
+class ComplaintFact(Fact):
+    unit: OrgUnitRef
+    received_on: date
+    highest_stage: ComplaintStage
+    outcomes: dict[ComplaintStage, ComplaintOutcome] = {}
+
+    @property
+    def upheld(self) -> bool:
+        """The outcome at the highest stage decided so far upholds it, wholly or in part."""
+        decided = [s for s in ComplaintStage if s in self.outcomes]
+        return bool(decided) and self.outcomes[decided[-1]] in UPHELD
+
+
+class Complaints:
+    kind = "complaint"
+    fact = ComplaintFact
+    handles = frozenset(
+        {
+            "uk.gov.qa.feedback.complaint_opened.v1",
+            "uk.gov.qa.feedback.complaint_stage_changed.v1",
+            "uk.gov.qa.feedback.complaint_closed.v1",
+        }
+    )
+
+    def key(self, event: CloudEvent) -> str:
+        return event_uuid(event, "complaint_id")
+
+    def fold(self, fact: ComplaintFact | None, event: CloudEvent) -> ComplaintFact:
+        data = ev.ComplaintEvent.model_validate(event.data)
+        return ComplaintFact(
+            unit=data.org_unit,
+            received_on=data.received_on,
+            highest_stage=data.highest_stage,
+            outcomes=data.outcomes,
+        )
+
+    def contributions(self, tenant: str, fact: ComplaintFact) -> Contributions:
+        emit = emitter(tenant, fact.unit)
+        emit.count(fact.received_on, "feedback.complaints_received")
+        emit.count(fact.received_on, "feedback.complaints_by_stage", fact.highest_stage.value)
+        if fact.upheld:
+            emit.count(fact.received_on, "feedback.complaints_upheld")
+        return emit.out

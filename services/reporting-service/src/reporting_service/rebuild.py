@@ -1,0 +1,152 @@
+"""Rebuild every projection from offset 0 of the domain topics into a new generation while
+the service keeps answering from the active one, then switch.
+
+1. Capture the end offsets, create gen_N+1 and replay everything up to them into it, with
+   the same loop and appliers as the live consumer (dead letters are counted, not re-sent).
+2. Take projection_state FOR UPDATE: live batches (which read it FOR SHARE) finish and the
+   next ones wait. Replay the rest up to what the active generation has applied (its
+   partition_offsets), switch `active_schema`, commit. Live consumers carry on into the new
+   generation; anything they fetched that the replay already applied is deduped by id.
+3. Drop the old generation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from qaf_shared.consumer import EventConsumer
+from qaf_shared.events.catalogue import DLQ_TOPIC, DOMAIN_TOPICS
+from qaf_shared.logging import get_logger
+from reporting_service import generations, projections
+from reporting_service.settings import ReportingSettings
+
+log = get_logger(__name__)
+
+
+async def rebuild(settings: ReportingSettings, pool: asyncpg.Pool) -> str:
+    """Rebuild into a new generation and make it active; returns its schema."""
+    async with pool.acquire() as conn:
+        old = await generations.active_schema(conn)
+        new = await generations.create_generation(conn)
+    log.info("rebuild_started", schema=new)
+    try:
+        replayer = _Replayer(settings, pool, new)
+        try:
+            await replayer.start()
+            await replayer.replay_to(await replayer.end_offsets())
+            async with pool.acquire() as conn, conn.transaction():
+                active = await conn.fetchval(
+                    "SELECT active_schema FROM projection_state FOR UPDATE"
+                )
+                applied = await conn.fetch(
+                    f"SELECT topic, partition, next_offset FROM {active}.partition_offsets"
+                )
+                await replayer.replay_to(
+                    {(r["topic"], r["partition"]): r["next_offset"] for r in applied}
+                )
+                await conn.execute(
+                    "UPDATE projection_state SET active_schema = $1, rebuild_finished_at = now()",
+                    new,
+                )
+        finally:
+            await replayer.stop()
+    except BaseException as exc:
+        async with pool.acquire() as conn:
+            await conn.execute("UPDATE projection_state SET rebuild_error = $1", type(exc).__name__)
+            await generations.drop_generation(conn, new)
+        raise
+    async with pool.acquire() as conn:
+        await generations.drop_generation(conn, old)
+    log.info("rebuild_switched", schema=new, previous=old)
+    return new
+
+
+class _Replayer:
+    """Reads the topics from offset 0 with no consumer group and applies through the shared
+    loop into one schema."""
+
+    def __init__(self, settings: ReportingSettings, pool: asyncpg.Pool, schema: str) -> None:
+        self._settings = settings
+        self._prefix = settings.kafka_topic_prefix
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=50,
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+        )
+
+        async def this_schema(_: asyncpg.Connection) -> str:
+            return schema
+
+        self._loop = EventConsumer(
+            pool=pool,
+            consumer_factory=lambda: self._consumer,
+            apply=projections.apply,
+            dlq_topic=settings.topic(DLQ_TOPIC),
+            logical_topic=lambda t: t.removeprefix(self._prefix),
+            schema_for_batch=this_schema,
+            send_dead_letters=False,
+        )
+        self._partitions: list[TopicPartition] = []
+
+    async def start(self) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._settings.kafka_bootstrap_servers)
+        await admin.start()
+        try:
+            described = await admin.describe_topics(
+                [self._settings.topic(t) for t in DOMAIN_TOPICS]
+            )
+        finally:
+            await admin.close()
+        for topic in described:
+            for partition in sorted(p["partition"] for p in topic["partitions"]):
+                self._partitions.append(TopicPartition(topic["topic"], partition))
+        await self._consumer.start()
+        self._consumer.assign(self._partitions)
+        await self._consumer.seek_to_beginning(*self._partitions)
+
+    async def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._consumer.stop()
+
+    async def end_offsets(self) -> dict[tuple[str, int], int]:
+        ends = await self._consumer.end_offsets(self._partitions)
+        return {
+            (tp.topic.removeprefix(self._prefix), tp.partition): offset
+            for tp, offset in ends.items()
+        }
+
+    async def replay_to(self, targets: Mapping[tuple[str, int], int]) -> None:
+        """Apply records until every partition's position reaches its target (a target
+        already passed needs nothing)."""
+        wanted = {
+            tp: targets.get((tp.topic.removeprefix(self._prefix), tp.partition), 0)
+            for tp in self._partitions
+        }
+        while True:
+            behind = [
+                tp for tp in self._partitions if await self._consumer.position(tp) < wanted[tp]
+            ]
+            if not behind:
+                return
+            batches: dict[TopicPartition, list[Any]] = await self._consumer.getmany(
+                *behind, timeout_ms=500, max_records=self._settings.consumer_max_records
+            )
+            # Records past the target are left for the next call, not applied now.
+            for tp, records in list(batches.items()):
+                kept = [r for r in records if r.offset < wanted[tp]]
+                if len(kept) < len(records):
+                    self._consumer.seek(tp, records[len(kept)].offset)
+                batches[tp] = kept
+            batches = {tp: rs for tp, rs in batches.items() if rs}
+            if batches:
+                await self._loop.handle(batches, None)
+            await asyncio.sleep(0)

@@ -1,0 +1,237 @@
+"""The Deep Dive, trends, aggregates and rebuild against real Kafka and PostgreSQL, over a
+seeded workload whose figures are computed independently from the records."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from aiokafka import AIOKafkaProducer
+
+from qaf_shared.database import create_pool
+from qaf_shared.testing.fixtures import (
+    KAFKA,
+    DatabaseFactory,
+    TopicsFactory,
+    auth,
+    eventually,
+    serve,
+)
+from reporting_service.main import create_app
+from reporting_service.settings import ReportingSettings
+
+from .workload import Workload, build
+
+QUARTERS = ["FY2025Q1", "FY2025Q2", "FY2025Q3", "FY2025Q4", "FY2026Q1", "FY2026Q2"]
+
+
+async def produce(topic_prefix: str, load: Workload, seed: int) -> int:
+    """Every event, aggregates interleaved at random (each aggregate's own order kept, as its
+    partition keeps it), and a tenth of them delivered twice."""
+    rng = random.Random(seed)
+    queues: dict[str, list[Any]] = {}
+    for event in load.events:
+        queues.setdefault(event.subject, []).append(event)
+    order = []
+    while queues:
+        subject = rng.choice(list(queues))
+        order.append(queues[subject].pop(0))
+        if not queues[subject]:
+            del queues[subject]
+    order += rng.sample(order, len(order) // 10)
+    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True, linger_ms=5)
+    await producer.start()
+    try:
+        for event in order:
+            topic = {"audit": "qa.audit.events.v1", "escalation": "qa.escalation.events.v1"}.get(
+                event.type.split(".")[3], "qa.feedback.events.v1"
+            )
+            await producer.send(
+                topic_prefix + topic,
+                key=event.subject.encode(),
+                value=event.to_bytes(),
+                headers=event.kafka_headers(),
+            )
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return len(order)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def loaded(
+    make_database: DatabaseFactory, make_topics: TopicsFactory
+) -> AsyncIterator[tuple[httpx.AsyncClient, Workload, str]]:
+    prefix = await make_topics()
+    dsn = await make_database("reporting_service")
+    load = build(seed=7, size=80)
+    await produce(prefix, load, seed=7)
+    settings = ReportingSettings(
+        database_url=dsn, kafka_topic_prefix=prefix, consumer_group=f"dd-{uuid.uuid4().hex[:8]}"
+    )
+    async with serve(create_app(settings)) as client:
+        pool = await create_pool(dsn, size=1)
+        unique = len({e.id for e in load.events})
+
+        async def all_applied() -> bool:
+            schema = await pool.fetchval("SELECT active_schema FROM projection_state")
+            return bool(
+                await pool.fetchval(f"SELECT count(*) FROM {schema}.processed_events") == unique
+            )
+
+        await eventually(all_applied, timeout=60)
+        await pool.close()
+        yield client, load, dsn
+
+
+def _flatten(body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        f"{section}.{field}": value
+        for section in ("audits", "escalations", "feedback")
+        for field, value in body[section].items()
+    }
+
+
+@pytest.mark.parametrize("tenant", ["886", "887"])
+async def test_every_quarter_equals_the_figures_computed_from_the_records(
+    loaded: tuple[httpx.AsyncClient, Workload, str], token: Callable[..., str], tenant: str
+) -> None:
+    client, load, _ = loaded
+    headers = auth(token("reports:read_unsuppressed", tenant=tenant))
+    for quarter in QUARTERS:
+        response = await client.get(f"/v1/deep-dives/{quarter}", headers=headers)
+        assert response.status_code == 200
+        got = _flatten(response.json())
+        want = load.expected(tenant, quarter)
+        assert {k: got[k] for k in want} == want, quarter
+
+
+async def test_an_area_and_its_breakdown_add_up(
+    loaded: tuple[httpx.AsyncClient, Workload, str], token: Callable[..., str]
+) -> None:
+    client, load, _ = loaded
+    headers = auth(token("reports:read_unsuppressed"))
+    body = (
+        await client.get("/v1/deep-dives/FY2025Q3", params={"unit": "WEST"}, headers=headers)
+    ).json()
+    want = load.expected("886", "FY2025Q3", area="WEST")
+    got = _flatten(body)
+    assert {k: got[k] for k in want} == want
+    districts = [b for b in body["breakdown"] if b["unit"]["kind"] == "district"]
+    teams = [b for b in body["breakdown"] if b["unit"]["kind"] == "team"]
+    assert sum(d["audits"]["completed"] for d in districts) == body["audits"]["completed"]
+    assert sum(t["escalations"]["raised"] for t in teams) == body["escalations"]["raised"]
+    assert body["previous"]["quarter"] == "FY2025Q2"
+    assert (
+        _flatten(body["previous"])["audits.completed"]
+        == load.expected("886", "FY2025Q2", area="WEST")["audits.completed"]
+    )
+
+
+async def test_reports_read_never_shows_a_small_count(
+    loaded: tuple[httpx.AsyncClient, Workload, str], token: Callable[..., str]
+) -> None:
+    client, _, _ = loaded
+    headers = auth(token("reports:read"))
+    for quarter in QUARTERS[:3]:
+        rows = (await client.get(f"/v1/aggregates/{quarter}", headers=headers)).json()["rows"]
+        counts = [r for r in rows if not r["measure"].endswith(("_pct", "_means", "_resolve"))]
+        assert all(not (isinstance(r["value"], int) and 1 <= r["value"] <= 5) for r in counts)
+        assert any(r["value"] == "c" for r in counts)
+
+
+async def test_csv_matches_json(
+    loaded: tuple[httpx.AsyncClient, Workload, str], token: Callable[..., str]
+) -> None:
+    client, _, _ = loaded
+    headers = auth(token("reports:read_unsuppressed"))
+    as_json = (await client.get("/v1/aggregates/FY2025Q4", headers=headers)).json()["rows"]
+    as_csv = await client.get("/v1/aggregates/FY2025Q4.csv", headers=headers)
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    lines = as_csv.text.strip().split("\n")
+    assert lines[0] == "quarter,unit,unit_kind,measure,dimension,value"
+    assert len(lines) == len(as_json) + 1
+    by_accept = await client.get(
+        "/v1/deep-dives/FY2025Q4", headers={**headers, "Accept": "text/csv"}
+    )
+    assert by_accept.text.startswith("quarter,unit,unit_kind,measure,dimension,value")
+
+
+async def test_trends_by_month_add_up_to_their_quarter(
+    loaded: tuple[httpx.AsyncClient, Workload, str], token: Callable[..., str]
+) -> None:
+    client, load, _ = loaded
+    headers = auth(token("reports:read_unsuppressed"))
+    quarterly = (
+        await client.get(
+            "/v1/escalation-trends",
+            params={"from": "FY2025Q1", "to": "FY2026Q2", "by": "category"},
+            headers=headers,
+        )
+    ).json()
+    monthly = (
+        await client.get(
+            "/v1/escalation-trends",
+            params={"from": "FY2025Q1", "to": "FY2026Q2", "by": "category", "granularity": "month"},
+            headers=headers,
+        )
+    ).json()
+    drift_q = {p["period"]: p for p in quarterly["series"] if p["key"] == "DRIFT_DELAY"}
+    drift_m = [p for p in monthly["series"] if p["key"] == "DRIFT_DELAY"]
+    assert len(drift_m) == 18
+    assert sum(p["raised"] for p in drift_m[:3]) == drift_q["FY2025Q1"]["raised"]
+    assert drift_m[2]["open_at_end"] == drift_q["FY2025Q1"]["open_at_end"]
+    for quarter in QUARTERS:
+        assert (
+            drift_q[quarter]["raised"]
+            == load.expected("886", quarter)["escalations.by_category"]["DRIFT_DELAY"]
+        )
+    by_area = (
+        await client.get(
+            "/v1/escalation-trends",
+            params={"from": "FY2025Q2", "to": "FY2025Q2", "by": "area"},
+            headers=headers,
+        )
+    ).json()
+    assert (
+        sum(p["raised"] for p in by_area["series"])
+        <= load.expected("886", "FY2025Q2")["escalations.raised"]
+    )
+    bad = await client.get(
+        "/v1/escalation-trends", params={"from": "FY2026Q1", "to": "FY2025Q1"}, headers=headers
+    )
+    assert bad.status_code == 422
+
+
+async def test_a_rebuild_gives_identical_figures_and_reads_go_on_meanwhile(
+    loaded: tuple[httpx.AsyncClient, Workload, str], token: Callable[..., str]
+) -> None:
+    client, _, _ = loaded
+    reader = auth(token("reports:read_unsuppressed"))
+    admin = auth(token("admin"))
+    before = {q: (await client.get(f"/v1/aggregates/{q}", headers=reader)).json() for q in QUARTERS}
+    status_before = (await client.get("/v1/status", headers=reader)).json()
+    assert (
+        await client.post("/v1/admin/rebuild", headers=auth(token("reports:read")))
+    ).status_code == 403
+    started = await client.post("/v1/admin/rebuild", headers=admin)
+    assert started.status_code == 202
+    during = await client.get("/v1/deep-dives/FY2025Q3", headers=reader)
+    assert during.status_code == 200
+
+    async def finished() -> bool:
+        state = (await client.get("/v1/admin/rebuild", headers=admin)).json()
+        return state["status"] == "idle" and state["finished_at"] is not None
+
+    await eventually(finished, timeout=60)
+    status_after = (await client.get("/v1/status", headers=reader)).json()
+    assert status_after["projection"] != status_before["projection"]
+    after = {q: (await client.get(f"/v1/aggregates/{q}", headers=reader)).json() for q in QUARTERS}
+    assert after == before
+    await asyncio.sleep(0)
