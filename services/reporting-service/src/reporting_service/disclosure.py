@@ -38,19 +38,41 @@ def suppress(cells: Mapping[K, int], groups: Iterable[Group[K]], threshold: int)
     """Primary and secondary suppression over cells linked by additive groups."""
     hidden = {k for k, v in cells.items() if 1 <= v <= threshold}
     linked = [(total, list(parts)) for total, parts in groups]
+    totals_of: dict[K, list[list[K]]] = {}
+    for total, parts in linked:
+        totals_of.setdefault(total, []).append(parts)
     changed = True
     while changed:
         changed = False
+        floor = _Floor(cells, hidden, totals_of)
         for total, parts in linked:
-            extra = _to_hide(total, parts, cells, hidden, threshold)
+            extra = _to_hide(total, parts, cells, hidden, threshold, floor)
             if extra is not None:
                 hidden.add(extra)
                 changed = True
+                break  # the floors depend on what is hidden: recompute them
     return {k: (SUPPRESSED if k in hidden else v) for k, v in cells.items()}
 
 
+class _Floor:
+    """The least value a hidden cell could have, as seen by someone who knows what is shown:
+    a hidden non-zero leaf is at least 1; a hidden total at least what its parts add up to
+    at their least."""
+
+    def __init__(self, cells: Mapping[K, int], hidden: set[K], totals_of: Mapping[K, list[list[K]]]) -> None:
+        self._cells, self._hidden, self._totals_of = cells, hidden, totals_of
+        self._memo: dict[K, int] = {}
+
+    def __call__(self, key: K) -> int:
+        if key not in self._hidden:
+            return self._cells.get(key, 0)
+        if key not in self._memo:
+            self._memo[key] = max([1, *(sum(self(p) for p in parts) for parts in self._totals_of.get(key, []))])
+        return self._memo[key]
+
+
 def _to_hide(
-    total: K, parts: list[K], cells: Mapping[K, int], hidden: set[K], threshold: int
+    total: K, parts: list[K], cells: Mapping[K, int], hidden: set[K], threshold: int, floor: _Floor
 ) -> K | None:
     """The next cell this group needs hidden, or None when it is safe."""
     hidden_parts = [p for p in parts if p in hidden]
@@ -58,7 +80,7 @@ def _to_hide(
     if total in hidden:
         if hidden_parts or not shown_nonzero:
             return None
-    elif _safe([cells[p] for p in hidden_parts], threshold):
+    elif _safe([cells[p] for p in hidden_parts], [floor(p) for p in hidden_parts], threshold):
         return None
     if not shown_nonzero:
         # Nothing left to hide among the parts: hide the total instead.
@@ -66,14 +88,14 @@ def _to_hide(
     return min(shown_nonzero, key=lambda p: (cells[p], str(p)))
 
 
-def _safe(values: list[int], threshold: int) -> bool:
-    """Can nobody recover a hidden cell from the sum of the hidden cells? Each hidden cell
-    is known to be at least 1 (zeros are shown), and at most the threshold unless it was
-    hidden to protect another."""
+def _safe(values: list[int], floors: list[int], threshold: int) -> bool:
+    """Can nobody recover a hidden cell from the sum of the hidden cells (which the shown
+    total gives away)? Not if there is one, or if each must be at its least for the sum to
+    come out (nor, for primary cells, at the threshold, the most they can be)."""
     if not values:
         return True
     count, total = len(values), sum(values)
-    return count >= 2 and total not in (count, count * threshold)
+    return count >= 2 and total != sum(floors) and total != count * threshold
 
 
 def suppress_group(

@@ -1,4 +1,4 @@
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reporting_service.disclosure import (
@@ -6,6 +6,7 @@ from reporting_service.disclosure import (
     percentage,
     primary,
     round_half_up,
+    suppress,
     suppress_group,
 )
 
@@ -64,3 +65,50 @@ def test_no_suppressed_value_can_be_derived_from_what_is_published(
     assert len(hidden) != 1
     if hidden:
         assert sum(hidden) not in (len(hidden), len(hidden) * threshold)
+
+
+def _derivable(table: list[list[int]], shown: dict[str, object], threshold: int) -> set[str]:
+    """Hidden cells of a table with margins that an attacker who knows the shown cells (and
+    that every hidden cell is at least 1) could pin to one value, by brute force."""
+    import itertools
+
+    rows, cols = len(table), len(table[0])
+    leaves = [(i, j) for i in range(rows) for j in range(cols)]
+    hidden_leaves = [(i, j) for i, j in leaves if shown[f"L{i}{j}"] == SUPPRESSED]
+    bound = sum(map(sum, table)) + 3  # beyond the true total: what is hidden could be more
+    seen: dict[str, set[int]] = {}
+    for values in itertools.product(range(1, bound), repeat=len(hidden_leaves)):
+        guess = [row[:] for row in table]
+        for (i, j), v in zip(hidden_leaves, values, strict=True):
+            guess[i][j] = v
+        cells = _margins(guess)
+        if all(shown[k] == SUPPRESSED or shown[k] == cells[k] for k in cells):
+            for key, value in cells.items():
+                if shown[key] == SUPPRESSED:
+                    seen.setdefault(key, set()).add(value)
+    return {k for k, values in seen.items() if len(values) == 1}
+
+
+def _margins(table: list[list[int]]) -> dict[str, int]:
+    cells = {f"L{i}{j}": v for i, row in enumerate(table) for j, v in enumerate(row)}
+    cells |= {f"R{i}": sum(row) for i, row in enumerate(table)}
+    cells |= {f"C{j}": sum(row[j] for row in table) for j in range(len(table[0]))}
+    cells["T"] = sum(map(sum, table))
+    return cells
+
+
+@settings(deadline=None, max_examples=150)
+@given(
+    table=st.lists(st.lists(st.integers(0, 6), min_size=2, max_size=2), min_size=2, max_size=2),
+    threshold=st.integers(1, 3),
+)
+def test_no_hidden_cell_of_a_table_with_margins_can_be_worked_out(table: list[list[int]], threshold: int) -> None:
+    # The shape of a Deep Dive: units (rows) by grade (columns), each unit's total, each
+    # grade's total over the units, and the parent's total.
+    cells = _margins(table)
+    groups = [(f"R{i}", [f"L{i}{j}" for j in range(2)]) for i in range(2)]
+    groups += [(f"C{j}", [f"L{i}{j}" for i in range(2)]) for j in range(2)]
+    groups += [("T", ["R0", "R1"]), ("T", ["C0", "C1"])]
+    shown = suppress(cells, groups, threshold)
+    assert all(shown[k] == SUPPRESSED for k, v in cells.items() if 1 <= v <= threshold)
+    assert _derivable(table, shown, threshold) == set()
