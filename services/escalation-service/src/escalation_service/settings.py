@@ -20,7 +20,7 @@ class EscalationSettings(ServiceSettings):
     # The overdue scheduler: how often it looks for stages past their due date, and how many
     # escalations it claims per transaction.
     overdue_scan_enabled: bool = True
-    overdue_scan_interval_s: float = Field(default=300.0, gt=0)
+    overdue_scan_interval_s: float = Field(default=60.0, gt=0)
     overdue_scan_batch_size: int = Field(default=200, ge=1, le=5000)
 
     def timescales_for(self, tenant: str) -> Timescales:

@@ -12,7 +12,10 @@ import asyncpg
 import httpx
 import pytest
 
-from qaf_shared.testing.fixtures import auth
+from escalation_service.domain.timescales import Timescales
+from escalation_service.main import create_app
+from escalation_service.settings import EscalationSettings
+from qaf_shared.testing.fixtures import auth, serve
 
 TODAY = date(2026, 6, 15)  # as the conftest pins it
 
@@ -867,3 +870,38 @@ class TestListing:
         assert logged == len(made)
         bad = await escalation_client.get("/v1/escalations?cursor=nonsense", headers=headers)
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.cursor"
+
+
+async def test_each_tenant_gets_its_own_configured_timescales(
+    escalation_dsn: str, topic_prefix: str, token: Callable[..., str]
+) -> None:
+    settings = EscalationSettings(
+        database_url=escalation_dsn,
+        kafka_topic_prefix=topic_prefix,
+        relay_enabled=False,
+        overdue_scan_enabled=False,
+        tenant_timescales={
+            "887": Timescales(informal_days=3, formal_stage_days=10, formal_limit_days=30)
+        },
+    )
+    async with serve(create_app(settings, today=lambda: TODAY)) as client:
+        medway = auth(token("escalations:write", tenant="887"))
+        kent = auth(token("escalations:write"))
+        informal = await _raise(client, medway, team="STR-CP1", raised_on="2026-06-01")
+        assert informal["stage_due_date"] == "2026-06-04"
+        formal = await _raise(
+            client,
+            medway,
+            team="STR-CP1",
+            stage="TEAM_MANAGER",
+            bypass_reason="x",
+            raised_on="2026-06-01",
+        )
+        assert (formal["stage_due_date"], formal["formal_deadline"]) == ("2026-06-15", "2026-07-13")
+        default = await _raise(
+            client, kent, stage="TEAM_MANAGER", bypass_reason="x", raised_on="2026-06-01"
+        )
+        assert (default["stage_due_date"], default["formal_deadline"]) == (
+            "2026-06-08",
+            "2026-06-29",
+        )
