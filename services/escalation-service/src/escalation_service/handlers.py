@@ -8,7 +8,7 @@ import contextlib
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -55,9 +55,6 @@ from qaf_shared.http.auth import Principal
 from qaf_shared.http.problems import Problem, field_error
 from qaf_shared.http.resources import check_if_match, not_found
 from qaf_shared.outbox import add_events
-
-# How far ahead the chair may set the informal stage's due date.
-LONGEST_INFORMAL_STAGE = timedelta(days=366)
 
 
 @dataclass(frozen=True)
@@ -175,11 +172,7 @@ async def raise_escalation(
     raised_on = body.raised_on or who.today
     with _rules_as_problems():
         check_date("body.raised_on", raised_on, not_before=EARLIEST_DATE, today=who.today)
-        check_opening(body.stage, body.bypass_reason, body.due_date)
-        if body.due_date is not None and not (
-            raised_on <= body.due_date <= raised_on + LONGEST_INFORMAL_STAGE
-        ):
-            raise InvalidRequest("body.due_date", "must fall between raised_on and a year after it")
+        check_opening(body.stage, body.bypass_reason, body.due_date, raised_on)
     due = stage_due_date(body.stage, raised_on, timescales, chair_due_date=body.due_date)
     formal = is_formal(body.stage)
     new = repository.NewEscalation(

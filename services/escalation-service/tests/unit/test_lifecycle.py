@@ -124,25 +124,36 @@ def test_a_closed_escalation_cannot_be_escalated(status: EscalationStatus) -> No
         _target(status=status)
 
 
+RAISED = date(2026, 4, 27)
+
+
 class TestOpening:
     def test_informal_needs_no_bypass_reason_and_refuses_one(self) -> None:
-        check_opening(G.INFORMAL, None, date(2026, 5, 1))
+        check_opening(G.INFORMAL, None, date(2026, 5, 1), RAISED)
         with pytest.raises(InvalidRequest) as refused:
-            check_opening(G.INFORMAL, "urgent", None)
+            check_opening(G.INFORMAL, "urgent", None, RAISED)
         assert refused.value.field == "body.bypass_reason"
 
     @pytest.mark.parametrize("stage", [s for s in EscalationStage if s is not G.INFORMAL])
     def test_opening_above_informal_needs_a_bypass_reason(self, stage: EscalationStage) -> None:
-        check_opening(stage, "risk of significant harm", None)
+        check_opening(stage, "risk of significant harm", None, RAISED)
         for missing in (None, "   "):
             with pytest.raises(InvalidRequest) as refused:
-                check_opening(stage, missing, None)
+                check_opening(stage, missing, None, RAISED)
             assert refused.value.field == "body.bypass_reason"
 
     def test_only_the_informal_stage_takes_the_chairs_due_date(self) -> None:
         with pytest.raises(InvalidRequest) as refused:
-            check_opening(G.TEAM_MANAGER, "urgent", date(2026, 5, 1))
+            check_opening(G.TEAM_MANAGER, "urgent", date(2026, 5, 1), RAISED)
         assert refused.value.field == "body.due_date"
+
+    def test_the_chairs_due_date_falls_within_a_year_of_raising(self) -> None:
+        check_opening(G.INFORMAL, None, RAISED, RAISED)
+        check_opening(G.INFORMAL, None, date(2027, 4, 27), RAISED)
+        for outside in (date(2026, 4, 26), date(2027, 4, 29)):
+            with pytest.raises(InvalidRequest) as refused:
+                check_opening(G.INFORMAL, None, outside, RAISED)
+            assert refused.value.field == "body.due_date"
 
 
 class TestCafcass:

@@ -8,7 +8,7 @@ recorded at any time, alongside the local process."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from escalation_service.domain.stages import next_stage
@@ -67,14 +67,26 @@ def check_step(step: Step, status: EscalationStatus) -> None:
         raise TransitionNotAllowed(f"An escalation in status {status.value} cannot {step.value}.")
 
 
+# How far ahead the chair may set the informal stage's due date.
+LONGEST_INFORMAL_STAGE = timedelta(days=366)
+
+
 def check_opening(
-    stage: EscalationStage, bypass_reason: str | None, chair_due_date: date | None
+    stage: EscalationStage,
+    bypass_reason: str | None,
+    chair_due_date: date | None,
+    raised_on: date,
 ) -> None:
     """An escalation opens at INFORMAL unless a recorded bypass reason justifies a higher
-    stage; only the informal stage takes its due date from the chair."""
+    stage; only the informal stage takes its due date from the chair, from the day it is
+    raised to a year after."""
     if stage is EscalationStage.INFORMAL:
         if bypass_reason is not None:
             raise InvalidRequest("body.bypass_reason", "only when opening above INFORMAL")
+        if chair_due_date is not None and not (
+            raised_on <= chair_due_date <= raised_on + LONGEST_INFORMAL_STAGE
+        ):
+            raise InvalidRequest("body.due_date", "must fall between raised_on and a year after it")
         return
     if bypass_reason is None or not bypass_reason.strip():
         raise InvalidRequest(
