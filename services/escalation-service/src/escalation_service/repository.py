@@ -1,0 +1,486 @@
+"""escalation-service's SQL (asyncpg): the rows, always scoped by tenant."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+
+from qaf_shared.events.payloads import OrgUnitRef
+from qaf_shared.http.auth import Principal
+from qaf_shared.http.pagination import AFTER_CURSOR_SQL, ORDER_SQL
+
+_COLUMNS = """id, version, tenant, case_ref, area, district, team, service, plan_type,
+raised_by, raised_by_role, categories, summary, desired_outcome, raised_on, bypass_reason,
+status, stage, stage_seq, stage_opened_on, stage_due_date, stage_overdue_announced_at,
+formal_started_on, formal_deadline, outcome, resolution_note, resolved_on, withdrawn_on,
+withdrawal_reason, cafcass_referred_on, cafcass_referred_at, last_activity_on, created_at"""
+
+_STAGE_COLUMNS = """escalation_id, seq, stage, addressee_role, opened_on, due_date,
+overdue_detected_on, responder, response, responded_on, closed_on, closed_by,
+escalate_reason, escalate_note"""
+
+# Every change bumps the version and records who made it.
+_TOUCH = "version = version + 1, updated_at = now(), updated_by_client = $3, updated_by_actor = $4"
+
+
+@dataclass(frozen=True)
+class NewEscalation:
+    id: uuid.UUID
+    case_ref: str
+    unit: OrgUnitRef
+    plan_type: str
+    raised_by: str
+    raised_by_role: str
+    categories: list[str]
+    summary: str
+    desired_outcome: str | None
+    raised_on: date
+    bypass_reason: str | None
+    stage: str
+    addressee_role: str
+    stage_due_date: date
+    formal_started_on: date | None
+    formal_deadline: date | None
+
+
+_INSERT = f"""
+INSERT INTO escalations (id, tenant, case_ref, area, district, team, service, plan_type,
+    raised_by, raised_by_role, categories, summary, desired_outcome, raised_on, bypass_reason,
+    status, stage, stage_seq, stage_opened_on, stage_due_date, formal_started_on,
+    formal_deadline, last_activity_on, version,
+    created_by_client, created_by_actor, updated_by_client, updated_by_actor)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+    'AWAITING_RESPONSE', $16, 1, $14, $17, $18, $19, $14, 1, $20, $21, $20, $21)
+RETURNING {_COLUMNS}
+"""
+
+_INSERT_STAGE = """
+INSERT INTO escalation_stages (escalation_id, seq, tenant, stage, addressee_role, opened_on,
+    due_date, opened_by_client, opened_by_actor)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+"""
+
+_ACTIVITY = """
+INSERT INTO escalation_activity (escalation_id, tenant, action, stage, on_date, client, actor)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+"""
+
+
+async def insert_escalation(
+    conn: asyncpg.Connection, *, principal: Principal, actor: str, new: NewEscalation
+) -> asyncpg.Record:
+    row: asyncpg.Record = await conn.fetchrow(
+        _INSERT,
+        new.id,
+        principal.tenant,
+        new.case_ref,
+        new.unit.area,
+        new.unit.district,
+        new.unit.team,
+        new.unit.service,
+        new.plan_type,
+        new.raised_by,
+        new.raised_by_role,
+        new.categories,
+        new.summary,
+        new.desired_outcome,
+        new.raised_on,
+        new.bypass_reason,
+        new.stage,
+        new.stage_due_date,
+        new.formal_started_on,
+        new.formal_deadline,
+        principal.client,
+        actor,
+    )
+    await conn.execute(
+        _INSERT_STAGE,
+        new.id,
+        1,
+        principal.tenant,
+        new.stage,
+        new.addressee_role,
+        new.raised_on,
+        new.stage_due_date,
+        principal.client,
+        actor,
+    )
+    return row
+
+
+async def add_activity(
+    conn: asyncpg.Connection,
+    *,
+    row: asyncpg.Record,
+    action: str,
+    on_date: date,
+    client: str,
+    actor: str,
+) -> None:
+    await conn.execute(
+        _ACTIVITY, row["id"], row["tenant"], action, row["stage"], on_date, client, actor
+    )
+
+
+_GET = f"SELECT {_COLUMNS} FROM escalations WHERE tenant = $1 AND id = $2"
+
+
+async def get_escalation(
+    conn: asyncpg.Connection, tenant: str, escalation_id: uuid.UUID, *, for_update: bool = False
+) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        _GET + (" FOR UPDATE" if for_update else ""), tenant, escalation_id
+    )
+    return row
+
+
+async def get_stages(
+    conn: asyncpg.Connection, tenant: str, escalation_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[asyncpg.Record]]:
+    """The stage history of each escalation, oldest first."""
+    rows = await conn.fetch(
+        f"SELECT {_STAGE_COLUMNS} FROM escalation_stages "
+        "WHERE tenant = $1 AND escalation_id = ANY($2::uuid[]) ORDER BY escalation_id, seq",
+        tenant,
+        list(escalation_ids),
+    )
+    by_escalation: dict[uuid.UUID, list[asyncpg.Record]] = defaultdict(list)
+    for row in rows:
+        by_escalation[row["escalation_id"]].append(row)
+    return by_escalation
+
+
+_RESPOND = f"""
+UPDATE escalations SET status = 'RESPONSE_RECEIVED',
+    last_activity_on = GREATEST(last_activity_on, $5), {_TOUCH}
+WHERE tenant = $1 AND id = $2
+RETURNING {_COLUMNS}
+"""
+_RESPOND_STAGE = """
+UPDATE escalation_stages SET responder = $4, response = $5, responded_on = $6,
+    response_recorded_at = now(), response_recorded_by_client = $7,
+    response_recorded_by_actor = $8
+WHERE tenant = $1 AND escalation_id = $2 AND seq = $3
+"""
+
+
+async def record_response(
+    conn: asyncpg.Connection,
+    *,
+    principal: Principal,
+    actor: str,
+    current: asyncpg.Record,
+    responder: str,
+    response: str,
+    responded_on: date,
+) -> asyncpg.Record:
+    await conn.execute(
+        _RESPOND_STAGE,
+        principal.tenant,
+        current["id"],
+        current["stage_seq"],
+        responder,
+        response,
+        responded_on,
+        principal.client,
+        actor,
+    )
+    row: asyncpg.Record = await conn.fetchrow(
+        _RESPOND, principal.tenant, current["id"], principal.client, actor, responded_on
+    )
+    return row
+
+
+_ESCALATE = f"""
+UPDATE escalations SET status = 'AWAITING_RESPONSE', stage = $5, stage_seq = stage_seq + 1,
+    stage_opened_on = $6, stage_due_date = $7, stage_overdue_announced_at = NULL,
+    formal_started_on = COALESCE(formal_started_on, $6),
+    formal_deadline = COALESCE(formal_deadline, $8),
+    last_activity_on = GREATEST(last_activity_on, $6), {_TOUCH}
+WHERE tenant = $1 AND id = $2
+RETURNING {_COLUMNS}
+"""
+
+
+async def escalate(
+    conn: asyncpg.Connection,
+    *,
+    principal: Principal,
+    actor: str,
+    current: asyncpg.Record,
+    reason: str,
+    note: str | None,
+    escalated_on: date,
+    stage: str,
+    addressee_role: str,
+    due_date: date,
+    formal_deadline: date,
+) -> asyncpg.Record:
+    await _close_stage(
+        conn,
+        current,
+        closed_on=escalated_on,
+        closed_by="ESCALATED",
+        reason=reason,
+        note=note,
+    )
+    row: asyncpg.Record = await conn.fetchrow(
+        _ESCALATE,
+        principal.tenant,
+        current["id"],
+        principal.client,
+        actor,
+        stage,
+        escalated_on,
+        due_date,
+        formal_deadline,
+    )
+    await conn.execute(
+        _INSERT_STAGE,
+        current["id"],
+        row["stage_seq"],
+        principal.tenant,
+        stage,
+        addressee_role,
+        escalated_on,
+        due_date,
+        principal.client,
+        actor,
+    )
+    return row
+
+
+_CLOSE_STAGE = """
+UPDATE escalation_stages SET closed_on = $4, closed_by = $5, escalate_reason = $6,
+    escalate_note = $7
+WHERE tenant = $1 AND escalation_id = $2 AND seq = $3
+"""
+
+
+async def _close_stage(
+    conn: asyncpg.Connection,
+    current: asyncpg.Record,
+    *,
+    closed_on: date,
+    closed_by: str,
+    reason: str | None = None,
+    note: str | None = None,
+) -> None:
+    await conn.execute(
+        _CLOSE_STAGE,
+        current["tenant"],
+        current["id"],
+        current["stage_seq"],
+        closed_on,
+        closed_by,
+        reason,
+        note,
+    )
+
+
+_RESOLVE = f"""
+UPDATE escalations SET status = 'RESOLVED', outcome = $5, resolution_note = $6,
+    resolved_on = $7, last_activity_on = GREATEST(last_activity_on, $7), {_TOUCH}
+WHERE tenant = $1 AND id = $2
+RETURNING {_COLUMNS}
+"""
+
+
+async def resolve(
+    conn: asyncpg.Connection,
+    *,
+    principal: Principal,
+    actor: str,
+    current: asyncpg.Record,
+    outcome: str,
+    note: str | None,
+    resolved_on: date,
+) -> asyncpg.Record:
+    await _close_stage(conn, current, closed_on=resolved_on, closed_by="RESOLVED")
+    row: asyncpg.Record = await conn.fetchrow(
+        _RESOLVE,
+        principal.tenant,
+        current["id"],
+        principal.client,
+        actor,
+        outcome,
+        note,
+        resolved_on,
+    )
+    return row
+
+
+_WITHDRAW = f"""
+UPDATE escalations SET status = 'WITHDRAWN', withdrawal_reason = $5, withdrawn_on = $6,
+    last_activity_on = GREATEST(last_activity_on, $6), {_TOUCH}
+WHERE tenant = $1 AND id = $2
+RETURNING {_COLUMNS}
+"""
+
+
+async def withdraw(
+    conn: asyncpg.Connection,
+    *,
+    principal: Principal,
+    actor: str,
+    current: asyncpg.Record,
+    reason: str,
+    withdrawn_on: date,
+) -> asyncpg.Record:
+    await _close_stage(conn, current, closed_on=withdrawn_on, closed_by="WITHDRAWN")
+    row: asyncpg.Record = await conn.fetchrow(
+        _WITHDRAW, principal.tenant, current["id"], principal.client, actor, reason, withdrawn_on
+    )
+    return row
+
+
+# A referral made alongside the local process: it does not move the escalation's own dates.
+_REFER = f"""
+UPDATE escalations SET cafcass_referred_on = $5, cafcass_referred_at = now(), {_TOUCH}
+WHERE tenant = $1 AND id = $2
+RETURNING {_COLUMNS}
+"""
+
+
+async def refer_to_cafcass(
+    conn: asyncpg.Connection,
+    *,
+    principal: Principal,
+    actor: str,
+    current: asyncpg.Record,
+    referred_on: date,
+) -> asyncpg.Record:
+    row: asyncpg.Record = await conn.fetchrow(
+        _REFER, principal.tenant, current["id"], principal.client, actor, referred_on
+    )
+    return row
+
+
+# Announcing that the current stage went past its due date without a response is not a
+# change callers make, so it leaves the version (and the ETag they hold) alone.
+_ANNOUNCE = f"""
+UPDATE escalations SET stage_overdue_announced_at = now()
+WHERE tenant = $1 AND id = $2 AND stage_overdue_announced_at IS NULL
+RETURNING {_COLUMNS}
+"""
+_ANNOUNCE_STAGES = """
+UPDATE escalation_stages s SET overdue_announced_at = now(), overdue_detected_on = $3
+FROM unnest($1::uuid[], $2::int[]) AS claimed (escalation_id, seq)
+WHERE s.escalation_id = claimed.escalation_id AND s.seq = claimed.seq
+"""
+
+
+async def announce_overdue(
+    conn: asyncpg.Connection, current: asyncpg.Record, detected_on: date
+) -> asyncpg.Record | None:
+    """Mark the current stage's overdue announcement on an escalation already locked by the
+    caller; None when it had been announced."""
+    row: asyncpg.Record | None = await conn.fetchrow(_ANNOUNCE, current["tenant"], current["id"])
+    if row is not None:
+        await conn.execute(_ANNOUNCE_STAGES, [row["id"]], [row["stage_seq"]], detected_on)
+    return row
+
+
+# The scheduler's claim, safe with several replicas: rows another transaction holds are
+# skipped, and a row whose announcement committed meanwhile no longer matches.
+_CLAIM_OVERDUE = f"""
+WITH due AS (
+    SELECT id FROM escalations
+    WHERE status = 'AWAITING_RESPONSE' AND stage_overdue_announced_at IS NULL
+        AND stage_due_date < $1
+    ORDER BY stage_due_date, id
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE escalations e SET stage_overdue_announced_at = now()
+FROM due WHERE e.id = due.id
+RETURNING {", ".join("e." + c.strip() for c in _COLUMNS.split(","))}
+"""
+
+
+async def claim_overdue(
+    conn: asyncpg.Connection, *, today: date, limit: int
+) -> list[asyncpg.Record]:
+    """Claim (in the caller's transaction) escalations of every tenant whose current stage is
+    past its due date without a response and not yet announced."""
+    rows: list[asyncpg.Record] = await conn.fetch(_CLAIM_OVERDUE, today, limit)
+    if rows:
+        await conn.execute(
+            _ANNOUNCE_STAGES, [r["id"] for r in rows], [r["stage_seq"] for r in rows], today
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    status: str | None = None
+    stage: str | None = None
+    category: str | None = None
+    area: str | None = None
+    district: str | None = None
+    team: str | None = None
+    service: str | None = None
+    overdue: bool | None = None
+    raised_from: date | None = None
+    raised_to: date | None = None
+
+
+async def list_escalations(
+    conn: asyncpg.Connection,
+    *,
+    tenant: str,
+    filters: ListFilters,
+    today: date,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """One page (`limit` + 1 rows, so the caller knows whether another follows)."""
+    conditions = ["tenant = $1"]
+    args: list[Any] = [tenant]
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    for column in ("status", "stage", "area", "district", "team", "service"):
+        value = getattr(filters, column)
+        if value is not None:
+            conditions.append(f"{column} = {arg(value)}")
+    if filters.category is not None:
+        conditions.append(f"{arg(filters.category)} = ANY(categories)")
+    if filters.raised_from is not None:
+        conditions.append(f"raised_on >= {arg(filters.raised_from)}")
+    if filters.raised_to is not None:
+        conditions.append(f"raised_on <= {arg(filters.raised_to)}")
+    if filters.overdue is not None:
+        overdue = f"(status = 'AWAITING_RESPONSE' AND stage_due_date < {arg(today)})"
+        conditions.append(overdue if filters.overdue else f"NOT {overdue}")
+    if after is not None:
+        at, ident = arg(after[0])[1:], arg(after[1])[1:]
+        conditions.append(AFTER_CURSOR_SQL.format(at=at, ident=ident))
+    order = ORDER_SQL.format(limit=arg(limit + 1)[1:])
+    sql = f"SELECT {_COLUMNS} FROM escalations WHERE {' AND '.join(conditions)} {order}"
+    rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
+    return rows
+
+
+_ACCESS_MANY = """
+INSERT INTO access_log (tenant, client, actor, resource_type, resource_id, action)
+SELECT $1, $2, $3, 'escalation', unnest($4::text[]), 'read'
+"""
+
+
+async def record_list_access(
+    conn: asyncpg.Connection, principal: Principal, actor: str | None, ids: Sequence[uuid.UUID]
+) -> None:
+    """A list shows case-level records: each one shown is a read for the access log."""
+    if ids:
+        await conn.execute(
+            _ACCESS_MANY, principal.tenant, principal.client, actor, [str(i) for i in ids]
+        )

@@ -1,0 +1,43 @@
+from collections.abc import AsyncIterator
+from datetime import date
+
+import asyncpg
+import httpx
+import pytest_asyncio
+
+from escalation_service.main import create_app
+from escalation_service.settings import EscalationSettings
+from qaf_shared.database import connect
+from qaf_shared.testing.fixtures import DatabaseFactory, serve
+
+# The date the service under test takes for today: a Monday.
+TODAY = date(2026, 6, 15)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def escalation_dsn(make_database: DatabaseFactory) -> str:
+    return await make_database("escalation_service")
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def escalation_client(
+    escalation_dsn: str, topic_prefix: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """escalation-service in this process against its own test database, with today pinned.
+    The relay and the overdue scheduler are off here: the outbox rows are checked directly,
+    and the scheduler has tests (and databases) of its own."""
+    settings = EscalationSettings(
+        database_url=escalation_dsn,
+        kafka_topic_prefix=topic_prefix,
+        relay_enabled=False,
+        overdue_scan_enabled=False,
+    )
+    async with serve(create_app(settings, today=lambda: TODAY)) as client:
+        yield client
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def escalation_db(escalation_dsn: str) -> AsyncIterator[asyncpg.Connection]:
+    conn = await connect(escalation_dsn)
+    yield conn
+    await conn.close()
