@@ -11,7 +11,7 @@ TTL ?= 3600
 PROVIDER ?=
 SERVICE_PACKAGES := audit_service escalation_service feedback_service reporting_service
 
-.PHONY: help install infra migrate keys run stop test token lint
+.PHONY: help install infra migrate keys run stop test token lint contracts
 
 help:
 	@echo "make run    start Kafka, PostgreSQL and the four services with demo data (DEMO=0 skips it)"
@@ -19,6 +19,7 @@ help:
 	@echo "make test   run every test against real Kafka and PostgreSQL"
 	@echo "make token  SCOPES=\"audits:write reports:read\" TENANT=886 [PROVIDER=name] [TTL=seconds]"
 	@echo "make lint   ruff and mypy"
+	@echo "make contracts  rewrite deploy/asyncapi.yaml, deploy/schemas/ and deploy/openapi/ from the code"
 
 install:
 	@$(UV) sync --frozen --quiet
@@ -61,3 +62,8 @@ token:
 lint: install
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen mypy shared/src services/*/src
+
+# The published contracts (event schemas, AsyncAPI, OpenAPI) from the code; tests/test_contracts.py
+# fails when the committed files and the code disagree.
+contracts: install
+	@$(PY) deploy/contracts.py
