@@ -115,6 +115,14 @@ def test_each_service_is_built_from_the_one_dockerfile_and_served_on_its_fixed_p
         assert f"127.0.0.1:{service.port}/readyz" in probe
 
 
+def test_fixed_ports_are_the_ones_make_run_uses(services: list[Any]) -> None:
+    script = (REPO / "deploy" / "local" / "services.sh").read_text()
+    listed = re.search(r"^SERVICES=\((.*)\)$", script, re.M)
+    assert listed, "deploy/local/services.sh no longer lists SERVICES=(name:port ...)"
+    local = dict(entry.strip('"').split(":") for entry in listed[1].split())
+    assert {name: int(port) for name, port in local.items()} == {s.name: s.port for s in services}
+
+
 def test_jobs_create_the_topics_and_run_each_services_migrations(
     compose: dict[str, Any], services: list[Any]
 ) -> None:

@@ -146,6 +146,8 @@ def test_every_pod_runs_unprivileged_on_a_read_only_root_with_bounded_resources(
         spec = pod["spec"]
         assert spec["securityContext"]["runAsNonRoot"] is True, where
         assert spec["securityContext"]["runAsUser"] != 0, where
+        # What the restricted Pod Security Standard (the Kent namespace enforces it) asks.
+        assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, where
         assert spec["automountServiceAccountToken"] is False, where
         volumes = {v["name"]: v for v in spec["volumes"]}
         for container in spec["containers"]:
