@@ -11,7 +11,7 @@ TTL ?= 3600
 PROVIDER ?=
 SERVICE_PACKAGES := audit_service escalation_service feedback_service reporting_service
 
-.PHONY: help install infra migrate keys run stop test token lint rebuild-reports
+.PHONY: help install infra migrate keys run stop test token lint rebuild-reports contracts
 
 help:
 	@echo "make run    start Kafka, PostgreSQL and the four services with demo data (DEMO=0 skips it)"
@@ -20,6 +20,7 @@ help:
 	@echo "make token  SCOPES=\"audits:write reports:read\" TENANT=886 [PROVIDER=name] [TTL=seconds]"
 	@echo "make lint   ruff and mypy"
 	@echo "make rebuild-reports  rebuild reporting's projections from the topics (service keeps answering)"
+	@echo "make contracts  rewrite deploy/asyncapi.yaml, deploy/schemas/ and deploy/openapi/ from the code"
 
 install:
 	@$(UV) sync --frozen --quiet
@@ -65,3 +66,8 @@ lint: install
 
 rebuild-reports: keys
 	@$(PY) -m reporting_service.rebuild_client --token "$$($(PY) -m qaf_shared.devtoken --scopes admin --tenant $(TENANT) --ttl 3600)"
+
+# The published contracts (event schemas, AsyncAPI, OpenAPI) from the code; tests/test_contracts.py
+# fails when the committed files and the code disagree.
+contracts: install
+	@$(PY) deploy/contracts.py
