@@ -24,7 +24,9 @@ def _question_set(raw: dict[str, Any], where: str) -> QuestionSet:
         ids = tuple(str(q) for q in questions)
         for question in ids:
             if not re.match(QUESTION_ID_PATTERN, question):
-                raise ValueError(f"{where}: {question!r} is not a question id ({QUESTION_ID_PATTERN})")
+                raise ValueError(
+                    f"{where}: {question!r} is not a question id ({QUESTION_ID_PATTERN})"
+                )
         if len(set(ids)) != len(ids):
             raise ValueError(f"{where}: {source} lists a question twice")
         by_source[key] = ids

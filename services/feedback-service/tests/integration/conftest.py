@@ -17,9 +17,7 @@ async def feedback_dsn(make_database: DatabaseFactory) -> str:
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def feedback_client(
-    feedback_dsn: str, topic_prefix: str
-) -> AsyncIterator[httpx.AsyncClient]:
+async def feedback_client(feedback_dsn: str, topic_prefix: str) -> AsyncIterator[httpx.AsyncClient]:
     """feedback-service in this process against its own test database; the relay is off here
     (the outbox rows are checked directly; test_events_published runs the relay)."""
     settings = FeedbackSettings(

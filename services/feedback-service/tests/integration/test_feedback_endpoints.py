@@ -203,7 +203,9 @@ async def test_lists_filter_by_source_unit_and_dates_and_page_by_cursor(
         cursor = None
         while True:
             query = {**params, "team": team, "limit": 2, **({"cursor": cursor} if cursor else {})}
-            response = await feedback_client.get("/v1/feedback", params=query, headers=tenant_writer)
+            response = await feedback_client.get(
+                "/v1/feedback", params=query, headers=tenant_writer
+            )
             assert response.status_code == 200, response.text
             page = response.json()
             assert len(page["items"]) <= 2
