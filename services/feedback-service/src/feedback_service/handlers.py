@@ -52,6 +52,7 @@ from qaf_shared.http.problems import Problem
 from qaf_shared.http.resources import check_if_match, not_found
 from qaf_shared.org_units import TenantUnits
 from qaf_shared.outbox import add_events
+from qaf_shared.text import storable
 
 SOURCE = "/services/feedback-service"
 
@@ -379,8 +380,10 @@ class ItemVerdict:
 
 
 def _pydantic_errors(exc: ValidationError) -> list[FieldError]:
+    # Field paths can hold the caller's own keys (`answers.<anything>`): made storable,
+    # since the answer is kept with the submission.
     return [
-        FieldError(".".join(str(p) for p in err["loc"]) or "item", err["msg"])
+        FieldError(storable(".".join(str(p) for p in err["loc"]))[:200] or "item", err["msg"])
         for err in exc.errors()
     ]
 
@@ -391,7 +394,7 @@ def check_provider_item(
     """One item of a batch, checked on its own: its shape, its org unit, its answers."""
     external_id = None
     if isinstance(raw, dict) and isinstance(raw.get("external_id"), str):
-        external_id = raw["external_id"][:100]
+        external_id = storable(raw["external_id"][:100])
     if not isinstance(raw, dict):
         return ItemVerdict(None, None, None, [FieldError("item", "must be a JSON object")])
     try:

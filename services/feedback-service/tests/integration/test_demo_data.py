@@ -132,4 +132,5 @@ async def test_the_demo_loads_every_kind_of_record_quickly_and_only_once(
     finally:
         process.kill()
     print(f"demo: {loaded} records in {took:.1f}s")
-    assert took < 20, f"the demo took {took:.1f}s"
+    # About 6 s on an idle 2-core machine; the margin is for a busy one.
+    assert took < 40, f"the demo took {took:.1f}s"

@@ -144,6 +144,29 @@ async def test_bad_feedback_names_the_field_and_writes_nothing(
     assert await _counts(feedback_db) == before
 
 
+@pytest.mark.parametrize("comment", ["a\\u0000b", "a\\ud800b"])
+async def test_a_comment_postgresql_cannot_store_is_422_not_500(
+    feedback_client: httpx.AsyncClient,
+    writer: dict[str, str],
+    feedback_db: asyncpg.Connection,
+    comment: str,
+) -> None:
+    # Sent as raw JSON: valid JSON, but a NUL or an unpaired surrogate once decoded.
+    before = await _counts(feedback_db)
+    raw = (
+        '{"source": "STAFF", "team": "ASH-CP1", "received_on": "2026-01-05", '
+        f'"comment": "{comment}"}}'
+    )
+    response = await feedback_client.post(
+        "/v1/feedback",
+        content=raw.encode(),
+        headers={**writer, "content-type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "body.comment"
+    assert await _counts(feedback_db) == before
+
+
 async def test_reading_an_item_is_access_logged_and_another_tenant_gets_404(
     feedback_client: httpx.AsyncClient,
     writer: dict[str, str],

@@ -140,6 +140,32 @@ async def test_a_mixed_batch_keeps_the_good_items_and_says_why_each_bad_one_fail
     )
 
 
+async def test_items_postgresql_cannot_store_are_rejected_not_a_server_error(
+    feedback_client: httpx.AsyncClient, provider_token: Headers
+) -> None:
+    # What schemathesis once found: a NUL in an answer's key and in an external id came back
+    # in the per-item errors, which are kept with the submission (jsonb refuses NUL).
+    raw = (
+        '{"items": ['
+        '{"external_id": "nul-key", "source": "ADVOCACY", "team": "ASH-CP1",'
+        ' "received_on": "2026-01-05", "answers": {"a\\u0000": 1}},'
+        '{"external_id": "nul\\u0000id", "source": "ADVOCACY"},'
+        '{"external_id": "lone\\ud800", "source": "ADVOCACY"},'
+        '{"external_id": "nul-comment", "source": "ADVOCACY", "team": "ASH-CP1",'
+        ' "received_on": "2026-01-05", "comment": "x\\u0000"}]}'
+    )
+    response = await feedback_client.post(
+        "/v1/provider/feedback",
+        content=raw.encode(),
+        headers={**provider_token(), "content-type": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["REJECTED"] * 4
+    assert results[1]["external_id"] == "nul\ufffdid" and results[2]["external_id"] == "lone?"
+    assert [e["field"] for e in results[3]["errors"]] == ["comment"]
+
+
 async def test_the_same_batch_sent_concurrently_makes_one_record_per_external_id(
     feedback_client: httpx.AsyncClient, provider_token: Headers, feedback_db: asyncpg.Connection
 ) -> None:
@@ -288,6 +314,11 @@ async def test_bad_reports_name_the_field(
 async def test_the_batch_itself_must_hold_1_to_500_items(
     feedback_client: httpx.AsyncClient, provider_token: Headers
 ) -> None:
+    run = run_id()
+    full = await _submit(
+        feedback_client, provider_token(), [item(f"{run}-{n}") for n in range(500)]
+    )
+    assert full["accepted"] == 500
     for body in [{"items": []}, {"items": [item(str(n)) for n in range(501)]}, {"items": "x"}, {}]:
         response = await feedback_client.post(
             "/v1/provider/feedback", json=body, headers=provider_token()

@@ -8,12 +8,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import Response
 
 from feedback_service import handlers, repository
 from feedback_service.api.deps import ProviderClient, pool, question_sets, run_write
 from feedback_service.api.schemas import (
+    EXTERNAL_ID_PATTERN,
     ProviderBatch,
     ProviderBatchResult,
     ProviderReferenceOut,
@@ -25,7 +26,7 @@ from feedback_service.api.schemas import (
 from feedback_service.domain.feedback import PROVIDER_SOURCES
 from qaf_shared.enums import ProviderTheme
 from qaf_shared.http.access_log import record_access
-from qaf_shared.http.auth import OptionalActor, Principal
+from qaf_shared.http.auth import ACTOR_PATTERN, Principal
 from qaf_shared.http.idempotency import IdempotencyKey, StoredResponse
 from qaf_shared.http.org_units import tenant_units
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
@@ -35,7 +36,16 @@ from qaf_shared.http.resources import json_response, not_found, parse_id, resour
 router = APIRouter(prefix="/v1/provider", tags=["provider"])
 
 _LIMITED = problem_responses(429)
-ProviderActor = OptionalActor  # a provider's own staff id, when it passes one
+# Optional here: the provider's staff are not the authority's, so there is no staff id to
+# insist on; when the provider passes its own worker id it is recorded with the client.
+ProviderActor = Annotated[
+    str | None,
+    Header(
+        alias="X-Actor",
+        pattern=ACTOR_PATTERN,
+        description="Optional: the provider's own id for the person submitting; recorded.",
+    ),
+]
 
 
 def _provider(principal: Principal) -> str:
@@ -122,7 +132,12 @@ async def list_submissions(
     ] = None,
     external_id: Annotated[
         str | None,
-        Query(min_length=1, max_length=100, description="Only batches that held this item"),
+        Query(
+            min_length=1,
+            max_length=100,
+            pattern=EXTERNAL_ID_PATTERN,
+            description="Only batches that held this item",
+        ),
     ] = None,
     limit: Limit = 50,
     cursor: Cursor = None,

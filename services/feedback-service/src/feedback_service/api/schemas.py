@@ -23,6 +23,7 @@ from qaf_shared.enums import (
     Respondent,
 )
 from qaf_shared.http.org_units import UnitChoice
+from qaf_shared.text import StorableStr
 
 CaseRef = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9/\-_.]+$")]
 QuestionId = Annotated[str, Field(pattern=QUESTION_ID_PATTERN)]
@@ -31,14 +32,17 @@ Answers = Annotated[
     dict[QuestionId, Answer],
     Field(max_length=50, description="question id -> answer; the tenant's question set"),
 ]
-Comment = Annotated[str, Field(max_length=5000, description="Free text; never leaves this service")]
+Comment = Annotated[
+    StorableStr, Field(max_length=5000, description="Free text; never leaves this service")
+]
 Category = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{0,39}$")]
+EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9._:/\-]+$"
 ExternalId = Annotated[
     str,
     Field(
         min_length=1,
         max_length=100,
-        pattern=r"^[A-Za-z0-9._:/\-]+$",
+        pattern=EXTERNAL_ID_PATTERN,
         description="The provider's own id for the item; resubmitting it never makes a second record",
     ),
 ]
