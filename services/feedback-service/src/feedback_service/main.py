@@ -1,21 +1,36 @@
-"""feedback-service: the voices of children, families, partners and staff.
+"""feedback-service: the voices of children, families, partners and staff, and the
+commissioned advocacy provider's integration.
 `uvicorn --factory feedback_service.main:create_app`."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
+from feedback_service.api.complaints import router as complaints_router
+from feedback_service.api.feedback import router as feedback_router
+from feedback_service.api.participation import router as participation_router
+from feedback_service.api.provider import router as provider_router
+from feedback_service.question_sets import QuestionSets
+from feedback_service.rate_limit import TokenBucket
 from feedback_service.settings import FeedbackSettings
 from qaf_shared.http.app import create_service_app, outbox_relay_worker
 
 
 def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
     settings = settings or FeedbackSettings()
-    return create_service_app(
+    app = create_service_app(
         settings=settings,
         title="feedback-service",
-        description="Feedback, review participation, complaints and the advocacy provider's integration.",
-        routers=[],
+        description=(
+            "Feedback, child in care review participation, complaints under the statutory "
+            "children's procedure, and the commissioned advocacy provider's integration."
+        ),
+        routers=[feedback_router, participation_router, complaints_router, provider_router],
         read_scope="feedback:read",
         workers=[outbox_relay_worker] if settings.relay_enabled else [],
     )
+    app.state.question_sets = QuestionSets(settings.question_sets_file)
+    app.state.provider_rate_limit = TokenBucket(
+        rate=settings.provider_rate_per_second, burst=settings.provider_rate_burst
+    )
+    return app

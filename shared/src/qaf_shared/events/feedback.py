@@ -62,13 +62,19 @@ class ComplaintOpened(ComplaintEvent):
 
 
 class ComplaintStageChanged(ComplaintEvent):
-    """A stage was opened (`stage_opened`) or decided (`outcome` set)."""
+    """A stage was opened (`stage_opened`), decided (`outcome` set), extended
+    (`extended_on` set: stage 1 to 20 working days, stage 2 to 65), or, at stage 3, its
+    review panel held (`panel_held_on`) or the panel's report issued
+    (`panel_report_issued_on`). `stage_due_date` is then the stage's new due date."""
 
     stage: ComplaintStage
     stage_opened: bool = False
     requested_on: date | None = None
     outcome: ComplaintOutcome | None = None
     decided_on: date | None = None
+    extended_on: date | None = None
+    panel_held_on: date | None = None
+    panel_report_issued_on: date | None = None
 
 
 class ComplaintClosed(ComplaintEvent):

@@ -1,0 +1,38 @@
+"""Query parameters the lists share, and how a page is shaped and access-logged."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import Query
+
+from feedback_service import repository
+from qaf_shared.http.auth import Principal
+from qaf_shared.http.org_units import UnitCode
+from qaf_shared.http.pagination import page
+
+AreaFilter = Annotated[UnitCode | None, Query(description="An area code")]
+DistrictFilter = Annotated[UnitCode | None, Query(description="A district code")]
+TeamFilter = Annotated[UnitCode | None, Query(description="A team code")]
+ServiceFilter = Annotated[UnitCode | None, Query(description="A county-wide service code")]
+DEFAULT_LIMIT = 50
+
+
+async def logged_page(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    actor: str | None,
+    *,
+    resource_type: str,
+    rows: list[asyncpg.Record],
+    limit: int,
+    shape: Callable[[asyncpg.Record], dict[str, Any]],
+) -> dict[str, Any]:
+    """One page of a list, each record on it written to the access log."""
+    items, next_cursor = page(rows, limit)
+    await repository.record_list_access(
+        conn, principal, actor=actor, resource_type=resource_type, ids=[r["id"] for r in items]
+    )
+    return {"items": [shape(r) for r in items], "next_cursor": next_cursor}

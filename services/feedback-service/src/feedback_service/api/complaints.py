@@ -1,0 +1,349 @@
+"""HTTP routes for complaints under the statutory children's procedure."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from feedback_service import handlers, repository
+from feedback_service.api.common import (
+    DEFAULT_LIMIT,
+    AreaFilter,
+    DistrictFilter,
+    ServiceFilter,
+    TeamFilter,
+    logged_page,
+)
+from feedback_service.api.deps import StaffReader, StaffWriter, pool, run_write
+from feedback_service.api.schemas import (
+    ComplaintClose,
+    ComplaintCreate,
+    ComplaintExtension,
+    ComplaintOut,
+    ComplaintOutcomeIn,
+    ComplaintPage,
+    ComplaintPanel,
+    ComplaintPanelReport,
+    ComplaintStageRequest,
+)
+from feedback_service.domain.complaints import Complaint
+from qaf_shared.enums import ComplaintStage, ComplaintStatus
+from qaf_shared.http.access_log import record_access
+from qaf_shared.http.auth import Actor, OptionalActor, Principal
+from qaf_shared.http.idempotency import IdempotencyKey
+from qaf_shared.http.org_units import resolve_org_unit
+from qaf_shared.http.pagination import Cursor, Limit, decode_cursor
+from qaf_shared.http.problems import problem_responses
+from qaf_shared.http.resources import (
+    IfMatch,
+    json_response,
+    not_found,
+    parse_id,
+    resource_response,
+)
+
+router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
+
+_STEP_ERRORS = problem_responses(409, 412)
+
+
+@router.post("", status_code=201, response_model=ComplaintOut, responses=problem_responses(409))
+async def open_complaint(
+    request: Request,
+    body: ComplaintCreate,
+    principal: StaffWriter,
+    actor: Actor,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Open a complaint at `STAGE1` (response due in 10 working days of `received_on`)."""
+    unit = resolve_org_unit(request, principal.tenant, body)
+
+    async def create(conn: asyncpg.Connection) -> Any:
+        row = await handlers.open_complaint(
+            conn, principal=principal, actor=actor, body=body, unit=unit
+        )
+        return resource_response(
+            handlers.complaint_out(row), status=201, location=f"/v1/complaints/{row['id']}"
+        )
+
+    return await run_write(request, principal, idempotency_key, create)
+
+
+@router.get("", response_model=ComplaintPage)
+async def list_complaints(
+    request: Request,
+    principal: StaffReader,
+    actor: OptionalActor = None,
+    status: ComplaintStatus | None = None,
+    stage: Annotated[ComplaintStage | None, Query(description="The highest stage reached")] = None,
+    overdue: Annotated[bool | None, Query(description="Past the current step's due date")] = None,
+    area: AreaFilter = None,
+    district: DistrictFilter = None,
+    team: TeamFilter = None,
+    service: ServiceFilter = None,
+    received_from: Annotated[date | None, Query(description="On or after")] = None,
+    received_to: Annotated[date | None, Query(description="On or before")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response:
+    """Complaints of the caller's tenant, oldest first."""
+    filters = repository.unit_filters(
+        principal.tenant, area=area, district=district, team=team, service=service
+    )
+    filters.add("status = {}", status.value if status else None)
+    filters.add("stage = {}", stage.value if stage else None)
+    filters.add("received_on >= {}", received_from)
+    filters.add("received_on <= {}", received_to)
+    if overdue is not None:
+        filters.add(
+            "awaiting_due < {}" if overdue else "(awaiting_due IS NULL OR awaiting_due >= {})",
+            handlers.today(),
+        )
+    filters.after(decode_cursor(cursor))
+    async with pool(request).acquire() as conn, conn.transaction():
+        rows = await repository.list_complaints(conn, filters, limit)
+        body = await logged_page(
+            conn,
+            principal,
+            actor,
+            resource_type="complaint",
+            rows=rows,
+            limit=limit,
+            shape=handlers.complaint_out,
+        )
+    return json_response(body)
+
+
+@router.get("/{complaint_id}", response_model=ComplaintOut)
+async def get_complaint(
+    request: Request, complaint_id: str, principal: StaffReader, actor: OptionalActor = None
+) -> Response:
+    """One complaint of the caller's tenant with its stages; the read is access-logged."""
+    ident = parse_id(complaint_id, "complaint")
+    async with pool(request).acquire() as conn, conn.transaction():
+        row = await repository.get_complaint(conn, principal.tenant, ident)
+        if row is None:
+            raise not_found("complaint")
+        await record_access(
+            conn, principal, actor=actor, resource_type="complaint", resource_id=str(ident)
+        )
+    body = handlers.complaint_out(row)
+    return json_response(body, headers=resource_response(body).headers)
+
+
+async def _step(
+    request: Request,
+    complaint_id: str,
+    principal: Principal,
+    actor: str,
+    if_match: str | None,
+    idempotency_key: str | None,
+    step: handlers.ComplaintStep,
+    facts: handlers.EventFacts | None,
+    on: tuple[str, date],
+) -> Response:
+    """One lifecycle step; `facts` for its stage_changed event (None: the close), `on` the
+    step's date field and value."""
+    ident = parse_id(complaint_id, "complaint")
+    handlers.check_step_date(*on)
+
+    async def change(conn: asyncpg.Connection) -> Any:
+        row = await handlers.change_complaint(
+            conn,
+            principal=principal,
+            actor=actor,
+            complaint_id=ident,
+            if_match=if_match,
+            step=step,
+            facts=facts,
+        )
+        return resource_response(handlers.complaint_out(row))
+
+    return await run_write(request, principal, idempotency_key, change)
+
+
+@router.post("/{complaint_id}/stage", response_model=ComplaintOut, responses=_STEP_ERRORS)
+async def request_stage(
+    request: Request,
+    complaint_id: str,
+    body: ComplaintStageRequest,
+    principal: StaffWriter,
+    actor: Actor,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Move to the next stage at the complainant's request: `STAGE2` (investigation, 25
+    working days) or `STAGE3` (review panel within 30), one stage at a time, within 20
+    working days of the previous stage's response (or once that stage is past its due date
+    without one). A complaint closed after a stage's response reopens."""
+    stage = ComplaintStage(body.stage)
+
+    def step(complaint: Complaint) -> Complaint:
+        return complaint.request_stage(stage, body.requested_on)
+
+    facts = handlers.stage_facts(stage, stage_opened=True, requested_on=body.requested_on)
+    return await _step(
+        request,
+        complaint_id,
+        principal,
+        actor,
+        if_match,
+        idempotency_key,
+        step,
+        facts,
+        ("requested_on", body.requested_on),
+    )
+
+
+@router.post("/{complaint_id}/extension", response_model=ComplaintOut, responses=_STEP_ERRORS)
+async def extend_stage(
+    request: Request,
+    complaint_id: str,
+    body: ComplaintExtension,
+    principal: StaffWriter,
+    actor: Actor,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Extend the current stage once, agreed by its due date: `STAGE1` to 20 working days,
+    `STAGE2` to 65, counted from the stage's start."""
+    stage = ComplaintStage(body.stage)
+
+    def step(complaint: Complaint) -> Complaint:
+        return complaint.extend(stage, body.extended_on)
+
+    facts = handlers.stage_facts(stage, extended_on=body.extended_on)
+    return await _step(
+        request,
+        complaint_id,
+        principal,
+        actor,
+        if_match,
+        idempotency_key,
+        step,
+        facts,
+        ("extended_on", body.extended_on),
+    )
+
+
+@router.post("/{complaint_id}/panel", response_model=ComplaintOut, responses=_STEP_ERRORS)
+async def record_panel(
+    request: Request,
+    complaint_id: str,
+    body: ComplaintPanel,
+    principal: StaffWriter,
+    actor: Actor,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Stage 3: the review panel was held (due within 30 working days of the request); its
+    report is then due within 5 working days."""
+
+    def step(complaint: Complaint) -> Complaint:
+        return complaint.record_panel(body.held_on)
+
+    facts = handlers.stage_facts(ComplaintStage.STAGE3, panel_held_on=body.held_on)
+    return await _step(
+        request,
+        complaint_id,
+        principal,
+        actor,
+        if_match,
+        idempotency_key,
+        step,
+        facts,
+        ("held_on", body.held_on),
+    )
+
+
+@router.post("/{complaint_id}/panel-report", response_model=ComplaintOut, responses=_STEP_ERRORS)
+async def record_panel_report(
+    request: Request,
+    complaint_id: str,
+    body: ComplaintPanelReport,
+    principal: StaffWriter,
+    actor: Actor,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Stage 3: the panel's report was issued; the authority's response (the stage's
+    outcome) is then due within 15 working days."""
+
+    def step(complaint: Complaint) -> Complaint:
+        return complaint.record_panel_report(body.issued_on)
+
+    facts = handlers.stage_facts(ComplaintStage.STAGE3, panel_report_issued_on=body.issued_on)
+    return await _step(
+        request,
+        complaint_id,
+        principal,
+        actor,
+        if_match,
+        idempotency_key,
+        step,
+        facts,
+        ("issued_on", body.issued_on),
+    )
+
+
+@router.post("/{complaint_id}/outcome", response_model=ComplaintOut, responses=_STEP_ERRORS)
+async def record_outcome(
+    request: Request,
+    complaint_id: str,
+    body: ComplaintOutcomeIn,
+    principal: StaffWriter,
+    actor: Actor,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """The current stage's outcome (for `STAGE3`, the authority's response to the panel's
+    report; `WITHDRAWN` may come at any point of a stage)."""
+
+    def step(complaint: Complaint) -> Complaint:
+        return complaint.decide(body.stage, body.outcome, body.decided_on)
+
+    facts = handlers.stage_facts(body.stage, outcome=body.outcome, decided_on=body.decided_on)
+    return await _step(
+        request,
+        complaint_id,
+        principal,
+        actor,
+        if_match,
+        idempotency_key,
+        step,
+        facts,
+        ("decided_on", body.decided_on),
+    )
+
+
+@router.post("/{complaint_id}/close", response_model=ComplaintOut, responses=_STEP_ERRORS)
+async def close_complaint(
+    request: Request,
+    complaint_id: str,
+    body: ComplaintClose,
+    principal: StaffWriter,
+    actor: Actor,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Close a complaint whose current stage has its outcome, recording whether it was
+    referred to the Local Government and Social Care Ombudsman."""
+
+    def step(complaint: Complaint) -> Complaint:
+        return complaint.close(body.closed_on, body.ombudsman_referred)
+
+    return await _step(
+        request,
+        complaint_id,
+        principal,
+        actor,
+        if_match,
+        idempotency_key,
+        step,
+        None,
+        ("closed_on", body.closed_on),
+    )

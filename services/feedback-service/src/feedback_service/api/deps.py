@@ -1,0 +1,97 @@
+"""What every feedback-service route shares: who may call it, and the one way a write runs
+(one transaction with its rows, outbox events and Idempotency-Key)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Request
+from starlette.responses import Response
+
+from feedback_service.question_sets import QuestionSets
+from feedback_service.rate_limit import TokenBucket, retry_after_seconds
+from feedback_service.settings import FeedbackSettings
+from qaf_shared.http.auth import Principal, requires
+from qaf_shared.http.idempotency import StoredResponse, fingerprint, run_once
+from qaf_shared.http.problems import Problem
+from qaf_shared.http.resources import to_response
+
+PROVIDER_PATTERN = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+
+
+def pool(request: Request) -> asyncpg.Pool:
+    found: asyncpg.Pool = request.app.state.pool
+    return found
+
+
+def settings(request: Request) -> FeedbackSettings:
+    found: FeedbackSettings = request.app.state.settings
+    return found
+
+
+def question_sets(request: Request) -> QuestionSets:
+    found: QuestionSets = request.app.state.question_sets
+    return found
+
+
+def _staff_only(principal: Principal) -> Principal:
+    # A provider's token reads and writes only its own submissions, whatever scopes an
+    # identity provider might have put in it.
+    if principal.provider is not None:
+        raise Problem(403, "A provider's token may use only the /v1/provider endpoints.")
+    return principal
+
+
+def _staff_reader(principal: Annotated[Principal, requires("feedback:read")]) -> Principal:
+    return _staff_only(principal)
+
+
+def _staff_writer(principal: Annotated[Principal, requires("feedback:write")]) -> Principal:
+    return _staff_only(principal)
+
+
+def _provider(
+    request: Request, principal: Annotated[Principal, requires("provider:submit")]
+) -> Principal:
+    provider = principal.provider
+    if not isinstance(provider, str) or not PROVIDER_PATTERN.match(provider):
+        raise Problem(403, "The token names no provider (its `provider` claim).")
+    limiter: TokenBucket = request.app.state.provider_rate_limit
+    wait = limiter.take(principal.client)
+    if wait > 0:
+        seconds = retry_after_seconds(wait)
+        raise Problem(
+            429,
+            f"Too many requests from this client; retry after {seconds} s.",
+            slug="rate-limited",
+            headers={"Retry-After": str(seconds)},
+        )
+    return principal
+
+
+StaffReader = Annotated[Principal, Depends(_staff_reader)]
+StaffWriter = Annotated[Principal, Depends(_staff_writer)]
+ProviderClient = Annotated[Principal, Depends(_provider)]
+
+
+async def run_write(
+    request: Request,
+    principal: Principal,
+    idempotency_key: str | None,
+    action: Callable[[asyncpg.Connection], Awaitable[StoredResponse]],
+) -> Response:
+    """Run `action` in one transaction, at most once per Idempotency-Key."""
+    request_fingerprint = fingerprint("POST", request.url.path, await request.body())
+    async with pool(request).acquire() as conn, conn.transaction():
+        stored = await run_once(
+            conn,
+            principal=principal,
+            key=idempotency_key,
+            request_fingerprint=request_fingerprint,
+            ttl_hours=settings(request).idempotency_ttl_hours,
+            handler=lambda: action(conn),
+        )
+    return to_response(stored)

@@ -1,0 +1,111 @@
+"""HTTP routes for child in care review participation."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from feedback_service import handlers, repository
+from feedback_service.api.common import (
+    DEFAULT_LIMIT,
+    AreaFilter,
+    DistrictFilter,
+    ServiceFilter,
+    TeamFilter,
+    logged_page,
+)
+from feedback_service.api.deps import StaffReader, StaffWriter, pool, run_write
+from feedback_service.api.schemas import ParticipationCreate, ParticipationOut, ParticipationPage
+from qaf_shared.enums import PnCode
+from qaf_shared.http.access_log import record_access
+from qaf_shared.http.auth import Actor, OptionalActor
+from qaf_shared.http.idempotency import IdempotencyKey
+from qaf_shared.http.org_units import resolve_org_unit
+from qaf_shared.http.pagination import Cursor, Limit, decode_cursor
+from qaf_shared.http.problems import problem_responses
+from qaf_shared.http.resources import json_response, not_found, parse_id, resource_response
+
+router = APIRouter(prefix="/v1/participation", tags=["participation"])
+
+
+@router.post("", status_code=201, response_model=ParticipationOut, responses=problem_responses(409))
+async def record_participation(
+    request: Request,
+    body: ParticipationCreate,
+    principal: StaffWriter,
+    actor: Actor,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Record one child in care review's participation code (PN0-PN7) with its due and held
+    dates. One record per review: a second for the same case and day is 409."""
+    unit = resolve_org_unit(request, principal.tenant, body)
+
+    async def create(conn: asyncpg.Connection) -> Any:
+        row = await handlers.record_participation(
+            conn, principal=principal, actor=actor, body=body, unit=unit
+        )
+        return resource_response(
+            handlers.participation_out(row),
+            status=201,
+            location=f"/v1/participation/{row['id']}",
+        )
+
+    return await run_write(request, principal, idempotency_key, create)
+
+
+@router.get("", response_model=ParticipationPage)
+async def list_participation(
+    request: Request,
+    principal: StaffReader,
+    actor: OptionalActor = None,
+    pn_code: PnCode | None = None,
+    area: AreaFilter = None,
+    district: DistrictFilter = None,
+    team: TeamFilter = None,
+    service: ServiceFilter = None,
+    held_from: Annotated[date | None, Query(description="Held on or after")] = None,
+    held_to: Annotated[date | None, Query(description="Held on or before")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response:
+    """Review participation records of the caller's tenant, oldest first."""
+    filters = repository.unit_filters(
+        principal.tenant, area=area, district=district, team=team, service=service
+    )
+    filters.add("pn_code = {}", pn_code.value if pn_code else None)
+    filters.add("review_held >= {}", held_from)
+    filters.add("review_held <= {}", held_to)
+    filters.after(decode_cursor(cursor))
+    async with pool(request).acquire() as conn, conn.transaction():
+        rows = await repository.list_participation(conn, filters, limit)
+        body = await logged_page(
+            conn,
+            principal,
+            actor,
+            resource_type="participation",
+            rows=rows,
+            limit=limit,
+            shape=handlers.participation_out,
+        )
+    return json_response(body)
+
+
+@router.get("/{participation_id}", response_model=ParticipationOut)
+async def get_participation(
+    request: Request, participation_id: str, principal: StaffReader, actor: OptionalActor = None
+) -> Response:
+    """One participation record of the caller's tenant; the read is access-logged."""
+    ident = parse_id(participation_id, "participation record")
+    async with pool(request).acquire() as conn, conn.transaction():
+        row = await repository.get_participation(conn, principal.tenant, ident)
+        if row is None:
+            raise not_found("participation record")
+        await record_access(
+            conn, principal, actor=actor, resource_type="participation", resource_id=str(ident)
+        )
+    body = handlers.participation_out(row)
+    return json_response(body, headers=resource_response(body).headers)
