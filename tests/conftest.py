@@ -4,12 +4,14 @@ fixed ports, the topic file, and the rendered compose file and Kubernetes manife
 from __future__ import annotations
 
 import importlib
+import os
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 import yaml
@@ -54,8 +56,11 @@ class Service:
     def validate_settings(self, env: dict[str, str]) -> ServiceSettings:
         """Build the settings class from these variables (as the container's environment
         would), so that a value the class refuses fails here rather than at start-up."""
-        fields = {k.removeprefix("QA_").lower(): v for k, v in env.items()}
-        return self.settings.model_validate(fields)
+        # Through pydantic-settings' own environment parsing (JSON for structured fields),
+        # with nothing of this process's QA_* environment mixed in.
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+        with mock.patch.dict(os.environ, {**clean, **env}, clear=True):
+            return self.settings()
 
 
 def _settings_class(package: str) -> type[ServiceSettings]:

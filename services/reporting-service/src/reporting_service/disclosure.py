@@ -59,7 +59,9 @@ class _Floor:
     a hidden non-zero leaf is at least 1; a hidden total at least what its parts add up to
     at their least."""
 
-    def __init__(self, cells: Mapping[K, int], hidden: set[K], totals_of: Mapping[K, list[list[K]]]) -> None:
+    def __init__(
+        self, cells: Mapping[K, int], hidden: set[K], totals_of: Mapping[K, list[list[K]]]
+    ) -> None:
         self._cells, self._hidden, self._totals_of = cells, hidden, totals_of
         self._memo: dict[K, int] = {}
 
@@ -67,7 +69,9 @@ class _Floor:
         if key not in self._hidden:
             return self._cells.get(key, 0)
         if key not in self._memo:
-            self._memo[key] = max([1, *(sum(self(p) for p in parts) for parts in self._totals_of.get(key, []))])
+            self._memo[key] = max(
+                [1, *(sum(self(p) for p in parts) for parts in self._totals_of.get(key, []))]
+            )
         return self._memo[key]
 
 

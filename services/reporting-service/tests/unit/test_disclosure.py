@@ -102,7 +102,9 @@ def _margins(table: list[list[int]]) -> dict[str, int]:
     table=st.lists(st.lists(st.integers(0, 6), min_size=2, max_size=2), min_size=2, max_size=2),
     threshold=st.integers(1, 3),
 )
-def test_no_hidden_cell_of_a_table_with_margins_can_be_worked_out(table: list[list[int]], threshold: int) -> None:
+def test_no_hidden_cell_of_a_table_with_margins_can_be_worked_out(
+    table: list[list[int]], threshold: int
+) -> None:
     # The shape of a Deep Dive: units (rows) by grade (columns), each unit's total, each
     # grade's total over the units, and the parent's total.
     cells = _margins(table)
