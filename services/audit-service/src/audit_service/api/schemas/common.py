@@ -1,0 +1,25 @@
+"""Field types every audit-service body shares."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from audit_service.domain.templates import QUESTION_ID_PATTERN, TEXT_ANSWER_MAX
+from qaf_shared.http.auth import ACTOR_PATTERN
+
+CaseRef = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9/\-_.]+$")]
+StaffId = Annotated[str, Field(pattern=ACTOR_PATTERN, description="A staff id.")]
+SectionId = Annotated[str, Field(pattern=QUESTION_ID_PATTERN)]
+QuestionId = Annotated[str, Field(pattern=QUESTION_ID_PATTERN)]
+# Checked against the question's kind in the audit's template version.
+AnswerValue = StrictInt | Annotated[str, Field(max_length=TEXT_ANSWER_MAX)]
+Text = Annotated[str, Field(min_length=1, max_length=20000)]
+UnitCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Z0-9_\-]+$")]
+
+
+class Strict(BaseModel):
+    """A request body: unknown fields are refused, so a typo does not pass silently."""
+
+    model_config = ConfigDict(extra="forbid")
