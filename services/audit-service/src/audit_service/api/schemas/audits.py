@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field
 from audit_service.api.schemas.common import (
     AnswerValue,
     CaseRef,
+    Commentary,
+    Paragraph,
     QuestionId,
     SectionId,
     StaffId,
@@ -54,7 +56,7 @@ class AuditDraft(Strict):
     section_grades: SectionGrades | None = None
     themes: Themes | None = None
     child_voice_evident: bool | None = None
-    commentary: Annotated[str, Field(max_length=20000)] | None = None
+    commentary: Commentary | None = None
 
 
 class AuditSubmit(Strict):
@@ -62,7 +64,7 @@ class AuditSubmit(Strict):
     section_grades: SectionGrades = Field(default_factory=dict)
     themes: Themes
     child_voice_evident: bool
-    commentary: Annotated[str, Field(max_length=20000)] | None = None
+    commentary: Commentary | None = None
     answers: Answers | None = Field(
         default=None, description="Merged into the draft answers before the template check."
     )
@@ -90,7 +92,7 @@ class CloseIn(Strict):
 
 class CancelIn(Strict):
     cancelled_on: date | None = None
-    reason: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+    reason: Paragraph | None = None
 
 
 class TemplateRef(BaseModel):

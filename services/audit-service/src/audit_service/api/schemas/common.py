@@ -13,9 +13,16 @@ CaseRef = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-
 StaffId = Annotated[str, Field(pattern=ACTOR_PATTERN, description="A staff id.")]
 SectionId = Annotated[str, Field(pattern=QUESTION_ID_PATTERN)]
 QuestionId = Annotated[str, Field(pattern=QUESTION_ID_PATTERN)]
+# PostgreSQL text cannot hold NUL: refused as a 422 here rather than failing in the database.
+NO_NUL = r"^[^\x00]*$"
+
+# Free text (stored, never published in an event), by length.
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
+Paragraph = Annotated[str, Field(min_length=1, max_length=2000, pattern=NO_NUL)]
+Text = Annotated[str, Field(min_length=1, max_length=20000, pattern=NO_NUL)]
+Commentary = Annotated[str, Field(max_length=20000, pattern=NO_NUL)]
 # Checked against the question's kind in the audit's template version.
-AnswerValue = StrictInt | Annotated[str, Field(max_length=TEXT_ANSWER_MAX)]
-Text = Annotated[str, Field(min_length=1, max_length=20000)]
+AnswerValue = StrictInt | Annotated[str, Field(max_length=TEXT_ANSWER_MAX, pattern=NO_NUL)]
 UnitCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Z0-9_\-]+$")]
 
 

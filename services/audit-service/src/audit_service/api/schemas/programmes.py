@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from audit_service.api.schemas.common import Strict, UnitCode
+from audit_service.api.schemas.common import Name, Paragraph, Strict, UnitCode
 from audit_service.domain.programmes import PERIOD_PATTERN
 from qaf_shared.enums import ProgrammeKind
 
@@ -20,13 +20,13 @@ Period = Annotated[
 
 class ProgrammeCreate(Strict):
     kind: ProgrammeKind
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Name
     period: Period
     area: UnitCode | None = None
     district: UnitCode | None = None
     service: UnitCode | None = None
-    theme: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    hypothesis: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+    theme: Name | None = None
+    hypothesis: Paragraph | None = None
     due_date: date
 
 
