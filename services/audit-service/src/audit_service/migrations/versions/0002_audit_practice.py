@@ -62,6 +62,9 @@ ALTER TABLE audits
     ADD COLUMN cancel_reason text,
     ADD COLUMN safeguarding_concerns int NOT NULL DEFAULT 0;
 ALTER TABLE audits ALTER COLUMN template_id DROP DEFAULT, ALTER COLUMN template_version DROP DEFAULT;
+-- The walking skeleton took any upper-case word as `kind`; it is now a programme kind.
+UPDATE audits SET kind = NULL
+WHERE kind NOT IN ('MONTHLY', 'THEMED', 'AREA', 'MULTI_AGENCY', 'CLOSURE');
 -- NOT VALID: rows from before programmes existed are not checked; every new row is.
 ALTER TABLE audits ADD CONSTRAINT audits_programme FOREIGN KEY (programme_id)
     REFERENCES programmes (id) NOT VALID;
