@@ -132,6 +132,7 @@ async def list_page(
         if value is not None:
             q.where(f"a.{column} = {q.param(value)}")
     if filters.overdue is not None:
+        # The rule of domain.actions.action_is_overdue.
         overdue = f"(x.status IN ('OPEN', 'IN_PROGRESS') AND x.due_date < {q.param(today)})"
         q.where(overdue if filters.overdue else f"NOT {overdue}")
     if filters.due_from is not None:

@@ -158,6 +158,7 @@ class AuditFilters:
     submitted_to: date | None = None
 
 
+# Overdue in SQL: the rule of domain.audits.is_overdue (unsubmitted past its due date).
 _UNSUBMITTED = "status IN ('SCHEDULED', 'IN_PROGRESS')"
 
 
