@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import SecretStr
 
+from audit_service.configuration import DEFAULT_DIR
 from qaf_shared.settings import ServiceSettings
 
 
@@ -10,3 +13,6 @@ class AuditSettings(ServiceSettings):
     database_url: SecretStr = SecretStr(
         "postgresql://audit_service:audit_service@127.0.0.1:5432/audit_service"
     )
+    # Templates and per-tenant settings (moderation rate, action due days): YAML files, the
+    # package's own by default (see audit_service/configuration.py).
+    config_dir: Path = DEFAULT_DIR

@@ -17,7 +17,9 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     process, base = start_service("audit-schemathesis", "audit_service.main:create_app", env)
     try:
         code, output = run_schemathesis(
-            base, headers=auth(token("audits:read audits:write")), name="audit-schemathesis"
+            base,
+            headers=auth(token("audits:read audits:write audits:moderate")),
+            name="audit-schemathesis",
         )
     finally:
         process.kill()

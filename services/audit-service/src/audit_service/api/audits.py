@@ -2,21 +2,61 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import uuid
+from datetime import date
+from typing import Annotated
 
 import asyncpg
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Body, Query, Request
 from starlette.responses import Response
 
-from audit_service import handlers, repository
-from audit_service.api.schemas import AuditCreate, AuditOut, AuditSubmit
+from audit_service.api.schemas.actions import (
+    ActionCreate,
+    ActionOut,
+    ConcernCreate,
+    ConcernOut,
+    ConcernPage,
+)
+from audit_service.api.schemas.audits import (
+    AuditCreate,
+    AuditDraft,
+    AuditOut,
+    AuditPage,
+    AuditSubmit,
+    CancelIn,
+    CloseIn,
+    ModerationIn,
+    PeerReviewIn,
+)
+from audit_service.api.writes import (
+    CREATE_ERRORS,
+    PATCH_ERRORS,
+    POST_ERRORS,
+    Moderator,
+    Reader,
+    UnitQuery,
+    Writer,
+    check_unit_filters,
+    configuration,
+    pool,
+    write,
+)
+from audit_service.handlers import actions as action_handlers
+from audit_service.handlers import audits as handlers
+from audit_service.handlers.common import action_out, audit_out, concern_out, today
+from audit_service.repository import audits as audit_rows
+from audit_service.repository import concerns as concern_rows
+from audit_service.repository import logs
+from qaf_shared.enums import AuditStatus, Grade
 from qaf_shared.http.access_log import record_access
-from qaf_shared.http.auth import Actor, OptionalActor, Principal, requires
-from qaf_shared.http.idempotency import IdempotencyKey, fingerprint, run_once
+from qaf_shared.http.auth import Actor, OptionalActor, Principal
+from qaf_shared.http.idempotency import IdempotencyKey, StoredResponse
 from qaf_shared.http.org_units import resolve_org_unit
-from qaf_shared.http.problems import problem_responses
+from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
+from qaf_shared.http.problems import field_error
 from qaf_shared.http.resources import (
     IfMatch,
+    json_response,
     not_found,
     parse_id,
     resource_response,
@@ -25,18 +65,13 @@ from qaf_shared.http.resources import (
 
 router = APIRouter(prefix="/v1/audits", tags=["audits"])
 
-Reader = Annotated[Principal, requires("audits:read")]
-Writer = Annotated[Principal, requires("audits:write")]
 
-_ERRORS = problem_responses(409, 412)
-
-
-def _pool(request: Request) -> asyncpg.Pool:
-    pool: asyncpg.Pool = request.app.state.pool
-    return pool
+def _audit_response(row: asyncpg.Record, status: int = 200) -> StoredResponse:
+    location = f"/v1/audits/{row['id']}" if status == 201 else None
+    return resource_response(audit_out(row, today()), status=status, location=location)
 
 
-@router.post("", status_code=201, response_model=AuditOut, responses=_ERRORS)
+@router.post("", status_code=201, response_model=AuditOut, responses=CREATE_ERRORS)
 async def schedule_audit(
     request: Request,
     body: AuditCreate,
@@ -44,48 +79,131 @@ async def schedule_audit(
     actor: Actor,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """Schedule a case audit (status `SCHEDULED`)."""
+    """Schedule a case audit (status `SCHEDULED`), with the tenant's current template."""
     unit = resolve_org_unit(request, principal.tenant, body)
-    settings = request.app.state.settings
+    config = configuration(request)
 
-    async def create() -> Any:
-        row = await handlers.schedule_audit(
-            conn, principal=principal, actor=actor, body=body, unit=unit
+    async def run(conn: asyncpg.Connection) -> StoredResponse:
+        row = await handlers.schedule(
+            conn, principal=principal, actor=actor, body=body, unit=unit, config=config
         )
-        return resource_response(
-            handlers.audit_out(row), status=201, location=f"/v1/audits/{row['id']}"
-        )
+        return _audit_response(row, 201)
 
-    async with _pool(request).acquire() as conn, conn.transaction():
-        stored = await run_once(
+    return await write(request, principal, idempotency_key, run)
+
+
+@router.get("", response_model=AuditPage)
+async def list_audits(
+    request: Request,
+    principal: Reader,
+    actor: OptionalActor = None,
+    status: Annotated[list[AuditStatus] | None, Query(description="One or more.")] = None,
+    area: UnitQuery = None,
+    district: UnitQuery = None,
+    team: UnitQuery = None,
+    service: UnitQuery = None,
+    programme_id: uuid.UUID | None = None,
+    overdue: bool | None = None,
+    grade: Annotated[Grade | None, Query(description="The final grade.")] = None,
+    submitted_from: date | None = None,
+    submitted_to: date | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Response:
+    """The tenant's audits, oldest first, filtered; each one listed is access-logged."""
+    check_unit_filters(
+        request, principal.tenant, area=area, district=district, team=team, service=service
+    )
+    if submitted_from and submitted_to and submitted_from > submitted_to:
+        raise field_error("query.submitted_to", "must not be before submitted_from")
+    filters = audit_rows.AuditFilters(
+        statuses=[s.value for s in status] if status else None,
+        area=area,
+        district=district,
+        team=team,
+        service=service,
+        programme_id=programme_id,
+        overdue=overdue,
+        grade=grade.value if grade else None,
+        submitted_from=submitted_from,
+        submitted_to=submitted_to,
+    )
+    return await audit_page(request, principal, actor, filters, limit, cursor)
+
+
+async def audit_page(
+    request: Request,
+    principal: Principal,
+    actor: str | None,
+    filters: audit_rows.AuditFilters,
+    limit: int,
+    cursor: str | None,
+) -> Response:
+    """One page of audits, access-logged (shared with a programme's audit list)."""
+    after = decode_cursor(cursor)
+    on = today()
+    async with pool(request).acquire() as conn, conn.transaction():
+        rows = await audit_rows.list_page(
+            conn, principal.tenant, filters, after=after, limit=limit, today=on
+        )
+        items, next_cursor = page(rows, limit)
+        await logs.record_reads(
             conn,
-            principal=principal,
-            key=idempotency_key,
-            request_fingerprint=fingerprint("POST", request.url.path, await request.body()),
-            ttl_hours=settings.idempotency_ttl_hours,
-            handler=create,
+            principal,
+            actor=actor,
+            resource_type="audit",
+            resource_ids=[r["id"] for r in items],
         )
-    return to_response(stored)
+    return json_response({"items": [audit_out(r, on) for r in items], "next_cursor": next_cursor})
 
 
-@router.get("/{audit_id}", response_model=AuditOut, responses=_ERRORS)
+@router.get("/{audit_id}", response_model=AuditOut)
 async def get_audit(
     request: Request, audit_id: str, principal: Reader, actor: OptionalActor = None
 ) -> Response:
     """One audit of the caller's tenant. Every read is recorded in the access log."""
     ident = parse_id(audit_id, "audit")
-    async with _pool(request).acquire() as conn, conn.transaction():
-        row = await repository.get_audit(conn, principal.tenant, ident)
+    async with pool(request).acquire() as conn, conn.transaction():
+        row = await audit_rows.get(conn, principal.tenant, ident)
         if row is None:
             raise not_found("audit")
         await record_access(
             conn, principal, actor=actor, resource_type="audit", resource_id=str(ident)
         )
-    body = handlers.audit_out(row)
-    return to_response(resource_response(body))
+    return to_response(_audit_response(row))
 
 
-@router.post("/{audit_id}/submit", response_model=AuditOut, responses=_ERRORS)
+@router.patch("/{audit_id}", response_model=AuditOut, responses=PATCH_ERRORS)
+async def draft_audit(
+    request: Request,
+    audit_id: str,
+    body: AuditDraft,
+    principal: Writer,
+    actor: Actor,
+    if_match: IfMatch = None,
+) -> Response:
+    """Draft answers while `SCHEDULED` or `IN_PROGRESS` (a `SCHEDULED` audit becomes
+    `IN_PROGRESS`). `If-Match` is required. Answers are checked against the audit's
+    template version (question ids and answer kinds)."""
+    ident = parse_id(audit_id, "audit")
+    config = configuration(request)
+
+    async def run(conn: asyncpg.Connection) -> StoredResponse:
+        row = await handlers.draft(
+            conn,
+            principal=principal,
+            actor=actor,
+            audit_id=ident,
+            body=body,
+            if_match=if_match,
+            config=config,
+        )
+        return _audit_response(row)
+
+    return await write(request, principal, None, run)
+
+
+@router.post("/{audit_id}/submit", response_model=AuditOut, responses=POST_ERRORS)
 async def submit_audit(
     request: Request,
     audit_id: str,
@@ -95,23 +213,218 @@ async def submit_audit(
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """Submit the auditor's grades and findings (from `SCHEDULED` or `IN_PROGRESS`)."""
+    """Submit the auditor's grades and findings (from `SCHEDULED` or `IN_PROGRESS`),
+    validated against the audit's template version. A returned audit is resubmitted the
+    same way; its `submission_number` goes up and the latest `submitted_on` counts."""
     ident = parse_id(audit_id, "audit")
-    settings = request.app.state.settings
+    config = configuration(request)
 
-    async def submit() -> Any:
-        row = await handlers.submit_audit(
-            conn, principal=principal, actor=actor, audit_id=ident, body=body, if_match=if_match
-        )
-        return resource_response(handlers.audit_out(row))
-
-    async with _pool(request).acquire() as conn, conn.transaction():
-        stored = await run_once(
+    async def run(conn: asyncpg.Connection) -> StoredResponse:
+        row = await handlers.submit(
             conn,
             principal=principal,
-            key=idempotency_key,
-            request_fingerprint=fingerprint("POST", request.url.path, await request.body()),
-            ttl_hours=settings.idempotency_ttl_hours,
-            handler=submit,
+            actor=actor,
+            audit_id=ident,
+            body=body,
+            if_match=if_match,
+            config=config,
         )
-    return to_response(stored)
+        return _audit_response(row)
+
+    return await write(request, principal, idempotency_key, run)
+
+
+@router.post("/{audit_id}/peer-review", response_model=AuditOut, responses=POST_ERRORS)
+async def peer_review_audit(
+    request: Request,
+    audit_id: str,
+    body: PeerReviewIn,
+    principal: Writer,
+    actor: Actor,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Peer review a `SUBMITTED` audit: `AGREED`, `REGRADED` (with the reviewer's `grade`)
+    or `RETURNED` to the auditor (back to `IN_PROGRESS`). A completed review chooses at
+    random, at the tenant's rate, whether the audit goes to `MODERATION`; the choice, its
+    seed and draw are recorded in `moderation_selection`."""
+    ident = parse_id(audit_id, "audit")
+    config = configuration(request)
+
+    async def run(conn: asyncpg.Connection) -> StoredResponse:
+        row = await handlers.peer_review(
+            conn,
+            principal=principal,
+            actor=actor,
+            audit_id=ident,
+            body=body,
+            if_match=if_match,
+            config=config,
+        )
+        return _audit_response(row)
+
+    return await write(request, principal, idempotency_key, run)
+
+
+@router.post("/{audit_id}/moderation", response_model=AuditOut, responses=POST_ERRORS)
+async def moderate_audit(
+    request: Request,
+    audit_id: str,
+    body: ModerationIn,
+    principal: Moderator,
+    actor: Actor,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Record the moderator's grade (only for an audit chosen for moderation, in
+    `MODERATION`); the grade before moderation is kept beside it."""
+    ident = parse_id(audit_id, "audit")
+
+    async def run(conn: asyncpg.Connection) -> StoredResponse:
+        row = await handlers.moderate(
+            conn, principal=principal, actor=actor, audit_id=ident, body=body, if_match=if_match
+        )
+        return _audit_response(row)
+
+    return await write(request, principal, idempotency_key, run)
+
+
+@router.post("/{audit_id}/close", response_model=AuditOut, responses=POST_ERRORS)
+async def close_audit(
+    request: Request,
+    audit_id: str,
+    principal: Writer,
+    actor: Actor,
+    body: Annotated[CloseIn | None, Body()] = None,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Close a `PEER_REVIEWED` (not chosen for moderation) or `MODERATED` audit."""
+    ident = parse_id(audit_id, "audit")
+
+    async def run(conn: asyncpg.Connection) -> StoredResponse:
+        row = await handlers.close(
+            conn,
+            principal=principal,
+            actor=actor,
+            audit_id=ident,
+            body=body or CloseIn(),
+            if_match=if_match,
+        )
+        return _audit_response(row)
+
+    return await write(request, principal, idempotency_key, run)
+
+
+@router.post("/{audit_id}/cancel", response_model=AuditOut, responses=POST_ERRORS)
+async def cancel_audit(
+    request: Request,
+    audit_id: str,
+    principal: Writer,
+    actor: Actor,
+    body: Annotated[CancelIn | None, Body()] = None,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Cancel an audit that was never submitted (`SCHEDULED` or `IN_PROGRESS`): once
+    submitted, an audit is a record and stays one."""
+    ident = parse_id(audit_id, "audit")
+
+    async def run(conn: asyncpg.Connection) -> StoredResponse:
+        row = await handlers.cancel(
+            conn,
+            principal=principal,
+            actor=actor,
+            audit_id=ident,
+            body=body or CancelIn(),
+            if_match=if_match,
+        )
+        return _audit_response(row)
+
+    return await write(request, principal, idempotency_key, run)
+
+
+@router.post(
+    "/{audit_id}/safeguarding-concerns",
+    status_code=201,
+    response_model=ConcernOut,
+    responses=CREATE_ERRORS,
+)
+async def raise_safeguarding_concern(
+    request: Request,
+    audit_id: str,
+    body: ConcernCreate,
+    principal: Writer,
+    actor: Actor,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Raise a safeguarding concern on an audit in any state. It is urgent: the event
+    `audit.safeguarding_concern_raised` goes out at once (never with the detail)."""
+    ident = parse_id(audit_id, "audit")
+
+    async def run(conn: asyncpg.Connection) -> StoredResponse:
+        row = await action_handlers.raise_concern(
+            conn, principal=principal, actor=actor, audit_id=ident, body=body
+        )
+        return resource_response(
+            concern_out(row),
+            status=201,
+            location=f"/v1/audits/{ident}/safeguarding-concerns/{row['id']}",
+        )
+
+    return await write(request, principal, idempotency_key, run)
+
+
+@router.get("/{audit_id}/safeguarding-concerns", response_model=ConcernPage)
+async def list_safeguarding_concerns(
+    request: Request,
+    audit_id: str,
+    principal: Reader,
+    actor: OptionalActor = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Response:
+    """The concerns raised on one audit, oldest first; each read is access-logged."""
+    ident = parse_id(audit_id, "audit")
+    after = decode_cursor(cursor)
+    async with pool(request).acquire() as conn, conn.transaction():
+        if await audit_rows.get(conn, principal.tenant, ident) is None:
+            raise not_found("audit")
+        rows = await concern_rows.list_page(conn, principal.tenant, ident, after=after, limit=limit)
+        items, next_cursor = page(rows, limit)
+        await logs.record_reads(
+            conn,
+            principal,
+            actor=actor,
+            resource_type="safeguarding_concern",
+            resource_ids=[r["id"] for r in items],
+        )
+    return json_response({"items": [concern_out(r) for r in items], "next_cursor": next_cursor})
+
+
+@router.post(
+    "/{audit_id}/actions", status_code=201, response_model=ActionOut, responses=CREATE_ERRORS
+)
+async def raise_action(
+    request: Request,
+    audit_id: str,
+    body: ActionCreate,
+    principal: Writer,
+    actor: Actor,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Raise an action from an audit (not `SCHEDULED` nor `CANCELLED`): an owner and a due
+    date, by default the tenant's working days (20) after `raised_on`, England and Wales
+    bank holidays excluded."""
+    ident = parse_id(audit_id, "audit")
+    config = configuration(request)
+
+    async def run(conn: asyncpg.Connection) -> StoredResponse:
+        row = await action_handlers.raise_action(
+            conn, principal=principal, actor=actor, audit_id=ident, body=body, config=config
+        )
+        return resource_response(
+            action_out(row, today()), status=201, location=f"/v1/actions/{row['id']}"
+        )
+
+    return await write(request, principal, idempotency_key, run)

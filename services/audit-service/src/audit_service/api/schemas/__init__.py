@@ -1,0 +1,1 @@
+"""Request and response bodies of audit-service (API.md § audit-service)."""

@@ -1,0 +1,73 @@
+"""Action and safeguarding concern bodies."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+from audit_service.api.schemas.common import StaffId, Strict, Text
+from qaf_shared.enums import ActionStatus
+
+
+class ActionCreate(Strict):
+    description: Text
+    owner: StaffId
+    due_date: date | None = Field(
+        default=None, description="Default: the tenant's working days (20) after `raised_on`."
+    )
+    raised_on: date | None = Field(default=None, description="Default: today.")
+
+
+class ActionUpdate(Strict):
+    status: ActionStatus
+    completed_on: date | None = Field(
+        default=None, description="Only when the status becomes COMPLETED; default today."
+    )
+
+
+class ActionOut(BaseModel):
+    id: uuid.UUID
+    version: int
+    audit_id: uuid.UUID
+    description: str
+    owner: str
+    raised_on: date
+    due_date: date
+    status: ActionStatus
+    overdue: bool
+    status_changed_on: date
+    completed_on: date | None
+    area: str | None
+    district: str | None
+    team: str | None
+    service: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ActionPage(BaseModel):
+    items: list[ActionOut]
+    next_cursor: str | None
+
+
+class ConcernCreate(Strict):
+    raised_by: StaffId
+    detail: Text
+    raised_on: date | None = Field(default=None, description="Default: today.")
+
+
+class ConcernOut(BaseModel):
+    id: uuid.UUID
+    version: int
+    audit_id: uuid.UUID
+    raised_by: str
+    detail: str
+    raised_on: date
+    created_at: datetime
+
+
+class ConcernPage(BaseModel):
+    items: list[ConcernOut]
+    next_cursor: str | None

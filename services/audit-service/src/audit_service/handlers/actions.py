@@ -1,0 +1,223 @@
+"""Actions raised from an audit, their lifecycle, and safeguarding concerns."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+from audit_service.api.schemas.actions import ActionCreate, ActionUpdate, ConcernCreate
+from audit_service.configuration import AuditConfiguration
+from audit_service.domain.actions import check_action_transition, default_due_date
+from audit_service.domain.audits import RuleBroken, check_date
+from audit_service.handlers.common import audit_event, new_id, today
+from audit_service.repository import actions as action_rows
+from audit_service.repository import audits as audit_rows
+from audit_service.repository import concerns as concern_rows
+from audit_service.repository import logs
+from qaf_shared.enums import ActionStatus, AuditStatus
+from qaf_shared.events.audit import ActionRaised, ActionStatusChanged, SafeguardingConcernRaised
+from qaf_shared.http.auth import Principal
+from qaf_shared.http.problems import Problem
+from qaf_shared.http.resources import check_if_match, not_found
+from qaf_shared.outbox import add_events
+
+# A cancelled audit asks nothing of anyone; a scheduled one has no findings yet.
+_NO_ACTIONS = frozenset({AuditStatus.SCHEDULED, AuditStatus.CANCELLED})
+
+
+async def _audit_locked(
+    conn: asyncpg.Connection, principal: Principal, audit_id: uuid.UUID
+) -> asyncpg.Record:
+    """The audit, locked so that its events (actions' included) keep their order."""
+    audit = await audit_rows.get(conn, principal.tenant, audit_id, for_update=True)
+    if audit is None:
+        raise not_found("audit")
+    return audit
+
+
+async def raise_concern(
+    conn: asyncpg.Connection,
+    *,
+    principal: Principal,
+    actor: str,
+    audit_id: uuid.UUID,
+    body: ConcernCreate,
+) -> asyncpg.Record:
+    """A safeguarding concern, on an audit in any state: the event goes out at once (the
+    relay is woken on commit), since it calls for management action on one child."""
+    audit = await _audit_locked(conn, principal, audit_id)
+    on = today()
+    raised_on = body.raised_on or on
+    check_date("body.raised_on", raised_on, today=on)
+    row = await concern_rows.insert(
+        conn,
+        principal=principal,
+        actor=actor,
+        concern_id=new_id(),
+        audit_id=audit_id,
+        raised_by=body.raised_by,
+        detail=body.detail,
+        raised_on=raised_on,
+    )
+    audit = await audit_rows.update(
+        conn,
+        principal=principal,
+        actor=actor,
+        audit_id=audit_id,
+        changes={"safeguarding_concerns": audit["safeguarding_concerns"] + 1},
+    )
+    await logs.record_change(
+        conn,
+        principal,
+        actor=actor,
+        resource_type="safeguarding_concern",
+        resource_id=row["id"],
+        change="raised",
+    )
+    await add_events(
+        conn,
+        [
+            audit_event(
+                "uk.gov.qa.audit.safeguarding_concern_raised.v1",
+                principal.tenant,
+                audit,
+                SafeguardingConcernRaised,
+                concern_id=row["id"],
+                raised_on=raised_on,
+            )
+        ],
+    )
+    return row
+
+
+async def raise_action(
+    conn: asyncpg.Connection,
+    *,
+    principal: Principal,
+    actor: str,
+    audit_id: uuid.UUID,
+    body: ActionCreate,
+    config: AuditConfiguration,
+) -> asyncpg.Record:
+    audit = await _audit_locked(conn, principal, audit_id)
+    status = AuditStatus(audit["status"])
+    if status in _NO_ACTIONS:
+        raise Problem(
+            409,
+            f"An audit in status {status.value} cannot raise actions.",
+            slug="transition-not-allowed",
+        )
+    on = today()
+    raised_on = body.raised_on or on
+    check_date("body.raised_on", raised_on, today=on)
+    due_date = body.due_date or default_due_date(
+        raised_on, config.tenant(principal.tenant).action_due_working_days
+    )
+    if due_date < raised_on:
+        raise RuleBroken("body.due_date", "cannot be before the day it is raised")
+    row = await action_rows.insert(
+        conn,
+        principal=principal,
+        actor=actor,
+        action=action_rows.NewAction(
+            id=new_id(),
+            audit_id=audit_id,
+            description=body.description,
+            owner=body.owner,
+            raised_on=raised_on,
+            due_date=due_date,
+        ),
+    )
+    await logs.record_change(
+        conn,
+        principal,
+        actor=actor,
+        resource_type="action",
+        resource_id=row["id"],
+        change="raised",
+        to_status=row["status"],
+    )
+    await add_events(
+        conn,
+        [
+            audit_event(
+                "uk.gov.qa.audit.action_raised.v1",
+                principal.tenant,
+                audit,
+                ActionRaised,
+                action_id=row["id"],
+                status=ActionStatus.OPEN,
+                raised_on=raised_on,
+                due_date=due_date,
+            )
+        ],
+    )
+    return row
+
+
+async def change_status(
+    conn: asyncpg.Connection,
+    *,
+    principal: Principal,
+    actor: str,
+    action_id: uuid.UUID,
+    body: ActionUpdate,
+    if_match: str | None,
+) -> asyncpg.Record:
+    found = await action_rows.get(conn, principal.tenant, action_id)
+    if found is None:
+        raise not_found("action")
+    # The audit first, then the action: the same lock order as raising one.
+    audit = await _audit_locked(conn, principal, found["audit_id"])
+    current = await action_rows.get(conn, principal.tenant, action_id, for_update=True)
+    assert current is not None
+    check_if_match(if_match, current["version"], required=True)
+    previous = ActionStatus(current["status"])
+    check_action_transition(previous, body.status)
+    on = today()
+    completed_on = None
+    if body.status is ActionStatus.COMPLETED:
+        completed_on = body.completed_on or on
+        check_date("body.completed_on", completed_on, today=on, not_before=current["raised_on"])
+    elif body.completed_on is not None:
+        raise RuleBroken("body.completed_on", "given only when the status becomes COMPLETED")
+    changed_on = completed_on or on
+    row = await action_rows.set_status(
+        conn,
+        principal=principal,
+        actor=actor,
+        action_id=action_id,
+        status=body.status.value,
+        changed_on=changed_on,
+        completed_on=completed_on,
+    )
+    await logs.record_change(
+        conn,
+        principal,
+        actor=actor,
+        resource_type="action",
+        resource_id=action_id,
+        change="status_changed",
+        from_status=previous.value,
+        to_status=body.status.value,
+    )
+    await add_events(
+        conn,
+        [
+            audit_event(
+                "uk.gov.qa.audit.action_status_changed.v1",
+                principal.tenant,
+                audit,
+                ActionStatusChanged,
+                action_id=action_id,
+                status=body.status,
+                raised_on=row["raised_on"],
+                due_date=row["due_date"],
+                previous_status=previous,
+                changed_on=changed_on,
+                completed_on=row["completed_on"],
+            )
+        ],
+    )
+    return row

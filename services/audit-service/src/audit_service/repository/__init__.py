@@ -1,0 +1,1 @@
+"""SQL (asyncpg) of audit-service: every query scoped by tenant."""

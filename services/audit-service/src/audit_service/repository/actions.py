@@ -1,0 +1,144 @@
+"""The audit_actions table (read with the org unit of the audit each belongs to)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import asyncpg
+
+from audit_service.repository.query import ListQuery
+from qaf_shared.http.auth import Principal
+
+_ACTION = """x.id, x.version, x.tenant, x.audit_id, x.description, x.owner, x.raised_on,
+x.due_date, x.status, x.status_changed_on, x.completed_on, x.created_at, x.updated_at,
+a.area, a.district, a.team, a.service"""
+
+_SELECT = f"SELECT {_ACTION} FROM audit_actions x JOIN audits a ON a.id = x.audit_id"
+
+_INSERT = """
+INSERT INTO audit_actions (id, tenant, audit_id, description, owner, raised_on, due_date,
+    status, status_changed_on, version, created_by_client, created_by_actor,
+    updated_by_client, updated_by_actor)
+VALUES ($1, $2, $3, $4, $5, $6, $7, 'OPEN', $6, 1, $8, $9, $8, $9)
+"""
+
+_SET_STATUS = """
+UPDATE audit_actions SET status = $3, status_changed_on = $4,
+    completed_on = COALESCE($5, completed_on), version = version + 1, updated_at = now(),
+    updated_by_client = $6, updated_by_actor = $7
+WHERE tenant = $1 AND id = $2
+"""
+
+
+@dataclass(frozen=True)
+class NewAction:
+    id: uuid.UUID
+    audit_id: uuid.UUID
+    description: str
+    owner: str
+    raised_on: date
+    due_date: date
+
+
+async def insert(
+    conn: asyncpg.Connection, *, principal: Principal, actor: str, action: NewAction
+) -> asyncpg.Record:
+    await conn.execute(
+        _INSERT,
+        action.id,
+        principal.tenant,
+        action.audit_id,
+        action.description,
+        action.owner,
+        action.raised_on,
+        action.due_date,
+        principal.client,
+        actor,
+    )
+    row = await get(conn, principal.tenant, action.id)
+    assert row is not None
+    return row
+
+
+async def get(
+    conn: asyncpg.Connection, tenant: str, action_id: uuid.UUID, *, for_update: bool = False
+) -> asyncpg.Record | None:
+    lock = " FOR UPDATE OF x" if for_update else ""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"{_SELECT} WHERE x.tenant = $1 AND x.id = $2{lock}", tenant, action_id
+    )
+    return row
+
+
+async def set_status(
+    conn: asyncpg.Connection,
+    *,
+    principal: Principal,
+    actor: str,
+    action_id: uuid.UUID,
+    status: str,
+    changed_on: date,
+    completed_on: date | None,
+) -> asyncpg.Record:
+    await conn.execute(
+        _SET_STATUS,
+        principal.tenant,
+        action_id,
+        status,
+        changed_on,
+        completed_on,
+        principal.client,
+        actor,
+    )
+    row = await get(conn, principal.tenant, action_id)
+    assert row is not None
+    return row
+
+
+@dataclass(frozen=True)
+class ActionFilters:
+    statuses: list[str] | None = None
+    audit_id: uuid.UUID | None = None
+    owner: str | None = None
+    area: str | None = None
+    district: str | None = None
+    team: str | None = None
+    service: str | None = None
+    overdue: bool | None = None
+    due_from: date | None = None
+    due_to: date | None = None
+
+
+async def list_page(
+    conn: asyncpg.Connection,
+    tenant: str,
+    filters: ActionFilters,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+    today: date,
+) -> list[asyncpg.Record]:
+    q = ListQuery(tenant, tenant_column="x.tenant")
+    if filters.statuses:
+        q.where(f"x.status = ANY({q.param(filters.statuses)}::text[])")
+    for column in ("audit_id", "owner"):
+        value = getattr(filters, column)
+        if value is not None:
+            q.where(f"x.{column} = {q.param(value)}")
+    for column in ("area", "district", "team", "service"):
+        value = getattr(filters, column)
+        if value is not None:
+            q.where(f"a.{column} = {q.param(value)}")
+    if filters.overdue is not None:
+        # The rule of domain.actions.action_is_overdue.
+        overdue = f"(x.status IN ('OPEN', 'IN_PROGRESS') AND x.due_date < {q.param(today)})"
+        q.where(overdue if filters.overdue else f"NOT {overdue}")
+    if filters.due_from is not None:
+        q.where(f"x.due_date >= {q.param(filters.due_from)}")
+    if filters.due_to is not None:
+        q.where(f"x.due_date <= {q.param(filters.due_to)}")
+    sql = q.page_sql(_SELECT, after=after, limit=limit, prefix="x.")
+    rows: list[asyncpg.Record] = await conn.fetch(sql, *q.args)
+    return rows

@@ -1,0 +1,60 @@
+"""The safeguarding_concerns table."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import asyncpg
+
+from audit_service.repository.query import ListQuery
+from qaf_shared.http.auth import Principal
+
+COLUMNS = "id, version, tenant, audit_id, raised_by, detail, raised_on, created_at"
+
+_INSERT = f"""
+INSERT INTO safeguarding_concerns (id, tenant, audit_id, raised_by, detail, raised_on,
+    version, created_by_client, created_by_actor)
+VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8)
+RETURNING {COLUMNS}
+"""
+
+
+async def insert(
+    conn: asyncpg.Connection,
+    *,
+    principal: Principal,
+    actor: str,
+    concern_id: uuid.UUID,
+    audit_id: uuid.UUID,
+    raised_by: str,
+    detail: str,
+    raised_on: date,
+) -> asyncpg.Record:
+    row: asyncpg.Record = await conn.fetchrow(
+        _INSERT,
+        concern_id,
+        principal.tenant,
+        audit_id,
+        raised_by,
+        detail,
+        raised_on,
+        principal.client,
+        actor,
+    )
+    return row
+
+
+async def list_page(
+    conn: asyncpg.Connection,
+    tenant: str,
+    audit_id: uuid.UUID,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    q = ListQuery(tenant)
+    q.where(f"audit_id = {q.param(audit_id)}")
+    sql = q.page_sql(f"SELECT {COLUMNS} FROM safeguarding_concerns", after=after, limit=limit)
+    rows: list[asyncpg.Record] = await conn.fetch(sql, *q.args)
+    return rows

@@ -1,0 +1,87 @@
+"""The programmes table."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import asyncpg
+
+from audit_service.repository.query import ListQuery
+from qaf_shared.http.auth import Principal
+
+COLUMNS = """id, version, tenant, kind, name, period, area, district, service, theme,
+hypothesis, due_date, created_at, updated_at"""
+
+_INSERT = f"""
+INSERT INTO programmes (id, tenant, kind, name, period, area, district, service, theme,
+    hypothesis, due_date, version, created_by_client, created_by_actor, updated_by_client,
+    updated_by_actor)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13, $12, $13)
+RETURNING {COLUMNS}
+"""
+
+_GET = f"SELECT {COLUMNS} FROM programmes WHERE tenant = $1 AND id = $2"
+
+
+@dataclass(frozen=True)
+class NewProgramme:
+    id: uuid.UUID
+    kind: str
+    name: str
+    period: str
+    area: str | None
+    district: str | None
+    service: str | None
+    theme: str | None
+    hypothesis: str | None
+    due_date: date
+
+
+async def insert(
+    conn: asyncpg.Connection, *, principal: Principal, actor: str, programme: NewProgramme
+) -> asyncpg.Record:
+    row: asyncpg.Record = await conn.fetchrow(
+        _INSERT,
+        programme.id,
+        principal.tenant,
+        programme.kind,
+        programme.name,
+        programme.period,
+        programme.area,
+        programme.district,
+        programme.service,
+        programme.theme,
+        programme.hypothesis,
+        programme.due_date,
+        principal.client,
+        actor,
+    )
+    return row
+
+
+async def get(
+    conn: asyncpg.Connection, tenant: str, programme_id: uuid.UUID
+) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(_GET, tenant, programme_id)
+    return row
+
+
+async def list_page(
+    conn: asyncpg.Connection,
+    tenant: str,
+    *,
+    kind: str | None,
+    period: str | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    q = ListQuery(tenant)
+    if kind is not None:
+        q.where(f"kind = {q.param(kind)}")
+    if period is not None:
+        q.where(f"period = {q.param(period)}")
+    sql = q.page_sql(f"SELECT {COLUMNS} FROM programmes", after=after, limit=limit)
+    rows: list[asyncpg.Record] = await conn.fetch(sql, *q.args)
+    return rows

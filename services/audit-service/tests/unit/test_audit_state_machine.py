@@ -1,0 +1,148 @@
+"""Every step of the audit lifecycle from every state: where it is allowed it leads where
+DOMAIN.md says, everywhere else it is refused (409 at the HTTP edge)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+import pytest
+
+from audit_service.domain.audits import (
+    ALLOWED_FROM,
+    RuleBroken,
+    Step,
+    TransitionNotAllowed,
+    check_date,
+    check_people,
+    final_grade,
+    is_overdue,
+    next_status,
+    peer_review_grade,
+)
+from qaf_shared.enums import AuditStatus, Grade, PeerReviewOutcome
+
+S = AuditStatus
+R = PeerReviewOutcome
+
+# The whole table, written out independently of ALLOWED_FROM: (step, from) -> to.
+EXPECTED: dict[tuple[Step, AuditStatus], AuditStatus] = {
+    (Step.DRAFT, S.SCHEDULED): S.IN_PROGRESS,
+    (Step.DRAFT, S.IN_PROGRESS): S.IN_PROGRESS,
+    (Step.SUBMIT, S.SCHEDULED): S.SUBMITTED,
+    (Step.SUBMIT, S.IN_PROGRESS): S.SUBMITTED,
+    (Step.MODERATE, S.MODERATION): S.MODERATED,
+    (Step.CLOSE, S.PEER_REVIEWED): S.CLOSED,
+    (Step.CLOSE, S.MODERATED): S.CLOSED,
+    (Step.CANCEL, S.SCHEDULED): S.CANCELLED,
+    (Step.CANCEL, S.IN_PROGRESS): S.CANCELLED,
+}
+SIMPLE_STEPS = [s for s in Step if s is not Step.PEER_REVIEW]
+
+
+@pytest.mark.parametrize(
+    ("step", "status"), list(itertools.product(SIMPLE_STEPS, list(AuditStatus)))
+)
+def test_each_step_from_each_state_is_allowed_only_where_the_domain_says(
+    step: Step, status: AuditStatus
+) -> None:
+    expected = EXPECTED.get((step, status))
+    if expected is None:
+        with pytest.raises(TransitionNotAllowed) as refused:
+            next_status(step, status)
+        assert status.value in str(refused.value)
+    else:
+        assert next_status(step, status) is expected
+
+
+@pytest.mark.parametrize("status", list(AuditStatus))
+@pytest.mark.parametrize(
+    ("outcome", "selected", "expected"),
+    [
+        (R.AGREED, False, S.PEER_REVIEWED),
+        (R.AGREED, True, S.MODERATION),
+        (R.REGRADED, False, S.PEER_REVIEWED),
+        (R.REGRADED, True, S.MODERATION),
+        (R.RETURNED, None, S.IN_PROGRESS),
+    ],
+)
+def test_peer_review_applies_only_to_a_submitted_audit_and_leads_by_outcome_and_choice(
+    status: AuditStatus, outcome: PeerReviewOutcome, selected: bool | None, expected: AuditStatus
+) -> None:
+    if status is S.SUBMITTED:
+        assert (
+            next_status(Step.PEER_REVIEW, status, outcome=outcome, selected_for_moderation=selected)
+            is expected
+        )
+    else:
+        with pytest.raises(TransitionNotAllowed):
+            next_status(Step.PEER_REVIEW, status, outcome=outcome, selected_for_moderation=selected)
+
+
+def test_the_table_allows_nothing_the_expectations_do_not_name() -> None:
+    allowed = {(step, s) for step, states in ALLOWED_FROM.items() for s in states}
+    assert allowed == set(EXPECTED) | {(Step.PEER_REVIEW, S.SUBMITTED)}
+
+
+def test_a_returned_audit_cannot_be_cancelled_because_it_was_submitted() -> None:
+    assert next_status(Step.CANCEL, S.IN_PROGRESS, submissions=0) is S.CANCELLED
+    with pytest.raises(TransitionNotAllowed, match="stays a record"):
+        next_status(Step.CANCEL, S.IN_PROGRESS, submissions=1)
+    # Drafting and resubmitting it are still allowed.
+    assert next_status(Step.DRAFT, S.IN_PROGRESS, submissions=1) is S.IN_PROGRESS
+    assert next_status(Step.SUBMIT, S.IN_PROGRESS, submissions=1) is S.SUBMITTED
+
+
+def test_a_completed_peer_review_needs_the_moderation_choice() -> None:
+    with pytest.raises(ValueError):
+        next_status(Step.PEER_REVIEW, S.SUBMITTED, outcome=R.AGREED)
+    with pytest.raises(ValueError):
+        next_status(Step.PEER_REVIEW, S.SUBMITTED)
+
+
+class TestPeerReviewGrade:
+    def test_regraded_takes_the_reviewers_own_different_grade(self) -> None:
+        assert peer_review_grade(R.REGRADED, Grade.INADEQUATE, Grade.GOOD) is Grade.INADEQUATE
+
+    @pytest.mark.parametrize("grade", [None, Grade.GOOD])
+    def test_regraded_without_a_different_grade_is_refused(self, grade: Grade | None) -> None:
+        with pytest.raises(RuleBroken) as broken:
+            peer_review_grade(R.REGRADED, grade, Grade.GOOD)
+        assert broken.value.field == "body.grade"
+
+    @pytest.mark.parametrize("outcome", [R.AGREED, R.RETURNED])
+    def test_agreed_and_returned_take_no_grade(self, outcome: PeerReviewOutcome) -> None:
+        assert peer_review_grade(outcome, None, Grade.GOOD) is None
+        with pytest.raises(RuleBroken):
+            peer_review_grade(outcome, Grade.OUTSTANDING, Grade.GOOD)
+
+
+def test_the_final_grade_is_the_moderators_else_the_peer_reviewers_else_the_auditors() -> None:
+    assert final_grade(Grade.GOOD) == Grade.GOOD
+    assert final_grade(Grade.GOOD, Grade.REQUIRES_IMPROVEMENT) == Grade.REQUIRES_IMPROVEMENT
+    assert final_grade(Grade.GOOD, Grade.REQUIRES_IMPROVEMENT, Grade.INADEQUATE) == Grade.INADEQUATE
+    assert final_grade(Grade.GOOD, None, Grade.OUTSTANDING) == Grade.OUTSTANDING
+    assert final_grade(None) is None
+
+
+@pytest.mark.parametrize("status", list(AuditStatus))
+def test_an_audit_is_overdue_only_when_unsubmitted_past_its_due_date(status: AuditStatus) -> None:
+    due = date(2026, 5, 1)
+    assert not is_overdue(status, due, due)
+    assert is_overdue(status, due, date(2026, 5, 2)) is (status in (S.SCHEDULED, S.IN_PROGRESS))
+
+
+def test_lifecycle_dates_are_never_in_the_future_nor_before_the_step_they_follow() -> None:
+    today = date(2026, 6, 10)
+    check_date("body.x", today, today=today, not_before=today)
+    with pytest.raises(RuleBroken, match="future"):
+        check_date("body.x", date(2026, 6, 11), today=today)
+    with pytest.raises(RuleBroken, match="before 2026-06-05"):
+        check_date("body.x", date(2026, 6, 4), today=today, not_before=date(2026, 6, 5))
+
+
+def test_reviewers_and_moderators_are_not_the_people_before_them() -> None:
+    check_people("body.reviewer", "pr-1", {"auditor": "tm-1"})
+    with pytest.raises(RuleBroken) as broken:
+        check_people("body.moderator", "pr-1", {"auditor": "tm-1", "peer reviewer": "pr-1"})
+    assert broken.value.field == "body.moderator" and "peer reviewer" in broken.value.message
