@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 Cell = int | float | str
 SUPPRESSED = "c"
@@ -54,7 +54,7 @@ def suppress(cells: Mapping[K, int], groups: Iterable[Group[K]], threshold: int)
     return {k: (SUPPRESSED if k in hidden else v) for k, v in cells.items()}
 
 
-class _Floor:
+class _Floor(Generic[K]):
     """The least value a hidden cell could have, as seen by someone who knows what is shown:
     a hidden non-zero leaf is at least 1; a hidden total at least what its parts add up to
     at their least."""
@@ -76,7 +76,7 @@ class _Floor:
 
 
 def _to_hide(
-    total: K, parts: list[K], cells: Mapping[K, int], hidden: set[K], threshold: int, floor: _Floor
+    total: K, parts: list[K], cells: Mapping[K, int], hidden: set[K], threshold: int, floor: _Floor[K]
 ) -> K | None:
     """The next cell this group needs hidden, or None when it is safe."""
     hidden_parts = [p for p in parts if p in hidden]
