@@ -26,6 +26,7 @@ KUBERNETES_VERSIONS = ["1.30.0", kubernetes_validate.latest_version()]
 # Settings the manifests leave at the code's default on purpose, and why.
 NOT_SET_IN_MANIFESTS = {
     "QA_WORKERS": "one uvicorn process per container; the HorizontalPodAutoscaler adds replicas",
+    "QA_CONFIG_DIR": "defaults to the templates and tenant settings shipped in the image; an authority with its own mounts a directory and sets it",
     "QA_QUESTION_SETS_FILE": "defaults to the question sets shipped in the image; an authority with its own mounts a file and sets it",
 }
 
