@@ -76,7 +76,12 @@ class _Floor(Generic[K]):
 
 
 def _to_hide(
-    total: K, parts: list[K], cells: Mapping[K, int], hidden: set[K], threshold: int, floor: _Floor[K]
+    total: K,
+    parts: list[K],
+    cells: Mapping[K, int],
+    hidden: set[K],
+    threshold: int,
+    floor: _Floor[K],
 ) -> K | None:
     """The next cell this group needs hidden, or None when it is safe."""
     hidden_parts = [p for p in parts if p in hidden]

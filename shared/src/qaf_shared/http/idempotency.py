@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import Header
+from fastapi import Header, Request
+from starlette.responses import Response
 
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.problems import Problem
@@ -85,3 +86,27 @@ async def run_once(
             )
         return StoredResponse(row["status"], row["body"], dict(row["headers"]))
     raise Problem(409, "The request with this Idempotency-Key is still in progress; retry.")
+
+
+async def write_once(
+    request: Request,
+    principal: Principal,
+    idempotency_key: str | None,
+    action: Callable[[asyncpg.Connection], Awaitable[StoredResponse]],
+) -> Response:
+    """The one way a write runs: `action` in one transaction with the rows, the outbox events
+    and the Idempotency-Key, at most once per key; answered with what it stored."""
+    from qaf_shared.http.resources import to_response
+
+    request_fingerprint = fingerprint(request.method, request.url.path, await request.body())
+    pool: asyncpg.Pool = request.app.state.pool
+    async with pool.acquire() as conn, conn.transaction():
+        stored = await run_once(
+            conn,
+            principal=principal,
+            key=idempotency_key,
+            request_fingerprint=request_fingerprint,
+            ttl_hours=request.app.state.settings.idempotency_ttl_hours,
+            handler=lambda: action(conn),
+        )
+    return to_response(stored)

@@ -19,7 +19,6 @@ from audit_service.api.writes import (
     Writer,
     check_unit_filters,
     pool,
-    write,
 )
 from audit_service.handlers import actions as handlers
 from audit_service.handlers.common import action_out, today
@@ -28,7 +27,7 @@ from audit_service.repository import logs
 from qaf_shared.enums import ActionStatus
 from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import Actor, OptionalActor
-from qaf_shared.http.idempotency import StoredResponse
+from qaf_shared.http.idempotency import StoredResponse, write_once
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
 from qaf_shared.http.problems import field_error
 from qaf_shared.http.resources import (
@@ -135,4 +134,4 @@ async def update_action(
         )
         return resource_response(action_out(row, today()))
 
-    return await write(request, principal, None, run)
+    return await write_once(request, principal, None, run)

@@ -3,19 +3,15 @@ write runs (a transaction holding the rows, the outbox events and the Idempotenc
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import asyncpg
 from fastapi import Query, Request
-from starlette.responses import Response
 
 from audit_service.configuration import AuditConfiguration
 from qaf_shared.http.auth import Principal, requires
-from qaf_shared.http.idempotency import StoredResponse, fingerprint, run_once
 from qaf_shared.http.org_units import tenant_units
 from qaf_shared.http.problems import field_error, problem_responses
-from qaf_shared.http.resources import to_response
 
 Reader = Annotated[Principal, requires("audits:read")]
 Writer = Annotated[Principal, requires("audits:write")]
@@ -38,27 +34,6 @@ def pool(request: Request) -> asyncpg.Pool:
 def configuration(request: Request) -> AuditConfiguration:
     value: AuditConfiguration = request.app.state.audit_configuration
     return value
-
-
-async def write(
-    request: Request,
-    principal: Principal,
-    idempotency_key: str | None,
-    handler: Callable[[asyncpg.Connection], Awaitable[StoredResponse]],
-) -> Response:
-    """Run `handler` in one transaction, at most once per Idempotency-Key."""
-    body = await request.body()
-    settings = request.app.state.settings
-    async with pool(request).acquire() as conn, conn.transaction():
-        stored = await run_once(
-            conn,
-            principal=principal,
-            key=idempotency_key,
-            request_fingerprint=fingerprint(request.method, request.url.path, body),
-            ttl_hours=settings.idempotency_ttl_hours,
-            handler=lambda: handler(conn),
-        )
-    return to_response(stored)
 
 
 def check_unit_filters(request: Request, tenant: str, **codes: str | None) -> None:

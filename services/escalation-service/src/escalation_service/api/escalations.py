@@ -26,7 +26,7 @@ from escalation_service.settings import EscalationSettings
 from qaf_shared.enums import EscalationCategory, EscalationStage, EscalationStatus
 from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import Actor, OptionalActor, Principal, requires
-from qaf_shared.http.idempotency import IdempotencyKey, StoredResponse, fingerprint, run_once
+from qaf_shared.http.idempotency import IdempotencyKey, StoredResponse, write_once
 from qaf_shared.http.org_units import UnitCode, resolve_org_unit
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
 from qaf_shared.http.problems import problem_responses
@@ -62,29 +62,6 @@ def _today(request: Request) -> date:
     return today()
 
 
-async def _write_once(
-    request: Request,
-    principal: Principal,
-    key: str | None,
-    write: Callable[[asyncpg.Connection], Awaitable[StoredResponse]],
-) -> Response:
-    """One transaction holding the rows, the outbox events and the idempotency key."""
-    async with _pool(request).acquire() as conn, conn.transaction():
-
-        async def handler() -> StoredResponse:
-            return await write(conn)
-
-        stored = await run_once(
-            conn,
-            principal=principal,
-            key=key,
-            request_fingerprint=fingerprint("POST", request.url.path, await request.body()),
-            ttl_hours=_settings(request).idempotency_ttl_hours,
-            handler=handler,
-        )
-    return to_response(stored)
-
-
 @router.post("", status_code=201, response_model=EscalationOut, responses=_STEP_ERRORS)
 async def raise_escalation(
     request: Request,
@@ -109,7 +86,7 @@ async def raise_escalation(
             location=f"/v1/escalations/{row['id']}",
         )
 
-    return await _write_once(request, principal, idempotency_key, write)
+    return await write_once(request, principal, idempotency_key, write)
 
 
 @router.get("", response_model=EscalationPage)
@@ -195,7 +172,7 @@ async def _step(
         row = await step(conn, who, ident)
         return resource_response(await handlers.resource(conn, row, who.today))
 
-    return await _write_once(request, principal, idempotency_key, write)
+    return await write_once(request, principal, idempotency_key, write)
 
 
 @router.post("/{escalation_id}/responses", response_model=EscalationOut, responses=_STEP_ERRORS)

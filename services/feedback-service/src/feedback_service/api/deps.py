@@ -4,20 +4,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import asyncpg
 from fastapi import Depends, Request
-from starlette.responses import Response
 
 from feedback_service.question_sets import QuestionSets
 from feedback_service.rate_limit import TokenBucket, retry_after_seconds
 from feedback_service.settings import FeedbackSettings
 from qaf_shared.http.auth import Principal, requires
-from qaf_shared.http.idempotency import StoredResponse, fingerprint, run_once
 from qaf_shared.http.problems import Problem
-from qaf_shared.http.resources import to_response
 
 PROVIDER_PATTERN = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
@@ -75,23 +71,3 @@ def _provider(
 StaffReader = Annotated[Principal, Depends(_staff_reader)]
 StaffWriter = Annotated[Principal, Depends(_staff_writer)]
 ProviderClient = Annotated[Principal, Depends(_provider)]
-
-
-async def run_write(
-    request: Request,
-    principal: Principal,
-    idempotency_key: str | None,
-    action: Callable[[asyncpg.Connection], Awaitable[StoredResponse]],
-) -> Response:
-    """Run `action` in one transaction, at most once per Idempotency-Key."""
-    request_fingerprint = fingerprint("POST", request.url.path, await request.body())
-    async with pool(request).acquire() as conn, conn.transaction():
-        stored = await run_once(
-            conn,
-            principal=principal,
-            key=idempotency_key,
-            request_fingerprint=request_fingerprint,
-            ttl_hours=settings(request).idempotency_ttl_hours,
-            handler=lambda: action(conn),
-        )
-    return to_response(stored)

@@ -18,12 +18,12 @@ from feedback_service.api.common import (
     TeamFilter,
     logged_page,
 )
-from feedback_service.api.deps import StaffReader, StaffWriter, pool, run_write
+from feedback_service.api.deps import StaffReader, StaffWriter, pool
 from feedback_service.api.schemas import ParticipationCreate, ParticipationOut, ParticipationPage
 from qaf_shared.enums import PnCode
 from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import Actor, OptionalActor
-from qaf_shared.http.idempotency import IdempotencyKey
+from qaf_shared.http.idempotency import IdempotencyKey, write_once
 from qaf_shared.http.org_units import resolve_org_unit
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor
 from qaf_shared.http.problems import problem_responses
@@ -54,7 +54,7 @@ async def record_participation(
             location=f"/v1/participation/{row['id']}",
         )
 
-    return await run_write(request, principal, idempotency_key, create)
+    return await write_once(request, principal, idempotency_key, create)
 
 
 @router.get("", response_model=ParticipationPage)
