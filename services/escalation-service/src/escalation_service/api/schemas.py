@@ -21,6 +21,7 @@ from qaf_shared.enums import (
 )
 from qaf_shared.http.auth import ACTOR_PATTERN
 from qaf_shared.http.org_units import UnitChoice
+from qaf_shared.text import StorableStr
 
 # Business dates before this are taken for typing mistakes (and holiday tables for year 1
 # are of no use); the date fields say so in their description.
@@ -28,10 +29,10 @@ EARLIEST_DATE = date(2000, 1, 1)
 
 CaseRef = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9/\-_.]+$")]
 StaffId = Annotated[str, Field(pattern=ACTOR_PATTERN)]
-# Free text: something other than blanks, and no NUL (PostgreSQL text cannot hold it).
-_TEXT = r"^[^\x00]*[^\x00\s][^\x00]*$"
-Text = Annotated[str, Field(min_length=1, max_length=10_000, pattern=_TEXT)]
-Reason = Annotated[str, Field(min_length=1, max_length=2_000, pattern=_TEXT)]
+# Free text: something other than blanks, and storable (no NUL, no unpaired surrogates).
+_NOT_BLANK = r"\S"
+Text = Annotated[StorableStr, Field(min_length=1, max_length=10_000, pattern=_NOT_BLANK)]
+Reason = Annotated[StorableStr, Field(min_length=1, max_length=2_000, pattern=_NOT_BLANK)]
 
 
 def _not_too_early(day: date) -> date:
