@@ -14,6 +14,7 @@ in MODERATION, the others are moderated (and most then closed)."""
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from qaf_shared.quarters import quarter_bounds
 
 AUDITS = "http://127.0.0.1:8001"
 KEY = "demo-v2"
+SCALE = int(os.environ.get("QA_DEMO_SCALE", "2"))
 GRADES = ["OUTSTANDING", "GOOD", "REQUIRES_IMPROVEMENT", "INADEQUATE"]
 GRADE_WEIGHTS = [1, 5, 4, 1]
 THEMES = [
@@ -431,7 +433,8 @@ def load(
         end = min(end, today)
         current = index == len(quarters) - 1
         programmes = loader.programmes(index, quarter, areas)
-        plan = CURRENT_PLAN if current else PAST_PLAN
+        # Repeated, so that the Deep Dive's counts are mostly above the suppression threshold.
+        plan = (CURRENT_PLAN if current else PAST_PLAN) * SCALE
         for n, outcome in enumerate(plan):
             area = areas[n % len(areas)]
             if n % 7 == 6:

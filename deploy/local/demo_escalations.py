@@ -22,6 +22,7 @@ from qaf_shared.org_units import OrgUnitDirectory
 from qaf_shared.quarters import quarter_bounds
 from qaf_shared.working_days import add_working_days
 
+SCALE = int(os.environ.get("QA_DEMO_SCALE", "2"))
 ESCALATIONS = os.environ.get("QA_DEMO_ESCALATIONS_URL", "http://127.0.0.1:8002")
 CATEGORIES = [
     "DRIFT_DELAY",
@@ -103,7 +104,7 @@ def load(
     for quarter in quarters:
         start, end = quarter_bounds(quarter)
         end = min(end, today)
-        for n, scenario in enumerate(SCENARIOS):
+        for n, scenario in enumerate(SCENARIOS * SCALE):
             key = f"demo-v1-{tenant}-{quarter}-{n}"
             raised_on = start + timedelta(days=rng.randrange((end - start).days + 1))
             escalation = _raise(client, headers, key, scenario, raised_on, rng, teams, units)
