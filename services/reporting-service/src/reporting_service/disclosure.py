@@ -42,7 +42,7 @@ def suppress(cells: Mapping[K, int], groups: Iterable[Group[K]], threshold: int)
     for total, parts in linked:
         totals_of.setdefault(total, []).append(parts)
     changed = True
-    while changed:
+    while changed:  # until a whole pass over the groups hides nothing more
         changed = False
         floor = _Floor(cells, hidden, totals_of)
         for total, parts in linked:
@@ -50,7 +50,7 @@ def suppress(cells: Mapping[K, int], groups: Iterable[Group[K]], threshold: int)
             if extra is not None:
                 hidden.add(extra)
                 changed = True
-                break  # the floors depend on what is hidden: recompute them
+                floor = _Floor(cells, hidden, totals_of)  # floors depend on what is hidden
     return {k: (SUPPRESSED if k in hidden else v) for k, v in cells.items()}
 
 

@@ -154,9 +154,13 @@ def build(
     shown: dict[CellId, Cell] = dict(cells)
     if threshold is not None:
         shown = suppress(cells, _groups(cells, quarters, units, tenant_units), threshold)
+    # (quarter, kind, code) -> (field, dimension) -> shown value
+    by_unit: dict[tuple[str, str, str], dict[tuple[str, str], Cell]] = {}
+    for (quarter, kind, code, field, dim), value in shown.items():
+        by_unit.setdefault((quarter, kind, code), {})[(field, dim)] = value
     return {
         (quarter, kind, code): _sections(
-            quarter, kind, code, raw.get((quarter, kind, code), {}), shown, threshold
+            raw.get((quarter, kind, code), {}), by_unit.get((quarter, kind, code), {}), threshold
         )
         for quarter in quarters
         for kind, code in units
@@ -191,17 +195,15 @@ def _groups(
 
 
 def _sections(
-    quarter: str, kind: str, code: str, raw: Raw, shown: dict[CellId, Cell], threshold: int | None
+    raw: Raw, shown: dict[tuple[str, str], Cell], threshold: int | None
 ) -> dict[str, Any]:
+    """One quarter and unit's sections from its shown cells and its raw counts."""
+
     def cell(field: str, dim: str = "") -> Cell:
-        return shown[(quarter, kind, code, field, dim)]
+        return shown[(field, dim)]
 
     def group(field: str) -> dict[str, Cell]:
-        return {
-            d: v
-            for (q, k, c, f, d), v in shown.items()
-            if (q, k, c, f) == (quarter, kind, code, field)
-        }
+        return {d: v for (f, d), v in shown.items() if f == field}
 
     def hidden(value: int) -> bool:
         """A count that is not published but feeds a rate: small ones hide the rate too."""
