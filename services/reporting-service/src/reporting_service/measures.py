@@ -156,8 +156,8 @@ def build(
         shown = suppress(cells, _groups(cells, quarters, units, tenant_units), threshold)
     # (quarter, kind, code) -> (field, dimension) -> shown value
     by_unit: dict[tuple[str, str, str], dict[tuple[str, str], Cell]] = {}
-    for (quarter, kind, code, field, dim), value in shown.items():
-        by_unit.setdefault((quarter, kind, code), {})[(field, dim)] = value
+    for (quarter, kind, code, field, dim), figure in shown.items():
+        by_unit.setdefault((quarter, kind, code), {})[(field, dim)] = figure
     return {
         (quarter, kind, code): _sections(
             raw.get((quarter, kind, code), {}), by_unit.get((quarter, kind, code), {}), threshold
