@@ -63,7 +63,7 @@ def role_dsn(package: str, database: str) -> str:
     return f"postgresql://{package}:{package}@{PG_HOST}:{PG_PORT}/{database}"
 
 
-def _answers_tcp(host: str, port: int) -> bool:
+def answers_tcp(host: str, port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(1)
         return s.connect_ex((host, port)) == 0
@@ -164,9 +164,9 @@ class BenchEnv:
         look before anything is started."""
         if self._infrastructure_checked:
             return
-        if not _answers_tcp(PG_HOST, PG_PORT):
+        if not answers_tcp(PG_HOST, PG_PORT):
             _run_quietly(["bash", "deploy/local/postgres.sh", "start"])
-        if not _answers_tcp("127.0.0.1", 9092):
+        if not answers_tcp("127.0.0.1", 9092):
             _run_quietly(["bash", "deploy/local/kafka.sh", "start"])
             _run_quietly([sys.executable, "-m", "qaf_shared.kafka"])
         self._infrastructure_checked = True
