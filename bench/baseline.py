@@ -2,7 +2,9 @@
 more. One FastAPI route on the same path as the service's, run by uvicorn with one worker as
 the services are: parse the JSON body, then in one transaction insert the same domain row
 (the service's table, the same columns) and one outbox row, with raw asyncpg; answer 201.
-No auth, validation, Idempotency-Key, change log, response model or relay.
+No auth, validation, Idempotency-Key, change log, response model or relay. It shares the
+services' pool (qaf_shared.database.create_pool) and process tuning, so that the ratio
+measures the work per request.
 
 `uvicorn --factory bench.baseline:create_app` with QA_DATABASE_URL (a database migrated for
 the service) and BENCH_BASELINE_KIND = audit | escalation | feedback."""
@@ -10,6 +12,7 @@ the service) and BENCH_BASELINE_KIND = audit | escalation | feedback."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -127,6 +130,10 @@ def create_app() -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pool = await create_pool(dsn, size=10)
+        # The same process tuning as the services (qaf_shared.http.app), so that the ratio
+        # measures the work each request does, not how the process is set up.
+        gc.collect()
+        gc.freeze()
         yield
         await app.state.pool.close()
 

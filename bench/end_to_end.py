@@ -178,4 +178,3 @@ async def _one_run(
     finally:
         await conn.close()
     return RunResult(latencies_ms=latencies, errors=errors, lost=len(pending))
-

@@ -19,6 +19,7 @@ and the load generator. Everything made is removed again when the environment cl
         )
         svc.url                          # http://127.0.0.1:<port>
         svc.pid                          # for py-spy
+        svc.cpu_seconds()                # its CPU time so far (user + system)
         env.start_app("bench.baseline:create_app", name="baseline", settings={...})
         svc.stop()                       # or leave it: close() stops whatever is still running
         env.wrk                          # path of wrk (installed from Debian's packages if absent)
@@ -109,6 +110,12 @@ class Process:
 
     def alive(self) -> bool:
         return self.popen.poll() is None
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the process has used so far: what a request costs, read
+        this way, holds up when other work on the machine slows the wall clock down."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         if self.popen.poll() is None:

@@ -52,7 +52,18 @@ class Figure:
 
 def table(figures: list[Figure]) -> str:
     rows = [
-        ("benchmark", "metric", "median", "min", "max", "baseline", "ratio", "target", "met", "note")
+        (
+            "benchmark",
+            "metric",
+            "median",
+            "min",
+            "max",
+            "baseline",
+            "ratio",
+            "target",
+            "met",
+            "note",
+        )
     ]
     for f in figures:
         base = f"{statistics.median(f.baseline_runs):.1f}" if f.baseline_runs else ""
@@ -62,9 +73,7 @@ def table(figures: list[Figure]) -> str:
             median = low = high = "-"
         else:
             median, low, high = (f"{v:.1f}" for v in (f.median, min(f.runs), max(f.runs)))
-        rows.append(
-            (f.benchmark, f.metric, median, low, high, base, ratio, f.target, met, f.note)
-        )
+        rows.append((f.benchmark, f.metric, median, low, high, base, ratio, f.target, met, f.note))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join(
         "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows

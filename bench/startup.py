@@ -81,4 +81,6 @@ def _make(clone: Path, target: str, env: dict[str, str], *, check: bool = True) 
         check=False,
     )
     if check and result.returncode != 0:
-        raise RuntimeError(f"make {target} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+        raise RuntimeError(
+            f"make {target} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+        )

@@ -56,57 +56,75 @@ def _measure(env: BenchEnv, write: Write, prefix: str) -> list[Figure]:
     body = write.body()
     seconds = env.seconds(SECONDS)
 
-    def load(target: Process, duration: float) -> LoadResult:
-        return wrk_post(
+    def load(target: Process, duration: float) -> tuple[LoadResult, float]:
+        """The load's figures, and the target's CPU time per request in microseconds. The
+        service's includes its relay publishing what the run wrote, so the next run starts
+        with an empty outbox and does not pay for this one."""
+        cpu = target.cpu_seconds()
+        result = wrk_post(
             env, target.url, write.path, body, token, connections=CONNECTIONS, seconds=duration
         )
+        if target is service:
+            _wait_for_relay(service_db)
+        return result, (target.cpu_seconds() - cpu) / max(1, result.requests) * 1e6
 
     try:
         for target in (baseline, service):
             load(target, min(WARM_UP_SECONDS, seconds))
-        ours: list[LoadResult] = []
-        theirs: list[LoadResult] = []
+        ours: list[tuple[LoadResult, float]] = []
+        theirs: list[tuple[LoadResult, float]] = []
         for attempt in range(env.repeats):
-            _wait_for_relay(service_db)
+            profiler = _profile(baseline, f"baseline-{write.baseline_kind}", attempt)
             theirs.append(load(baseline, seconds))
-            _wait_for_relay(service_db)
-            profiler = _profile(service, write) if attempt == 0 else None
+            if profiler is not None:
+                profiler.wait(timeout=60)
+            profiler = _profile(service, write.service, attempt)
             ours.append(load(service, seconds))
             if profiler is not None:
                 profiler.wait(timeout=60)
-        _wait_for_relay(service_db)
     finally:
         service.stop()
         baseline.stop()
 
+    cpu = Figure(
+        f"write_path/{write.service}",
+        "CPU us/req",
+        [c for _, c in ours],
+        baseline_runs=[c for _, c in theirs],
+        note="the Python process's CPU (relay included), not PostgreSQL's",
+    )
+    ours_ = [r for r, _ in ours]
+    theirs_ = [r for r, _ in theirs]
     name = f"write_path/{write.service}"
     rps = Figure(
         name,
         "req/s",
-        [r.rps for r in ours],
+        [r.rps for r in ours_],
         target=f">= {RATIO_TARGET}x baseline",
-        baseline_runs=[r.rps for r in theirs],
+        baseline_runs=[r.rps for r in theirs_],
     )
     rps.met = rps.ratio is not None and rps.ratio >= RATIO_TARGET
-    p50 = Figure(name, "p50 ms", [r.p50_ms for r in ours], baseline_runs=[r.p50_ms for r in theirs])
+    p50 = Figure(
+        name, "p50 ms", [r.p50_ms for r in ours_], baseline_runs=[r.p50_ms for r in theirs_]
+    )
     p99 = Figure(
         name,
         "p99 ms",
-        [r.p99_ms for r in ours],
+        [r.p99_ms for r in ours_],
         target=f"<= {P99_TARGET_MS:.0f} ms",
-        baseline_runs=[r.p99_ms for r in theirs],
+        baseline_runs=[r.p99_ms for r in theirs_],
     )
     p99.met = p99.median <= P99_TARGET_MS
     errors = Figure(
         name,
         "errors",
-        [float(r.errors) for r in ours],
+        [float(r.errors) for r in ours_],
         target="0",
-        baseline_runs=[float(r.errors) for r in theirs],
+        baseline_runs=[float(r.errors) for r in theirs_],
         note=f"{CONNECTIONS} connections, {seconds:.0f} s per run",
     )
     errors.met = max(errors.runs) == 0
-    return [rps, p50, p99, errors]
+    return [rps, p50, p99, errors, cpu]
 
 
 def _wait_for_relay(dsn: str, timeout: float = 120.0) -> None:
@@ -132,21 +150,23 @@ def _wait_for_relay(dsn: str, timeout: float = 120.0) -> None:
         raise RuntimeError(f"the relay left {left} outbox rows unpublished after {timeout:.0f}s")
 
 
-def _profile(service: Process, write: Write) -> subprocess.Popen[bytes] | None:
-    if os.environ.get("BENCH_PROFILE", "") in ("", "0"):
+def _profile(target: Process, name: str, attempt: int) -> subprocess.Popen[bytes] | None:
+    """py-spy on the first measured run (BENCH_PROFILE=1), sampling without pausing it."""
+    if attempt or os.environ.get("BENCH_PROFILE", "") in ("", "0"):
         return None
-    out = RESULTS / "profiles" / f"{write.service}.collapsed.txt"
+    out = RESULTS / "profiles" / f"{name}.collapsed.txt"
     out.parent.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
         [
             str(Path(sys.executable).parent / "py-spy"),
             "record",
             "--pid",
-            str(service.pid),
+            str(target.pid),
             "--duration",
             "10",
             "--rate",
-            "200",
+            "100",
+            "--nonblocking",
             "--format",
             "raw",
             "--output",

@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from audit_service.configuration import AuditConfiguration
 from qaf_shared.http.auth import Principal, requires
-from qaf_shared.http.idempotency import StoredResponse, fingerprint, run_once
+from qaf_shared.http.idempotency import StoredResponse, fingerprint, write_once
 from qaf_shared.http.org_units import tenant_units
 from qaf_shared.http.problems import field_error, problem_responses
 from qaf_shared.http.resources import to_response
@@ -49,15 +49,14 @@ async def write(
     """Run `handler` in one transaction, at most once per Idempotency-Key."""
     body = await request.body()
     settings = request.app.state.settings
-    async with pool(request).acquire() as conn, conn.transaction():
-        stored = await run_once(
-            conn,
-            principal=principal,
-            key=idempotency_key,
-            request_fingerprint=fingerprint(request.method, request.url.path, body),
-            ttl_hours=settings.idempotency_ttl_hours,
-            handler=lambda: handler(conn),
-        )
+    stored = await write_once(
+        pool(request),
+        principal=principal,
+        key=idempotency_key,
+        request_fingerprint=fingerprint(request.method, request.url.path, body),
+        ttl_hours=settings.idempotency_ttl_hours,
+        handler=handler,
+    )
     return to_response(stored)
 
 

@@ -26,7 +26,7 @@ from escalation_service.settings import EscalationSettings
 from qaf_shared.enums import EscalationCategory, EscalationStage, EscalationStatus
 from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import Actor, OptionalActor, Principal, requires
-from qaf_shared.http.idempotency import IdempotencyKey, StoredResponse, fingerprint, run_once
+from qaf_shared.http.idempotency import IdempotencyKey, StoredResponse, fingerprint, write_once
 from qaf_shared.http.org_units import UnitCode, resolve_org_unit
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
 from qaf_shared.http.problems import problem_responses
@@ -69,19 +69,14 @@ async def _write_once(
     write: Callable[[asyncpg.Connection], Awaitable[StoredResponse]],
 ) -> Response:
     """One transaction holding the rows, the outbox events and the idempotency key."""
-    async with _pool(request).acquire() as conn, conn.transaction():
-
-        async def handler() -> StoredResponse:
-            return await write(conn)
-
-        stored = await run_once(
-            conn,
-            principal=principal,
-            key=key,
-            request_fingerprint=fingerprint("POST", request.url.path, await request.body()),
-            ttl_hours=_settings(request).idempotency_ttl_hours,
-            handler=handler,
-        )
+    stored = await write_once(
+        _pool(request),
+        principal=principal,
+        key=key,
+        request_fingerprint=fingerprint("POST", request.url.path, await request.body()),
+        ttl_hours=_settings(request).idempotency_ttl_hours,
+        handler=write,
+    )
     return to_response(stored)
 
 
@@ -100,13 +95,11 @@ async def raise_escalation(
     timescales = _settings(request).timescales_for(principal.tenant)
 
     async def write(conn: asyncpg.Connection) -> StoredResponse:
-        row = await handlers.raise_escalation(
+        escalation = await handlers.raise_escalation(
             conn, who=who, body=body, unit=unit, timescales=timescales
         )
         return resource_response(
-            await handlers.resource(conn, row, who.today),
-            status=201,
-            location=f"/v1/escalations/{row['id']}",
+            escalation, status=201, location=f"/v1/escalations/{escalation['id']}"
         )
 
     return await _write_once(request, principal, idempotency_key, write)

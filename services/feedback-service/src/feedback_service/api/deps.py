@@ -15,7 +15,7 @@ from feedback_service.question_sets import QuestionSets
 from feedback_service.rate_limit import TokenBucket, retry_after_seconds
 from feedback_service.settings import FeedbackSettings
 from qaf_shared.http.auth import Principal, requires
-from qaf_shared.http.idempotency import StoredResponse, fingerprint, run_once
+from qaf_shared.http.idempotency import StoredResponse, fingerprint, write_once
 from qaf_shared.http.problems import Problem
 from qaf_shared.http.resources import to_response
 
@@ -45,15 +45,17 @@ def _staff_only(principal: Principal) -> Principal:
     return principal
 
 
-def _staff_reader(principal: Annotated[Principal, requires("feedback:read")]) -> Principal:
+# async, all three: FastAPI runs a plain `def` dependency in its thread pool (a thread hop
+# per request).
+async def _staff_reader(principal: Annotated[Principal, requires("feedback:read")]) -> Principal:
     return _staff_only(principal)
 
 
-def _staff_writer(principal: Annotated[Principal, requires("feedback:write")]) -> Principal:
+async def _staff_writer(principal: Annotated[Principal, requires("feedback:write")]) -> Principal:
     return _staff_only(principal)
 
 
-def _provider(
+async def _provider(
     request: Request, principal: Annotated[Principal, requires("provider:submit")]
 ) -> Principal:
     provider = principal.provider
@@ -85,13 +87,12 @@ async def run_write(
 ) -> Response:
     """Run `action` in one transaction, at most once per Idempotency-Key."""
     request_fingerprint = fingerprint("POST", request.url.path, await request.body())
-    async with pool(request).acquire() as conn, conn.transaction():
-        stored = await run_once(
-            conn,
-            principal=principal,
-            key=idempotency_key,
-            request_fingerprint=request_fingerprint,
-            ttl_hours=settings(request).idempotency_ttl_hours,
-            handler=lambda: action(conn),
-        )
+    stored = await write_once(
+        pool(request),
+        principal=principal,
+        key=idempotency_key,
+        request_fingerprint=request_fingerprint,
+        ttl_hours=settings(request).idempotency_ttl_hours,
+        handler=action,
+    )
     return to_response(stored)
