@@ -11,7 +11,7 @@ TTL ?= 3600
 PROVIDER ?=
 SERVICE_PACKAGES := audit_service escalation_service feedback_service reporting_service
 
-.PHONY: help install infra migrate keys run stop test token lint rebuild-reports contracts
+.PHONY: help install infra migrate keys run stop test token lint rebuild-reports contracts bench
 
 help:
 	@echo "make run    start Kafka, PostgreSQL and the four services with demo data (DEMO=0 skips it)"
@@ -21,6 +21,7 @@ help:
 	@echo "make lint   ruff and mypy"
 	@echo "make rebuild-reports  rebuild reporting's projections from the topics (service keeps answering)"
 	@echo "make contracts  rewrite deploy/asyncapi.yaml, deploy/schemas/ and deploy/openapi/ from the code"
+	@echo "make bench  run the benchmarks (bench/README.md); BENCH=\"write_path end_to_end\" picks some"
 
 install:
 	@$(UV) sync --frozen --quiet
@@ -71,3 +72,8 @@ rebuild-reports: keys
 # fails when the committed files and the code disagree.
 contracts: install
 	@$(PY) deploy/contracts.py
+
+# Benchmarks on spare ports with throwaway databases and topics (the dev system on 8001-8004 is
+# left alone); installs wrk from Debian's packages when missing. bench/README.md has the options.
+bench: keys
+	@$(PY) -m bench.run $(BENCH)

@@ -22,6 +22,17 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A pooled connection that is handed back without a reset query. asyncpg's default
+    (`pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`) is one more round trip on
+    every release, a tenth of a write's time; pooled connections here never hold session
+    state (LISTEN and advisory locks live on dedicated connections from `connect`, settings
+    are never SET). asyncpg still rolls back a transaction left open."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 async def create_pool(dsn: str, *, size: int = 10, **kwargs: Any) -> asyncpg.Pool:
     """An asyncpg pool whose json/jsonb columns take and give Python values."""
     pool = await asyncpg.create_pool(
@@ -30,6 +41,7 @@ async def create_pool(dsn: str, *, size: int = 10, **kwargs: Any) -> asyncpg.Poo
         min_size=0,
         max_size=size,
         init=_init_connection,
+        connection_class=PooledConnection,
         **kwargs,
     )
     assert pool is not None

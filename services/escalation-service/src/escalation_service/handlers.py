@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -77,7 +77,7 @@ def _rules_as_problems() -> Iterator[None]:
 
 
 def escalation_out(
-    row: asyncpg.Record, stages: Sequence[asyncpg.Record], today: date
+    row: asyncpg.Record, stages: Sequence[Mapping[str, Any]], today: date
 ) -> dict[str, Any]:
     """The resource as callers see it (derived fields included), checked by its model."""
     status = EscalationStatus(row["status"])
@@ -168,7 +168,8 @@ async def raise_escalation(
     body: EscalationCreate,
     unit: OrgUnitRef,
     timescales: Timescales,
-) -> asyncpg.Record:
+) -> dict[str, Any]:
+    """The new escalation as callers see it."""
     raised_on = body.raised_on or who.today
     with _rules_as_problems():
         check_date("body.raised_on", raised_on, not_before=EARLIEST_DATE, today=who.today)
@@ -193,12 +194,11 @@ async def raise_escalation(
         formal_started_on=raised_on if formal else None,
         formal_deadline=formal_deadline(raised_on, timescales) if formal else None,
     )
-    row = await repository.insert_escalation(
+    row, stages = await repository.insert_escalation(
         conn, principal=who.principal, actor=who.actor, new=new
     )
-    await _activity(conn, who, row, "raised", raised_on)
     await add_events(conn, [events.raised(row)])
-    return row
+    return escalation_out(row, stages, who.today)
 
 
 async def record_response(

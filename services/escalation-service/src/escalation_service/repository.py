@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -24,6 +24,7 @@ withdrawal_reason, cafcass_referred_on, cafcass_referred_at, last_activity_on, c
 _STAGE_COLUMNS = """escalation_id, seq, stage, addressee_role, opened_on, due_date,
 overdue_detected_on, responder, response, responded_on, closed_on, closed_by,
 escalate_reason, escalate_note"""
+STAGE_FIELDS = tuple(c.strip() for c in _STAGE_COLUMNS.split(","))
 
 # Every change bumps the version and records who made it.
 _TOUCH = "version = version + 1, updated_at = now(), updated_by_client = $3, updated_by_actor = $4"
@@ -49,15 +50,29 @@ class NewEscalation:
     formal_deadline: date | None
 
 
+# A new escalation, its first stage and the "raised" activity in one statement (one round trip
+# instead of three on the hot create path); the stage's and the activity's foreign keys are
+# checked at the end of the statement, when the escalation row exists.
 _INSERT = f"""
-INSERT INTO escalations (id, tenant, case_ref, area, district, team, service, plan_type,
-    raised_by, raised_by_role, categories, summary, desired_outcome, raised_on, bypass_reason,
-    status, stage, stage_seq, stage_opened_on, stage_due_date, formal_started_on,
-    formal_deadline, last_activity_on, version,
-    created_by_client, created_by_actor, updated_by_client, updated_by_actor)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-    'AWAITING_RESPONSE', $16, 1, $14, $17, $18, $19, $14, 1, $20, $21, $20, $21)
-RETURNING {_COLUMNS}
+WITH e AS (
+    INSERT INTO escalations (id, tenant, case_ref, area, district, team, service, plan_type,
+        raised_by, raised_by_role, categories, summary, desired_outcome, raised_on,
+        bypass_reason, status, stage, stage_seq, stage_opened_on, stage_due_date,
+        formal_started_on, formal_deadline, last_activity_on, version,
+        created_by_client, created_by_actor, updated_by_client, updated_by_actor)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+        'AWAITING_RESPONSE', $16, 1, $14, $17, $18, $19, $14, 1, $20, $21, $20, $21)
+    RETURNING {_COLUMNS}
+), stage AS (
+    INSERT INTO escalation_stages (escalation_id, seq, tenant, stage, addressee_role,
+        opened_on, due_date, opened_by_client, opened_by_actor)
+    VALUES ($1, 1, $2, $16, $22, $14, $17, $20, $21)
+), activity AS (
+    INSERT INTO escalation_activity (escalation_id, tenant, action, stage, on_date, client,
+        actor)
+    VALUES ($1, $2, 'raised', $16, $14, $20, $21)
+)
+SELECT * FROM e
 """
 
 _INSERT_STAGE = """
@@ -74,7 +89,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7)
 
 async def insert_escalation(
     conn: asyncpg.Connection, *, principal: Principal, actor: str, new: NewEscalation
-) -> asyncpg.Record:
+) -> tuple[asyncpg.Record, list[Mapping[str, Any]]]:
+    """The new escalation's row and its stage history (the first stage, as inserted), with
+    the "raised" activity recorded."""
     row: asyncpg.Record = await conn.fetchrow(
         _INSERT,
         new.id,
@@ -98,20 +115,18 @@ async def insert_escalation(
         new.formal_deadline,
         principal.client,
         actor,
-    )
-    await conn.execute(
-        _INSERT_STAGE,
-        new.id,
-        1,
-        principal.tenant,
-        new.stage,
         new.addressee_role,
-        new.raised_on,
-        new.stage_due_date,
-        principal.client,
-        actor,
     )
-    return row
+    first_stage: dict[str, Any] = dict.fromkeys(STAGE_FIELDS)
+    first_stage.update(
+        escalation_id=new.id,
+        seq=1,
+        stage=new.stage,
+        addressee_role=new.addressee_role,
+        opened_on=new.raised_on,
+        due_date=new.stage_due_date,
+    )
+    return row, [first_stage]
 
 
 async def add_activity(

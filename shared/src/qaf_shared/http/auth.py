@@ -10,7 +10,8 @@ from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Header, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from qaf_shared.http.problems import Problem
 
@@ -105,25 +106,33 @@ def _unauthorized(detail: str) -> Problem:
     return Problem(401, detail, headers={"WWW-Authenticate": 'Bearer realm="qa"'})
 
 
-_bearer = HTTPBearer(auto_error=False, description="A JWT from the authority's identity provider")
+class _Requires(HTTPBearer):
+    """The bearer scheme (in OpenAPI exactly as `HTTPBearer`) and the scope check in one
+    dependency: one level of FastAPI dependency solving per request rather than two, and no
+    credentials model in between (the write path's profile). Async, since FastAPI runs a
+    plain `def` dependency in its thread pool; verifying a cached token never blocks."""
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(
+            auto_error=False,
+            scheme_name="HTTPBearer",
+            description="A JWT from the authority's identity provider",
+        )
+        self.scope = scope
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+        if not token or scheme.lower() != "bearer":
+            raise _unauthorized("A bearer token is required.")
+        principal: Principal = request.app.state.authenticator.verify(token)
+        if self.scope not in principal.scopes and not _implied(self.scope, principal.scopes):
+            raise Problem(403, f"The token lacks the scope {self.scope!r}.")
+        return principal
 
 
 def requires(scope: str) -> Any:
     """A dependency that authenticates the caller and insists on one scope (default deny)."""
-
-    def dependency(
-        request: Request,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> Principal:
-        if credentials is None or credentials.scheme.lower() != "bearer":
-            raise _unauthorized("A bearer token is required.")
-        principal: Principal = request.app.state.authenticator.verify(credentials.credentials)
-        if scope not in principal.scopes and not _implied(scope, principal.scopes):
-            raise Problem(403, f"The token lacks the scope {scope!r}.")
-        return principal
-
-    dependency.__name__ = f"requires_{scope.replace(':', '_')}"
-    return Depends(dependency)
+    return Depends(_Requires(scope))
 
 
 # A scope that grants everything another one does (API.md: unsuppressed implies read).

@@ -1,7 +1,18 @@
 """`Idempotency-Key` on POSTs: the same key and body answers the first response again; the
-same key with another body is 422. The key row is written in the same transaction as the
-write it guards, so a concurrent retry waits on the unique index and then sees the stored
-answer; a failed write leaves no key behind."""
+same key with another body is 422. The key row, holding the response, is written in the same
+transaction as the write it guards, so a failed write leaves no key behind.
+
+The key is written last, in the statement that stores the response: one round trip per write
+rather than a claim before and an update after (the write path's profile: each statement is
+about a twentieth of a create's time). A retry therefore runs its handler again before it
+meets the key; whatever that second run does is rolled back, and the first answer is given
+(or 422 for another body):
+- the key's insert conflicts with the committed first write: roll back, answer stored;
+- a concurrent retry waits on the unique index until the first commits, then as above;
+- the handler fails on the retry (the step no longer applies: 409, a stale If-Match: 412, a
+  unique violation): roll back, and answer stored when the key is there, else the error.
+A key older than the TTL is replaced by the same statement (ON CONFLICT ... WHERE expired).
+The write's outbox rows go in that statement too (`outbox.collecting`)."""
 
 from __future__ import annotations
 
@@ -16,6 +27,7 @@ from starlette.responses import Response
 
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.problems import Problem
+from qaf_shared.outbox import add_events, collecting, insert_rows_sql, row_arrays
 
 IdempotencyKey = Annotated[
     str | None,
@@ -39,74 +51,122 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
 
 
-_CLAIM = """
-INSERT INTO idempotency_keys (tenant, client, key, fingerprint) VALUES ($1, $2, $3, $4)
-ON CONFLICT (tenant, client, key) DO NOTHING RETURNING 1
+_RECORD = """
+INSERT INTO idempotency_keys AS k (tenant, client, key, fingerprint, status, body, headers)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (tenant, client, key) DO UPDATE SET
+    fingerprint = EXCLUDED.fingerprint, status = EXCLUDED.status, body = EXCLUDED.body,
+    headers = EXCLUDED.headers, created_at = now()
+WHERE k.created_at < now() - make_interval(hours => $8)
+RETURNING 1
 """
+# The same, with the write's outbox rows in one statement ($9..$14).
+_RECORD_WITH_EVENTS = f"WITH events AS ({insert_rows_sql(9)}){_RECORD}"
 _FETCH = """
-SELECT fingerprint, status, body, headers, created_at < now() - make_interval(hours => $4) AS expired
-FROM idempotency_keys WHERE tenant = $1 AND client = $2 AND key = $3
-"""
-_STORE = """
-UPDATE idempotency_keys SET status = $4, body = $5, headers = $6
+SELECT fingerprint, status, body, headers FROM idempotency_keys
 WHERE tenant = $1 AND client = $2 AND key = $3
+    AND created_at >= now() - make_interval(hours => $4)
 """
-_DROP = "DELETE FROM idempotency_keys WHERE tenant = $1 AND client = $2 AND key = $3"
 
 
-async def run_once(
-    conn: asyncpg.Connection,
+class _KeyTaken(Exception):
+    """The key's row exists: roll the write back and answer what the key stored."""
+
+
+async def write_once(
+    pool: asyncpg.Pool,
     *,
     principal: Principal,
     key: str | None,
     request_fingerprint: str,
     ttl_hours: int,
-    handler: Callable[[], Awaitable[StoredResponse]],
+    handler: Callable[[asyncpg.Connection], Awaitable[StoredResponse]],
 ) -> StoredResponse:
-    """Run `handler` at most once per key. Call inside the write's transaction."""
-    if key is None:
-        return await handler()
-    ident = (principal.tenant, principal.client, key)
-    for _ in range(2):
-        if await conn.fetchval(_CLAIM, *ident, request_fingerprint):
-            response = await handler()
-            await conn.execute(_STORE, *ident, response.status, response.body, response.headers)
-            return response
-        row = await conn.fetchrow(_FETCH, *ident, ttl_hours)
-        if row is None:
-            continue  # the other request rolled back between our two statements; claim again
-        if row["expired"]:
-            await conn.execute(_DROP, *ident)
-            continue
-        if row["fingerprint"] != request_fingerprint:
-            raise Problem(
-                422,
-                "This Idempotency-Key was used with a different request body.",
-                slug="idempotency-key-reused",
-            )
-        return StoredResponse(row["status"], row["body"], dict(row["headers"]))
-    raise Problem(409, "The request with this Idempotency-Key is still in progress; retry.")
+    """Run `handler` in one transaction, at most once per key (see the module's docstring).
+    The events it adds to the outbox are written by the transaction's last statement, with
+    the key's row."""
+    async with pool.acquire() as conn:
+        if key is None:
+            async with conn.transaction():
+                with collecting(conn) as events:
+                    response = await handler(conn)
+                if events:
+                    await add_events(conn, events)
+                return response
+        ident = (principal.tenant, principal.client, key)
+        try:
+            async with conn.transaction():
+                with collecting(conn) as events:
+                    response = await handler(conn)
+                record = (
+                    *ident,
+                    request_fingerprint,
+                    response.status,
+                    response.body,
+                    response.headers,
+                    ttl_hours,
+                )
+                if events:
+                    recorded = await conn.fetchval(
+                        _RECORD_WITH_EVENTS, *record, *row_arrays(events)
+                    )
+                else:
+                    recorded = await conn.fetchval(_RECORD, *record)
+                if not recorded:
+                    raise _KeyTaken
+                return response
+        except _KeyTaken:
+            stored = await _stored(conn, ident, request_fingerprint, ttl_hours)
+            if stored is None:  # removed between our two statements: the caller may retry
+                raise Problem(
+                    409, "The request with this Idempotency-Key is still in progress; retry."
+                ) from None
+            return stored
+        except Exception as failure:
+            try:
+                stored = await _stored(conn, ident, request_fingerprint, ttl_hours)
+            except Problem:
+                raise
+            except Exception:
+                raise failure from None
+            if stored is None:
+                raise
+            return stored
 
 
-async def write_once(
+async def _stored(
+    conn: asyncpg.Connection, ident: tuple[str, str, str], request_fingerprint: str, ttl: int
+) -> StoredResponse | None:
+    """The answer stored under the key (None when there is none, or it expired); 422 when
+    the key was used with another request."""
+    row = await conn.fetchrow(_FETCH, *ident, ttl)
+    if row is None:
+        return None
+    if row["fingerprint"] != request_fingerprint:
+        raise Problem(
+            422,
+            "This Idempotency-Key was used with a different request body.",
+            slug="idempotency-key-reused",
+        )
+    return StoredResponse(row["status"], row["body"], dict(row["headers"]))
+
+
+async def idempotent_write(
     request: Request,
     principal: Principal,
     idempotency_key: str | None,
     action: Callable[[asyncpg.Connection], Awaitable[StoredResponse]],
 ) -> Response:
-    """The one way a write runs: `action` in one transaction with the rows, the outbox events
-    and the Idempotency-Key, at most once per key; answered with what it stored."""
+    """What a write route calls: `write_once` with the app's pool and settings and the
+    request's fingerprint, answered with the stored response."""
     from qaf_shared.http.resources import to_response
 
-    request_fingerprint = fingerprint(request.method, request.url.path, await request.body())
-    pool: asyncpg.Pool = request.app.state.pool
-    async with pool.acquire() as conn, conn.transaction():
-        stored = await run_once(
-            conn,
-            principal=principal,
-            key=idempotency_key,
-            request_fingerprint=request_fingerprint,
-            ttl_hours=request.app.state.settings.idempotency_ttl_hours,
-            handler=lambda: action(conn),
-        )
+    stored = await write_once(
+        request.app.state.pool,
+        principal=principal,
+        key=idempotency_key,
+        request_fingerprint=fingerprint(request.method, request.url.path, await request.body()),
+        ttl_hours=request.app.state.settings.idempotency_ttl_hours,
+        handler=action,
+    )
     return to_response(stored)

@@ -85,6 +85,10 @@ class RequestContext:
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
         self.service = service
+        # The labelled children, looked up once per (method, route, status) rather than
+        # through `labels()` (a lock and a tuple per call) on every request.
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._histograms: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -109,8 +113,16 @@ class RequestContext:
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")
             method = scope["method"]
-            REQUESTS.labels(self.service, method, template, str(status)).inc()
-            LATENCY.labels(self.service, method, template).observe(time.perf_counter() - start)
+            counter = self._counters.get((method, template, status))
+            if counter is None:
+                counter = REQUESTS.labels(self.service, method, template, str(status))
+                self._counters[(method, template, status)] = counter
+            counter.inc()
+            histogram = self._histograms.get((method, template))
+            if histogram is None:
+                histogram = LATENCY.labels(self.service, method, template)
+                self._histograms[(method, template)] = histogram
+            histogram.observe(time.perf_counter() - start)
             structlog.contextvars.unbind_contextvars("request_id")
 
 

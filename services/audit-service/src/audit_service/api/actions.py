@@ -27,7 +27,7 @@ from audit_service.repository import logs
 from qaf_shared.enums import ActionStatus
 from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import Actor, OptionalActor
-from qaf_shared.http.idempotency import StoredResponse, write_once
+from qaf_shared.http.idempotency import StoredResponse, idempotent_write
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
 from qaf_shared.http.problems import field_error
 from qaf_shared.http.resources import (
@@ -134,4 +134,4 @@ async def update_action(
         )
         return resource_response(action_out(row, today()))
 
-    return await write_once(request, principal, None, run)
+    return await idempotent_write(request, principal, None, run)

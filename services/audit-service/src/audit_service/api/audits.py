@@ -49,7 +49,7 @@ from audit_service.repository import logs
 from qaf_shared.enums import AuditStatus, Grade
 from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import Actor, OptionalActor, Principal
-from qaf_shared.http.idempotency import IdempotencyKey, StoredResponse, write_once
+from qaf_shared.http.idempotency import IdempotencyKey, StoredResponse, idempotent_write
 from qaf_shared.http.org_units import resolve_org_unit
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
 from qaf_shared.http.problems import field_error
@@ -88,7 +88,7 @@ async def schedule_audit(
         )
         return _audit_response(row, 201)
 
-    return await write_once(request, principal, idempotency_key, run)
+    return await idempotent_write(request, principal, idempotency_key, run)
 
 
 @router.get("", response_model=AuditPage)
@@ -199,7 +199,7 @@ async def draft_audit(
         )
         return _audit_response(row)
 
-    return await write_once(request, principal, None, run)
+    return await idempotent_write(request, principal, None, run)
 
 
 @router.post("/{audit_id}/submit", response_model=AuditOut, responses=POST_ERRORS)
@@ -230,7 +230,7 @@ async def submit_audit(
         )
         return _audit_response(row)
 
-    return await write_once(request, principal, idempotency_key, run)
+    return await idempotent_write(request, principal, idempotency_key, run)
 
 
 @router.post("/{audit_id}/peer-review", response_model=AuditOut, responses=POST_ERRORS)
@@ -262,7 +262,7 @@ async def peer_review_audit(
         )
         return _audit_response(row)
 
-    return await write_once(request, principal, idempotency_key, run)
+    return await idempotent_write(request, principal, idempotency_key, run)
 
 
 @router.post("/{audit_id}/moderation", response_model=AuditOut, responses=POST_ERRORS)
@@ -285,7 +285,7 @@ async def moderate_audit(
         )
         return _audit_response(row)
 
-    return await write_once(request, principal, idempotency_key, run)
+    return await idempotent_write(request, principal, idempotency_key, run)
 
 
 @router.post("/{audit_id}/close", response_model=AuditOut, responses=POST_ERRORS)
@@ -312,7 +312,7 @@ async def close_audit(
         )
         return _audit_response(row)
 
-    return await write_once(request, principal, idempotency_key, run)
+    return await idempotent_write(request, principal, idempotency_key, run)
 
 
 @router.post("/{audit_id}/cancel", response_model=AuditOut, responses=POST_ERRORS)
@@ -340,7 +340,7 @@ async def cancel_audit(
         )
         return _audit_response(row)
 
-    return await write_once(request, principal, idempotency_key, run)
+    return await idempotent_write(request, principal, idempotency_key, run)
 
 
 @router.post(
@@ -371,7 +371,7 @@ async def raise_safeguarding_concern(
             location=f"/v1/audits/{ident}/safeguarding-concerns/{row['id']}",
         )
 
-    return await write_once(request, principal, idempotency_key, run)
+    return await idempotent_write(request, principal, idempotency_key, run)
 
 
 @router.get("/{audit_id}/safeguarding-concerns", response_model=ConcernPage)
@@ -426,4 +426,4 @@ async def raise_action(
             action_out(row, today()), status=201, location=f"/v1/actions/{row['id']}"
         )
 
-    return await write_once(request, principal, idempotency_key, run)
+    return await idempotent_write(request, principal, idempotency_key, run)

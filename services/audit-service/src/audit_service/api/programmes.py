@@ -23,7 +23,7 @@ from audit_service.repository import audits as audit_rows
 from audit_service.repository import programmes as programme_rows
 from qaf_shared.enums import ProgrammeKind
 from qaf_shared.http.auth import Actor, OptionalActor, Principal
-from qaf_shared.http.idempotency import IdempotencyKey, StoredResponse, write_once
+from qaf_shared.http.idempotency import IdempotencyKey, StoredResponse, idempotent_write
 from qaf_shared.http.org_units import tenant_units
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
 from qaf_shared.http.resources import (
@@ -55,7 +55,7 @@ async def create_programme(
         [out] = await handlers.with_progress(conn, principal.tenant, [row], today())
         return resource_response(out, status=201, location=f"/v1/programmes/{row['id']}")
 
-    return await write_once(request, principal, idempotency_key, run)
+    return await idempotent_write(request, principal, idempotency_key, run)
 
 
 @router.get("", response_model=ProgrammePage)

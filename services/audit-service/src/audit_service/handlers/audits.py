@@ -99,7 +99,6 @@ async def schedule(
             template_version=template.version,
         ),
     )
-    await _log(conn, principal, actor, row, "scheduled", None)
     await _emit(conn, principal, row, "scheduled", AuditScheduled, due_date=row["due_date"])
     return row
 

@@ -58,13 +58,22 @@ UPDATABLE = frozenset(
     }
 )
 
+# The new audit and its "scheduled" change-log entry in one statement: one round trip fewer
+# on the hot create path.
 _INSERT = f"""
-INSERT INTO audits (id, tenant, case_ref, area, district, team, service, plan_type, auditor,
-    due_date, programme_id, kind, template_id, template_version, status, version,
-    created_by_client, created_by_actor, updated_by_client, updated_by_actor)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'SCHEDULED', 1,
-    $15, $16, $15, $16)
-RETURNING {COLUMNS}
+WITH audit AS (
+    INSERT INTO audits (id, tenant, case_ref, area, district, team, service, plan_type,
+        auditor, due_date, programme_id, kind, template_id, template_version, status, version,
+        created_by_client, created_by_actor, updated_by_client, updated_by_actor)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'SCHEDULED', 1,
+        $15, $16, $15, $16)
+    RETURNING {COLUMNS}
+), logged AS (
+    INSERT INTO change_log (tenant, client, actor, resource_type, resource_id, change,
+        from_status, to_status)
+    VALUES ($2, $15, $16, 'audit', $1, 'scheduled', NULL, 'SCHEDULED')
+)
+SELECT * FROM audit
 """
 
 _GET = f"SELECT {COLUMNS} FROM audits WHERE tenant = $1 AND id = $2"
@@ -87,6 +96,7 @@ class NewAudit:
 async def insert(
     conn: asyncpg.Connection, *, principal: Principal, actor: str, audit: NewAudit
 ) -> asyncpg.Record:
+    """A scheduled audit, with its change-log entry."""
     row: asyncpg.Record = await conn.fetchrow(
         _INSERT,
         audit.id,

@@ -26,7 +26,7 @@ from escalation_service.settings import EscalationSettings
 from qaf_shared.enums import EscalationCategory, EscalationStage, EscalationStatus
 from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import Actor, OptionalActor, Principal, requires
-from qaf_shared.http.idempotency import IdempotencyKey, StoredResponse, write_once
+from qaf_shared.http.idempotency import IdempotencyKey, StoredResponse, idempotent_write
 from qaf_shared.http.org_units import UnitCode, resolve_org_unit
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
 from qaf_shared.http.problems import problem_responses
@@ -77,16 +77,14 @@ async def raise_escalation(
     timescales = _settings(request).timescales_for(principal.tenant)
 
     async def write(conn: asyncpg.Connection) -> StoredResponse:
-        row = await handlers.raise_escalation(
+        escalation = await handlers.raise_escalation(
             conn, who=who, body=body, unit=unit, timescales=timescales
         )
         return resource_response(
-            await handlers.resource(conn, row, who.today),
-            status=201,
-            location=f"/v1/escalations/{row['id']}",
+            escalation, status=201, location=f"/v1/escalations/{escalation['id']}"
         )
 
-    return await write_once(request, principal, idempotency_key, write)
+    return await idempotent_write(request, principal, idempotency_key, write)
 
 
 @router.get("", response_model=EscalationPage)
@@ -172,7 +170,7 @@ async def _step(
         row = await step(conn, who, ident)
         return resource_response(await handlers.resource(conn, row, who.today))
 
-    return await write_once(request, principal, idempotency_key, write)
+    return await idempotent_write(request, principal, idempotency_key, write)
 
 
 @router.post("/{escalation_id}/responses", response_model=EscalationOut, responses=_STEP_ERRORS)

@@ -34,7 +34,7 @@ from feedback_service.domain.complaints import Complaint
 from qaf_shared.enums import ComplaintStage, ComplaintStatus
 from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import Actor, OptionalActor, Principal
-from qaf_shared.http.idempotency import IdempotencyKey, write_once
+from qaf_shared.http.idempotency import IdempotencyKey, idempotent_write
 from qaf_shared.http.org_units import resolve_org_unit
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor
 from qaf_shared.http.problems import problem_responses
@@ -70,7 +70,7 @@ async def open_complaint(
             handlers.complaint_out(row), status=201, location=f"/v1/complaints/{row['id']}"
         )
 
-    return await write_once(request, principal, idempotency_key, create)
+    return await idempotent_write(request, principal, idempotency_key, create)
 
 
 @router.get("", response_model=ComplaintPage)
@@ -163,7 +163,7 @@ async def _step(
         )
         return resource_response(handlers.complaint_out(row))
 
-    return await write_once(request, principal, idempotency_key, change)
+    return await idempotent_write(request, principal, idempotency_key, change)
 
 
 @router.post("/{complaint_id}/stage", response_model=ComplaintOut, responses=_STEP_ERRORS)

@@ -41,15 +41,17 @@ def _staff_only(principal: Principal) -> Principal:
     return principal
 
 
-def _staff_reader(principal: Annotated[Principal, requires("feedback:read")]) -> Principal:
+# async, all three: FastAPI runs a plain `def` dependency in its thread pool (a thread hop
+# per request).
+async def _staff_reader(principal: Annotated[Principal, requires("feedback:read")]) -> Principal:
     return _staff_only(principal)
 
 
-def _staff_writer(principal: Annotated[Principal, requires("feedback:write")]) -> Principal:
+async def _staff_writer(principal: Annotated[Principal, requires("feedback:write")]) -> Principal:
     return _staff_only(principal)
 
 
-def _provider(
+async def _provider(
     request: Request, principal: Annotated[Principal, requires("provider:submit")]
 ) -> Principal:
     provider = principal.provider

@@ -24,7 +24,7 @@ from feedback_service.domain.feedback import ANSWER_MAX, ANSWER_MIN
 from qaf_shared.enums import FeedbackSource
 from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import Actor, OptionalActor
-from qaf_shared.http.idempotency import IdempotencyKey, write_once
+from qaf_shared.http.idempotency import IdempotencyKey, idempotent_write
 from qaf_shared.http.org_units import resolve_org_unit
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor
 from qaf_shared.http.problems import problem_responses
@@ -57,7 +57,7 @@ async def record_feedback(
             handlers.feedback_out(row), status=201, location=f"/v1/feedback/{row['id']}"
         )
 
-    return await write_once(request, principal, idempotency_key, create)
+    return await idempotent_write(request, principal, idempotency_key, create)
 
 
 @router.get("/v1/feedback", response_model=FeedbackPage)

@@ -23,7 +23,7 @@ from feedback_service.api.schemas import ParticipationCreate, ParticipationOut, 
 from qaf_shared.enums import PnCode
 from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import Actor, OptionalActor
-from qaf_shared.http.idempotency import IdempotencyKey, write_once
+from qaf_shared.http.idempotency import IdempotencyKey, idempotent_write
 from qaf_shared.http.org_units import resolve_org_unit
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor
 from qaf_shared.http.problems import problem_responses
@@ -54,7 +54,7 @@ async def record_participation(
             location=f"/v1/participation/{row['id']}",
         )
 
-    return await write_once(request, principal, idempotency_key, create)
+    return await idempotent_write(request, principal, idempotency_key, create)
 
 
 @router.get("", response_model=ParticipationPage)

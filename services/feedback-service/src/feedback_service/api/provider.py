@@ -27,7 +27,7 @@ from feedback_service.domain.feedback import PROVIDER_SOURCES
 from qaf_shared.enums import ProviderTheme
 from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import ACTOR_PATTERN, Principal
-from qaf_shared.http.idempotency import IdempotencyKey, StoredResponse, write_once
+from qaf_shared.http.idempotency import IdempotencyKey, StoredResponse, idempotent_write
 from qaf_shared.http.org_units import tenant_units
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
 from qaf_shared.http.problems import problem_responses
@@ -81,7 +81,7 @@ async def submit_feedback(
         )
         return StoredResponse(200, result)
 
-    return await write_once(request, principal, idempotency_key, submit)
+    return await idempotent_write(request, principal, idempotency_key, submit)
 
 
 @router.post(
@@ -107,7 +107,7 @@ async def submit_report(
             handlers.report_out(row), status=201, location=f"/v1/provider/reports/{row['id']}"
         )
 
-    return await write_once(request, principal, idempotency_key, submit)
+    return await idempotent_write(request, principal, idempotency_key, submit)
 
 
 @router.get("/reports/{report_id}", response_model=ProviderReportOut, responses=_LIMITED)

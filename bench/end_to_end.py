@@ -1,0 +1,180 @@
+"""2. End to end: at 50 writes/s (an even, open-loop schedule, the three write services in
+turn), the time from a write's HTTP 201 arriving to its change being visible in the Deep
+Dive's projection. Visible means reporting-service's fact row for the new aggregate exists in
+the active projection schema: the consumer commits it in the same transaction as the counts
+the Deep Dive reads. A tight loop (every 2 ms) looks for the pending ids; a latency is taken
+at the start of the query that first sees the row, so it errs by at most one poll high.
+
+Targets: p50 <= 50 ms, p99 <= 250 ms, nothing lost (every write visible within 30 s)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+import httpx
+
+from bench.env import BenchEnv, Process
+from bench.results import Figure
+from bench.writes import WRITES, Write
+
+RATE = 50.0  # writes per second
+SECONDS = 20.0
+POLL_S = 0.002
+LOST_AFTER_S = 30.0
+P50_TARGET_MS = 50.0
+P99_TARGET_MS = 250.0
+
+
+@dataclass(frozen=True)
+class RunResult:
+    latencies_ms: list[float]
+    errors: int
+    lost: int
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def run(env: BenchEnv) -> list[Figure]:
+    prefix = env.topics()
+    services: dict[Write, Process] = {}
+    for write in WRITES:
+        services[write] = env.start_service(
+            write.package, database=env.database(write.package), topic_prefix=prefix
+        )
+    reporting_db = env.database("reporting_service")
+    env.start_service("reporting_service", database=reporting_db, topic_prefix=prefix)
+    tokens = {write: env.token(write.scope) for write in WRITES}
+    seconds = env.seconds(SECONDS)
+
+    asyncio.run(_warm_up(services, tokens, reporting_db))
+    results = [
+        asyncio.run(_one_run(services, tokens, reporting_db, seconds)) for _ in range(env.repeats)
+    ]
+
+    name = "end_to_end"
+    note = f"{RATE:.0f} writes/s for {seconds:.0f} s per run"
+    p50 = Figure(name, "p50 ms", [r.percentile(50) for r in results], target="<= 50 ms")
+    p50.met = p50.median <= P50_TARGET_MS
+    p99 = Figure(name, "p99 ms", [r.percentile(99) for r in results], target="<= 250 ms")
+    p99.met = p99.median <= P99_TARGET_MS
+    lost = Figure(
+        name,
+        "lost or failed",
+        [float(r.lost + r.errors) for r in results],
+        target="0",
+        note=note,
+    )
+    lost.met = max(lost.runs) == 0
+    return [p50, p99, lost]
+
+
+async def _post(client: httpx.AsyncClient, write: Write, url: str, token: str) -> httpx.Response:
+    return await client.post(
+        f"{url}{write.path}",
+        json=write.body(),
+        headers={
+            "Authorization": f"Bearer {token}",
+            "X-Actor": "bench-actor",
+            "Idempotency-Key": uuid.uuid4().hex,
+        },
+    )
+
+
+async def _active_schema(conn: asyncpg.Connection) -> str:
+    schema: str | None = await conn.fetchval("SELECT active_schema FROM projection_state")
+    if schema is None or not schema.startswith("gen_"):
+        raise RuntimeError(f"reporting-service has no active projection schema ({schema!r})")
+    return schema
+
+
+async def _warm_up(
+    services: dict[Write, Process], tokens: dict[Write, str], reporting_db: str
+) -> None:
+    """One write per service, visible before timing starts (the consumer has joined its
+    group and been given its partitions)."""
+    conn = await asyncpg.connect(reporting_db)
+    try:
+        schema = await _active_schema(conn)
+        async with httpx.AsyncClient(timeout=10) as client:
+            ids = []
+            for write, process in services.items():
+                response = await _post(client, write, process.url, tokens[write])
+                response.raise_for_status()
+                ids.append(response.json()["id"])
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 90
+        while loop.time() < deadline:
+            seen = await conn.fetchval(
+                f"SELECT count(*) FROM {schema}.facts WHERE id = ANY($1::text[])", ids
+            )
+            if seen == len(ids):
+                return
+            await asyncio.sleep(0.1)
+        raise RuntimeError("the warm-up writes did not reach the projection within 90 s")
+    finally:
+        await conn.close()
+
+
+async def _one_run(
+    services: dict[Write, Process], tokens: dict[Write, str], reporting_db: str, seconds: float
+) -> RunResult:
+    loop = asyncio.get_running_loop()
+    conn = await asyncpg.connect(reporting_db)
+    schema = await _active_schema(conn)
+    query = f"SELECT id FROM {schema}.facts WHERE id = ANY($1::text[])"
+    pending: dict[str, float] = {}  # aggregate id -> when its 201 arrived
+    latencies: list[float] = []
+    errors = 0
+    sending = True
+
+    async def one(client: httpx.AsyncClient, write: Write) -> None:
+        nonlocal errors
+        try:
+            response = await _post(client, write, services[write].url, tokens[write])
+        except httpx.HTTPError:
+            errors += 1
+            return
+        arrived = loop.time()
+        if response.status_code != 201:
+            errors += 1
+            return
+        pending[response.json()["id"]] = arrived
+
+    async def watch() -> None:
+        last_news = loop.time()
+        while sending or (pending and loop.time() - last_news < LOST_AFTER_S):
+            if pending:
+                asked = loop.time()
+                for row in await conn.fetch(query, list(pending)):
+                    acked = pending.pop(row["id"], None)
+                    if acked is not None:
+                        latencies.append(max(0.0, asked - acked) * 1000)
+                        last_news = loop.time()
+            else:
+                last_news = loop.time()
+            await asyncio.sleep(POLL_S)
+
+    try:
+        watcher = asyncio.create_task(watch())
+        async with httpx.AsyncClient(timeout=10) as client:
+            total = int(RATE * seconds)
+            start = loop.time()
+            tasks = []
+            for i in range(total):
+                delay = start + i / RATE - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(one(client, WRITES[i % len(WRITES)])))
+            await asyncio.gather(*tasks)
+        sending = False
+        await watcher
+    finally:
+        await conn.close()
+    return RunResult(latencies_ms=latencies, errors=errors, lost=len(pending))
