@@ -403,13 +403,15 @@ def stream(
     tenant_count: int = 10,
     first_day: date = date(2023, 4, 1),
     per_tenant_year: int = PER_TENANT_YEAR,
+    tenant_codes: list[str] | None = None,
 ) -> Iterator[Record]:
     """`count` records: aggregates start in time order from `first_day`, as many a day as
     `tenant_count` authorities of `per_tenant_year` events a year make, each one's events in
     order, interleaved with the others' by day as a live system emits them."""
     rng = random.Random(seed)
     life = _Lifecycles(rng, _Units())
-    codes = tenants(tenant_count)
+    codes = tenant_codes or tenants(tenant_count)
+    tenant_count = len(codes)
     makers = (
         [life.audit] * 2
         + [life.escalation] * 4

@@ -254,3 +254,9 @@ def active_schema(dsn: str) -> str:
             await conn.close()
 
     return asyncio.run(read())
+
+
+def topic_events(env: Any) -> int:
+    """How many events `event_topics` has put on this environment's topic set."""
+    entry = _EVENT_TOPICS.get(id(env))
+    return entry[2] if entry else 0

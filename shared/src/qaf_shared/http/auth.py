@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import jwt
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from qaf_shared.http.problems import Problem
 
@@ -59,11 +60,17 @@ class Authenticator:
             return next(iter(self._keys.values())).key
         raise jwt.InvalidTokenError("unknown signing key")
 
-    def verify(self, token: str) -> Principal:
-        now = time.time()
+    def cached(self, token: str) -> Principal | None:
+        """The principal of a token verified before and not expired since, without I/O."""
         cached = self._cache.get(token)
-        if cached is not None and cached[1] > now:
+        if cached is not None and cached[1] > time.time():
             return cached[0]
+        return None
+
+    def verify(self, token: str) -> Principal:
+        cached = self.cached(token)
+        if cached is not None:
+            return cached
         try:
             claims = jwt.decode(
                 token,
@@ -111,13 +118,20 @@ _bearer = HTTPBearer(auto_error=False, description="A JWT from the authority's i
 def requires(scope: str) -> Any:
     """A dependency that authenticates the caller and insists on one scope (default deny)."""
 
-    def dependency(
+    async def dependency(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise _unauthorized("A bearer token is required.")
-        principal: Principal = request.app.state.authenticator.verify(credentials.credentials)
+        authenticator: Authenticator = request.app.state.authenticator
+        # A token seen before is a dictionary lookup, answered here. A new one is verified in
+        # a worker thread: the RSA check costs, and fetching a JWKS URL blocks. (A sync
+        # dependency would send every request through the thread pool, about a tenth of a
+        # cached read's time.)
+        principal = authenticator.cached(credentials.credentials)
+        if principal is None:
+            principal = await run_in_threadpool(authenticator.verify, credentials.credentials)
         if scope not in principal.scopes and not _implied(scope, principal.scopes):
             raise Problem(403, f"The token lacks the scope {scope!r}.")
         return principal
