@@ -32,15 +32,25 @@ def add_working_days(start: date, days: int) -> date:
     return current
 
 
+@lru_cache(maxsize=64)
+def _through(year: int) -> tuple[int, ...]:
+    """Index i: the working days of `year` from 1 January up to and including its day i+1."""
+    day, counted, out = date(year, 1, 1), 0, []
+    while day.year == year:
+        counted += is_working_day(day)
+        out.append(counted)
+        day += timedelta(days=1)
+    return tuple(out)
+
+
 def working_days_between(first: date, second: date) -> int:
     """Working days after `first` up to and including `second` (the same day is 0); negative
-    when `second` is before `first`."""
+    when `second` is before `first`. Counted from per-year running totals, not day by day:
+    reporting works this out for every resolved escalation, months apart."""
     if second < first:
         return -working_days_between(second, first)
-    count = 0
-    current = first
-    while current < second:
-        current += timedelta(days=1)
-        if is_working_day(current):
-            count += 1
+    count = _through(second.year)[second.timetuple().tm_yday - 1]
+    count -= _through(first.year)[first.timetuple().tm_yday - 1]
+    for year in range(first.year, second.year):
+        count += _through(year)[-1]
     return count

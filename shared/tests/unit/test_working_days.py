@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -31,3 +31,24 @@ def test_adding_then_counting_working_days_round_trips(start: date, days: int) -
     due = add_working_days(start, days)
     assert working_days_between(start, due) == days
     assert days == 0 or is_working_day(due)
+
+
+def _counted_day_by_day(first: date, second: date) -> int:
+    count, day = 0, first
+    while day < second:
+        day += timedelta(days=1)
+        count += is_working_day(day)
+    return count
+
+
+@given(
+    first=st.dates(date(2020, 1, 1), date(2032, 12, 31)),
+    second=st.dates(date(2020, 1, 1), date(2032, 12, 31)),
+)
+def test_counting_working_days_agrees_with_walking_the_calendar(first: date, second: date) -> None:
+    expected = (
+        _counted_day_by_day(first, second)
+        if first <= second
+        else -_counted_day_by_day(second, first)
+    )
+    assert working_days_between(first, second) == expected

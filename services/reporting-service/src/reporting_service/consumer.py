@@ -45,6 +45,7 @@ def build_consumer(
         "dlq_topic": settings.topic(DLQ_TOPIC),
         "logical_topic": lambda t: t.removeprefix(prefix),
         "max_records": settings.consumer_max_records,
+        "parallel": settings.consumer_parallelism,
         "schema_for_batch": live_schema,
     }
     options.update(overrides)

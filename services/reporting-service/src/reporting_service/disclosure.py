@@ -35,22 +35,44 @@ def primary(value: int, threshold: int) -> Cell:
 
 
 def suppress(cells: Mapping[K, int], groups: Iterable[Group[K]], threshold: int) -> dict[K, Cell]:
-    """Primary and secondary suppression over cells linked by additive groups."""
+    """Primary and secondary suppression over cells linked by additive groups.
+
+    The groups are checked in order and the first that breaks a rule hides one more cell,
+    until none does. After a cell is hidden only the groups it can affect are checked again
+    (those holding it or a total above it, whose least value it feeds): the rest would give
+    the same verdict, so the outcome is that of checking every group every time, without
+    its cost on a Deep Dive's thousands of cells."""
     hidden = {k for k, v in cells.items() if 1 <= v <= threshold}
     linked = [(total, list(parts)) for total, parts in groups]
     totals_of: dict[K, list[list[K]]] = {}
-    for total, parts in linked:
+    above: dict[K, set[K]] = {}  # cell -> the totals it is a part of
+    member: dict[K, list[int]] = {}  # cell -> the groups it is the total or a part of
+    for index, (total, parts) in enumerate(linked):
         totals_of.setdefault(total, []).append(parts)
-    changed = True
-    while changed:  # until a whole pass over the groups hides nothing more
-        changed = False
+        member.setdefault(total, []).append(index)
+        for part in parts:
+            member.setdefault(part, []).append(index)
+            above.setdefault(part, set()).add(total)
+    unchecked = set(range(len(linked)))
+    while unchecked:
         floor = _Floor(cells, hidden, totals_of)
-        for total, parts in linked:
+        extra = None
+        for index in sorted(unchecked):
+            total, parts = linked[index]
             extra = _to_hide(total, parts, cells, hidden, threshold, floor)
             if extra is not None:
-                hidden.add(extra)
-                changed = True
-                floor = _Floor(cells, hidden, totals_of)  # floors depend on what is hidden
+                break
+            unchecked.discard(index)
+        if extra is None:
+            break
+        hidden.add(extra)
+        stack, seen = [extra], set()
+        while stack:
+            cell = stack.pop()
+            if cell not in seen:
+                seen.add(cell)
+                unchecked.update(member.get(cell, ()))
+                stack.extend(above.get(cell, ()))
     return {k: (SUPPRESSED if k in hidden else v) for k, v in cells.items()}
 
 

@@ -104,10 +104,10 @@ async def read_raw(
     out: dict[tuple[str, str, str], Raw] = {}
     for sql, alias in ((_COUNTS_SQL, ""), (_RUNNING_SQL, "r.")):
         unit_sql = _UNITS_SQL.format(alias=alias) if units is not None else ""
-        for row in await conn.fetch(sql.format(schema=schema, units=unit_sql), *args):
-            out.setdefault((row["period"], row["unit_kind"], row["unit_code"]), {})[
-                (row["measure"], row["dimension"])
-            ] = row["value"]
+        for period, kind, code, measure, dimension, value in await conn.fetch(
+            sql.format(schema=schema, units=unit_sql), *args
+        ):
+            out.setdefault((period, kind, code), {})[(measure, dimension)] = value
     return out
 
 
@@ -154,13 +154,13 @@ def build(
     shown: dict[CellId, Cell] = dict(cells)
     if threshold is not None:
         shown = suppress(cells, _groups(cells, quarters, units, tenant_units), threshold)
-    # (quarter, kind, code) -> (field, dimension) -> shown value
-    by_unit: dict[tuple[str, str, str], dict[tuple[str, str], Cell]] = {}
-    for (quarter, kind, code, field, dim), figure in shown.items():
-        by_unit.setdefault((quarter, kind, code), {})[(field, dim)] = figure
+    # Each field's cells by dimension, in the order the cells were made.
+    by_field: dict[tuple[str, str, str, str], dict[str, Cell]] = {}
+    for (q, k, c, field, dim), cell in shown.items():
+        by_field.setdefault((q, k, c, field), {})[dim] = cell
     return {
         (quarter, kind, code): _sections(
-            raw.get((quarter, kind, code), {}), by_unit.get((quarter, kind, code), {}), threshold
+            quarter, kind, code, raw.get((quarter, kind, code), {}), by_field, threshold
         )
         for quarter in quarters
         for kind, code in units
@@ -195,15 +195,18 @@ def _groups(
 
 
 def _sections(
-    raw: Raw, shown: dict[tuple[str, str], Cell], threshold: int | None
+    quarter: str,
+    kind: str,
+    code: str,
+    raw: Raw,
+    by_field: dict[tuple[str, str, str, str], dict[str, Cell]],
+    threshold: int | None,
 ) -> dict[str, Any]:
-    """One quarter and unit's sections from its shown cells and its raw counts."""
-
     def cell(field: str, dim: str = "") -> Cell:
-        return shown[(field, dim)]
+        return by_field[(quarter, kind, code, field)][dim]
 
     def group(field: str) -> dict[str, Cell]:
-        return {d: v for (f, d), v in shown.items() if f == field}
+        return dict(by_field.get((quarter, kind, code, field), {}))
 
     def hidden(value: int) -> bool:
         """A count that is not published but feeds a rate: small ones hide the rate too."""

@@ -94,6 +94,7 @@ class _Replayer:
             logical_topic=lambda t: t.removeprefix(self._prefix),
             schema_for_batch=this_schema,
             send_dead_letters=False,
+            parallel=settings.consumer_parallelism,
         )
         self._partitions: list[TopicPartition] = []
 

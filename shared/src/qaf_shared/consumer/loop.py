@@ -127,9 +127,11 @@ class EventConsumer:
         schema_for_batch: SchemaForBatch = _public,
         producer_factory: Callable[[], AIOKafkaProducer] | None = None,
         send_dead_letters: bool = True,
+        parallel: int = 1,
     ) -> None:
         """`producer_factory` makes the dead-letter producer for `run_forever`; a replay that
-        only calls `handle` needs none."""
+        only calls `handle` needs none. `parallel`: how many transactions a fetched batch is
+        applied in at once (see `handle`)."""
         self._pool = pool
         self._consumer_factory = consumer_factory
         self._producer_factory = producer_factory
@@ -139,6 +141,7 @@ class EventConsumer:
         self._max_records = max_records
         self._schema_for_batch = schema_for_batch
         self._send_dead_letters = send_dead_letters
+        self._parallel = parallel
         self.consumer: AIOKafkaConsumer | None = None
 
     async def run_forever(self) -> None:
@@ -214,7 +217,28 @@ class EventConsumer:
     async def handle(
         self,
         batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
-        producer: AIOKafkaProducer,
+        producer: AIOKafkaProducer | None,
+    ) -> None:
+        """Apply a fetched batch. With `parallel` > 1 its partitions are split into that many
+        groups, each applied in its own transaction at the same time: while one waits for
+        PostgreSQL the other folds its events, and the two never touch the same aggregate
+        (an aggregate's events share a partition). All of them have finished, applied or
+        failed, when this returns or raises."""
+        groups = _split(batches, self._parallel)
+        if len(groups) == 1:
+            await self._handle_group(batches, producer)
+            return
+        results = await asyncio.gather(
+            *(self._handle_group(group, producer) for group in groups), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+
+    async def _handle_group(
+        self,
+        batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+        producer: AIOKafkaProducer | None,
     ) -> None:
         parsed: list[_Parsed] = []
         bad: list[tuple[ConsumerRecord[bytes, bytes], str]] = []
@@ -227,20 +251,33 @@ class EventConsumer:
                 except (ValueError, ValidationError) as exc:
                     bad.append((record, _reason(exc)))
         try:
-            await self._apply_in_one_transaction(parsed)
+            await self._apply_retrying(parsed)
         except _TRANSIENT:
             raise
         except Exception:
             # Find the event(s) that cannot be applied, one transaction each, and set them aside.
             for item in parsed:
                 try:
-                    await self._apply_in_one_transaction([item])
+                    await self._apply_retrying([item])
                 except _TRANSIENT:
                     raise
                 except Exception as exc:
                     bad.append((item.record, _reason(exc)))
         if bad:
             await self._dead_letter(bad, producer)
+
+    async def _apply_retrying(self, items: Sequence[_Parsed]) -> None:
+        """Concurrent groups lock shared count rows in one order, so they should never
+        deadlock; should PostgreSQL still pick one as a victim, it is tried again, not
+        dead-lettered."""
+        for attempt in range(3):
+            try:
+                await self._apply_in_one_transaction(items)
+                return
+            except asyncpg.exceptions.DeadlockDetectedError:
+                if attempt == 2:
+                    raise
+                log.info("consumer_deadlock_retry")
 
     async def _apply_in_one_transaction(self, items: Sequence[_Parsed]) -> None:
         if not items:
@@ -335,6 +372,23 @@ class EventConsumer:
             schema = await self._schema_for_batch(conn)
             await self._record(conn, schema, [r for r, _ in bad], {}, dead)
         log.warning("consumer_dead_lettered", count=len(bad))
+
+
+def _split(
+    batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]], parts: int
+) -> list[dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]]:
+    """Whole partitions into at most `parts` groups of about the same number of records."""
+    if parts <= 1 or len(batches) <= 1:
+        return [batches]
+    groups: list[dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]] = [
+        {} for _ in range(min(parts, len(batches)))
+    ]
+    sizes = [0] * len(groups)
+    for tp, records in sorted(batches.items(), key=lambda item: -len(item[1])):
+        smallest = sizes.index(min(sizes))
+        groups[smallest][tp] = records
+        sizes[smallest] += len(records)
+    return groups
 
 
 def _reason(exc: Exception) -> str:

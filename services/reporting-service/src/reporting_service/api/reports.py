@@ -22,6 +22,7 @@ from qaf_shared.org_units import TenantUnits
 from qaf_shared.quarters import parse_quarter, previous_quarter
 from reporting_service import generations, measures, trends
 from reporting_service.api.schemas import AggregatesOut, DeepDiveOut, StatusOut, TrendsOut
+from reporting_service.readcache import ResponseCache
 
 router = APIRouter(prefix="/v1", tags=["reports"])
 
@@ -68,6 +69,14 @@ def _unit(units: TenantUnits, tenant: str, code: str | None) -> tuple[str, str]:
     if kind not in ("area", "service"):
         raise field_error("query.unit", f"{code!r} is not an area or service of tenant {tenant}")
     return kind, code
+
+
+def _cache(request: Request) -> ResponseCache:
+    cache: ResponseCache | None = getattr(request.app.state, "report_cache", None)
+    if cache is None:
+        recheck = request.app.state.settings.report_recheck_ms / 1000
+        cache = request.app.state.report_cache = ResponseCache(recheck=recheck)
+    return cache
 
 
 async def _schema(conn: asyncpg.Connection) -> str:
@@ -132,34 +141,37 @@ async def get_deep_dive(
     if kind == "area":
         below = below + [t for d in below for t in measures.children(units, *d)]
     wanted = [(kind, code), *below]
-    pool: asyncpg.Pool = request.app.state.pool
-    async with pool.acquire() as conn:
-        schema = await _schema(conn)
+    as_csv = _wants_csv(request, suffix)
+
+    async def build(conn: asyncpg.Connection, schema: str) -> Response:
         raw = await measures.read_raw(conn, schema, principal.tenant, [quarter, previous], wanted)
-    built = measures.build(raw, [quarter, previous], wanted, units, applied)
-    # The previous quarter's breakdown is not published, but it is suppressed with it so that
-    # the two quarters' cells are protected the same way.
-    if _wants_csv(request, suffix):
-        rows = [
-            *_rows(quarter, kind, code, built[(quarter, kind, code)]),
-            *_rows(previous, kind, code, built[(previous, kind, code)]),
-        ]
-        for k, c in below:
-            rows.extend(_rows(quarter, k, c, built[(quarter, k, c)]))
-        return _csv(rows, f"deep-dive-{principal.tenant}-{code}-{quarter}.csv")
-    return json_response(
-        {
-            "tenant": principal.tenant,
-            "quarter": quarter,
-            "unit": {"code": code, "kind": kind},
-            "suppression": {"applied": applied is not None, "threshold": threshold},
-            **built[(quarter, kind, code)],
-            "previous": {"quarter": previous, **built[(previous, kind, code)]},
-            "breakdown": [
-                {"unit": {"code": c, "kind": k}, **built[(quarter, k, c)]} for k, c in below
-            ],
-        }
-    )
+        built = measures.build(raw, [quarter, previous], wanted, units, applied)
+        # The previous quarter's breakdown is not published, but it is suppressed with it so
+        # that the two quarters' cells are protected the same way.
+        if as_csv:
+            rows = [
+                *_rows(quarter, kind, code, built[(quarter, kind, code)]),
+                *_rows(previous, kind, code, built[(previous, kind, code)]),
+            ]
+            for k, c in below:
+                rows.extend(_rows(quarter, k, c, built[(quarter, k, c)]))
+            return _csv(rows, f"deep-dive-{principal.tenant}-{code}-{quarter}.csv")
+        return json_response(
+            {
+                "tenant": principal.tenant,
+                "quarter": quarter,
+                "unit": {"code": code, "kind": kind},
+                "suppression": {"applied": applied is not None, "threshold": threshold},
+                **built[(quarter, kind, code)],
+                "previous": {"quarter": previous, **built[(previous, kind, code)]},
+                "breakdown": [
+                    {"unit": {"code": c, "kind": k}, **built[(quarter, k, c)]} for k, c in below
+                ],
+            }
+        )
+
+    key = ("deep-dive", principal.tenant, quarter, kind, code, threshold, applied, as_csv)
+    return await _cache(request).respond(request.app.state.pool, key, build)
 
 
 @router.get("/aggregates/{quarter}", response_model=AggregatesOut, responses=CSV_RESPONSE)
@@ -177,22 +189,25 @@ async def get_aggregates(request: Request, quarter: QuarterPath, principal: Read
             everything.append(("district", district))
             everything.extend(("team", t) for t in teams)
     everything.extend(("service", s) for s in units.services)
-    pool: asyncpg.Pool = request.app.state.pool
-    async with pool.acquire() as conn:
-        schema = await _schema(conn)
+    as_csv = _wants_csv(request, suffix)
+
+    async def build(conn: asyncpg.Connection, schema: str) -> Response:
         raw = await measures.read_raw(conn, schema, principal.tenant, [quarter], None)
-    built = measures.build(raw, [quarter], everything, units, applied)
-    rows = [row for k, c in everything for row in _rows(quarter, k, c, built[(quarter, k, c)])]
-    if _wants_csv(request, suffix):
-        return _csv(rows, f"aggregates-{principal.tenant}-{quarter}.csv")
-    return json_response(
-        {
-            "tenant": principal.tenant,
-            "quarter": quarter,
-            "suppression": {"applied": applied is not None},
-            "rows": rows,
-        }
-    )
+        built = measures.build(raw, [quarter], everything, units, applied)
+        rows = [row for k, c in everything for row in _rows(quarter, k, c, built[(quarter, k, c)])]
+        if as_csv:
+            return _csv(rows, f"aggregates-{principal.tenant}-{quarter}.csv")
+        return json_response(
+            {
+                "tenant": principal.tenant,
+                "quarter": quarter,
+                "suppression": {"applied": applied is not None},
+                "rows": rows,
+            }
+        )
+
+    key = ("aggregates", principal.tenant, quarter, applied, as_csv)
+    return await _cache(request).respond(request.app.state.pool, key, build)
 
 
 @router.get("/escalation-trends", response_model=TrendsOut)
@@ -221,9 +236,8 @@ async def get_escalation_trends(
     if by in ("area", "service") and scope[0] != "tenant" and scope[0] != by:
         raise field_error("query.by", f"a {scope[0]} has no {by} breakdown")
     _, applied = _threshold(request, principal)
-    pool: asyncpg.Pool = request.app.state.pool
-    async with pool.acquire() as conn:
-        schema = await _schema(conn)
+
+    async def build(conn: asyncpg.Connection, schema: str) -> Response:
         body = await trends.read_trends(
             conn,
             schema,
@@ -236,7 +250,10 @@ async def get_escalation_trends(
             unit=scope,
             threshold=applied,
         )
-    return json_response(body)
+        return json_response(body)
+
+    key = ("trends", principal.tenant, first, last, by, granularity, scope, applied)
+    return await _cache(request).respond(request.app.state.pool, key, build)
 
 
 @router.get("/status", response_model=StatusOut)

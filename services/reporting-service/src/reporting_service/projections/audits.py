@@ -5,6 +5,7 @@ a quarter's end; safeguarding concerns."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from qaf_shared.enums import ActionStatus, AuditTheme, Grade
 from qaf_shared.events import audit as ev
@@ -24,6 +25,13 @@ class AuditFact(Fact):
     moderated_grade: Grade | None = None
 
 
+_AUDIT_PAYLOADS: dict[str, type[ev.AuditEvent]] = {
+    "uk.gov.qa.audit.submitted.v1": ev.AuditSubmitted,
+    "uk.gov.qa.audit.peer_reviewed.v1": ev.AuditPeerReviewed,
+    "uk.gov.qa.audit.moderated.v1": ev.AuditModerated,
+}
+
+
 class Audits:
     kind = "audit"
     fact = AuditFact
@@ -40,38 +48,30 @@ class Audits:
         return event_uuid(event, "audit_id")
 
     def fold(self, fact: AuditFact | None, event: CloudEvent) -> AuditFact:
-        data = ev.AuditEvent.model_validate(event.data)
-        fact = (fact or AuditFact(unit=data.org_unit)).model_copy(update={"unit": data.org_unit})
-        if event.type == "uk.gov.qa.audit.submitted.v1":
-            sub = ev.AuditSubmitted.model_validate(event.data)
+        # One validation per event, with the most specific model this fold reads.
+        data = _AUDIT_PAYLOADS.get(event.type, ev.AuditEvent).model_validate(event.data)
+        update: dict[str, object] = {"unit": data.org_unit}
+        fact = fact or AuditFact(unit=data.org_unit)
+        if isinstance(data, ev.AuditSubmitted):
             # A submission replaces an earlier one; an older one arriving late changes nothing.
-            if sub.submission_number >= fact.submission_number:
-                fact = fact.model_copy(
-                    update={
-                        "submitted_on": sub.submitted_on,
-                        "final_grade": sub.final_grade,
-                        "submission_number": sub.submission_number,
-                        "themes": tuple(sorted(set(sub.themes))),
-                    }
-                )
-        elif event.type == "uk.gov.qa.audit.peer_reviewed.v1":
-            review = ev.AuditPeerReviewed.model_validate(event.data)
-            if (
-                review.final_grade is not None
-                and review.submission_number >= fact.submission_number
-            ):
-                fact = fact.model_copy(update={"final_grade": review.final_grade})
-        elif event.type == "uk.gov.qa.audit.moderated.v1":
-            mod = ev.AuditModerated.model_validate(event.data)
-            fact = fact.model_copy(
-                update={
-                    "moderated_on": mod.moderated_on,
-                    "grade_before": mod.grade_before,
-                    "moderated_grade": mod.moderated_grade,
-                    "final_grade": mod.final_grade,
+            if data.submission_number >= fact.submission_number:
+                update |= {
+                    "submitted_on": data.submitted_on,
+                    "final_grade": data.final_grade,
+                    "submission_number": data.submission_number,
+                    "themes": tuple(sorted(set(data.themes))),
                 }
-            )
-        return fact
+        elif isinstance(data, ev.AuditPeerReviewed):
+            if data.final_grade is not None and data.submission_number >= fact.submission_number:
+                update["final_grade"] = data.final_grade
+        elif isinstance(data, ev.AuditModerated):
+            update |= {
+                "moderated_on": data.moderated_on,
+                "grade_before": data.grade_before,
+                "moderated_grade": data.moderated_grade,
+                "final_grade": data.final_grade,
+            }
+        return fact.model_copy(update=update)
 
     def contributions(self, tenant: str, fact: AuditFact) -> Contributions:
         emit = emitter(tenant, fact.unit)
@@ -107,27 +107,29 @@ class Actions:
         return event_uuid(event, "action_id")
 
     def fold(self, fact: ActionFact | None, event: CloudEvent) -> ActionFact:
-        data = ev.ActionEvent.model_validate(event.data)
-        base = {
+        is_change = event.type == "uk.gov.qa.audit.action_status_changed.v1"
+        data = (ev.ActionStatusChanged if is_change else ev.ActionEvent).model_validate(event.data)
+        update: dict[str, Any] = {
             "unit": data.org_unit,
             "raised_on": data.raised_on,
             "due_date": data.due_date,
             "status": data.status,
         }
-        if event.type == "uk.gov.qa.audit.action_raised.v1" or fact is None:
-            fact = ActionFact(**base)
-        else:
-            fact = fact.model_copy(update=base)
-        if event.type == "uk.gov.qa.audit.action_status_changed.v1":
-            change = ev.ActionStatusChanged.model_validate(event.data)
-            if change.status in (ActionStatus.COMPLETED, ActionStatus.VERIFIED):
-                completed = fact.completed_on or change.completed_on or change.changed_on
-                fact = fact.model_copy(update={"completed_on": completed, "closed_on": completed})
-            elif change.status == ActionStatus.CANCELLED:
-                fact = fact.model_copy(update={"closed_on": change.changed_on})
+        if isinstance(data, ev.ActionStatusChanged):
+            if data.status in (ActionStatus.COMPLETED, ActionStatus.VERIFIED):
+                completed = (
+                    (fact.completed_on if fact is not None else None)
+                    or data.completed_on
+                    or data.changed_on
+                )
+                update |= {"completed_on": completed, "closed_on": completed}
+            elif data.status == ActionStatus.CANCELLED:
+                update["closed_on"] = data.changed_on
             else:  # reopened
-                fact = fact.model_copy(update={"completed_on": None, "closed_on": None})
-        return fact
+                update |= {"completed_on": None, "closed_on": None}
+        if event.type == "uk.gov.qa.audit.action_raised.v1" or fact is None:
+            return ActionFact(**update)
+        return fact.model_copy(update=update)
 
     def contributions(self, tenant: str, fact: ActionFact) -> Contributions:
         emit = emitter(tenant, fact.unit)

@@ -53,6 +53,14 @@ def _with_stage(stages: tuple[StageFact, ...], stage: StageFact) -> tuple[StageF
     return tuple(stage if s.stage == stage.stage else s for s in stages)
 
 
+_PAYLOADS: dict[str, type[ev.EscalationEvent]] = {
+    "uk.gov.qa.escalation.response_recorded.v1": ev.EscalationResponseRecorded,
+    "uk.gov.qa.escalation.escalated.v1": ev.EscalationEscalated,
+    "uk.gov.qa.escalation.resolved.v1": ev.EscalationResolved,
+    "uk.gov.qa.escalation.withdrawn.v1": ev.EscalationWithdrawn,
+}
+
+
 class Escalations:
     kind = "escalation"
     fact = EscalationFact
@@ -71,13 +79,13 @@ class Escalations:
         return event_uuid(event, "escalation_id")
 
     def fold(self, fact: EscalationFact | None, event: CloudEvent) -> EscalationFact:
-        snap = ev.EscalationEvent.model_validate(event.data)
+        # One validation per event, with the most specific model this fold reads.
+        snap = _PAYLOADS.get(event.type, ev.EscalationEvent).model_validate(event.data)
         stages = fact.stages if fact else ()
-        if event.type == "uk.gov.qa.escalation.escalated.v1":
-            moved = ev.EscalationEscalated.model_validate(event.data)
+        if isinstance(snap, ev.EscalationEscalated):
             stages = tuple(
-                s.model_copy(update={"ended_on": moved.escalated_on})
-                if s.stage == moved.from_stage
+                s.model_copy(update={"ended_on": snap.escalated_on})
+                if s.stage == snap.from_stage
                 else s
                 for s in stages
             )
@@ -87,42 +95,38 @@ class Escalations:
                 stage=snap.stage, opened_on=snap.stage_opened_on, due=snap.stage_due_date
             )
             stages = (*stages, current)
-        current = current.model_copy(update={"due": snap.stage_due_date})
+        change: dict[str, object] = {"due": snap.stage_due_date}
         update: dict[str, object] = {}
-        if event.type == "uk.gov.qa.escalation.response_recorded.v1":
-            response = ev.EscalationResponseRecorded.model_validate(event.data)
-            if current.responded_on is None:
-                current = current.model_copy(update={"responded_on": response.responded_on})
-        elif event.type == "uk.gov.qa.escalation.stage_overdue.v1":
-            current = current.model_copy(update={"overdue_seen": True})
-        elif event.type == "uk.gov.qa.escalation.resolved.v1":
-            done = ev.EscalationResolved.model_validate(event.data)
-            current = current.model_copy(update={"ended_on": done.resolved_on})
+        if fact is not None:
             update = {
-                "resolved_on": done.resolved_on,
-                "resolved_stage": snap.stage,
-                "outcome": done.outcome,
+                "resolved_on": fact.resolved_on,
+                "resolved_stage": fact.resolved_stage,
+                "outcome": fact.outcome,
+                "withdrawn_on": fact.withdrawn_on,
             }
-        elif event.type == "uk.gov.qa.escalation.withdrawn.v1":
-            gone = ev.EscalationWithdrawn.model_validate(event.data)
-            current = current.model_copy(update={"ended_on": gone.withdrawn_on})
-            update = {"withdrawn_on": gone.withdrawn_on}
+        if isinstance(snap, ev.EscalationResponseRecorded):
+            if current.responded_on is None:
+                change["responded_on"] = snap.responded_on
+        elif isinstance(snap, ev.EscalationResolved):
+            change["ended_on"] = snap.resolved_on
+            update |= {
+                "resolved_on": snap.resolved_on,
+                "resolved_stage": snap.stage,
+                "outcome": snap.outcome,
+            }
+        elif isinstance(snap, ev.EscalationWithdrawn):
+            change["ended_on"] = snap.withdrawn_on
+            update["withdrawn_on"] = snap.withdrawn_on
+        elif event.type == "uk.gov.qa.escalation.stage_overdue.v1":
+            change["overdue_seen"] = True
+        current = current.model_copy(update=change)
         base = EscalationFact(
             unit=snap.org_unit,
             categories=tuple(sorted(set(snap.categories))),
             raised_on=snap.raised_on,
             stages=_with_stage(stages, current),
         )
-        if fact is not None:
-            base = base.model_copy(
-                update={
-                    "resolved_on": fact.resolved_on,
-                    "resolved_stage": fact.resolved_stage,
-                    "outcome": fact.outcome,
-                    "withdrawn_on": fact.withdrawn_on,
-                }
-            )
-        return base.model_copy(update=update)
+        return base.model_copy(update=update) if update else base
 
     def contributions(self, tenant: str, fact: EscalationFact) -> Contributions:
         emit = emitter(tenant, fact.unit)

@@ -1,0 +1,88 @@
+"""Rebuild: the projections rebuilt from 1,000,000 events (issue 7, item 4).
+
+The topic set of the consumer benchmark is topped up to 1,000,000 events of the realistic
+mix. Each run takes a new reporting database and times `reporting_service.rebuild.rebuild`
+(what `POST /v1/admin/rebuild` runs): a new generation filled from offset 0 of every
+partition and switched to. The baseline is the raw insert-only consumer of
+bench/consumer.py reading the same events: what any replay of them costs at the least.
+
+    python -m bench.rebuild         (BENCH_QUICK=1: 100,000 events)"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from typing import Any
+
+from bench.consumer import baseline_run
+from bench.readenv import KAFKA, environment, event_topics, topic_events
+from bench.results import Figure, table
+from qaf_shared.database import create_pool
+from reporting_service import generations
+from reporting_service.rebuild import rebuild
+from reporting_service.settings import ReportingSettings
+
+TARGET = 240.0  # seconds for 1,000,000 events
+
+
+def _events(env: Any) -> int:
+    default = "100000" if env.quick else "1000000"
+    return int(os.environ.get("BENCH_REBUILD_EVENTS", default))
+
+
+def _repeats(env: Any) -> int:
+    """Each run replays everything, so a full run takes fewer of them unless asked."""
+    default = min(env.repeats, 2) if not env.quick else 1
+    return max(1, int(os.environ.get("BENCH_REBUILD_REPEATS", default)))
+
+
+async def _rebuild(dsn: str, prefix: str, expected: int) -> float:
+    settings = ReportingSettings(
+        database_url=dsn,  # type: ignore[arg-type]
+        kafka_bootstrap_servers=KAFKA,
+        kafka_topic_prefix=prefix,
+    )
+    pool = await create_pool(dsn)
+    try:
+        async with pool.acquire() as conn:
+            await generations.active_schema(conn)  # gen_0, as a running service has it
+        started = time.monotonic()
+        schema = await rebuild(settings, pool)
+        seconds = time.monotonic() - started
+        async with pool.acquire() as conn:
+            applied = await conn.fetchval(f"SELECT count(*) FROM {schema}.processed_events")
+        if applied != expected:
+            raise RuntimeError(f"the rebuild applied {applied} events, expected {expected}")
+        return seconds
+    finally:
+        await pool.close()
+
+
+def run(env: Any | None = None) -> list[Figure]:
+    with environment(env) as env:
+        prefix = event_topics(env, _events(env))
+        held = topic_events(env)
+        baseline = [held / baseline_run(env, prefix, held)]
+        runs = [
+            asyncio.run(_rebuild(env.database("reporting_service"), prefix, held))
+            for _ in range(_repeats(env))
+        ]
+        target = TARGET * held / 1_000_000
+        figure = Figure(
+            benchmark="rebuild/reporting-service",
+            metric="seconds",
+            runs=runs,
+            target=f"<= {target:.0f} s",
+            baseline_runs=baseline,
+            note=f"{held:,} events of the mix ({held / min(runs):,.0f} events/s at best); "
+            "baseline: raw asyncpg insert-only replay of the same events",
+        )
+        figure.met = figure.median <= target
+        return [figure]
+
+
+if __name__ == "__main__":
+    print(table(run()))
+    sys.exit(0)

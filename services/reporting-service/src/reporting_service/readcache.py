@@ -1,0 +1,125 @@
+"""Built report responses, kept while the projections they were built from are unchanged.
+
+A Deep Dive or a trend is tens of milliseconds of queries and disclosure control, the same
+for every reader until the consumer applies something. The projections' version is the
+active generation and the number of events applied to it (its `consumer_stats`), which
+every batch that changes anything moves. It is read again at most every `recheck` seconds
+(0.1 by default), so a report answers at most that much behind what the consumer has
+committed, which is less than the consumer's own lag; in between, a cached report costs no
+database round trip at all. (The version moves with any tenant's events: a busy system
+rebuilds more often, it never serves figures older than that.)
+
+Concurrent requests for a response that is being built wait for that one build."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+
+import asyncpg
+from starlette.responses import Response
+
+from reporting_service import generations
+
+
+@dataclass(frozen=True)
+class Built:
+    body: bytes
+    media_type: str
+    headers: dict[str, str]
+
+    @classmethod
+    def of(cls, response: Response) -> Built:
+        headers = {
+            k: v for k, v in response.headers.items() if k not in ("content-length", "content-type")
+        }
+        return cls(bytes(response.body), response.media_type or "application/json", headers)
+
+    def response(self) -> Response:
+        return Response(self.body, media_type=self.media_type, headers=self.headers)
+
+
+Build = Callable[[asyncpg.Connection, str], Awaitable[Response]]
+Version = tuple[str, int]  # active schema, events applied to it
+
+
+class ResponseCache:
+    def __init__(self, *, recheck: float = 0.1, size: int = 128) -> None:
+        self._recheck = recheck
+        self._size = size
+        self._entries: OrderedDict[Hashable, Built] = OrderedDict()
+        self._building: dict[Hashable, asyncio.Future[Built]] = {}
+        self._version: Version | None = None
+        self._checked_at = 0.0
+        self._checking: asyncio.Future[Version] | None = None
+
+    async def _current(self, pool: asyncpg.Pool, *, force: bool = False) -> Version:
+        """The projections' version, read again when it is older than `recheck` (by one
+        request; the others that arrive meanwhile wait for its answer)."""
+        started = time.monotonic()
+        if self._version is not None and not force and started - self._checked_at < self._recheck:
+            return self._version
+        if self._checking is not None:
+            return await asyncio.shield(self._checking)
+        checking = self._checking = asyncio.get_running_loop().create_future()
+        try:
+            async with pool.acquire() as conn:
+                schema = await generations.active_schema(conn)
+                applied = await conn.fetchval(
+                    f"SELECT coalesce(sum(applied), 0)::bigint FROM {schema}.consumer_stats"
+                )
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError):
+                checking.cancel()
+            else:
+                checking.set_exception(exc)
+                checking.exception()
+            raise
+        finally:
+            self._checking = None
+        self._version, self._checked_at = (schema, int(applied)), started
+        checking.set_result(self._version)
+        return self._version
+
+    async def respond(self, pool: asyncpg.Pool, key: Hashable, build: Build) -> Response:
+        """The response for `key` at the current projections: cached, or built by `build`
+        (given a connection and the active schema) and kept."""
+        version = await self._current(pool)
+        full = (version, key)
+        found = self._entries.get(full)
+        if found is not None:
+            self._entries.move_to_end(full)
+            return found.response()
+        pending = self._building.get(full)
+        if pending is not None:
+            return (await asyncio.shield(pending)).response()
+        future: asyncio.Future[Built] = asyncio.get_running_loop().create_future()
+        self._building[full] = future
+        try:
+            built = await self._build(pool, version, build)
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError):
+                future.cancel()
+            else:
+                future.set_exception(exc)
+                future.exception()  # retrieved: nobody need be waiting
+            raise
+        finally:
+            del self._building[full]
+        future.set_result(built)
+        self._entries[full] = built
+        if len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+        return built.response()
+
+    async def _build(self, pool: asyncpg.Pool, version: Version, build: Build) -> Built:
+        async with pool.acquire() as conn:
+            try:
+                return Built.of(await build(conn, version[0]))
+            except (asyncpg.UndefinedTableError, asyncpg.InvalidSchemaNameError):
+                # A rebuild switched generations and dropped this one since the last check.
+                schema = (await self._current(pool, force=True))[0]
+                return Built.of(await build(conn, schema))
