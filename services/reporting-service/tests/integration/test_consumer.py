@@ -20,7 +20,7 @@ from qaf_shared.events.catalogue import AUDIT_TOPIC, DLQ_TOPIC
 from qaf_shared.events.envelope import CloudEvent, new_event
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.quarters import quarter_of
-from qaf_shared.testing.fixtures import KAFKA, DatabaseFactory, eventually, serve
+from qaf_shared.testing.fixtures import KAFKA, DatabaseFactory, TopicsFactory, eventually, serve
 from qaf_shared.testing.processes import start_service
 from reporting_service.main import create_app
 from reporting_service.settings import ReportingSettings
@@ -107,8 +107,9 @@ def group() -> str:
 
 
 async def test_the_same_event_delivered_twice_changes_the_projection_once(
-    make_database: DatabaseFactory, topic_prefix: str, group: str
+    make_database: DatabaseFactory, make_topics: TopicsFactory, group: str
 ) -> None:
+    topic_prefix = await make_topics()
     dsn = await make_database("reporting_service")
     rng = random.Random(1)
     events = [submitted(rng) for _ in range(30)]
@@ -136,8 +137,9 @@ async def test_the_same_event_delivered_twice_changes_the_projection_once(
 
 
 async def test_a_consumer_killed_mid_stream_leaves_the_projection_exactly_right(
-    make_database: DatabaseFactory, topic_prefix: str, group: str, run_id: str
+    make_database: DatabaseFactory, make_topics: TopicsFactory, group: str, run_id: str
 ) -> None:
+    topic_prefix = await make_topics()
     dsn = await make_database("reporting_service")
     # A tenant of its own (the projection is shared by every test on this topic).
     rng = random.Random(2)
@@ -189,8 +191,11 @@ async def _equals(probe, target: int) -> bool:  # type: ignore[no-untyped-def]
 
 
 async def test_a_malformed_record_goes_to_the_dead_letter_topic_and_the_partition_flows_on(
-    make_database: DatabaseFactory, topic_prefix: str, group: str
+    make_database: DatabaseFactory, make_topics: TopicsFactory, group: str
 ) -> None:
+    # Topics of its own: the consumer reaches these three records at once, not after every
+    # other test's events.
+    topic_prefix = await make_topics()
     dsn = await make_database("reporting_service")
     rng = random.Random(3)
     good = submitted(rng, tenant=f"dlq-{uuid.uuid4().hex[:6]}")
