@@ -28,7 +28,10 @@ CATEGORIES = [
     ("relay and Kafka producer", r"OutboxRelay|aiokafka"),
     ("PostgreSQL statements (asyncpg)", r"asyncpg/"),
     ("sending the response (uvicorn)", r"RequestResponseCycle\.send"),
-    ("events (envelope, payload)", r"new_event|CloudEvent|events/|events\.py|_event \("),
+    (
+        "events (envelope, payload)",
+        r"new_event|CloudEvent|qaf_shared/events/|_service/events\.py|_event \(",
+    ),
     ("response shaping", r"_out \(|to_response|json_response|resource_response"),
     ("auth", r"http/auth\.py|HTTPBearer"),
     ("FastAPI parameters and body", r"solve_dependencies|request_body_to_args|_params_to_args"),
