@@ -150,9 +150,10 @@ def create_app() -> FastAPI:
         new_id = uuid.uuid4()
         async with request.app.state.pool.acquire() as conn, conn.transaction():
             aggregate, event_type = await insert(conn, new_id, body)
+            event_id = uuid.uuid4()
             event = {
                 "specversion": "1.0",
-                "id": str(uuid.uuid4()),
+                "id": str(event_id),
                 "source": f"/services/{aggregate}-service",
                 "type": event_type,
                 "time": datetime.now(UTC).isoformat(),
@@ -161,9 +162,7 @@ def create_app() -> FastAPI:
                 "datacontenttype": "application/json",
                 "data": {f"{aggregate}_id": str(new_id), "team": body["team"]},
             }
-            await conn.execute(
-                _OUTBOX, uuid.UUID(event["id"]), aggregate, str(new_id), event_type, TENANT, event
-            )
+            await conn.execute(_OUTBOX, event_id, aggregate, str(new_id), event_type, TENANT, event)
         return Response(
             orjson.dumps({"id": str(new_id), **body}),
             status_code=201,

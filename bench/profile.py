@@ -28,7 +28,10 @@ CATEGORIES = [
     ("relay and Kafka producer", r"OutboxRelay|aiokafka"),
     ("PostgreSQL statements (asyncpg)", r"asyncpg/"),
     ("sending the response (uvicorn)", r"RequestResponseCycle\.send"),
-    ("events (envelope, payload)", r"new_event|CloudEvent|events/|events\.py|_event \("),
+    (
+        "events (envelope, payload)",
+        r"new_event|CloudEvent|qaf_shared/events/|_service/events\.py|_event \(",
+    ),
     ("response shaping", r"_out \(|to_response|json_response|resource_response"),
     ("auth", r"http/auth\.py|HTTPBearer"),
     ("FastAPI parameters and body", r"solve_dependencies|request_body_to_args|_params_to_args"),
@@ -49,17 +52,17 @@ def summarise(path: Path, us_per_request: float) -> str:
     total = 0
     compiled = [(name, re.compile(pattern)) for name, pattern in CATEGORIES]
     for line in path.read_text().splitlines():
-        stack, _, n = line.rpartition(" ")
+        stack, _, count = line.rpartition(" ")
         if "Thread._bootstrap" in stack:  # worker threads: idle in this workload
             continue
-        total += int(n)
+        total += int(count)
         category = "other"
         for frame in reversed(stack.split(";")):
             hit = next((name for name, pattern in compiled if pattern.search(frame)), None)
             if hit:
                 category = hit
                 break
-        counts[category] += int(n)
+        counts[category] += int(count)
     lines = [f"{path.name}: {us_per_request:.0f} us CPU per request, {total} samples"]
     for name, n in counts.most_common():
         lines.append(f"  {name:42s} {n / total * 100:5.1f}%  {n / total * us_per_request:6.0f} us")

@@ -19,7 +19,7 @@ class Write:
 
     def body(self) -> dict[str, Any]:
         today = date.today()
-        return {
+        bodies: dict[str, dict[str, Any]] = {
             "audit": {
                 "case_ref": "CASE-B1",
                 "team": "ASH-CP1",
@@ -47,7 +47,8 @@ class Write:
                 "answers": {"felt_listened_to": 4, "understood_plan": 2},
                 "comment": "the chair was kind",
             },
-        }[self.baseline_kind]
+        }
+        return bodies[self.baseline_kind]
 
 
 WRITES = [

@@ -101,10 +101,17 @@ class OutboxRelay:
             await lock_conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
             producer = self._producer_factory()
             await producer.start()
+            backlog_at = 0.0
+            loop = asyncio.get_running_loop()
             while True:
                 published = await self.publish_batch(producer)
                 if published < self._batch_size:
-                    await self._update_backlog()
+                    # At most once a poll interval: under a steady stream of writes the relay
+                    # comes here after nearly every batch, and the count is a round trip
+                    # that only a metric reads.
+                    if loop.time() - backlog_at >= self._poll_interval_s:
+                        await self._update_backlog()
+                        backlog_at = loop.time()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
                     self._wake.clear()
