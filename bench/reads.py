@@ -219,7 +219,7 @@ def _wrk(env: Any, url: str, path: str, token: str, seconds: float) -> dict[str,
 def run(env: Any | None = None) -> list[Figure]:
     with environment(env) as env:
         authorities = int(os.environ.get("BENCH_READS_TENANTS", "15" if env.quick else "150"))
-        seconds = float(os.environ.get("BENCH_READS_SECONDS", "3" if env.quick else "10"))
+        seconds = float(os.environ.get("BENCH_READS_SECONDS", "3" if env.quick else "5"))
         current = quarter_of(date.today())
         read_quarter = previous_quarter(current)  # the last complete quarter
         history_from = f"FY{parse_quarter(current)[0] - 9}Q{parse_quarter(current)[1]}"
@@ -255,7 +255,7 @@ def run(env: Any | None = None) -> list[Figure]:
         results: dict[tuple[str, str], list[dict[str, float]]] = {}
         for service in services.values():
             for path in paths.values():
-                _wrk(env, service.url, path, token, 1)  # warm up
+                _wrk(env, service.url, path, token, 2)  # warm up
         for _ in range(env.repeats):
             for name, path in paths.items():
                 for label, service in services.items():
