@@ -158,4 +158,6 @@ def run(env: Any | None = None) -> list[Figure]:
 if __name__ == "__main__":
     figures = run()
     print(table(figures))
+    for figure in figures:
+        print(f"{figure.benchmark}: runs {[round(r, 1) for r in figure.runs]}; {figure.note}")
     sys.exit(0)

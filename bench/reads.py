@@ -219,7 +219,7 @@ def _wrk(env: Any, url: str, path: str, token: str, seconds: float) -> dict[str,
 def run(env: Any | None = None) -> list[Figure]:
     with environment(env) as env:
         authorities = int(os.environ.get("BENCH_READS_TENANTS", "15" if env.quick else "150"))
-        seconds = float(os.environ.get("BENCH_READS_SECONDS", "3" if env.quick else "10"))
+        seconds = float(os.environ.get("BENCH_READS_SECONDS", "3" if env.quick else "5"))
         current = quarter_of(date.today())
         read_quarter = previous_quarter(current)  # the last complete quarter
         history_from = f"FY{parse_quarter(current)[0] - 9}Q{parse_quarter(current)[1]}"
@@ -231,39 +231,41 @@ def run(env: Any | None = None) -> list[Figure]:
         tenants = {"886": "kent", "887": "medway"}
         tenants |= {code: "typical" for code in eventmix.tenants(authorities)[2:]}
 
-        services = {}
+        databases = {}
         spans = {"history": (history_from, current), "one_quarter": (read_quarter, read_quarter)}
         for label, (first, last) in spans.items():
-            dsn = env.database("reporting_service")
+            databases[label] = env.database("reporting_service")
             started = time.monotonic()
-            rows = asyncio.run(_fill(dsn, templates, tenants, first, last))
+            rows = asyncio.run(_fill(databases[label], templates, tenants, first, last))
             print(
                 f"bench: {label}: {rows:,} projection rows in {time.monotonic() - started:.0f} s",
                 file=sys.stderr,
-            )
-            services[label] = env.start_service(
-                "reporting_service",
-                database=dsn,
-                topic_prefix=env.topics(),
-                name=f"reporting-reads-{label}",
             )
         token = env.token("reports:read", tenant="886")
         paths = {
             "deep_dive": f"/v1/deep-dives/{read_quarter}",
             "escalation_trends": "/v1/escalation-trends",
         }
+        topics = env.topics()
         results: dict[tuple[str, str], list[dict[str, float]]] = {}
-        for service in services.values():
-            for path in paths.values():
-                _wrk(env, service.url, path, token, 1)  # warm up
+        # One service at a time (the other's idle consumer would take its share of the two
+        # cores), alternating, so that both see the machine's ups and downs alike.
         for _ in range(env.repeats):
-            for name, path in paths.items():
-                for label, service in services.items():
-                    results.setdefault((name, label), []).append(
-                        _wrk(env, service.url, path, token, seconds)
-                    )
-        for service in services.values():
-            service.stop()
+            for label, dsn in databases.items():
+                service = env.start_service(
+                    "reporting_service",
+                    database=dsn,
+                    topic_prefix=topics,
+                    name=f"reporting-reads-{label}",
+                )
+                try:
+                    for name, path in paths.items():
+                        _wrk(env, service.url, path, token, 2)  # warm up
+                        results.setdefault((name, label), []).append(
+                            _wrk(env, service.url, path, token, seconds)
+                        )
+                finally:
+                    service.stop()
 
         figures = []
         for name in paths:
@@ -285,5 +287,8 @@ def run(env: Any | None = None) -> list[Figure]:
 
 
 if __name__ == "__main__":
-    print(table(run()))
+    figures = run()
+    print(table(figures))
+    for figure in figures:
+        print(f"{figure.benchmark}: runs {[round(r, 1) for r in figure.runs]}; {figure.note}")
     sys.exit(0)

@@ -33,9 +33,9 @@ def _events(env: Any) -> int:
 
 
 def _repeats(env: Any) -> int:
-    """Each run replays everything, so a full run takes fewer of them unless asked."""
-    default = min(env.repeats, 2) if not env.quick else 1
-    return max(1, int(os.environ.get("BENCH_REBUILD_REPEATS", default)))
+    """Each run replays a million events (three or four minutes), so one unless asked: a full
+    run of every benchmark stays near ten minutes. BENCH_REBUILD_REPEATS=3 for a median."""
+    return max(1, int(os.environ.get("BENCH_REBUILD_REPEATS", "1")))
 
 
 async def _rebuild(dsn: str, prefix: str, expected: int) -> float:
@@ -84,5 +84,8 @@ def run(env: Any | None = None) -> list[Figure]:
 
 
 if __name__ == "__main__":
-    print(table(run()))
+    figures = run()
+    print(table(figures))
+    for figure in figures:
+        print(f"{figure.benchmark}: runs {[round(r, 1) for r in figure.runs]}; {figure.note}")
     sys.exit(0)

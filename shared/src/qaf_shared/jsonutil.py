@@ -17,3 +17,9 @@ def dumpb(value: Any) -> bytes:
 
 def loads(value: str | bytes) -> Any:
     return orjson.loads(value)
+
+
+def fragment(text: str | bytes) -> Any:
+    """Already serialised JSON to embed as it is in what `dumps` writes (no parse, no copy
+    into Python values)."""
+    return orjson.Fragment(text)

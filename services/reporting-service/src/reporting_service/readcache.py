@@ -3,10 +3,10 @@
 A Deep Dive or a trend is tens of milliseconds of queries and disclosure control, the same
 for every reader until the consumer applies something. The projections' version is the
 active generation and the number of events applied to it (its `consumer_stats`), which
-every batch that changes anything moves. It is read again at most every `recheck` seconds
-(0.1 by default), so a report answers at most that much behind what the consumer has
-committed, which is less than the consumer's own lag; in between, a cached report costs no
-database round trip at all. (The version moves with any tenant's events: a busy system
+every batch that changes anything moves. It is read again, in the background, once it is
+`recheck` seconds old (0.1 by default), so a report answers at most that much (and one
+query) behind what the consumer has committed, which is less than the consumer's own lag;
+a cached report costs no database round trip at all. (The version moves with any tenant's events: a busy system
 rebuilds more often, it never serves figures older than that.)
 
 Concurrent requests for a response that is being built wait for that one build."""
@@ -54,34 +54,37 @@ class ResponseCache:
         self._building: dict[Hashable, asyncio.Future[Built]] = {}
         self._version: Version | None = None
         self._checked_at = 0.0
-        self._checking: asyncio.Future[Version] | None = None
+        self._checking: asyncio.Task[Version] | None = None
 
-    async def _current(self, pool: asyncpg.Pool, *, force: bool = False) -> Version:
-        """The projections' version, read again when it is older than `recheck` (by one
-        request; the others that arrive meanwhile wait for its answer)."""
-        started = time.monotonic()
-        if self._version is not None and not force and started - self._checked_at < self._recheck:
-            return self._version
-        if self._checking is not None:
+    async def _current(self, pool: asyncpg.Pool) -> Version:
+        """The projections' version. Once it is older than `recheck`, one request starts
+        reading it again and every request goes on with the one known until that answers:
+        nobody waits for the database here but the first request."""
+        if self._checking is None and (
+            self._version is None or time.monotonic() - self._checked_at >= self._recheck
+        ):
+            self._checking = asyncio.create_task(self._check(pool))
+            # A failed check is retried by the next request; its error is not left unread.
+            self._checking.add_done_callback(lambda t: t.cancelled() or t.exception())
+        if self._version is None:
+            assert self._checking is not None
             return await asyncio.shield(self._checking)
-        checking = self._checking = asyncio.get_running_loop().create_future()
+        return self._version
+
+    async def _check(self, pool: asyncpg.Pool) -> Version:
         try:
-            async with pool.acquire() as conn:
-                schema = await generations.active_schema(conn)
-                applied = await conn.fetchval(
-                    f"SELECT coalesce(sum(applied), 0)::bigint FROM {schema}.consumer_stats"
-                )
-        except BaseException as exc:
-            if isinstance(exc, asyncio.CancelledError):
-                checking.cancel()
-            else:
-                checking.set_exception(exc)
-                checking.exception()
-            raise
+            return await self._read_version(pool)
         finally:
             self._checking = None
+
+    async def _read_version(self, pool: asyncpg.Pool) -> Version:
+        started = time.monotonic()
+        async with pool.acquire() as conn:
+            schema = await generations.active_schema(conn)
+            applied = await conn.fetchval(
+                f"SELECT coalesce(sum(applied), 0)::bigint FROM {schema}.consumer_stats"
+            )
         self._version, self._checked_at = (schema, int(applied)), started
-        checking.set_result(self._version)
         return self._version
 
     async def respond(self, pool: asyncpg.Pool, key: Hashable, build: Build) -> Response:
@@ -121,5 +124,5 @@ class ResponseCache:
                 return Built.of(await build(conn, version[0]))
             except (asyncpg.UndefinedTableError, asyncpg.InvalidSchemaNameError):
                 # A rebuild switched generations and dropped this one since the last check.
-                schema = (await self._current(pool, force=True))[0]
+                schema = (await self._read_version(pool))[0]
                 return Built.of(await build(conn, schema))

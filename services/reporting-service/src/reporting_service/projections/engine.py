@@ -129,13 +129,14 @@ def emitter(tenant: str, unit: OrgUnitRef) -> Emitter:
     return Emitter(tenant, unit, Counter())
 
 
+# Keys and facts go as one JSON array each (see _ADD).
 _LOAD = """
 SELECT tenant, kind, id, data FROM {schema}.facts
-WHERE (tenant, kind, id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))
+WHERE (tenant, kind, id) IN (SELECT k->>0, k->>1, k->>2 FROM jsonb_array_elements($1::text::jsonb) k)
 """
 _SAVE = """
 INSERT INTO {schema}.facts AS f (tenant, kind, id, data)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[])
+SELECT c->>0, c->>1, c->>2, c->3 FROM jsonb_array_elements($1::text::jsonb) c
 ON CONFLICT (tenant, kind, id) DO UPDATE SET data = EXCLUDED.data
 """
 _DELETE = """
@@ -178,14 +179,10 @@ async def apply(
     keys = sorted({key for _, key, _ in routed})
     loaded: dict[FactKey, Any] = {}
     kinds = {p.kind: p for p, _, _ in routed}
-    for row in await conn.fetch(
-        _LOAD.format(schema=schema),
-        [k[0] for k in keys],
-        [k[1] for k in keys],
-        [k[2] for k in keys],
+    for tenant, kind, ident, data in await conn.fetch(
+        _LOAD.format(schema=schema), jsonutil.dumps(keys)
     ):
-        key = (row["tenant"], row["kind"], row["id"])
-        loaded[key] = kinds[row["kind"]].fact.model_validate(row["data"])
+        loaded[(tenant, kind, ident)] = kinds[kind].fact.model_validate(data)
     current = dict(loaded)
     for projection, key, event in routed:
         current[key] = projection.fold(current.get(key), event)
@@ -205,13 +202,8 @@ async def apply(
         if before is not None:
             deltas.subtract(projection.contributions(key[0], before))
     if saves:
-        await conn.execute(
-            _SAVE.format(schema=schema),
-            [k[0] for k, _ in saves],
-            [k[1] for k, _ in saves],
-            [k[2] for k, _ in saves],
-            [f.model_dump(mode="json") for _, f in saves],
-        )
+        rows = [(*k, jsonutil.fragment(f.model_dump_json())) for k, f in saves]
+        await conn.execute(_SAVE.format(schema=schema), jsonutil.dumps(rows))
     if deletes:
         await conn.execute(
             _DELETE.format(schema=schema),
