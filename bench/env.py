@@ -17,12 +17,16 @@ and the load generator. Everything made is removed again when the environment cl
             database=dsn, topic_prefix=prefix,   # on a spare port; returns once /readyz answers
             settings={"QA_RELAY_ENABLED": "true"},
         )
+        # reporting_service gets a consumer group of its own (QA_CONSUMER_GROUP) unless given
         svc.url                          # http://127.0.0.1:<port>
         svc.pid                          # for py-spy
         svc.cpu_seconds()                # its CPU time so far (user + system)
         env.start_app("bench.baseline:create_app", name="baseline", settings={...})
         svc.stop()                       # or leave it: close() stops whatever is still running
         env.wrk                          # path of wrk (installed from Debian's packages if absent)
+
+Helpers: `role_dsn(package, database)` (local roles: password = name), `answers_tcp(host,
+port)`, `ensure_debian_tool(command)`.
 
 Call it from synchronous code (a benchmark's `run(env)`); from a coroutine, go through
 `asyncio.to_thread`. Services never take ports 8001-8004: those are the development system's.
