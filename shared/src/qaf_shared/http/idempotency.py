@@ -27,7 +27,7 @@ from starlette.responses import Response
 
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.problems import Problem
-from qaf_shared.outbox import add_events, collecting, insert_rows_sql, row_arrays
+from qaf_shared.outbox import collecting, insert_rows_sql, row_arrays
 
 IdempotencyKey = Annotated[
     str | None,
@@ -83,16 +83,12 @@ async def write_once(
     handler: Callable[[asyncpg.Connection], Awaitable[StoredResponse]],
 ) -> StoredResponse:
     """Run `handler` in one transaction, at most once per key (see the module's docstring).
-    The events it adds to the outbox are written by the transaction's last statement, with
-    the key's row."""
+    With a key, the events it adds to the outbox are written by the transaction's last
+    statement, with the key's row."""
     async with pool.acquire() as conn:
         if key is None:
             async with conn.transaction():
-                with collecting(conn) as events:
-                    response = await handler(conn)
-                if events:
-                    await add_events(conn, events)
-                return response
+                return await handler(conn)
         ident = (principal.tenant, principal.client, key)
         try:
             async with conn.transaction():
