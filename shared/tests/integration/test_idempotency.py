@@ -1,5 +1,6 @@
 """`write_once`: the Idempotency-Key row, holding the answer, written last with the write's
-outbox rows; a retry's own work is rolled back and the first answer given."""
+outbox rows; a retry's own work is rolled back and the first answer given. `create_once`: a
+create's rows, outbox rows and key in one statement, which a taken key fails as a whole."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from qaf_shared.events.audit import AuditScheduled
 from qaf_shared.events.envelope import CloudEvent, new_event
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
-from qaf_shared.http.idempotency import StoredResponse, write_once
+from qaf_shared.http.idempotency import Creation, StoredResponse, create_once, write_once
 from qaf_shared.http.problems import Problem
 from qaf_shared.outbox import add_events
 from qaf_shared.testing.fixtures import DatabaseFactory
@@ -180,3 +181,115 @@ def _failing_after(handler: Handler) -> Handler:
         raise Problem(409, "rolled back")
 
     return run
+
+
+# create_once: the audit database's change log stands in for a create's rows.
+_LOGGED = """
+INSERT INTO change_log (tenant, client, actor, resource_type, resource_id, change)
+VALUES ($1, $2, $3, 'audit', $4, $5)
+"""
+
+
+class Create:
+    """A create of one change-log row and one event about a new aggregate."""
+
+    def __init__(self) -> None:
+        self.aggregate = uuid.uuid4()
+        self.runs = 0
+
+    def creation(self, *, actor: str | None = "someone") -> Creation:
+        self.runs += 1
+        return Creation(
+            inserts=(_LOGGED,),
+            args=("886", "client-1", actor, self.aggregate, "scheduled"),
+            events=(scheduled(self.aggregate),),
+            response=StoredResponse(201, {"run": self.runs}, {"ETag": '"1"'}),
+        )
+
+    async def written(self, pool: asyncpg.Pool) -> tuple[int, int]:
+        """(rows, events) written for the aggregate."""
+        rows: int = await pool.fetchval(
+            "SELECT count(*) FROM change_log WHERE resource_id = $1", self.aggregate
+        )
+        events: int = await pool.fetchval(
+            "SELECT count(*) FROM outbox WHERE aggregateid = $1", str(self.aggregate)
+        )
+        return rows, events
+
+
+async def create(
+    pool: asyncpg.Pool, creation: Creation, key: str | None, fingerprint: str = "f1"
+) -> StoredResponse:
+    return await create_once(
+        pool,
+        principal=PRINCIPAL,
+        key=key,
+        request_fingerprint=fingerprint,
+        ttl_hours=TTL_HOURS,
+        creation=creation,
+    )
+
+
+async def test_a_retried_create_answers_the_first_response_and_writes_nothing_more(
+    pool: asyncpg.Pool,
+) -> None:
+    made, key = Create(), new_key()
+    first = await create(pool, made.creation(), key)
+    again = await create(pool, made.creation(), key)
+    assert first.body == again.body == {"run": 1}
+    assert again.status == 201 and again.headers == {"ETag": '"1"'}
+    assert await made.written(pool) == (1, 1)
+
+
+async def test_a_create_with_a_reused_key_and_another_request_is_422(pool: asyncpg.Pool) -> None:
+    made, key = Create(), new_key()
+    await create(pool, made.creation(), key, fingerprint="f1")
+    with pytest.raises(Problem) as raised:
+        await create(pool, made.creation(), key, fingerprint="f2")
+    assert raised.value.status == 422
+    assert await made.written(pool) == (1, 1)
+
+
+async def test_concurrent_duplicate_creates_write_once_and_all_answer_alike(
+    pool: asyncpg.Pool,
+) -> None:
+    made, key = Create(), new_key()
+    answers = await asyncio.gather(*(create(pool, made.creation(), key) for _ in range(6)))
+    assert all(a == answers[0] for a in answers)
+    assert await made.written(pool) == (1, 1)
+
+
+async def test_a_failed_create_leaves_no_row_no_event_and_no_key(pool: asyncpg.Pool) -> None:
+    made, key = Create(), new_key()
+    with pytest.raises(asyncpg.NotNullViolationError):
+        await create(pool, made.creation(actor=None), key)
+    assert await made.written(pool) == (0, 0)
+    assert await pool.fetchval("SELECT count(*) FROM idempotency_keys WHERE key = $1", key) == 0
+
+
+async def test_a_retry_whose_create_fails_answers_the_first_response(pool: asyncpg.Pool) -> None:
+    made, key = Create(), new_key()
+    first = await create(pool, made.creation(), key)
+    assert await create(pool, made.creation(actor=None), key) == first
+    assert await made.written(pool) == (1, 1)
+
+
+async def test_an_expired_key_lets_the_create_run_again(pool: asyncpg.Pool) -> None:
+    made, key = Create(), new_key()
+    await create(pool, made.creation(), key)
+    await pool.execute(
+        "UPDATE idempotency_keys SET created_at = now() - make_interval(hours => $2)"
+        " WHERE key = $1",
+        key,
+        TTL_HOURS + 1,
+    )
+    assert (await create(pool, made.creation(), key)).body == {"run": 2}
+    assert (await create(pool, made.creation(), key)).body == {"run": 2}
+    assert await made.written(pool) == (2, 2)
+
+
+async def test_without_a_key_every_create_is_written(pool: asyncpg.Pool) -> None:
+    made = Create()
+    await create(pool, made.creation(), None)
+    await create(pool, made.creation(), None)
+    assert await made.written(pool) == (2, 2)

@@ -6,6 +6,7 @@ formal-limit flag is as of the event's own business date."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -35,13 +36,13 @@ def closed_on(row: asyncpg.Record) -> date | None:
     return closed
 
 
-def org_unit(row: asyncpg.Record) -> OrgUnitRef:
+def org_unit(row: Mapping[str, Any]) -> OrgUnitRef:
     return OrgUnitRef(
         area=row["area"], district=row["district"], team=row["team"], service=row["service"]
     )
 
 
-def _snapshot(row: asyncpg.Record, as_of: date) -> dict[str, Any]:
+def _snapshot(row: Mapping[str, Any], as_of: date) -> dict[str, Any]:
     return {
         "escalation_id": row["id"],
         "org_unit": org_unit(row),
@@ -60,7 +61,7 @@ def _snapshot(row: asyncpg.Record, as_of: date) -> dict[str, Any]:
     }
 
 
-def _event(name: str, row: asyncpg.Record, payload: EscalationEvent) -> CloudEvent:
+def _event(name: str, row: Mapping[str, Any], payload: EscalationEvent) -> CloudEvent:
     return new_event(
         type=_TYPE.format(name),
         source=SOURCE,
@@ -70,7 +71,7 @@ def _event(name: str, row: asyncpg.Record, payload: EscalationEvent) -> CloudEve
     )
 
 
-def raised(row: asyncpg.Record) -> CloudEvent:
+def raised(row: Mapping[str, Any]) -> CloudEvent:
     payload = EscalationRaised(
         **_snapshot(row, row["raised_on"]),
         bypassed=row["stage"] != EscalationStage.INFORMAL,

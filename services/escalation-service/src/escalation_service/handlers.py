@@ -8,7 +8,7 @@ import contextlib
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
@@ -52,8 +52,9 @@ from qaf_shared.enums import (
 from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
+from qaf_shared.http.idempotency import Creation
 from qaf_shared.http.problems import Problem, field_error
-from qaf_shared.http.resources import check_if_match, not_found
+from qaf_shared.http.resources import check_if_match, not_found, resource_response
 from qaf_shared.outbox import add_events
 
 
@@ -77,7 +78,7 @@ def _rules_as_problems() -> Iterator[None]:
 
 
 def escalation_out(
-    row: asyncpg.Record, stages: Sequence[Mapping[str, Any]], today: date
+    row: Mapping[str, Any], stages: Sequence[Mapping[str, Any]], today: date
 ) -> dict[str, Any]:
     """The resource as callers see it (derived fields included), checked by its model."""
     status = EscalationStatus(row["status"])
@@ -161,15 +162,14 @@ async def resource(conn: asyncpg.Connection, row: asyncpg.Record, today: date) -
     return (await resources(conn, row["tenant"], [row], today))[0]
 
 
-async def raise_escalation(
-    conn: asyncpg.Connection,
+def raise_escalation(
     *,
     who: Writer,
     body: EscalationCreate,
     unit: OrgUnitRef,
     timescales: Timescales,
-) -> dict[str, Any]:
-    """The new escalation as callers see it."""
+) -> Creation:
+    """A new escalation as one statement with its event and answer (nothing to read first)."""
     raised_on = body.raised_on or who.today
     with _rules_as_problems():
         check_date("body.raised_on", raised_on, not_before=EARLIEST_DATE, today=who.today)
@@ -194,11 +194,20 @@ async def raise_escalation(
         formal_started_on=raised_on if formal else None,
         formal_deadline=formal_deadline(raised_on, timescales) if formal else None,
     )
-    row, stages = await repository.insert_escalation(
-        conn, principal=who.principal, actor=who.actor, new=new
+    created_at = datetime.now(UTC)
+    row, stages = repository.inserted(principal=who.principal, new=new, created_at=created_at)
+    return Creation(
+        inserts=repository.INSERTS,
+        args=repository.insert_args(
+            principal=who.principal, actor=who.actor, new=new, created_at=created_at
+        ),
+        events=(events.raised(row),),
+        response=resource_response(
+            escalation_out(row, stages, who.today),
+            status=201,
+            location=f"/v1/escalations/{new.id}",
+        ),
     )
-    await add_events(conn, [events.raised(row)])
-    return escalation_out(row, stages, who.today)
 
 
 async def record_response(

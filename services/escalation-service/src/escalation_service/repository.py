@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -20,6 +20,7 @@ raised_by, raised_by_role, categories, summary, desired_outcome, raised_on, bypa
 status, stage, stage_seq, stage_opened_on, stage_due_date, stage_overdue_announced_at,
 formal_started_on, formal_deadline, outcome, resolution_note, resolved_on, withdrawn_on,
 withdrawal_reason, cafcass_referred_on, cafcass_referred_at, last_activity_on, created_at"""
+COLUMNS = tuple(c.strip() for c in _COLUMNS.split(","))
 
 _STAGE_COLUMNS = """escalation_id, seq, stage, addressee_role, opened_on, due_date,
 overdue_detected_on, responder, response, responded_on, closed_on, closed_by,
@@ -50,30 +51,33 @@ class NewEscalation:
     formal_deadline: date | None
 
 
-# A new escalation, its first stage and the "raised" activity in one statement (one round trip
-# instead of three on the hot create path); the stage's and the activity's foreign keys are
-# checked at the end of the statement, when the escalation row exists.
-_INSERT = f"""
-WITH e AS (
-    INSERT INTO escalations (id, tenant, case_ref, area, district, team, service, plan_type,
-        raised_by, raised_by_role, categories, summary, desired_outcome, raised_on,
-        bypass_reason, status, stage, stage_seq, stage_opened_on, stage_due_date,
-        formal_started_on, formal_deadline, last_activity_on, version,
-        created_by_client, created_by_actor, updated_by_client, updated_by_actor)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-        'AWAITING_RESPONSE', $16, 1, $14, $17, $18, $19, $14, 1, $20, $21, $20, $21)
-    RETURNING {_COLUMNS}
-), stage AS (
-    INSERT INTO escalation_stages (escalation_id, seq, tenant, stage, addressee_role,
-        opened_on, due_date, opened_by_client, opened_by_actor)
-    VALUES ($1, 1, $2, $16, $22, $14, $17, $20, $21)
-), activity AS (
-    INSERT INTO escalation_activity (escalation_id, tenant, action, stage, on_date, client,
-        actor)
-    VALUES ($1, $2, 'raised', $16, $14, $20, $21)
+# A new escalation, its first stage and the "raised" activity: a create's statements
+# (`qaf_shared.http.idempotency.Creation`), written as one with the values from the
+# application ($22 the first stage's addressee, $23 the time of creation). The stage's and
+# the activity's foreign keys are checked at the end of that statement, when the escalation
+# row exists.
+INSERTS = (
+    """
+INSERT INTO escalations (id, tenant, case_ref, area, district, team, service, plan_type,
+    raised_by, raised_by_role, categories, summary, desired_outcome, raised_on,
+    bypass_reason, status, stage, stage_seq, stage_opened_on, stage_due_date,
+    formal_started_on, formal_deadline, last_activity_on, version,
+    created_by_client, created_by_actor, updated_by_client, updated_by_actor, created_at,
+    updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+    'AWAITING_RESPONSE', $16, 1, $14, $17, $18, $19, $14, 1, $20, $21, $20, $21, $23, $23)
+""",
+    """
+INSERT INTO escalation_stages (escalation_id, seq, tenant, stage, addressee_role,
+    opened_on, due_date, opened_by_client, opened_by_actor)
+VALUES ($1, 1, $2, $16, $22, $14, $17, $20, $21)
+""",
+    """
+INSERT INTO escalation_activity (escalation_id, tenant, action, stage, on_date, client,
+    actor)
+VALUES ($1, $2, 'raised', $16, $14, $20, $21)
+""",
 )
-SELECT * FROM e
-"""
 
 _INSERT_STAGE = """
 INSERT INTO escalation_stages (escalation_id, seq, tenant, stage, addressee_role, opened_on,
@@ -87,13 +91,11 @@ VALUES ($1, $2, $3, $4, $5, $6, $7)
 """
 
 
-async def insert_escalation(
-    conn: asyncpg.Connection, *, principal: Principal, actor: str, new: NewEscalation
-) -> tuple[asyncpg.Record, list[Mapping[str, Any]]]:
-    """The new escalation's row and its stage history (the first stage, as inserted), with
-    the "raised" activity recorded."""
-    row: asyncpg.Record = await conn.fetchrow(
-        _INSERT,
+def insert_args(
+    *, principal: Principal, actor: str, new: NewEscalation, created_at: datetime
+) -> tuple[Any, ...]:
+    """The parameters of `INSERTS`."""
+    return (
         new.id,
         principal.tenant,
         new.case_ref,
@@ -116,6 +118,41 @@ async def insert_escalation(
         principal.client,
         actor,
         new.addressee_role,
+        created_at,
+    )
+
+
+def inserted(
+    *, principal: Principal, new: NewEscalation, created_at: datetime
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """What `INSERTS` writes, as reads give it: the escalation's row and its stage history."""
+    row: dict[str, Any] = dict.fromkeys(COLUMNS)
+    row.update(
+        id=new.id,
+        version=1,
+        tenant=principal.tenant,
+        case_ref=new.case_ref,
+        area=new.unit.area,
+        district=new.unit.district,
+        team=new.unit.team,
+        service=new.unit.service,
+        plan_type=new.plan_type,
+        raised_by=new.raised_by,
+        raised_by_role=new.raised_by_role,
+        categories=new.categories,
+        summary=new.summary,
+        desired_outcome=new.desired_outcome,
+        raised_on=new.raised_on,
+        bypass_reason=new.bypass_reason,
+        status="AWAITING_RESPONSE",
+        stage=new.stage,
+        stage_seq=1,
+        stage_opened_on=new.raised_on,
+        stage_due_date=new.stage_due_date,
+        formal_started_on=new.formal_started_on,
+        formal_deadline=new.formal_deadline,
+        last_activity_on=new.raised_on,
+        created_at=created_at,
     )
     first_stage: dict[str, Any] = dict.fromkeys(STAGE_FIELDS)
     first_stage.update(

@@ -48,8 +48,9 @@ from qaf_shared.events.feedback import (
 )
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
+from qaf_shared.http.idempotency import Creation
 from qaf_shared.http.problems import Problem
-from qaf_shared.http.resources import check_if_match, not_found
+from qaf_shared.http.resources import check_if_match, not_found, resource_response
 from qaf_shared.org_units import TenantUnits
 from qaf_shared.outbox import add_events
 from qaf_shared.text import storable
@@ -92,7 +93,7 @@ def check_step_date(field: str, value: date) -> None:
 # Feedback items
 
 
-def feedback_out(row: asyncpg.Record) -> dict[str, Any]:
+def feedback_out(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
     return FeedbackOut.model_validate(dict(row)).model_dump(mode="json")
 
 
@@ -113,15 +114,15 @@ def _feedback_event(
     return _event("uk.gov.qa.feedback.received.v1", tenant, row["id"], payload)
 
 
-async def record_feedback(
-    conn: asyncpg.Connection,
+def new_feedback(
     *,
     principal: Principal,
     actor: str,
     body: FeedbackCreate,
     unit: OrgUnitRef,
     questions: QuestionSet,
-) -> asyncpg.Record:
+) -> Creation:
+    """A feedback item as one statement with its event and answer (nothing to read first)."""
     errors = check_item(
         source=body.source,
         respondent=body.respondent,
@@ -134,23 +135,52 @@ async def record_feedback(
     )
     if errors:
         raise invalid(errors)
-    row = await repository.insert_feedback(
-        conn,
-        principal=principal,
-        actor=actor,
-        feedback_id=uuid.uuid4(),
-        source=body.source.value,
-        respondent=body.respondent.value if body.respondent else None,
-        partner_type=body.partner_type.value if body.partner_type else None,
-        conference_type=body.conference_type.value if body.conference_type else None,
-        case_ref=body.case_ref,
-        unit=unit,
-        received_on=body.received_on,
-        answers=dict(body.answers),
-        comment=body.comment,
+    row: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "version": 1,
+        "source": body.source.value,
+        "respondent": body.respondent.value if body.respondent else None,
+        "partner_type": body.partner_type.value if body.partner_type else None,
+        "conference_type": body.conference_type.value if body.conference_type else None,
+        "case_ref": body.case_ref,
+        "area": unit.area,
+        "district": unit.district,
+        "team": unit.team,
+        "service": unit.service,
+        "received_on": body.received_on,
+        "answers": dict(body.answers),
+        "comment": body.comment,
+        "provider": None,
+        "external_id": None,
+        "created_at": datetime.now(UTC),
+    }
+    args = (
+        row["id"],
+        principal.tenant,
+        row["source"],
+        row["respondent"],
+        row["partner_type"],
+        row["conference_type"],
+        row["case_ref"],
+        unit.area,
+        unit.district,
+        unit.team,
+        unit.service,
+        row["received_on"],
+        row["answers"],
+        row["comment"],
+        principal.client,
+        actor,
+        row["created_at"],
     )
-    await add_events(conn, [_feedback_event(principal.tenant, dict(row), unit)])
-    return row
+    return Creation(
+        inserts=(repository.INSERT_FEEDBACK,),
+        args=args,
+        events=(_feedback_event(principal.tenant, row, unit),),
+        response=resource_response(
+            feedback_out(row), status=201, location=f"/v1/feedback/{row['id']}"
+        ),
+    )
 
 
 # Review participation

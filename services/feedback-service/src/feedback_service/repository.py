@@ -76,12 +76,13 @@ async def _list(
 FEEDBACK_COLUMNS = """id, version, source, respondent, partner_type, conference_type, case_ref,
 area, district, team, service, received_on, answers, comment, provider, external_id, created_at"""
 
-_INSERT_FEEDBACK = f"""
+# A new item, as one of a create's statements (`qaf_shared.http.idempotency.Creation`): the
+# values, created_at included, come from the application, which answers from them.
+INSERT_FEEDBACK = """
 INSERT INTO feedback_items (id, tenant, source, respondent, partner_type, conference_type,
     case_ref, area, district, team, service, received_on, answers, comment,
-    created_by_client, created_by_actor)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-RETURNING {FEEDBACK_COLUMNS}
+    created_by_client, created_by_actor, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 """
 
 # A batch in one statement. Rows that meet an existing (tenant, provider, external_id) are
@@ -105,44 +106,6 @@ _EXISTING_PROVIDER_IDS = """
 SELECT external_id, id FROM feedback_items
 WHERE tenant = $1 AND provider = $2 AND external_id = ANY($3::text[])
 """
-
-
-async def insert_feedback(
-    conn: asyncpg.Connection,
-    *,
-    principal: Principal,
-    actor: str,
-    feedback_id: uuid.UUID,
-    source: str,
-    respondent: str | None,
-    partner_type: str | None,
-    conference_type: str | None,
-    case_ref: str | None,
-    unit: OrgUnitRef,
-    received_on: date,
-    answers: dict[str, int],
-    comment: str | None,
-) -> asyncpg.Record:
-    row: asyncpg.Record = await conn.fetchrow(
-        _INSERT_FEEDBACK,
-        feedback_id,
-        principal.tenant,
-        source,
-        respondent,
-        partner_type,
-        conference_type,
-        case_ref,
-        unit.area,
-        unit.district,
-        unit.team,
-        unit.service,
-        received_on,
-        answers,
-        comment,
-        principal.client,
-        actor,
-    )
-    return row
 
 
 @dataclass(frozen=True)

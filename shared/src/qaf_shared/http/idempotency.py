@@ -12,12 +12,19 @@ meets the key; whatever that second run does is rolled back, and the first answe
 - the handler fails on the retry (the step no longer applies: 409, a stale If-Match: 412, a
   unique violation): roll back, and answer stored when the key is there, else the error.
 A key older than the TTL is replaced by the same statement (ON CONFLICT ... WHERE expired).
-The write's outbox rows go in that statement too (`outbox.collecting`)."""
+The write's outbox rows go in that statement too (`outbox.collecting`).
+
+A create reads nothing before it writes, so it goes further (`create_once`): its rows, answer
+and events are all built in the application (ids and timestamps from here), and one
+statement without BEGIN or COMMIT writes the rows, the outbox rows and the key, where a
+transaction took four round trips. When the key is taken that statement fails as a whole
+(see `_create_sql`), so a retry leaves nothing behind and is answered from the key as above."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -25,6 +32,7 @@ import asyncpg
 from fastapi import Header, Request
 from starlette.responses import Response
 
+from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.problems import Problem
 from qaf_shared.outbox import collecting, insert_rows_sql, row_arrays
@@ -51,15 +59,22 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
 
 
-_RECORD = """
+def _record_sql(first: int) -> str:
+    """The key's row, parameters $first..$first+7: inserted, or replaced when expired; it
+    returns a row only then."""
+    p = [f"${first + i}" for i in range(8)]
+    return f"""
 INSERT INTO idempotency_keys AS k (tenant, client, key, fingerprint, status, body, headers)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+VALUES ({", ".join(p[:7])})
 ON CONFLICT (tenant, client, key) DO UPDATE SET
     fingerprint = EXCLUDED.fingerprint, status = EXCLUDED.status, body = EXCLUDED.body,
     headers = EXCLUDED.headers, created_at = now()
-WHERE k.created_at < now() - make_interval(hours => $8)
+WHERE k.created_at < now() - make_interval(hours => {p[7]})
 RETURNING 1
 """
+
+
+_RECORD = _record_sql(1)
 # The same, with the write's outbox rows in one statement ($9..$14).
 _RECORD_WITH_EVENTS = f"WITH events AS ({insert_rows_sql(9)}){_RECORD}"
 _FETCH = """
@@ -112,22 +127,109 @@ async def write_once(
                     raise _KeyTaken
                 return response
         except _KeyTaken:
-            stored = await _stored(conn, ident, request_fingerprint, ttl_hours)
-            if stored is None:  # removed between our two statements: the caller may retry
-                raise Problem(
-                    409, "The request with this Idempotency-Key is still in progress; retry."
-                ) from None
-            return stored
+            return await _answer_taken(conn, ident, request_fingerprint, ttl_hours)
         except Exception as failure:
-            try:
-                stored = await _stored(conn, ident, request_fingerprint, ttl_hours)
-            except Problem:
-                raise
-            except Exception:
-                raise failure from None
-            if stored is None:
-                raise
-            return stored
+            return await _answer_failed(conn, ident, request_fingerprint, ttl_hours, failure)
+
+
+@dataclass(frozen=True)
+class Creation:
+    """A create as one statement: `inserts` are INSERTs without RETURNING (no WITH of their
+    own) over the one parameter list `args` ($1..$n); `events` go to the outbox with them;
+    `response` is the answer, built from the same values."""
+
+    inserts: Sequence[str]
+    args: Sequence[Any]
+    events: Sequence[CloudEvent]
+    response: StoredResponse
+
+
+@functools.lru_cache(maxsize=64)
+def _create_sql(inserts: tuple[str, ...], n_args: int, with_events: bool, with_key: bool) -> str:
+    """The rows, the outbox rows and the key's row as data-modifying CTEs of one statement,
+    which commits or fails as a whole (each CTE runs to completion whether read or not).
+    When the key's insert returns no row, the key holds an earlier answer: the final SELECT
+    then divides by zero, which fails the statement and so undoes the rest of it (a single
+    statement cannot roll back its own CTEs any other way)."""
+    ctes = [f"row_{i} AS ({sql.strip()})" for i, sql in enumerate(inserts)]
+    if with_events:
+        ctes.append(f"events AS ({insert_rows_sql(n_args + 1).strip()})")
+    if not with_key:
+        return f"WITH {', '.join(ctes)} SELECT 1"
+    key_first = n_args + 1 + (6 if with_events else 0)
+    ctes.append(f"key_row AS ({_record_sql(key_first).strip()})")
+    return f"WITH {', '.join(ctes)} SELECT 1 / count(*) FROM key_row"
+
+
+async def create_once(
+    pool: asyncpg.Pool,
+    *,
+    principal: Principal,
+    key: str | None,
+    request_fingerprint: str,
+    ttl_hours: int,
+    creation: Creation,
+) -> StoredResponse:
+    """Write `creation` in one statement, at most once per key; a retry gets the first
+    answer (or 422 for another body), as `write_once` gives it."""
+    sql = _create_sql(
+        tuple(creation.inserts), len(creation.args), bool(creation.events), key is not None
+    )
+    args: list[Any] = list(creation.args)
+    if creation.events:
+        args.extend(row_arrays(creation.events))
+    async with pool.acquire() as conn:
+        if key is None:
+            await conn.execute(sql, *args)
+            return creation.response
+        ident = (principal.tenant, principal.client, key)
+        response = creation.response
+        try:
+            await conn.execute(
+                sql,
+                *args,
+                *ident,
+                request_fingerprint,
+                response.status,
+                response.body,
+                response.headers,
+                ttl_hours,
+            )
+            return response
+        except asyncpg.DivisionByZeroError:
+            return await _answer_taken(conn, ident, request_fingerprint, ttl_hours)
+        except Exception as failure:
+            return await _answer_failed(conn, ident, request_fingerprint, ttl_hours, failure)
+
+
+async def _answer_taken(
+    conn: asyncpg.Connection, ident: tuple[str, str, str], request_fingerprint: str, ttl: int
+) -> StoredResponse:
+    """The key was taken when the write met it: the answer it stores."""
+    stored = await _stored(conn, ident, request_fingerprint, ttl)
+    if stored is None:  # removed since the write met it: the caller may retry
+        raise Problem(409, "The request with this Idempotency-Key is still in progress; retry.")
+    return stored
+
+
+async def _answer_failed(
+    conn: asyncpg.Connection,
+    ident: tuple[str, str, str],
+    request_fingerprint: str,
+    ttl: int,
+    failure: Exception,
+) -> StoredResponse:
+    """The write failed (nothing of it was kept): when the key already holds an answer this
+    was a retry whose step no longer applies, so that answer; otherwise the failure."""
+    try:
+        stored = await _stored(conn, ident, request_fingerprint, ttl)
+    except Problem:
+        raise
+    except Exception:
+        raise failure from None
+    if stored is None:
+        raise failure
+    return stored
 
 
 async def _stored(
@@ -164,5 +266,22 @@ async def idempotent_write(
         request_fingerprint=fingerprint(request.method, request.url.path, await request.body()),
         ttl_hours=request.app.state.settings.idempotency_ttl_hours,
         handler=action,
+    )
+    return to_response(stored)
+
+
+async def idempotent_create(
+    request: Request, principal: Principal, idempotency_key: str | None, creation: Creation
+) -> Response:
+    """What a create route calls: `create_once` with the app's pool and settings."""
+    from qaf_shared.http.resources import to_response
+
+    stored = await create_once(
+        request.app.state.pool,
+        principal=principal,
+        key=idempotency_key,
+        request_fingerprint=fingerprint(request.method, request.url.path, await request.body()),
+        ttl_hours=request.app.state.settings.idempotency_ttl_hours,
+        creation=creation,
     )
     return to_response(stored)

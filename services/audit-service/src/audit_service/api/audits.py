@@ -49,7 +49,12 @@ from audit_service.repository import logs
 from qaf_shared.enums import AuditStatus, Grade
 from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import Actor, OptionalActor, Principal
-from qaf_shared.http.idempotency import IdempotencyKey, StoredResponse, idempotent_write
+from qaf_shared.http.idempotency import (
+    IdempotencyKey,
+    StoredResponse,
+    idempotent_create,
+    idempotent_write,
+)
 from qaf_shared.http.org_units import resolve_org_unit
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
 from qaf_shared.http.problems import field_error
@@ -79,16 +84,15 @@ async def schedule_audit(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Schedule a case audit (status `SCHEDULED`), with the tenant's current template."""
-    unit = resolve_org_unit(request, principal.tenant, body)
-    config = configuration(request)
-
-    async def run(conn: asyncpg.Connection) -> StoredResponse:
-        row = await handlers.schedule(
-            conn, principal=principal, actor=actor, body=body, unit=unit, config=config
-        )
-        return _audit_response(row, 201)
-
-    return await idempotent_write(request, principal, idempotency_key, run)
+    creation = await handlers.schedule(
+        pool(request),
+        principal=principal,
+        actor=actor,
+        body=body,
+        unit=resolve_org_unit(request, principal.tenant, body),
+        config=configuration(request),
+    )
+    return await idempotent_create(request, principal, idempotency_key, creation)
 
 
 @router.get("", response_model=AuditPage)

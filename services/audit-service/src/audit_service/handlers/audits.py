@@ -4,6 +4,7 @@ moderate, close, cancel."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -31,7 +32,7 @@ from audit_service.domain.audits import (
 )
 from audit_service.domain.programmes import within_scope
 from audit_service.domain.templates import Template, draft_errors, submission_errors
-from audit_service.handlers.common import audit_event, invalid, new_id, today
+from audit_service.handlers.common import audit_event, audit_out, invalid, new_id, today
 from audit_service.repository import audits as audit_rows
 from audit_service.repository import logs
 from audit_service.repository import programmes as programme_rows
@@ -48,24 +49,29 @@ from qaf_shared.events.audit import (
 from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
-from qaf_shared.http.resources import check_if_match, not_found
+from qaf_shared.http.idempotency import Creation
+from qaf_shared.http.resources import check_if_match, not_found, resource_response
 from qaf_shared.outbox import add_events
 
 EVENT = "uk.gov.qa.audit.{}.v1"
 
 
 async def schedule(
-    conn: asyncpg.Connection,
+    pool: asyncpg.Pool,
     *,
     principal: Principal,
     actor: str,
     body: AuditCreate,
     unit: OrgUnitRef,
     config: AuditConfiguration,
-) -> asyncpg.Record:
+) -> Creation:
+    """A new audit as one statement with its event and answer. The programme it belongs to
+    is read first, outside any transaction: a programme's kind and scope never change, and
+    the foreign key holds it in place."""
     kind = body.kind
     if body.programme_id is not None:
-        programme = await programme_rows.get(conn, principal.tenant, body.programme_id)
+        async with pool.acquire() as conn:
+            programme = await programme_rows.get(conn, principal.tenant, body.programme_id)
         if programme is None:
             raise RuleBroken("body.programme_id", "no such programme")
         programme_kind = ProgrammeKind(programme["kind"])
@@ -82,25 +88,33 @@ async def schedule(
             raise RuleBroken(field, "outside the programme's scope")
     template = config.latest(config.tenant(principal.tenant).template)
     assert template is not None  # checked when the configuration was loaded
-    row = await audit_rows.insert(
-        conn,
-        principal=principal,
-        actor=actor,
-        audit=audit_rows.NewAudit(
-            id=new_id(),
-            case_ref=body.case_ref,
-            unit=unit,
-            plan_type=body.plan_type.value,
-            auditor=body.auditor,
-            due_date=body.due_date,
-            programme_id=body.programme_id,
-            kind=kind.value if kind else None,
-            template_id=template.id,
-            template_version=template.version,
+    audit = audit_rows.NewAudit(
+        id=new_id(),
+        case_ref=body.case_ref,
+        unit=unit,
+        plan_type=body.plan_type.value,
+        auditor=body.auditor,
+        due_date=body.due_date,
+        programme_id=body.programme_id,
+        kind=kind.value if kind else None,
+        template_id=template.id,
+        template_version=template.version,
+    )
+    created_at = datetime.now(UTC)
+    row = audit_rows.inserted(principal=principal, audit=audit, created_at=created_at)
+    event = audit_event(
+        EVENT.format("scheduled"), principal.tenant, row, AuditScheduled, due_date=audit.due_date
+    )
+    return Creation(
+        inserts=audit_rows.INSERTS,
+        args=audit_rows.insert_args(
+            principal=principal, actor=actor, audit=audit, created_at=created_at
+        ),
+        events=(event,),
+        response=resource_response(
+            audit_out(row, today()), status=201, location=f"/v1/audits/{audit.id}"
         ),
     )
-    await _emit(conn, principal, row, "scheduled", AuditScheduled, due_date=row["due_date"])
-    return row
 
 
 async def draft(

@@ -4,6 +4,7 @@ shapes callers see."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,14 +31,14 @@ def today() -> date:
     return datetime.now(LONDON).date()
 
 
-def unit_of(row: asyncpg.Record) -> OrgUnitRef:
+def unit_of(row: Mapping[str, Any]) -> OrgUnitRef:
     return OrgUnitRef(
         area=row["area"], district=row["district"], team=row["team"], service=row["service"]
     )
 
 
 def audit_event(
-    event_type: str, tenant: str, audit: asyncpg.Record, payload: type[AuditEvent], **data: Any
+    event_type: str, tenant: str, audit: Mapping[str, Any], payload: type[AuditEvent], **data: Any
 ) -> CloudEvent:
     """An event about an audit (actions' and concerns' too: keyed by the audit so that they
     stay in order with it), carrying what places it in reports without history."""
@@ -65,7 +66,7 @@ def invalid(errors: list[tuple[str, str]]) -> Problem:
     )
 
 
-def audit_out(row: asyncpg.Record, on: date) -> dict[str, Any]:
+def audit_out(row: Mapping[str, Any], on: date) -> dict[str, Any]:
     """The audit as callers see it (derived fields included), checked by its model."""
     selected = row["moderation_selected"]
     body = {

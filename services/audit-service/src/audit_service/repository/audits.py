@@ -21,6 +21,7 @@ reviewed_on, peer_reviews, moderation_selected, moderation_seed, moderation_draw
 moderation_rate, moderation_decided_on, moderator, grade_before_moderation, moderated_grade,
 moderation_rationale, moderated_on, closed_on, cancelled_on, safeguarding_concerns,
 created_at, updated_at"""
+COLUMN_NAMES = tuple(c.strip() for c in COLUMNS.split(","))
 
 # The columns a use case may change (names come from code, never from a request).
 UPDATABLE = frozenset(
@@ -58,23 +59,24 @@ UPDATABLE = frozenset(
     }
 )
 
-# The new audit and its "scheduled" change-log entry in one statement: one round trip fewer
-# on the hot create path.
-_INSERT = f"""
-WITH audit AS (
-    INSERT INTO audits (id, tenant, case_ref, area, district, team, service, plan_type,
-        auditor, due_date, programme_id, kind, template_id, template_version, status, version,
-        created_by_client, created_by_actor, updated_by_client, updated_by_actor)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'SCHEDULED', 1,
-        $15, $16, $15, $16)
-    RETURNING {COLUMNS}
-), logged AS (
-    INSERT INTO change_log (tenant, client, actor, resource_type, resource_id, change,
-        from_status, to_status)
-    VALUES ($2, $15, $16, 'audit', $1, 'scheduled', NULL, 'SCHEDULED')
+# A new audit and its "scheduled" change-log entry: a create's statements
+# (`qaf_shared.http.idempotency.Creation`), written as one with the values from the
+# application ($17 the time of creation).
+INSERTS = (
+    """
+INSERT INTO audits (id, tenant, case_ref, area, district, team, service, plan_type,
+    auditor, due_date, programme_id, kind, template_id, template_version, status, version,
+    created_by_client, created_by_actor, updated_by_client, updated_by_actor, created_at,
+    updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'SCHEDULED', 1,
+    $15, $16, $15, $16, $17, $17)
+""",
+    """
+INSERT INTO change_log (tenant, client, actor, resource_type, resource_id, change,
+    from_status, to_status)
+VALUES ($2, $15, $16, 'audit', $1, 'scheduled', NULL, 'SCHEDULED')
+""",
 )
-SELECT * FROM audit
-"""
 
 _GET = f"SELECT {COLUMNS} FROM audits WHERE tenant = $1 AND id = $2"
 
@@ -93,12 +95,11 @@ class NewAudit:
     template_version: int
 
 
-async def insert(
-    conn: asyncpg.Connection, *, principal: Principal, actor: str, audit: NewAudit
-) -> asyncpg.Record:
-    """A scheduled audit, with its change-log entry."""
-    row: asyncpg.Record = await conn.fetchrow(
-        _INSERT,
+def insert_args(
+    *, principal: Principal, actor: str, audit: NewAudit, created_at: datetime
+) -> tuple[Any, ...]:
+    """The parameters of `INSERTS`."""
+    return (
         audit.id,
         principal.tenant,
         audit.case_ref,
@@ -115,6 +116,36 @@ async def insert(
         audit.template_version,
         principal.client,
         actor,
+        created_at,
+    )
+
+
+def inserted(*, principal: Principal, audit: NewAudit, created_at: datetime) -> dict[str, Any]:
+    """The row `INSERTS` writes, as reads give it (the columns' defaults included)."""
+    row: dict[str, Any] = dict.fromkeys(COLUMN_NAMES)
+    row.update(
+        id=audit.id,
+        version=1,
+        tenant=principal.tenant,
+        case_ref=audit.case_ref,
+        area=audit.unit.area,
+        district=audit.unit.district,
+        team=audit.unit.team,
+        service=audit.unit.service,
+        plan_type=audit.plan_type,
+        auditor=audit.auditor,
+        due_date=audit.due_date,
+        programme_id=audit.programme_id,
+        kind=audit.kind,
+        status="SCHEDULED",
+        template_id=audit.template_id,
+        template_version=audit.template_version,
+        answers={},
+        submission_count=0,
+        peer_reviews=[],
+        safeguarding_concerns=0,
+        created_at=created_at,
+        updated_at=created_at,
     )
     return row
 

@@ -26,7 +26,12 @@ from escalation_service.settings import EscalationSettings
 from qaf_shared.enums import EscalationCategory, EscalationStage, EscalationStatus
 from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import Actor, OptionalActor, Principal, requires
-from qaf_shared.http.idempotency import IdempotencyKey, StoredResponse, idempotent_write
+from qaf_shared.http.idempotency import (
+    IdempotencyKey,
+    StoredResponse,
+    idempotent_create,
+    idempotent_write,
+)
 from qaf_shared.http.org_units import UnitCode, resolve_org_unit
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
 from qaf_shared.http.problems import problem_responses
@@ -73,18 +78,13 @@ async def raise_escalation(
     """Raise an escalation about one child's case: `AWAITING_RESPONSE` at `INFORMAL`, or at
     a higher `stage` with a `bypass_reason`."""
     unit = resolve_org_unit(request, principal.tenant, body)
-    who = handlers.Writer(principal, actor, _today(request))
-    timescales = _settings(request).timescales_for(principal.tenant)
-
-    async def write(conn: asyncpg.Connection) -> StoredResponse:
-        escalation = await handlers.raise_escalation(
-            conn, who=who, body=body, unit=unit, timescales=timescales
-        )
-        return resource_response(
-            escalation, status=201, location=f"/v1/escalations/{escalation['id']}"
-        )
-
-    return await idempotent_write(request, principal, idempotency_key, write)
+    creation = handlers.raise_escalation(
+        who=handlers.Writer(principal, actor, _today(request)),
+        body=body,
+        unit=unit,
+        timescales=_settings(request).timescales_for(principal.tenant),
+    )
+    return await idempotent_create(request, principal, idempotency_key, creation)
 
 
 @router.get("", response_model=EscalationPage)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
@@ -24,7 +23,7 @@ from feedback_service.domain.feedback import ANSWER_MAX, ANSWER_MIN
 from qaf_shared.enums import FeedbackSource
 from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import Actor, OptionalActor
-from qaf_shared.http.idempotency import IdempotencyKey, idempotent_write
+from qaf_shared.http.idempotency import IdempotencyKey, idempotent_create
 from qaf_shared.http.org_units import resolve_org_unit
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor
 from qaf_shared.http.problems import problem_responses
@@ -47,17 +46,14 @@ async def record_feedback(
     set), child in care reviews, advocacy, independent visitors, partners, staff and
     compliments. Complaints have their own lifecycle under `/v1/complaints`."""
     unit = resolve_org_unit(request, principal.tenant, body)
-    questions = question_sets(request).for_tenant(principal.tenant)
-
-    async def create(conn: asyncpg.Connection) -> Any:
-        row = await handlers.record_feedback(
-            conn, principal=principal, actor=actor, body=body, unit=unit, questions=questions
-        )
-        return resource_response(
-            handlers.feedback_out(row), status=201, location=f"/v1/feedback/{row['id']}"
-        )
-
-    return await idempotent_write(request, principal, idempotency_key, create)
+    creation = handlers.new_feedback(
+        principal=principal,
+        actor=actor,
+        body=body,
+        unit=unit,
+        questions=question_sets(request).for_tenant(principal.tenant),
+    )
+    return await idempotent_create(request, principal, idempotency_key, creation)
 
 
 @router.get("/v1/feedback", response_model=FeedbackPage)
