@@ -1,5 +1,6 @@
 """feedback-service's use cases: each runs inside one transaction, changes the rows and writes
-the events it raises to the outbox (after the rows, so that per-aggregate order holds)."""
+the events it raises to the outbox (after the rows, so that per-aggregate order holds). A new
+feedback item reads nothing first, so it is one statement instead (`new_feedback`)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""What every feedback-service route shares: who may call it, and the one way a write runs
-(one transaction with its rows, outbox events and Idempotency-Key)."""
+"""What every feedback-service route shares: who may call it, and where its settings, pool and
+question sets are."""
 
 from __future__ import annotations
 
