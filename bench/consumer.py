@@ -23,6 +23,7 @@ import asyncpg
 import orjson
 from aiokafka import AIOKafkaConsumer
 
+from bench.env import BenchEnv
 from bench.readenv import KAFKA, environment, event_topics
 from bench.results import Figure, table
 from qaf_shared.events.catalogue import DOMAIN_TOPICS
@@ -31,7 +32,7 @@ TARGET = 5000.0  # events/s on one consumer
 TIMEOUT = 600.0
 
 
-def _events(env: Any) -> int:
+def _events(env: BenchEnv) -> int:
     default = "20000" if env.quick else "200000"
     return int(os.environ.get("BENCH_CONSUMER_EVENTS", default))
 
@@ -63,7 +64,7 @@ async def _watch(dsn: str, schema: str, wanted: int, alive: Any) -> float:
         await conn.close()
 
 
-def service_run(env: Any, prefix: str, wanted: int) -> float:
+def service_run(env: BenchEnv, prefix: str, wanted: int) -> float:
     """One run of the real service; events/s."""
     dsn = env.database("reporting_service")
     service = env.start_service(
@@ -132,11 +133,11 @@ async def _raw_consume(dsn: str, prefix: str, wanted: int) -> float:
         await conn.close()
 
 
-def baseline_run(env: Any, prefix: str, wanted: int) -> float:
+def baseline_run(env: BenchEnv, prefix: str, wanted: int) -> float:
     return asyncio.run(_raw_consume(env.database("reporting_service"), prefix, wanted))
 
 
-def run(env: Any | None = None) -> list[Figure]:
+def run(env: BenchEnv | None = None) -> list[Figure]:
     with environment(env) as env:
         wanted = _events(env)
         prefix = event_topics(env, wanted)

@@ -35,6 +35,7 @@ from typing import Any
 import asyncpg
 
 from bench import eventmix
+from bench.env import BenchEnv
 from bench.readenv import environment
 from bench.results import Figure, table
 from qaf_shared.events.envelope import parse_event
@@ -178,7 +179,7 @@ async def _fill(
         await conn.close()
 
 
-def _wrk(env: Any, url: str, path: str, token: str, seconds: float) -> dict[str, float]:
+def _wrk(env: BenchEnv, url: str, path: str, token: str, seconds: float) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT)
     try:
@@ -216,7 +217,7 @@ def _wrk(env: Any, url: str, path: str, token: str, seconds: float) -> dict[str,
     }
 
 
-def run(env: Any | None = None) -> list[Figure]:
+def run(env: BenchEnv | None = None) -> list[Figure]:
     with environment(env) as env:
         authorities = int(os.environ.get("BENCH_READS_TENANTS", "15" if env.quick else "150"))
         seconds = float(os.environ.get("BENCH_READS_SECONDS", "3" if env.quick else "5"))

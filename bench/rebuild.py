@@ -14,9 +14,9 @@ import asyncio
 import os
 import sys
 import time
-from typing import Any
 
 from bench.consumer import baseline_run
+from bench.env import BenchEnv
 from bench.readenv import KAFKA, environment, event_topics, topic_events
 from bench.results import Figure, table
 from qaf_shared.database import create_pool
@@ -27,12 +27,12 @@ from reporting_service.settings import ReportingSettings
 TARGET = 240.0  # seconds for 1,000,000 events
 
 
-def _events(env: Any) -> int:
+def _events(env: BenchEnv) -> int:
     default = "100000" if env.quick else "1000000"
     return int(os.environ.get("BENCH_REBUILD_EVENTS", default))
 
 
-def _repeats(env: Any) -> int:
+def _repeats(env: BenchEnv) -> int:
     """Each run replays a million events (three or four minutes), so one unless asked: a full
     run of every benchmark stays near ten minutes. BENCH_REBUILD_REPEATS=3 for a median."""
     return max(1, int(os.environ.get("BENCH_REBUILD_REPEATS", "1")))
@@ -60,7 +60,7 @@ async def _rebuild(dsn: str, prefix: str, expected: int) -> float:
         await pool.close()
 
 
-def run(env: Any | None = None) -> list[Figure]:
+def run(env: BenchEnv | None = None) -> list[Figure]:
     with environment(env) as env:
         prefix = event_topics(env, _events(env))
         held = topic_events(env)
