@@ -34,11 +34,18 @@ infra: install
 	@bash deploy/local/kafka.sh start
 	@$(PY) -m qaf_shared.kafka
 
+# The four databases migrate at once (each is its own role and database); a failure shows
+# that service's migration log and stops make.
 migrate: infra
-	@for pkg in $(SERVICE_PACKAGES); do \
-		role=$${pkg}; \
-		QA_DATABASE_URL=postgresql://$$role:$$role@127.0.0.1:5432/$$role $(PY) -m qaf_shared.migrations $$pkg 2>&1 | grep -v "^INFO" || true; \
-	done
+	@mkdir -p .run/logs; pids=""; \
+	for pkg in $(SERVICE_PACKAGES); do \
+		QA_DATABASE_URL=postgresql://$$pkg:$$pkg@127.0.0.1:5432/$$pkg $(PY) -m qaf_shared.migrations $$pkg \
+			> .run/logs/migrate-$$pkg.log 2>&1 & pids="$$pids $$!:$$pkg"; \
+	done; \
+	failed=0; for entry in $$pids; do \
+		wait $${entry%%:*} || { failed=1; grep -v "^INFO" .run/logs/migrate-$${entry##*:}.log >&2; }; \
+	done; \
+	exit $$failed
 
 run: migrate keys
 	@bash deploy/local/services.sh start
