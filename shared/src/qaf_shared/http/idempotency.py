@@ -259,29 +259,27 @@ async def idempotent_write(
     request's fingerprint, answered with the stored response."""
     from qaf_shared.http.resources import to_response
 
-    stored = await write_once(
-        request.app.state.pool,
-        principal=principal,
-        key=idempotency_key,
-        request_fingerprint=fingerprint(request.method, request.url.path, await request.body()),
-        ttl_hours=request.app.state.settings.idempotency_ttl_hours,
-        handler=action,
-    )
-    return to_response(stored)
+    terms = await _request_terms(request, principal, idempotency_key)
+    return to_response(await write_once(request.app.state.pool, **terms, handler=action))
 
 
 async def idempotent_create(
     request: Request, principal: Principal, idempotency_key: str | None, creation: Creation
 ) -> Response:
-    """What a create route calls: `create_once` with the app's pool and settings."""
+    """What a create route calls: `create_once`, as `idempotent_write` calls `write_once`."""
     from qaf_shared.http.resources import to_response
 
-    stored = await create_once(
-        request.app.state.pool,
-        principal=principal,
-        key=idempotency_key,
-        request_fingerprint=fingerprint(request.method, request.url.path, await request.body()),
-        ttl_hours=request.app.state.settings.idempotency_ttl_hours,
-        creation=creation,
-    )
-    return to_response(stored)
+    terms = await _request_terms(request, principal, idempotency_key)
+    return to_response(await create_once(request.app.state.pool, **terms, creation=creation))
+
+
+async def _request_terms(
+    request: Request, principal: Principal, idempotency_key: str | None
+) -> dict[str, Any]:
+    """What both take from the request: who, the key, the request's fingerprint, the TTL."""
+    return {
+        "principal": principal,
+        "key": idempotency_key,
+        "request_fingerprint": fingerprint(request.method, request.url.path, await request.body()),
+        "ttl_hours": request.app.state.settings.idempotency_ttl_hours,
+    }
