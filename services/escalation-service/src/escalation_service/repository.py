@@ -520,19 +520,3 @@ async def list_escalations(
     sql = f"SELECT {_COLUMNS} FROM escalations WHERE {' AND '.join(conditions)} {order}"
     rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
     return rows
-
-
-_ACCESS_MANY = """
-INSERT INTO access_log (tenant, client, actor, resource_type, resource_id, action)
-SELECT $1, $2, $3, 'escalation', unnest($4::text[]), 'read'
-"""
-
-
-async def record_list_access(
-    conn: asyncpg.Connection, principal: Principal, actor: str | None, ids: Sequence[uuid.UUID]
-) -> None:
-    """A list shows case-level records: each one shown is a read for the access log."""
-    if ids:
-        await conn.execute(
-            _ACCESS_MANY, principal.tenant, principal.client, actor, [str(i) for i in ids]
-        )

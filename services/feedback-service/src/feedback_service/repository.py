@@ -499,30 +499,3 @@ async def find_report(
         quarter,
     )
     return found
-
-
-# Reads of case-level records in lists go to the access log one row per record, in one
-# round trip (the shared `record_access` writes one row).
-_ACCESS = """
-INSERT INTO access_log (tenant, client, actor, resource_type, resource_id, action)
-SELECT $1, $2, $3, $4, unnest($5::text[]), 'list'
-"""
-
-
-async def record_list_access(
-    conn: asyncpg.Connection,
-    principal: Principal,
-    *,
-    actor: str | None,
-    resource_type: str,
-    ids: Sequence[uuid.UUID],
-) -> None:
-    if ids:
-        await conn.execute(
-            _ACCESS,
-            principal.tenant,
-            principal.client,
-            actor,
-            resource_type,
-            [str(i) for i in ids],
-        )

@@ -23,9 +23,8 @@ from audit_service.api.writes import (
 from audit_service.handlers import actions as handlers
 from audit_service.handlers.common import action_out, today
 from audit_service.repository import actions as action_rows
-from audit_service.repository import logs
 from qaf_shared.enums import ActionStatus
-from qaf_shared.http.access_log import record_access
+from qaf_shared.http.access_log import record_access, record_accesses
 from qaf_shared.http.auth import Actor, OptionalActor
 from qaf_shared.http.idempotency import StoredResponse, idempotent_write
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
@@ -88,7 +87,7 @@ async def list_actions(
             conn, principal.tenant, filters, after=after, limit=limit, today=on
         )
         items, next_cursor = page(rows, limit)
-        await logs.record_reads(
+        await record_accesses(
             conn,
             principal,
             actor=actor,

@@ -45,9 +45,8 @@ from audit_service.handlers import audits as handlers
 from audit_service.handlers.common import action_out, audit_out, concern_out, today
 from audit_service.repository import audits as audit_rows
 from audit_service.repository import concerns as concern_rows
-from audit_service.repository import logs
 from qaf_shared.enums import AuditStatus, Grade
-from qaf_shared.http.access_log import record_access
+from qaf_shared.http.access_log import record_access, record_accesses
 from qaf_shared.http.auth import Actor, OptionalActor, Principal
 from qaf_shared.http.idempotency import (
     IdempotencyKey,
@@ -150,7 +149,7 @@ async def audit_page(
             conn, principal.tenant, filters, after=after, limit=limit, today=on
         )
         items, next_cursor = page(rows, limit)
-        await logs.record_reads(
+        await record_accesses(
             conn,
             principal,
             actor=actor,
@@ -395,7 +394,7 @@ async def list_safeguarding_concerns(
             raise not_found("audit")
         rows = await concern_rows.list_page(conn, principal.tenant, ident, after=after, limit=limit)
         items, next_cursor = page(rows, limit)
-        await logs.record_reads(
+        await record_accesses(
             conn,
             principal,
             actor=actor,

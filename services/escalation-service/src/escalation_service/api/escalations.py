@@ -24,7 +24,7 @@ from escalation_service.api.schemas import (
 )
 from escalation_service.settings import EscalationSettings
 from qaf_shared.enums import EscalationCategory, EscalationStage, EscalationStatus
-from qaf_shared.http.access_log import record_access
+from qaf_shared.http.access_log import record_access, record_accesses
 from qaf_shared.http.auth import Actor, OptionalActor, Principal, requires
 from qaf_shared.http.idempotency import (
     IdempotencyKey,
@@ -129,7 +129,13 @@ async def list_escalations(
         )
         items, next_cursor = page(rows, limit)
         body = await handlers.resources(conn, principal.tenant, items, today)
-        await repository.record_list_access(conn, principal, actor, [r["id"] for r in items])
+        await record_accesses(
+            conn,
+            principal,
+            actor=actor,
+            resource_type="escalation",
+            resource_ids=[r["id"] for r in items],
+        )
     return json_response({"items": body, "next_cursor": next_cursor})
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import Query
 
-from feedback_service import repository
+from qaf_shared.http.access_log import record_accesses
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.org_units import UnitCode
 from qaf_shared.http.pagination import page
@@ -32,7 +32,12 @@ async def logged_page(
 ) -> dict[str, Any]:
     """One page of a list, each record on it written to the access log."""
     items, next_cursor = page(rows, limit)
-    await repository.record_list_access(
-        conn, principal, actor=actor, resource_type=resource_type, ids=[r["id"] for r in items]
+    await record_accesses(
+        conn,
+        principal,
+        actor=actor,
+        resource_type=resource_type,
+        resource_ids=[r["id"] for r in items],
+        action="list",
     )
     return {"items": [shape(r) for r in items], "next_cursor": next_cursor}
