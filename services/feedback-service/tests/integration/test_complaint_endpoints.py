@@ -15,6 +15,9 @@ from qaf_shared.testing.fixtures import auth
 from qaf_shared.working_days import add_working_days
 
 TODAY = date.today()
+# Two days on: still ahead of the service's (UTC) today if the run crosses midnight, or the
+# machine's zone is not UTC (the module is imported once, before the tests run).
+FUTURE = TODAY + timedelta(days=2)
 START = TODAY - timedelta(days=120)
 NEW = {
     "case_ref": "CASE-C1",
@@ -249,7 +252,7 @@ async def test_bad_step_bodies_name_the_field(
         ({"categories": ["lower case"]}, "body.categories.0"),
         ({"categories": ["DELAY", "DELAY"]}, "body.categories"),
         ({"complainant_role": "NEIGHBOUR"}, "body.complainant_role"),
-        ({"received_on": (TODAY + timedelta(days=1)).isoformat()}, "body.received_on"),
+        ({"received_on": FUTURE.isoformat()}, "body.received_on"),
         ({"team": None, "service": "NOT_A_SERVICE"}, "body.service"),
     ],
 )

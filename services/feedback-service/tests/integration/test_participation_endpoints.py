@@ -14,6 +14,9 @@ import pytest
 from qaf_shared.testing.fixtures import auth
 
 TODAY = date.today()
+# Two days on: still ahead of the service's (UTC) today if the run crosses midnight, or the
+# machine's zone is not UTC (the module is imported once, before the tests run).
+FUTURE = TODAY + timedelta(days=2)
 
 
 def review(**changes: Any) -> dict[str, Any]:
@@ -83,7 +86,7 @@ async def test_one_record_per_review_a_second_is_409(
     ("change", "field"),
     [
         ({"pn_code": "PN8"}, "body.pn_code"),
-        ({"review_held": (TODAY + timedelta(days=1)).isoformat()}, "body.review_held"),
+        ({"review_held": FUTURE.isoformat()}, "body.review_held"),
         ({"review_due": "1999-01-01"}, "body.review_due"),
         ({"case_ref": None}, "body.case_ref"),
         ({"team": "NOWHERE"}, "body.team"),

@@ -20,6 +20,9 @@ from qaf_shared.quarters import previous_quarter, quarter_of
 from qaf_shared.testing.fixtures import auth, serve
 
 TODAY = date.today()
+# Two days on: still ahead of the service's (UTC) today if the run crosses midnight, or the
+# machine's zone is not UTC (the module is imported once, before the tests run).
+FUTURE = TODAY + timedelta(days=2)
 Headers = Callable[..., dict[str, str]]
 
 
@@ -65,7 +68,7 @@ async def test_a_mixed_batch_keeps_the_good_items_and_says_why_each_bad_one_fail
         item(f"{run}-bad-answer", answers={"felt_listened_to": 9}),
         item(f"{run}-bad-question", answers={"liked_the_biscuits": 3}),
         item(f"{run}-bad-source", source="STAFF"),
-        item(f"{run}-future", received_on=(TODAY + timedelta(days=1)).isoformat()),
+        item(f"{run}-future", received_on=FUTURE.isoformat()),
         {k: v for k, v in item("x").items() if k != "external_id"},
         "not an object",
         item(f"{run}-good-1", comment="sent twice in one batch"),
