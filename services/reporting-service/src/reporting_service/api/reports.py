@@ -3,8 +3,6 @@ status. Every read comes from the maintained projections of the active generatio
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -13,6 +11,7 @@ import asyncpg
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
+from qaf_shared.csv_writer import write_csv
 from qaf_shared.events.catalogue import DOMAIN_TOPICS
 from qaf_shared.http.auth import Principal, requires
 from qaf_shared.http.org_units import UnitCode, tenant_units
@@ -108,12 +107,9 @@ def _rows(quarter: str, kind: str, code: str, sections: dict[str, Any]) -> Itera
 
 
 def _csv(rows: Iterable[dict[str, Any]], filename: str) -> Response:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    # The one writer: it neutralises cells a spreadsheet would run as formulas.
     return Response(
-        buffer.getvalue(),
+        write_csv(CSV_COLUMNS, rows),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
