@@ -22,6 +22,7 @@ from bench.results import Figure, table
 from qaf_shared.database import create_pool
 from reporting_service import generations
 from reporting_service.rebuild import rebuild
+from reporting_service.rebuild_lock import RebuildLock
 from reporting_service.settings import ReportingSettings
 
 TARGET = 240.0  # seconds for 1,000,000 events
@@ -48,9 +49,15 @@ async def _rebuild(dsn: str, prefix: str, expected: int) -> float:
     try:
         async with pool.acquire() as conn:
             await generations.active_schema(conn)  # gen_0, as a running service has it
-        started = time.monotonic()
-        schema = await rebuild(settings, pool)
-        seconds = time.monotonic() - started
+        lock = await RebuildLock.try_acquire(dsn)  # as the route takes it
+        if lock is None:
+            raise RuntimeError("a rebuild is already running on this database")
+        try:
+            started = time.monotonic()
+            schema = await rebuild(settings, pool, lock)
+            seconds = time.monotonic() - started
+        finally:
+            await lock.release()
         async with pool.acquire() as conn:
             applied = await conn.fetchval(f"SELECT count(*) FROM {schema}.processed_events")
         if applied != expected:

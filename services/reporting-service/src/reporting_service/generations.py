@@ -84,6 +84,15 @@ async def create_generation(conn: asyncpg.Connection) -> str:
     return schema
 
 
+async def inactive_generations(conn: asyncpg.Connection) -> list[str]:
+    """Generation schemas other than the active one (a rebuild's, or one it left behind)."""
+    rows = await conn.fetch(
+        "SELECT nspname FROM pg_namespace WHERE nspname ~ '^gen_[0-9]+$'"
+        " AND nspname IS DISTINCT FROM (SELECT active_schema FROM projection_state)"
+    )
+    return sorted(str(r["nspname"]) for r in rows)
+
+
 async def drop_generation(conn: asyncpg.Connection, schema: str) -> None:
     _check(schema)
     await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")

@@ -8,6 +8,10 @@ the service keeps answering from the active one, then switch.
    partition_offsets), switch `active_schema`, commit. Live consumers carry on into the new
    generation; anything they fetched that the replay already applied is deduped by id.
 3. Drop the old generation.
+
+The caller holds the rebuild lock (rebuild_lock.py) throughout, so only one rebuild runs
+across replicas; the switch checks it is still held, and a new rebuild first drops any
+generation a killed one left behind.
 """
 
 from __future__ import annotations
@@ -25,15 +29,20 @@ from qaf_shared.consumer import EventConsumer
 from qaf_shared.events.catalogue import DLQ_TOPIC, DOMAIN_TOPICS
 from qaf_shared.logging import get_logger
 from reporting_service import generations, projections
+from reporting_service.rebuild_lock import RebuildLock
 from reporting_service.settings import ReportingSettings
 
 log = get_logger(__name__)
 
 
-async def rebuild(settings: ReportingSettings, pool: asyncpg.Pool) -> str:
-    """Rebuild into a new generation and make it active; returns its schema."""
+async def rebuild(settings: ReportingSettings, pool: asyncpg.Pool, lock: RebuildLock) -> str:
+    """Rebuild into a new generation and make it active; returns its schema. `lock` is the
+    held rebuild lock."""
     async with pool.acquire() as conn:
         old = await generations.active_schema(conn)
+        # Only the lock's holder makes generations: any but the active one is a leftover.
+        for leftover in await generations.inactive_generations(conn):
+            await generations.drop_generation(conn, leftover)
         new = await generations.create_generation(conn)
     log.info("rebuild_started", schema=new)
     try:
@@ -51,6 +60,9 @@ async def rebuild(settings: ReportingSettings, pool: asyncpg.Pool) -> str:
                 await replayer.replay_to(
                     {(r["topic"], r["partition"]): r["next_offset"] for r in applied}
                 )
+                # Had the lock's connection dropped, another replica could be rebuilding too:
+                # switch only while it is still ours.
+                await lock.confirm()
                 await conn.execute(
                     "UPDATE projection_state SET active_schema = $1, rebuild_finished_at = now()",
                     new,

@@ -1,10 +1,10 @@
 """Consume domain events into a database, exactly once in effect.
 
 For each fetched batch: one transaction records every event id in `processed_events`
-(ON CONFLICT DO NOTHING), applies only the ids that were new, updates the per-topic
-statistics and commits; only then are the offsets committed. A crash anywhere means the
-batch is delivered again and the ids already recorded are skipped, so nothing is lost or
-counted twice. A record that cannot be parsed or applied goes to the dead-letter topic
+(ON CONFLICT DO NOTHING), applies only the ids that were new, updates the statistics
+(per topic and tenant) and commits; only then are the offsets committed. A crash anywhere
+means the batch is delivered again and the ids already recorded are skipped, so nothing is
+lost or counted twice. A record that cannot be parsed or applied goes to the dead-letter topic
 with the reason in its headers, and the partition keeps flowing.
 
 The loop's own tables (`processed_events`, `consumer_stats`, `partition_offsets`) live in
@@ -18,6 +18,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -55,11 +56,15 @@ CREATE TABLE {schema}.processed_events (
     "offset" bigint NOT NULL,
     applied_at timestamptz NOT NULL DEFAULT now()
 );
+-- Per topic and tenant, so that a tenant is shown only its own figures; tenant '' holds
+-- dead letters whose tenant is unknown (the envelope itself could not be read).
 CREATE TABLE {schema}.consumer_stats (
-    topic text PRIMARY KEY,
+    topic text NOT NULL,
+    tenant text NOT NULL DEFAULT '',
     applied bigint NOT NULL DEFAULT 0,
     dead_letters bigint NOT NULL DEFAULT 0,
-    newest_event_time timestamptz
+    newest_event_time timestamptz,
+    PRIMARY KEY (topic, tenant)
 );
 -- The next offset per partition whose effect is in this schema (what a rebuild catches up to).
 CREATE TABLE {schema}.partition_offsets (
@@ -78,9 +83,9 @@ ON CONFLICT (event_id) DO NOTHING
 RETURNING event_id
 """
 _STATS = """
-INSERT INTO {schema}.consumer_stats AS s (topic, applied, dead_letters, newest_event_time)
-SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::timestamptz[])
-ON CONFLICT (topic) DO UPDATE SET
+INSERT INTO {schema}.consumer_stats AS s (topic, tenant, applied, dead_letters, newest_event_time)
+SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::timestamptz[])
+ON CONFLICT (topic, tenant) DO UPDATE SET
   applied = s.applied + EXCLUDED.applied,
   dead_letters = s.dead_letters + EXCLUDED.dead_letters,
   newest_event_time = GREATEST(s.newest_event_time, EXCLUDED.newest_event_time)
@@ -95,6 +100,11 @@ ON CONFLICT (topic, partition) DO UPDATE SET next_offset = GREATEST(p.next_offse
 async def _public(conn: asyncpg.Connection) -> str:
     return "public"
 
+
+UNKNOWN_TENANT = ""
+"""The tenant a dead letter is counted under when its envelope could not be read."""
+
+StatsKey = tuple[str, str]  # (logical topic, tenant)
 
 _TRANSIENT = (
     OSError,
@@ -241,7 +251,7 @@ class EventConsumer:
         producer: AIOKafkaProducer | None,
     ) -> None:
         parsed: list[_Parsed] = []
-        bad: list[tuple[ConsumerRecord[bytes, bytes], str]] = []
+        bad: list[_Bad] = []
         for records in batches.values():
             for record in records:
                 try:
@@ -249,7 +259,7 @@ class EventConsumer:
                         raise ValueError("empty record")
                     parsed.append(_Parsed(record, parse_event(record.value)))
                 except (ValueError, ValidationError) as exc:
-                    bad.append((record, _reason(exc)))
+                    bad.append(_Bad(record, UNKNOWN_TENANT, _reason(exc)))
         try:
             await self._apply_retrying(parsed)
         except _TRANSIENT:
@@ -262,7 +272,7 @@ class EventConsumer:
                 except _TRANSIENT:
                     raise
                 except Exception as exc:
-                    bad.append((item.record, _reason(exc)))
+                    bad.append(_Bad(item.record, item.event.tenant, _reason(exc)))
         if bad:
             await self._dead_letter(bad, producer)
 
@@ -303,7 +313,7 @@ class EventConsumer:
                 await self._apply(conn, schema, [i.event for i in fresh])
             stats = _per_topic(fresh, self._logical_topic)
             await self._record(conn, schema, [i.record for i in items], stats, {})
-        for topic, (applied, _) in stats.items():
+        for (topic, _), (applied, _) in stats.items():
             APPLIED.labels(topic).inc(applied)
         skipped = len(items) - len(fresh)
         if skipped:
@@ -314,18 +324,21 @@ class EventConsumer:
         conn: asyncpg.Connection,
         schema: str,
         records: Sequence[ConsumerRecord[bytes, bytes]],
-        applied: dict[str, tuple[int, datetime]],
-        dead: dict[str, int],
+        applied: dict[StatsKey, tuple[int, datetime]],
+        dead: dict[StatsKey, int],
     ) -> None:
-        """Statistics and partition offsets, in the batch's transaction."""
-        topics = sorted(set(applied) | set(dead))
-        if topics:
+        """Statistics (per topic and tenant) and partition offsets, in the batch's
+        transaction."""
+        # Sorted: concurrent groups lock the shared stats rows in one order (no deadlock).
+        stat_keys = sorted(set(applied) | set(dead))
+        if stat_keys:
             await conn.execute(
                 _STATS.format(schema=schema),
-                topics,
-                [applied.get(t, (0, None))[0] for t in topics],
-                [dead.get(t, 0) for t in topics],
-                [applied.get(t, (0, None))[1] for t in topics],
+                [k[0] for k in stat_keys],
+                [k[1] for k in stat_keys],
+                [applied.get(k, (0, None))[0] for k in stat_keys],
+                [dead.get(k, 0) for k in stat_keys],
+                [applied.get(k, (0, None))[1] for k in stat_keys],
             )
         next_offsets: dict[tuple[str, int], int] = {}
         for record in records:
@@ -340,12 +353,10 @@ class EventConsumer:
                 [next_offsets[k] for k in keys],
             )
 
-    async def _dead_letter(
-        self, bad: list[tuple[ConsumerRecord[bytes, bytes], str]], producer: AIOKafkaProducer | None
-    ) -> None:
+    async def _dead_letter(self, bad: list[_Bad], producer: AIOKafkaProducer | None) -> None:
         if self._send_dead_letters and producer is not None:
             acks = []
-            for record, reason in bad:
+            for record, _, reason in bad:
                 acks.append(
                     await producer.send(
                         self._dlq_topic,
@@ -363,15 +374,24 @@ class EventConsumer:
                 await asyncio.gather(*acks)
             except KafkaError:
                 raise ConnectionError("dead-letter topic unavailable") from None
-        dead: dict[str, int] = {}
-        for record, _ in bad:
+        dead: dict[StatsKey, int] = {}
+        for record, tenant, _ in bad:
             topic = self._logical_topic(str(record.topic))
-            dead[topic] = dead.get(topic, 0) + 1
+            dead[(topic, tenant)] = dead.get((topic, tenant), 0) + 1
             DEAD_LETTERS.labels(topic).inc()
         async with self._pool.acquire() as conn, conn.transaction():
             schema = await self._schema_for_batch(conn)
-            await self._record(conn, schema, [r for r, _ in bad], {}, dead)
+            await self._record(conn, schema, [b.record for b in bad], {}, dead)
         log.warning("consumer_dead_lettered", count=len(bad))
+
+
+class _Bad(NamedTuple):
+    """A record set aside: its tenant when its envelope could be read (UNKNOWN_TENANT
+    otherwise), and why (never its content)."""
+
+    record: ConsumerRecord[bytes, bytes]
+    tenant: str
+    reason: str
 
 
 def _split(
@@ -403,10 +423,11 @@ def _reason(exc: Exception) -> str:
 
 def _per_topic(
     items: Sequence[_Parsed], logical_topic: Callable[[str], str]
-) -> dict[str, tuple[int, datetime]]:
-    stats: dict[str, tuple[int, datetime]] = {}
+) -> dict[StatsKey, tuple[int, datetime]]:
+    """Events applied and the newest event time, per topic and tenant."""
+    stats: dict[StatsKey, tuple[int, datetime]] = {}
     for item in items:
-        topic = logical_topic(item.topic)
-        count, newest = stats.get(topic, (0, item.event.time))
-        stats[topic] = (count + 1, max(newest, item.event.time))
+        key = (logical_topic(item.topic), item.event.tenant)
+        count, newest = stats.get(key, (0, item.event.time))
+        stats[key] = (count + 1, max(newest, item.event.time))
     return stats

@@ -12,6 +12,7 @@ from qaf_shared.http.auth import Principal, requires
 from qaf_shared.http.problems import Problem, problem_responses
 from qaf_shared.logging import get_logger
 from reporting_service.rebuild import rebuild
+from reporting_service.rebuild_lock import RebuildLock, rebuild_running
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 log = get_logger(__name__)
@@ -40,27 +41,32 @@ async def _state(pool: asyncpg.Pool) -> dict[str, Any]:
 async def start_rebuild(request: Request, principal: Admin) -> dict[str, Any]:
     """Rebuild every projection from offset 0 in the background; the service keeps answering
     from the current projections and switches when the rebuild has caught up. Poll
-    `GET /v1/admin/rebuild`. Projections are shared by all tenants, so this needs `admin`."""
-    running: asyncio.Task[str | None] | None = getattr(request.app.state, "rebuild_task", None)
-    if running is not None and not running.done():
-        raise Problem(409, "A rebuild is already running.")
+    `GET /v1/admin/rebuild`. Projections are shared by all tenants, so this needs `admin`.
+    One rebuild runs at a time across every replica: while one runs, this answers 409."""
     settings, pool = request.app.state.settings, request.app.state.pool
+    # Taken before answering 202, so a second request to any replica already sees it held.
+    lock = await RebuildLock.try_acquire(settings.database_url.get_secret_value())
+    if lock is None:
+        raise Problem(409, "A rebuild is already running.")
 
     async def run() -> str | None:
         try:
-            return await rebuild(settings, pool)
+            return await rebuild(settings, pool, lock)
         except Exception as exc:
             # Recorded in projection_state too; the active projections are untouched.
             log.error("rebuild_failed", error=type(exc).__name__)
             return None
+        finally:
+            await lock.release()
 
+    # Kept so that the task is not collected while it runs.
     request.app.state.rebuild_task = asyncio.create_task(run())
     return {"status": "started", **await _state(pool)}
 
 
 @router.get("/rebuild")
 async def rebuild_status(request: Request, principal: Admin) -> dict[str, Any]:
-    """Whether a rebuild is running, and the active generation."""
-    task: asyncio.Task[str | None] | None = getattr(request.app.state, "rebuild_task", None)
-    status = "running" if task is not None and not task.done() else "idle"
-    return {"status": status, **await _state(request.app.state.pool)}
+    """Whether a rebuild is running on any replica, and the active generation."""
+    async with request.app.state.pool.acquire() as conn:
+        running = await rebuild_running(conn)
+    return {"status": "running" if running else "idle", **await _state(request.app.state.pool)}

@@ -3,8 +3,6 @@ status. Every read comes from the maintained projections of the active generatio
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -13,6 +11,7 @@ import asyncpg
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
+from qaf_shared.csv_writer import write_csv
 from qaf_shared.events.catalogue import DOMAIN_TOPICS
 from qaf_shared.http.auth import Principal, requires
 from qaf_shared.http.org_units import UnitCode, tenant_units
@@ -108,12 +107,9 @@ def _rows(quarter: str, kind: str, code: str, sections: dict[str, Any]) -> Itera
 
 
 def _csv(rows: Iterable[dict[str, Any]], filename: str) -> Response:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    # The one writer: it neutralises cells a spreadsheet would run as formulas.
     return Response(
-        buffer.getvalue(),
+        write_csv(CSV_COLUMNS, rows),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -258,27 +254,41 @@ async def get_escalation_trends(
 
 @router.get("/status", response_model=StatusOut)
 async def get_status(request: Request, principal: Reader) -> dict[str, Any]:
-    """Events applied per topic, consumer lag, newest event time, dead letters."""
+    """The consumer's figures for the token's tenant: events applied per topic, the newest
+    event time and dead letters, all of its own events only. A token that also holds
+    `admin` sees the totals over every tenant (dead letters whose tenant could not be read
+    included) and the consumer lag. Lag is a broker-level figure (records of every tenant
+    not yet applied), so a tenant is not shown it: it would tell one authority how busy the
+    others are; its own newest event time says how current its figures are."""
+    admin = "admin" in principal.scopes
     pool: asyncpg.Pool = request.app.state.pool
     async with pool.acquire() as conn:
         schema = await _schema(conn)
         rows = await conn.fetch(
-            f"SELECT topic, applied, dead_letters, newest_event_time FROM {schema}.consumer_stats"
+            "SELECT topic, sum(applied)::bigint AS applied, sum(dead_letters)::bigint AS dead,"
+            f" max(newest_event_time) AS newest FROM {schema}.consumer_stats"
+            " WHERE $1::text IS NULL OR tenant = $1 GROUP BY topic",
+            None if admin else principal.tenant,
         )
+    lag: dict[str, int] = {}
     consumer = getattr(request.app.state, "consumer", None)
-    lag = await consumer.lag() if consumer is not None else {}
-    topics = {t: {"applied": 0, "lag": lag.get(t, 0)} for t in DOMAIN_TOPICS}
+    if admin and consumer is not None:
+        lag = await consumer.lag()
+    topics: dict[str, dict[str, int | None]] = {
+        t: {"applied": 0, "lag": lag.get(t, 0) if admin else None} for t in DOMAIN_TOPICS
+    }
     newest = None
     dead = 0
     for row in rows:
-        dead += row["dead_letters"]
+        dead += row["dead"]
         if row["topic"] in topics:
             topics[row["topic"]]["applied"] = row["applied"]
-        if row["newest_event_time"] and (newest is None or row["newest_event_time"] > newest):
-            newest = row["newest_event_time"]
+        if row["newest"] and (newest is None or row["newest"] > newest):
+            newest = row["newest"]
     return {
+        "tenant": None if admin else principal.tenant,
         "topics": topics,
-        "consumer_lag_total": sum(t["lag"] for t in topics.values()),
+        "consumer_lag_total": sum(lag.get(t, 0) for t in DOMAIN_TOPICS) if admin else None,
         "newest_event_time": newest.isoformat() if newest else None,
         "dead_letters": dead,
         "projection": schema,

@@ -116,12 +116,15 @@ class TrendsOut(BaseModel):
 
 class TopicStatus(BaseModel):
     applied: int
-    lag: int
+    lag: int | None = Field(description="Records not yet applied (admin only; null otherwise)")
 
 
 class StatusOut(BaseModel):
+    tenant: str | None = Field(
+        description="The tenant whose figures these are; null for the admin totals"
+    )
     topics: dict[str, TopicStatus]
-    consumer_lag_total: int
+    consumer_lag_total: int | None = Field(description="Admin only; null otherwise")
     newest_event_time: str | None
     dead_letters: int
     projection: str

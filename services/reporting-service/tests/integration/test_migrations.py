@@ -1,0 +1,91 @@
+"""Migration 0002 (consumer statistics per tenant) on a database whose generation was made
+by the code before it."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaProducer
+from alembic import command
+
+from qaf_shared import migrations
+from qaf_shared.database import connect
+from qaf_shared.events.catalogue import AUDIT_TOPIC
+from qaf_shared.testing.fixtures import (
+    KAFKA,
+    DatabaseFactory,
+    TopicsFactory,
+    auth,
+    eventually,
+    serve,
+)
+from reporting_service import generations
+from reporting_service.main import create_app
+from reporting_service.settings import ReportingSettings
+
+from .test_status_and_rebuild import audit
+
+COLUMNS = """
+SELECT array_agg(column_name::text ORDER BY column_name) FROM information_schema.columns
+WHERE table_schema = 'gen_0' AND table_name = 'consumer_stats'
+"""
+
+
+async def test_an_existing_generation_keeps_its_counts_and_is_then_counted_per_tenant(
+    make_database: DatabaseFactory, make_topics: TopicsFactory, token: Callable[..., str]
+) -> None:
+    prefix = await make_topics()
+    dsn = await make_database("reporting_service")
+    conn = await connect(dsn)
+    try:
+        await generations.active_schema(conn)
+        await conn.execute(
+            "INSERT INTO gen_0.consumer_stats VALUES"
+            " ('qa.audit.events.v1', '886', 5, 1, '2025-06-01T00:00Z'),"
+            " ('qa.audit.events.v1', '887', 2, 0, '2025-07-01T00:00Z'),"
+            " ('qa.audit.events.v1', '', 0, 3, NULL)"
+        )
+        # Back to the shape the code before 0002 made (counts kept, summed per topic)...
+        config = migrations.alembic_config("reporting_service", dsn)
+        await asyncio.to_thread(command.downgrade, config, "0001")
+        assert "tenant" not in await conn.fetchval(COLUMNS)
+        old = await conn.fetchrow("SELECT * FROM gen_0.consumer_stats")
+        assert (old["applied"], old["dead_letters"]) == (7, 4)
+        # ...and forward again: what an upgrade of a running deployment does.
+        await asyncio.to_thread(migrations.upgrade, "reporting_service", dsn)
+        assert "tenant" in await conn.fetchval(COLUMNS)
+    finally:
+        await conn.close()
+
+    producer = AIOKafkaProducer(bootstrap_servers=KAFKA)
+    await producer.start()
+    try:
+        at = datetime(2026, 3, 1, tzinfo=UTC)
+        await producer.send_and_wait(
+            prefix + AUDIT_TOPIC, key=b"k", value=audit("886", at).to_bytes()
+        )
+    finally:
+        await producer.stop()
+    settings = ReportingSettings(
+        database_url=dsn, kafka_topic_prefix=prefix, consumer_group=f"mig-{uuid.uuid4().hex[:8]}"
+    )
+    async with serve(create_app(settings)) as client:
+
+        async def status(scopes: str) -> dict[str, int]:
+            body = (await client.get("/v1/status", headers=auth(token(scopes)))).json()
+            return {
+                "applied": body["topics"]["qa.audit.events.v1"]["applied"],
+                "dead": body["dead_letters"],
+            }
+
+        async def consumed() -> bool:
+            return (await status("reports:read admin"))["applied"] == 8
+
+        # The consumer goes on writing into the migrated generation: the old counts (tenant
+        # unknown until a rebuild) are in the admin totals, the new event is 886's own.
+        await eventually(consumed, timeout=30)
+        assert await status("reports:read admin") == {"applied": 8, "dead": 4}
+        assert await status("reports:read") == {"applied": 1, "dead": 0}

@@ -1,0 +1,288 @@
+"""`GET /v1/status` per tenant (and totals for admin), and `POST /v1/admin/rebuild` once
+across replicas, against real Kafka and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaProducer
+
+from qaf_shared import jsonutil
+from qaf_shared.database import connect
+from qaf_shared.enums import FeedbackSource, Grade, PlanType
+from qaf_shared.events.audit import AuditSubmitted
+from qaf_shared.events.catalogue import AUDIT_TOPIC, FEEDBACK_TOPIC
+from qaf_shared.events.envelope import CloudEvent, new_event
+from qaf_shared.events.feedback import FeedbackReceived
+from qaf_shared.events.payloads import OrgUnitRef
+from qaf_shared.testing.fixtures import (
+    KAFKA,
+    DatabaseFactory,
+    TopicsFactory,
+    auth,
+    eventually,
+    serve,
+)
+from qaf_shared.testing.processes import start_service
+from reporting_service.main import create_app
+from reporting_service.settings import ReportingSettings
+
+UNIT = OrgUnitRef(area="SOUTH", district="ASHFORD", team="ASH-CP1")
+PROBLEM = "application/problem+json"
+
+
+def audit(tenant: str, at: datetime) -> CloudEvent:
+    audit_id = uuid.uuid4()
+    return new_event(
+        type="uk.gov.qa.audit.submitted.v1",
+        source="/test",
+        tenant=tenant,
+        subject=str(audit_id),
+        time=at,
+        data=AuditSubmitted(
+            audit_id=audit_id,
+            org_unit=UNIT,
+            plan_type=PlanType.CIN,
+            submitted_on=date(2025, 5, 1),
+            overall_grade=Grade.GOOD,
+            final_grade=Grade.GOOD,
+            child_voice_evident=True,
+        ),
+    )
+
+
+def feedback(tenant: str, at: datetime) -> CloudEvent:
+    feedback_id = uuid.uuid4()
+    return new_event(
+        type="uk.gov.qa.feedback.received.v1",
+        source="/test",
+        tenant=tenant,
+        subject=str(feedback_id),
+        time=at,
+        data=FeedbackReceived(
+            feedback_id=feedback_id,
+            org_unit=UNIT,
+            source=FeedbackSource.COMPLIMENT,
+            received_on=date(2025, 5, 2),
+        ),
+    )
+
+
+def unappliable(tenant: str) -> bytes:
+    """A readable envelope (so its tenant is known) whose payload no projection accepts."""
+    event = audit(tenant, datetime(2025, 1, 1, tzinfo=UTC)).to_json()
+    event["data"] = {"audit_id": "not-a-uuid"}
+    return jsonutil.dumpb(event)
+
+
+async def produce(records: list[tuple[str, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True, linger_ms=5)
+    await producer.start()
+    try:
+        for topic, value in records:
+            await producer.send(topic, key=uuid.uuid4().bytes, value=value)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+def settings_for(dsn: str, prefix: str) -> ReportingSettings:
+    return ReportingSettings(
+        database_url=dsn, kafka_topic_prefix=prefix, consumer_group=f"st-{uuid.uuid4().hex[:8]}"
+    )
+
+
+async def status(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
+    response = await client.get("/v1/status", headers=auth(token))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def figures(body: dict[str, Any]) -> dict[str, Any]:
+    """What a rebuild must reproduce: everything but the generation's name and the lag."""
+    return {
+        "tenant": body["tenant"],
+        "applied": {t: v["applied"] for t, v in body["topics"].items()},
+        "newest_event_time": body["newest_event_time"],
+        "dead_letters": body["dead_letters"],
+    }
+
+
+async def rebuilt(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    async def idle() -> bool:
+        state = (await client.get("/v1/admin/rebuild", headers=admin)).json()
+        return bool(state["status"] == "idle" and state["finished_at"] is not None)
+
+    await eventually(idle, timeout=60)
+
+
+async def test_a_tenant_sees_only_its_own_figures_and_admin_the_totals_before_and_after_a_rebuild(
+    make_database: DatabaseFactory, make_topics: TopicsFactory, token: Callable[..., str]
+) -> None:
+    prefix = await make_topics()
+    dsn = await make_database("reporting_service")
+    a_times = [datetime(2026, 1, d, 9, tzinfo=UTC) for d in (3, 10, 5, 7, 8)]
+    b_times = [datetime(2026, 2, d, 9, tzinfo=UTC) for d in (1, 20, 4, 6, 2)]
+    a_events = [audit("886", t) for t in a_times[:3]] + [feedback("886", t) for t in a_times[3:]]
+    b_events = [audit("887", t) for t in b_times[:4]] + [feedback("887", t) for t in b_times[4:]]
+    audit_topic, feedback_topic = prefix + AUDIT_TOPIC, prefix + FEEDBACK_TOPIC
+    await produce(
+        [
+            (audit_topic if e.type.startswith("uk.gov.qa.audit") else feedback_topic, e.to_bytes())
+            for e in a_events + b_events
+        ]
+        # Dead letters: one of 886's, two of 887's, and one whose tenant cannot be read.
+        + [(audit_topic, unappliable("886"))]
+        + [(feedback_topic, unappliable("887")), (audit_topic, unappliable("887"))]
+        + [(audit_topic, b"\x00not json")]
+    )
+    reader_a = token("reports:read", tenant="886")
+    reader_b = token("reports:read_unsuppressed", tenant="887")
+    operator = token("reports:read admin", tenant="886")
+    async with serve(create_app(settings_for(dsn, prefix))) as client:
+
+        async def all_consumed() -> bool:
+            body = await status(client, operator)
+            applied = sum(t["applied"] for t in body["topics"].values())
+            return bool(applied == 10 and body["dead_letters"] == 4)
+
+        await eventually(all_consumed, timeout=60)
+        a, b, total = [await status(client, t) for t in (reader_a, reader_b, operator)]
+
+        assert a["tenant"] == "886"
+        assert {t: v["applied"] for t, v in a["topics"].items()} == {
+            "qa.audit.events.v1": 3,
+            "qa.escalation.events.v1": 0,
+            "qa.feedback.events.v1": 2,
+        }
+        assert a["newest_event_time"] == max(a_times).isoformat()
+        assert a["dead_letters"] == 1
+        # Broker-level lag covers every tenant's records: not a tenant's to see.
+        assert a["consumer_lag_total"] is None
+        assert all(v["lag"] is None for v in a["topics"].values())
+
+        assert b["tenant"] == "887"
+        assert b["topics"]["qa.audit.events.v1"]["applied"] == 4
+        assert b["topics"]["qa.feedback.events.v1"]["applied"] == 1
+        assert b["newest_event_time"] == max(b_times).isoformat()
+        assert b["dead_letters"] == 2
+
+        assert total["tenant"] is None
+        assert total["topics"]["qa.audit.events.v1"]["applied"] == 7
+        assert total["topics"]["qa.feedback.events.v1"]["applied"] == 3
+        assert total["newest_event_time"] == max(a_times + b_times).isoformat()
+        assert total["dead_letters"] == 4  # the unreadable one counts only here
+        assert isinstance(total["consumer_lag_total"], int)
+        assert all(isinstance(v["lag"], int) for v in total["topics"].values())
+
+        admin = auth(token("admin"))
+        assert (await client.post("/v1/admin/rebuild", headers=admin)).status_code == 202
+        await rebuilt(client, admin)
+        after = [await status(client, t) for t in (reader_a, reader_b, operator)]
+        assert after[0]["projection"] != a["projection"]
+        assert [figures(x) for x in after] == [figures(x) for x in (a, b, total)]
+
+
+async def test_a_second_rebuild_request_to_any_replica_is_409_while_one_runs(
+    make_database: DatabaseFactory, make_topics: TopicsFactory, token: Callable[..., str]
+) -> None:
+    prefix = await make_topics()
+    dsn = await make_database("reporting_service")
+    await produce([(prefix + AUDIT_TOPIC, audit("886", datetime.now(UTC)).to_bytes())])
+    admin = auth(token("admin"))
+    # Two replicas: two apps over the same database, each with its own process memory.
+    async with (
+        serve(create_app(settings_for(dsn, prefix))) as one,
+        serve(create_app(settings_for(dsn, prefix))) as two,
+    ):
+        reader = token("reports:read admin")
+        await eventually(
+            lambda: _applied(one, reader, 1),
+            timeout=30,
+        )
+        before = (await one.get("/v1/admin/rebuild", headers=admin)).json()
+        blocker = await connect(dsn)
+        try:
+            # What a replica killed mid-rebuild leaves behind: a generation nobody uses.
+            await blocker.execute("CREATE SCHEMA gen_99")
+            # Holding projection_state keeps the first rebuild running (it waits to open its
+            # generation) for as long as this test needs.
+            hold = blocker.transaction()
+            await hold.start()
+            await blocker.execute("SELECT 1 FROM projection_state FOR UPDATE")
+            first = await one.post("/v1/admin/rebuild", headers=admin)
+            assert first.status_code == 202
+            for client in (two, one):
+                refused = await client.post("/v1/admin/rebuild", headers=admin)
+                assert refused.status_code == 409
+                assert refused.headers["content-type"].startswith(PROBLEM)
+                assert refused.json()["status"] == 409
+            state = (await two.get("/v1/admin/rebuild", headers=admin)).json()
+            assert state["status"] == "running"
+            await hold.rollback()
+            await rebuilt(two, admin)
+            leftovers = await blocker.fetchval(
+                "SELECT count(*) FROM pg_namespace WHERE nspname = 'gen_99'"
+            )
+            assert leftovers == 0
+        finally:
+            await blocker.close()
+        # Released once it finished: the other replica may now rebuild.
+        second = await two.post("/v1/admin/rebuild", headers=admin)
+        assert second.status_code == 202
+        await rebuilt(one, admin)
+        after = (await one.get("/v1/admin/rebuild", headers=admin)).json()
+        assert after["generation"] == before["generation"] + 2
+        assert after["error"] is None
+        assert await _applied(two, reader, 1)
+
+
+async def test_the_rebuild_lock_is_released_when_the_replica_holding_it_is_killed(
+    make_database: DatabaseFactory, make_topics: TopicsFactory, token: Callable[..., str]
+) -> None:
+    prefix = await make_topics()
+    dsn = await make_database("reporting_service")
+    await produce([(prefix + AUDIT_TOPIC, audit("886", datetime.now(UTC)).to_bytes())])
+    admin = auth(token("admin"))
+    env = {
+        "QA_DATABASE_URL": dsn,
+        "QA_KAFKA_TOPIC_PREFIX": prefix,
+        "QA_CONSUMER_GROUP": f"st-{uuid.uuid4().hex[:8]}",
+    }
+    process, base = start_service(
+        "reporting-rebuild-killed", "reporting_service.main:create_app", env
+    )
+    blocker = await connect(dsn)
+    try:
+        async with serve(create_app(settings_for(dsn, prefix))) as survivor:
+            hold = blocker.transaction()
+            await hold.start()
+            await blocker.execute("SELECT 1 FROM projection_state FOR UPDATE")
+            async with httpx.AsyncClient(base_url=base) as doomed:
+                assert (await doomed.post("/v1/admin/rebuild", headers=admin)).status_code == 202
+            assert (await survivor.post("/v1/admin/rebuild", headers=admin)).status_code == 409
+            process.kill()
+
+            async def accepted() -> bool:
+                response = await survivor.post("/v1/admin/rebuild", headers=admin)
+                return response.status_code == 202
+
+            await eventually(accepted, timeout=15)
+            await hold.rollback()
+            await rebuilt(survivor, admin)
+            state = (await survivor.get("/v1/admin/rebuild", headers=admin)).json()
+            assert state["error"] is None
+            assert await _applied(survivor, token("reports:read admin"), 1)
+    finally:
+        process.kill()
+        await blocker.close()
+
+
+async def _applied(client: httpx.AsyncClient, reader: str, want: int) -> bool:
+    body = await status(client, reader)
+    return sum(t["applied"] for t in body["topics"].values()) == want
