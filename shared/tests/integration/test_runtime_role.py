@@ -6,6 +6,9 @@ PostgreSQL, with the databases `make_database` makes (the ones every service tes
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import uuid
 
 import asyncpg
@@ -241,3 +244,16 @@ async def test_other_roles_cannot_connect(databases: dict[str, str]) -> None:
     name = databases["audit_service"].rsplit("/", 1)[1]
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         await asyncpg.connect(role_dsn(runtime_role_for("feedback_service"), name))
+
+
+def test_the_migration_command_refuses_to_run_without_a_runtime_role() -> None:
+    """Without QA_DATABASE_RUNTIME_ROLE nobody would get the grants and the service could not
+    start; the command says so before it touches the database."""
+    env = {k: v for k, v in os.environ.items() if k != "QA_DATABASE_RUNTIME_ROLE"}
+    result = subprocess.run(
+        [sys.executable, "-m", "qaf_shared.migrations", "audit_service"],
+        env={**env, "QA_DATABASE_URL": "postgresql://nobody:x@127.0.0.1:1/nothing"},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "QA_DATABASE_RUNTIME_ROLE" in result.stderr
