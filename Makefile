@@ -34,12 +34,14 @@ infra: install
 	@bash deploy/local/kafka.sh start
 	@$(PY) -m qaf_shared.kafka
 
-# The four databases migrate at once (each is its own role and database); a failure shows
+# The four databases migrate at once (each is its own database), as each one's owner role,
+# granting the runtime role <pkg>_app the service runs as its row privileges; a failure shows
 # that service's migration log and stops make.
 migrate: infra
 	@mkdir -p .run/logs; pids=""; \
 	for pkg in $(SERVICE_PACKAGES); do \
-		QA_DATABASE_URL=postgresql://$$pkg:$$pkg@127.0.0.1:5432/$$pkg $(PY) -m qaf_shared.migrations $$pkg \
+		QA_DATABASE_URL=postgresql://$$pkg:$$pkg@127.0.0.1:5432/$$pkg QA_DATABASE_RUNTIME_ROLE=$${pkg}_app \
+			$(PY) -m qaf_shared.migrations $$pkg \
 			> .run/logs/migrate-$$pkg.log 2>&1 & pids="$$pids $$!:$$pkg"; \
 	done; \
 	failed=0; for entry in $$pids; do \

@@ -53,6 +53,7 @@ import httpx
 
 from qaf_shared import devtoken, migrations
 from qaf_shared.kafka import ensure_topics
+from qaf_shared.runtime_role import runtime_role_for
 from qaf_shared.settings import REPO_ROOT, RUN_DIR
 from qaf_shared.testing.processes import free_port
 
@@ -197,7 +198,9 @@ class BenchEnv:
         asyncio.run(create())
         self._databases.append((package, name))
         dsn = role_dsn(package, name)
-        migrations.upgrade(package, dsn)
+        # The owner's DSN is what the benchmarks get (they bulk-load as it, temporary tables
+        # included); the runtime role's grants are made all the same, as in production.
+        migrations.upgrade(package, dsn, runtime_role=runtime_role_for(package))
         return dsn
 
     def topics(self) -> str:

@@ -137,6 +137,20 @@ def test_jobs_create_the_topics_and_run_each_services_migrations(
         assert _secret_targets(job) == {"QA_DATABASE_URL": f"{service.package}_database_url"}
 
 
+def test_migrations_run_as_the_owner_and_the_service_as_its_runtime_role(
+    compose: dict[str, Any], services: list[Any]
+) -> None:
+    """Least privilege (ARCHITECTURE.md): the migration job gets the owner's URL and names the
+    runtime role it grants; the service gets only the runtime role's URL."""
+    for service in services:
+        job = compose["services"][f"{service.name}-migrate"]
+        runtime_role = f"{service.package}_app"
+        assert job["environment"]["QA_DATABASE_RUNTIME_ROLE"] == runtime_role
+        app = compose["services"][service.name]
+        assert _secret_targets(app) == {"QA_DATABASE_URL": f"{runtime_role}_database_url"}
+        assert "QA_DATABASE_RUNTIME_ROLE" not in (app.get("environment") or {})
+
+
 def test_up_starts_things_in_order(compose: dict[str, Any], services: list[Any]) -> None:
     all_services = compose["services"]
     for name in ("postgres", "kafka"):
@@ -192,12 +206,12 @@ def test_settings_are_the_services_own_and_their_values_are_accepted(
     assert set(topics_env) == {"QA_KAFKA_BOOTSTRAP_SERVERS"}
 
 
-def test_postgres_gets_a_role_password_for_every_service(
+def test_postgres_gets_an_owner_and_a_runtime_role_password_for_every_service(
     compose: dict[str, Any], services: list[Any]
 ) -> None:
     postgres = compose["services"]["postgres"]
     assert set(_secret_targets(postgres)) == {"postgres_password"} | {
-        f"{s.package}_db_password" for s in services
+        f"{s.package}{role}_db_password" for s in services for role in ("", "_app")
     }
     assert postgres["environment"]["POSTGRES_PASSWORD_FILE"] == "/run/secrets/postgres_password"
 
@@ -230,6 +244,11 @@ def test_secrets_script_writes_every_secret_the_compose_file_mounts_once(
         assert written[f"{service.package}_database_url"] == (
             f"postgresql://{service.package}:{password}@postgres:5432/{service.package}"
         )
+        runtime_password = written[f"{service.package}_app_db_password"]
+        assert len(runtime_password) >= 32 and runtime_password != password
+        assert written[f"{service.package}_app_database_url"] == (
+            f"postgresql://{service.package}_app:{runtime_password}@postgres:5432/{service.package}"
+        )
     assert (tmp_path / ".run" / "dev-keys" / "jwks.json").exists()
 
     subprocess.run(["bash", str(script)], cwd=tmp_path, env=env, check=True, capture_output=True)
@@ -249,7 +268,9 @@ def test_postgres_init_script_gives_each_service_a_database_closed_to_the_others
     services: list[Any],
 ) -> None:
     """deploy/compose/postgres-init.sh against a throwaway PostgreSQL of this machine's (the
-    postgres image runs it the same way: psql as the superuser over the local socket)."""
+    postgres image runs it the same way: psql as the superuser over the local socket), then
+    each service's migrations as its owner, as the migration job runs them: the service's
+    runtime role can then connect to its own database only and change rows, not tables."""
     bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
     assert bins, "PostgreSQL's server binaries are missing (deploy/local/postgres.sh installs them)"
     bin_dir = bins[-1].parent
@@ -262,6 +283,7 @@ def test_postgres_init_script_gives_each_service_a_database_closed_to_the_others
         secrets.mkdir(mode=0o755)
         for service in services:
             (secrets / f"{service.package}_db_password").write_text(f"pw-{service.package}")
+            (secrets / f"{service.package}_app_db_password").write_text(f"app-{service.package}")
         env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "PGHOST": str(root),
                "PGPORT": "5432", "POSTGRES_USER": "postgres", "SECRETS_DIR": str(secrets)}  # fmt: skip
 
@@ -294,6 +316,32 @@ def test_postgres_init_script_gives_each_service_a_database_closed_to_the_others
                 other = next(s for s in services if s != service).package
                 foreign = run("psql", "-X", "-U", service.package, "-d", other, "-c", "select 1",
                               PGPASSWORD=f"pw-{service.package}")  # fmt: skip
+                assert foreign.returncode != 0 and "CONNECT" in foreign.stderr, foreign.stderr
+
+                runtime_role = f"{service.package}_app"
+                migrate = subprocess.run(
+                    [sys.executable, "-m", "qaf_shared.migrations", service.package],
+                    env={**os.environ, "QA_DATABASE_RUNTIME_ROLE": runtime_role,
+                         "QA_DATABASE_URL": f"postgresql://{service.package}:pw-{service.package}"
+                                            f"@/{service.package}?host={root}&port=5432"},
+                    capture_output=True, text=True, check=False,
+                )  # fmt: skip
+                assert migrate.returncode == 0, migrate.stderr
+                as_runtime = run(
+                    "psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-U", runtime_role,
+                    "-d", service.package, "-c",
+                    "select current_user, rolcreatedb, rolcreaterole, rolsuper,"
+                    " has_table_privilege('alembic_version', 'SELECT'),"
+                    " has_schema_privilege('public', 'CREATE'),"
+                    " (select count(*) from pg_class where relowner = current_user::regrole)"
+                    " from pg_roles where rolname = current_user",
+                    PGPASSWORD=f"app-{service.package}",
+                )  # fmt: skip
+                # no role attributes, no migrations' table, no DDL in public, owns nothing
+                expected = f"{runtime_role}|f|f|f|f|f|0"
+                assert as_runtime.stdout.strip() == expected, as_runtime.stderr
+                foreign = run("psql", "-X", "-U", runtime_role, "-d", other, "-c", "select 1",
+                              PGPASSWORD=f"app-{service.package}")  # fmt: skip
                 assert foreign.returncode != 0 and "CONNECT" in foreign.stderr, foreign.stderr
         finally:
             run("pg_ctl", "-D", str(data), "-m", "immediate", "stop")

@@ -178,6 +178,45 @@ def test_migration_jobs_run_each_services_migrations_with_its_image_and_secret(
     assert topics["args"] == ["python", "-m", "qaf_shared.kafka"]
 
 
+def _secret_names(pod: dict[str, Any]) -> set[str]:
+    return {v["secret"]["secretName"] for v in pod["spec"].get("volumes", []) if "secret" in v}
+
+
+def test_migrations_run_as_the_owner_and_the_services_as_their_runtime_roles(
+    kustomization: str, rendered: dict[str, list[dict[str, Any]]], services: list[Any]
+) -> None:
+    """Least privilege (ARCHITECTURE.md): the migration Job and the Deployment get separate
+    Secrets (the owner's URL, the runtime role's), and the Job names the runtime role it grants."""
+    docs = rendered[kustomization]
+    for service in services:
+        job = _objects(docs, "Job")[f"{service.name}-migrate"]["spec"]["template"]
+        deployment = _objects(docs, "Deployment")[service.name]["spec"]["template"]
+        assert _secret_names(job) == {f"{service.name}-migration-secrets"}
+        assert _secret_names(deployment) == {f"{service.name}-secrets"}
+        env, _ = _pod_settings(docs, job)
+        assert env["QA_DATABASE_RUNTIME_ROLE"] == f"{service.package}_app"
+        if kustomization != "base":
+            # the overlay's TLS patch adds its variables without dropping the ConfigMap's
+            assert env.get("PGSSLMODE") == "verify-full"
+
+
+def test_example_secrets_give_the_owner_to_the_job_and_the_runtime_role_to_the_service(
+    services: list[Any],
+) -> None:
+    for overlay in (p for p in (K8S / "overlays").iterdir()):
+        examples = {
+            d["metadata"]["name"]: d
+            for d in yaml.safe_load_all((overlay / "secrets.example.yaml").read_text())
+            if d and d["kind"] == "Secret"
+        }
+        for service in services:
+            runtime = examples[f"{service.name}-secrets"]["stringData"]["QA_DATABASE_URL"]
+            owner = examples[f"{service.name}-migration-secrets"]["stringData"]["QA_DATABASE_URL"]
+            assert runtime.startswith(f"postgresql://{service.package}_app:"), runtime
+            assert owner.startswith(f"postgresql://{service.package}:"), owner
+            assert runtime.rsplit("/", 1)[1] == owner.rsplit("/", 1)[1] == service.package
+
+
 def test_settings_in_the_manifests_are_the_services_settings_and_valid(
     kustomization: str, rendered: dict[str, list[dict[str, Any]]], services: list[Any]
 ) -> None:

@@ -2,8 +2,10 @@
 # Writes, once, what docker-compose.yml mounts and git must never hold:
 #
 #   .run/compose/secrets/postgres_password          the PostgreSQL superuser's password
-#   .run/compose/secrets/<package>_db_password      each service role's password (postgres-init.sh)
-#   .run/compose/secrets/<package>_database_url     each service's QA_DATABASE_URL
+#   .run/compose/secrets/<package>_db_password      each service's owner role's password (postgres-init.sh)
+#   .run/compose/secrets/<package>_database_url     the owner's URL: QA_DATABASE_URL of its migration job
+#   .run/compose/secrets/<package>_app_db_password  each service's runtime role's password
+#   .run/compose/secrets/<package>_app_database_url the runtime role's URL: the service's QA_DATABASE_URL
 #   .run/dev-keys/jwks.json                         the development JWKS (`make keys`), so that
 #                                                   `make token` signs tokens the services accept
 #
@@ -37,6 +39,9 @@ for dir in "$REPO"/services/*/; do
     put "${package}_db_password" "$(random)"
     put "${package}_database_url" \
         "postgresql://$package:$(cat "$DIR/${package}_db_password")@postgres:5432/$package"
+    put "${package}_app_db_password" "$(random)"
+    put "${package}_app_database_url" \
+        "postgresql://${package}_app:$(cat "$DIR/${package}_app_db_password")@postgres:5432/$package"
 done
 
 make -C "$REPO" -s keys

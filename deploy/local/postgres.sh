@@ -3,14 +3,21 @@
 #
 #   deploy/local/postgres.sh start    install PostgreSQL from Debian's packages if absent, create/start the
 #                                     cluster on port 5432, wait until it answers, create the per-service
-#                                     roles and databases, check that each role can log in over TCP
+#                                     roles (owner and runtime) and databases, check that each role can
+#                                     log in over TCP
 #   deploy/local/postgres.sh stop     stop that cluster (fast shutdown)
 #   deploy/local/postgres.sh status   print up/down; exit 0 when 127.0.0.1:5432 answers, 1 otherwise
 #
-# One role and one database per service, each database owned by its role (dev only: password = name):
-#   audit_service  escalation_service  feedback_service  reporting_service
-#   e.g. postgresql://audit_service:audit_service@127.0.0.1:5432/audit_service
-# Roles have CREATEDB so that tests can create throwaway databases.
+# Two roles and one database per service (dev only: password = role name):
+#   owner    audit_service  escalation_service  feedback_service  reporting_service
+#            owns its database and runs its migrations; CREATEDB so that tests can create
+#            throwaway databases; e.g. postgresql://audit_service:audit_service@127.0.0.1:5432/audit_service
+#   runtime  audit_service_app ... reporting_service_app: what the service runs as, with only
+#            the row privileges the migrations grant it (no CREATEDB, owns nothing);
+#            e.g. postgresql://audit_service_app:audit_service_app@127.0.0.1:5432/audit_service
+# Each owner is a member of its runtime role, so that it may hand objects to it (reporting's
+# projection generations made before the split). Running this on a machine with only the
+# owner roles adds the runtime roles; nothing else changes.
 # Data and server log are Debian's: /var/lib/postgresql/<ver>/<cluster>, /var/log/postgresql/.
 # Settings this script adds: /etc/postgresql/<ver>/<cluster>/conf.d/90-local-dev.conf.
 # Runs privileged steps as root (through sudo when not root).
@@ -141,6 +148,12 @@ SELECT 'CREATE DATABASE $svc OWNER $svc TEMPLATE template0 ENCODING ''UTF8'' LC_
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$svc')
 \\gexec
 ALTER DATABASE $svc OWNER TO $svc;
+SELECT 'CREATE ROLE ${svc}_app' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${svc}_app')
+\\gexec
+ALTER ROLE ${svc}_app WITH LOGIN NOCREATEDB NOCREATEROLE PASSWORD '${svc}_app';
+SELECT 'GRANT ${svc}_app TO $svc'
+ WHERE NOT pg_has_role('$svc', '${svc}_app', 'MEMBER')
+\\gexec
 "
     done
     local out
@@ -149,9 +162,10 @@ ALTER DATABASE $svc OWNER TO $svc;
 
 check_logins() {
     local svc out
-    for svc in "${SERVICES[@]}"; do
-        if ! out=$(PGPASSWORD=$svc PGCONNECT_TIMEOUT=5 psql -X -q -At -w -h "$HOST" -p "$PORT" -U "$svc" -d "$svc" \
-                -c 'select 1' 2>&1) || [[ $out != 1 ]]; then
+    for svc in "${SERVICES[@]}" "${SERVICES[@]/%/_app}"; do
+        # the runtime role logs in to its service's database (the owner's name)
+        if ! out=$(PGPASSWORD=$svc PGCONNECT_TIMEOUT=5 psql -X -q -At -w -h "$HOST" -p "$PORT" -U "$svc" \
+                -d "${svc%_app}" -c 'select 1' 2>&1) || [[ $out != 1 ]]; then
             echo "$out" >&2
             die "role $svc cannot log in with its password over TCP to $HOST:$PORT; check pg_hba.conf of cluster $VER/$NAME (needs 'host all all 127.0.0.1/32 scram-sha-256')"
         fi

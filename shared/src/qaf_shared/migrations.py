@@ -1,7 +1,9 @@
 """Alembic plumbing shared by every service, and the platform tables' DDL.
 
 Each service keeps its own migrations in `<package>/migrations/`; run them with
-`python -m qaf_shared.migrations <package>` (QA_DATABASE_URL names the database).
+`python -m qaf_shared.migrations <package>` as the database's owner (QA_DATABASE_URL) and
+name the role the service runs as (QA_DATABASE_RUNTIME_ROLE): every run ends by giving that
+role its row privileges (`qaf_shared.runtime_role`).
 The DDL below is versioned (`_V1`): a later change is a new constant and a new migration,
 so the history of a migration that already ran never changes under it."""
 
@@ -18,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from qaf_shared.database import sqlalchemy_engine
 from qaf_shared.outbox.relay import NOTIFY_CHANNEL
+from qaf_shared.runtime_role import check_role, grant_sql
 
 # Outbox with Debezium's outbox-router column names (id, aggregatetype, aggregateid, type,
 # payload) so change-data capture could replace the relay; `seq` gives the publish order.
@@ -76,30 +79,74 @@ DROP TABLE outbox; DROP FUNCTION outbox_notify();
 """
 
 
-def alembic_config(package: str, dsn: str) -> Config:
+# The append-only tables every write service has (OUTBOX_V1): INSERT and SELECT only for the
+# runtime role.
+PLATFORM_LOGS = ("access_log",)
+
+
+def alembic_config(package: str, dsn: str, runtime_role: str) -> Config:
     config = Config()
     config.set_main_option("script_location", f"{package}:migrations")
     config.set_main_option("sqlalchemy.url", dsn)
+    config.attributes["runtime_role"] = runtime_role
     return config
 
 
-def upgrade(package: str, dsn: str, revision: str = "head") -> None:
-    """Bring a service's database to `revision` (blocking; call from a thread in async code)."""
-    command.upgrade(alembic_config(package, dsn), revision)
+def upgrade(package: str, dsn: str, revision: str = "head", *, runtime_role: str) -> None:
+    """Bring a service's database to `revision` as its owner (`dsn`) and grant `runtime_role`
+    its privileges (blocking; call from a thread in async code)."""
+    command.upgrade(alembic_config(package, dsn, runtime_role), revision)
 
 
-def run_env(target_metadata: MetaData | None = None) -> None:
-    """The body of every service's `migrations/env.py` (online mode, async engine)."""
+def _runtime_role() -> str:
+    """From `upgrade`, else `alembic -x runtime_role=...`, else QA_DATABASE_RUNTIME_ROLE."""
+    role = context.config.attributes.get("runtime_role") or context.get_x_argument(
+        as_dictionary=True
+    ).get("runtime_role")
+    if not role:
+        from qaf_shared.settings import ServiceSettings
+
+        role = ServiceSettings().database_runtime_role
+    if not role:
+        raise SystemExit(
+            "no runtime role: set QA_DATABASE_RUNTIME_ROLE to the role the service runs as"
+        )
+    return check_role(str(role))
+
+
+def run_env(
+    target_metadata: MetaData | None = None,
+    *,
+    append_only: tuple[str, ...] = (),
+    own_schemas: str | None = None,
+) -> None:
+    """The body of every service's `migrations/env.py` (online mode, async engine).
+    `append_only` and `own_schemas` are the service's exceptions to the runtime role's
+    row privileges (`qaf_shared.runtime_role.grant_sql`)."""
     dsn = context.config.get_main_option("sqlalchemy.url")
     if not dsn:
         from qaf_shared.settings import ServiceSettings
 
         dsn = ServiceSettings().database_url.get_secret_value()
+    runtime_role = _runtime_role()
 
     def migrate(connection: Connection) -> None:
         context.configure(connection=connection, target_metadata=target_metadata)
         with context.begin_transaction():
             context.run_migrations()
+            # In the migrations' transaction: the new tables and their grants appear together.
+            owner, database = connection.exec_driver_sql(
+                "SELECT current_user, current_database()"
+            ).one()
+            if owner == runtime_role:
+                raise SystemExit(
+                    f"the runtime role must not be the owner that migrates ({owner}): "
+                    "set QA_DATABASE_RUNTIME_ROLE to the service's own role"
+                )
+            execute_script(
+                connection,
+                grant_sql(runtime_role, database, append_only=append_only, own_schemas=own_schemas),
+            )
 
     async def run() -> None:
         engine = sqlalchemy_engine(dsn)
@@ -113,10 +160,12 @@ def run_env(target_metadata: MetaData | None = None) -> None:
 
 def execute_script(op: Any, sql: str) -> None:
     """Run a multi-statement DDL script inside a migration's transaction. asyncpg runs a
-    script only through its simple-query path, so this goes to the driver connection."""
+    script only through its simple-query path, so this goes to the driver connection.
+    `op` is Alembic's `op` or the migration's SQLAlchemy connection."""
     from sqlalchemy.util import await_only
 
-    driver = op.get_bind().connection.dbapi_connection.driver_connection
+    bind: Any = op if isinstance(op, Connection) else op.get_bind()
+    driver = bind.connection.dbapi_connection.driver_connection
     await_only(driver.execute(sql))
 
 
@@ -125,8 +174,15 @@ def main() -> None:
 
     if len(sys.argv) < 2:
         sys.exit("usage: python -m qaf_shared.migrations <service_package> [revision]")
-    dsn = ServiceSettings().database_url.get_secret_value()
-    upgrade(sys.argv[1], dsn, sys.argv[2] if len(sys.argv) > 2 else "head")
+    settings = ServiceSettings()
+    if not settings.database_runtime_role:
+        sys.exit("no runtime role: set QA_DATABASE_RUNTIME_ROLE to the role the service runs as")
+    upgrade(
+        sys.argv[1],
+        settings.database_url.get_secret_value(),
+        sys.argv[2] if len(sys.argv) > 2 else "head",
+        runtime_role=settings.database_runtime_role,
+    )
 
 
 if __name__ == "__main__":

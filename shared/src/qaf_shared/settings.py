@@ -19,6 +19,9 @@ class ServiceSettings(BaseSettings):
     service_name: str = "service"
     database_url: SecretStr = SecretStr("postgresql://localhost:5432/postgres")
     database_pool_size: int = Field(default=10, ge=1, le=200)
+    # For the migrations only (they run as the owner): the role the service runs as, which
+    # they grant its row privileges (qaf_shared/runtime_role.py).
+    database_runtime_role: str | None = None
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     # Prepended to every topic name: lets tests (or several stacks on one broker) stay apart.

@@ -10,7 +10,8 @@ import asyncpg
 import httpx
 import pytest
 
-from qaf_shared.testing.fixtures import auth
+from qaf_shared.database import connect
+from qaf_shared.testing.fixtures import auth, owner_dsn
 
 NEW_AUDIT = {
     "case_ref": "CASE-100",
@@ -112,7 +113,10 @@ async def test_submitting_records_grades_and_publishes_no_free_text(
 
 
 async def test_reading_an_audit_is_access_logged(
-    audit_client: httpx.AsyncClient, writer: dict[str, str], audit_db: asyncpg.Connection
+    audit_client: httpx.AsyncClient,
+    writer: dict[str, str],
+    audit_db: asyncpg.Connection,
+    audit_dsn: str,
 ) -> None:
     audit = await _schedule(audit_client, writer)
     response = await audit_client.get(f"/v1/audits/{audit['id']}", headers=writer)
@@ -121,8 +125,15 @@ async def test_reading_an_audit_is_access_logged(
         "SELECT client, actor, action FROM access_log WHERE resource_id = $1", audit["id"]
     )
     assert [tuple(r) for r in logged] == [("dev-client", "staff-1", "read")]
-    with pytest.raises(asyncpg.RaiseError):
+    # The service's role may not delete from it; its owner hits the append-only trigger.
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
         await audit_db.execute("DELETE FROM access_log")
+    owner = await connect(owner_dsn(audit_dsn))
+    try:
+        with pytest.raises(asyncpg.RaiseError):
+            await owner.execute("DELETE FROM access_log")
+    finally:
+        await owner.close()
 
 
 async def test_a_stale_if_match_is_412_and_changes_nothing(

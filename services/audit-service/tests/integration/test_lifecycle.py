@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from audit_service.domain.moderation import select
-from qaf_shared.testing.fixtures import auth
+from qaf_shared.database import connect
+from qaf_shared.testing.fixtures import auth, owner_dsn
 
 STATES = [
     "SCHEDULED",
@@ -360,7 +361,7 @@ async def test_events_carry_the_unit_and_programme_and_never_free_text(
 
 
 async def test_every_write_records_the_client_and_actor(
-    flow: Any, audit_db: asyncpg.Connection
+    flow: Any, audit_db: asyncpg.Connection, audit_dsn: str
 ) -> None:
     audit = await flow.in_state("CLOSED")
     logged = await audit_db.fetch(
@@ -379,5 +380,12 @@ async def test_every_write_records_the_client_and_actor(
         uuid.UUID(audit["id"]),
     )
     assert tuple(row) == ("staff-1", "staff-1", "dev-client")
-    with pytest.raises(asyncpg.RaiseError):
+    # The service's role may not change it; its owner hits the append-only trigger.
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
         await audit_db.execute("UPDATE change_log SET actor = 'x'")
+    owner = await connect(owner_dsn(audit_dsn))
+    try:
+        with pytest.raises(asyncpg.RaiseError):
+            await owner.execute("UPDATE change_log SET actor = 'x'")
+    finally:
+        await owner.close()

@@ -9,7 +9,7 @@ from qaf_shared.settings import ServiceSettings
 class EscalationSettings(ServiceSettings):
     service_name: str = "escalation-service"
     database_url: SecretStr = SecretStr(
-        "postgresql://escalation_service:escalation_service@127.0.0.1:5432/escalation_service"
+        "postgresql://escalation_service_app:escalation_service_app@127.0.0.1:5432/escalation_service"
     )
 
     # Timescales for every tenant, and per tenant overrides, as JSON in the environment:

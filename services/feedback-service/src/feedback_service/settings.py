@@ -12,7 +12,7 @@ DEFAULT_QUESTION_SETS = Path(__file__).parent / "config" / "question_sets.yaml"
 class FeedbackSettings(ServiceSettings):
     service_name: str = "feedback-service"
     database_url: SecretStr = SecretStr(
-        "postgresql://feedback_service:feedback_service@127.0.0.1:5432/feedback_service"
+        "postgresql://feedback_service_app:feedback_service_app@127.0.0.1:5432/feedback_service"
     )
     # The question ids each tenant asks per feedback source (QA_QUESTION_SETS_FILE).
     question_sets_file: Path = DEFAULT_QUESTION_SETS

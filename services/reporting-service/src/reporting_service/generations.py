@@ -4,7 +4,11 @@ Readers and the live consumer find the active schema in `projection_state`. A re
 `gen_N+1` from offset 0 and switches `active_schema` in one transaction, after which the
 old schema is dropped. The consumer reads the active schema `FOR SHARE` at the start of
 each batch transaction, so the switch (which takes it `FOR UPDATE`) waits for in-flight
-batches and holds new ones back while it catches the new generation up."""
+batches and holds new ones back while it catches the new generation up.
+
+The service makes and drops the generations itself, as its runtime role: that role has CREATE
+on the database (schemas only; it may not create tables in `public`) and owns the `gen_N`
+schemas it makes, nothing else (see the migrations' env.py and qaf_shared/runtime_role.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +18,8 @@ import asyncpg
 
 from qaf_shared.consumer import consumer_tables_ddl
 
-_NAME = re.compile(r"^gen_[0-9]+$")
+SCHEMA_PATTERN = r"^gen_[0-9]+$"
+_NAME = re.compile(SCHEMA_PATTERN)
 
 
 def projection_ddl(schema: str) -> str:

@@ -8,7 +8,7 @@ from qaf_shared.settings import ServiceSettings
 class ReportingSettings(ServiceSettings):
     service_name: str = "reporting-service"
     database_url: SecretStr = SecretStr(
-        "postgresql://reporting_service:reporting_service@127.0.0.1:5432/reporting_service"
+        "postgresql://reporting_service_app:reporting_service_app@127.0.0.1:5432/reporting_service"
     )
     consumer_group: str = "reporting-service"
     # Low, so that a write shows in the Deep Dive quickly (aiokafka's default waits 500 ms).

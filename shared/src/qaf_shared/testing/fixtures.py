@@ -19,12 +19,14 @@ from fastapi import FastAPI
 
 from qaf_shared import devtoken, migrations
 from qaf_shared.kafka import ensure_topics
+from qaf_shared.runtime_role import runtime_role_for
 
 PG_HOST = os.environ.get("QA_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("QA_TEST_PG_PORT", "5432"))
 KAFKA = os.environ.get("QA_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 
-# The service packages, and the role (= maintenance database) each uses locally.
+# The service packages, and the owner role (= maintenance database) of each locally; each
+# service runs as `<owner>_app` (deploy/local/postgres.sh makes both).
 SERVICE_ROLES = {
     "audit_service": "audit_service",
     "escalation_service": "escalation_service",
@@ -81,7 +83,10 @@ DatabaseFactory = Callable[[str], Awaitable[str]]
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def make_database(run_id: str) -> AsyncIterator[DatabaseFactory]:
     """`await make_database("audit_service")` gives the DSN of a new database with that
-    service's migrations applied; every database made is dropped at the end of the run."""
+    service's migrations applied, as the service's runtime role (`owner_dsn` gives the
+    owner's, for a test that must do what the service may not); every database made is
+    dropped at the end of the run. The migrations run as the owner, so every test runs the
+    services with the privileges they have in production."""
     made: list[tuple[str, str]] = []
     counter = 0
 
@@ -96,9 +101,11 @@ async def make_database(run_id: str) -> AsyncIterator[DatabaseFactory]:
         finally:
             await admin.close()
         made.append((role, name))
-        dsn = role_dsn(role, name)
-        await asyncio.to_thread(migrations.upgrade, package, dsn)
-        return dsn
+        runtime_role = runtime_role_for(role)
+        await asyncio.to_thread(
+            lambda: migrations.upgrade(package, role_dsn(role, name), runtime_role=runtime_role)
+        )
+        return role_dsn(runtime_role, name)
 
     yield factory
     for role, name in made:
@@ -107,6 +114,14 @@ async def make_database(run_id: str) -> AsyncIterator[DatabaseFactory]:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
+
+
+def owner_dsn(dsn: str) -> str:
+    """The owner's DSN for a database `make_database` made (its DSN is the runtime role's)."""
+    runtime_role = dsn.split("://", 1)[1].split(":", 1)[0]
+    owner = runtime_role.removesuffix("_app")
+    assert owner in SERVICE_ROLES.values(), f"not a runtime role of make_database: {runtime_role}"
+    return role_dsn(owner, dsn.rsplit("/", 1)[1])
 
 
 @pytest.fixture(scope="session")
