@@ -14,12 +14,14 @@ from alembic import command
 from qaf_shared import migrations
 from qaf_shared.database import connect
 from qaf_shared.events.catalogue import AUDIT_TOPIC
+from qaf_shared.runtime_role import runtime_role_for
 from qaf_shared.testing.fixtures import (
     KAFKA,
     DatabaseFactory,
     TopicsFactory,
     auth,
     eventually,
+    owner_dsn,
     serve,
 )
 from reporting_service import generations
@@ -49,13 +51,16 @@ async def test_an_existing_generation_keeps_its_counts_and_is_then_counted_per_t
             " ('qa.audit.events.v1', '', 0, 3, NULL)"
         )
         # Back to the shape the code before 0002 made (counts kept, summed per topic)...
-        config = migrations.alembic_config("reporting_service", dsn)
+        owner, runtime_role = owner_dsn(dsn), runtime_role_for("reporting_service")
+        config = migrations.alembic_config("reporting_service", owner, runtime_role)
         await asyncio.to_thread(command.downgrade, config, "0001")
         assert "tenant" not in await conn.fetchval(COLUMNS)
         old = await conn.fetchrow("SELECT * FROM gen_0.consumer_stats")
         assert (old["applied"], old["dead_letters"]) == (7, 4)
         # ...and forward again: what an upgrade of a running deployment does.
-        await asyncio.to_thread(migrations.upgrade, "reporting_service", dsn)
+        await asyncio.to_thread(
+            lambda: migrations.upgrade("reporting_service", owner, runtime_role=runtime_role)
+        )
         assert "tenant" in await conn.fetchval(COLUMNS)
     finally:
         await conn.close()
