@@ -64,7 +64,8 @@ async def test_conference_feedback_without_a_conference_type_counts_in_the_deep_
             return body
 
         async def counted() -> bool:
-            return (await deep_dive())["by_source"].get("CP_CONFERENCE") == len(items)
+            conference: int | None = (await deep_dive())["by_source"].get("CP_CONFERENCE")
+            return conference == len(items)
 
         await eventually(counted)
         figures = await deep_dive()

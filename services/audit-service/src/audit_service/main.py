@@ -14,6 +14,7 @@ from audit_service.domain.actions import ActionTransitionNotAllowed
 from audit_service.domain.audits import DutiesConflict, RuleBroken, TransitionNotAllowed
 from audit_service.settings import AuditSettings
 from qaf_shared.http.app import create_service_app, outbox_relay_worker
+from qaf_shared.http.idempotency_retention import idempotency_retention_worker
 from qaf_shared.http.problems import Problem, field_error, problem_response
 
 
@@ -29,7 +30,10 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
         ),
         routers=[programmes_router, audits_router, actions_router, templates_router],
         read_scope="audits:read",
-        workers=[outbox_relay_worker] if settings.relay_enabled else [],
+        workers=[
+            *([outbox_relay_worker] if settings.relay_enabled else []),
+            idempotency_retention_worker,
+        ],
     )
     app.state.audit_configuration = load_configuration(settings.config_dir)
     _install_domain_errors(app)

@@ -63,13 +63,14 @@ class Duties:
         reviewer: str,
         outcome: str = "AGREED",
         days_ago: int = 8,
-        **headers: str,
+        key: str | None = None,
     ) -> httpx.Response:
         body = {"reviewer": reviewer, "outcome": outcome, "reviewed_on": self.days_ago(days_ago)}
+        headers = self.writer(actor)
+        if key is not None:
+            headers["Idempotency-Key"] = key
         return await self.client.post(
-            f"/v1/audits/{audit_id}/peer-review",
-            json=body,
-            headers={**self.writer(actor), **headers},
+            f"/v1/audits/{audit_id}/peer-review", json=body, headers=headers
         )
 
     async def moderate(
@@ -130,7 +131,7 @@ async def test_the_submitter_may_not_peer_review_and_nothing_is_written(
     before = await _written(audit_db, audit_id)
     key = f"k-{uuid.uuid4()}"
 
-    refused = await duties.peer_review(audit_id, "sub-1", "pr-1", **{"Idempotency-Key": key})
+    refused = await duties.peer_review(audit_id, "sub-1", "pr-1", key=key)
     _refused(refused, "may not peer review", "sub-1", "pr-1")
     assert await _written(audit_db, audit_id) == before
     assert await _keys(audit_db, key) == 0
@@ -140,7 +141,7 @@ async def test_the_submitter_may_not_peer_review_and_nothing_is_written(
     assert await _written(audit_db, audit_id) == before
 
     # Another person may; the key stored nothing, so with it this is a new request.
-    done = await duties.peer_review(audit_id, "pr-1", "pr-1", **{"Idempotency-Key": key})
+    done = await duties.peer_review(audit_id, "pr-1", "pr-1", key=key)
     assert done.status_code == 200, done.text
     assert done.json()["status"] == "MODERATION"
     assert await _keys(audit_db, key) == 1
