@@ -128,10 +128,16 @@ class Loader:
 
     # -- HTTP -------------------------------------------------------------------------------
 
-    def post(self, path: str, key: str, body: Any = None) -> dict[str, Any]:
+    def post(
+        self, path: str, key: str, body: Any = None, *, actor: str | None = None
+    ) -> dict[str, Any]:
+        """POST once per key; `actor` acts instead of the loader (X-Actor), as a peer
+        reviewer or moderator must: none of them may be whoever submitted the audit."""
         if path == "/v1/programmes":
             self.count("programmes")
         headers = {**self.headers, "Idempotency-Key": f"{KEY}-{self.tenant}-{key}"}
+        if actor is not None:
+            headers["X-Actor"] = actor
         response = self.client.post(f"{self.base}{path}", json=body, headers=headers)
         response.raise_for_status()
         result: dict[str, Any] = response.json()
@@ -290,15 +296,17 @@ class Loader:
             return self.count("SUBMITTED")
         reviewed_on = self.later(submitted_on, 1, 8)
         if outcome.startswith("returned"):
+            returner = f"pr-{rng.randrange(20)}"
             self.post(
                 f"{path}/peer-review",
                 f"{key}-return",
                 {
-                    "reviewer": f"pr-{rng.randrange(20)}",
+                    "reviewer": returner,
                     "outcome": "RETURNED",
                     "comment": "Please evidence the child's voice in the plan",
                     "reviewed_on": reviewed_on.isoformat(),
                 },
+                actor=returner,
             )
             if outcome == "returned_in_progress":
                 return self.count("IN_PROGRESS")
@@ -313,7 +321,7 @@ class Loader:
         if outcome.startswith("regraded"):
             step = 1 if GRADES.index(grade) < 3 else -1
             review.update(outcome="REGRADED", grade=GRADES[GRADES.index(grade) + step])
-        audit = self.post(f"{path}/peer-review", f"{key}-review", review)
+        audit = self.post(f"{path}/peer-review", f"{key}-review", review, actor=review["reviewer"])
         last = reviewed_on
         if audit["moderation_selected"]:
             if current or not self.moderation_held:
@@ -321,15 +329,17 @@ class Loader:
                 return self.count("MODERATION")
             last = self.later(reviewed_on, 1, 10)
             moderated_grade = grade if rng.random() < 0.7 else rng.choice(GRADES)
+            moderator = f"mo-{rng.randrange(5)}"
             self.post(
                 f"{path}/moderation",
                 f"{key}-moderate",
                 {
-                    "moderator": f"mo-{rng.randrange(5)}",
+                    "moderator": moderator,
                     "grade": moderated_grade,
                     "rationale": "Moderated against the practice standards",
                     "moderated_on": last.isoformat(),
                 },
+                actor=moderator,
             )
             if outcome == "peer_reviewed" or rng.random() < 0.3:
                 self.actions(key, audit, last)

@@ -37,7 +37,14 @@ class ServiceSettings(BaseSettings):
 
     max_body_bytes: int = 1024 * 1024
     list_limit_max: int = 200
+    # How long an Idempotency-Key answers its first response; at least 24 hours (the
+    # contract). Past it the key's row, which holds that whole response, is deleted by the
+    # write services' retention worker (qaf_shared.http.idempotency_retention), which runs
+    # every `idempotency_purge_interval_s` seconds, `idempotency_purge_batch_size` rows a
+    # statement.
     idempotency_ttl_hours: int = Field(default=48, ge=24)
+    idempotency_purge_interval_s: float = Field(default=300.0, gt=0)
+    idempotency_purge_batch_size: int = Field(default=1000, ge=1, le=10_000)
     log_level: str = "INFO"
     workers: int = Field(default=1, ge=1)
 

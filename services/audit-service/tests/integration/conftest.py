@@ -150,7 +150,15 @@ class Flow:
             "submitted_on": days_ago(10),
             **changes,
         }
-        return await self.call("POST", f"/v1/audits/{audit['id']}/submit", expect, body)
+        # The auditor submits; the peer reviewer (X-Actor staff-1) and the moderator
+        # (mod-officer) are others: separation of duties.
+        return await self.call(
+            "POST",
+            f"/v1/audits/{audit['id']}/submit",
+            expect,
+            body,
+            **{"X-Actor": audit["auditor"]},
+        )
 
     async def peer_review(
         self, audit: dict[str, Any], outcome: str = "AGREED", expect: int = 200, **changes: Any

@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from qaf_shared.testing.fixtures import auth
 from qaf_shared.working_days import add_working_days
 
 
@@ -175,6 +176,68 @@ async def test_a_safeguarding_concern_is_raised_in_any_state_and_emitted_at_once
         concern["id"],
     )
     assert logged == 1
+
+
+async def test_a_concern_answers_at_its_location_for_its_tenant_and_its_detail_is_never_logged(
+    flow: Any,
+    audit_db: asyncpg.Connection,
+    token: Callable[..., str],
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    secret = f"Bruising on the forearm {uuid.uuid4().hex}"
+    audit = await flow.in_state("SUBMITTED")
+    response = await flow.client.post(
+        f"/v1/audits/{audit['id']}/safeguarding-concerns",
+        json={"raised_by": "tm-1", "detail": secret},
+        headers=flow.headers,
+    )
+    assert response.status_code == 201, response.text
+    concern = response.json()
+    location = response.headers["location"]
+    assert location == f"/v1/audits/{audit['id']}/safeguarding-concerns/{concern['id']}"
+
+    read = await flow.client.get(location, headers=auth(token("audits:read"), actor="reader-1"))
+    assert read.status_code == 200, read.text
+    assert read.json() == concern and read.json()["detail"] == secret
+    assert read.headers["etag"] == '"1"'
+    logged = await audit_db.fetch(
+        "SELECT client, actor, action FROM access_log"
+        " WHERE resource_type = 'safeguarding_concern' AND resource_id = $1 ORDER BY id",
+        concern["id"],
+    )
+    assert [tuple(r) for r in logged] == [("dev-client", "reader-1", "read")]
+
+    # Only audits:read holders of the tenant: another tenant's is 404 (and not logged), a
+    # token without the scope is 403; a concern under another audit or an unknown id is 404.
+    medway = await flow.client.get(location, headers=auth(token("audits:read", tenant="887")))
+    assert medway.status_code == 404 and secret not in medway.text
+    writer_only = await flow.client.get(location, headers=auth(token("audits:write")))
+    assert writer_only.status_code == 403 and secret not in writer_only.text
+    other = await flow.in_state("SCHEDULED")
+    for path in (
+        f"/v1/audits/{other['id']}/safeguarding-concerns/{concern['id']}",
+        f"/v1/audits/{audit['id']}/safeguarding-concerns/{uuid.uuid4()}",
+        f"/v1/audits/{audit['id']}/safeguarding-concerns/not-a-uuid",
+        f"/v1/audits/not-a-uuid/safeguarding-concerns/{concern['id']}",
+    ):
+        missing = await flow.client.get(path, headers=flow.headers)
+        assert missing.status_code == 404, path
+        assert missing.headers["content-type"] == "application/problem+json"
+    assert (
+        len(
+            await audit_db.fetch(
+                "SELECT 1 FROM access_log WHERE resource_type = 'safeguarding_concern'"
+                " AND resource_id = $1",
+                concern["id"],
+            )
+        )
+        == 1
+    )
+
+    # Whatever the service logged meanwhile, the detail is not in it.
+    out, err = capfd.readouterr()
+    assert secret not in out and secret not in err and secret not in caplog.text
 
 
 async def test_a_concern_cannot_be_dated_in_the_future(flow: Any) -> None:

@@ -104,7 +104,13 @@ async def test_the_demo_loads_every_state_through_the_api_and_reloads_idempotent
     assert concerns >= 3
     assert quarters_seen == set(quarters)
     assert areas == {"NORTH", "EAST", "SOUTH", "WEST"}
-    assert writers == {("demo-loader", "demo")}
+    # The loader acts for itself, except that peer reviews and moderations are done by the
+    # reviewer and moderator they name (separation of duties).
+    assert {client for client, _ in writers} == {"demo-loader"}
+    actors = {actor for _, actor in writers}
+    assert "demo" in actors and any(a.startswith("pr-") for a in actors)
+    assert any(a.startswith("mo-") for a in actors)
+    assert actors <= {"demo"} | {f"pr-{n}" for n in range(20)} | {f"mo-{n}" for n in range(5)}
 
 
 async def _snapshot(conn: asyncpg.Connection) -> tuple[Any, ...]:

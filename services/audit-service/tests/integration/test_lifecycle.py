@@ -371,7 +371,7 @@ async def test_every_write_records_the_client_and_actor(
     )
     assert [tuple(r) for r in logged] == [
         ("scheduled", None, "SCHEDULED", "dev-client", "staff-1"),
-        ("submitted", "SCHEDULED", "SUBMITTED", "dev-client", "staff-1"),
+        ("submitted", "SCHEDULED", "SUBMITTED", "dev-client", "tm-1"),  # the auditor
         ("peer_reviewed", "SUBMITTED", "PEER_REVIEWED", "dev-client", "staff-1"),
         ("closed", "PEER_REVIEWED", "CLOSED", "dev-client", "staff-1"),
     ]

@@ -10,10 +10,12 @@ import pytest
 
 from audit_service.domain.audits import (
     ALLOWED_FROM,
+    DutiesConflict,
     RuleBroken,
     Step,
     TransitionNotAllowed,
     check_date,
+    check_duties,
     check_people,
     final_grade,
     is_overdue,
@@ -146,3 +148,44 @@ def test_reviewers_and_moderators_are_not_the_people_before_them() -> None:
     with pytest.raises(RuleBroken) as broken:
         check_people("body.moderator", "pr-1", {"auditor": "tm-1", "peer reviewer": "pr-1"})
     assert broken.value.field == "body.moderator" and "peer reviewer" in broken.value.message
+
+
+class TestSeparationOfDuties:
+    SUBMITTED_BY = {"tm-1", "staff-1"}
+    REVIEWED_BY = {"staff-2", "pr-1"}
+
+    @pytest.mark.parametrize("people", [("staff-1", "pr-1"), ("staff-3", "staff-1")])
+    def test_whoever_submitted_may_not_peer_review(self, people: tuple[str, str]) -> None:
+        with pytest.raises(DutiesConflict, match="may not peer review"):
+            check_duties(Step.PEER_REVIEW, people, submitted_by=self.SUBMITTED_BY)
+
+    @pytest.mark.parametrize(
+        ("people", "rule"),
+        [
+            (("staff-1", "mo-1"), "submitted"),
+            (("mod-officer", "tm-1"), "submitted"),
+            (("staff-2", "mo-1"), "peer reviewer"),
+            (("mod-officer", "pr-1"), "peer reviewer"),
+        ],
+    )
+    def test_whoever_submitted_or_peer_reviewed_may_not_moderate(
+        self, people: tuple[str, str], rule: str
+    ) -> None:
+        with pytest.raises(DutiesConflict, match=rule):
+            check_duties(
+                Step.MODERATE,
+                people,
+                submitted_by=self.SUBMITTED_BY,
+                reviewed_by=self.REVIEWED_BY,
+            )
+
+    def test_others_may_and_an_absent_person_is_no_one(self) -> None:
+        check_duties(Step.PEER_REVIEW, ("staff-2", None), submitted_by=self.SUBMITTED_BY)
+        check_duties(
+            Step.MODERATE,
+            ("mod-officer", "mo-1"),
+            submitted_by=self.SUBMITTED_BY,
+            reviewed_by=self.REVIEWED_BY,
+        )
+        # The rule is about who did the audit's earlier steps, not about other steps.
+        check_duties(Step.CLOSE, ("staff-1",), submitted_by=self.SUBMITTED_BY)

@@ -13,6 +13,7 @@ from escalation_service.clock import today_in_england
 from escalation_service.overdue import overdue_scheduler_worker
 from escalation_service.settings import EscalationSettings
 from qaf_shared.http.app import Worker, create_service_app, outbox_relay_worker
+from qaf_shared.http.idempotency_retention import idempotency_retention_worker
 
 
 def create_app(
@@ -21,7 +22,7 @@ def create_app(
     """The app; `today` replaces the clock (tests pin the date the rules and the overdue
     scheduler see)."""
     settings = settings or EscalationSettings()
-    workers: list[Worker] = []
+    workers: list[Worker] = [idempotency_retention_worker]
     if settings.relay_enabled:
         workers.append(outbox_relay_worker)
     if settings.overdue_scan_enabled:

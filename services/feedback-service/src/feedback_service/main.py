@@ -14,6 +14,7 @@ from feedback_service.question_sets import QuestionSets
 from feedback_service.rate_limit import TokenBucket
 from feedback_service.settings import FeedbackSettings
 from qaf_shared.http.app import create_service_app, outbox_relay_worker
+from qaf_shared.http.idempotency_retention import idempotency_retention_worker
 
 
 def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
@@ -27,7 +28,10 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
         ),
         routers=[feedback_router, participation_router, complaints_router, provider_router],
         read_scope="feedback:read",
-        workers=[outbox_relay_worker] if settings.relay_enabled else [],
+        workers=[
+            *([outbox_relay_worker] if settings.relay_enabled else []),
+            idempotency_retention_worker,
+        ],
     )
     app.state.question_sets = QuestionSets(settings.question_sets_file)
     app.state.provider_rate_limit = TokenBucket(

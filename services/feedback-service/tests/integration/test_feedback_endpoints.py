@@ -84,6 +84,25 @@ async def test_conference_feedback_is_stored_with_its_unit_and_one_event_without
     assert tuple(stored) == ("dev-client", "staff-1")
 
 
+async def test_conference_feedback_without_its_conference_type_is_201_and_its_event_omits_it(
+    feedback_client: httpx.AsyncClient, writer: dict[str, str], feedback_db: asyncpg.Connection
+) -> None:
+    # API.md: `conference_type?`; clients that follow the contract leave it out.
+    body = {k: v for k, v in CONFERENCE.items() if k != "conference_type"}
+    response = await feedback_client.post("/v1/feedback", json=body, headers=writer)
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert created["conference_type"] is None
+    assert created["answers"] == CONFERENCE["answers"]
+    read = await feedback_client.get(f"/v1/feedback/{created['id']}", headers=writer)
+    assert read.status_code == 200 and read.json()["conference_type"] is None
+    data = await feedback_db.fetchval(
+        "SELECT payload->'data' FROM outbox WHERE aggregateid = $1", created["id"]
+    )
+    assert data["source"] == "CP_CONFERENCE" and "conference_type" not in data
+    assert data["answers"] == CONFERENCE["answers"]
+
+
 @pytest.mark.parametrize(
     "item",
     [
@@ -120,7 +139,6 @@ async def test_every_source_is_recorded(
         ({"answers": {"felt_listened_to": "4"}}, "body.answers.felt_listened_to"),
         ({"answers": {"felt_listened_to": 3.5}}, "body.answers.felt_listened_to"),
         ({"respondent": None}, "body.respondent"),
-        ({"conference_type": None}, "body.conference_type"),
         ({"source": "COMPLAINT"}, "body.source"),
         ({"source": "STAFF"}, "body.conference_type"),
         ({"source": "PARTNER", "respondent": None, "conference_type": None}, "body.partner_type"),

@@ -97,10 +97,11 @@ class TestAnswers:
 
 
 class TestSources:
-    def test_conference_feedback_needs_its_respondent_and_conference_type(self) -> None:
-        assert item(respondent=None, conference_type=None) and fields(
-            item(respondent=None, conference_type=None)
-        ) == ["respondent", "conference_type"]
+    def test_conference_feedback_needs_its_respondent(self) -> None:
+        assert fields(item(respondent=None)) == ["respondent"]
+
+    def test_conference_feedback_may_leave_out_its_conference_type(self) -> None:
+        assert item(conference_type=None) == []
 
     def test_partner_feedback_needs_the_partner_type_and_only_it_has_one(self) -> None:
         assert fields(item(Source.PARTNER, partner_type=None)) == ["partner_type"]

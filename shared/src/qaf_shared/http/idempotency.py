@@ -11,7 +11,9 @@ meets the key; whatever that second run does is rolled back, and the first answe
 - a concurrent retry waits on the unique index until the first commits, then as above;
 - the handler fails on the retry (the step no longer applies: 409, a stale If-Match: 412, a
   unique violation): roll back, and answer stored when the key is there, else the error.
-A key older than the TTL is replaced by the same statement (ON CONFLICT ... WHERE expired).
+A key older than the TTL is replaced by the same statement (ON CONFLICT ... WHERE expired);
+the rows of keys past it are deleted by `idempotency_retention`'s worker (they hold whole
+responses, free text included).
 The write's outbox rows go in that statement too (`outbox.collecting`).
 
 A create reads nothing before it writes, so it goes further (`create_once`): its rows, answer

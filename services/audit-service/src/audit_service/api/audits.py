@@ -404,6 +404,33 @@ async def list_safeguarding_concerns(
     return json_response({"items": [concern_out(r) for r in items], "next_cursor": next_cursor})
 
 
+@router.get("/{audit_id}/safeguarding-concerns/{concern_id}", response_model=ConcernOut)
+async def get_safeguarding_concern(
+    request: Request,
+    audit_id: str,
+    concern_id: str,
+    principal: Reader,
+    actor: OptionalActor = None,
+) -> Response:
+    """One concern raised on an audit of the caller's tenant (the `Location` its POST
+    answers). The detail is free text about a child: it goes only to this answer, never
+    to a log line or an event. Every read is recorded in the access log."""
+    audit_ident = parse_id(audit_id, "safeguarding concern")
+    ident = parse_id(concern_id, "safeguarding concern")
+    async with pool(request).acquire() as conn, conn.transaction():
+        row = await concern_rows.get(conn, principal.tenant, audit_ident, ident)
+        if row is None:
+            raise not_found("safeguarding concern")
+        await record_access(
+            conn,
+            principal,
+            actor=actor,
+            resource_type="safeguarding_concern",
+            resource_id=str(ident),
+        )
+    return to_response(resource_response(concern_out(row)))
+
+
 @router.post(
     "/{audit_id}/actions", status_code=201, response_model=ActionOut, responses=CREATE_ERRORS
 )

@@ -3,6 +3,7 @@ grades a peer review may record, the order of the lifecycle's dates, the final g
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from datetime import date
 from enum import StrEnum
 
@@ -39,6 +40,15 @@ class RuleBroken(ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class DutiesConflict(Exception):
+    """A step the acting person may not take on this audit: separation of duties (answers
+    403, naming the rule; never the person)."""
+
+    def __init__(self, rule: str) -> None:
+        super().__init__(f"Separation of duties: {rule}.")
+        self.rule = rule
 
 
 # Which states each step may start from. DOMAIN.md § Audits; API.md "Precise rules".
@@ -118,6 +128,31 @@ def check_people(field: str, person: str, others: dict[str, str | None]) -> None
     for role, other in others.items():
         if other is not None and person == other:
             raise RuleBroken(field, f"must not be the audit's {role}")
+
+
+def check_duties(
+    step: Step,
+    people: Iterable[str | None],
+    *,
+    submitted_by: Collection[str],
+    reviewed_by: Collection[str] = (),
+) -> None:
+    """Raise DutiesConflict when anyone taking `step` (the caller's actor, the person the
+    body names) submitted the audit, or, for moderation, peer reviewed it. Those who did are
+    everyone recorded for any round (a returned audit's earlier submitters and reviewers
+    too): a person's own work is checked by someone else."""
+    acting = {p for p in people if p}
+    if step is Step.PEER_REVIEW and acting & set(submitted_by):
+        raise DutiesConflict(
+            "whoever submitted an audit, or is its auditor, may not peer review it"
+        )
+    if step is Step.MODERATE:
+        if acting & set(submitted_by):
+            raise DutiesConflict(
+                "whoever submitted an audit, or is its auditor, may not moderate it"
+            )
+        if acting & set(reviewed_by):
+            raise DutiesConflict("an audit's peer reviewer may not moderate it")
 
 
 def check_date(field: str, day: date, *, today: date, not_before: date | None = None) -> None:

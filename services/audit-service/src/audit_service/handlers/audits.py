@@ -4,6 +4,7 @@ moderate, close, cancel."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from audit_service.domain.audits import (
     RuleBroken,
     Step,
     check_date,
+    check_duties,
     check_people,
     check_step,
     final_grade,
@@ -243,6 +245,8 @@ async def peer_review(
     reviewed_on = body.reviewed_on or on
     check_date("body.reviewed_on", reviewed_on, today=on, not_before=current["submitted_on"])
     check_people("body.reviewer", body.reviewer, {"auditor": current["auditor"]})
+    done = await _done_by(conn, principal, current)
+    check_duties(Step.PEER_REVIEW, (actor, body.reviewer), submitted_by=done.submitted)
     auditor_grade = Grade(current["overall_grade"])
     reviewer_grade = peer_review_grade(body.outcome, body.grade, auditor_grade)
     returned = body.outcome is PeerReviewOutcome.RETURNED
@@ -335,6 +339,13 @@ async def moderate(
         "body.moderator",
         body.moderator,
         {"auditor": current["auditor"], "peer reviewer": current["peer_reviewer"]},
+    )
+    done = await _done_by(conn, principal, current)
+    check_duties(
+        Step.MODERATE,
+        (actor, body.moderator),
+        submitted_by=done.submitted,
+        reviewed_by=done.reviewed,
     )
     before = Grade(current["final_grade"])
     row = await audit_rows.update(
@@ -448,6 +459,32 @@ async def _locked(
         raise not_found("audit")
     check_if_match(if_match, current["version"], required=required)
     return current
+
+
+@dataclass(frozen=True)
+class _DoneBy:
+    submitted: set[str]
+    reviewed: set[str]
+
+
+async def _done_by(
+    conn: asyncpg.Connection, principal: Principal, current: asyncpg.Record
+) -> _DoneBy:
+    """Who submitted the audit (every submitting `X-Actor`, and its auditor) and who peer
+    reviewed it (every reviewing `X-Actor`, and every `reviewer` a review named), over all
+    its rounds: the change log records each step's actor."""
+    actors = await logs.actors_of(
+        conn,
+        principal.tenant,
+        resource_type="audit",
+        resource_id=current["id"],
+        changes=("submitted", "peer_reviewed"),
+    )
+    named = {review["reviewer"] for review in current["peer_reviews"] or []}
+    return _DoneBy(
+        submitted=actors["submitted"] | {current["auditor"]},
+        reviewed=actors["peer_reviewed"] | named,
+    )
 
 
 async def _log(

@@ -58,3 +58,16 @@ async def list_page(
     sql = q.page_sql(f"SELECT {COLUMNS} FROM safeguarding_concerns", after=after, limit=limit)
     rows: list[asyncpg.Record] = await conn.fetch(sql, *q.args)
     return rows
+
+
+_GET = f"""
+SELECT {COLUMNS} FROM safeguarding_concerns WHERE tenant = $1 AND audit_id = $2 AND id = $3
+"""
+
+
+async def get(
+    conn: asyncpg.Connection, tenant: str, audit_id: uuid.UUID, concern_id: uuid.UUID
+) -> asyncpg.Record | None:
+    """One concern of the tenant's, raised on that audit (None for any other)."""
+    row: asyncpg.Record | None = await conn.fetchrow(_GET, tenant, audit_id, concern_id)
+    return row

@@ -1,9 +1,10 @@
 """The append-only change log: who changed what (reads go to the access log through
-qaf_shared.http.access_log)."""
+qaf_shared.http.access_log), and who did a record's earlier steps."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 import asyncpg
 
@@ -38,3 +39,25 @@ async def record_change(
         from_status,
         to_status,
     )
+
+
+_ACTORS = """
+SELECT change, array_agg(DISTINCT actor) AS actors FROM change_log
+WHERE tenant = $1 AND resource_type = $2 AND resource_id = $3 AND change = ANY($4::text[])
+GROUP BY change
+"""
+
+
+async def actors_of(
+    conn: asyncpg.Connection,
+    tenant: str,
+    *,
+    resource_type: str,
+    resource_id: uuid.UUID,
+    changes: Sequence[str],
+) -> dict[str, set[str]]:
+    """Everyone (`X-Actor`) who made each of these changes to the record, over its whole
+    history: what separation of duties is checked against."""
+    rows = await conn.fetch(_ACTORS, tenant, resource_type, resource_id, list(changes))
+    found = {row["change"]: set(row["actors"]) for row in rows}
+    return {change: found.get(change, set()) for change in changes}

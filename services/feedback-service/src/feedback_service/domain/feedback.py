@@ -98,10 +98,10 @@ def check_item(
         return [FieldError("source", why)]
     errors: list[FieldError] = []
     if source is Source.CP_CONFERENCE:
+        # `conference_type` is optional (API.md): an item without it counts as any other;
+        # what breaks feedback down by conference type shows it as not recorded.
         if respondent is None:
             errors.append(FieldError("respondent", "is required for CP_CONFERENCE feedback"))
-        if conference_type is None:
-            errors.append(FieldError("conference_type", "is required for CP_CONFERENCE feedback"))
     else:
         if conference_type is not None:
             errors.append(FieldError("conference_type", "applies only to CP_CONFERENCE feedback"))
