@@ -33,7 +33,7 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = Field(default=500, ge=1, le=5000)
 
     max_body_bytes: int = 1024 * 1024
-    list_limit_max: int = 200
+    list_limit_max: int = Field(default=200, ge=1)
     idempotency_ttl_hours: int = Field(default=48, ge=24)
     log_level: str = "INFO"
     workers: int = Field(default=1, ge=1)

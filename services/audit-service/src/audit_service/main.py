@@ -28,7 +28,6 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
             "templates, safeguarding concerns and actions."
         ),
         routers=[programmes_router, audits_router, actions_router, templates_router],
-        read_scope="audits:read",
         workers=[outbox_relay_worker] if settings.relay_enabled else [],
     )
     app.state.audit_configuration = load_configuration(settings.config_dir)

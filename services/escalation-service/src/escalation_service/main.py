@@ -31,7 +31,6 @@ def create_app(
         title="escalation-service",
         description="Escalations by IROs and CP conference chairs, stage by stage, on time.",
         routers=[escalations_router],
-        read_scope="escalations:read",
         workers=workers,
     )
     app.state.today = today or today_in_england

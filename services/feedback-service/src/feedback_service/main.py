@@ -26,7 +26,6 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
             "children's procedure, and the commissioned advocacy provider's integration."
         ),
         routers=[feedback_router, participation_router, complaints_router, provider_router],
-        read_scope="feedback:read",
         workers=[outbox_relay_worker] if settings.relay_enabled else [],
     )
     app.state.question_sets = QuestionSets(settings.question_sets_file)

@@ -19,6 +19,17 @@ async def ensure_projections(app: FastAPI) -> None:
         await generations.active_schema(conn)
 
 
+# The reports: their bodies follow `Accept` (JSON, CSV, HTML, PDF) and the token (suppressed
+# or not), so a cache must key them on both.
+REPORT_PATHS = (
+    "/v1/deep-dives",
+    "/v1/aggregates",
+    "/v1/trends",
+    "/v1/escalation-trends",
+    "/v1/status",
+)
+
+
 def create_app(settings: ReportingSettings | None = None, *, consume: bool = True) -> FastAPI:
     settings = settings or ReportingSettings()
     return create_service_app(
@@ -26,7 +37,7 @@ def create_app(settings: ReportingSettings | None = None, *, consume: bool = Tru
         title="reporting-service",
         description="Quarterly Deep Dives, escalation trends and published aggregates.",
         routers=[reports_router, admin_router],
-        read_scope="reports:read",
         workers=[consumer_worker] if consume else [],
         on_startup=[ensure_projections],
+        vary_prefixes=REPORT_PATHS,
     )
