@@ -13,10 +13,14 @@ from feedback_service.api.provider import router as provider_router
 from feedback_service.question_sets import QuestionSets
 from feedback_service.rate_limit import TokenBucket
 from feedback_service.settings import FeedbackSettings
+from qaf_shared.clock import BusinessClock
 from qaf_shared.http.app import create_service_app, outbox_relay_worker
 
 
-def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
+def create_app(
+    settings: FeedbackSettings | None = None, *, clock: BusinessClock | None = None
+) -> FastAPI:
+    """The app; `clock` replaces the business clock (tests run it at a chosen instant)."""
     settings = settings or FeedbackSettings()
     app = create_service_app(
         settings=settings,
@@ -27,6 +31,7 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
         ),
         routers=[feedback_router, participation_router, complaints_router, provider_router],
         workers=[outbox_relay_worker] if settings.relay_enabled else [],
+        clock=clock,
     )
     app.state.question_sets = QuestionSets(settings.question_sets_file)
     app.state.provider_rate_limit = TokenBucket(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from qaf_shared.clock import BusinessClock
 from qaf_shared.http.app import create_service_app
 from reporting_service import generations
 from reporting_service.api.admin import router as admin_router
@@ -30,7 +31,14 @@ REPORT_PATHS = (
 )
 
 
-def create_app(settings: ReportingSettings | None = None, *, consume: bool = True) -> FastAPI:
+def create_app(
+    settings: ReportingSettings | None = None,
+    *,
+    consume: bool = True,
+    clock: BusinessClock | None = None,
+) -> FastAPI:
+    """The app; `consume=False` leaves the consumer off, `clock` replaces the business clock
+    (tests run it at a chosen instant)."""
     settings = settings or ReportingSettings()
     return create_service_app(
         settings=settings,
@@ -40,4 +48,5 @@ def create_app(settings: ReportingSettings | None = None, *, consume: bool = Tru
         workers=[consumer_worker] if consume else [],
         on_startup=[ensure_projections],
         vary_prefixes=REPORT_PATHS,
+        clock=clock,
     )

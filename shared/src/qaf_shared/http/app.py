@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
+from qaf_shared.clock import BusinessClock
 from qaf_shared.database import create_pool
 from qaf_shared.http.auth import Authenticator
 from qaf_shared.http.middleware import BodyLimit, CacheHeaders, RequestContext
@@ -58,11 +59,13 @@ def create_service_app(
     workers: Sequence[Worker] = (),
     on_startup: Sequence[Callable[[FastAPI], Coroutine[Any, Any, None]]] = (),
     vary_prefixes: Sequence[str] = (),
+    clock: BusinessClock | None = None,
 ) -> FastAPI:
     """`on_startup` hooks run once the pool exists, before requests are served; a failing hook
     (say, the database is not up yet) is logged and the service starts anyway, since
     `/readyz` tells whether it can serve. Answers under `vary_prefixes` carry `Vary: Accept,
-    Authorization` (every `/v1/` answer carries `Cache-Control: no-store`)."""
+    Authorization` (every `/v1/` answer carries `Cache-Control: no-store`). `clock` is the
+    business clock the app holds on `app.state.clock` (default: the real one)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -102,6 +105,7 @@ def create_service_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.clock = clock or BusinessClock()
     app.state.authenticator = Authenticator(
         jwks=settings.auth_jwks, issuer=settings.auth_issuer, audience=settings.auth_audience
     )
