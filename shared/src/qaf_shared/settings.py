@@ -36,7 +36,7 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = Field(default=500, ge=1, le=5000)
 
     max_body_bytes: int = 1024 * 1024
-    list_limit_max: int = 200
+    list_limit_max: int = Field(default=200, ge=1)
     # How long an Idempotency-Key answers its first response; at least 24 hours (the
     # contract). Past it the key's row, which holds that whole response, is deleted by the
     # write services' retention worker (qaf_shared.http.idempotency_retention), which runs

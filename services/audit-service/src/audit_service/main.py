@@ -13,12 +13,16 @@ from audit_service.configuration import load_configuration
 from audit_service.domain.actions import ActionTransitionNotAllowed
 from audit_service.domain.audits import DutiesConflict, RuleBroken, TransitionNotAllowed
 from audit_service.settings import AuditSettings
+from qaf_shared.clock import BusinessClock
 from qaf_shared.http.app import create_service_app, outbox_relay_worker
 from qaf_shared.http.idempotency_retention import idempotency_retention_worker
 from qaf_shared.http.problems import Problem, field_error, problem_response
 
 
-def create_app(settings: AuditSettings | None = None) -> FastAPI:
+def create_app(
+    settings: AuditSettings | None = None, *, clock: BusinessClock | None = None
+) -> FastAPI:
+    """The app; `clock` replaces the business clock (tests run it at a chosen instant)."""
     settings = settings or AuditSettings()
     app = create_service_app(
         settings=settings,
@@ -29,11 +33,11 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
             "templates, safeguarding concerns and actions."
         ),
         routers=[programmes_router, audits_router, actions_router, templates_router],
-        read_scope="audits:read",
         workers=[
             *([outbox_relay_worker] if settings.relay_enabled else []),
             idempotency_retention_worker,
         ],
+        clock=clock,
     )
     app.state.audit_configuration = load_configuration(settings.config_dir)
     _install_domain_errors(app)

@@ -13,9 +13,9 @@ import pytest_asyncio
 import yaml
 
 from audit_service.configuration import DEFAULT_DIR
-from audit_service.handlers.common import today
 from audit_service.main import create_app
 from audit_service.settings import AuditSettings
+from qaf_shared.clock import BusinessClock
 from qaf_shared.database import connect
 from qaf_shared.testing.fixtures import DatabaseFactory, auth, serve
 
@@ -91,7 +91,7 @@ def moderator(token: Callable[..., str]) -> dict[str, str]:
     return auth(token("audits:moderate audits:read"), actor="mod-officer")
 
 
-TODAY = today()
+TODAY = BusinessClock().today()
 
 
 def days_ago(n: int) -> str:

@@ -22,7 +22,7 @@ import httpx
 import yaml
 
 from audit_service.configuration import DEFAULT_DIR
-from audit_service.handlers.common import today
+from qaf_shared.clock import BusinessClock
 from qaf_shared.database import connect
 from qaf_shared.quarters import previous_quarter, quarter_of
 from qaf_shared.settings import REPO_ROOT
@@ -67,7 +67,7 @@ async def test_the_demo_loads_every_state_through_the_api_and_reloads_idempotent
     }
     process, base = start_service("audit-demo", "audit_service.main:create_app", env)
     demo = _demo_module()
-    on = today()
+    on = BusinessClock().today()
     quarters = _quarters(on, 6)
 
     def run() -> int:

@@ -3,24 +3,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date
-
 from fastapi import FastAPI
 
 from escalation_service.api.escalations import router as escalations_router
-from escalation_service.clock import today_in_england
 from escalation_service.overdue import overdue_scheduler_worker
 from escalation_service.settings import EscalationSettings
+from qaf_shared.clock import BusinessClock
 from qaf_shared.http.app import Worker, create_service_app, outbox_relay_worker
 from qaf_shared.http.idempotency_retention import idempotency_retention_worker
 
 
 def create_app(
-    settings: EscalationSettings | None = None, *, today: Callable[[], date] | None = None
+    settings: EscalationSettings | None = None, *, clock: BusinessClock | None = None
 ) -> FastAPI:
-    """The app; `today` replaces the clock (tests pin the date the rules and the overdue
-    scheduler see)."""
+    """The app; `clock` replaces the business clock (tests pin the date the rules and the
+    overdue scheduler see)."""
     settings = settings or EscalationSettings()
     workers: list[Worker] = [idempotency_retention_worker]
     if settings.relay_enabled:
@@ -32,8 +29,7 @@ def create_app(
         title="escalation-service",
         description="Escalations by IROs and CP conference chairs, stage by stage, on time.",
         routers=[escalations_router],
-        read_scope="escalations:read",
         workers=workers,
+        clock=clock,
     )
-    app.state.today = today or today_in_england
     return app

@@ -74,7 +74,7 @@ def overdue_scheduler_worker(app: FastAPI) -> Coroutine[Any, Any, None]:
     settings = app.state.settings
     return run_overdue_scheduler(
         app.state.pool,
-        today=app.state.today,
+        today=app.state.clock.today,
         interval_s=settings.overdue_scan_interval_s,
         batch_size=settings.overdue_scan_batch_size,
     )

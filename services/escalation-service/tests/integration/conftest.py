@@ -1,5 +1,5 @@
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime
 
 import asyncpg
 import httpx
@@ -7,11 +7,13 @@ import pytest_asyncio
 
 from escalation_service.main import create_app
 from escalation_service.settings import EscalationSettings
+from qaf_shared.clock import fixed_clock
 from qaf_shared.database import connect
 from qaf_shared.testing.fixtures import DatabaseFactory, serve
 
 # The date the service under test takes for today: a Monday.
 TODAY = date(2026, 6, 15)
+CLOCK = fixed_clock(datetime(2026, 6, 15, 12, tzinfo=UTC))
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -32,7 +34,7 @@ async def escalation_client(
         relay_enabled=False,
         overdue_scan_enabled=False,
     )
-    async with serve(create_app(settings, today=lambda: TODAY)) as client:
+    async with serve(create_app(settings, clock=CLOCK)) as client:
         yield client
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
@@ -15,9 +15,11 @@ import pytest
 from escalation_service.domain.timescales import Timescales
 from escalation_service.main import create_app
 from escalation_service.settings import EscalationSettings
+from qaf_shared.clock import fixed_clock
 from qaf_shared.testing.fixtures import auth, serve
 
 TODAY = date(2026, 6, 15)  # as the conftest pins it
+CLOCK = fixed_clock(datetime(2026, 6, 15, 12, tzinfo=UTC))
 
 NEW = {
     "case_ref": "CASE-200",
@@ -884,7 +886,7 @@ async def test_each_tenant_gets_its_own_configured_timescales(
             "887": Timescales(informal_days=3, formal_stage_days=10, formal_limit_days=30)
         },
     )
-    async with serve(create_app(settings, today=lambda: TODAY)) as client:
+    async with serve(create_app(settings, clock=CLOCK)) as client:
         medway = auth(token("escalations:write", tenant="887"))
         kent = auth(token("escalations:write"))
         informal = await _raise(client, medway, team="STR-CP1", raised_on="2026-06-01")

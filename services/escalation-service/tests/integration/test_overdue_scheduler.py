@@ -19,6 +19,7 @@ from escalation_service.main import create_app
 from escalation_service.overdue import announce_overdue
 from escalation_service.settings import EscalationSettings
 from qaf_shared import jsonutil
+from qaf_shared.clock import BusinessClock
 from qaf_shared.database import create_pool
 from qaf_shared.events.catalogue import ESCALATION_TOPIC
 from qaf_shared.events.envelope import CloudEvent
@@ -36,13 +37,14 @@ NEW = {
 }
 
 
-class Clock:
+class Clock(BusinessClock):
     """Today as the service sees it; tests move it on."""
 
     def __init__(self, day: date) -> None:
+        super().__init__()
         self.day = day
 
-    def __call__(self) -> date:
+    def today(self) -> date:
         return self.day
 
 
@@ -86,7 +88,7 @@ async def test_two_schedulers_at_once_announce_each_overdue_stage_exactly_once(
     clock = Clock(date(2026, 6, 15))
     kent = auth(token("escalations:write escalations:read"))
     medway = auth(token("escalations:write escalations:read", tenant="887"))
-    async with serve(create_app(_settings(fresh_dsn, topic_prefix), today=clock)) as client:
+    async with serve(create_app(_settings(fresh_dsn, topic_prefix), clock=clock)) as client:
         overdue = [
             await _raise(client, kent, raised_on=f"2026-05-{day:02d}") for day in range(1, 21)
         ]
@@ -105,8 +107,8 @@ async def test_two_schedulers_at_once_announce_each_overdue_stage_exactly_once(
         # Small batches so that the two passes interleave over several transactions.
         first, second = pools
         counts = await asyncio.gather(
-            announce_overdue(first, today=clock(), batch_size=3),
-            announce_overdue(second, today=clock(), batch_size=3),
+            announce_overdue(first, today=clock.today(), batch_size=3),
+            announce_overdue(second, today=clock.today(), batch_size=3),
         )
         assert sum(counts) == len(overdue)
         announced = await _announced(first)
@@ -115,7 +117,8 @@ async def test_two_schedulers_at_once_announce_each_overdue_stage_exactly_once(
             i for i, _ in announced
         }
         assert await asyncio.gather(
-            announce_overdue(first, today=clock()), announce_overdue(second, today=clock())
+            announce_overdue(first, today=clock.today()),
+            announce_overdue(second, today=clock.today()),
         ) == [0, 0]
 
         # The next stage is a new stage: announced again once it is overdue, once.
@@ -125,11 +128,11 @@ async def test_two_schedulers_at_once_announce_each_overdue_stage_exactly_once(
             headers=kent,
         )
         assert moved.status_code == 200 and moved.json()["stage_due_date"] == "2026-06-22"
-        assert await announce_overdue(first, today=clock()) == 0
+        assert await announce_overdue(first, today=clock.today()) == 0
         clock.day = date(2026, 6, 23)
         counts = await asyncio.gather(
-            announce_overdue(first, today=clock(), batch_size=2),
-            announce_overdue(second, today=clock(), batch_size=2),
+            announce_overdue(first, today=clock.today(), batch_size=2),
+            announce_overdue(second, today=clock.today(), batch_size=2),
         )
         assert sum(counts) == 2  # TEAM_MANAGER of the first, INFORMAL of `due_today`
         announced = await _announced(first)
@@ -158,7 +161,7 @@ async def test_a_late_step_racing_the_scheduler_announces_the_stage_once(
 ) -> None:
     clock = Clock(date(2026, 6, 15))
     kent = auth(token("escalations:write escalations:read"))
-    async with serve(create_app(_settings(fresh_dsn, topic_prefix), today=clock)) as client:
+    async with serve(create_app(_settings(fresh_dsn, topic_prefix), clock=clock)) as client:
         ids = [await _raise(client, kent, raised_on="2026-05-01") for _ in range(12)]
 
         async def respond(ident: str) -> None:
@@ -171,8 +174,8 @@ async def test_a_late_step_racing_the_scheduler_announces_the_stage_once(
 
         await asyncio.gather(
             *(respond(i) for i in ids),
-            announce_overdue(pools[0], today=clock(), batch_size=1),
-            announce_overdue(pools[1], today=clock(), batch_size=1),
+            announce_overdue(pools[0], today=clock.today(), batch_size=1),
+            announce_overdue(pools[1], today=clock.today(), batch_size=1),
         )
         assert await _announced(pools[0]) == Counter({(i, "INFORMAL"): 1 for i in ids})
 
@@ -203,7 +206,7 @@ async def test_two_service_instances_publish_one_overdue_event_per_stage(
     prefix = await make_topics()  # topics of its own: the counts are exact
     clock = Clock(date(2026, 6, 15))
     kent = auth(token("escalations:write escalations:read"))
-    async with serve(create_app(_settings(fresh_dsn, prefix), today=clock)) as client:
+    async with serve(create_app(_settings(fresh_dsn, prefix), clock=clock)) as client:
         overdue = [await _raise(client, kent, raised_on="2026-05-04") for _ in range(15)]
         on_time = await _raise(client, kent)
 
@@ -217,7 +220,7 @@ async def test_two_service_instances_publish_one_overdue_event_per_stage(
         overdue_scan_interval_s=0.05,
         overdue_scan_batch_size=2,
     )
-    async with serve(create_app(running, today=clock)), serve(create_app(running, today=clock)):
+    async with serve(create_app(running, clock=clock)), serve(create_app(running, clock=clock)):
         events = await _read_escalation_topic(
             prefix + ESCALATION_TOPIC, expected=len(overdue) + 1 + len(overdue)
         )

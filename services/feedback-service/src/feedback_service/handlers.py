@@ -59,10 +59,6 @@ from qaf_shared.text import storable
 SOURCE = "/services/feedback-service"
 
 
-def today() -> date:
-    return datetime.now(UTC).date()
-
-
 def _event(type: str, tenant: str, subject: uuid.UUID, data: BaseModel) -> CloudEvent:
     return new_event(type=type, source=SOURCE, tenant=tenant, subject=str(subject), data=data)
 
@@ -83,9 +79,9 @@ def invalid(errors: Sequence[FieldError], prefix: str = "body") -> Problem:
     return Problem(422, detail, slug="validation", errors=listed)
 
 
-def check_step_date(field: str, value: date) -> None:
+def check_step_date(field: str, value: date, today: date) -> None:
     """A lifecycle step's date: it has happened, and not before the records began."""
-    if value > today():
+    if value > today:
         raise invalid([FieldError(field, "cannot be in the future")])
     if value < EARLIEST_DATE:
         raise invalid([FieldError(field, f"cannot be before {EARLIEST_DATE.isoformat()}")])
@@ -122,6 +118,7 @@ def new_feedback(
     body: FeedbackCreate,
     unit: OrgUnitRef,
     questions: QuestionSet,
+    today: date,
 ) -> Creation:
     """A feedback item as one statement with its event and answer (nothing to read first)."""
     errors = check_item(
@@ -131,7 +128,7 @@ def new_feedback(
         conference_type=body.conference_type,
         answers=body.answers,
         received_on=body.received_on,
-        today=today(),
+        today=today,
         questions=questions,
     )
     if errors:
@@ -200,8 +197,9 @@ async def record_participation(
     actor: str,
     body: ParticipationCreate,
     unit: OrgUnitRef,
+    today: date,
 ) -> asyncpg.Record:
-    errors = rules.check_review(body.review_due, body.review_held, today())
+    errors = rules.check_review(body.review_due, body.review_held, today)
     if errors:
         raise invalid(errors)
     timely = rules.in_timescale(body.review_due, body.review_held)
@@ -262,11 +260,11 @@ def complaint_of(row: asyncpg.Record) -> Complaint:
     )
 
 
-def complaint_out(row: asyncpg.Record) -> dict[str, Any]:
+def complaint_out(row: asyncpg.Record, today: date) -> dict[str, Any]:
     complaint = complaint_of(row)
     data = dict(row)
     data["stage_due_date"] = complaint.current.due_date
-    data["overdue"] = complaint.is_overdue(today())
+    data["overdue"] = complaint.is_overdue(today)
     data["next_stage_request_by"] = complaint.next_stage_request_by()
     data["stages"] = [
         {
@@ -312,8 +310,9 @@ async def open_complaint(
     actor: str,
     body: ComplaintCreate,
     unit: OrgUnitRef,
+    today: date,
 ) -> asyncpg.Record:
-    check_step_date("received_on", body.received_on)
+    check_step_date("received_on", body.received_on, today)
     if len(set(body.categories)) != len(body.categories):
         raise invalid([FieldError("categories", "lists a category twice")])
     complaint = Complaint.open(body.received_on)
@@ -465,10 +464,11 @@ async def submit_provider_batch(
     items: list[Any],
     units: TenantUnits,
     questions: QuestionSet,
+    today: date,
 ) -> dict[str, Any]:
     """Check every item, store the good new ones (one record per external id), answer per
     item, and keep the submission so that the provider can look it up."""
-    verdicts = [check_provider_item(raw, units, questions, today()) for raw in items]
+    verdicts = [check_provider_item(raw, units, questions, today) for raw in items]
     plan = plan_batch([v.external_id for v in verdicts], [v.ok for v in verdicts])
     submission_id = uuid.uuid4()
     rows = []
@@ -586,8 +586,9 @@ async def submit_provider_report(
     provider: str,
     actor: str | None,
     body: ProviderReportIn,
+    today: date,
 ) -> asyncpg.Record:
-    errors = check_report_quarter(body.quarter, today())
+    errors = check_report_quarter(body.quarter, today)
     if errors:
         raise invalid(errors)
     report_id, submission_id = uuid.uuid4(), uuid.uuid4()

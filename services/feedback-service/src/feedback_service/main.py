@@ -13,11 +13,15 @@ from feedback_service.api.provider import router as provider_router
 from feedback_service.question_sets import QuestionSets
 from feedback_service.rate_limit import TokenBucket
 from feedback_service.settings import FeedbackSettings
+from qaf_shared.clock import BusinessClock
 from qaf_shared.http.app import create_service_app, outbox_relay_worker
 from qaf_shared.http.idempotency_retention import idempotency_retention_worker
 
 
-def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
+def create_app(
+    settings: FeedbackSettings | None = None, *, clock: BusinessClock | None = None
+) -> FastAPI:
+    """The app; `clock` replaces the business clock (tests run it at a chosen instant)."""
     settings = settings or FeedbackSettings()
     app = create_service_app(
         settings=settings,
@@ -27,11 +31,11 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
             "children's procedure, and the commissioned advocacy provider's integration."
         ),
         routers=[feedback_router, participation_router, complaints_router, provider_router],
-        read_scope="feedback:read",
         workers=[
             *([outbox_relay_worker] if settings.relay_enabled else []),
             idempotency_retention_worker,
         ],
+        clock=clock,
     )
     app.state.question_sets = QuestionSets(settings.question_sets_file)
     app.state.provider_rate_limit = TokenBucket(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from qaf_shared.clock import BusinessClock
 from qaf_shared.http.app import create_service_app
 from reporting_service import generations
 from reporting_service.api.admin import router as admin_router
@@ -19,14 +20,33 @@ async def ensure_projections(app: FastAPI) -> None:
         await generations.active_schema(conn)
 
 
-def create_app(settings: ReportingSettings | None = None, *, consume: bool = True) -> FastAPI:
+# The reports: their bodies follow `Accept` (JSON, CSV, HTML, PDF) and the token (suppressed
+# or not), so a cache must key them on both.
+REPORT_PATHS = (
+    "/v1/deep-dives",
+    "/v1/aggregates",
+    "/v1/trends",
+    "/v1/escalation-trends",
+    "/v1/status",
+)
+
+
+def create_app(
+    settings: ReportingSettings | None = None,
+    *,
+    consume: bool = True,
+    clock: BusinessClock | None = None,
+) -> FastAPI:
+    """The app; `consume=False` leaves the consumer off, `clock` replaces the business clock
+    (tests run it at a chosen instant)."""
     settings = settings or ReportingSettings()
     return create_service_app(
         settings=settings,
         title="reporting-service",
         description="Quarterly Deep Dives, escalation trends and published aggregates.",
         routers=[reports_router, admin_router],
-        read_scope="reports:read",
         workers=[consumer_worker] if consume else [],
         on_startup=[ensure_projections],
+        vary_prefixes=REPORT_PATHS,
+        clock=clock,
     )

@@ -14,10 +14,12 @@ from fastapi import APIRouter, FastAPI, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
+from qaf_shared.clock import BusinessClock
 from qaf_shared.database import create_pool
 from qaf_shared.http.auth import Authenticator
-from qaf_shared.http.middleware import BodyLimit, RequestContext
+from qaf_shared.http.middleware import BodyLimit, CacheHeaders, RequestContext
 from qaf_shared.http.org_units import org_units_router
+from qaf_shared.http.pagination import declare_limit_cap
 from qaf_shared.http.problems import COMMON_PROBLEMS, install_problem_handlers, problem_responses
 from qaf_shared.http.resources import json_response
 from qaf_shared.kafka import KafkaProbe, idempotent_producer
@@ -54,13 +56,16 @@ def create_service_app(
     title: str,
     description: str,
     routers: Sequence[APIRouter],
-    read_scope: str,
     workers: Sequence[Worker] = (),
     on_startup: Sequence[Callable[[FastAPI], Coroutine[Any, Any, None]]] = (),
+    vary_prefixes: Sequence[str] = (),
+    clock: BusinessClock | None = None,
 ) -> FastAPI:
     """`on_startup` hooks run once the pool exists, before requests are served; a failing hook
     (say, the database is not up yet) is logged and the service starts anyway, since
-    `/readyz` tells whether it can serve."""
+    `/readyz` tells whether it can serve. Answers under `vary_prefixes` carry `Vary: Accept,
+    Authorization` (every `/v1/` answer carries `Cache-Control: no-store`). `clock` is the
+    business clock the app holds on `app.state.clock` (default: the real one)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -100,24 +105,28 @@ def create_service_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.clock = clock or BusinessClock()
     app.state.authenticator = Authenticator(
         jwks=settings.auth_jwks, issuer=settings.auth_issuer, audience=settings.auth_audience
     )
     app.state.org_units = OrgUnitDirectory()
     install_problem_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # Outside BodyLimit, so that its own 413 carries the cache headers too.
+    app.add_middleware(CacheHeaders, vary_prefixes=tuple(vary_prefixes))
     app.add_middleware(RequestContext, service=settings.service_name)
     app.include_router(_operations_router())
     common = problem_responses(*COMMON_PROBLEMS)
-    app.include_router(org_units_router(read_scope), responses=common)
+    app.include_router(org_units_router(), responses=common)
     for router in routers:
         app.include_router(router, responses=common)
-    _declare_problem_schema(app)
+    _complete_openapi(app, list_limit_max=settings.list_limit_max)
     return app
 
 
-def _declare_problem_schema(app: FastAPI) -> None:
-    """Add the RFC 9457 problem document to the OpenAPI components the responses refer to."""
+def _complete_openapi(app: FastAPI, *, list_limit_max: int) -> None:
+    """Add the RFC 9457 problem document to the OpenAPI components the responses refer to,
+    and the configured cap to every list's `limit`."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -126,6 +135,7 @@ def _declare_problem_schema(app: FastAPI) -> None:
             schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
                 PROBLEM_SCHEMA
             )
+            declare_limit_cap(schema, list_limit_max)
             app.openapi_schema = schema
         return app.openapi_schema
 

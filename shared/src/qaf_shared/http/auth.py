@@ -121,18 +121,43 @@ class _Requires(HTTPBearer):
         self.scope = scope
 
     async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
-        scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
-        if not token or scheme.lower() != "bearer":
-            raise _unauthorized("A bearer token is required.")
-        principal: Principal = request.app.state.authenticator.verify(token)
+        principal = _bearer_principal(request)
         if self.scope not in principal.scopes and not _implied(self.scope, principal.scopes):
             raise Problem(403, f"The token lacks the scope {self.scope!r}.")
         return principal
 
 
+class _Authenticated(HTTPBearer):
+    """The same bearer scheme and verification as `_Requires`, with no scope check: for the
+    few routes any valid token of the tenant may read (API.md: `GET /v1/org-units`)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            auto_error=False,
+            scheme_name="HTTPBearer",
+            description="A JWT from the authority's identity provider",
+        )
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        return _bearer_principal(request)
+
+
+def _bearer_principal(request: Request) -> Principal:
+    """The verified caller of a request; no (or no valid) bearer token is a 401."""
+    scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+    if not token or scheme.lower() != "bearer":
+        raise _unauthorized("A bearer token is required.")
+    principal: Principal = request.app.state.authenticator.verify(token)
+    return principal
+
+
 def requires(scope: str) -> Any:
     """A dependency that authenticates the caller and insists on one scope (default deny)."""
     return Depends(_Requires(scope))
+
+
+authenticated: Any = Depends(_Authenticated())
+"""A dependency that authenticates the caller whatever its scopes (a token is still needed)."""
 
 
 # A scope that grants everything another one does (API.md: unsuppressed implies read).

@@ -1,5 +1,5 @@
 """Pure ASGI middleware (cheaper than Starlette's BaseHTTPMiddleware on the hot path):
-request-size limit, request metrics and request ids."""
+request-size limit, cache headers, request metrics and request ids."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 import structlog
 from prometheus_client import Counter, Histogram
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qaf_shared.http.problems import Problem, problem_response
@@ -24,8 +25,17 @@ LATENCY = Histogram(
 )
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """A body that grew past the limit while it streamed in (chunked, or longer than its
+    Content-Length said). An `HTTPException`, because FastAPI's body parsing passes those on
+    and turns any other error into a 400: so the app's own handler answers the 413."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, _too_large(max_bytes))
+
+
+def _too_large(max_bytes: int) -> str:
+    return f"The request body is larger than {max_bytes} bytes."
 
 
 class BodyLimit:
@@ -51,7 +61,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge
+                    raise _TooLarge(self.max_bytes)
             return message
 
         started = False
@@ -65,17 +75,56 @@ class BodyLimit:
         try:
             await self.app(scope, counted, tracking_send)
         except _TooLarge:
+            # Only where no exception handler answered it (a body read outside FastAPI's).
             if not started:
                 await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        problem = Problem(413, f"The request body is larger than {self.max_bytes} bytes.")
+        problem = Problem(413, _too_large(self.max_bytes))
         response = problem_response(problem, scope.get("path"))
         await response({"type": "http"}, _empty_receive, send)
 
 
 async def _empty_receive() -> Message:
     return {"type": "http.disconnect"}
+
+
+class CacheHeaders:
+    """Every answer under `/v1/` (where every route needs a token) says `Cache-Control:
+    no-store`, errors included: it is one tenant's data, for one caller, and no browser or
+    shared cache may keep it. Answers under `vary_prefixes` (reports, whose body follows the
+    `Accept` header and the token's scopes) also say `Vary: Accept, Authorization`, so that a
+    cache that ignores no-store still never serves one caller's variant to another."""
+
+    def __init__(
+        self, app: ASGIApp, *, private_prefix: str = "/v1/", vary_prefixes: tuple[str, ...] = ()
+    ) -> None:
+        self.app = app
+        self.private_prefix = private_prefix
+        self.vary_prefixes = vary_prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if not path.startswith(self.private_prefix):
+            await self.app(scope, receive, send)
+            return
+        added = _VARIED if path.startswith(self.vary_prefixes) else _PRIVATE
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", ())
+                    if k.lower() not in (b"cache-control", b"vary")
+                ]
+                message["headers"] = headers + added
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+_PRIVATE = [(b"cache-control", b"no-store")]
+_VARIED = [*_PRIVATE, (b"vary", b"Accept, Authorization")]
 
 
 class RequestContext:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from qaf_shared.events.payloads import OrgUnitRef
-from qaf_shared.http.auth import Principal, requires
+from qaf_shared.http.auth import Principal, authenticated
 from qaf_shared.http.problems import Problem, field_error
 from qaf_shared.org_units import OrgUnitDirectory, TenantUnits
 
@@ -61,13 +61,14 @@ class OrgUnitsOut(BaseModel):
     services: list[str]
 
 
-def org_units_router(read_scope: str) -> APIRouter:
-    """`GET /v1/org-units` for any valid token of the tenant that holds the service's read scope."""
+def org_units_router() -> APIRouter:
+    """`GET /v1/org-units` for any valid token of the tenant, whatever its scopes (API.md):
+    every client names units in its requests, so every client may read them."""
     router = APIRouter(tags=["org units"])
 
     @router.get("/v1/org-units", response_model=OrgUnitsOut)
     async def get_org_units(
-        request: Request, principal: Annotated[Principal, requires(read_scope)]
+        request: Request, principal: Annotated[Principal, authenticated]
     ) -> dict[str, Any]:
         return tenant_units(request, principal.tenant).to_json()
 

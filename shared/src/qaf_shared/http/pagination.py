@@ -9,14 +9,41 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Depends, Query, Request
 
 from qaf_shared import jsonutil
 from qaf_shared.http.problems import field_error
 
-MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
 
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page (at most 200).")]
+
+async def _limit(
+    request: Request,
+    limit: Annotated[
+        int,
+        Query(
+            ge=1,
+            description="Items per page, at most the deployment's QA_LIST_LIMIT_MAX (the "
+            "schema's `maximum`).",
+        ),
+    ] = DEFAULT_LIMIT,
+) -> int:
+    # The cap is a setting (`list_limit_max`), so it cannot be a constraint fixed when the
+    # route is declared; a limit asked above it is the same 422 pydantic gives below 1, and
+    # the default comes down to a cap below it. The OpenAPI document states the configured
+    # cap as the parameter's maximum (`declare_limit_cap`).
+    cap: int = request.app.state.settings.list_limit_max
+    if limit > cap:
+        if "limit" not in request.query_params:
+            return cap
+        raise field_error(
+            "query.limit", f"Input should be less than or equal to {cap}", "less_than_equal"
+        )
+    return limit
+
+
+Limit = Annotated[int, Depends(_limit)]
+"""A list's `limit` query parameter (default 50), refused above the configured cap."""
 Cursor = Annotated[
     str | None,
     Query(max_length=200, description="The `next_cursor` of the previous page."),
@@ -55,3 +82,15 @@ def page(rows: Sequence[Any], limit: int, *, key: str = "id") -> tuple[list[Any]
 # The SQL every list uses after its filters: rows strictly after the cursor, in order.
 AFTER_CURSOR_SQL = "(created_at, id) > (${at}, ${ident})"
 ORDER_SQL = "ORDER BY created_at, id LIMIT ${limit}"
+
+
+def declare_limit_cap(openapi: dict[str, Any], cap: int) -> None:
+    """State the configured cap as the `maximum` of every list's `limit` parameter (and as
+    its default, where the cap is below the usual one)."""
+    for operations in openapi.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", ()):
+                if parameter.get("in") == "query" and parameter.get("name") == "limit":
+                    schema = parameter.setdefault("schema", {})
+                    schema["maximum"] = cap
+                    schema["default"] = min(schema.get("default", DEFAULT_LIMIT), cap)

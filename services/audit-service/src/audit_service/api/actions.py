@@ -21,8 +21,9 @@ from audit_service.api.writes import (
     pool,
 )
 from audit_service.handlers import actions as handlers
-from audit_service.handlers.common import action_out, today
+from audit_service.handlers.common import action_out
 from audit_service.repository import actions as action_rows
+from qaf_shared.clock import business_today
 from qaf_shared.enums import ActionStatus
 from qaf_shared.http.access_log import record_access, record_accesses
 from qaf_shared.http.auth import Actor, OptionalActor
@@ -81,7 +82,7 @@ async def list_actions(
         due_to=due_to,
     )
     after = decode_cursor(cursor)
-    on = today()
+    on = business_today(request)
     async with pool(request).acquire() as conn, conn.transaction():
         rows = await action_rows.list_page(
             conn, principal.tenant, filters, after=after, limit=limit, today=on
@@ -102,6 +103,7 @@ async def get_action(
     request: Request, action_id: str, principal: Reader, actor: OptionalActor = None
 ) -> Response:
     """One action of the caller's tenant (access-logged)."""
+    on = business_today(request)
     ident = parse_id(action_id, "action")
     async with pool(request).acquire() as conn, conn.transaction():
         row = await action_rows.get(conn, principal.tenant, ident)
@@ -110,7 +112,7 @@ async def get_action(
         await record_access(
             conn, principal, actor=actor, resource_type="action", resource_id=str(ident)
         )
-    return to_response(resource_response(action_out(row, today())))
+    return to_response(resource_response(action_out(row, on)))
 
 
 @router.patch("/{action_id}", response_model=ActionOut, responses=PATCH_ERRORS)
@@ -125,12 +127,19 @@ async def update_action(
     """Move an action on: `OPEN` → `IN_PROGRESS` → `COMPLETED` (records `completed_on`,
     default today) → `VERIFIED`; `OPEN` or `IN_PROGRESS` → `CANCELLED`. `If-Match` is
     required."""
+    on = business_today(request)
     ident = parse_id(action_id, "action")
 
     async def run(conn: asyncpg.Connection) -> StoredResponse:
         row = await handlers.change_status(
-            conn, principal=principal, actor=actor, action_id=ident, body=body, if_match=if_match
+            conn,
+            principal=principal,
+            actor=actor,
+            action_id=ident,
+            body=body,
+            if_match=if_match,
+            today=on,
         )
-        return resource_response(action_out(row, today()))
+        return resource_response(action_out(row, on))
 
     return await idempotent_write(request, principal, None, run)

@@ -42,9 +42,10 @@ from audit_service.api.writes import (
 )
 from audit_service.handlers import actions as action_handlers
 from audit_service.handlers import audits as handlers
-from audit_service.handlers.common import action_out, audit_out, concern_out, today
+from audit_service.handlers.common import action_out, audit_out, concern_out
 from audit_service.repository import audits as audit_rows
 from audit_service.repository import concerns as concern_rows
+from qaf_shared.clock import business_today
 from qaf_shared.enums import AuditStatus, Grade
 from qaf_shared.http.access_log import record_access, record_accesses
 from qaf_shared.http.auth import Actor, OptionalActor, Principal
@@ -69,9 +70,9 @@ from qaf_shared.http.resources import (
 router = APIRouter(prefix="/v1/audits", tags=["audits"])
 
 
-def _audit_response(row: asyncpg.Record, status: int = 200) -> StoredResponse:
+def _audit_response(row: asyncpg.Record, on: date, status: int = 200) -> StoredResponse:
     location = f"/v1/audits/{row['id']}" if status == 201 else None
-    return resource_response(audit_out(row, today()), status=status, location=location)
+    return resource_response(audit_out(row, on), status=status, location=location)
 
 
 @router.post("", status_code=201, response_model=AuditOut, responses=CREATE_ERRORS)
@@ -83,6 +84,7 @@ async def schedule_audit(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Schedule a case audit (status `SCHEDULED`), with the tenant's current template."""
+    on = business_today(request)
     creation = await handlers.schedule(
         pool(request),
         principal=principal,
@@ -90,6 +92,7 @@ async def schedule_audit(
         body=body,
         unit=resolve_org_unit(request, principal.tenant, body),
         config=configuration(request),
+        today=on,
     )
     return await idempotent_create(request, principal, idempotency_key, creation)
 
@@ -143,7 +146,7 @@ async def audit_page(
 ) -> Response:
     """One page of audits, access-logged (shared with a programme's audit list)."""
     after = decode_cursor(cursor)
-    on = today()
+    on = business_today(request)
     async with pool(request).acquire() as conn, conn.transaction():
         rows = await audit_rows.list_page(
             conn, principal.tenant, filters, after=after, limit=limit, today=on
@@ -164,6 +167,7 @@ async def get_audit(
     request: Request, audit_id: str, principal: Reader, actor: OptionalActor = None
 ) -> Response:
     """One audit of the caller's tenant. Every read is recorded in the access log."""
+    on = business_today(request)
     ident = parse_id(audit_id, "audit")
     async with pool(request).acquire() as conn, conn.transaction():
         row = await audit_rows.get(conn, principal.tenant, ident)
@@ -172,7 +176,7 @@ async def get_audit(
         await record_access(
             conn, principal, actor=actor, resource_type="audit", resource_id=str(ident)
         )
-    return to_response(_audit_response(row))
+    return to_response(_audit_response(row, on))
 
 
 @router.patch("/{audit_id}", response_model=AuditOut, responses=PATCH_ERRORS)
@@ -187,6 +191,7 @@ async def draft_audit(
     """Draft answers while `SCHEDULED` or `IN_PROGRESS` (a `SCHEDULED` audit becomes
     `IN_PROGRESS`). `If-Match` is required. Answers are checked against the audit's
     template version (question ids and answer kinds)."""
+    on = business_today(request)
     ident = parse_id(audit_id, "audit")
     config = configuration(request)
 
@@ -200,7 +205,7 @@ async def draft_audit(
             if_match=if_match,
             config=config,
         )
-        return _audit_response(row)
+        return _audit_response(row, on)
 
     return await idempotent_write(request, principal, None, run)
 
@@ -218,6 +223,7 @@ async def submit_audit(
     """Submit the auditor's grades and findings (from `SCHEDULED` or `IN_PROGRESS`),
     validated against the audit's template version. A returned audit is resubmitted the
     same way; its `submission_number` goes up and the latest `submitted_on` counts."""
+    on = business_today(request)
     ident = parse_id(audit_id, "audit")
     config = configuration(request)
 
@@ -230,8 +236,9 @@ async def submit_audit(
             body=body,
             if_match=if_match,
             config=config,
+            today=on,
         )
-        return _audit_response(row)
+        return _audit_response(row, on)
 
     return await idempotent_write(request, principal, idempotency_key, run)
 
@@ -250,6 +257,7 @@ async def peer_review_audit(
     or `RETURNED` to the auditor (back to `IN_PROGRESS`). A completed review chooses at
     random, at the tenant's rate, whether the audit goes to `MODERATION`; the choice, its
     seed and draw are recorded in `moderation_selection`."""
+    on = business_today(request)
     ident = parse_id(audit_id, "audit")
     config = configuration(request)
 
@@ -262,8 +270,9 @@ async def peer_review_audit(
             body=body,
             if_match=if_match,
             config=config,
+            today=on,
         )
-        return _audit_response(row)
+        return _audit_response(row, on)
 
     return await idempotent_write(request, principal, idempotency_key, run)
 
@@ -280,13 +289,20 @@ async def moderate_audit(
 ) -> Response:
     """Record the moderator's grade (only for an audit chosen for moderation, in
     `MODERATION`); the grade before moderation is kept beside it."""
+    on = business_today(request)
     ident = parse_id(audit_id, "audit")
 
     async def run(conn: asyncpg.Connection) -> StoredResponse:
         row = await handlers.moderate(
-            conn, principal=principal, actor=actor, audit_id=ident, body=body, if_match=if_match
+            conn,
+            principal=principal,
+            actor=actor,
+            audit_id=ident,
+            body=body,
+            if_match=if_match,
+            today=on,
         )
-        return _audit_response(row)
+        return _audit_response(row, on)
 
     return await idempotent_write(request, principal, idempotency_key, run)
 
@@ -302,6 +318,7 @@ async def close_audit(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Close a `PEER_REVIEWED` (not chosen for moderation) or `MODERATED` audit."""
+    on = business_today(request)
     ident = parse_id(audit_id, "audit")
 
     async def run(conn: asyncpg.Connection) -> StoredResponse:
@@ -312,8 +329,9 @@ async def close_audit(
             audit_id=ident,
             body=body or CloseIn(),
             if_match=if_match,
+            today=on,
         )
-        return _audit_response(row)
+        return _audit_response(row, on)
 
     return await idempotent_write(request, principal, idempotency_key, run)
 
@@ -330,6 +348,7 @@ async def cancel_audit(
 ) -> Response:
     """Cancel an audit that was never submitted (`SCHEDULED` or `IN_PROGRESS`): once
     submitted, an audit is a record and stays one."""
+    on = business_today(request)
     ident = parse_id(audit_id, "audit")
 
     async def run(conn: asyncpg.Connection) -> StoredResponse:
@@ -340,8 +359,9 @@ async def cancel_audit(
             audit_id=ident,
             body=body or CancelIn(),
             if_match=if_match,
+            today=on,
         )
-        return _audit_response(row)
+        return _audit_response(row, on)
 
     return await idempotent_write(request, principal, idempotency_key, run)
 
@@ -362,11 +382,12 @@ async def raise_safeguarding_concern(
 ) -> Response:
     """Raise a safeguarding concern on an audit in any state. It is urgent: the event
     `audit.safeguarding_concern_raised` goes out at once (never with the detail)."""
+    on = business_today(request)
     ident = parse_id(audit_id, "audit")
 
     async def run(conn: asyncpg.Connection) -> StoredResponse:
         row = await action_handlers.raise_concern(
-            conn, principal=principal, actor=actor, audit_id=ident, body=body
+            conn, principal=principal, actor=actor, audit_id=ident, body=body, today=on
         )
         return resource_response(
             concern_out(row),
@@ -445,15 +466,22 @@ async def raise_action(
     """Raise an action from an audit (not `SCHEDULED` nor `CANCELLED`): an owner and a due
     date, by default the tenant's working days (20) after `raised_on`, England and Wales
     bank holidays excluded."""
+    on = business_today(request)
     ident = parse_id(audit_id, "audit")
     config = configuration(request)
 
     async def run(conn: asyncpg.Connection) -> StoredResponse:
         row = await action_handlers.raise_action(
-            conn, principal=principal, actor=actor, audit_id=ident, body=body, config=config
+            conn,
+            principal=principal,
+            actor=actor,
+            audit_id=ident,
+            body=body,
+            config=config,
+            today=on,
         )
         return resource_response(
-            action_out(row, today()), status=201, location=f"/v1/actions/{row['id']}"
+            action_out(row, on), status=201, location=f"/v1/actions/{row['id']}"
         )
 
     return await idempotent_write(request, principal, idempotency_key, run)

@@ -18,9 +18,9 @@ from audit_service.api.schemas.programmes import (
 )
 from audit_service.api.writes import CREATE_ERRORS, Reader, Writer, pool
 from audit_service.handlers import programmes as handlers
-from audit_service.handlers.common import today
 from audit_service.repository import audits as audit_rows
 from audit_service.repository import programmes as programme_rows
+from qaf_shared.clock import business_today
 from qaf_shared.enums import ProgrammeKind
 from qaf_shared.http.auth import Actor, OptionalActor, Principal
 from qaf_shared.http.idempotency import IdempotencyKey, StoredResponse, idempotent_write
@@ -48,11 +48,12 @@ async def create_programme(
     """Commission a programme of audits: `MONTHLY`, `THEMED` (with `theme` and
     `hypothesis`), `AREA` (with its `area`), `MULTI_AGENCY` or `CLOSURE`, for a month or a
     quarter, scoped to an area, a district or a service (or the whole tenant)."""
+    on = business_today(request)
     units = tenant_units(request, principal.tenant)
 
     async def run(conn: asyncpg.Connection) -> StoredResponse:
         row = await handlers.create(conn, principal=principal, actor=actor, body=body, units=units)
-        [out] = await handlers.with_progress(conn, principal.tenant, [row], today())
+        [out] = await handlers.with_progress(conn, principal.tenant, [row], on)
         return resource_response(out, status=201, location=f"/v1/programmes/{row['id']}")
 
     return await idempotent_write(request, principal, idempotency_key, run)
@@ -68,6 +69,7 @@ async def list_programmes(
     cursor: Cursor = None,
 ) -> Response:
     """The tenant's programmes, oldest first, each with its audits counted by status."""
+    on = business_today(request)
     after = decode_cursor(cursor)
     async with pool(request).acquire() as conn:
         rows = await programme_rows.list_page(
@@ -79,7 +81,7 @@ async def list_programmes(
             limit=limit,
         )
         items, next_cursor = page(rows, limit)
-        out = await handlers.with_progress(conn, principal.tenant, items, today())
+        out = await handlers.with_progress(conn, principal.tenant, items, on)
     return json_response({"items": out, "next_cursor": next_cursor})
 
 
@@ -95,9 +97,10 @@ async def _programme(request: Request, principal: Principal, programme_id: str) 
 @router.get("/{programme_id}", response_model=ProgrammeOut)
 async def get_programme(request: Request, programme_id: str, principal: Reader) -> Response:
     """One programme with the progress of its audits (counts by status, overdue)."""
+    on = business_today(request)
     row = await _programme(request, principal, programme_id)
     async with pool(request).acquire() as conn:
-        [out] = await handlers.with_progress(conn, principal.tenant, [row], today())
+        [out] = await handlers.with_progress(conn, principal.tenant, [row], on)
     return to_response(resource_response(out))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 import asyncpg
 
@@ -10,7 +11,7 @@ from audit_service.api.schemas.actions import ActionCreate, ActionUpdate, Concer
 from audit_service.configuration import AuditConfiguration
 from audit_service.domain.actions import check_action_transition, default_due_date
 from audit_service.domain.audits import RuleBroken, check_date
-from audit_service.handlers.common import audit_event, new_id, today
+from audit_service.handlers.common import audit_event, new_id
 from audit_service.repository import actions as action_rows
 from audit_service.repository import audits as audit_rows
 from audit_service.repository import concerns as concern_rows
@@ -43,11 +44,12 @@ async def raise_concern(
     actor: str,
     audit_id: uuid.UUID,
     body: ConcernCreate,
+    today: date,
 ) -> asyncpg.Record:
     """A safeguarding concern, on an audit in any state: the event goes out at once (the
     relay is woken on commit), since it calls for management action on one child."""
     audit = await _audit_locked(conn, principal, audit_id)
-    on = today()
+    on = today
     raised_on = body.raised_on or on
     check_date("body.raised_on", raised_on, today=on)
     row = await concern_rows.insert(
@@ -99,6 +101,7 @@ async def raise_action(
     audit_id: uuid.UUID,
     body: ActionCreate,
     config: AuditConfiguration,
+    today: date,
 ) -> asyncpg.Record:
     audit = await _audit_locked(conn, principal, audit_id)
     status = AuditStatus(audit["status"])
@@ -108,7 +111,7 @@ async def raise_action(
             f"An audit in status {status.value} cannot raise actions.",
             slug="transition-not-allowed",
         )
-    on = today()
+    on = today
     raised_on = body.raised_on or on
     check_date("body.raised_on", raised_on, today=on)
     due_date = body.due_date or default_due_date(
@@ -164,6 +167,7 @@ async def change_status(
     action_id: uuid.UUID,
     body: ActionUpdate,
     if_match: str | None,
+    today: date,
 ) -> asyncpg.Record:
     found = await action_rows.get(conn, principal.tenant, action_id)
     if found is None:
@@ -175,7 +179,7 @@ async def change_status(
     check_if_match(if_match, current["version"], required=True)
     previous = ActionStatus(current["status"])
     check_action_transition(previous, body.status)
-    on = today()
+    on = today
     completed_on = None
     if body.status is ActionStatus.COMPLETED:
         completed_on = body.completed_on or on

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
@@ -34,7 +34,7 @@ from audit_service.domain.audits import (
 )
 from audit_service.domain.programmes import within_scope
 from audit_service.domain.templates import Template, draft_errors, submission_errors
-from audit_service.handlers.common import audit_event, audit_out, invalid, new_id, today
+from audit_service.handlers.common import audit_event, audit_out, invalid, new_id
 from audit_service.repository import audits as audit_rows
 from audit_service.repository import logs
 from audit_service.repository import programmes as programme_rows
@@ -66,6 +66,7 @@ async def schedule(
     body: AuditCreate,
     unit: OrgUnitRef,
     config: AuditConfiguration,
+    today: date,
 ) -> Creation:
     """A new audit as one statement with its event and answer. The programme it belongs to
     is read first, outside any transaction: a programme's kind and scope never change, and
@@ -114,7 +115,7 @@ async def schedule(
         ),
         events=(event,),
         response=resource_response(
-            audit_out(row, today()), status=201, location=f"/v1/audits/{audit.id}"
+            audit_out(row, today), status=201, location=f"/v1/audits/{audit.id}"
         ),
     )
 
@@ -171,10 +172,11 @@ async def submit(
     body: AuditSubmit,
     if_match: str | None,
     config: AuditConfiguration,
+    today: date,
 ) -> asyncpg.Record:
     current = await _locked(conn, principal, audit_id, if_match)
     status = next_status(Step.SUBMIT, AuditStatus(current["status"]))
-    on = today()
+    on = today
     submitted_on = body.submitted_on or on
     # A returned audit is resubmitted after its return; the latest submission counts.
     check_date("body.submitted_on", submitted_on, today=on, not_before=current["returned_on"])
@@ -236,12 +238,13 @@ async def peer_review(
     body: PeerReviewIn,
     if_match: str | None,
     config: AuditConfiguration,
+    today: date,
 ) -> asyncpg.Record:
     """Record the peer review; when it completes the audit (AGREED or REGRADED), choose at
     random whether it goes to moderation, and record how."""
     current = await _locked(conn, principal, audit_id, if_match)
     check_step(Step.PEER_REVIEW, AuditStatus(current["status"]))
-    on = today()
+    on = today
     reviewed_on = body.reviewed_on or on
     check_date("body.reviewed_on", reviewed_on, today=on, not_before=current["submitted_on"])
     check_people("body.reviewer", body.reviewer, {"auditor": current["auditor"]})
@@ -329,10 +332,11 @@ async def moderate(
     audit_id: uuid.UUID,
     body: ModerationIn,
     if_match: str | None,
+    today: date,
 ) -> asyncpg.Record:
     current = await _locked(conn, principal, audit_id, if_match)
     status = next_status(Step.MODERATE, AuditStatus(current["status"]))
-    on = today()
+    on = today
     moderated_on = body.moderated_on or on
     check_date("body.moderated_on", moderated_on, today=on, not_before=current["reviewed_on"])
     check_people(
@@ -386,10 +390,11 @@ async def close(
     audit_id: uuid.UUID,
     body: CloseIn,
     if_match: str | None,
+    today: date,
 ) -> asyncpg.Record:
     current = await _locked(conn, principal, audit_id, if_match)
     status = next_status(Step.CLOSE, AuditStatus(current["status"]))
-    on = today()
+    on = today
     closed_on = body.closed_on or on
     last = current["moderated_on"] or current["reviewed_on"]
     check_date("body.closed_on", closed_on, today=on, not_before=last)
@@ -421,12 +426,13 @@ async def cancel(
     audit_id: uuid.UUID,
     body: CancelIn,
     if_match: str | None,
+    today: date,
 ) -> asyncpg.Record:
     current = await _locked(conn, principal, audit_id, if_match)
     status = next_status(
         Step.CANCEL, AuditStatus(current["status"]), submissions=current["submission_count"]
     )
-    on = today()
+    on = today
     cancelled_on = body.cancelled_on or on
     check_date("body.cancelled_on", cancelled_on, today=on)
     row = await audit_rows.update(

@@ -1,13 +1,12 @@
-"""What every use case shares: today's date, the event envelope for an audit, the resource
+"""What every use case shares: the event envelope for an audit, the resource
 shapes callers see."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -22,13 +21,6 @@ from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.problems import Problem
 
 SOURCE = "/services/audit-service"
-# Business dates are the authority's: a submission at 00:30 in British Summer Time is that
-# day's, not the day before's as in UTC.
-LONDON = ZoneInfo("Europe/London")
-
-
-def today() -> date:
-    return datetime.now(LONDON).date()
 
 
 def unit_of(row: Mapping[str, Any]) -> OrgUnitRef:

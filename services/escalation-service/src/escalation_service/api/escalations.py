@@ -23,6 +23,7 @@ from escalation_service.api.schemas import (
     WithdrawRequest,
 )
 from escalation_service.settings import EscalationSettings
+from qaf_shared.clock import business_today
 from qaf_shared.enums import EscalationCategory, EscalationStage, EscalationStatus
 from qaf_shared.http.access_log import record_access, record_accesses
 from qaf_shared.http.auth import Actor, OptionalActor, Principal, requires
@@ -62,11 +63,6 @@ def _settings(request: Request) -> EscalationSettings:
     return settings
 
 
-def _today(request: Request) -> date:
-    today: Callable[[], date] = request.app.state.today
-    return today()
-
-
 @router.post("", status_code=201, response_model=EscalationOut, responses=_STEP_ERRORS)
 async def raise_escalation(
     request: Request,
@@ -79,7 +75,7 @@ async def raise_escalation(
     a higher `stage` with a `bypass_reason`."""
     unit = resolve_org_unit(request, principal.tenant, body)
     creation = handlers.raise_escalation(
-        who=handlers.Writer(principal, actor, _today(request)),
+        who=handlers.Writer(principal, actor, business_today(request)),
         body=body,
         unit=unit,
         timescales=_settings(request).timescales_for(principal.tenant),
@@ -110,7 +106,7 @@ async def list_escalations(
     """The tenant's escalations with their stage histories, oldest first. Every escalation
     listed is recorded in the access log."""
     after = decode_cursor(cursor)
-    today = _today(request)
+    today = business_today(request)
     filters = repository.ListFilters(
         status=status,
         stage=stage,
@@ -150,7 +146,7 @@ async def get_escalation(
         row = await repository.get_escalation(conn, principal.tenant, ident)
         if row is None:
             raise not_found("escalation")
-        body = await handlers.resource(conn, row, _today(request))
+        body = await handlers.resource(conn, row, business_today(request))
         await record_access(
             conn, principal, actor=actor, resource_type="escalation", resource_id=str(ident)
         )
@@ -170,7 +166,7 @@ async def _step(
 ) -> Response:
     """A lifecycle step on one escalation; answers the whole escalation after it."""
     ident = parse_id(escalation_id, "escalation")
-    who = handlers.Writer(principal, actor, _today(request))
+    who = handlers.Writer(principal, actor, business_today(request))
 
     async def write(conn: asyncpg.Connection) -> StoredResponse:
         row = await step(conn, who, ident)

@@ -31,6 +31,7 @@ from feedback_service.api.schemas import (
     ComplaintStageRequest,
 )
 from feedback_service.domain.complaints import Complaint
+from qaf_shared.clock import business_today
 from qaf_shared.enums import ComplaintStage, ComplaintStatus
 from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import Actor, OptionalActor, Principal
@@ -60,14 +61,15 @@ async def open_complaint(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Open a complaint at `STAGE1` (response due in 10 working days of `received_on`)."""
+    on = business_today(request)
     unit = resolve_org_unit(request, principal.tenant, body)
 
     async def create(conn: asyncpg.Connection) -> Any:
         row = await handlers.open_complaint(
-            conn, principal=principal, actor=actor, body=body, unit=unit
+            conn, principal=principal, actor=actor, body=body, unit=unit, today=on
         )
         return resource_response(
-            handlers.complaint_out(row), status=201, location=f"/v1/complaints/{row['id']}"
+            handlers.complaint_out(row, on), status=201, location=f"/v1/complaints/{row['id']}"
         )
 
     return await idempotent_write(request, principal, idempotency_key, create)
@@ -91,6 +93,7 @@ async def list_complaints(
     cursor: Cursor = None,
 ) -> Response:
     """Complaints of the caller's tenant, oldest first."""
+    on = business_today(request)
     filters = repository.unit_filters(
         principal.tenant, area=area, district=district, team=team, service=service
     )
@@ -101,7 +104,7 @@ async def list_complaints(
     if overdue is not None:
         filters.add(
             "awaiting_due < {}" if overdue else "(awaiting_due IS NULL OR awaiting_due >= {})",
-            handlers.today(),
+            on,
         )
     filters.after(decode_cursor(cursor))
     async with pool(request).acquire() as conn, conn.transaction():
@@ -113,7 +116,7 @@ async def list_complaints(
             resource_type="complaint",
             rows=rows,
             limit=limit,
-            shape=handlers.complaint_out,
+            shape=lambda row: handlers.complaint_out(row, on),
         )
     return json_response(body)
 
@@ -123,6 +126,7 @@ async def get_complaint(
     request: Request, complaint_id: str, principal: StaffReader, actor: OptionalActor = None
 ) -> Response:
     """One complaint of the caller's tenant with its stages; the read is access-logged."""
+    on = business_today(request)
     ident = parse_id(complaint_id, "complaint")
     async with pool(request).acquire() as conn, conn.transaction():
         row = await repository.get_complaint(conn, principal.tenant, ident)
@@ -131,7 +135,7 @@ async def get_complaint(
         await record_access(
             conn, principal, actor=actor, resource_type="complaint", resource_id=str(ident)
         )
-    body = handlers.complaint_out(row)
+    body = handlers.complaint_out(row, on)
     return json_response(body, headers=resource_response(body).headers)
 
 
@@ -144,12 +148,13 @@ async def _step(
     idempotency_key: str | None,
     step: handlers.ComplaintStep,
     facts: handlers.EventFacts | None,
-    on: tuple[str, date],
+    step_on: tuple[str, date],
 ) -> Response:
-    """One lifecycle step; `facts` for its stage_changed event (None: the close), `on` the
-    step's date field and value."""
+    """One lifecycle step; `facts` for its stage_changed event (None: the close), `step_on`
+    the step's date field and value."""
+    on = business_today(request)
     ident = parse_id(complaint_id, "complaint")
-    handlers.check_step_date(*on)
+    handlers.check_step_date(*step_on, on)
 
     async def change(conn: asyncpg.Connection) -> Any:
         row = await handlers.change_complaint(
@@ -161,7 +166,7 @@ async def _step(
             step=step,
             facts=facts,
         )
-        return resource_response(handlers.complaint_out(row))
+        return resource_response(handlers.complaint_out(row, on))
 
     return await idempotent_write(request, principal, idempotency_key, change)
 

@@ -20,6 +20,7 @@ from feedback_service.api.common import (
 from feedback_service.api.deps import StaffReader, StaffWriter, pool, question_sets
 from feedback_service.api.schemas import FeedbackCreate, FeedbackOut, FeedbackPage, QuestionSetsOut
 from feedback_service.domain.feedback import ANSWER_MAX, ANSWER_MIN
+from qaf_shared.clock import business_today
 from qaf_shared.enums import FeedbackSource
 from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import Actor, OptionalActor
@@ -52,6 +53,7 @@ async def record_feedback(
         body=body,
         unit=unit,
         questions=question_sets(request).for_tenant(principal.tenant),
+        today=business_today(request),
     )
     return await idempotent_create(request, principal, idempotency_key, creation)
 

@@ -20,6 +20,7 @@ from feedback_service.api.common import (
 )
 from feedback_service.api.deps import StaffReader, StaffWriter, pool
 from feedback_service.api.schemas import ParticipationCreate, ParticipationOut, ParticipationPage
+from qaf_shared.clock import business_today
 from qaf_shared.enums import PnCode
 from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import Actor, OptionalActor
@@ -42,11 +43,12 @@ async def record_participation(
 ) -> Response:
     """Record one child in care review's participation code (PN0-PN7) with its due and held
     dates. One record per review: a second for the same case and day is 409."""
+    on = business_today(request)
     unit = resolve_org_unit(request, principal.tenant, body)
 
     async def create(conn: asyncpg.Connection) -> Any:
         row = await handlers.record_participation(
-            conn, principal=principal, actor=actor, body=body, unit=unit
+            conn, principal=principal, actor=actor, body=body, unit=unit, today=on
         )
         return resource_response(
             handlers.participation_out(row),

@@ -24,6 +24,7 @@ from feedback_service.api.schemas import (
     ProviderSubmissionPage,
 )
 from feedback_service.domain.feedback import PROVIDER_SOURCES
+from qaf_shared.clock import business_today
 from qaf_shared.enums import ProviderTheme
 from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import ACTOR_PATTERN, Principal
@@ -66,6 +67,7 @@ async def submit_feedback(
     (the provider already submitted this `external_id`; nothing new is stored, the existing
     record's `id` is given) or `REJECTED` (with `errors`). A bad item never loses the good
     ones. Always 200 when the batch itself is well-formed."""
+    on = business_today(request)
     units = tenant_units(request, principal.tenant)
     questions = question_sets(request).for_tenant(principal.tenant)
 
@@ -78,6 +80,7 @@ async def submit_feedback(
             items=body.items,
             units=units,
             questions=questions,
+            today=on,
         )
         return StoredResponse(200, result)
 
@@ -98,10 +101,16 @@ async def submit_report(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """The quarterly report (one per quarter; a second for the same quarter is 409)."""
+    on = business_today(request)
 
     async def submit(conn: asyncpg.Connection) -> Any:
         row = await handlers.submit_provider_report(
-            conn, principal=principal, provider=_provider(principal), actor=actor, body=body
+            conn,
+            principal=principal,
+            provider=_provider(principal),
+            actor=actor,
+            body=body,
+            today=on,
         )
         return resource_response(
             handlers.report_out(row), status=201, location=f"/v1/provider/reports/{row['id']}"

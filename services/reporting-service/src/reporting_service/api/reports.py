@@ -4,13 +4,13 @@ status. Every read comes from the maintained projections of the active generatio
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
 from typing import Annotated, Any, Literal
 
 import asyncpg
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
+from qaf_shared.clock import business_today
 from qaf_shared.csv_writer import write_csv
 from qaf_shared.events.catalogue import DOMAIN_TOPICS
 from qaf_shared.http.auth import Principal, requires
@@ -222,7 +222,7 @@ async def get_escalation_trends(
     last five quarters), by category, stage (raised: the stage it opened at; resolved: the
     stage it was resolved at; open: its stage at the period's end), area or service."""
     units = tenant_units(request, principal.tenant)
-    first, last = trends.default_range(date.today())
+    first, last = trends.default_range(business_today(request))
     first, last = from_ or first, to or last
     try:
         trends.validate_range(first, last)
