@@ -79,12 +79,17 @@ class Authenticator:
         tenant = claims.get("tenant")
         if not isinstance(tenant, str) or not tenant:
             raise _unauthorized("The token carries no tenant.")
+        # Present at all, it makes the token a provider's (refused outside /v1/provider):
+        # a claim that is there but not a name is not quietly read as a staff token.
+        provider = claims.get("provider")
+        if "provider" in claims and not isinstance(provider, str):
+            raise _unauthorized("The token's provider claim is not valid.")
         scope = claims.get("scope", "")
         principal = Principal(
             client=str(claims["sub"]),
             tenant=tenant,
             scopes=frozenset(scope.split() if isinstance(scope, str) else ()),
-            provider=claims.get("provider"),
+            provider=provider,
         )
         self._cache[token] = (principal, float(claims["exp"]))
         if len(self._cache) > self._cache_size:
@@ -106,30 +111,15 @@ def _unauthorized(detail: str) -> Problem:
     return Problem(401, detail, headers={"WWW-Authenticate": 'Bearer realm="qa"'})
 
 
-class _Requires(HTTPBearer):
-    """The bearer scheme (in OpenAPI exactly as `HTTPBearer`) and the scope check in one
-    dependency: one level of FastAPI dependency solving per request rather than two, and no
-    credentials model in between (the write path's profile). Async, since FastAPI runs a
-    plain `def` dependency in its thread pool; verifying a cached token never blocks."""
-
-    def __init__(self, scope: str) -> None:
-        super().__init__(
-            auto_error=False,
-            scheme_name="HTTPBearer",
-            description="A JWT from the authority's identity provider",
-        )
-        self.scope = scope
-
-    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
-        principal = _bearer_principal(request)
-        if self.scope not in principal.scopes and not _implied(self.scope, principal.scopes):
-            raise Problem(403, f"The token lacks the scope {self.scope!r}.")
-        return principal
+# The one place a token with a `provider` claim may be used (ARCHITECTURE.md: refused
+# everywhere else, whatever scopes it carries).
+PROVIDER_PREFIX = "/v1/provider"
 
 
 class _Authenticated(HTTPBearer):
-    """The same bearer scheme and verification as `_Requires`, with no scope check: for the
-    few routes any valid token of the tenant may read (API.md: `GET /v1/org-units`)."""
+    """The bearer scheme (in OpenAPI exactly as `HTTPBearer`): a valid token of any scope,
+    and a provider's token only on the provider's own routes. Async, since FastAPI runs a
+    plain `def` dependency in its thread pool; verifying a cached token never blocks."""
 
     def __init__(self) -> None:
         super().__init__(
@@ -139,25 +129,53 @@ class _Authenticated(HTTPBearer):
         )
 
     async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
-        return _bearer_principal(request)
+        scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+        if not token or scheme.lower() != "bearer":
+            raise _unauthorized("A bearer token is required.")
+        principal: Principal = request.app.state.authenticator.verify(token)
+        if principal.provider is not None and not _is_provider_route(request):
+            raise Problem(403, "A provider's token may use only the /v1/provider endpoints.")
+        return principal
 
 
-def _bearer_principal(request: Request) -> Principal:
-    """The verified caller of a request; no (or no valid) bearer token is a 401."""
-    scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
-    if not token or scheme.lower() != "bearer":
-        raise _unauthorized("A bearer token is required.")
-    principal: Principal = request.app.state.authenticator.verify(token)
-    return principal
+def _is_provider_route(request: Request) -> bool:
+    # The path the app routed on (without a proxy's root path): the request reached this
+    # dependency only because its path matched a route's, and no route takes its first
+    # segments from a path parameter, so this prefix is the provider router's alone. (Not
+    # the matched route's template: FastAPI keeps an included router's prefix out of it.)
+    path: str = request.scope["path"]
+    root: str = request.scope.get("root_path", "")
+    if root and path.startswith(root + "/"):
+        path = path[len(root) :]
+    return path == PROVIDER_PREFIX or path.startswith(PROVIDER_PREFIX + "/")
+
+
+class _Requires(_Authenticated):
+    """Authentication and the scope check in one dependency: one level of FastAPI dependency
+    solving per request rather than two, and no credentials model in between (the write
+    path's profile)."""
+
+    def __init__(self, scope: str) -> None:
+        super().__init__()
+        self.scope = scope
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        principal = await super().__call__(request)
+        if self.scope not in principal.scopes and not _implied(self.scope, principal.scopes):
+            raise Problem(403, f"The token lacks the scope {self.scope!r}.")
+        return principal
 
 
 def requires(scope: str) -> Any:
-    """A dependency that authenticates the caller and insists on one scope (default deny)."""
+    """A dependency that authenticates the caller and insists on one scope (default deny).
+    A provider's token is refused outside `/v1/provider`, whatever scopes it carries."""
     return Depends(_Requires(scope))
 
 
 authenticated: Any = Depends(_Authenticated())
-"""A dependency that authenticates the caller whatever its scopes (a token is still needed)."""
+"""A dependency that authenticates the caller whatever its scopes (a token is still needed):
+for what any valid token of the tenant may read (`GET /v1/org-units`). A provider's token is
+refused outside `/v1/provider` here as in `requires`."""
 
 
 # A scope that grants everything another one does (API.md: unsuppressed implies read).
