@@ -70,6 +70,9 @@ def create_service_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level)
+        # First, so that a JWKS URL's keys are being fetched while the pool connects.
+        authenticator: Authenticator = app.state.authenticator
+        await authenticator.start()
         app.state.pool = await create_pool(
             settings.database_url.get_secret_value(), size=settings.database_pool_size
         )
@@ -97,6 +100,7 @@ def create_service_app(
                     await task
             await app.state.kafka_probe.close()
             await app.state.pool.close()
+            await authenticator.close()
 
     app = FastAPI(
         title=title,
@@ -106,9 +110,7 @@ def create_service_app(
     )
     app.state.settings = settings
     app.state.clock = clock or BusinessClock()
-    app.state.authenticator = Authenticator(
-        jwks=settings.auth_jwks, issuer=settings.auth_issuer, audience=settings.auth_audience
-    )
+    app.state.authenticator = Authenticator.from_settings(settings)
     app.state.org_units = OrgUnitDirectory()
     install_problem_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
