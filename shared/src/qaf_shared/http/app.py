@@ -70,12 +70,13 @@ def create_service_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level)
-        # First, so that a JWKS URL's keys are being fetched while the pool connects.
-        authenticator: Authenticator = app.state.authenticator
-        await authenticator.start()
         app.state.pool = await create_pool(
             settings.database_url.get_secret_value(), size=settings.database_pool_size
         )
+        # A JWKS URL's first fetch and refreshes run in the background from here on (returns
+        # at once: a service starts while its identity provider does not answer).
+        authenticator: Authenticator = app.state.authenticator
+        await authenticator.start()
         app.state.kafka_probe = KafkaProbe(settings.kafka_bootstrap_servers)
         for hook in on_startup:
             try:
