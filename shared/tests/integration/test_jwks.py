@@ -164,7 +164,6 @@ async def service(
         title="jwks test",
         description="",
         routers=[whoami_router()],
-        read_scope="audits:read",
     )
     async with serve(app) as client:
         yield client
