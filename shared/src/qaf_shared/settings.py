@@ -12,7 +12,24 @@ RUN_DIR = REPO_ROOT / ".run"
 
 
 class ServiceSettings(BaseSettings):
-    """The settings every service has; each service subclasses it with its own defaults."""
+    """The settings every service has; each service subclasses it with its own defaults.
+
+    Authentication (`QA_AUTH_*`): `auth_jwks` is a JWKS file (read once at start-up) or an
+    `https://` URL, whose keys are fetched in the background, never inside a request:
+
+    - `auth_jwks_ttl_s` (default 300): how long a fetched key set is trusted, counted from the
+      start of its fetch. It is refreshed at half that age, so a key the identity provider
+      removes stops verifying (cached tokens included) within the TTL; if no refresh succeeds
+      within the TTL, requests answer 503 until one does.
+    - `auth_jwks_cooldown_s` (default 10): a token naming an unknown `kid` fetches the JWKS
+      again at once, but at most once per cool-down (a storm of made-up `kid`s costs the
+      identity provider one request per cool-down); also the wait between retries of a failed
+      refresh, and the `Retry-After` of the 503.
+    - `auth_jwks_wait_s` (default 0.5): the longest a request waits for a fetch under way
+      before answering (401 for an unknown key, 503 with no trusted set); the fetch carries on.
+    - `auth_leeway_s` (default 30): clock skew allowed between the identity provider and this
+      service on `exp`, `nbf` and `iat`.
+    """
 
     model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore", frozen=True)
 
@@ -30,6 +47,10 @@ class ServiceSettings(BaseSettings):
     auth_jwks: str = str(RUN_DIR / "dev-keys" / "jwks.json")
     auth_issuer: str = "https://dev.qa.local/"
     auth_audience: str = "qa-api"
+    auth_jwks_ttl_s: float = Field(default=300.0, gt=0)
+    auth_jwks_cooldown_s: float = Field(default=10.0, gt=0)
+    auth_jwks_wait_s: float = Field(default=0.5, gt=0, le=10)
+    auth_leeway_s: float = Field(default=30.0, ge=0, le=300)
 
     relay_enabled: bool = True
     relay_poll_interval_s: float = Field(default=1.0, gt=0)

@@ -1,10 +1,14 @@
+import base64
+import hmac
+import json
 import time
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from qaf_shared import devtoken
 from qaf_shared.http.auth import Authenticator
@@ -25,31 +29,132 @@ def authenticator(keys: Path) -> Authenticator:
     )
 
 
-def _status(authenticator: Authenticator, token: str) -> int:
+async def _status(authenticator: Authenticator, token: str) -> int:
     with pytest.raises(Problem) as caught:
-        authenticator.verify(token)
+        await authenticator.verify(token)
     return caught.value.status
 
 
-def test_a_valid_token_gives_client_tenant_scopes_and_provider(
+async def test_a_valid_token_gives_client_tenant_scopes_and_provider(
     authenticator: Authenticator, keys: Path
 ) -> None:
     token = devtoken.mint(
         scopes="audits:read audits:write", tenant="887", provider="advocacy-co", key_dir=keys
     )
-    principal = authenticator.verify(token)
+    principal = await authenticator.verify(token)
     assert principal.tenant == "887"
     assert principal.scopes == {"audits:read", "audits:write"}
     assert principal.provider == "advocacy-co"
     assert principal.client == "dev-client"
 
 
-def test_an_expired_token_is_401(authenticator: Authenticator, keys: Path) -> None:
-    token = devtoken.mint(scopes="audits:read", tenant="886", ttl=-10, key_dir=keys)
-    assert _status(authenticator, token) == 401
+async def test_an_expired_token_is_401(authenticator: Authenticator, keys: Path) -> None:
+    token = devtoken.mint(scopes="audits:read", tenant="886", ttl=-60, key_dir=keys)
+    assert await _status(authenticator, token) == 401
 
 
-def test_a_token_signed_by_another_key_is_401(authenticator: Authenticator, keys: Path) -> None:
+LEEWAY_S = 30  # the setting's default, which the fixture's Authenticator keeps
+INSIDE, OUTSIDE = LEEWAY_S - 10, LEEWAY_S + 10
+
+
+@pytest.mark.parametrize(
+    ("claim", "offset", "accepted"),
+    [
+        ("exp", -INSIDE, True),
+        ("exp", -OUTSIDE, False),
+        ("nbf", INSIDE, True),
+        ("nbf", OUTSIDE, False),
+        ("iat", INSIDE, True),
+        ("iat", OUTSIDE, False),
+    ],
+    ids=["exp-20s-ago", "exp-40s-ago", "nbf-in-20s", "nbf-in-40s", "iat-in-20s", "iat-in-40s"],
+)
+async def test_the_leeway_applies_to_exp_nbf_and_iat(
+    authenticator: Authenticator, keys: Path, claim: str, offset: int, accepted: bool
+) -> None:
+    # A clock up to LEEWAY_S out either way is tolerated, not more.
+    extra: dict[str, Any] = {claim: int(time.time()) + offset}
+    token = devtoken.mint(scopes="a", tenant="886", key_dir=keys, **extra)
+    if accepted:
+        assert (await authenticator.verify(token)).tenant == "886"
+    else:
+        assert await _status(authenticator, token) == 401
+
+
+async def test_an_es256_header_naming_the_rsa_key_is_401_not_500(
+    authenticator: Authenticator, keys: Path
+) -> None:
+    # Signed with an EC key, the header names the JWKS's RSA key: the verifier must not be
+    # handed an RSA key for ES256 (it raised TypeError, a 500).
+    claims = {
+        "iss": devtoken.ISSUER,
+        "aud": devtoken.AUDIENCE,
+        "sub": "x",
+        "tenant": "886",
+        "exp": int(time.time()) + 60,
+    }
+    other = ec.generate_private_key(ec.SECP256R1())
+    token = jwt.encode(claims, other, algorithm="ES256", headers={"kid": devtoken.KID})
+    assert await _status(authenticator, token) == 401
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _hand_made(algorithm: str, claims: dict[str, Any], secret: bytes | None) -> str:
+    """A token PyJWT would refuse to make: HS256 keyed with the public key, or `none`."""
+    signing_input = (
+        _b64(json.dumps({"alg": algorithm, "kid": devtoken.KID}).encode())
+        + "."
+        + _b64(json.dumps(claims).encode())
+    )
+    signature = b"" if secret is None else hmac.digest(secret, signing_input.encode(), "sha256")
+    return f"{signing_input}.{_b64(signature)}"
+
+
+@pytest.mark.parametrize("algorithm", ["HS256", "none", "PS256"])
+async def test_an_algorithm_outside_rs256_and_es256_is_401(
+    authenticator: Authenticator, keys: Path, algorithm: str
+) -> None:
+    claims: dict[str, Any] = {
+        "iss": devtoken.ISSUER,
+        "aud": devtoken.AUDIENCE,
+        "sub": "x",
+        "tenant": "886",
+        "exp": int(time.time()) + 60,
+    }
+    if algorithm == "PS256":
+        pem = (keys / "private.pem").read_bytes()
+        token = jwt.encode(claims, pem, algorithm="PS256", headers={"kid": devtoken.KID})
+    else:
+        # The old confusion: the RSA key's public JWKS as an HMAC secret.
+        secret = (keys / "jwks.json").read_bytes() if algorithm == "HS256" else None
+        token = _hand_made(algorithm, claims, secret)
+    assert await _status(authenticator, token) == 401
+
+
+async def test_a_provider_claim_that_is_not_a_name_is_401(
+    authenticator: Authenticator, keys: Path
+) -> None:
+    pem = (keys / "private.pem").read_bytes()
+    for value in (None, 7, ["p1"]):
+        claims = {
+            "iss": devtoken.ISSUER,
+            "aud": devtoken.AUDIENCE,
+            "sub": "x",
+            "tenant": "886",
+            "scope": "feedback:read",
+            "exp": int(time.time()) + 60,
+            "provider": value,
+        }
+        token = jwt.encode(claims, pem, algorithm="RS256", headers={"kid": devtoken.KID})
+        assert await _status(authenticator, token) == 401
+
+
+async def test_a_token_signed_by_another_key_is_401(
+    authenticator: Authenticator, keys: Path
+) -> None:
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = other.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -63,10 +168,10 @@ def test_a_token_signed_by_another_key_is_401(authenticator: Authenticator, keys
         "exp": int(time.time()) + 60,
     }
     token = jwt.encode(claims, pem, algorithm="RS256", headers={"kid": devtoken.KID})
-    assert _status(authenticator, token) == 401
+    assert await _status(authenticator, token) == 401
 
 
-def test_a_token_without_expiry_is_401(authenticator: Authenticator, keys: Path) -> None:
+async def test_a_token_without_expiry_is_401(authenticator: Authenticator, keys: Path) -> None:
     pem = (keys / "private.pem").read_bytes()
     claims = {
         "iss": devtoken.ISSUER,
@@ -76,18 +181,20 @@ def test_a_token_without_expiry_is_401(authenticator: Authenticator, keys: Path)
         "scope": "a",
     }
     token = jwt.encode(claims, pem, algorithm="RS256", headers={"kid": devtoken.KID})
-    assert _status(authenticator, token) == 401
+    assert await _status(authenticator, token) == 401
 
 
-def test_a_token_for_another_audience_or_without_tenant_is_401(
+async def test_a_token_for_another_audience_or_without_tenant_is_401(
     authenticator: Authenticator, keys: Path
 ) -> None:
     assert (
-        _status(authenticator, devtoken.mint(scopes="a", tenant="886", key_dir=keys, aud="other"))
+        await _status(
+            authenticator, devtoken.mint(scopes="a", tenant="886", key_dir=keys, aud="other")
+        )
         == 401
     )
-    assert _status(authenticator, devtoken.mint(scopes="a", tenant="", key_dir=keys)) == 401
+    assert await _status(authenticator, devtoken.mint(scopes="a", tenant="", key_dir=keys)) == 401
 
 
-def test_garbage_is_401(authenticator: Authenticator) -> None:
-    assert _status(authenticator, "not-a-jwt") == 401
+async def test_garbage_is_401(authenticator: Authenticator) -> None:
+    assert await _status(authenticator, "not-a-jwt") == 401

@@ -73,6 +73,10 @@ def create_service_app(
         app.state.pool = await create_pool(
             settings.database_url.get_secret_value(), size=settings.database_pool_size
         )
+        # A JWKS URL's first fetch and refreshes run in the background from here on (returns
+        # at once: a service starts while its identity provider does not answer).
+        authenticator: Authenticator = app.state.authenticator
+        await authenticator.start()
         app.state.kafka_probe = KafkaProbe(settings.kafka_bootstrap_servers)
         for hook in on_startup:
             try:
@@ -97,6 +101,7 @@ def create_service_app(
                     await task
             await app.state.kafka_probe.close()
             await app.state.pool.close()
+            await authenticator.close()
 
     app = FastAPI(
         title=title,
@@ -106,9 +111,7 @@ def create_service_app(
     )
     app.state.settings = settings
     app.state.clock = clock or BusinessClock()
-    app.state.authenticator = Authenticator(
-        jwks=settings.auth_jwks, issuer=settings.auth_issuer, audience=settings.auth_audience
-    )
+    app.state.authenticator = Authenticator.from_settings(settings)
     app.state.org_units = OrgUnitDirectory()
     install_problem_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

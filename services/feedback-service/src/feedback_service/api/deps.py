@@ -33,24 +33,7 @@ def question_sets(request: Request) -> QuestionSets:
     return found
 
 
-def _staff_only(principal: Principal) -> Principal:
-    # A provider's token reads and writes only its own submissions, whatever scopes an
-    # identity provider might have put in it.
-    if principal.provider is not None:
-        raise Problem(403, "A provider's token may use only the /v1/provider endpoints.")
-    return principal
-
-
-# async, all three: FastAPI runs a plain `def` dependency in its thread pool (a thread hop
-# per request).
-async def _staff_reader(principal: Annotated[Principal, requires("feedback:read")]) -> Principal:
-    return _staff_only(principal)
-
-
-async def _staff_writer(principal: Annotated[Principal, requires("feedback:write")]) -> Principal:
-    return _staff_only(principal)
-
-
+# async: FastAPI runs a plain `def` dependency in its thread pool (a thread hop per request).
 async def _provider(
     request: Request, principal: Annotated[Principal, requires("provider:submit")]
 ) -> Principal:
@@ -70,6 +53,8 @@ async def _provider(
     return principal
 
 
-StaffReader = Annotated[Principal, Depends(_staff_reader)]
-StaffWriter = Annotated[Principal, Depends(_staff_writer)]
+# A provider's token is refused here by the shared authentication itself (it may use only
+# /v1/provider), whatever scopes it carries.
+StaffReader = Annotated[Principal, requires("feedback:read")]
+StaffWriter = Annotated[Principal, requires("feedback:write")]
 ProviderClient = Annotated[Principal, Depends(_provider)]

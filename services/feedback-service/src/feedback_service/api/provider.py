@@ -27,14 +27,14 @@ from feedback_service.domain.feedback import PROVIDER_SOURCES
 from qaf_shared.clock import business_today
 from qaf_shared.enums import ProviderTheme
 from qaf_shared.http.access_log import record_access
-from qaf_shared.http.auth import ACTOR_PATTERN, Principal
+from qaf_shared.http.auth import ACTOR_PATTERN, PROVIDER_PREFIX, Principal
 from qaf_shared.http.idempotency import IdempotencyKey, StoredResponse, idempotent_write
 from qaf_shared.http.org_units import tenant_units
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
 from qaf_shared.http.problems import problem_responses
 from qaf_shared.http.resources import json_response, not_found, parse_id, resource_response
 
-router = APIRouter(prefix="/v1/provider", tags=["provider"])
+router = APIRouter(prefix=PROVIDER_PREFIX, tags=["provider"])
 
 _LIMITED = problem_responses(429)
 # Optional here: the provider's staff are not the authority's, so there is no staff id to
