@@ -69,8 +69,9 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-# What any authenticated route may answer, declared on every route by the app factory.
-COMMON_PROBLEMS = (400, 401, 403, 404, 413, 422)
+# What any authenticated route may answer, declared on every route by the app factory (503:
+# a JWKS URL's keys are not to be had just now, so no token can be checked).
+COMMON_PROBLEMS = (400, 401, 403, 404, 413, 422, 503)
 
 
 def field_error(field: str, message: str, kind: str = "value_error") -> Problem:
@@ -140,7 +141,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         # The exception type only: messages can carry request content.
         log.error("unhandled_error", path=request.url.path, error=type(exc).__name__)
-        return problem_response(Problem(500, "An unexpected error occurred."), request.url.path)
+        # Starlette answers this from its outermost layer, outside the middleware that marks
+        # answers no-store, so the answer says it itself.
+        problem = Problem(
+            500, "An unexpected error occurred.", headers={"Cache-Control": "no-store"}
+        )
+        return problem_response(problem, request.url.path)
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
