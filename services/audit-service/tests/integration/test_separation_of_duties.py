@@ -139,6 +139,9 @@ async def test_the_submitter_may_not_peer_review_and_nothing_is_written(
     # The submitter named as the reviewer by someone else is refused alike.
     _refused(await duties.peer_review(audit_id, "staff-9", "sub-1"), "may not peer review")
     assert await _written(audit_db, audit_id) == before
+    # So is the audit's auditor, named in the body: the same rule, the same answer.
+    _refused(await duties.peer_review(audit_id, "staff-9", "tm-1"), "may not peer review")
+    assert await _written(audit_db, audit_id) == before
 
     # Another person may; the key stored nothing, so with it this is a new request.
     done = await duties.peer_review(audit_id, "pr-1", "pr-1", key=key)

@@ -123,13 +123,6 @@ def peer_review_grade(
     return None
 
 
-def check_people(field: str, person: str, others: dict[str, str | None]) -> None:
-    """Peer review and moderation are done by someone other than those before them."""
-    for role, other in others.items():
-        if other is not None and person == other:
-            raise RuleBroken(field, f"must not be the audit's {role}")
-
-
 def check_duties(
     step: Step,
     people: Iterable[str | None],
