@@ -21,6 +21,7 @@ from reporting_service.disclosure import SUPPRESSED, Cell, mean, median, percent
 if TYPE_CHECKING:
     from reporting_service.publication import Decision
 
+GOOD = "audits.good_or_better"  # stored by the decision: outstanding + good
 Unit = tuple[str, str]  # (kind, code)
 Raw = dict[tuple[str, str], int]  # (measure, dimension) -> value, for one quarter and unit
 
@@ -94,7 +95,7 @@ def sections(decision: Decision, period: str, kind: str, code: str) -> dict[str,
         )
 
     grades = out["audits"]["grades"]
-    good = _add(grades[Grade.OUTSTANDING.value], grades[Grade.GOOD.value])
+    good = _add(grades[Grade.OUTSTANDING.value], grades[Grade.GOOD.value], cell(GOOD))
     out["audits"]["good_or_better_pct"] = percentage(good, out["audits"]["completed"])
     out["audits"]["moderation_agreement_pct"] = percentage(
         cell("audits.moderation_agreed"), out["audits"]["moderated"]
@@ -133,7 +134,8 @@ def sections(decision: Decision, period: str, kind: str, code: str) -> dict[str,
     return out
 
 
-def _add(*cells: Cell) -> Cell:
-    if any(isinstance(c, str) for c in cells):
+def _add(outstanding: Cell, good: Cell, both: Cell) -> Cell:
+    """Outstanding + good: hidden when either is, or their sum is."""
+    if any(isinstance(c, str) for c in (outstanding, good, both)):
         return SUPPRESSED
-    return sum(int(c) for c in cells)
+    return both

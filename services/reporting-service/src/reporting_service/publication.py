@@ -16,7 +16,8 @@ The equations:
   reached = by the stage each opened at; resolved and open at the end = by stage; complaints
   received = by stage; compliments = feedback by source COMPLIMENT;
 - a rate publishes its numerator where its denominator is shown, so the numerator is a
-  cell too, and so is the rest of the denominator (moderated = agreed + not agreed;
+  cell too, and so is the rest of the denominator (good or better = outstanding + good;
+  moderated = agreed + not agreed;
   resolved = resolved early + later; resolved early = resolved at INFORMAL + at
   TEAM_MANAGER);
 - a quarter's raised and resolved are the sum of its months'; its open at the end is its
@@ -32,10 +33,10 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from qaf_shared.enums import EscalationCategory, EscalationStage
+from qaf_shared.enums import EscalationCategory, EscalationStage, Grade
 from qaf_shared.org_units import TenantUnits
 from reporting_service.disclosure import SUPPRESSED, Cell, Equation, protect, sums_to
-from reporting_service.measures import COUNTS, Raw, Unit, children
+from reporting_service.measures import COUNTS, GOOD, Raw, Unit, children
 from reporting_service.trends import METRICS, months_of
 
 Key = tuple[str, str, str, str, str]  # period, unit kind, unit code, stored measure, dimension
@@ -49,6 +50,7 @@ TREND_DIMENSIONS = [
 ]
 STAGES = [f"stage:{s.value}" for s in EscalationStage]
 EARLY = ["stage:INFORMAL", "stage:TEAM_MANAGER"]
+GOOD_GRADES = [Grade.OUTSTANDING.value, Grade.GOOD.value]
 # Totals and the Deep Dive field whose cells add up to them, within one unit.
 WITHIN_UNIT = [
     ("audits.completed", "audits.grades"),
@@ -134,6 +136,11 @@ def decide(
     units: TenantUnits,
     threshold: int | None,
 ) -> Decision:
+    raw = {unit: dict(cells) for unit, cells in raw.items()}
+    for (period, _, _), cells in raw.items():
+        if period == quarter:
+            # The count behind the rate, published by the rate where `completed` is.
+            cells[(GOOD, "")] = sum(cells.get(("audits.grades", g), 0) for g in GOOD_GRADES)
     if threshold is None:
         return Decision(quarter, raw, None)
     values, equations, unpublished = _published(raw, quarter, tenant, units)
@@ -148,7 +155,7 @@ def _unit_cells(kind: str) -> list[tuple[str, str]]:
         for _, _, measure, prefix, dims in COUNTS
         for dim in (dims if dims is not None else [""])
     ]
-    out += [("audits.moderation_agreed", ""), ("escalations.resolved_early", "")]
+    out += [(GOOD, ""), ("audits.moderation_agreed", ""), ("escalations.resolved_early", "")]
     if kind in ("tenant", "area", "service"):
         out += [(m, d) for m in METRICS.values() for d in TREND_DIMENSIONS]
     return list(dict.fromkeys(out))
@@ -205,6 +212,7 @@ def _published(
         # Within the unit.
         for total, field_ in WITHIN_UNIT:
             equal(key(q, unit, total), _dims(q, unit, field_), field_)
+        equal(key(q, unit, GOOD), [key(q, unit, "audits.grades", g) for g in GOOD_GRADES], "good")
         equal(
             key(q, unit, "feedback.compliments"),
             [key(q, unit, "feedback.by_source", "COMPLIMENT")],
