@@ -355,7 +355,7 @@ def _equations(units: TenantUnits, reading: Reading) -> None:
                     [at("trend.raised", f"category:{category}")],
                 )
     # A quarter's flows are its months'; its stock at the end, its last month's.
-    for quarter in (PREVIOUS, QUARTER):
+    for quarter in (p for p in periods if p.startswith("FY")):
         months = trends.months_of(quarter)
         for name, dim in fields_:
             if not name.startswith("trend."):
