@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -25,7 +25,10 @@ from qaf_shared.enums import (
     Grade,
 )
 from qaf_shared.org_units import TenantUnits
-from reporting_service import measures, publication, trends
+from reporting_service import measures, trends
+
+if TYPE_CHECKING:
+    from reporting_service import publication
 
 Id = tuple[str, str, str, str]  # period, unit code, field, dimension
 QUARTER = "FY2025Q2"
@@ -171,7 +174,7 @@ def views(
             yield {"deep_dive": body}
         rows = [
             {"unit": c, "unit_kind": k, "measure": f"{s}.{f}", "dimension": d, "value": v}
-            for k, c in publication.every_unit(tenant, units)
+            for k, c in _every_unit(units)
             for s, fields in measures.sections(decision, quarter, k, c).items()
             for f, value in fields.items()
             for d, v in (value.items() if isinstance(value, dict) else [("", value)])
@@ -194,6 +197,16 @@ def views(
                             applied=True,
                         )
                     }
+
+
+def _every_unit(units: TenantUnits) -> list[tuple[str, str]]:
+    out = [("tenant", units.tenant)]
+    for area, districts in units.areas.items():
+        out.append(("area", area))
+        for district, teams in districts.items():
+            out.append(("district", district))
+            out.extend(("team", t) for t in teams)
+    return out + [("service", s) for s in units.services]
 
 
 # --- what the attacker reads off the views ------------------------------------------------
@@ -447,6 +460,8 @@ def truth_of(
     units: TenantUnits, raw: dict[str, dict[tuple[str, str, str], dict[tuple[str, str], int]]]
 ) -> dict[Id, int]:
     """Every figure's true value, in the attacker's terms."""
+    from reporting_service import publication
+
     unsuppressed = {
         q: publication.decide(raw[q], q, units.tenant, units, None) for q in (PREVIOUS, QUARTER)
     }
