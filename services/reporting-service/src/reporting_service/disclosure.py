@@ -40,6 +40,7 @@ ROUNDS_TO_ZERO = "k"
 K = TypeVar("K", bound=Hashable)
 Group = tuple[K, Sequence[K]]  # (total, the cells that add up to it)
 Equation = tuple[tuple[K, int], ...]  # sum of coefficient x value == 0
+Exact = int | Fraction
 
 
 def primary(value: int, threshold: int) -> Cell:
@@ -97,6 +98,9 @@ class _Solver(Generic[K]):
     ) -> None:
         self.values, self.equations, self.of = values, equations, of
         self.unpublished = set(unpublished)
+        # A component's verdict depends only on its cells (hidden only ever grows, and a
+        # component that gained none is the same system): kept between rounds.
+        self._verdicts: dict[frozenset[K], list[K]] = {}
 
     def _cheapest(self, keys: Iterable[K], hidden: set[K]) -> K | None:
         """The smallest non-zero shown cell that is published, else one that is not."""
@@ -123,19 +127,18 @@ class _Solver(Generic[K]):
 
     def beside(self, cell: K, hidden: set[K]) -> K | None:
         """The cell to hide to protect `cell`: the smallest shown one in its equations, else
-        in the equations of the hidden cells it is linked to. None only when every cell
-        around it is hidden or zero, where doubling every hidden value is another solution
-        (so it is not recovered)."""
-        extra = self._cheapest(
-            (k for i in self.of.get(cell, ()) for k, _ in self.equations[i]), hidden
-        )
-        if extra is None:
-            component = self._component(cell, hidden)
-            extra = self._cheapest(
-                (k for c in component for i in self.of.get(c, ()) for k, _ in self.equations[i]),
-                hidden,
-            )
-        return extra
+        in those of the hidden cells next to it, and so on outwards. None only when every
+        cell around it is hidden or zero, where doubling every hidden value is another
+        solution (so it is not recovered)."""
+        layer, seen = [cell], {cell}
+        while layer:
+            around = {k for c in layer for i in self.of.get(c, ()) for k, _ in self.equations[i]}
+            extra = self._cheapest(around, hidden)
+            if extra is not None:
+                return extra
+            layer = sorted((k for k in around if k in hidden and k not in seen), key=repr)
+            seen.update(layer)
+        return None
 
     def _component(self, start: K, hidden: set[K]) -> list[K]:
         seen, stack = {start}, [start]
@@ -157,18 +160,21 @@ class _Solver(Generic[K]):
                 continue
             component = self._component(start, hidden)
             done.update(component)
-            out.extend(self._pinned(component, hidden, sensitive))
+            cells = frozenset(component)
+            if cells not in self._verdicts:
+                self._verdicts[cells] = self._pinned(component, hidden, sensitive)
+            out.extend(self._verdicts[cells])
         return out
 
     def _pinned(self, component: list[K], hidden: set[K], sensitive: set[K]) -> list[K]:
         column = {k: i for i, k in enumerate(component)}
-        rows: list[dict[int, Fraction]] = []
+        rows: list[dict[int, Exact]] = []
         homogeneous = True  # no shown non-zero cell in any equation: the values scale
         for index in sorted({i for k in component for i in self.of.get(k, ())}):
-            row: dict[int, Fraction] = {}
+            row: dict[int, Exact] = {}
             for key, coefficient in self.equations[index]:
                 if key in column:
-                    row[column[key]] = row.get(column[key], Fraction(0)) + coefficient
+                    row[column[key]] = row.get(column[key], 0) + coefficient
                 elif self.values.get(key, 0) != 0:
                     homogeneous = False
             row = {c: v for c, v in row.items() if v}
@@ -188,17 +194,17 @@ class _Solver(Generic[K]):
         return out
 
 
-def _reduce(rows: list[dict[int, Fraction]], width: int) -> dict[int, dict[int, Fraction]]:
+def _reduce(rows: list[dict[int, Exact]], width: int) -> dict[int, dict[int, Exact]]:
     """Reduced row echelon form of sparse rows: pivot column -> its row (pivot 1, no other
     pivot column in it)."""
-    pivots: dict[int, dict[int, Fraction]] = {}
+    pivots: dict[int, dict[int, Exact]] = {}
     for row in rows:
         row = dict(row)
         for col in [c for c in row if c in pivots]:
             factor = row.get(col)
             if factor:
                 for c, v in pivots[col].items():
-                    nv = row.get(c, Fraction(0)) - factor * v
+                    nv = row.get(c, 0) - factor * v
                     if nv:
                         row[c] = nv
                     else:
@@ -207,12 +213,17 @@ def _reduce(rows: list[dict[int, Fraction]], width: int) -> dict[int, dict[int, 
             continue
         col = min(row)
         lead = row[col]
-        row = {c: v / lead for c, v in row.items()}
+        # The equations' coefficients are 1 and -1, and so nearly every pivot: whole numbers
+        # stay whole (much cheaper than fractions), a fraction only where one is needed.
+        if lead in (1, -1):
+            row = {c: v * lead for c, v in row.items()}
+        else:
+            row = {c: Fraction(v) / lead for c, v in row.items()}
         for other in pivots.values():
             factor = other.get(col)
             if factor:
                 for c, v in row.items():
-                    nv = other.get(c, Fraction(0)) - factor * v
+                    nv = other.get(c, 0) - factor * v
                     if nv:
                         other[c] = nv
                     else:
@@ -222,7 +233,7 @@ def _reduce(rows: list[dict[int, Fraction]], width: int) -> dict[int, dict[int, 
 
 
 def _alternative(
-    j: int, pivots: dict[int, dict[int, Fraction]], width: int, x: list[int], floor: list[int]
+    j: int, pivots: dict[int, dict[int, Exact]], width: int, x: list[int], floor: list[int]
 ) -> bool:
     """Is there a whole-number vector d of the null space with d[j] != 0 such that x + d
     keeps every cell at its floor or above? Tried over the null space's basis vectors (one
@@ -230,7 +241,7 @@ def _alternative(
     value; finding none is taken as `j` being recovered (which may hide more than needed,
     never less)."""
     for free in [c for c in pivots[j] if c != j] if j in pivots else [j]:
-        vector: dict[int, Fraction] = {free: Fraction(1)}
+        vector: dict[int, Exact] = {free: 1}
         for col, row in pivots.items():
             if free in row:
                 vector[col] = -row[free]

@@ -59,6 +59,15 @@ WITHIN_UNIT = [
 ]
 
 
+def _months(quarter: str) -> list[str]:
+    """The quarter's months; none for the quarter before FY0000Q1 (the previous block of
+    FY0000Q1's Deep Dive), which is not a quarter id and counts nothing."""
+    try:
+        return months_of(quarter)
+    except ValueError:
+        return []
+
+
 def every_unit(tenant: str, units: TenantUnits) -> list[Unit]:
     """The tenant and every unit in it, parents before children."""
     out: list[Unit] = [("tenant", tenant)]
@@ -117,7 +126,7 @@ async def read_quarters(
 ) -> dict[str, dict[tuple[str, str, str], Raw]]:
     """quarter -> (period, kind, code) -> raw counts: every unit at the quarter, and the
     trend units by month."""
-    months = {m: q for q in quarters for m in months_of(q)}
+    months = {m: q for q in quarters for m in _months(q)}
     out: dict[str, dict[tuple[str, str, str], Raw]] = {q: {} for q in quarters}
     rows = await conn.fetch(_COUNTS_SQL.format(schema=schema), tenant, list(quarters), list(months))
     periods = [*quarters, *months]
@@ -184,7 +193,7 @@ def _published(
             equation = (*equation, (rest, -1 if difference > 0 else 1))
         equations.append(equation)
 
-    months = months_of(quarter)
+    months = _months(quarter)
     everything = every_unit(tenant, units)
     trending = set(trend_units(tenant, units))
     for kind, code in everything:
@@ -236,7 +245,7 @@ def _published(
                         [key(period, unit, measure, s) for s in STAGES],
                         "stages",
                     )
-            for measure in METRICS.values():
+            for measure in METRICS.values() if months else []:
                 for dim in TREND_DIMENSIONS:
                     if measure == "escalations.open_at_end":
                         # A stock: the quarter's end is its last month's end.

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from qaf_shared.enums import EscalationCategory, EscalationStage
 from qaf_shared.org_units import TenantUnits
-from qaf_shared.quarters import parse_quarter, quarter_bounds, quarter_of
+from qaf_shared.quarters import parse_quarter, quarter_of
 from reporting_service.disclosure import Cell
 
 if TYPE_CHECKING:
@@ -30,19 +30,17 @@ def quarters_between(first: str, last: str) -> list[str]:
     end = parse_quarter(last)
     out = []
     while (fy, q) <= end:
-        out.append(f"FY{fy}Q{q}")
+        out.append(f"FY{fy:04d}Q{q}")
         fy, q = (fy, q + 1) if q < 4 else (fy + 1, 1)
     return out
 
 
 def months_of(quarter: str) -> list[str]:
-    start, _ = quarter_bounds(quarter)
-    months = []
-    for i in range(3):
-        month = start.month + i
-        year = start.year + (month - 1) // 12
-        months.append(f"{year:04d}-{(month - 1) % 12 + 1:02d}")
-    return months
+    """The quarter's three months, `YYYY-MM`. By arithmetic, not dates: any quarter id has
+    its months' names (FY0000Q1's months have no dates, and nothing is counted in them)."""
+    fy, q = parse_quarter(quarter)
+    first = fy * 12 + 3 + (q - 1) * 3  # months since year 0, January = 0: April of `fy`
+    return [f"{(first + i) // 12:04d}-{(first + i) % 12 + 1:02d}" for i in range(3)]
 
 
 def trend_body(

@@ -195,3 +195,21 @@ async def test_every_view_prints_each_figure_alike_and_none_gives_a_small_count_
     # protects is hidden: the tenant's total is printed.
     assert shown.values[(QUARTER, "886", "audits.completed", "")] == 37
     assert attacker.recovered(shown, truth, 5) == []
+
+
+async def test_quarters_at_the_ends_of_the_calendar_are_read_like_any_other(
+    client: httpx.AsyncClient, token: Callable[..., str]
+) -> None:
+    # FY0000Q1 has no previous quarter id and no dated months; FY9999Q4 ends in year 10000.
+    # A decision covers a quarter's months, so both must still be answered, not a 500.
+    headers = auth(token("reports:read"))
+    for quarter in ("FY0000Q1", "FY9999Q4"):
+        assert (await client.get(f"/v1/deep-dives/{quarter}", headers=headers)).status_code == 200
+        assert (await client.get(f"/v1/aggregates/{quarter}", headers=headers)).status_code == 200
+        trend = await client.get(
+            "/v1/escalation-trends",
+            params={"from": quarter, "to": quarter, "granularity": "month"},
+            headers=headers,
+        )
+        assert trend.status_code == 200
+        assert [p["period"] for p in trend.json()["series"]][:1] in (["0000-04"], ["10000-01"])

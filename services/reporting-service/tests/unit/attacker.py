@@ -112,9 +112,14 @@ def figures(
         for district, teams in districts.items():
             for team in teams:
                 leaves.append(
-                    [("tenant", "T"), ("area", area), ("district", district), ("team", team)]
+                    [
+                        ("tenant", units.tenant),
+                        ("area", area),
+                        ("district", district),
+                        ("team", team),
+                    ]
                 )
-    leaves += [[("tenant", "T"), ("service", s)] for s in units.services]
+    leaves += [[("tenant", units.tenant), ("service", s)] for s in units.services]
     for quarter in (PREVIOUS, QUARTER):
         raw: dict[tuple[str, str, str], dict[tuple[str, str], int]] = {}
         months = trends.months_of(quarter)
