@@ -1,24 +1,35 @@
 """Statistical disclosure control (DfE conventions), as pure functions.
 
-A count from 1 to the threshold is published as "c" (primary suppression). Where cells are
-published with a total they add up to (grades and audits completed, districts and their
-area), the hidden cells must not be recoverable by subtraction (secondary suppression):
+A count from 1 to the threshold is published as "c" (primary suppression). Published cells
+are tied by linear equations that anyone can write down (a parent unit is the sum of its
+children, audits completed the sum of their grades, a quarter the sum of its months, two
+views of one figure are equal), and no hidden count from 1 to the threshold may be
+recoverable by solving them (secondary suppression):
 
-- a group whose total is shown must hide none of its cells, or at least two whose sum
-  does not pin each of them down (all ones, or all at the threshold);
-- a group whose total is hidden must hide at least one of its cells, or the total is the
-  sum of what is shown.
+1. an equation with exactly one hidden cell gives it away: its smallest other non-zero
+   shown cell is hidden too, until no equation has one;
+2. that is not enough where equations chain (two hidden rectangles joined by one cell give
+   that cell away), nor where hidden cells are pinned by their floor (every "c" is at
+   least 1: two hidden ones adding up to 2 are both 1). So each hidden small count is
+   checked by solving: it is safe only when another whole solution of every equation is
+   found that gives it another value (the true values plus a whole-number vector of the
+   equations' null space that keeps every hidden cell at least 1). A count for which none
+   is found is treated as recovered and the smallest shown cell beside it is hidden too;
+   then both steps run again, until every hidden small count has an alternative.
 
-Where a group breaks a rule, its smallest other non-zero shown cell is hidden too, and the
-groups are checked again until none breaks one (cells are shared between groups: a
-district's count is a cell of its area's group and the total of its teams' group). Zeros
-are shown. A rate or mean built on a hidden count is "c"; one with nothing to compute it
-from is "z"; one that rounds to 0 but is not 0 is "k"."""
+Zeros are shown and never hidden to protect another cell. Some cells are never published
+but known to an attacker by subtraction (the records without a unit, audits moderated
+minus those agreed): they take part as cells that are `unpublished`, are checked like any
+other when small, and are never chosen to protect another. A rate or mean built on a
+hidden count is "c"; one with nothing to compute it from is "z"; one that rounds to 0 but
+is not 0 is "k"."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from math import gcd, lcm
 from typing import Generic, TypeVar
 
 Cell = int | float | str
@@ -28,105 +39,228 @@ ROUNDS_TO_ZERO = "k"
 
 K = TypeVar("K", bound=Hashable)
 Group = tuple[K, Sequence[K]]  # (total, the cells that add up to it)
+Equation = tuple[tuple[K, int], ...]  # sum of coefficient x value == 0
+Exact = int | Fraction
 
 
 def primary(value: int, threshold: int) -> Cell:
     return SUPPRESSED if 1 <= value <= threshold else value
 
 
-def suppress(cells: Mapping[K, int], groups: Iterable[Group[K]], threshold: int) -> dict[K, Cell]:
-    """Primary and secondary suppression over cells linked by additive groups.
+def sums_to(total: K, parts: Iterable[K]) -> Equation[K]:
+    """The equation `total == sum(parts)`."""
+    return ((total, 1), *((p, -1) for p in parts))
 
-    The groups are checked in order and the first that breaks a rule hides one more cell,
-    until none does. After a cell is hidden only the groups it can affect are checked again
-    (those holding it or a total above it, whose least value it feeds): the rest would give
-    the same verdict, so the outcome is that of checking every group every time, without
-    its cost on a Deep Dive's thousands of cells."""
-    hidden = {k for k, v in cells.items() if 1 <= v <= threshold}
-    linked = [(total, list(parts)) for total, parts in groups]
-    totals_of: dict[K, list[list[K]]] = {}
-    above: dict[K, set[K]] = {}  # cell -> the totals it is a part of
-    member: dict[K, list[int]] = {}  # cell -> the groups it is the total or a part of
-    for index, (total, parts) in enumerate(linked):
-        totals_of.setdefault(total, []).append(parts)
-        member.setdefault(total, []).append(index)
-        for part in parts:
-            member.setdefault(part, []).append(index)
-            above.setdefault(part, set()).add(total)
-    unchecked = set(range(len(linked)))
-    while unchecked:
-        floor = _Floor(cells, hidden, totals_of)
-        extra = None
-        for index in sorted(unchecked):
-            total, parts = linked[index]
-            extra = _to_hide(total, parts, cells, hidden, threshold, floor)
+
+def protect(
+    values: Mapping[K, int],
+    equations: Sequence[Equation[K]],
+    threshold: int,
+    *,
+    unpublished: Collection[K] = (),
+) -> set[K]:
+    """The cells to hide: every count from 1 to the threshold, and enough others that none of
+    those can be worked out from what is shown and the equations (see the module's
+    docstring). Deterministic: the same cells and equations give the same answer."""
+    sensitive = {k for k, v in values.items() if 1 <= v <= threshold}
+    hidden = set(sensitive)
+    of: dict[K, list[int]] = {}
+    for index, equation in enumerate(equations):
+        for key, _ in equation:
+            of.setdefault(key, []).append(index)
+    solver: _Solver[K] = _Solver(values, equations, of, unpublished)
+    pending = set(range(len(equations)))
+    while True:
+        solver.close(hidden, pending)
+        recovered = solver.recovered(hidden, sensitive)
+        if not recovered:
+            return hidden
+        pending = set()
+        for cell in recovered:
+            # One hidden for an earlier cell may have used up the last candidate of a later
+            # one of the same component: that one is checked again on the next round.
+            extra = solver.beside(cell, hidden)
+            if extra is None:
+                continue
+            hidden.add(extra)
+            pending.update(of.get(extra, ()))
+        if not pending:
+            raise RuntimeError("a hidden cell cannot be protected")  # see _Solver.beside
+
+
+class _Solver(Generic[K]):
+    def __init__(
+        self,
+        values: Mapping[K, int],
+        equations: Sequence[Equation[K]],
+        of: Mapping[K, list[int]],
+        unpublished: Collection[K],
+    ) -> None:
+        self.values, self.equations, self.of = values, equations, of
+        self.unpublished = set(unpublished)
+        # A component's verdict depends only on its cells (hidden only ever grows, and a
+        # component that gained none is the same system): kept between rounds.
+        self._verdicts: dict[frozenset[K], list[K]] = {}
+
+    def _cheapest(self, keys: Iterable[K], hidden: set[K]) -> K | None:
+        """The smallest non-zero shown cell that is published, else one that is not."""
+        shown = [k for k in keys if k not in hidden and self.values.get(k, 0) != 0]
+        if not shown:
+            return None
+        return min(
+            shown, key=lambda k: (k in self.unpublished, abs(self.values.get(k, 0)), repr(k))
+        )
+
+    def close(self, hidden: set[K], pending: set[int]) -> None:
+        """Step 1: until no equation has exactly one hidden cell."""
+        work = sorted(pending)
+        while work:
+            index = work.pop()
+            equation = self.equations[index]
+            if sum(1 for k, _ in equation if k in hidden) != 1:
+                continue
+            extra = self._cheapest((k for k, _ in equation), hidden)
+            if extra is None:  # cannot happen: a lone non-zero unknown balances something
+                continue
+            hidden.add(extra)
+            work.extend(self.of.get(extra, ()))
+
+    def beside(self, cell: K, hidden: set[K]) -> K | None:
+        """The cell to hide to protect `cell`: the smallest shown one in its equations, else
+        in those of the hidden cells next to it, and so on outwards. None only when every
+        cell around it is hidden or zero, where doubling every hidden value is another
+        solution (so it is not recovered)."""
+        layer, seen = [cell], {cell}
+        while layer:
+            around = {k for c in layer for i in self.of.get(c, ()) for k, _ in self.equations[i]}
+            extra = self._cheapest(around, hidden)
             if extra is not None:
-                break
-            unchecked.discard(index)
-        if extra is None:
-            break
-        hidden.add(extra)
-        stack, seen = [extra], set()
+                return extra
+            layer = sorted((k for k in around if k in hidden and k not in seen), key=repr)
+            seen.update(layer)
+        return None
+
+    def _component(self, start: K, hidden: set[K]) -> list[K]:
+        seen, stack = {start}, [start]
         while stack:
             cell = stack.pop()
-            if cell not in seen:
-                seen.add(cell)
-                unchecked.update(member.get(cell, ()))
-                stack.extend(above.get(cell, ()))
+            for index in self.of.get(cell, ()):
+                for key, _ in self.equations[index]:
+                    if key in hidden and key not in seen:
+                        seen.add(key)
+                        stack.append(key)
+        return sorted(seen, key=repr)
+
+    def recovered(self, hidden: set[K], sensitive: set[K]) -> list[K]:
+        """Step 2: the hidden small counts that have no alternative solution."""
+        out: list[K] = []
+        done: set[K] = set()
+        for start in sorted(hidden & sensitive, key=repr):
+            if start in done:
+                continue
+            component = self._component(start, hidden)
+            done.update(component)
+            cells = frozenset(component)
+            if cells not in self._verdicts:
+                self._verdicts[cells] = self._pinned(component, hidden, sensitive)
+            out.extend(self._verdicts[cells])
+        return out
+
+    def _pinned(self, component: list[K], hidden: set[K], sensitive: set[K]) -> list[K]:
+        column = {k: i for i, k in enumerate(component)}
+        rows: list[dict[int, Exact]] = []
+        homogeneous = True  # no shown non-zero cell in any equation: the values scale
+        for index in sorted({i for k in component for i in self.of.get(k, ())}):
+            row: dict[int, Exact] = {}
+            for key, coefficient in self.equations[index]:
+                if key in column:
+                    row[column[key]] = row.get(column[key], 0) + coefficient
+                elif self.values.get(key, 0) != 0:
+                    homogeneous = False
+            row = {c: v for c, v in row.items() if v}
+            if row:
+                rows.append(row)
+        pivots = _reduce(rows, len(component))
+        x = [self.values.get(k, 0) for k in component]
+        floor = [0 if k in self.unpublished else 1 for k in component]
+        out = []
+        for key in component:
+            if key not in sensitive:
+                continue
+            if homogeneous and x[column[key]] >= 1:
+                continue  # doubling every hidden cell is another solution
+            if not _alternative(column[key], pivots, len(component), x, floor):
+                out.append(key)
+        return out
+
+
+def _reduce(rows: list[dict[int, Exact]], width: int) -> dict[int, dict[int, Exact]]:
+    """Reduced row echelon form of sparse rows: pivot column -> its row (pivot 1, no other
+    pivot column in it)."""
+    pivots: dict[int, dict[int, Exact]] = {}
+    for row in rows:
+        row = dict(row)
+        for col in [c for c in row if c in pivots]:
+            factor = row.get(col)
+            if factor:
+                for c, v in pivots[col].items():
+                    nv = row.get(c, 0) - factor * v
+                    if nv:
+                        row[c] = nv
+                    else:
+                        row.pop(c, None)
+        if not row:
+            continue
+        col = min(row)
+        lead = row[col]
+        # The equations' coefficients are 1 and -1, and so nearly every pivot: whole numbers
+        # stay whole (much cheaper than fractions), a fraction only where one is needed.
+        if lead in (1, -1):
+            row = {c: v * lead for c, v in row.items()}
+        else:
+            row = {c: Fraction(v) / lead for c, v in row.items()}
+        for other in pivots.values():
+            factor = other.get(col)
+            if factor:
+                for c, v in row.items():
+                    nv = other.get(c, 0) - factor * v
+                    if nv:
+                        other[c] = nv
+                    else:
+                        other.pop(c, None)
+        pivots[col] = row
+    return pivots
+
+
+def _alternative(
+    j: int, pivots: dict[int, dict[int, Exact]], width: int, x: list[int], floor: list[int]
+) -> bool:
+    """Is there a whole-number vector d of the null space with d[j] != 0 such that x + d
+    keeps every cell at its floor or above? Tried over the null space's basis vectors (one
+    per free column) that move `j`, each both ways: finding one proves `j` has another
+    value; finding none is taken as `j` being recovered (which may hide more than needed,
+    never less)."""
+    for free in [c for c in pivots[j] if c != j] if j in pivots else [j]:
+        vector: dict[int, Exact] = {free: 1}
+        for col, row in pivots.items():
+            if free in row:
+                vector[col] = -row[free]
+        scale = lcm(*(v.denominator for v in vector.values()))
+        whole = {c: int(v * scale) for c, v in vector.items()}
+        common = 0
+        for v in whole.values():
+            common = gcd(common, v)
+        whole = {c: v // common for c, v in whole.items()}
+        for sign in (1, -1):
+            if all(x[c] + sign * v >= floor[c] for c, v in whole.items()):
+                return True
+    return False
+
+
+def suppress(cells: Mapping[K, int], groups: Iterable[Group[K]], threshold: int) -> dict[K, Cell]:
+    """Primary and secondary suppression over cells linked by additive groups."""
+    hidden = protect(cells, [sums_to(total, parts) for total, parts in groups], threshold)
     return {k: (SUPPRESSED if k in hidden else v) for k, v in cells.items()}
-
-
-class _Floor(Generic[K]):
-    """The least value a hidden cell could have, as seen by someone who knows what is shown:
-    a hidden non-zero leaf is at least 1; a hidden total at least what its parts add up to
-    at their least."""
-
-    def __init__(
-        self, cells: Mapping[K, int], hidden: set[K], totals_of: Mapping[K, list[list[K]]]
-    ) -> None:
-        self._cells, self._hidden, self._totals_of = cells, hidden, totals_of
-        self._memo: dict[K, int] = {}
-
-    def __call__(self, key: K) -> int:
-        if key not in self._hidden:
-            return self._cells.get(key, 0)
-        if key not in self._memo:
-            self._memo[key] = max(
-                [1, *(sum(self(p) for p in parts) for parts in self._totals_of.get(key, []))]
-            )
-        return self._memo[key]
-
-
-def _to_hide(
-    total: K,
-    parts: list[K],
-    cells: Mapping[K, int],
-    hidden: set[K],
-    threshold: int,
-    floor: _Floor[K],
-) -> K | None:
-    """The next cell this group needs hidden, or None when it is safe."""
-    hidden_parts = [p for p in parts if p in hidden]
-    shown_nonzero = [p for p in parts if p not in hidden and cells.get(p, 0) > 0]
-    if total in hidden:
-        if hidden_parts or not shown_nonzero:
-            return None
-    elif _safe([cells[p] for p in hidden_parts], [floor(p) for p in hidden_parts], threshold):
-        return None
-    if not shown_nonzero:
-        # Nothing left to hide among the parts: hide the total instead.
-        return None if total in hidden else total
-    return min(shown_nonzero, key=lambda p: (cells[p], str(p)))
-
-
-def _safe(values: list[int], floors: list[int], threshold: int) -> bool:
-    """Can nobody recover a hidden cell from the sum of the hidden cells (which the shown
-    total gives away)? Not if there is one, or if each must be at its least for the sum to
-    come out (nor, for primary cells, at the threshold, the most they can be)."""
-    if not values:
-        return True
-    count, total = len(values), sum(values)
-    return count >= 2 and total != sum(floors) and total != count * threshold
 
 
 def suppress_group(

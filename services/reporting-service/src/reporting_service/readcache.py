@@ -9,7 +9,11 @@ query) behind what the consumer has committed, which is less than the consumer's
 a cached report costs no database round trip at all. (The version moves with any tenant's events: a busy system
 rebuilds more often, it never serves figures older than that.)
 
-Concurrent requests for a response that is being built wait for that one build."""
+Concurrent requests for a response that is being built wait for that one build.
+
+What several responses are built from is kept the same way (`shared`): a quarter's
+disclosure decision is made once per version and every response built at that version
+(the Deep Dives, the aggregates, the trends) shows it, so no two views disagree."""
 
 from __future__ import annotations
 
@@ -17,7 +21,9 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import asyncpg
 from starlette.responses import Response
@@ -44,14 +50,21 @@ class Built:
 
 Build = Callable[[asyncpg.Connection, str], Awaitable[Response]]
 Version = tuple[str, int]  # active schema, events applied to it
+T = TypeVar("T")
+
+# The version the response being built is kept under (set by `respond` for its build).
+_building_at: ContextVar[Version | None] = ContextVar("report_version", default=None)
 
 
 class ResponseCache:
-    def __init__(self, *, recheck: float = 0.1, size: int = 128) -> None:
+    def __init__(self, *, recheck: float = 0.1, size: int = 128, shared_size: int = 256) -> None:
         self._recheck = recheck
         self._size = size
         self._entries: OrderedDict[Hashable, Built] = OrderedDict()
         self._building: dict[Hashable, asyncio.Future[Built]] = {}
+        self._shared_size = shared_size
+        self._shared: OrderedDict[Hashable, Any] = OrderedDict()
+        self._sharing: dict[Hashable, asyncio.Future[Any]] = {}
         self._version: Version | None = None
         self._checked_at = 0.0
         self._checking: asyncio.Task[Version] | None = None
@@ -118,7 +131,39 @@ class ResponseCache:
             self._entries.popitem(last=False)
         return built.response()
 
+    async def shared(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
+        """The value for `key` at the version of the response being built: computed by
+        `compute` once and kept for every other response built at that version."""
+        full = (_building_at.get(), key)
+        if full in self._shared:
+            self._shared.move_to_end(full)
+            value: T = self._shared[full]
+            return value
+        pending = self._sharing.get(full)
+        if pending is not None:
+            shared: T = await asyncio.shield(pending)
+            return shared
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._sharing[full] = future
+        try:
+            value = await compute()
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError):
+                future.cancel()
+            else:
+                future.set_exception(exc)
+                future.exception()  # retrieved: nobody need be waiting
+            raise
+        finally:
+            del self._sharing[full]
+        future.set_result(value)
+        self._shared[full] = value
+        if len(self._shared) > self._shared_size:
+            self._shared.popitem(last=False)
+        return value
+
     async def _build(self, pool: asyncpg.Pool, version: Version, build: Build) -> Built:
+        _building_at.set(version)
         async with pool.acquire() as conn:
             try:
                 return Built.of(await build(conn, version[0]))

@@ -19,7 +19,7 @@ from qaf_shared.http.problems import Problem, field_error
 from qaf_shared.http.resources import json_response
 from qaf_shared.org_units import TenantUnits
 from qaf_shared.quarters import parse_quarter, previous_quarter
-from reporting_service import generations, measures, trends
+from reporting_service import generations, measures, publication, trends
 from reporting_service.api.schemas import AggregatesOut, DeepDiveOut, StatusOut, TrendsOut
 from reporting_service.readcache import ResponseCache
 
@@ -82,6 +82,29 @@ async def _schema(conn: asyncpg.Connection) -> str:
     return await generations.active_schema(conn)
 
 
+async def _decisions(
+    request: Request,
+    conn: asyncpg.Connection,
+    schema: str,
+    tenant: str,
+    quarters: Iterable[str],
+    applied: int | None,
+) -> dict[str, publication.Decision]:
+    """Each quarter's one disclosure decision, made once per projections' version and shown
+    by every view built at that version."""
+    units = tenant_units(request, tenant)
+    out: dict[str, publication.Decision] = {}
+    for quarter in quarters:
+
+        async def decide(quarter: str = quarter) -> publication.Decision:
+            raw = (await publication.read_quarters(conn, schema, tenant, [quarter]))[quarter]
+            return publication.decide(raw, quarter, tenant, units, applied)
+
+        key = ("decision", tenant, quarter, applied)
+        out[quarter] = await _cache(request).shared(key, decide)
+    return out
+
+
 def _rows(quarter: str, kind: str, code: str, sections: dict[str, Any]) -> Iterable[dict[str, Any]]:
     for section, fields in sections.items():
         for field, value in fields.items():
@@ -136,21 +159,23 @@ async def get_deep_dive(
     below = measures.children(units, kind, code)
     if kind == "area":
         below = below + [t for d in below for t in measures.children(units, *d)]
-    wanted = [(kind, code), *below]
     as_csv = _wants_csv(request, suffix)
 
     async def build(conn: asyncpg.Connection, schema: str) -> Response:
-        raw = await measures.read_raw(conn, schema, principal.tenant, [quarter, previous], wanted)
-        built = measures.build(raw, [quarter, previous], wanted, units, applied)
-        # The previous quarter's breakdown is not published, but it is suppressed with it so
-        # that the two quarters' cells are protected the same way.
+        decided = await _decisions(
+            request, conn, schema, principal.tenant, [quarter, previous], applied
+        )
+
+        def sections(period: str, k: str, c: str) -> dict[str, Any]:
+            return measures.sections(decided[period], period, k, c)
+
         if as_csv:
             rows = [
-                *_rows(quarter, kind, code, built[(quarter, kind, code)]),
-                *_rows(previous, kind, code, built[(previous, kind, code)]),
+                *_rows(quarter, kind, code, sections(quarter, kind, code)),
+                *_rows(previous, kind, code, sections(previous, kind, code)),
             ]
             for k, c in below:
-                rows.extend(_rows(quarter, k, c, built[(quarter, k, c)]))
+                rows.extend(_rows(quarter, k, c, sections(quarter, k, c)))
             return _csv(rows, f"deep-dive-{principal.tenant}-{code}-{quarter}.csv")
         return json_response(
             {
@@ -158,10 +183,10 @@ async def get_deep_dive(
                 "quarter": quarter,
                 "unit": {"code": code, "kind": kind},
                 "suppression": {"applied": applied is not None, "threshold": threshold},
-                **built[(quarter, kind, code)],
-                "previous": {"quarter": previous, **built[(previous, kind, code)]},
+                **sections(quarter, kind, code),
+                "previous": {"quarter": previous, **sections(previous, kind, code)},
                 "breakdown": [
-                    {"unit": {"code": c, "kind": k}, **built[(quarter, k, c)]} for k, c in below
+                    {"unit": {"code": c, "kind": k}, **sections(quarter, k, c)} for k, c in below
                 ],
             }
         )
@@ -178,19 +203,18 @@ async def get_aggregates(request: Request, quarter: QuarterPath, principal: Read
     quarter, suffix = _quarter(quarter)
     units = tenant_units(request, principal.tenant)
     _, applied = _threshold(request, principal)
-    everything = [("tenant", principal.tenant)]
-    for area, districts in units.areas.items():
-        everything.append(("area", area))
-        for district, teams in districts.items():
-            everything.append(("district", district))
-            everything.extend(("team", t) for t in teams)
-    everything.extend(("service", s) for s in units.services)
+    everything = publication.every_unit(principal.tenant, units)
     as_csv = _wants_csv(request, suffix)
 
     async def build(conn: asyncpg.Connection, schema: str) -> Response:
-        raw = await measures.read_raw(conn, schema, principal.tenant, [quarter], None)
-        built = measures.build(raw, [quarter], everything, units, applied)
-        rows = [row for k, c in everything for row in _rows(quarter, k, c, built[(quarter, k, c)])]
+        decision = (await _decisions(request, conn, schema, principal.tenant, [quarter], applied))[
+            quarter
+        ]
+        rows = [
+            row
+            for k, c in everything
+            for row in _rows(quarter, k, c, measures.sections(decision, quarter, k, c))
+        ]
         if as_csv:
             return _csv(rows, f"aggregates-{principal.tenant}-{quarter}.csv")
         return json_response(
@@ -234,17 +258,17 @@ async def get_escalation_trends(
     _, applied = _threshold(request, principal)
 
     async def build(conn: asyncpg.Connection, schema: str) -> Response:
-        body = await trends.read_trends(
-            conn,
-            schema,
-            tenant=principal.tenant,
+        quarters = trends.quarters_between(first, last)
+        decided = await _decisions(request, conn, schema, principal.tenant, quarters, applied)
+        body = trends.trend_body(
+            decided,
             units=units,
             first=first,
             last=last,
             by=by,
             granularity=granularity,
             unit=scope,
-            threshold=applied,
+            applied=applied is not None,
         )
         return json_response(body)
 

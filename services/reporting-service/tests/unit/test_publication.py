@@ -1,0 +1,103 @@
+"""One disclosure decision per tenant and quarter: every view prints each figure alike, and
+an attacker who reads them all and solves every equation between them recovers no count
+from 1 to the threshold (attacker.py)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reporting_service import disclosure, publication
+
+from . import attacker
+
+
+def _decide(
+    seed: int, threshold: int, *, areas: int, districts: int, teams: int, high: int
+) -> tuple[attacker.Reading, dict[attacker.Id, int]]:
+    rng = random.Random(seed)
+    units = attacker.small_tenant(rng, areas=areas, districts=districts, teams=teams)
+    raw = attacker.figures(rng, units, high=high)
+    decisions = {
+        q: publication.decide(raw[q], q, units.tenant, units, threshold)
+        for q in (attacker.PREVIOUS, attacker.QUARTER)
+    }
+    reading = attacker.read(units, attacker.views(units, decisions))
+    return reading, attacker.truth_of(units, raw)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_no_view_prints_a_figure_another_hides_and_none_can_be_solved_for(seed: int) -> None:
+    # Every hidden count from 1 to the threshold has another value that satisfies every
+    # equation between every printed figure.
+    threshold = 1 + seed % 3
+    reading, truth = _decide(seed, threshold, areas=1, districts=2, teams=2, high=3)
+    assert reading.disagreements == []
+    small = [i for i, v in truth.items() if 1 <= v <= threshold]
+    assert small and all(reading.values[i] is None for i in small)
+    assert all(reading.values[i] in (None, v) for i, v in truth.items())
+    assert attacker.recovered(reading, truth, threshold) == []
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10**6),
+    threshold=st.integers(1, 5),
+    areas=st.integers(1, 3),
+    high=st.integers(2, 12),
+)
+def test_no_count_can_be_solved_for_in_larger_tenants(
+    seed: int, threshold: int, areas: int, high: int
+) -> None:
+    reading, truth = _decide(seed, threshold, areas=areas, districts=3, teams=3, high=high)
+    assert reading.disagreements == []
+    assert all(reading.values[i] is None for i, v in truth.items() if 1 <= v <= threshold)
+    assert attacker.recovered(reading, truth, threshold) == []
+
+
+def _leaks(seed: int) -> list[tuple[attacker.Id, int]]:
+    threshold = 1 + seed % 3
+    reading, truth = _decide(seed, threshold, areas=1, districts=2, teams=2, high=3)
+    return attacker.recovered(reading, truth, threshold)
+
+
+def test_the_attacker_recovers_what_primary_suppression_alone_leaves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The attacker is strong enough to catch a decision that hides only the small counts.
+    monkeypatch.setattr(
+        publication,
+        "protect",
+        lambda values, equations, threshold, **_: {
+            k for k, v in values.items() if 1 <= v <= threshold
+        },
+    )
+    assert _leaks(0)
+
+
+def test_the_attacker_recovers_what_closing_one_equation_at_a_time_leaves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # ... and one that only makes sure no equation has exactly one hidden cell (step 1
+    # without step 2): hidden cells that chain through several equations are solved for.
+    monkeypatch.setattr(disclosure._Solver, "recovered", lambda self, hidden, sensitive: [])
+    assert any(_leaks(seed) for seed in range(4))
+
+
+def test_reports_read_unsuppressed_sees_every_figure() -> None:
+    rng = random.Random(3)
+    units = attacker.small_tenant(rng, areas=2, districts=2, teams=2)
+    raw = attacker.figures(rng, units)
+    decisions = {
+        q: publication.decide(raw[q], q, units.tenant, units, None)
+        for q in (attacker.PREVIOUS, attacker.QUARTER)
+    }
+    reading = attacker.read(units, attacker.views(units, decisions))
+    assert None not in reading.values.values()
+    assert (
+        reading.values[(attacker.QUARTER, "T", "audits.completed", "")]
+        == raw[attacker.QUARTER][(attacker.QUARTER, "tenant", "T")][("audits.completed", "")]
+    )
