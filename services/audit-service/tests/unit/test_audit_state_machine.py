@@ -142,7 +142,6 @@ def test_lifecycle_dates_are_never_in_the_future_nor_before_the_step_they_follow
         check_date("body.x", date(2026, 6, 4), today=today, not_before=date(2026, 6, 5))
 
 
-
 class TestSeparationOfDuties:
     SUBMITTED_BY = {"tm-1", "staff-1"}
     REVIEWED_BY = {"staff-2", "pr-1"}
