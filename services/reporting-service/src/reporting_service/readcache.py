@@ -23,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 from starlette.responses import Response
@@ -51,20 +51,53 @@ class Built:
 Build = Callable[[asyncpg.Connection, str], Awaitable[Response]]
 Version = tuple[str, int]  # active schema, events applied to it
 T = TypeVar("T")
+V = TypeVar("V")
 
 # The version the response being built is kept under (set by `respond` for its build).
 _building_at: ContextVar[Version | None] = ContextVar("report_version", default=None)
 
 
+class _Kept(Generic[V]):
+    """Values by key, the `size` most recently used kept; concurrent requests for a value
+    being computed wait for that one computation (and a failed one is not kept)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._values: OrderedDict[Hashable, V] = OrderedDict()
+        self._pending: dict[Hashable, asyncio.Future[V]] = {}
+
+    async def get(self, key: Hashable, compute: Callable[[], Awaitable[V]]) -> V:
+        if key in self._values:
+            self._values.move_to_end(key)
+            return self._values[key]
+        pending = self._pending.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[V] = asyncio.get_running_loop().create_future()
+        self._pending[key] = future
+        try:
+            value = await compute()
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError):
+                future.cancel()
+            else:
+                future.set_exception(exc)
+                future.exception()  # retrieved: nobody need be waiting
+            raise
+        finally:
+            del self._pending[key]
+        future.set_result(value)
+        self._values[key] = value
+        if len(self._values) > self._size:
+            self._values.popitem(last=False)
+        return value
+
+
 class ResponseCache:
     def __init__(self, *, recheck: float = 0.1, size: int = 128, shared_size: int = 256) -> None:
         self._recheck = recheck
-        self._size = size
-        self._entries: OrderedDict[Hashable, Built] = OrderedDict()
-        self._building: dict[Hashable, asyncio.Future[Built]] = {}
-        self._shared_size = shared_size
-        self._shared: OrderedDict[Hashable, Any] = OrderedDict()
-        self._sharing: dict[Hashable, asyncio.Future[Any]] = {}
+        self._responses: _Kept[Built] = _Kept(size)
+        self._shared: _Kept[Any] = _Kept(shared_size)
         self._version: Version | None = None
         self._checked_at = 0.0
         self._checking: asyncio.Task[Version] | None = None
@@ -104,62 +137,13 @@ class ResponseCache:
         """The response for `key` at the current projections: cached, or built by `build`
         (given a connection and the active schema) and kept."""
         version = await self._current(pool)
-        full = (version, key)
-        found = self._entries.get(full)
-        if found is not None:
-            self._entries.move_to_end(full)
-            return found.response()
-        pending = self._building.get(full)
-        if pending is not None:
-            return (await asyncio.shield(pending)).response()
-        future: asyncio.Future[Built] = asyncio.get_running_loop().create_future()
-        self._building[full] = future
-        try:
-            built = await self._build(pool, version, build)
-        except BaseException as exc:
-            if isinstance(exc, asyncio.CancelledError):
-                future.cancel()
-            else:
-                future.set_exception(exc)
-                future.exception()  # retrieved: nobody need be waiting
-            raise
-        finally:
-            del self._building[full]
-        future.set_result(built)
-        self._entries[full] = built
-        if len(self._entries) > self._size:
-            self._entries.popitem(last=False)
+        built = await self._responses.get((version, key), lambda: self._build(pool, version, build))
         return built.response()
 
     async def shared(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
         """The value for `key` at the version of the response being built: computed by
         `compute` once and kept for every other response built at that version."""
-        full = (_building_at.get(), key)
-        if full in self._shared:
-            self._shared.move_to_end(full)
-            value: T = self._shared[full]
-            return value
-        pending = self._sharing.get(full)
-        if pending is not None:
-            shared: T = await asyncio.shield(pending)
-            return shared
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._sharing[full] = future
-        try:
-            value = await compute()
-        except BaseException as exc:
-            if isinstance(exc, asyncio.CancelledError):
-                future.cancel()
-            else:
-                future.set_exception(exc)
-                future.exception()  # retrieved: nobody need be waiting
-            raise
-        finally:
-            del self._sharing[full]
-        future.set_result(value)
-        self._shared[full] = value
-        if len(self._shared) > self._shared_size:
-            self._shared.popitem(last=False)
+        value: T = await self._shared.get((_building_at.get(), key), compute)
         return value
 
     async def _build(self, pool: asyncpg.Pool, version: Version, build: Build) -> Built:
