@@ -62,7 +62,7 @@ class OrgUnitsOut(BaseModel):
 
 
 def org_units_router() -> APIRouter:
-    """`GET /v1/org-units` for any valid token of the tenant, whatever its scopes (API.md):
+    """`GET /v1/org-units` for any valid token of the tenant, whatever its scopes (docs/api-conventions.md):
     every client names units in its requests, so every client may read them."""
     router = APIRouter(tags=["org units"])
 
