@@ -98,8 +98,8 @@ def check_item(
         return [FieldError("source", why)]
     errors: list[FieldError] = []
     if source is Source.CP_CONFERENCE:
-        # `conference_type` is optional (the service's README): an item without it counts as any other;
-        # what breaks feedback down by conference type shows it as not recorded.
+        # `conference_type` is optional (the service's README): an item without it counts as
+        # any other; what breaks feedback down by conference type shows it as not recorded.
         if respondent is None:
             errors.append(FieldError("respondent", "is required for CP_CONFERENCE feedback"))
     else:
