@@ -1,4 +1,4 @@
-"""Enumerations that cross service boundaries (they appear in events), as docs/domain.md gives them."""
+"""Enumerations that cross service boundaries (they appear in events); see docs/domain.md."""
 
 from __future__ import annotations
 

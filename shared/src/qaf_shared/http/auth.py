@@ -247,7 +247,7 @@ for what any valid token of the tenant may read (`GET /v1/org-units`). A provide
 refused outside `/v1/provider` here as in `requires`."""
 
 
-# A scope that grants everything another one does (docs/architecture.md: unsuppressed implies read).
+# A scope that implies another (docs/architecture.md: unsuppressed implies read).
 _IMPLIES = {"reports:read": {"reports:read_unsuppressed"}}
 
 
