@@ -23,7 +23,7 @@ from qaf_shared.settings import ServiceSettings
 REPO = Path(__file__).resolve().parent.parent
 K8S = REPO / "deploy" / "k8s"
 
-# Fixed for operators and tooling (the handbook's ARCHITECTURE.md); deploy/local/services.sh,
+# Fixed for operators and tooling (docs/architecture.md, Services); deploy/local/services.sh,
 # docker-compose.yml and deploy/k8s/ must all say the same.
 FIXED_PORTS = {
     "audit-service": 8001,

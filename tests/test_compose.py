@@ -140,8 +140,8 @@ def test_jobs_create_the_topics_and_run_each_services_migrations(
 def test_migrations_run_as_the_owner_and_the_service_as_its_runtime_role(
     compose: dict[str, Any], services: list[Any]
 ) -> None:
-    """Least privilege (ARCHITECTURE.md): the migration job gets the owner's URL and names the
-    runtime role it grants; the service gets only the runtime role's URL."""
+    """Least privilege (docs/architecture.md, Security): the migration job gets the owner's
+    URL and names the runtime role it grants; the service gets only the runtime role's URL."""
     for service in services:
         job = compose["services"][f"{service.name}-migrate"]
         runtime_role = f"{service.package}_app"

@@ -1,4 +1,4 @@
-"""HTTP rules every service keeps (API.md, ARCHITECTURE.md), checked through HTTP on all four:
+"""HTTP rules every service keeps (docs/api-conventions.md), checked through HTTP on all four:
 who may read the org units, cache headers on authenticated answers, the configured cap on
 every list's `limit`, and a chunked body over the size limit."""
 

@@ -185,8 +185,9 @@ def _secret_names(pod: dict[str, Any]) -> set[str]:
 def test_migrations_run_as_the_owner_and_the_services_as_their_runtime_roles(
     kustomization: str, rendered: dict[str, list[dict[str, Any]]], services: list[Any]
 ) -> None:
-    """Least privilege (ARCHITECTURE.md): the migration Job and the Deployment get separate
-    Secrets (the owner's URL, the runtime role's), and the Job names the runtime role it grants."""
+    """Least privilege (docs/architecture.md, Security): the migration Job and the Deployment
+    get separate Secrets (the owner's URL, the runtime role's), and the Job names the runtime
+    role it grants."""
     docs = rendered[kustomization]
     for service in services:
         job = _objects(docs, "Job")[f"{service.name}-migrate"]["spec"]["template"]

@@ -1,5 +1,5 @@
 """A token with a `provider` claim is refused (403) everywhere outside `/v1/provider`, on every
-service and whatever scopes it carries (ARCHITECTURE.md, Security); it still works on the
+service and whatever scopes it carries (docs/architecture.md, Security); it still works on the
 provider's own routes in feedback-service. Every authenticated operation of each app's
 OpenAPI document is called, so a route added later is covered without editing this test."""
 
@@ -24,7 +24,8 @@ from qaf_shared.testing.fixtures import DatabaseFactory, auth, serve
 from reporting_service.main import create_app as create_reporting_app
 from reporting_service.settings import ReportingSettings
 
-# Every scope of the handbook, so that nothing but the `provider` claim can refuse the token.
+# Every scope (docs/architecture.md, Security) and the activity and reference-data ones once
+# planned, so that nothing but the `provider` claim can refuse the token.
 ALL_SCOPES = (
     "audits:read audits:write audits:moderate escalations:read escalations:write "
     "feedback:read feedback:write provider:submit activity:read activity:write reports:read "

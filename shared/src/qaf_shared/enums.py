@@ -1,4 +1,4 @@
-"""Enumerations that cross service boundaries (they appear in events), as DOMAIN.md fixes them."""
+"""Enumerations that cross service boundaries (they appear in events); see docs/domain.md."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ class ActionStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
-# Escalations (DOMAIN.md § Escalations)
+# Escalations (docs/domain.md, Escalations)
 
 
 class EscalationStage(StrEnum):
@@ -131,7 +131,7 @@ class ResolutionOutcome(StrEnum):
     OTHER = "OTHER"
 
 
-# Feedback (DOMAIN.md § Feedback)
+# Feedback (docs/domain.md, Feedback)
 
 
 class FeedbackSource(StrEnum):

@@ -1,4 +1,4 @@
-"""What a service's runtime role may do in its database (ARCHITECTURE.md, Security).
+"""What a service's runtime role may do in its database (docs/architecture.md, Security).
 
 Each service has two roles: the owner, which owns the database and every table and runs the
 migrations, and the runtime role the service connects as. The runtime role owns nothing, so

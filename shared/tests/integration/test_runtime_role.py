@@ -1,4 +1,4 @@
-"""Least privilege in the database (ARCHITECTURE.md, Security): the migrations run as each
+"""Least privilege in the database (docs/architecture.md, Security): the migrations run as each
 service's owner role and the service as its runtime role, which may read and write rows but
 change no table, and may only add to and read the access log and change log. Against real
 PostgreSQL, with the databases `make_database` makes (the ones every service test runs on)."""

@@ -1,5 +1,5 @@
 """Every step of the audit lifecycle from every state: where it is allowed it leads where
-DOMAIN.md says, everywhere else it is refused (409 at the HTTP edge)."""
+docs/domain.md says, everywhere else it is refused (409 at the HTTP edge)."""
 
 from __future__ import annotations
 

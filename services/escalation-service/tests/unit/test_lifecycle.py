@@ -31,7 +31,7 @@ S = EscalationStatus
 G = EscalationStage
 R = EscalateReason
 
-# What DOMAIN.md allows, written out independently of ALLOWED_FROM.
+# What docs/domain.md allows, written out independently of ALLOWED_FROM.
 EXPECTED: dict[Step, set[EscalationStatus]] = {
     Step.RESPOND: {S.AWAITING_RESPONSE},
     Step.ESCALATE: {S.AWAITING_RESPONSE, S.RESPONSE_RECEIVED},

@@ -87,7 +87,7 @@ async def test_conference_feedback_is_stored_with_its_unit_and_one_event_without
 async def test_conference_feedback_without_its_conference_type_is_201_and_its_event_omits_it(
     feedback_client: httpx.AsyncClient, writer: dict[str, str], feedback_db: asyncpg.Connection
 ) -> None:
-    # API.md: `conference_type?`; clients that follow the contract leave it out.
+    # The README: `conference_type` is optional; clients that follow the contract leave it out.
     body = {k: v for k, v in CONFERENCE.items() if k != "conference_type"}
     response = await feedback_client.post("/v1/feedback", json=body, headers=writer)
     assert response.status_code == 201, response.text

@@ -315,7 +315,7 @@ def read(units: TenantUnits, bodies: Iterable[dict[str, Any]]) -> Reading:
 
 
 def _equations(units: TenantUnits, reading: Reading) -> None:
-    """What anyone knows holds between the figures (DOMAIN.md and API.md's definitions)."""
+    """What anyone knows holds between the figures (docs/domain.md and docs/measures.md)."""
     eqs = reading.equations
     known = reading.values
 

@@ -179,7 +179,7 @@ def _unauthorized(detail: str) -> Problem:
     return Problem(401, detail, headers={"WWW-Authenticate": 'Bearer realm="qa"'})
 
 
-# The one place a token with a `provider` claim may be used (ARCHITECTURE.md: refused
+# The one place a token with a `provider` claim may be used (docs/architecture.md: refused
 # everywhere else, whatever scopes it carries).
 PROVIDER_PREFIX = "/v1/provider"
 
@@ -247,7 +247,7 @@ for what any valid token of the tenant may read (`GET /v1/org-units`). A provide
 refused outside `/v1/provider` here as in `requires`."""
 
 
-# A scope that grants everything another one does (API.md: unsuppressed implies read).
+# A scope that implies another (docs/architecture.md: unsuppressed implies read).
 _IMPLIES = {"reports:read": {"reports:read_unsuppressed"}}
 
 

@@ -62,8 +62,9 @@ class OrgUnitsOut(BaseModel):
 
 
 def org_units_router() -> APIRouter:
-    """`GET /v1/org-units` for any valid token of the tenant, whatever its scopes (API.md):
-    every client names units in its requests, so every client may read them."""
+    """`GET /v1/org-units` for any valid token of the tenant, whatever its scopes
+    (docs/api-conventions.md): every client names units in its requests, so every client may
+    read them."""
     router = APIRouter(tags=["org units"])
 
     @router.get("/v1/org-units", response_model=OrgUnitsOut)

@@ -51,7 +51,7 @@ class DutiesConflict(Exception):
         self.rule = rule
 
 
-# Which states each step may start from. DOMAIN.md § Audits; API.md "Precise rules".
+# Which states each step may start from (docs/domain.md, Audits).
 ALLOWED_FROM: dict[Step, frozenset[AuditStatus]] = {
     Step.DRAFT: frozenset({S.SCHEDULED, S.IN_PROGRESS}),
     Step.SUBMIT: frozenset({S.SCHEDULED, S.IN_PROGRESS}),

@@ -1,4 +1,4 @@
-"""Request and response bodies of escalation-service (API.md § escalation-service)."""
+"""Request and response bodies of escalation-service (its README)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The stages of an escalation, in order, and whom each is addressed to. The stage only ever
-goes up (DOMAIN.md § Escalations; the IRO Handbook's levels of seniority)."""
+goes up (docs/domain.md, Escalations; the IRO Handbook's levels of seniority)."""
 
 from __future__ import annotations
 

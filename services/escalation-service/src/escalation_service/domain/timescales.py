@@ -1,5 +1,5 @@
 """When each stage is due, and the limit on the formal stages together, in working days
-(weekends and England and Wales bank holidays excluded). DOMAIN.md § Escalations: 5 working
+(weekends and England and Wales bank holidays excluded). docs/domain.md, Escalations: 5 working
 days per formal stage, the informal stage's due date set by the chair (default 5), the formal
 stages together within 20 working days of the first formal stage; all configurable per tenant."""
 

@@ -1,4 +1,4 @@
-"""Request and response bodies of feedback-service (API.md § feedback-service)."""
+"""Request and response bodies of feedback-service (its README, Endpoints)."""
 
 from __future__ import annotations
 

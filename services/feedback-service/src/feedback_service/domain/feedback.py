@@ -1,5 +1,5 @@
 """Feedback items, free of I/O: which facts each source carries, and answers to the tenant's
-configured question sets (DOMAIN.md § Feedback)."""
+configured question sets (docs/domain.md, Feedback)."""
 
 from __future__ import annotations
 
@@ -98,8 +98,8 @@ def check_item(
         return [FieldError("source", why)]
     errors: list[FieldError] = []
     if source is Source.CP_CONFERENCE:
-        # `conference_type` is optional (API.md): an item without it counts as any other;
-        # what breaks feedback down by conference type shows it as not recorded.
+        # `conference_type` is optional (the service's README): an item without it counts as
+        # any other; what breaks feedback down by conference type shows it as not recorded.
         if respondent is None:
             errors.append(FieldError("respondent", "is required for CP_CONFERENCE feedback"))
     else:

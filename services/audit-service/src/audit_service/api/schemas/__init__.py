@@ -1,1 +1,1 @@
-"""Request and response bodies of audit-service (API.md § audit-service)."""
+"""Request and response bodies of audit-service (its README, Endpoints)."""
