@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from escalation_service.domain.lifecycle import closed_on
 from escalation_service.domain.timescales import formal_limit_breached
 from qaf_shared.enums import EscalateReason, EscalationStage, ResolutionOutcome
 from qaf_shared.events.envelope import CloudEvent, new_event
@@ -29,11 +30,6 @@ from qaf_shared.events.payloads import OrgUnitRef
 
 SOURCE = "/services/escalation-service"
 _TYPE = "uk.gov.qa.escalation.{}.v1"
-
-
-def closed_on(row: asyncpg.Record) -> date | None:
-    closed: date | None = row["resolved_on"] or row["withdrawn_on"]
-    return closed
 
 
 def org_unit(row: Mapping[str, Any]) -> OrgUnitRef:
