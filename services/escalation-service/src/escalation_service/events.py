@@ -12,10 +12,12 @@ from typing import Any
 
 import asyncpg
 
+from escalation_service.domain.lifecycle import closed_on
 from escalation_service.domain.timescales import formal_limit_breached
 from qaf_shared.enums import EscalateReason, EscalationStage, ResolutionOutcome
 from qaf_shared.events.envelope import CloudEvent, new_event
 from qaf_shared.events.escalation import (
+    ESCALATION_EVENTS,
     EscalationCafcassReferred,
     EscalationEscalated,
     EscalationEvent,
@@ -28,12 +30,8 @@ from qaf_shared.events.escalation import (
 from qaf_shared.events.payloads import OrgUnitRef
 
 SOURCE = "/services/escalation-service"
-_TYPE = "uk.gov.qa.escalation.{}.v1"
-
-
-def closed_on(row: asyncpg.Record) -> date | None:
-    closed: date | None = row["resolved_on"] or row["withdrawn_on"]
-    return closed
+# Each payload class names its event type: the type strings are written once, in the catalogue.
+_TYPE_OF = {spec.payload: spec.type for spec in ESCALATION_EVENTS}
 
 
 def org_unit(row: Mapping[str, Any]) -> OrgUnitRef:
@@ -61,9 +59,9 @@ def _snapshot(row: Mapping[str, Any], as_of: date) -> dict[str, Any]:
     }
 
 
-def _event(name: str, row: Mapping[str, Any], payload: EscalationEvent) -> CloudEvent:
+def _event(row: Mapping[str, Any], payload: EscalationEvent) -> CloudEvent:
     return new_event(
-        type=_TYPE.format(name),
+        type=_TYPE_OF[type(payload)],
         source=SOURCE,
         tenant=row["tenant"],
         subject=str(row["id"]),
@@ -76,14 +74,14 @@ def raised(row: Mapping[str, Any]) -> CloudEvent:
         **_snapshot(row, row["raised_on"]),
         bypassed=row["stage"] != EscalationStage.INFORMAL,
     )
-    return _event("raised", row, payload)
+    return _event(row, payload)
 
 
 def response_recorded(row: asyncpg.Record, *, responded_on: date, late: bool) -> CloudEvent:
     payload = EscalationResponseRecorded(
         **_snapshot(row, responded_on), responded_on=responded_on, late=late
     )
-    return _event("response_recorded", row, payload)
+    return _event(row, payload)
 
 
 def escalated(
@@ -99,12 +97,12 @@ def escalated(
         reason=reason,
         escalated_on=escalated_on,
     )
-    return _event("escalated", row, payload)
+    return _event(row, payload)
 
 
 def stage_overdue(row: asyncpg.Record, *, detected_on: date) -> CloudEvent:
     payload = EscalationStageOverdue(**_snapshot(row, detected_on), detected_on=detected_on)
-    return _event("stage_overdue", row, payload)
+    return _event(row, payload)
 
 
 def resolved(row: asyncpg.Record) -> CloudEvent:
@@ -113,17 +111,17 @@ def resolved(row: asyncpg.Record) -> CloudEvent:
         outcome=ResolutionOutcome(row["outcome"]),
         resolved_on=row["resolved_on"],
     )
-    return _event("resolved", row, payload)
+    return _event(row, payload)
 
 
 def withdrawn(row: asyncpg.Record) -> CloudEvent:
     payload = EscalationWithdrawn(
         **_snapshot(row, row["withdrawn_on"]), withdrawn_on=row["withdrawn_on"]
     )
-    return _event("withdrawn", row, payload)
+    return _event(row, payload)
 
 
 def cafcass_referred(row: asyncpg.Record) -> CloudEvent:
     referred_on: date = row["cafcass_referred_on"]
     payload = EscalationCafcassReferred(**_snapshot(row, referred_on), referred_on=referred_on)
-    return _event("cafcass_referred", row, payload)
+    return _event(row, payload)

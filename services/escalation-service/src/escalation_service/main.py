@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from escalation_service.api.escalations import router as escalations_router
-from escalation_service.overdue import overdue_scheduler_worker
 from escalation_service.settings import EscalationSettings
+from escalation_service.workers.overdue import overdue_scheduler_worker
 from qaf_shared.clock import BusinessClock
 from qaf_shared.http.app import Worker, create_service_app, outbox_relay_worker
 from qaf_shared.http.idempotency_retention import idempotency_retention_worker

@@ -1,19 +1,16 @@
-from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from collections.abc import AsyncIterator, Callable
 
 import asyncpg
 import httpx
+import pytest
 import pytest_asyncio
 
 from escalation_service.main import create_app
 from escalation_service.settings import EscalationSettings
-from qaf_shared.clock import fixed_clock
 from qaf_shared.database import connect
-from qaf_shared.testing.fixtures import DatabaseFactory, serve
+from qaf_shared.testing.fixtures import DatabaseFactory, auth, serve
 
-# The date the service under test takes for today: a Monday.
-TODAY = date(2026, 6, 15)
-CLOCK = fixed_clock(datetime(2026, 6, 15, 12, tzinfo=UTC))
+from .calls import CLOCK
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -43,3 +40,8 @@ async def escalation_db(escalation_dsn: str) -> AsyncIterator[asyncpg.Connection
     conn = await connect(escalation_dsn)
     yield conn
     await conn.close()
+
+
+@pytest.fixture
+def writer(token: Callable[..., str]) -> dict[str, str]:
+    return auth(token("escalations:write escalations:read"))

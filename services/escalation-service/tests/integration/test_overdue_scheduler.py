@@ -16,8 +16,8 @@ import pytest_asyncio
 from aiokafka import AIOKafkaConsumer
 
 from escalation_service.main import create_app
-from escalation_service.overdue import announce_overdue
 from escalation_service.settings import EscalationSettings
+from escalation_service.workers.overdue import announce_overdue
 from qaf_shared import jsonutil
 from qaf_shared.clock import BusinessClock
 from qaf_shared.database import create_pool

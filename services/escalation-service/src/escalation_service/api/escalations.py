@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import Annotated, Any
 
@@ -11,8 +11,8 @@ import asyncpg
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from escalation_service import handlers, repository
-from escalation_service.api.schemas import (
+from escalation_service.api.deps import STEP_ERRORS, Reader, Writer, pool, settings
+from escalation_service.api.schemas.escalations import (
     CafcassReferralCreate,
     EscalateRequest,
     EscalationCreate,
@@ -21,13 +21,17 @@ from escalation_service.api.schemas import (
     ResolveRequest,
     ResponseCreate,
     WithdrawRequest,
+    escalation_out,
 )
-from escalation_service.settings import EscalationSettings
+from escalation_service.handlers import escalations as handlers
+from escalation_service.repository import escalations as escalation_rows
+from escalation_service.repository import stages as stage_rows
 from qaf_shared.clock import business_today
 from qaf_shared.enums import EscalationCategory, EscalationStage, EscalationStatus
 from qaf_shared.http.access_log import record_access, record_accesses
-from qaf_shared.http.auth import Actor, OptionalActor, Principal, requires
+from qaf_shared.http.auth import Actor, OptionalActor, Principal
 from qaf_shared.http.idempotency import (
+    Creation,
     IdempotencyKey,
     StoredResponse,
     idempotent_create,
@@ -35,7 +39,6 @@ from qaf_shared.http.idempotency import (
 )
 from qaf_shared.http.org_units import UnitCode, resolve_org_unit
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
-from qaf_shared.http.problems import problem_responses
 from qaf_shared.http.resources import (
     IfMatch,
     json_response,
@@ -47,23 +50,16 @@ from qaf_shared.http.resources import (
 
 router = APIRouter(prefix="/v1/escalations", tags=["escalations"])
 
-Reader = Annotated[Principal, requires("escalations:read")]
-Writer = Annotated[Principal, requires("escalations:write")]
 
-_STEP_ERRORS = problem_responses(409, 412)
-
-
-def _pool(request: Request) -> asyncpg.Pool:
-    pool: asyncpg.Pool = request.app.state.pool
-    return pool
+async def _shaped(
+    conn: asyncpg.Connection, tenant: str, rows: Sequence[asyncpg.Record], today: date
+) -> list[dict[str, Any]]:
+    """Escalation rows as callers see them, with their stage histories (one query for all)."""
+    stages = await stage_rows.of_escalations(conn, tenant, [r["id"] for r in rows])
+    return [escalation_out(r, stages.get(r["id"], []), today) for r in rows]
 
 
-def _settings(request: Request) -> EscalationSettings:
-    settings: EscalationSettings = request.app.state.settings
-    return settings
-
-
-@router.post("", status_code=201, response_model=EscalationOut, responses=_STEP_ERRORS)
+@router.post("", status_code=201, response_model=EscalationOut, responses=STEP_ERRORS)
 async def raise_escalation(
     request: Request,
     body: EscalationCreate,
@@ -73,12 +69,34 @@ async def raise_escalation(
 ) -> Response:
     """Raise an escalation about one child's case: `AWAITING_RESPONSE` at `INFORMAL`, or at
     a higher `stage` with a `bypass_reason`."""
-    unit = resolve_org_unit(request, principal.tenant, body)
-    creation = handlers.raise_escalation(
-        who=handlers.Writer(principal, actor, business_today(request)),
-        body=body,
-        unit=unit,
-        timescales=_settings(request).timescales_for(principal.tenant),
+    who = handlers.Author(principal, actor, business_today(request))
+    command = handlers.RaiseEscalation(
+        case_ref=body.case_ref,
+        unit=resolve_org_unit(request, principal.tenant, body),
+        plan_type=body.plan_type,
+        raised_by=body.raised_by,
+        raised_by_role=body.raised_by_role,
+        categories=body.categories,
+        summary=body.summary,
+        desired_outcome=body.desired_outcome,
+        stage=body.stage,
+        bypass_reason=body.bypass_reason,
+        chair_due_date=body.due_date,
+        raised_on=body.raised_on,
+    )
+    raised = handlers.raise_escalation(
+        who=who, command=command, timescales=settings(request).timescales_for(principal.tenant)
+    )
+    answer = resource_response(
+        escalation_out(raised.rows.row, raised.rows.stages, who.today),
+        status=201,
+        location=f"/v1/escalations/{raised.rows.row['id']}",
+    )
+    creation = Creation(
+        inserts=raised.rows.statements,
+        args=raised.rows.args,
+        events=raised.events,
+        response=answer,
     )
     return await idempotent_create(request, principal, idempotency_key, creation)
 
@@ -107,7 +125,7 @@ async def list_escalations(
     listed is recorded in the access log."""
     after = decode_cursor(cursor)
     today = business_today(request)
-    filters = repository.ListFilters(
+    filters = escalation_rows.ListFilters(
         status=status,
         stage=stage,
         category=category,
@@ -119,12 +137,12 @@ async def list_escalations(
         raised_from=raised_from,
         raised_to=raised_to,
     )
-    async with _pool(request).acquire() as conn, conn.transaction():
-        rows = await repository.list_escalations(
+    async with pool(request).acquire() as conn, conn.transaction():
+        rows = await escalation_rows.list_page(
             conn, tenant=principal.tenant, filters=filters, today=today, after=after, limit=limit
         )
         items, next_cursor = page(rows, limit)
-        body = await handlers.resources(conn, principal.tenant, items, today)
+        body = await _shaped(conn, principal.tenant, items, today)
         await record_accesses(
             conn,
             principal,
@@ -142,18 +160,19 @@ async def get_escalation(
     """One escalation of the caller's tenant, with its stage history. Every read is recorded
     in the access log."""
     ident = parse_id(escalation_id, "escalation")
-    async with _pool(request).acquire() as conn, conn.transaction():
-        row = await repository.get_escalation(conn, principal.tenant, ident)
+    async with pool(request).acquire() as conn, conn.transaction():
+        row = await escalation_rows.get(conn, principal.tenant, ident)
         if row is None:
             raise not_found("escalation")
-        body = await handlers.resource(conn, row, business_today(request))
+        [body] = await _shaped(conn, principal.tenant, [row], business_today(request))
         await record_access(
             conn, principal, actor=actor, resource_type="escalation", resource_id=str(ident)
         )
     return to_response(resource_response(body))
 
 
-Step = Callable[[asyncpg.Connection, handlers.Writer, uuid.UUID], Awaitable[asyncpg.Record]]
+# A step route's call of its handler, run in the write's transaction.
+StepCall = Callable[[asyncpg.Connection, handlers.Author, uuid.UUID], Awaitable[asyncpg.Record]]
 
 
 async def _step(
@@ -162,20 +181,21 @@ async def _step(
     principal: Principal,
     actor: str,
     idempotency_key: str | None,
-    step: Step,
+    step: StepCall,
 ) -> Response:
     """A lifecycle step on one escalation; answers the whole escalation after it."""
     ident = parse_id(escalation_id, "escalation")
-    who = handlers.Writer(principal, actor, business_today(request))
+    who = handlers.Author(principal, actor, business_today(request))
 
     async def write(conn: asyncpg.Connection) -> StoredResponse:
         row = await step(conn, who, ident)
-        return resource_response(await handlers.resource(conn, row, who.today))
+        [body] = await _shaped(conn, principal.tenant, [row], who.today)
+        return resource_response(body)
 
     return await idempotent_write(request, principal, idempotency_key, write)
 
 
-@router.post("/{escalation_id}/responses", response_model=EscalationOut, responses=_STEP_ERRORS)
+@router.post("/{escalation_id}/responses", response_model=EscalationOut, responses=STEP_ERRORS)
 async def record_response(
     request: Request,
     escalation_id: str,
@@ -188,15 +208,21 @@ async def record_response(
     """Record the addressee's response to the current stage (from `AWAITING_RESPONSE`, one
     per stage); the status becomes `RESPONSE_RECEIVED`. Answers the whole escalation."""
 
-    async def step(conn: asyncpg.Connection, who: handlers.Writer, ident: uuid.UUID) -> Any:
+    async def step(conn: asyncpg.Connection, who: handlers.Author, ident: uuid.UUID) -> Any:
         return await handlers.record_response(
-            conn, who=who, escalation_id=ident, body=body, if_match=if_match
+            conn,
+            who=who,
+            escalation_id=ident,
+            responder=body.responder,
+            response=body.response,
+            responded_on=body.responded_on,
+            if_match=if_match,
         )
 
     return await _step(request, escalation_id, principal, actor, idempotency_key, step)
 
 
-@router.post("/{escalation_id}/escalate", response_model=EscalationOut, responses=_STEP_ERRORS)
+@router.post("/{escalation_id}/escalate", response_model=EscalationOut, responses=STEP_ERRORS)
 async def escalate(
     request: Request,
     escalation_id: str,
@@ -208,14 +234,16 @@ async def escalate(
 ) -> Response:
     """Move to the next stage only: `NOT_SATISFIED` with a response (`RESPONSE_RECEIVED`), or
     `NO_RESPONSE` after the stage's due date (`AWAITING_RESPONSE`). 409 at `DIRECTOR`."""
-    timescales = _settings(request).timescales_for(principal.tenant)
+    timescales = settings(request).timescales_for(principal.tenant)
 
-    async def step(conn: asyncpg.Connection, who: handlers.Writer, ident: uuid.UUID) -> Any:
+    async def step(conn: asyncpg.Connection, who: handlers.Author, ident: uuid.UUID) -> Any:
         return await handlers.escalate(
             conn,
             who=who,
             escalation_id=ident,
-            body=body,
+            reason=body.reason,
+            note=body.note,
+            escalated_on=body.escalated_on,
             if_match=if_match,
             timescales=timescales,
         )
@@ -223,7 +251,7 @@ async def escalate(
     return await _step(request, escalation_id, principal, actor, idempotency_key, step)
 
 
-@router.post("/{escalation_id}/resolve", response_model=EscalationOut, responses=_STEP_ERRORS)
+@router.post("/{escalation_id}/resolve", response_model=EscalationOut, responses=STEP_ERRORS)
 async def resolve(
     request: Request,
     escalation_id: str,
@@ -235,15 +263,21 @@ async def resolve(
 ) -> Response:
     """The chair resolves the escalation with an outcome, once a response was received."""
 
-    async def step(conn: asyncpg.Connection, who: handlers.Writer, ident: uuid.UUID) -> Any:
+    async def step(conn: asyncpg.Connection, who: handlers.Author, ident: uuid.UUID) -> Any:
         return await handlers.resolve(
-            conn, who=who, escalation_id=ident, body=body, if_match=if_match
+            conn,
+            who=who,
+            escalation_id=ident,
+            outcome=body.outcome,
+            note=body.note,
+            resolved_on=body.resolved_on,
+            if_match=if_match,
         )
 
     return await _step(request, escalation_id, principal, actor, idempotency_key, step)
 
 
-@router.post("/{escalation_id}/withdraw", response_model=EscalationOut, responses=_STEP_ERRORS)
+@router.post("/{escalation_id}/withdraw", response_model=EscalationOut, responses=STEP_ERRORS)
 async def withdraw(
     request: Request,
     escalation_id: str,
@@ -255,16 +289,21 @@ async def withdraw(
 ) -> Response:
     """Withdraw the escalation from any open status."""
 
-    async def step(conn: asyncpg.Connection, who: handlers.Writer, ident: uuid.UUID) -> Any:
+    async def step(conn: asyncpg.Connection, who: handlers.Author, ident: uuid.UUID) -> Any:
         return await handlers.withdraw(
-            conn, who=who, escalation_id=ident, body=body, if_match=if_match
+            conn,
+            who=who,
+            escalation_id=ident,
+            reason=body.reason,
+            withdrawn_on=body.withdrawn_on,
+            if_match=if_match,
         )
 
     return await _step(request, escalation_id, principal, actor, idempotency_key, step)
 
 
 @router.post(
-    "/{escalation_id}/cafcass-referral", response_model=EscalationOut, responses=_STEP_ERRORS
+    "/{escalation_id}/cafcass-referral", response_model=EscalationOut, responses=STEP_ERRORS
 )
 async def refer_to_cafcass(
     request: Request,
@@ -278,9 +317,9 @@ async def refer_to_cafcass(
     """Record a referral to Cafcass, at any time alongside the local process, in any status.
     It applies only to a `CIC` case escalated by an `IRO`, once: otherwise 409."""
 
-    async def step(conn: asyncpg.Connection, who: handlers.Writer, ident: uuid.UUID) -> Any:
+    async def step(conn: asyncpg.Connection, who: handlers.Author, ident: uuid.UUID) -> Any:
         return await handlers.refer_to_cafcass(
-            conn, who=who, escalation_id=ident, body=body, if_match=if_match
+            conn, who=who, escalation_id=ident, referred_on=body.referred_on, if_match=if_match
         )
 
     return await _step(request, escalation_id, principal, actor, idempotency_key, step)

@@ -8,8 +8,10 @@ recorded at any time, alongside the local process."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Any
 
 from escalation_service.domain.stages import next_stage
 from qaf_shared.enums import (
@@ -138,6 +140,11 @@ def check_cafcass_referral(
         )
 
 
+# Business dates before this are taken for typing mistakes (and holiday tables for year 1
+# are of no use); the date fields say so in their description.
+EARLIEST_DATE = date(2000, 1, 1)
+
+
 def check_date(field: str, on: date, *, not_before: date, today: date) -> None:
     """A business date a step carries: never in the future, never before what it follows
     (so an escalation's dates run forward and every snapshot is consistent)."""
@@ -150,6 +157,12 @@ def check_date(field: str, on: date, *, not_before: date, today: date) -> None:
 def is_overdue(status: EscalationStatus, stage_due_date: date, today: date) -> bool:
     """Past the current stage's due date with no response yet."""
     return status is S.AWAITING_RESPONSE and today > stage_due_date
+
+
+def closed_on(escalation: Mapping[str, Any]) -> date | None:
+    """When a resolved or withdrawn escalation closed; None while it is open."""
+    closed: date | None = escalation["resolved_on"] or escalation["withdrawn_on"]
+    return closed
 
 
 def is_late(responded_on: date, stage_due_date: date) -> bool:

@@ -15,7 +15,9 @@ from typing import Any
 import asyncpg
 from fastapi import FastAPI
 
-from escalation_service import events, repository
+from escalation_service import events
+from escalation_service.repository import activity
+from escalation_service.repository import escalations as escalation_rows
 from qaf_shared.logging import get_logger
 from qaf_shared.outbox import add_events
 
@@ -31,9 +33,9 @@ async def announce_overdue(pool: asyncpg.Pool, *, today: date, batch_size: int =
     announced = 0
     while True:
         async with pool.acquire() as conn, conn.transaction():
-            rows = await repository.claim_overdue(conn, today=today, limit=batch_size)
+            rows = await escalation_rows.claim_overdue(conn, today=today, limit=batch_size)
             for row in rows:
-                await repository.add_activity(
+                await activity.add(
                     conn,
                     row=row,
                     action="stage_overdue",

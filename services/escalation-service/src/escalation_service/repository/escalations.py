@@ -1,16 +1,18 @@
-"""escalation-service's SQL (asyncpg): the rows, always scoped by tenant."""
+"""escalations: one row per escalation, its current stage on the row so that one row lock
+orders every change of an escalation (and the overdue scheduler's claim)."""
 
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import asyncpg
 
+from escalation_service.repository import stages
+from escalation_service.repository.activity import new_activity
+from escalation_service.repository.rows import NewRow, together
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.pagination import AFTER_CURSOR_SQL, ORDER_SQL
@@ -21,11 +23,6 @@ status, stage, stage_seq, stage_opened_on, stage_due_date, stage_overdue_announc
 formal_started_on, formal_deadline, outcome, resolution_note, resolved_on, withdrawn_on,
 withdrawal_reason, cafcass_referred_on, cafcass_referred_at, last_activity_on, created_at"""
 COLUMNS = tuple(c.strip() for c in _COLUMNS.split(","))
-
-_STAGE_COLUMNS = """escalation_id, seq, stage, addressee_role, opened_on, due_date,
-overdue_detected_on, responder, response, responded_on, closed_on, closed_by,
-escalate_reason, escalate_note"""
-STAGE_FIELDS = tuple(c.strip() for c in _STAGE_COLUMNS.split(","))
 
 # Every change bumps the version and records who made it.
 _TOUCH = "version = version + 1, updated_at = now(), updated_by_client = $3, updated_by_actor = $4"
@@ -51,139 +48,92 @@ class NewEscalation:
     formal_deadline: date | None
 
 
-# A new escalation, its first stage and the "raised" activity: a create's statements
-# (`qaf_shared.http.idempotency.Creation`), written as one with the values from the
-# application ($22 the first stage's addressee, $23 the time of creation). The stage's and
-# the activity's foreign keys are checked at the end of that statement, when the escalation
-# row exists.
-INSERTS = (
-    """
-INSERT INTO escalations (id, tenant, case_ref, area, district, team, service, plan_type,
-    raised_by, raised_by_role, categories, summary, desired_outcome, raised_on,
-    bypass_reason, status, stage, stage_seq, stage_opened_on, stage_due_date,
-    formal_started_on, formal_deadline, last_activity_on, version,
-    created_by_client, created_by_actor, updated_by_client, updated_by_actor, created_at,
-    updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-    'AWAITING_RESPONSE', $16, 1, $14, $17, $18, $19, $14, 1, $20, $21, $20, $21, $23, $23)
-""",
-    """
-INSERT INTO escalation_stages (escalation_id, seq, tenant, stage, addressee_role,
-    opened_on, due_date, opened_by_client, opened_by_actor)
-VALUES ($1, 1, $2, $16, $22, $14, $17, $20, $21)
-""",
-    """
-INSERT INTO escalation_activity (escalation_id, tenant, action, stage, on_date, client,
-    actor)
-VALUES ($1, $2, 'raised', $16, $14, $20, $21)
-""",
-)
+@dataclass(frozen=True)
+class Insertion:
+    """A new escalation's rows: `statements` over `args` write them (a create's statements,
+    run as one by `qaf_shared.http.idempotency.Creation`); `row` and `stages` are what they
+    write, as reads give them."""
 
-_INSERT_STAGE = """
-INSERT INTO escalation_stages (escalation_id, seq, tenant, stage, addressee_role, opened_on,
-    due_date, opened_by_client, opened_by_actor)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-"""
-
-_ACTIVITY = """
-INSERT INTO escalation_activity (escalation_id, tenant, action, stage, on_date, client, actor)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-"""
+    statements: tuple[str, ...]
+    args: tuple[Any, ...]
+    row: dict[str, Any]
+    stages: list[dict[str, Any]]
 
 
-def insert_args(
+def insertion(
     *, principal: Principal, actor: str, new: NewEscalation, created_at: datetime
-) -> tuple[Any, ...]:
-    """The parameters of `INSERTS`."""
-    return (
-        new.id,
-        principal.tenant,
-        new.case_ref,
-        new.unit.area,
-        new.unit.district,
-        new.unit.team,
-        new.unit.service,
-        new.plan_type,
-        new.raised_by,
-        new.raised_by_role,
-        new.categories,
-        new.summary,
-        new.desired_outcome,
-        new.raised_on,
-        new.bypass_reason,
-        new.stage,
-        new.stage_due_date,
-        new.formal_started_on,
-        new.formal_deadline,
-        principal.client,
-        actor,
-        new.addressee_role,
-        created_at,
+) -> Insertion:
+    """The escalation, its first stage and the "raised" activity, each described once. The
+    stage's and the activity's foreign keys are checked at the end of the one statement, when
+    the escalation row exists."""
+    escalation = NewRow(
+        "escalations",
+        {
+            "id": new.id,
+            "tenant": principal.tenant,
+            "case_ref": new.case_ref,
+            "area": new.unit.area,
+            "district": new.unit.district,
+            "team": new.unit.team,
+            "service": new.unit.service,
+            "plan_type": new.plan_type,
+            "raised_by": new.raised_by,
+            "raised_by_role": new.raised_by_role,
+            "categories": new.categories,
+            "summary": new.summary,
+            "desired_outcome": new.desired_outcome,
+            "raised_on": new.raised_on,
+            "bypass_reason": new.bypass_reason,
+            "status": "AWAITING_RESPONSE",
+            "stage": new.stage,
+            "stage_seq": 1,
+            "stage_opened_on": new.raised_on,
+            "stage_due_date": new.stage_due_date,
+            "formal_started_on": new.formal_started_on,
+            "formal_deadline": new.formal_deadline,
+            "last_activity_on": new.raised_on,
+            "version": 1,
+            "created_by_client": principal.client,
+            "created_by_actor": actor,
+            "updated_by_client": principal.client,
+            "updated_by_actor": actor,
+            "created_at": created_at,
+            "updated_at": created_at,
+        },
     )
-
-
-def inserted(
-    *, principal: Principal, new: NewEscalation, created_at: datetime
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """What `INSERTS` writes, as reads give it: the escalation's row and its stage history."""
-    row: dict[str, Any] = dict.fromkeys(COLUMNS)
-    row.update(
-        id=new.id,
-        version=1,
-        tenant=principal.tenant,
-        case_ref=new.case_ref,
-        area=new.unit.area,
-        district=new.unit.district,
-        team=new.unit.team,
-        service=new.unit.service,
-        plan_type=new.plan_type,
-        raised_by=new.raised_by,
-        raised_by_role=new.raised_by_role,
-        categories=new.categories,
-        summary=new.summary,
-        desired_outcome=new.desired_outcome,
-        raised_on=new.raised_on,
-        bypass_reason=new.bypass_reason,
-        status="AWAITING_RESPONSE",
-        stage=new.stage,
-        stage_seq=1,
-        stage_opened_on=new.raised_on,
-        stage_due_date=new.stage_due_date,
-        formal_started_on=new.formal_started_on,
-        formal_deadline=new.formal_deadline,
-        last_activity_on=new.raised_on,
-        created_at=created_at,
-    )
-    first_stage: dict[str, Any] = dict.fromkeys(STAGE_FIELDS)
-    first_stage.update(
+    first_stage = stages.new_stage(
         escalation_id=new.id,
         seq=1,
+        tenant=principal.tenant,
         stage=new.stage,
         addressee_role=new.addressee_role,
         opened_on=new.raised_on,
         due_date=new.stage_due_date,
+        client=principal.client,
+        actor=actor,
     )
-    return row, [first_stage]
-
-
-async def add_activity(
-    conn: asyncpg.Connection,
-    *,
-    row: asyncpg.Record,
-    action: str,
-    on_date: date,
-    client: str,
-    actor: str,
-) -> None:
-    await conn.execute(
-        _ACTIVITY, row["id"], row["tenant"], action, row["stage"], on_date, client, actor
+    raised = new_activity(
+        escalation_id=new.id,
+        tenant=principal.tenant,
+        action="raised",
+        stage=new.stage,
+        on_date=new.raised_on,
+        client=principal.client,
+        actor=actor,
+    )
+    statements, args = together([escalation, first_stage, raised])
+    return Insertion(
+        statements=statements,
+        args=args,
+        row=escalation.as_read(COLUMNS),
+        stages=[first_stage.as_read(stages.COLUMNS)],
     )
 
 
 _GET = f"SELECT {_COLUMNS} FROM escalations WHERE tenant = $1 AND id = $2"
 
 
-async def get_escalation(
+async def get(
     conn: asyncpg.Connection, tenant: str, escalation_id: uuid.UUID, *, for_update: bool = False
 ) -> asyncpg.Record | None:
     row: asyncpg.Record | None = await conn.fetchrow(
@@ -192,33 +142,11 @@ async def get_escalation(
     return row
 
 
-async def get_stages(
-    conn: asyncpg.Connection, tenant: str, escalation_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[asyncpg.Record]]:
-    """The stage history of each escalation, oldest first."""
-    rows = await conn.fetch(
-        f"SELECT {_STAGE_COLUMNS} FROM escalation_stages "
-        "WHERE tenant = $1 AND escalation_id = ANY($2::uuid[]) ORDER BY escalation_id, seq",
-        tenant,
-        list(escalation_ids),
-    )
-    by_escalation: dict[uuid.UUID, list[asyncpg.Record]] = defaultdict(list)
-    for row in rows:
-        by_escalation[row["escalation_id"]].append(row)
-    return by_escalation
-
-
 _RESPOND = f"""
 UPDATE escalations SET status = 'RESPONSE_RECEIVED',
     last_activity_on = GREATEST(last_activity_on, $5), {_TOUCH}
 WHERE tenant = $1 AND id = $2
 RETURNING {_COLUMNS}
-"""
-_RESPOND_STAGE = """
-UPDATE escalation_stages SET responder = $4, response = $5, responded_on = $6,
-    response_recorded_at = now(), response_recorded_by_client = $7,
-    response_recorded_by_actor = $8
-WHERE tenant = $1 AND escalation_id = $2 AND seq = $3
 """
 
 
@@ -232,16 +160,14 @@ async def record_response(
     response: str,
     responded_on: date,
 ) -> asyncpg.Record:
-    await conn.execute(
-        _RESPOND_STAGE,
-        principal.tenant,
-        current["id"],
-        current["stage_seq"],
-        responder,
-        response,
-        responded_on,
-        principal.client,
-        actor,
+    await stages.record_response(
+        conn,
+        current,
+        responder=responder,
+        response=response,
+        responded_on=responded_on,
+        client=principal.client,
+        actor=actor,
     )
     row: asyncpg.Record = await conn.fetchrow(
         _RESPOND, principal.tenant, current["id"], principal.client, actor, responded_on
@@ -274,7 +200,7 @@ async def escalate(
     due_date: date,
     formal_deadline: date,
 ) -> asyncpg.Record:
-    await _close_stage(
+    await stages.close(
         conn,
         current,
         closed_on=escalated_on,
@@ -293,47 +219,21 @@ async def escalate(
         due_date,
         formal_deadline,
     )
-    await conn.execute(
-        _INSERT_STAGE,
-        current["id"],
-        row["stage_seq"],
-        principal.tenant,
-        stage,
-        addressee_role,
-        escalated_on,
-        due_date,
-        principal.client,
-        actor,
+    await stages.insert(
+        conn,
+        stages.new_stage(
+            escalation_id=current["id"],
+            seq=row["stage_seq"],
+            tenant=principal.tenant,
+            stage=stage,
+            addressee_role=addressee_role,
+            opened_on=escalated_on,
+            due_date=due_date,
+            client=principal.client,
+            actor=actor,
+        ),
     )
     return row
-
-
-_CLOSE_STAGE = """
-UPDATE escalation_stages SET closed_on = $4, closed_by = $5, escalate_reason = $6,
-    escalate_note = $7
-WHERE tenant = $1 AND escalation_id = $2 AND seq = $3
-"""
-
-
-async def _close_stage(
-    conn: asyncpg.Connection,
-    current: asyncpg.Record,
-    *,
-    closed_on: date,
-    closed_by: str,
-    reason: str | None = None,
-    note: str | None = None,
-) -> None:
-    await conn.execute(
-        _CLOSE_STAGE,
-        current["tenant"],
-        current["id"],
-        current["stage_seq"],
-        closed_on,
-        closed_by,
-        reason,
-        note,
-    )
 
 
 _RESOLVE = f"""
@@ -354,7 +254,7 @@ async def resolve(
     note: str | None,
     resolved_on: date,
 ) -> asyncpg.Record:
-    await _close_stage(conn, current, closed_on=resolved_on, closed_by="RESOLVED")
+    await stages.close(conn, current, closed_on=resolved_on, closed_by="RESOLVED")
     row: asyncpg.Record = await conn.fetchrow(
         _RESOLVE,
         principal.tenant,
@@ -385,7 +285,7 @@ async def withdraw(
     reason: str,
     withdrawn_on: date,
 ) -> asyncpg.Record:
-    await _close_stage(conn, current, closed_on=withdrawn_on, closed_by="WITHDRAWN")
+    await stages.close(conn, current, closed_on=withdrawn_on, closed_by="WITHDRAWN")
     row: asyncpg.Record = await conn.fetchrow(
         _WITHDRAW, principal.tenant, current["id"], principal.client, actor, reason, withdrawn_on
     )
@@ -421,11 +321,6 @@ UPDATE escalations SET stage_overdue_announced_at = now()
 WHERE tenant = $1 AND id = $2 AND stage_overdue_announced_at IS NULL
 RETURNING {_COLUMNS}
 """
-_ANNOUNCE_STAGES = """
-UPDATE escalation_stages s SET overdue_announced_at = now(), overdue_detected_on = $3
-FROM unnest($1::uuid[], $2::int[]) AS claimed (escalation_id, seq)
-WHERE s.escalation_id = claimed.escalation_id AND s.seq = claimed.seq
-"""
 
 
 async def announce_overdue(
@@ -435,7 +330,7 @@ async def announce_overdue(
     caller; None when it had been announced."""
     row: asyncpg.Record | None = await conn.fetchrow(_ANNOUNCE, current["tenant"], current["id"])
     if row is not None:
-        await conn.execute(_ANNOUNCE_STAGES, [row["id"]], [row["stage_seq"]], detected_on)
+        await stages.mark_overdue_announced(conn, [row], detected_on)
     return row
 
 
@@ -452,7 +347,7 @@ WITH due AS (
 )
 UPDATE escalations e SET stage_overdue_announced_at = now()
 FROM due WHERE e.id = due.id
-RETURNING {", ".join("e." + c.strip() for c in _COLUMNS.split(","))}
+RETURNING {", ".join("e." + c for c in COLUMNS)}
 """
 
 
@@ -463,9 +358,7 @@ async def claim_overdue(
     past its due date without a response and not yet announced."""
     rows: list[asyncpg.Record] = await conn.fetch(_CLAIM_OVERDUE, today, limit)
     if rows:
-        await conn.execute(
-            _ANNOUNCE_STAGES, [r["id"] for r in rows], [r["stage_seq"] for r in rows], today
-        )
+        await stages.mark_overdue_announced(conn, rows, today)
     return rows
 
 
@@ -483,7 +376,7 @@ class ListFilters:
     raised_to: date | None = None
 
 
-async def list_escalations(
+async def list_page(
     conn: asyncpg.Connection,
     *,
     tenant: str,

@@ -1,15 +1,27 @@
-"""Request and response bodies of escalation-service (its README)."""
+"""The escalation resource: its request bodies, the escalation as callers see it, and the
+shaping of a row and its stage history into that."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, Field
 
-from escalation_service.domain.stages import AddresseeRole
+from escalation_service.api.schemas.common import (
+    BusinessDate,
+    CaseRef,
+    Reason,
+    StaffId,
+    Strict,
+    Text,
+)
+from escalation_service.domain.lifecycle import closed_on, is_late, is_overdue
+from escalation_service.domain.stages import ADDRESSEE, AddresseeRole
+from escalation_service.domain.timescales import formal_limit_breached
 from qaf_shared.enums import (
     EscalateReason,
     EscalationCategory,
@@ -19,43 +31,13 @@ from qaf_shared.enums import (
     RaisedByRole,
     ResolutionOutcome,
 )
-from qaf_shared.http.auth import ACTOR_PATTERN
 from qaf_shared.http.org_units import UnitChoice
-from qaf_shared.text import StorableStr
-
-# Business dates before this are taken for typing mistakes (and holiday tables for year 1
-# are of no use); the date fields say so in their description.
-EARLIEST_DATE = date(2000, 1, 1)
-
-CaseRef = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9/\-_.]+$")]
-StaffId = Annotated[str, Field(pattern=ACTOR_PATTERN)]
-# Free text: something other than blanks, and storable (no NUL, no unpaired surrogates).
-_NOT_BLANK = r"\S"
-Text = Annotated[StorableStr, Field(min_length=1, max_length=10_000, pattern=_NOT_BLANK)]
-Reason = Annotated[StorableStr, Field(min_length=1, max_length=2_000, pattern=_NOT_BLANK)]
-
-
-def _not_too_early(day: date) -> date:
-    if day < EARLIEST_DATE:
-        raise ValueError(f"must not be before {EARLIEST_DATE.isoformat()}")
-    return day
-
-
-BusinessDate = Annotated[
-    date,
-    AfterValidator(_not_too_early),
-    Field(description="A date from 2000-01-01, never in the future."),
-]
 
 
 def _distinct(categories: list[EscalationCategory]) -> list[EscalationCategory]:
     if len(set(categories)) != len(categories):
         raise ValueError("each category at most once")
     return categories
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class EscalationCreate(UnitChoice):
@@ -181,3 +163,76 @@ class EscalationOut(BaseModel):
 class EscalationPage(BaseModel):
     items: list[EscalationOut]
     next_cursor: str | None
+
+
+def escalation_out(
+    row: Mapping[str, Any], stages: Sequence[Mapping[str, Any]], today: date
+) -> dict[str, Any]:
+    """The resource as callers see it (derived fields included), checked by its model."""
+    status = EscalationStatus(row["status"])
+    stage_rows = [
+        {
+            "stage": s["stage"],
+            "addressee_role": s["addressee_role"],
+            "opened_on": s["opened_on"],
+            "due_date": s["due_date"],
+            "overdue": s["closed_on"] is None
+            and s["seq"] == row["stage_seq"]
+            and is_overdue(status, s["due_date"], today),
+            "response": None
+            if s["responded_on"] is None
+            else {
+                "responder": s["responder"],
+                "response": s["response"],
+                "responded_on": s["responded_on"],
+                "late": is_late(s["responded_on"], s["due_date"]),
+            },
+            "closed_on": s["closed_on"],
+            "closed_by": s["closed_by"],
+            "escalate_reason": s["escalate_reason"],
+            "escalate_note": s["escalate_note"],
+        }
+        for s in stages
+    ]
+    data = {
+        **{k: row[k] for k in _RESOURCE_FIELDS},
+        "categories": list(row["categories"]),
+        "addressee_role": ADDRESSEE[EscalationStage(row["stage"])],
+        "overdue": is_overdue(status, row["stage_due_date"], today),
+        "formal_limit_breached": formal_limit_breached(
+            row["formal_deadline"], closed_on(row), today
+        ),
+        "stages": stage_rows,
+    }
+    return EscalationOut.model_validate(data).model_dump(mode="json")
+
+
+_RESOURCE_FIELDS = (
+    "id",
+    "version",
+    "case_ref",
+    "area",
+    "district",
+    "team",
+    "service",
+    "plan_type",
+    "raised_by",
+    "raised_by_role",
+    "summary",
+    "desired_outcome",
+    "raised_on",
+    "bypass_reason",
+    "stage",
+    "status",
+    "stage_opened_on",
+    "stage_due_date",
+    "formal_started_on",
+    "formal_deadline",
+    "outcome",
+    "resolution_note",
+    "resolved_on",
+    "withdrawn_on",
+    "withdrawal_reason",
+    "cafcass_referred_on",
+    "cafcass_referred_at",
+)

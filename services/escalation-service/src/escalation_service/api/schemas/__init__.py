@@ -1,0 +1,1 @@
+"""Request and response bodies of escalation-service (API.md § escalation-service)."""

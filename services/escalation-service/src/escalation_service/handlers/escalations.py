@@ -1,0 +1,358 @@
+"""The escalation's use cases. Each step runs inside the caller's transaction: it locks the
+escalation row first, checks the step against the rules, changes the rows, and writes the
+events it raises to the outbox (so per-escalation event order follows the row lock)."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import asyncpg
+
+from escalation_service import events
+from escalation_service.domain.lifecycle import (
+    EARLIEST_DATE,
+    InvalidRequest,
+    Step,
+    TransitionNotAllowed,
+    check_cafcass_referral,
+    check_date,
+    check_opening,
+    check_step,
+    escalation_target,
+    is_late,
+    is_overdue,
+)
+from escalation_service.domain.stages import ADDRESSEE, is_formal
+from escalation_service.domain.timescales import (
+    Timescales,
+    formal_deadline,
+    stage_due_date,
+)
+from escalation_service.repository import activity
+from escalation_service.repository import escalations as escalation_rows
+from qaf_shared.enums import (
+    EscalateReason,
+    EscalationCategory,
+    EscalationPlanType,
+    EscalationStage,
+    EscalationStatus,
+    RaisedByRole,
+    ResolutionOutcome,
+)
+from qaf_shared.events.envelope import CloudEvent
+from qaf_shared.events.payloads import OrgUnitRef
+from qaf_shared.http.auth import Principal
+from qaf_shared.http.problems import Problem, field_error
+from qaf_shared.http.resources import check_if_match, not_found
+from qaf_shared.outbox import add_events
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who writes (the client and the person it acts for) and the service's today."""
+
+    principal: Principal
+    actor: str
+    today: date
+
+
+@contextlib.contextmanager
+def _rules_as_problems() -> Iterator[None]:
+    try:
+        yield
+    except TransitionNotAllowed as exc:
+        raise Problem(409, str(exc), slug="transition-not-allowed") from None
+    except InvalidRequest as exc:
+        raise field_error(exc.field, exc.message) from None
+
+
+@dataclass(frozen=True)
+class RaiseEscalation:
+    """What raising an escalation takes, its fields already checked one by one."""
+
+    case_ref: str
+    unit: OrgUnitRef
+    plan_type: EscalationPlanType
+    raised_by: str
+    raised_by_role: RaisedByRole
+    categories: Sequence[EscalationCategory]
+    summary: str
+    desired_outcome: str | None
+    stage: EscalationStage
+    bypass_reason: str | None
+    chair_due_date: date | None
+    raised_on: date | None
+
+
+@dataclass(frozen=True)
+class Raised:
+    """A new escalation: its rows (written by one statement, as a create is) and its event."""
+
+    rows: escalation_rows.Insertion
+    events: tuple[CloudEvent, ...]
+
+
+def raise_escalation(*, who: Author, command: RaiseEscalation, timescales: Timescales) -> Raised:
+    """A new escalation, built whole here (nothing to read first): its rows and its event."""
+    raised_on = command.raised_on or who.today
+    with _rules_as_problems():
+        check_date("body.raised_on", raised_on, not_before=EARLIEST_DATE, today=who.today)
+        check_opening(command.stage, command.bypass_reason, command.chair_due_date, raised_on)
+    due = stage_due_date(
+        command.stage, raised_on, timescales, chair_due_date=command.chair_due_date
+    )
+    formal = is_formal(command.stage)
+    new = escalation_rows.NewEscalation(
+        id=uuid.uuid4(),
+        case_ref=command.case_ref,
+        unit=command.unit,
+        plan_type=command.plan_type.value,
+        raised_by=command.raised_by,
+        raised_by_role=command.raised_by_role.value,
+        categories=[c.value for c in command.categories],
+        summary=command.summary,
+        desired_outcome=command.desired_outcome,
+        raised_on=raised_on,
+        bypass_reason=command.bypass_reason,
+        stage=command.stage.value,
+        addressee_role=ADDRESSEE[command.stage].value,
+        stage_due_date=due,
+        formal_started_on=raised_on if formal else None,
+        formal_deadline=formal_deadline(raised_on, timescales) if formal else None,
+    )
+    rows = escalation_rows.insertion(
+        principal=who.principal, actor=who.actor, new=new, created_at=datetime.now(UTC)
+    )
+    return Raised(rows=rows, events=(events.raised(rows.row),))
+
+
+async def record_response(
+    conn: asyncpg.Connection,
+    *,
+    who: Author,
+    escalation_id: uuid.UUID,
+    responder: str,
+    response: str,
+    responded_on: date | None,
+    if_match: str | None,
+) -> asyncpg.Record:
+    current = await _locked(conn, who, escalation_id, if_match)
+    on = responded_on or who.today
+    with _rules_as_problems():
+        check_step(Step.RESPOND, EscalationStatus(current["status"]))
+        check_date(
+            "body.responded_on",
+            on,
+            not_before=current["last_activity_on"],
+            today=who.today,
+        )
+    raised = await _announce_if_overdue(conn, who, current, on)
+    row = await escalation_rows.record_response(
+        conn,
+        principal=who.principal,
+        actor=who.actor,
+        current=current,
+        responder=responder,
+        response=response,
+        responded_on=on,
+    )
+    await _activity(conn, who, row, "response_recorded", on)
+    late = is_late(on, current["stage_due_date"])
+    raised.append(events.response_recorded(row, responded_on=on, late=late))
+    await add_events(conn, raised)
+    return row
+
+
+async def escalate(
+    conn: asyncpg.Connection,
+    *,
+    who: Author,
+    escalation_id: uuid.UUID,
+    reason: EscalateReason,
+    note: str | None,
+    escalated_on: date | None,
+    if_match: str | None,
+    timescales: Timescales,
+) -> asyncpg.Record:
+    current = await _locked(conn, who, escalation_id, if_match)
+    on = escalated_on or who.today
+    from_stage = EscalationStage(current["stage"])
+    with _rules_as_problems():
+        check_step(Step.ESCALATE, EscalationStatus(current["status"]))
+        check_date(
+            "body.escalated_on",
+            on,
+            not_before=current["last_activity_on"],
+            today=who.today,
+        )
+        target = escalation_target(
+            stage=from_stage,
+            status=EscalationStatus(current["status"]),
+            reason=reason,
+            stage_due_date=current["stage_due_date"],
+            escalated_on=on,
+        )
+    raised = await _announce_if_overdue(conn, who, current, on)
+    row = await escalation_rows.escalate(
+        conn,
+        principal=who.principal,
+        actor=who.actor,
+        current=current,
+        reason=reason.value,
+        note=note,
+        escalated_on=on,
+        stage=target.value,
+        addressee_role=ADDRESSEE[target].value,
+        due_date=stage_due_date(target, on, timescales),
+        formal_deadline=current["formal_deadline"] or formal_deadline(on, timescales),
+    )
+    await _activity(conn, who, row, "escalated", on)
+    raised.append(events.escalated(row, from_stage=from_stage, reason=reason, escalated_on=on))
+    await add_events(conn, raised)
+    return row
+
+
+async def resolve(
+    conn: asyncpg.Connection,
+    *,
+    who: Author,
+    escalation_id: uuid.UUID,
+    outcome: ResolutionOutcome,
+    note: str | None,
+    resolved_on: date | None,
+    if_match: str | None,
+) -> asyncpg.Record:
+    current = await _locked(conn, who, escalation_id, if_match)
+    on = resolved_on or who.today
+    with _rules_as_problems():
+        check_step(Step.RESOLVE, EscalationStatus(current["status"]))
+        check_date(
+            "body.resolved_on",
+            on,
+            not_before=current["last_activity_on"],
+            today=who.today,
+        )
+    raised = await _announce_if_overdue(conn, who, current, on)
+    row = await escalation_rows.resolve(
+        conn,
+        principal=who.principal,
+        actor=who.actor,
+        current=current,
+        outcome=outcome.value,
+        note=note,
+        resolved_on=on,
+    )
+    await _activity(conn, who, row, "resolved", on)
+    raised.append(events.resolved(row))
+    await add_events(conn, raised)
+    return row
+
+
+async def withdraw(
+    conn: asyncpg.Connection,
+    *,
+    who: Author,
+    escalation_id: uuid.UUID,
+    reason: str,
+    withdrawn_on: date | None,
+    if_match: str | None,
+) -> asyncpg.Record:
+    current = await _locked(conn, who, escalation_id, if_match)
+    on = withdrawn_on or who.today
+    with _rules_as_problems():
+        check_step(Step.WITHDRAW, EscalationStatus(current["status"]))
+        check_date(
+            "body.withdrawn_on",
+            on,
+            not_before=current["last_activity_on"],
+            today=who.today,
+        )
+    raised = await _announce_if_overdue(conn, who, current, on)
+    row = await escalation_rows.withdraw(
+        conn,
+        principal=who.principal,
+        actor=who.actor,
+        current=current,
+        reason=reason,
+        withdrawn_on=on,
+    )
+    await _activity(conn, who, row, "withdrawn", on)
+    raised.append(events.withdrawn(row))
+    await add_events(conn, raised)
+    return row
+
+
+async def refer_to_cafcass(
+    conn: asyncpg.Connection,
+    *,
+    who: Author,
+    escalation_id: uuid.UUID,
+    referred_on: date,
+    if_match: str | None,
+) -> asyncpg.Record:
+    current = await _locked(conn, who, escalation_id, if_match)
+    with _rules_as_problems():
+        check_step(Step.REFER_TO_CAFCASS, EscalationStatus(current["status"]))
+        check_cafcass_referral(
+            EscalationPlanType(current["plan_type"]),
+            RaisedByRole(current["raised_by_role"]),
+            current["cafcass_referred_on"],
+        )
+        # At any time alongside the local process: only after the escalation was raised.
+        check_date(
+            "body.referred_on",
+            referred_on,
+            not_before=current["raised_on"],
+            today=who.today,
+        )
+    row = await escalation_rows.refer_to_cafcass(
+        conn,
+        principal=who.principal,
+        actor=who.actor,
+        current=current,
+        referred_on=referred_on,
+    )
+    await _activity(conn, who, row, "cafcass_referred", referred_on)
+    await add_events(conn, [events.cafcass_referred(row)])
+    return row
+
+
+async def _locked(
+    conn: asyncpg.Connection, who: Author, escalation_id: uuid.UUID, if_match: str | None
+) -> asyncpg.Record:
+    """The escalation, locked for this transaction (404 when not the caller's tenant's)."""
+    current = await escalation_rows.get(conn, who.principal.tenant, escalation_id, for_update=True)
+    if current is None:
+        raise not_found("escalation")
+    check_if_match(if_match, current["version"])
+    return current
+
+
+async def _announce_if_overdue(
+    conn: asyncpg.Connection, who: Author, current: asyncpg.Record, on: date
+) -> list[CloudEvent]:
+    """A step dated after the current stage's due date, with no response by then, shows the
+    stage went overdue. If the scheduler has not announced that yet (a backdated entry, or
+    the step came first), it is announced now, once, before the step's own event."""
+    status = EscalationStatus(current["status"])
+    if current["stage_overdue_announced_at"] is not None or not is_overdue(
+        status, current["stage_due_date"], on
+    ):
+        return []
+    row = await escalation_rows.announce_overdue(conn, current, on)
+    if row is None:
+        return []
+    await _activity(conn, who, row, "stage_overdue", on)
+    return [events.stage_overdue(row, detected_on=on)]
+
+
+async def _activity(
+    conn: asyncpg.Connection, who: Author, row: asyncpg.Record, action: str, on_date: date
+) -> None:
+    await activity.add(
+        conn, row=row, action=action, on_date=on_date, client=who.principal.client, actor=who.actor
+    )

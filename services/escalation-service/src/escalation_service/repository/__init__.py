@@ -1,0 +1,1 @@
+"""SQL (asyncpg) of escalation-service: every query scoped by tenant."""

@@ -1,0 +1,57 @@
+"""escalation_activity: who did what, append-only (each write's action, business date,
+client and actor)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import asyncpg
+
+from escalation_service.repository.rows import NewRow
+
+
+def new_activity(
+    *,
+    escalation_id: uuid.UUID,
+    tenant: str,
+    action: str,
+    stage: str,
+    on_date: date,
+    client: str,
+    actor: str,
+) -> NewRow:
+    return NewRow(
+        "escalation_activity",
+        {
+            "escalation_id": escalation_id,
+            "tenant": tenant,
+            "action": action,
+            "stage": stage,
+            "on_date": on_date,
+            "client": client,
+            "actor": actor,
+        },
+    )
+
+
+async def add(
+    conn: asyncpg.Connection,
+    *,
+    row: asyncpg.Record,
+    action: str,
+    on_date: date,
+    client: str,
+    actor: str,
+) -> None:
+    """The activity of a write on the escalation `row` (as it stands after the write)."""
+    new = new_activity(
+        escalation_id=row["id"],
+        tenant=row["tenant"],
+        action=action,
+        stage=row["stage"],
+        on_date=on_date,
+        client=client,
+        actor=actor,
+    )
+    await conn.execute(new.insert_sql(), *new.args)

@@ -1,0 +1,1 @@
+"""Background loops the app runs beside its routes."""

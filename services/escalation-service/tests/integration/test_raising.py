@@ -1,0 +1,166 @@
+"""Raising an escalation: the opening stage, its due date, a bypass to a higher stage, and
+bad input refused with nothing written."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from .calls import (
+    NEW,
+    counts,
+    outbox_events,
+    raise_escalation,
+)
+
+
+class TestRaising:
+    async def test_raising_opens_the_informal_stage_due_in_five_working_days(
+        self,
+        escalation_client: httpx.AsyncClient,
+        writer: dict[str, str],
+        escalation_db: asyncpg.Connection,
+    ) -> None:
+        response = await escalation_client.post(
+            "/v1/escalations", json={**NEW, "raised_on": "2026-04-02"}, headers=writer
+        )
+        assert response.status_code == 201, response.text
+        body = response.json()
+        assert response.headers["location"] == f"/v1/escalations/{body['id']}"
+        assert response.headers["etag"] == '"1"' and body["version"] == 1
+        assert (body["area"], body["district"], body["team"], body["service"]) == (
+            "SOUTH",
+            "ASHFORD",
+            "ASH-CP1",
+            None,
+        )
+        assert (body["stage"], body["status"], body["addressee_role"]) == (
+            "INFORMAL",
+            "AWAITING_RESPONSE",
+            "SOCIAL_WORKER_OR_TEAM_MANAGER",
+        )
+        # Thursday before Easter 2026: Good Friday and Easter Monday are not working days.
+        assert (body["stage_opened_on"], body["stage_due_date"]) == ("2026-04-02", "2026-04-13")
+        assert body["overdue"] is True  # still awaiting a response on 15 June
+        assert body["formal_started_on"] is None and body["formal_deadline"] is None
+        assert body["formal_limit_breached"] is False
+        assert body["summary"] == NEW["summary"]
+        assert body["stages"] == [
+            {
+                "stage": "INFORMAL",
+                "addressee_role": "SOCIAL_WORKER_OR_TEAM_MANAGER",
+                "opened_on": "2026-04-02",
+                "due_date": "2026-04-13",
+                "overdue": True,
+                "response": None,
+                "closed_on": None,
+                "closed_by": None,
+                "escalate_reason": None,
+                "escalate_note": None,
+            }
+        ]
+        [(kind, event)] = await outbox_events(escalation_db, body["id"])
+        assert kind == "raised" and event["tenant"] == "886" and event["subject"] == body["id"]
+        assert event["data"] == {
+            "escalation_id": body["id"],
+            "org_unit": {"area": "SOUTH", "district": "ASHFORD", "team": "ASH-CP1"},
+            "plan_type": "CIC",
+            "raised_by_role": "IRO",
+            "categories": ["DRIFT_DELAY", "PERMANENCE_PLANNING"],
+            "raised_on": "2026-04-02",
+            "stage": "INFORMAL",
+            "status": "AWAITING_RESPONSE",
+            "stage_opened_on": "2026-04-02",
+            "stage_due_date": "2026-04-13",
+            "formal_limit_breached": False,
+            "bypassed": False,
+        }
+        who = await escalation_db.fetchrow(
+            "SELECT created_by_client, created_by_actor FROM escalations WHERE id = $1",
+            uuid.UUID(body["id"]),
+        )
+        assert tuple(who) == ("dev-client", "staff-1")
+
+    async def test_raised_on_defaults_to_today_and_the_chair_may_set_the_informal_due_date(
+        self, escalation_client: httpx.AsyncClient, writer: dict[str, str]
+    ) -> None:
+        body = await raise_escalation(escalation_client, writer)
+        assert (body["raised_on"], body["stage_due_date"]) == ("2026-06-15", "2026-06-22")
+        assert body["overdue"] is False
+        chosen = await raise_escalation(escalation_client, writer, due_date="2026-06-30")
+        assert chosen["stage_due_date"] == "2026-06-30"
+
+    async def test_opening_above_informal_records_the_bypass_and_starts_the_formal_clock(
+        self,
+        escalation_client: httpx.AsyncClient,
+        writer: dict[str, str],
+        escalation_db: asyncpg.Connection,
+    ) -> None:
+        body = await raise_escalation(
+            escalation_client,
+            writer,
+            service="FOSTERING",
+            team=None,
+            stage="SERVICE_MANAGER",
+            bypass_reason="Immediate risk to placement",
+            raised_on="2026-06-01",
+        )
+        assert (body["stage"], body["addressee_role"], body["bypass_reason"]) == (
+            "SERVICE_MANAGER",
+            "SERVICE_MANAGER",
+            "Immediate risk to placement",
+        )
+        assert body["service"] == "FOSTERING" and body["team"] is None
+        assert body["stage_due_date"] == "2026-06-08"
+        assert (body["formal_started_on"], body["formal_deadline"]) == ("2026-06-01", "2026-06-29")
+        [(_, event)] = await outbox_events(escalation_db, body["id"])
+        assert event["data"]["bypassed"] is True
+        assert event["data"]["formal_deadline"] == "2026-06-29"
+        assert "placement" not in str(event)
+
+    @pytest.mark.parametrize(
+        ("change", "field"),
+        [
+            ({"stage": "TEAM_MANAGER"}, "body.bypass_reason"),
+            ({"bypass_reason": "urgent"}, "body.bypass_reason"),
+            (
+                {"stage": "TEAM_MANAGER", "bypass_reason": "x", "due_date": "2026-06-20"},
+                "body.due_date",
+            ),
+            ({"due_date": "2026-06-12"}, "body.due_date"),
+            ({"due_date": "2027-07-01"}, "body.due_date"),
+            ({"raised_on": "2026-06-16"}, "body.raised_on"),
+            ({"raised_on": "1999-12-31"}, "body.raised_on"),
+            ({"team": "NOT-A-TEAM"}, "body.team"),
+            ({"team": None}, "body"),
+            ({"categories": []}, "body.categories"),
+            ({"categories": ["HEALTH", "HEALTH"]}, "body.categories"),
+            ({"categories": ["NOT_ONE"]}, "body.categories.0"),
+            ({"plan_type": "CARE_LEAVER"}, "body.plan_type"),
+            ({"raised_by_role": "SOCIAL_WORKER"}, "body.raised_by_role"),
+            ({"raised_by": "has spaces"}, "body.raised_by"),
+            ({"summary": "   "}, "body.summary"),
+            ({"summary": "nul \x00 byte"}, "body.summary"),
+            ({"stage": "TOP"}, "body.stage"),
+            ({"unexpected": 1}, "body.unexpected"),
+        ],
+    )
+    async def test_bad_input_names_the_field_and_writes_nothing(
+        self,
+        escalation_client: httpx.AsyncClient,
+        writer: dict[str, str],
+        escalation_db: asyncpg.Connection,
+        change: dict[str, Any],
+        field: str,
+    ) -> None:
+        before = await counts(escalation_db)
+        body = {k: v for k, v in {**NEW, **change}.items() if v is not None}
+        response = await escalation_client.post("/v1/escalations", json=body, headers=writer)
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert any(e["field"] == field for e in response.json()["errors"]), response.json()
+        assert await counts(escalation_db) == before
