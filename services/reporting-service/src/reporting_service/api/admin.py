@@ -5,29 +5,18 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import asyncpg
 from fastapi import APIRouter, Request
 
 from qaf_shared.http.problems import Problem, problem_responses
 from qaf_shared.logging import get_logger
 from reporting_service.api.deps import Admin
+from reporting_service.api.schemas.admin import rebuild_body
 from reporting_service.repository import generations
 from reporting_service.repository.rebuild_lock import RebuildLock, rebuild_running
 from reporting_service.workers.rebuild import rebuild
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 log = get_logger(__name__)
-
-
-async def _state(conn: asyncpg.Connection) -> dict[str, Any]:
-    state = await generations.rebuild_state(conn)
-    return {
-        "active": state.active,
-        "generation": state.generation,
-        "started_at": state.started_at.isoformat() if state.started_at else None,
-        "finished_at": state.finished_at.isoformat() if state.finished_at else None,
-        "error": state.error,
-    }
 
 
 @router.post("/rebuild", status_code=202, responses=problem_responses(409))
@@ -55,7 +44,7 @@ async def start_rebuild(request: Request, principal: Admin) -> dict[str, Any]:
     # Kept so that the task is not collected while it runs.
     request.app.state.rebuild_task = asyncio.create_task(run())
     async with pool.acquire() as conn:
-        return {"status": "started", **await _state(conn)}
+        return rebuild_body("started", await generations.rebuild_state(conn))
 
 
 @router.get("/rebuild")
@@ -63,4 +52,5 @@ async def rebuild_status(request: Request, principal: Admin) -> dict[str, Any]:
     """Whether a rebuild is running on any replica, and the active generation."""
     async with request.app.state.pool.acquire() as conn:
         running = await rebuild_running(conn)
-        return {"status": "running" if running else "idle", **await _state(conn)}
+        state = await generations.rebuild_state(conn)
+    return rebuild_body("running" if running else "idle", state)
