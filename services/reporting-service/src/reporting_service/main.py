@@ -7,11 +7,12 @@ from fastapi import FastAPI
 
 from qaf_shared.clock import BusinessClock
 from qaf_shared.http.app import create_service_app
-from reporting_service import generations
 from reporting_service.api.admin import router as admin_router
 from reporting_service.api.reports import router as reports_router
-from reporting_service.consumer import consumer_worker
+from reporting_service.api.status import router as status_router
+from reporting_service.repository import generations
 from reporting_service.settings import ReportingSettings
+from reporting_service.workers.consumer import consumer_worker
 
 
 async def ensure_projections(app: FastAPI) -> None:
@@ -44,7 +45,7 @@ def create_app(
         settings=settings,
         title="reporting-service",
         description="Quarterly Deep Dives, escalation trends and published aggregates.",
-        routers=[reports_router, admin_router],
+        routers=[reports_router, status_router, admin_router],
         workers=[consumer_worker] if consume else [],
         on_startup=[ensure_projections],
         vary_prefixes=REPORT_PATHS,

@@ -3,38 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Any
 
-import asyncpg
 from fastapi import APIRouter, Request
 
-from qaf_shared.http.auth import Principal, requires
 from qaf_shared.http.problems import Problem, problem_responses
 from qaf_shared.logging import get_logger
-from reporting_service.rebuild import rebuild
-from reporting_service.rebuild_lock import RebuildLock, rebuild_running
+from reporting_service.api.deps import Admin
+from reporting_service.api.schemas.admin import rebuild_body
+from reporting_service.repository import generations
+from reporting_service.repository.rebuild_lock import RebuildLock, rebuild_running
+from reporting_service.workers.rebuild import rebuild
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 log = get_logger(__name__)
-
-Admin = Annotated[Principal, requires("admin")]
-
-
-async def _state(pool: asyncpg.Pool) -> dict[str, Any]:
-    row = await pool.fetchrow(
-        "SELECT active_schema, generation, rebuild_started_at, rebuild_finished_at, rebuild_error FROM projection_state"
-    )
-
-    def iso(v: Any) -> Any:
-        return v.isoformat() if v else None
-
-    return {
-        "active": row["active_schema"],
-        "generation": row["generation"],
-        "started_at": iso(row["rebuild_started_at"]),
-        "finished_at": iso(row["rebuild_finished_at"]),
-        "error": row["rebuild_error"],
-    }
 
 
 @router.post("/rebuild", status_code=202, responses=problem_responses(409))
@@ -61,7 +43,8 @@ async def start_rebuild(request: Request, principal: Admin) -> dict[str, Any]:
 
     # Kept so that the task is not collected while it runs.
     request.app.state.rebuild_task = asyncio.create_task(run())
-    return {"status": "started", **await _state(pool)}
+    async with pool.acquire() as conn:
+        return rebuild_body("started", await generations.rebuild_state(conn))
 
 
 @router.get("/rebuild")
@@ -69,4 +52,5 @@ async def rebuild_status(request: Request, principal: Admin) -> dict[str, Any]:
     """Whether a rebuild is running on any replica, and the active generation."""
     async with request.app.state.pool.acquire() as conn:
         running = await rebuild_running(conn)
-    return {"status": "running" if running else "idle", **await _state(request.app.state.pool)}
+        state = await generations.rebuild_state(conn)
+    return rebuild_body("running" if running else "idle", state)

@@ -1,5 +1,5 @@
-"""Reporting routes: the Deep Dive, escalation trends, flat aggregates and the consumer's
-status. Every read comes from the maintained projections of the active generation."""
+"""Reporting routes: the Deep Dive, escalation trends and flat aggregates. Every read comes
+from the maintained projections of the active generation."""
 
 from __future__ import annotations
 
@@ -7,38 +7,24 @@ from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 import asyncpg
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from qaf_shared.clock import business_today
-from qaf_shared.csv_writer import write_csv
-from qaf_shared.events.catalogue import DOMAIN_TOPICS
-from qaf_shared.http.auth import Principal, requires
+from qaf_shared.http.auth import Principal
 from qaf_shared.http.org_units import UnitCode, tenant_units
 from qaf_shared.http.problems import Problem, field_error
 from qaf_shared.http.resources import json_response
 from qaf_shared.org_units import TenantUnits
 from qaf_shared.quarters import parse_quarter, previous_quarter
-from reporting_service import generations, measures, publication, trends
-from reporting_service.api.schemas import AggregatesOut, DeepDiveOut, StatusOut, TrendsOut
-from reporting_service.readcache import ResponseCache
+from reporting_service.api.deps import QuarterPath, Reader
+from reporting_service.api.readcache import ResponseCache
+from reporting_service.api.schemas.csv_rows import CSV_RESPONSE, csv_response, unit_rows
+from reporting_service.api.schemas.reports import AggregatesOut, DeepDiveOut, TrendsOut
+from reporting_service.domain import measures, publication, trends
+from reporting_service.repository import counts
 
 router = APIRouter(prefix="/v1", tags=["reports"])
-
-Reader = Annotated[Principal, requires("reports:read")]
-# The pattern is documented (so clients and fuzzers know the form) but checked by `_quarter`,
-# which answers 404 for a quarter that names nothing, as for any path id.
-QuarterPath = Annotated[
-    str,
-    Path(
-        description="A financial-year quarter, e.g. FY2026Q1 (April to June 2026); `.csv` for CSV",
-        json_schema_extra={"pattern": r"^FY20[0-9]{2}Q[1-4](\.csv)?$"},
-    ),
-]
-CSV_COLUMNS = ["quarter", "unit", "unit_kind", "measure", "dimension", "value"]
-CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {"schema": {"type": "string"}}}}
-}
 
 
 def _quarter(raw: str) -> tuple[str, bool]:
@@ -78,10 +64,6 @@ def _cache(request: Request) -> ResponseCache:
     return cache
 
 
-async def _schema(conn: asyncpg.Connection) -> str:
-    return await generations.active_schema(conn)
-
-
 async def _decisions(
     request: Request,
     conn: asyncpg.Connection,
@@ -97,45 +79,12 @@ async def _decisions(
     for quarter in quarters:
 
         async def decide(quarter: str = quarter) -> publication.Decision:
-            raw = (await publication.read_quarters(conn, schema, tenant, [quarter]))[quarter]
+            raw = (await counts.read_quarters(conn, schema, tenant, [quarter]))[quarter]
             return publication.decide(raw, quarter, tenant, units, applied)
 
         key = ("decision", tenant, quarter, applied)
         out[quarter] = await _cache(request).shared(key, decide)
     return out
-
-
-def _rows(quarter: str, kind: str, code: str, sections: dict[str, Any]) -> Iterable[dict[str, Any]]:
-    for section, fields in sections.items():
-        for field, value in fields.items():
-            if isinstance(value, dict):
-                for dim, v in value.items():
-                    yield {
-                        "quarter": quarter,
-                        "unit": code,
-                        "unit_kind": kind,
-                        "measure": f"{section}.{field}",
-                        "dimension": dim,
-                        "value": v,
-                    }
-            else:
-                yield {
-                    "quarter": quarter,
-                    "unit": code,
-                    "unit_kind": kind,
-                    "measure": f"{section}.{field}",
-                    "dimension": "",
-                    "value": value,
-                }
-
-
-def _csv(rows: Iterable[dict[str, Any]], filename: str) -> Response:
-    # The one writer: it neutralises cells a spreadsheet would run as formulas.
-    return Response(
-        write_csv(CSV_COLUMNS, rows),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
 
 
 @router.get("/deep-dives/{quarter}", response_model=DeepDiveOut, responses=CSV_RESPONSE)
@@ -171,12 +120,12 @@ async def get_deep_dive(
 
         if as_csv:
             rows = [
-                *_rows(quarter, kind, code, sections(quarter, kind, code)),
-                *_rows(previous, kind, code, sections(previous, kind, code)),
+                *unit_rows(quarter, kind, code, sections(quarter, kind, code)),
+                *unit_rows(previous, kind, code, sections(previous, kind, code)),
             ]
             for k, c in below:
-                rows.extend(_rows(quarter, k, c, sections(quarter, k, c)))
-            return _csv(rows, f"deep-dive-{principal.tenant}-{code}-{quarter}.csv")
+                rows.extend(unit_rows(quarter, k, c, sections(quarter, k, c)))
+            return csv_response(rows, f"deep-dive-{principal.tenant}-{code}-{quarter}.csv")
         return json_response(
             {
                 "tenant": principal.tenant,
@@ -213,10 +162,10 @@ async def get_aggregates(request: Request, quarter: QuarterPath, principal: Read
         rows = [
             row
             for k, c in everything
-            for row in _rows(quarter, k, c, measures.sections(decision, quarter, k, c))
+            for row in unit_rows(quarter, k, c, measures.sections(decision, quarter, k, c))
         ]
         if as_csv:
-            return _csv(rows, f"aggregates-{principal.tenant}-{quarter}.csv")
+            return csv_response(rows, f"aggregates-{principal.tenant}-{quarter}.csv")
         return json_response(
             {
                 "tenant": principal.tenant,
@@ -274,46 +223,3 @@ async def get_escalation_trends(
 
     key = ("trends", principal.tenant, first, last, by, granularity, scope, applied)
     return await _cache(request).respond(request.app.state.pool, key, build)
-
-
-@router.get("/status", response_model=StatusOut)
-async def get_status(request: Request, principal: Reader) -> dict[str, Any]:
-    """The consumer's figures for the token's tenant: events applied per topic, the newest
-    event time and dead letters, all of its own events only. A token that also holds
-    `admin` sees the totals over every tenant (dead letters whose tenant could not be read
-    included) and the consumer lag. Lag is a broker-level figure (records of every tenant
-    not yet applied), so a tenant is not shown it: it would tell one authority how busy the
-    others are; its own newest event time says how current its figures are."""
-    admin = "admin" in principal.scopes
-    pool: asyncpg.Pool = request.app.state.pool
-    async with pool.acquire() as conn:
-        schema = await _schema(conn)
-        rows = await conn.fetch(
-            "SELECT topic, sum(applied)::bigint AS applied, sum(dead_letters)::bigint AS dead,"
-            f" max(newest_event_time) AS newest FROM {schema}.consumer_stats"
-            " WHERE $1::text IS NULL OR tenant = $1 GROUP BY topic",
-            None if admin else principal.tenant,
-        )
-    lag: dict[str, int] = {}
-    consumer = getattr(request.app.state, "consumer", None)
-    if admin and consumer is not None:
-        lag = await consumer.lag()
-    topics: dict[str, dict[str, int | None]] = {
-        t: {"applied": 0, "lag": lag.get(t, 0) if admin else None} for t in DOMAIN_TOPICS
-    }
-    newest = None
-    dead = 0
-    for row in rows:
-        dead += row["dead"]
-        if row["topic"] in topics:
-            topics[row["topic"]]["applied"] = row["applied"]
-        if row["newest"] and (newest is None or row["newest"] > newest):
-            newest = row["newest"]
-    return {
-        "tenant": None if admin else principal.tenant,
-        "topics": topics,
-        "consumer_lag_total": sum(lag.get(t, 0) for t in DOMAIN_TOPICS) if admin else None,
-        "newest_event_time": newest.isoformat() if newest else None,
-        "dead_letters": dead,
-        "projection": schema,
-    }

@@ -1,5 +1,5 @@
 from qaf_shared.migrations import run_env
-from reporting_service.generations import SCHEMA_PATTERN
+from reporting_service.repository.generations import SCHEMA_PATTERN
 
 # No logs (reporting holds no case-level records). The projection generations are made and
 # dropped by the running service (a rebuild), so its runtime role creates and owns them.

@@ -25,7 +25,9 @@ from qaf_shared.quarters import quarter_of
 CellKey = tuple[str, str, str, str, str, str, str, str]
 Contributions = Counter[CellKey]
 
-COUNT, RUNNING = "counts", "running"
+# The two tables a cell is kept in: a count of its own period, or a change of a state measure
+# (running: its value at a period is the sum of the changes up to it).
+COUNTS_TABLE, RUNNING_TABLE = "counts", "running"
 QUARTER, MONTH = "q", "m"
 TREND_UNIT_KINDS = ("tenant", "area", "service")
 
@@ -75,10 +77,6 @@ def _period(grain: str, day: date) -> str:
     return quarter_of(day) if grain == QUARTER else f"{day.year:04d}-{day.month:02d}"
 
 
-def period(grain: str, day: date) -> str:
-    return _period(grain, day)
-
-
 class Emitter:
     """Builds one fact's contributions."""
 
@@ -100,7 +98,7 @@ class Emitter:
         for grain in (QUARTER, MONTH) if trend else (QUARTER,):
             when = _period(grain, day)
             for kind, code in self._by_grain[grain]:
-                out[(COUNT, tenant, grain, when, kind, code, measure, dimension)] += value
+                out[(COUNTS_TABLE, tenant, grain, when, kind, code, measure, dimension)] += value
 
     def open_between(
         self,
@@ -120,9 +118,9 @@ class Emitter:
             if last is not None and last <= first:
                 continue
             for kind, code in self._by_grain[grain]:
-                out[(RUNNING, tenant, grain, first, kind, code, measure, dimension)] += 1
+                out[(RUNNING_TABLE, tenant, grain, first, kind, code, measure, dimension)] += 1
                 if last is not None:
-                    out[(RUNNING, tenant, grain, last, kind, code, measure, dimension)] -= 1
+                    out[(RUNNING_TABLE, tenant, grain, last, kind, code, measure, dimension)] -= 1
 
 
 def emitter(tenant: str, unit: OrgUnitRef) -> Emitter:
@@ -216,7 +214,7 @@ async def apply(
 
 async def add_cells(conn: asyncpg.Connection, schema: str, deltas: Contributions) -> None:
     """Add every non-zero change, sorted so that concurrent writers lock rows in one order."""
-    for table in (COUNT, RUNNING):
+    for table in (COUNTS_TABLE, RUNNING_TABLE):
         changes = sorted((*k[1:], v) for k, v in deltas.items() if v and k[0] == table)
         if changes:
             await conn.execute(_ADD.format(schema=schema, table=table), jsonutil.dumps(changes))

@@ -31,13 +31,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import asyncpg
-
 from qaf_shared.enums import EscalationCategory, EscalationStage, Grade
 from qaf_shared.org_units import TenantUnits
-from reporting_service.disclosure import SUPPRESSED, Cell, Equation, protect, sums_to
-from reporting_service.measures import COUNTS, GOOD, Raw, Unit, children
-from reporting_service.trends import METRICS, months_of
+from reporting_service.domain.disclosure import SUPPRESSED, Cell, Equation, protect, sums_to
+from reporting_service.domain.measures import COUNTS, GOOD, Raw, Unit, children
+from reporting_service.domain.trends import METRICS, months_or_none
 
 Key = tuple[str, str, str, str, str]  # period, unit kind, unit code, stored measure, dimension
 NOT = "~not"  # dimension of the unpublished rest of a rate's denominator
@@ -57,15 +55,6 @@ WITHIN_UNIT = [
     ("escalations.raised", "escalations.by_stage_reached"),
     ("feedback.complaints_received", "feedback.complaints_by_stage"),
 ]
-
-
-def _months(quarter: str) -> list[str]:
-    """The quarter's months; none for the quarter before FY0000Q1 (the previous block of
-    FY0000Q1's Deep Dive), which is not a quarter id and counts nothing."""
-    try:
-        return months_of(quarter)
-    except ValueError:
-        return []
 
 
 def every_unit(tenant: str, units: TenantUnits) -> list[Unit]:
@@ -106,36 +95,6 @@ class Decision:
     def small(self, value: int) -> bool:
         """A count that is published only through a rate or mean: small ones hide it."""
         return self.threshold is not None and 1 <= value <= self.threshold
-
-
-_COUNTS_SQL = """
-SELECT period, unit_kind, unit_code, measure, dimension, value FROM {schema}.counts
-WHERE tenant = $1 AND ((grain = 'q' AND period = ANY($2::text[]))
-                    OR (grain = 'm' AND period = ANY($3::text[])))
-"""
-_RUNNING_SQL = """
-SELECT p.period, r.unit_kind, r.unit_code, r.measure, r.dimension, sum(r.value)::bigint AS value
-FROM unnest($2::text[], $3::text[]) AS p(period, grain)
-JOIN {schema}.running r ON r.tenant = $1 AND r.grain = p.grain AND r.period <= p.period
-GROUP BY 1, 2, 3, 4, 5
-"""
-
-
-async def read_quarters(
-    conn: asyncpg.Connection, schema: str, tenant: str, quarters: Sequence[str]
-) -> dict[str, dict[tuple[str, str, str], Raw]]:
-    """quarter -> (period, kind, code) -> raw counts: every unit at the quarter, and the
-    trend units by month."""
-    months = {m: q for q in quarters for m in _months(q)}
-    out: dict[str, dict[tuple[str, str, str], Raw]] = {q: {} for q in quarters}
-    rows = await conn.fetch(_COUNTS_SQL.format(schema=schema), tenant, list(quarters), list(months))
-    periods = [*quarters, *months]
-    grains = ["q"] * len(quarters) + ["m"] * len(months)
-    rows += await conn.fetch(_RUNNING_SQL.format(schema=schema), tenant, periods, grains)
-    for period, kind, code, measure, dimension, value in rows:
-        quarter = months.get(period, period)
-        out[quarter].setdefault((period, kind, code), {})[(measure, dimension)] = value
-    return out
 
 
 def decide(
@@ -193,7 +152,7 @@ def _published(
             equation = (*equation, (rest, -1 if difference > 0 else 1))
         equations.append(equation)
 
-    months = _months(quarter)
+    months = months_or_none(quarter)
     everything = every_unit(tenant, units)
     trending = set(trend_units(tenant, units))
     for kind, code in everything:

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 from qaf_shared.enums import EscalationCategory, EscalationStage
 from qaf_shared.org_units import TenantUnits
 from qaf_shared.quarters import parse_quarter, quarter_of
-from reporting_service.disclosure import Cell
+from reporting_service.domain.disclosure import Cell
 
 if TYPE_CHECKING:
-    from reporting_service.publication import Decision
+    from reporting_service.domain.publication import Decision
 
 METRICS = {
     "raised": "escalations.raised",
@@ -41,6 +41,15 @@ def months_of(quarter: str) -> list[str]:
     fy, q = parse_quarter(quarter)
     first = fy * 12 + 3 + (q - 1) * 3  # months since year 0, January = 0: April of `fy`
     return [f"{(first + i) // 12:04d}-{(first + i) % 12 + 1:02d}" for i in range(3)]
+
+
+def months_or_none(quarter: str) -> list[str]:
+    """The quarter's months; none for the quarter before FY0000Q1 (the previous block of
+    FY0000Q1's Deep Dive), which is not a quarter id and counts nothing."""
+    try:
+        return months_of(quarter)
+    except ValueError:
+        return []
 
 
 def trend_body(

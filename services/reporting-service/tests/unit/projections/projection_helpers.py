@@ -10,7 +10,7 @@ from typing import Any
 from qaf_shared.events.envelope import CloudEvent, new_event
 from qaf_shared.events.payloads import OrgUnitRef, Payload
 from reporting_service.projections import PROJECTIONS
-from reporting_service.projections.engine import COUNT, RUNNING, Contributions
+from reporting_service.projections.engine import COUNTS_TABLE, RUNNING_TABLE, Contributions
 
 TENANT = "886"
 UNIT = OrgUnitRef(area="SOUTH", district="ASHFORD", team="ASH-CP1")
@@ -45,11 +45,11 @@ def value(
     unit: tuple[str, str] = ("tenant", TENANT),
 ) -> int:
     """A quarter's value of a measure, as the Deep Dive reads it (running: summed to date)."""
-    count = cells.get((COUNT, TENANT, "q", quarter, unit[0], unit[1], measure, dimension), 0)
+    count = cells.get((COUNTS_TABLE, TENANT, "q", quarter, unit[0], unit[1], measure, dimension), 0)
     running = sum(
         v
         for (table, _, grain, period, kind, code, m, d), v in cells.items()
-        if table == RUNNING
+        if table == RUNNING_TABLE
         and grain == "q"
         and period <= quarter
         and (kind, code) == unit

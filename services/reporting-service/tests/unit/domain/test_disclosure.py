@@ -1,16 +1,15 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reporting_service.disclosure import (
+from reporting_service.domain.disclosure import (
     SUPPRESSED,
     percentage,
-    primary,
     protect,
     round_half_up,
     sums_to,
-    suppress,
-    suppress_group,
 )
+
+from .suppression import primary, suppress, suppress_group
 
 
 def test_counts_from_one_to_the_threshold_are_suppressed() -> None:

@@ -28,7 +28,7 @@ from typing import Any, Generic, TypeVar
 import asyncpg
 from starlette.responses import Response
 
-from reporting_service import generations
+from reporting_service.repository import consumer_state, generations
 
 
 @dataclass(frozen=True)
@@ -127,10 +127,8 @@ class ResponseCache:
         started = time.monotonic()
         async with pool.acquire() as conn:
             schema = await generations.active_schema(conn)
-            applied = await conn.fetchval(
-                f"SELECT coalesce(sum(applied), 0)::bigint FROM {schema}.consumer_stats"
-            )
-        self._version, self._checked_at = (schema, int(applied)), started
+            applied = await consumer_state.events_applied(conn, schema)
+        self._version, self._checked_at = (schema, applied), started
         return self._version
 
     async def respond(self, pool: asyncpg.Pool, key: Hashable, build: Build) -> Response:

@@ -26,7 +26,7 @@ from qaf_shared.enums import (
 from qaf_shared.events import audit as a
 from qaf_shared.events import escalation as e
 from qaf_shared.events import feedback as f
-from reporting_service.projections.engine import COUNT
+from reporting_service.projections.engine import COUNTS_TABLE
 
 from .projection_helpers import UNIT, d, event, fold_all, value
 
@@ -367,5 +367,5 @@ class TestFeedback:
 def test_trend_measures_are_kept_by_month_for_the_tenant_area_and_service_only() -> None:
     events = escalation_events("2026-05-15")
     cells = fold_all(events)
-    months = {(k[4], k[5]) for k in cells if k[0] == COUNT and k[2] == "m"}
+    months = {(k[4], k[5]) for k in cells if k[0] == COUNTS_TABLE and k[2] == "m"}
     assert months == {("tenant", "886"), ("area", "SOUTH")}

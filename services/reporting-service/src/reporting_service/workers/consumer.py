@@ -12,7 +12,8 @@ from fastapi import FastAPI
 from qaf_shared.consumer import EventConsumer
 from qaf_shared.events.catalogue import DLQ_TOPIC, DOMAIN_TOPICS
 from qaf_shared.kafka import idempotent_producer
-from reporting_service import generations, projections
+from reporting_service import projections
+from reporting_service.repository import generations
 from reporting_service.settings import ReportingSettings
 
 

@@ -1,4 +1,5 @@
 """Projection generations: every projection table lives in a schema `gen_N`; one is active.
+The one module that reads and writes `projection_state`.
 
 Readers and the live consumer find the active schema in `projection_state`. A rebuild fills
 `gen_N+1` from offset 0 and switches `active_schema` in one transaction, after which the
@@ -13,6 +14,8 @@ schemas it makes, nothing else (see the migrations' env.py and qaf_shared/runtim
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 
@@ -74,6 +77,51 @@ async def active_schema(conn: asyncpg.Connection, *, share_lock: bool = False) -
     assert schema is not None
     _check(schema)
     return schema
+
+
+async def lock_active_schema(conn: asyncpg.Connection) -> str:
+    """The active generation, taken FOR UPDATE in the caller's transaction: live batches
+    (which read it FOR SHARE) finish and the next ones wait until that transaction ends."""
+    schema: str = await conn.fetchval("SELECT active_schema FROM projection_state FOR UPDATE")
+    _check(schema)
+    return schema
+
+
+async def switch_to(conn: asyncpg.Connection, schema: str) -> None:
+    """Make `schema` the active generation, its rebuild finished now."""
+    _check(schema)
+    await conn.execute(
+        "UPDATE projection_state SET active_schema = $1, rebuild_finished_at = now()", schema
+    )
+
+
+async def record_rebuild_error(conn: asyncpg.Connection, error: str) -> None:
+    """The name of the error a rebuild failed with (never its message: it may quote data)."""
+    await conn.execute("UPDATE projection_state SET rebuild_error = $1", error)
+
+
+@dataclass(frozen=True)
+class RebuildState:
+    active: str
+    generation: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None
+
+
+async def rebuild_state(conn: asyncpg.Connection) -> RebuildState:
+    """The active generation and the latest rebuild's times and error."""
+    row = await conn.fetchrow(
+        "SELECT active_schema, generation, rebuild_started_at, rebuild_finished_at, rebuild_error"
+        " FROM projection_state"
+    )
+    return RebuildState(
+        active=row["active_schema"],
+        generation=row["generation"],
+        started_at=row["rebuild_started_at"],
+        finished_at=row["rebuild_finished_at"],
+        error=row["rebuild_error"],
+    )
 
 
 async def create_generation(conn: asyncpg.Connection) -> str:

@@ -24,11 +24,11 @@ from qaf_shared.testing.fixtures import (
     owner_dsn,
     serve,
 )
-from reporting_service import generations
 from reporting_service.main import create_app
+from reporting_service.repository import generations
 from reporting_service.settings import ReportingSettings
 
-from .test_status_and_rebuild import audit
+from ..api.test_status_and_rebuild import audit
 
 COLUMNS = """
 SELECT array_agg(column_name::text ORDER BY column_name) FROM information_schema.columns

@@ -42,7 +42,7 @@ from qaf_shared.testing.fixtures import (
 from reporting_service.main import create_app
 from reporting_service.settings import ReportingSettings
 
-from ..unit import attacker
+from ...unit.domain import attacker
 
 QUARTER, NEXT = "FY2025Q2", "FY2025Q3"  # July to September 2025, and the one after
 DAY = date(2025, 7, 14)

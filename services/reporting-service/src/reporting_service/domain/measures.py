@@ -16,10 +16,10 @@ from qaf_shared.enums import (
     PnCode,
 )
 from qaf_shared.org_units import TenantUnits
-from reporting_service.disclosure import SUPPRESSED, Cell, mean, median, percentage
+from reporting_service.domain.disclosure import SUPPRESSED, Cell, mean, median, percentage
 
 if TYPE_CHECKING:
-    from reporting_service.publication import Decision
+    from reporting_service.domain.publication import Decision
 
 GOOD = "audits.good_or_better"  # stored by the decision: outstanding + good
 Unit = tuple[str, str]  # (kind, code)

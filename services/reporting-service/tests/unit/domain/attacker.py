@@ -25,10 +25,10 @@ from qaf_shared.enums import (
     Grade,
 )
 from qaf_shared.org_units import TenantUnits
-from reporting_service import measures, trends
+from reporting_service.domain import measures, trends
 
 if TYPE_CHECKING:
-    from reporting_service import publication
+    from reporting_service.domain import publication
 
 Id = tuple[str, str, str, str]  # period, unit code, field, dimension
 QUARTER = "FY2025Q2"
@@ -465,7 +465,7 @@ def truth_of(
     units: TenantUnits, raw: dict[str, dict[tuple[str, str, str], dict[tuple[str, str], int]]]
 ) -> dict[Id, int]:
     """Every figure's true value, in the attacker's terms."""
-    from reporting_service import publication
+    from reporting_service.domain import publication
 
     unsuppressed = {
         q: publication.decide(raw[q], q, units.tenant, units, None) for q in (PREVIOUS, QUARTER)

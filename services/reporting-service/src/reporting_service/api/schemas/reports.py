@@ -1,5 +1,5 @@
-"""The documented shapes of reporting-service's answers (OpenAPI); a figure is a number, or
-"c" (suppressed), "z" (nothing to compute it from) or "k" (rounds to 0 but is not 0)."""
+"""The documented shapes of the reports (OpenAPI); a figure is a number, or "c" (suppressed),
+"z" (nothing to compute it from) or "k" (rounds to 0 but is not 0)."""
 
 from __future__ import annotations
 
@@ -112,19 +112,3 @@ class TrendsOut(BaseModel):
     unit: UnitOut
     suppression: dict[str, bool]
     series: list[TrendPoint]
-
-
-class TopicStatus(BaseModel):
-    applied: int
-    lag: int | None = Field(description="Records not yet applied (admin only; null otherwise)")
-
-
-class StatusOut(BaseModel):
-    tenant: str | None = Field(
-        description="The tenant whose figures these are; null for the admin totals"
-    )
-    topics: dict[str, TopicStatus]
-    consumer_lag_total: int | None = Field(description="Admin only; null otherwise")
-    newest_event_time: str | None
-    dead_letters: int
-    projection: str

@@ -38,13 +38,8 @@ NOT_APPLICABLE = "z"
 ROUNDS_TO_ZERO = "k"
 
 K = TypeVar("K", bound=Hashable)
-Group = tuple[K, Sequence[K]]  # (total, the cells that add up to it)
 Equation = tuple[tuple[K, int], ...]  # sum of coefficient x value == 0
 Exact = int | Fraction
-
-
-def primary(value: int, threshold: int) -> Cell:
-    return SUPPRESSED if 1 <= value <= threshold else value
 
 
 def sums_to(total: K, parts: Iterable[K]) -> Equation[K]:
@@ -255,22 +250,6 @@ def _alternative(
             if all(x[c] + sign * v >= floor[c] for c, v in whole.items()):
                 return True
     return False
-
-
-def suppress(cells: Mapping[K, int], groups: Iterable[Group[K]], threshold: int) -> dict[K, Cell]:
-    """Primary and secondary suppression over cells linked by additive groups."""
-    hidden = protect(cells, [sums_to(total, parts) for total, parts in groups], threshold)
-    return {k: (SUPPRESSED if k in hidden else v) for k, v in cells.items()}
-
-
-def suppress_group(
-    total: int, cells: Mapping[str, int], threshold: int
-) -> tuple[Cell, dict[str, Cell]]:
-    """One total and the cells that add up to it."""
-    keyed: dict[str, int] = {f"cell:{k}": v for k, v in cells.items()}
-    keyed["total"] = total
-    out = suppress(keyed, [("total", [f"cell:{k}" for k in cells])], threshold)
-    return out["total"], {k: out[f"cell:{k}"] for k in cells}
 
 
 def round_half_up(value: float | Decimal, places: int = 1) -> float:

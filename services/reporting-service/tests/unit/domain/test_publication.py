@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reporting_service import disclosure, publication
+from reporting_service.domain import disclosure, publication
 
 from . import attacker
 

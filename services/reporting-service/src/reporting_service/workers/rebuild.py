@@ -9,9 +9,9 @@ the service keeps answering from the active one, then switch.
    generation; anything they fetched that the replay already applied is deduped by id.
 3. Drop the old generation.
 
-The caller holds the rebuild lock (rebuild_lock.py) throughout, so only one rebuild runs
-across replicas; the switch checks it is still held, and a new rebuild first drops any
-generation a killed one left behind.
+The caller holds the rebuild lock (repository/rebuild_lock.py) throughout, so only one
+rebuild runs across replicas; the switch checks it is still held, and a new rebuild first
+drops any generation a killed one left behind.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from qaf_shared.consumer import EventConsumer
 from qaf_shared.events.catalogue import DLQ_TOPIC, DOMAIN_TOPICS
 from qaf_shared.logging import get_logger
-from reporting_service import generations, projections
-from reporting_service.rebuild_lock import RebuildLock
+from reporting_service import projections
+from reporting_service.repository import consumer_state, generations
+from reporting_service.repository.rebuild_lock import RebuildLock
 from reporting_service.settings import ReportingSettings
 
 log = get_logger(__name__)
@@ -51,27 +52,17 @@ async def rebuild(settings: ReportingSettings, pool: asyncpg.Pool, lock: Rebuild
             await replayer.start()
             await replayer.replay_to(await replayer.end_offsets())
             async with pool.acquire() as conn, conn.transaction():
-                active = await conn.fetchval(
-                    "SELECT active_schema FROM projection_state FOR UPDATE"
-                )
-                applied = await conn.fetch(
-                    f"SELECT topic, partition, next_offset FROM {active}.partition_offsets"
-                )
-                await replayer.replay_to(
-                    {(r["topic"], r["partition"]): r["next_offset"] for r in applied}
-                )
+                active = await generations.lock_active_schema(conn)
+                await replayer.replay_to(await consumer_state.next_offsets(conn, active))
                 # Had the lock's connection dropped, another replica could be rebuilding too:
                 # switch only while it is still ours.
                 await lock.confirm()
-                await conn.execute(
-                    "UPDATE projection_state SET active_schema = $1, rebuild_finished_at = now()",
-                    new,
-                )
+                await generations.switch_to(conn, new)
         finally:
             await replayer.stop()
     except BaseException as exc:
         async with pool.acquire() as conn:
-            await conn.execute("UPDATE projection_state SET rebuild_error = $1", type(exc).__name__)
+            await generations.record_rebuild_error(conn, type(exc).__name__)
             await generations.drop_generation(conn, new)
         raise
     async with pool.acquire() as conn:
