@@ -1,7 +1,7 @@
 """Rebuild: the projections rebuilt from 1,000,000 events (issue 7, item 4).
 
 The topic set of the consumer benchmark is topped up to 1,000,000 events of the realistic
-mix. Each run takes a new reporting database and times `reporting_service.rebuild.rebuild`
+mix. Each run takes a new reporting database and times `reporting_service.workers.rebuild.rebuild`
 (what `POST /v1/admin/rebuild` runs): a new generation filled from offset 0 of every
 partition and switched to. The baseline is the raw insert-only consumer of
 bench/consumer.py reading the same events: what any replay of them costs at the least.
@@ -20,9 +20,9 @@ from bench.env import BenchEnv
 from bench.readenv import KAFKA, environment, event_topics, topic_events
 from bench.results import Figure, table
 from qaf_shared.database import create_pool
-from reporting_service import generations
-from reporting_service.rebuild import rebuild
-from reporting_service.rebuild_lock import RebuildLock
+from reporting_service.repository import generations
+from reporting_service.workers.rebuild import rebuild
+from reporting_service.repository.rebuild_lock import RebuildLock
 from reporting_service.settings import ReportingSettings
 
 TARGET = 240.0  # seconds for 1,000,000 events

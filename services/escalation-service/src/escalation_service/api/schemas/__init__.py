@@ -1,1 +1,1 @@
-"""Request and response bodies of escalation-service (API.md § escalation-service)."""
+"""Request and response bodies of escalation-service (its README)."""
