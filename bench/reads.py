@@ -40,8 +40,8 @@ from bench.readenv import environment
 from bench.results import Figure, table
 from qaf_shared.events.envelope import parse_event
 from qaf_shared.quarters import parse_quarter, previous_quarter, quarter_of
-from reporting_service.repository import generations
 from reporting_service.projections import PROJECTIONS
+from reporting_service.repository import generations
 
 TARGET_MS = 20.0
 CONNECTIONS = 32

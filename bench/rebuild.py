@@ -21,9 +21,9 @@ from bench.readenv import KAFKA, environment, event_topics, topic_events
 from bench.results import Figure, table
 from qaf_shared.database import create_pool
 from reporting_service.repository import generations
-from reporting_service.workers.rebuild import rebuild
 from reporting_service.repository.rebuild_lock import RebuildLock
 from reporting_service.settings import ReportingSettings
+from reporting_service.workers.rebuild import rebuild
 
 TARGET = 240.0  # seconds for 1,000,000 events
 
