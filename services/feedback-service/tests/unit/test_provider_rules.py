@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
+from feedback_service.api.rate_limit import TokenBucket, retry_after_seconds
 from feedback_service.domain.provider import check_report_quarter, plan_batch
-from feedback_service.rate_limit import TokenBucket, retry_after_seconds
 
 
 class TestBatchPlan:
