@@ -32,7 +32,3 @@ class RowShape:
     def args(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         """The insert's arguments: every written column's value, by name."""
         return tuple(values[column] for column in self.written)
-
-    def answered(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """The row a read would answer, from the values written (and those the table sets)."""
-        return {column: values[column] for column in self.columns}
