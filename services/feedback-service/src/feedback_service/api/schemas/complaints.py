@@ -22,9 +22,6 @@ from qaf_shared.http.org_units import UnitChoice
 Category = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{0,39}$")]
 
 
-# Complaints
-
-
 class ComplaintCreate(UnitChoice):
     case_ref: CaseRef | None = None
     received_on: date

@@ -19,8 +19,6 @@ from qaf_shared.enums import (
 )
 from qaf_shared.http.org_units import UnitChoice
 
-# Feedback items
-
 
 class FeedbackCreate(UnitChoice):
     source: FeedbackSource

@@ -16,8 +16,6 @@ from qaf_shared.enums import (
 )
 from qaf_shared.http.org_units import UnitChoice
 
-# Review participation
-
 
 class ParticipationCreate(UnitChoice):
     case_ref: CaseRef

@@ -34,9 +34,6 @@ Count = Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
 Quarter = Annotated[str, Field(pattern=r"^FY\d{4}Q[1-4]$", examples=["FY2026Q1"])]
 
 
-# The provider integration
-
-
 class ProviderItem(UnitChoice):
     """One per-case feedback item from the commissioned provider."""
 
