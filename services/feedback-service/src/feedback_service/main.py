@@ -10,8 +10,8 @@ from feedback_service.api.complaints import router as complaints_router
 from feedback_service.api.feedback import router as feedback_router
 from feedback_service.api.participation import router as participation_router
 from feedback_service.api.provider import router as provider_router
-from feedback_service.question_sets import QuestionSets
-from feedback_service.rate_limit import TokenBucket
+from feedback_service.api.rate_limit import TokenBucket
+from feedback_service.configuration import QuestionSets
 from feedback_service.settings import FeedbackSettings
 from qaf_shared.clock import BusinessClock
 from qaf_shared.http.app import create_service_app, outbox_relay_worker

@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from feedback_service.api.schemas import ProviderBatchResult
+from feedback_service.api.schemas.provider import ProviderBatchResult
 from feedback_service.main import create_app
 from feedback_service.settings import FeedbackSettings
 from qaf_shared.quarters import previous_quarter, quarter_of

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from feedback_service.configuration import QuestionSets
 from feedback_service.domain.feedback import (
     PROVIDER_SOURCES,
     FieldError,
@@ -14,7 +15,6 @@ from feedback_service.domain.feedback import (
     check_answers,
     check_item,
 )
-from feedback_service.question_sets import QuestionSets
 from feedback_service.settings import DEFAULT_QUESTION_SETS
 from qaf_shared.enums import ConferenceType, FeedbackSource, PartnerType, Respondent
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Annotated, Any
 
@@ -9,17 +10,11 @@ import asyncpg
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from feedback_service import handlers, repository
-from feedback_service.api.common import (
-    DEFAULT_LIMIT,
-    AreaFilter,
-    DistrictFilter,
-    ServiceFilter,
-    TeamFilter,
-    logged_page,
-)
+from feedback_service.api import filters
 from feedback_service.api.deps import StaffReader, StaffWriter, pool
-from feedback_service.api.schemas import (
+from feedback_service.api.filters import AreaFilter, DistrictFilter, ServiceFilter, TeamFilter
+from feedback_service.api.pages import DEFAULT_LIMIT, logged_page
+from feedback_service.api.schemas.complaints import (
     ComplaintClose,
     ComplaintCreate,
     ComplaintExtension,
@@ -29,8 +24,10 @@ from feedback_service.api.schemas import (
     ComplaintPanel,
     ComplaintPanelReport,
     ComplaintStageRequest,
+    complaint_out,
 )
-from feedback_service.domain.complaints import Complaint
+from feedback_service.handlers import complaints as handlers
+from feedback_service.repository import complaints as complaint_rows
 from qaf_shared.clock import business_today
 from qaf_shared.enums import ComplaintStage, ComplaintStatus
 from qaf_shared.http.access_log import record_access
@@ -66,10 +63,18 @@ async def open_complaint(
 
     async def create(conn: asyncpg.Connection) -> Any:
         row = await handlers.open_complaint(
-            conn, principal=principal, actor=actor, body=body, unit=unit, today=on
+            conn,
+            principal=principal,
+            actor=actor,
+            case_ref=body.case_ref,
+            received_on=body.received_on,
+            complainant_role=body.complainant_role,
+            categories=list(body.categories),
+            unit=unit,
+            today=on,
         )
         return resource_response(
-            handlers.complaint_out(row, on), status=201, location=f"/v1/complaints/{row['id']}"
+            complaint_out(row, on), status=201, location=f"/v1/complaints/{row['id']}"
         )
 
     return await idempotent_write(request, principal, idempotency_key, create)
@@ -94,21 +99,24 @@ async def list_complaints(
 ) -> Response:
     """Complaints of the caller's tenant, oldest first."""
     on = business_today(request)
-    filters = repository.unit_filters(
-        principal.tenant, area=area, district=district, team=team, service=service
+    only = complaint_rows.ComplaintFilters(
+        status=status.value if status else None,
+        stage=stage.value if stage else None,
+        overdue=overdue,
+        received_from=received_from,
+        received_to=received_to,
     )
-    filters.add("status = {}", status.value if status else None)
-    filters.add("stage = {}", stage.value if stage else None)
-    filters.add("received_on >= {}", received_from)
-    filters.add("received_on <= {}", received_to)
-    if overdue is not None:
-        filters.add(
-            "awaiting_due < {}" if overdue else "(awaiting_due IS NULL OR awaiting_due >= {})",
-            on,
-        )
-    filters.after(decode_cursor(cursor))
+    after = decode_cursor(cursor)
     async with pool(request).acquire() as conn, conn.transaction():
-        rows = await repository.list_complaints(conn, filters, limit)
+        rows = await complaint_rows.list_complaints(
+            conn,
+            principal.tenant,
+            filters.units(area, district, team, service),
+            only,
+            after=after,
+            limit=limit,
+            today=on,
+        )
         body = await logged_page(
             conn,
             principal,
@@ -116,7 +124,7 @@ async def list_complaints(
             resource_type="complaint",
             rows=rows,
             limit=limit,
-            shape=lambda row: handlers.complaint_out(row, on),
+            shape=lambda row: complaint_out(row, on),
         )
     return json_response(body)
 
@@ -129,44 +137,38 @@ async def get_complaint(
     on = business_today(request)
     ident = parse_id(complaint_id, "complaint")
     async with pool(request).acquire() as conn, conn.transaction():
-        row = await repository.get_complaint(conn, principal.tenant, ident)
+        row = await complaint_rows.get(conn, principal.tenant, ident)
         if row is None:
             raise not_found("complaint")
         await record_access(
             conn, principal, actor=actor, resource_type="complaint", resource_id=str(ident)
         )
-    body = handlers.complaint_out(row, on)
+    body = complaint_out(row, on)
     return json_response(body, headers=resource_response(body).headers)
 
 
-async def _step(
+async def _change(
     request: Request,
-    complaint_id: str,
+    ident: uuid.UUID,
     principal: Principal,
     actor: str,
     if_match: str | None,
     idempotency_key: str | None,
-    step: handlers.ComplaintStep,
-    facts: handlers.EventFacts | None,
-    step_on: tuple[str, date],
+    step: handlers.Step,
+    on: date,
 ) -> Response:
-    """One lifecycle step; `facts` for its stage_changed event (None: the close), `step_on`
-    the step's date field and value."""
-    on = business_today(request)
-    ident = parse_id(complaint_id, "complaint")
-    handlers.check_step_date(*step_on, on)
+    """One lifecycle step, written once per key and answered with the complaint."""
 
     async def change(conn: asyncpg.Connection) -> Any:
-        row = await handlers.change_complaint(
+        row = await handlers.change(
             conn,
             principal=principal,
             actor=actor,
             complaint_id=ident,
             if_match=if_match,
             step=step,
-            facts=facts,
         )
-        return resource_response(handlers.complaint_out(row, on))
+        return resource_response(complaint_out(row, on))
 
     return await idempotent_write(request, principal, idempotency_key, change)
 
@@ -185,23 +187,10 @@ async def request_stage(
     working days) or `STAGE3` (review panel within 30), one stage at a time, within 20
     working days of the previous stage's response (or once that stage is past its due date
     without one). A complaint closed after a stage's response reopens."""
-    stage = ComplaintStage(body.stage)
-
-    def step(complaint: Complaint) -> Complaint:
-        return complaint.request_stage(stage, body.requested_on)
-
-    facts = handlers.stage_facts(stage, stage_opened=True, requested_on=body.requested_on)
-    return await _step(
-        request,
-        complaint_id,
-        principal,
-        actor,
-        if_match,
-        idempotency_key,
-        step,
-        facts,
-        ("requested_on", body.requested_on),
-    )
+    on = business_today(request)
+    ident = parse_id(complaint_id, "complaint")
+    step = handlers.request_stage(ComplaintStage(body.stage), body.requested_on, today=on)
+    return await _change(request, ident, principal, actor, if_match, idempotency_key, step, on)
 
 
 @router.post("/{complaint_id}/extension", response_model=ComplaintOut, responses=_STEP_ERRORS)
@@ -216,23 +205,10 @@ async def extend_stage(
 ) -> Response:
     """Extend the current stage once, agreed by its due date: `STAGE1` to 20 working days,
     `STAGE2` to 65, counted from the stage's start."""
-    stage = ComplaintStage(body.stage)
-
-    def step(complaint: Complaint) -> Complaint:
-        return complaint.extend(stage, body.extended_on)
-
-    facts = handlers.stage_facts(stage, extended_on=body.extended_on)
-    return await _step(
-        request,
-        complaint_id,
-        principal,
-        actor,
-        if_match,
-        idempotency_key,
-        step,
-        facts,
-        ("extended_on", body.extended_on),
-    )
+    on = business_today(request)
+    ident = parse_id(complaint_id, "complaint")
+    step = handlers.extend_stage(ComplaintStage(body.stage), body.extended_on, today=on)
+    return await _change(request, ident, principal, actor, if_match, idempotency_key, step, on)
 
 
 @router.post("/{complaint_id}/panel", response_model=ComplaintOut, responses=_STEP_ERRORS)
@@ -247,22 +223,10 @@ async def record_panel(
 ) -> Response:
     """Stage 3: the review panel was held (due within 30 working days of the request); its
     report is then due within 5 working days."""
-
-    def step(complaint: Complaint) -> Complaint:
-        return complaint.record_panel(body.held_on)
-
-    facts = handlers.stage_facts(ComplaintStage.STAGE3, panel_held_on=body.held_on)
-    return await _step(
-        request,
-        complaint_id,
-        principal,
-        actor,
-        if_match,
-        idempotency_key,
-        step,
-        facts,
-        ("held_on", body.held_on),
-    )
+    on = business_today(request)
+    ident = parse_id(complaint_id, "complaint")
+    step = handlers.record_panel(body.held_on, today=on)
+    return await _change(request, ident, principal, actor, if_match, idempotency_key, step, on)
 
 
 @router.post("/{complaint_id}/panel-report", response_model=ComplaintOut, responses=_STEP_ERRORS)
@@ -277,22 +241,10 @@ async def record_panel_report(
 ) -> Response:
     """Stage 3: the panel's report was issued; the authority's response (the stage's
     outcome) is then due within 15 working days."""
-
-    def step(complaint: Complaint) -> Complaint:
-        return complaint.record_panel_report(body.issued_on)
-
-    facts = handlers.stage_facts(ComplaintStage.STAGE3, panel_report_issued_on=body.issued_on)
-    return await _step(
-        request,
-        complaint_id,
-        principal,
-        actor,
-        if_match,
-        idempotency_key,
-        step,
-        facts,
-        ("issued_on", body.issued_on),
-    )
+    on = business_today(request)
+    ident = parse_id(complaint_id, "complaint")
+    step = handlers.record_panel_report(body.issued_on, today=on)
+    return await _change(request, ident, principal, actor, if_match, idempotency_key, step, on)
 
 
 @router.post("/{complaint_id}/outcome", response_model=ComplaintOut, responses=_STEP_ERRORS)
@@ -307,22 +259,10 @@ async def record_outcome(
 ) -> Response:
     """The current stage's outcome (for `STAGE3`, the authority's response to the panel's
     report; `WITHDRAWN` may come at any point of a stage)."""
-
-    def step(complaint: Complaint) -> Complaint:
-        return complaint.decide(body.stage, body.outcome, body.decided_on)
-
-    facts = handlers.stage_facts(body.stage, outcome=body.outcome, decided_on=body.decided_on)
-    return await _step(
-        request,
-        complaint_id,
-        principal,
-        actor,
-        if_match,
-        idempotency_key,
-        step,
-        facts,
-        ("decided_on", body.decided_on),
-    )
+    on = business_today(request)
+    ident = parse_id(complaint_id, "complaint")
+    step = handlers.record_outcome(body.stage, body.outcome, body.decided_on, today=on)
+    return await _change(request, ident, principal, actor, if_match, idempotency_key, step, on)
 
 
 @router.post("/{complaint_id}/close", response_model=ComplaintOut, responses=_STEP_ERRORS)
@@ -337,18 +277,7 @@ async def close_complaint(
 ) -> Response:
     """Close a complaint whose current stage has its outcome, recording whether it was
     referred to the Local Government and Social Care Ombudsman."""
-
-    def step(complaint: Complaint) -> Complaint:
-        return complaint.close(body.closed_on, body.ombudsman_referred)
-
-    return await _step(
-        request,
-        complaint_id,
-        principal,
-        actor,
-        if_match,
-        idempotency_key,
-        step,
-        None,
-        ("closed_on", body.closed_on),
-    )
+    on = business_today(request)
+    ident = parse_id(complaint_id, "complaint")
+    step = handlers.close(body.closed_on, body.ombudsman_referred, today=on)
+    return await _change(request, ident, principal, actor, if_match, idempotency_key, step, on)

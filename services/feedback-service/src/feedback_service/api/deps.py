@@ -9,8 +9,8 @@ from typing import Annotated
 import asyncpg
 from fastapi import Depends, Request
 
-from feedback_service.question_sets import QuestionSets
-from feedback_service.rate_limit import TokenBucket, retry_after_seconds
+from feedback_service.api.rate_limit import TokenBucket, retry_after_seconds
+from feedback_service.configuration import QuestionSets
 from feedback_service.settings import FeedbackSettings
 from qaf_shared.http.auth import Principal, requires
 from qaf_shared.http.problems import Problem

@@ -8,23 +8,25 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from feedback_service import handlers, repository
-from feedback_service.api.common import (
-    DEFAULT_LIMIT,
-    AreaFilter,
-    DistrictFilter,
-    ServiceFilter,
-    TeamFilter,
-    logged_page,
-)
+from feedback_service.api import filters
 from feedback_service.api.deps import StaffReader, StaffWriter, pool, question_sets
-from feedback_service.api.schemas import FeedbackCreate, FeedbackOut, FeedbackPage, QuestionSetsOut
-from feedback_service.domain.feedback import ANSWER_MAX, ANSWER_MIN
+from feedback_service.api.filters import AreaFilter, DistrictFilter, ServiceFilter, TeamFilter
+from feedback_service.api.pages import DEFAULT_LIMIT, logged_page
+from feedback_service.api.schemas.feedback import (
+    FeedbackCreate,
+    FeedbackOut,
+    FeedbackPage,
+    QuestionSetsOut,
+    feedback_out,
+    question_sets_out,
+)
+from feedback_service.handlers import feedback as handlers
+from feedback_service.repository import feedback as feedback_rows
 from qaf_shared.clock import business_today
 from qaf_shared.enums import FeedbackSource
 from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import Actor, OptionalActor
-from qaf_shared.http.idempotency import IdempotencyKey, idempotent_create
+from qaf_shared.http.idempotency import Creation, IdempotencyKey, idempotent_create
 from qaf_shared.http.org_units import resolve_org_unit
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor
 from qaf_shared.http.problems import problem_responses
@@ -47,14 +49,25 @@ async def record_feedback(
     set), child in care reviews, advocacy, independent visitors, partners, staff and
     compliments. Complaints have their own lifecycle under `/v1/complaints`."""
     unit = resolve_org_unit(request, principal.tenant, body)
-    creation = handlers.new_feedback(
+    new = handlers.new_item(
         principal=principal,
         actor=actor,
-        body=body,
+        source=body.source,
+        respondent=body.respondent,
+        partner_type=body.partner_type,
+        conference_type=body.conference_type,
+        case_ref=body.case_ref,
+        received_on=body.received_on,
+        answers=body.answers,
+        comment=body.comment,
         unit=unit,
         questions=question_sets(request).for_tenant(principal.tenant),
         today=business_today(request),
     )
+    response = resource_response(
+        feedback_out(new.row), status=201, location=f"/v1/feedback/{new.row['id']}"
+    )
+    creation = Creation(inserts=new.inserts, args=new.args, events=new.events, response=response)
     return await idempotent_create(request, principal, idempotency_key, creation)
 
 
@@ -74,15 +87,21 @@ async def list_feedback(
     cursor: Cursor = None,
 ) -> Response:
     """Feedback items of the caller's tenant, direct and from the provider, oldest first."""
-    filters = repository.unit_filters(
-        principal.tenant, area=area, district=district, team=team, service=service
+    only = feedback_rows.FeedbackFilters(
+        source=source.value if source else None,
+        received_from=received_from,
+        received_to=received_to,
     )
-    filters.add("source = {}", source.value if source else None)
-    filters.add("received_on >= {}", received_from)
-    filters.add("received_on <= {}", received_to)
-    filters.after(decode_cursor(cursor))
+    after = decode_cursor(cursor)
     async with pool(request).acquire() as conn, conn.transaction():
-        rows = await repository.list_feedback(conn, filters, limit)
+        rows = await feedback_rows.list_items(
+            conn,
+            principal.tenant,
+            filters.units(area, district, team, service),
+            only,
+            after=after,
+            limit=limit,
+        )
         body = await logged_page(
             conn,
             principal,
@@ -90,7 +109,7 @@ async def list_feedback(
             resource_type="feedback",
             rows=rows,
             limit=limit,
-            shape=handlers.feedback_out,
+            shape=feedback_out,
         )
     return json_response(body)
 
@@ -102,22 +121,17 @@ async def get_feedback(
     """One feedback item of the caller's tenant; the read is access-logged."""
     ident = parse_id(feedback_id, "feedback item")
     async with pool(request).acquire() as conn, conn.transaction():
-        row = await repository.get_feedback(conn, principal.tenant, ident)
+        row = await feedback_rows.get(conn, principal.tenant, ident)
         if row is None:
             raise not_found("feedback item")
         await record_access(
             conn, principal, actor=actor, resource_type="feedback", resource_id=str(ident)
         )
-    body = handlers.feedback_out(row)
+    body = feedback_out(row)
     return json_response(body, headers=resource_response(body).headers)
 
 
 @router.get("/v1/question-sets", response_model=QuestionSetsOut)
 async def get_question_sets(request: Request, principal: StaffReader) -> dict[str, Any]:
     """The question ids the caller's tenant asks per source; answers are 1-5."""
-    questions = question_sets(request).for_tenant(principal.tenant)
-    return {
-        "tenant": principal.tenant,
-        "scale": {"min": ANSWER_MIN, "max": ANSWER_MAX},
-        "question_sets": {s.value: list(q) for s, q in questions.by_source.items()},
-    }
+    return question_sets_out(principal.tenant, question_sets(request).for_tenant(principal.tenant))

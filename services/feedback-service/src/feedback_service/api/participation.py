@@ -9,17 +9,18 @@ import asyncpg
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from feedback_service import handlers, repository
-from feedback_service.api.common import (
-    DEFAULT_LIMIT,
-    AreaFilter,
-    DistrictFilter,
-    ServiceFilter,
-    TeamFilter,
-    logged_page,
-)
+from feedback_service.api import filters
 from feedback_service.api.deps import StaffReader, StaffWriter, pool
-from feedback_service.api.schemas import ParticipationCreate, ParticipationOut, ParticipationPage
+from feedback_service.api.filters import AreaFilter, DistrictFilter, ServiceFilter, TeamFilter
+from feedback_service.api.pages import DEFAULT_LIMIT, logged_page
+from feedback_service.api.schemas.participation import (
+    ParticipationCreate,
+    ParticipationOut,
+    ParticipationPage,
+    participation_out,
+)
+from feedback_service.handlers import participation as handlers
+from feedback_service.repository import participation as participation_rows
 from qaf_shared.clock import business_today
 from qaf_shared.enums import PnCode
 from qaf_shared.http.access_log import record_access
@@ -47,11 +48,19 @@ async def record_participation(
     unit = resolve_org_unit(request, principal.tenant, body)
 
     async def create(conn: asyncpg.Connection) -> Any:
-        row = await handlers.record_participation(
-            conn, principal=principal, actor=actor, body=body, unit=unit, today=on
+        row = await handlers.record(
+            conn,
+            principal=principal,
+            actor=actor,
+            case_ref=body.case_ref,
+            review_due=body.review_due,
+            review_held=body.review_held,
+            pn_code=body.pn_code,
+            unit=unit,
+            today=on,
         )
         return resource_response(
-            handlers.participation_out(row),
+            participation_out(row),
             status=201,
             location=f"/v1/participation/{row['id']}",
         )
@@ -75,15 +84,19 @@ async def list_participation(
     cursor: Cursor = None,
 ) -> Response:
     """Review participation records of the caller's tenant, oldest first."""
-    filters = repository.unit_filters(
-        principal.tenant, area=area, district=district, team=team, service=service
+    only = participation_rows.ParticipationFilters(
+        pn_code=pn_code.value if pn_code else None, held_from=held_from, held_to=held_to
     )
-    filters.add("pn_code = {}", pn_code.value if pn_code else None)
-    filters.add("review_held >= {}", held_from)
-    filters.add("review_held <= {}", held_to)
-    filters.after(decode_cursor(cursor))
+    after = decode_cursor(cursor)
     async with pool(request).acquire() as conn, conn.transaction():
-        rows = await repository.list_participation(conn, filters, limit)
+        rows = await participation_rows.list_records(
+            conn,
+            principal.tenant,
+            filters.units(area, district, team, service),
+            only,
+            after=after,
+            limit=limit,
+        )
         body = await logged_page(
             conn,
             principal,
@@ -91,7 +104,7 @@ async def list_participation(
             resource_type="participation",
             rows=rows,
             limit=limit,
-            shape=handlers.participation_out,
+            shape=participation_out,
         )
     return json_response(body)
 
@@ -103,11 +116,11 @@ async def get_participation(
     """One participation record of the caller's tenant; the read is access-logged."""
     ident = parse_id(participation_id, "participation record")
     async with pool(request).acquire() as conn, conn.transaction():
-        row = await repository.get_participation(conn, principal.tenant, ident)
+        row = await participation_rows.get(conn, principal.tenant, ident)
         if row is None:
             raise not_found("participation record")
         await record_access(
             conn, principal, actor=actor, resource_type="participation", resource_id=str(ident)
         )
-    body = handlers.participation_out(row)
+    body = participation_out(row)
     return json_response(body, headers=resource_response(body).headers)

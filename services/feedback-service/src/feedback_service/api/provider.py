@@ -11,9 +11,8 @@ import asyncpg
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import Response
 
-from feedback_service import handlers, repository
 from feedback_service.api.deps import ProviderClient, pool, question_sets
-from feedback_service.api.schemas import (
+from feedback_service.api.schemas.provider import (
     EXTERNAL_ID_PATTERN,
     ProviderBatch,
     ProviderBatchResult,
@@ -22,10 +21,15 @@ from feedback_service.api.schemas import (
     ProviderReportOut,
     ProviderSubmissionDetail,
     ProviderSubmissionPage,
+    batch_result,
+    read_item,
+    reference_out,
+    report_out,
+    submission_out,
 )
-from feedback_service.domain.feedback import PROVIDER_SOURCES
+from feedback_service.handlers import provider as handlers
+from feedback_service.repository import provider as provider_rows
 from qaf_shared.clock import business_today
-from qaf_shared.enums import ProviderTheme
 from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import ACTOR_PATTERN, PROVIDER_PREFIX, Principal
 from qaf_shared.http.idempotency import IdempotencyKey, StoredResponse, idempotent_write
@@ -72,17 +76,17 @@ async def submit_feedback(
     questions = question_sets(request).for_tenant(principal.tenant)
 
     async def submit(conn: asyncpg.Connection) -> Any:
-        result = await handlers.submit_provider_batch(
+        outcome = await handlers.submit_batch(
             conn,
             principal=principal,
             provider=_provider(principal),
             actor=actor,
-            items=body.items,
+            items=[read_item(raw) for raw in body.items],
             units=units,
             questions=questions,
             today=on,
         )
-        return StoredResponse(200, result)
+        return StoredResponse(200, batch_result(outcome))
 
     return await idempotent_write(request, principal, idempotency_key, submit)
 
@@ -104,16 +108,17 @@ async def submit_report(
     on = business_today(request)
 
     async def submit(conn: asyncpg.Connection) -> Any:
-        row = await handlers.submit_provider_report(
+        row = await handlers.submit_report(
             conn,
             principal=principal,
             provider=_provider(principal),
             actor=actor,
-            body=body,
+            quarter=body.quarter,
+            counts=body.model_dump(mode="json", exclude={"quarter"}),
             today=on,
         )
         return resource_response(
-            handlers.report_out(row), status=201, location=f"/v1/provider/reports/{row['id']}"
+            report_out(row), status=201, location=f"/v1/provider/reports/{row['id']}"
         )
 
     return await idempotent_write(request, principal, idempotency_key, submit)
@@ -124,10 +129,10 @@ async def get_report(request: Request, report_id: str, principal: ProviderClient
     """One of this provider's own reports."""
     ident = parse_id(report_id, "report")
     async with pool(request).acquire() as conn:
-        row = await repository.get_report(conn, principal.tenant, _provider(principal), ident)
+        row = await provider_rows.get_report(conn, principal.tenant, _provider(principal), ident)
     if row is None:
         raise not_found("report")
-    body = handlers.report_out(row)
+    body = report_out(row)
     return json_response(body, headers=resource_response(body).headers)
 
 
@@ -153,19 +158,14 @@ async def list_submissions(
 ) -> Response:
     """This provider's own submissions (its batches and reports) with what each came to,
     oldest first; nothing of anyone else's."""
-    filters = repository.Filters()
-    filters.add("tenant = {}", principal.tenant)
-    filters.add("provider = {}", _provider(principal))
-    filters.add("kind = {}", kind)
-    if external_id is not None:
-        filters.add("results @> {}::jsonb", [{"external_id": external_id}])
-    filters.after(decode_cursor(cursor))
+    only = provider_rows.SubmissionFilters(kind=kind, external_id=external_id)
+    after = decode_cursor(cursor)
     async with pool(request).acquire() as conn:
-        rows = await repository.list_submissions(conn, filters, limit)
+        rows = await provider_rows.list_submissions(
+            conn, principal.tenant, _provider(principal), only, after=after, limit=limit
+        )
     items, next_cursor = page(rows, limit)
-    return json_response(
-        {"items": [handlers.submission_out(r) for r in items], "next_cursor": next_cursor}
-    )
+    return json_response({"items": [submission_out(r) for r in items], "next_cursor": next_cursor})
 
 
 @router.get(
@@ -177,7 +177,9 @@ async def get_submission(
     """One of this provider's own submissions with the result for each item."""
     ident = parse_id(submission_id, "submission")
     async with pool(request).acquire() as conn, conn.transaction():
-        row = await repository.get_submission(conn, principal.tenant, _provider(principal), ident)
+        row = await provider_rows.get_submission(
+            conn, principal.tenant, _provider(principal), ident
+        )
         if row is None:
             raise not_found("submission")
         await record_access(
@@ -187,7 +189,7 @@ async def get_submission(
             resource_type="provider_submission",
             resource_id=str(ident),
         )
-    return json_response(handlers.submission_out(row, detail=True))
+    return json_response(submission_out(row, detail=True))
 
 
 @router.get("/reference-data", response_model=ProviderReferenceOut, responses=_LIMITED)
@@ -195,9 +197,4 @@ async def reference_data(request: Request, principal: ProviderClient) -> dict[st
     """What a provider needs to build valid items: the tenant's team and service codes,
     the question ids it asks per source (answers 1-5), and the report's themes."""
     units = tenant_units(request, principal.tenant).to_json()
-    questions = question_sets(request).for_tenant(principal.tenant)
-    return {
-        **units,
-        "question_sets": {s.value: list(questions.questions(s)) for s in sorted(PROVIDER_SOURCES)},
-        "themes": [t.value for t in ProviderTheme],
-    }
+    return reference_out(units, question_sets(request).for_tenant(principal.tenant))

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from feedback_service.domain.feedback import EARLIEST_DATE, FieldError
 from qaf_shared.enums import ComplaintOutcome, ComplaintStage, ComplaintStatus
 from qaf_shared.working_days import add_working_days
 
@@ -37,6 +38,21 @@ NEXT_STAGE: dict[ComplaintStage, ComplaintStage] = {
     Stage.STAGE1: Stage.STAGE2,
     Stage.STAGE2: Stage.STAGE3,
 }
+
+
+def check_step_date(field: str, value: date, today: date) -> list[FieldError]:
+    """A lifecycle step's date: it has happened, and not before the records began."""
+    if value > today:
+        return [FieldError(field, "cannot be in the future")]
+    if value < EARLIEST_DATE:
+        return [FieldError(field, f"cannot be before {EARLIEST_DATE.isoformat()}")]
+    return []
+
+
+def check_categories(categories: list[str]) -> list[FieldError]:
+    if len(set(categories)) != len(categories):
+        return [FieldError("categories", "lists a category twice")]
+    return []
 
 
 class StepNotAllowed(Exception):

@@ -1,22 +1,16 @@
-"""Query parameters the lists share, and how a page is shaped and access-logged."""
+"""How a page of a list is shaped and access-logged."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
 import asyncpg
-from fastapi import Query
 
 from qaf_shared.http.access_log import record_accesses
 from qaf_shared.http.auth import Principal
-from qaf_shared.http.org_units import UnitCode
 from qaf_shared.http.pagination import page
 
-AreaFilter = Annotated[UnitCode | None, Query(description="An area code")]
-DistrictFilter = Annotated[UnitCode | None, Query(description="A district code")]
-TeamFilter = Annotated[UnitCode | None, Query(description="A team code")]
-ServiceFilter = Annotated[UnitCode | None, Query(description="A county-wide service code")]
 DEFAULT_LIMIT = 50
 
 

@@ -1,4 +1,5 @@
-"""The tenants' configured question sets, read once at start-up from YAML."""
+"""This service's configuration beyond its settings: the tenants' question sets, read once at
+start-up from YAML (`config/question_sets.yaml` unless QA_QUESTION_SETS_FILE names another)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,171 @@
+"""The complaints table: a complaint's facts, and its lifecycle's state (the stages as JSON,
+with the columns lists filter on)."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+
+from feedback_service.domain.complaints import Complaint
+from feedback_service.repository.query import UnitFilters, list_page, unit_filters
+from feedback_service.repository.rows import RowShape
+from qaf_shared.http.auth import Principal
+
+
+@dataclass(frozen=True)
+class ComplaintState:
+    """What a lifecycle step changes: the columns an insert sets and an update rewrites."""
+
+    status: str
+    stage: str
+    awaiting_due: date | None
+    stages: list[dict[str, Any]]
+    closed_on: date | None
+    ombudsman_referred: bool
+
+
+_STATE = tuple(f.name for f in dataclasses.fields(ComplaintState))
+_FACTS = (
+    "id",
+    "case_ref",
+    "area",
+    "district",
+    "team",
+    "service",
+    "received_on",
+    "complainant_role",
+    "categories",
+)
+
+COMPLAINTS = RowShape(
+    "complaints",
+    columns=(_FACTS[0], "version", *_FACTS[1:], *_STATE, "created_at"),
+    written=(
+        "tenant",
+        *_FACTS,
+        *_STATE,
+        "version",
+        "created_by_client",
+        "created_by_actor",
+        "updated_by_client",
+        "updated_by_actor",
+    ),
+)
+
+_INSERT = COMPLAINTS.insert(f"RETURNING {COMPLAINTS.select}")
+
+_UPDATE = f"""
+UPDATE complaints SET {", ".join(f"{c} = ${i}" for i, c in enumerate(_STATE, 3))},
+    version = version + 1, updated_at = now(),
+    updated_by_client = ${len(_STATE) + 3}, updated_by_actor = ${len(_STATE) + 4}
+WHERE tenant = $1 AND id = $2
+RETURNING {COMPLAINTS.select}
+"""
+
+
+def complaint_of(row: Mapping[str, Any]) -> Complaint:
+    """The complaint a stored row holds."""
+    return Complaint.from_stored(
+        received_on=row["received_on"],
+        stages=row["stages"],
+        closed_on=row["closed_on"],
+        ombudsman_referred=row["ombudsman_referred"],
+    )
+
+
+_GET = f"SELECT {COMPLAINTS.select} FROM complaints WHERE tenant = $1 AND id = $2"
+
+
+async def insert(
+    conn: asyncpg.Connection,
+    *,
+    principal: Principal,
+    actor: str,
+    facts: dict[str, Any],
+    state: ComplaintState,
+) -> asyncpg.Record:
+    """A new complaint: `facts` names the columns of `_FACTS`."""
+    row: asyncpg.Record = await conn.fetchrow(
+        _INSERT,
+        *COMPLAINTS.args(
+            {
+                **facts,
+                **dataclasses.asdict(state),
+                "tenant": principal.tenant,
+                "version": 1,
+                "created_by_client": principal.client,
+                "created_by_actor": actor,
+                "updated_by_client": principal.client,
+                "updated_by_actor": actor,
+            }
+        ),
+    )
+    return row
+
+
+async def get(
+    conn: asyncpg.Connection, tenant: str, complaint_id: uuid.UUID, *, for_update: bool = False
+) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        _GET + (" FOR UPDATE" if for_update else ""), tenant, complaint_id
+    )
+    return row
+
+
+async def update(
+    conn: asyncpg.Connection,
+    *,
+    principal: Principal,
+    actor: str,
+    complaint_id: uuid.UUID,
+    state: ComplaintState,
+) -> asyncpg.Record:
+    row: asyncpg.Record = await conn.fetchrow(
+        _UPDATE,
+        principal.tenant,
+        complaint_id,
+        *(getattr(state, column) for column in _STATE),
+        principal.client,
+        actor,
+    )
+    return row
+
+
+@dataclass(frozen=True)
+class ComplaintFilters:
+    status: str | None = None
+    stage: str | None = None
+    overdue: bool | None = None
+    received_from: date | None = None
+    received_to: date | None = None
+
+
+async def list_complaints(
+    conn: asyncpg.Connection,
+    tenant: str,
+    units: UnitFilters,
+    only: ComplaintFilters,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+    today: date,
+) -> list[asyncpg.Record]:
+    filters = unit_filters(tenant, units)
+    filters.add("status = {}", only.status)
+    filters.add("stage = {}", only.stage)
+    filters.add("received_on >= {}", only.received_from)
+    filters.add("received_on <= {}", only.received_to)
+    if only.overdue is not None:
+        # The rule of domain.complaints.Complaint.is_overdue, over the stored awaiting_due.
+        filters.add(
+            "awaiting_due < {}" if only.overdue else "(awaiting_due IS NULL OR awaiting_due >= {})",
+            today,
+        )
+    filters.after(after)
+    return await list_page(conn, "complaints", COMPLAINTS.select, filters, limit)

@@ -1,0 +1,201 @@
+"""The provider's own tables: its submissions (each batch and report, with the answer it
+got) and its quarterly reports. Always scoped by tenant and provider."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from feedback_service.repository.query import Filters, list_page
+from feedback_service.repository.rows import RowShape
+from qaf_shared.http.auth import Principal
+
+SUBMISSIONS = RowShape(
+    "provider_submissions",
+    columns=(
+        "id",
+        "kind",
+        "created_at",
+        "item_count",
+        "accepted",
+        "duplicates",
+        "rejected",
+        "report_id",
+        "quarter",
+    ),
+    written=(
+        "id",
+        "tenant",
+        "provider",
+        "kind",
+        "item_count",
+        "accepted",
+        "duplicates",
+        "rejected",
+        "results",
+        "report_id",
+        "quarter",
+        "created_by_client",
+        "created_by_actor",
+    ),
+)
+
+_INSERT_SUBMISSION = SUBMISSIONS.insert("RETURNING created_at")
+
+
+@dataclass(frozen=True)
+class Submission:
+    id: uuid.UUID
+    kind: str
+    item_count: int
+    accepted: int
+    duplicates: int
+    rejected: int
+    results: list[dict[str, Any]]
+    report_id: uuid.UUID | None = None
+    quarter: str | None = None
+
+
+async def insert_submission(
+    conn: asyncpg.Connection,
+    *,
+    principal: Principal,
+    provider: str,
+    actor: str | None,
+    submission: Submission,
+) -> datetime:
+    values = {
+        **dataclasses.asdict(submission),
+        "tenant": principal.tenant,
+        "provider": provider,
+        "created_by_client": principal.client,
+        "created_by_actor": actor,
+    }
+    created_at: datetime = await conn.fetchval(_INSERT_SUBMISSION, *SUBMISSIONS.args(values))
+    return created_at
+
+
+async def get_submission(
+    conn: asyncpg.Connection, tenant: str, provider: str, submission_id: uuid.UUID
+) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"SELECT {SUBMISSIONS.select}, results FROM provider_submissions "
+        "WHERE tenant = $1 AND provider = $2 AND id = $3",
+        tenant,
+        provider,
+        submission_id,
+    )
+    return row
+
+
+@dataclass(frozen=True)
+class SubmissionFilters:
+    kind: str | None = None
+    external_id: str | None = None
+
+
+async def list_submissions(
+    conn: asyncpg.Connection,
+    tenant: str,
+    provider: str,
+    only: SubmissionFilters,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    filters = Filters()
+    filters.add("tenant = {}", tenant)
+    filters.add("provider = {}", provider)
+    filters.add("kind = {}", only.kind)
+    if only.external_id is not None:
+        filters.add("results @> {}::jsonb", [{"external_id": only.external_id}])
+    filters.after(after)
+    return await list_page(conn, "provider_submissions", SUBMISSIONS.select, filters, limit)
+
+
+# The counts a report carries, in the order of its columns.
+REPORT_COUNTS = (
+    "referrals_received",
+    "children_advocated_for",
+    "issues_by_theme",
+    "outcomes_achieved",
+    "iv_matched",
+    "iv_waiting",
+)
+
+REPORTS = RowShape(
+    "provider_reports",
+    columns=("id", "version", "provider", "quarter", *REPORT_COUNTS, "submission_id", "created_at"),
+    written=(
+        "id",
+        "tenant",
+        "provider",
+        "quarter",
+        *REPORT_COUNTS,
+        "submission_id",
+        "created_by_client",
+        "created_by_actor",
+    ),
+)
+
+_INSERT_REPORT = REPORTS.insert(
+    "ON CONFLICT ON CONSTRAINT provider_reports_one_per_quarter DO NOTHING\n"
+    f"RETURNING {REPORTS.select}"
+)
+
+
+async def insert_report(
+    conn: asyncpg.Connection,
+    *,
+    principal: Principal,
+    provider: str,
+    actor: str | None,
+    report_id: uuid.UUID,
+    submission_id: uuid.UUID,
+    quarter: str,
+    counts: dict[str, Any],
+) -> asyncpg.Record | None:
+    """The new report (`counts` names `REPORT_COUNTS`), or None when the provider already
+    reported on that quarter."""
+    values = {
+        **counts,
+        "id": report_id,
+        "tenant": principal.tenant,
+        "provider": provider,
+        "quarter": quarter,
+        "submission_id": submission_id,
+        "created_by_client": principal.client,
+        "created_by_actor": actor,
+    }
+    row: asyncpg.Record | None = await conn.fetchrow(_INSERT_REPORT, *REPORTS.args(values))
+    return row
+
+
+async def get_report(
+    conn: asyncpg.Connection, tenant: str, provider: str, report_id: uuid.UUID
+) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"SELECT {REPORTS.select} FROM provider_reports "
+        "WHERE tenant = $1 AND provider = $2 AND id = $3",
+        tenant,
+        provider,
+        report_id,
+    )
+    return row
+
+
+async def find_report(
+    conn: asyncpg.Connection, tenant: str, provider: str, quarter: str
+) -> uuid.UUID | None:
+    found: uuid.UUID | None = await conn.fetchval(
+        "SELECT id FROM provider_reports WHERE tenant = $1 AND provider = $2 AND quarter = $3",
+        tenant,
+        provider,
+        quarter,
+    )
+    return found
