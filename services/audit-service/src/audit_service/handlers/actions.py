@@ -11,7 +11,8 @@ from audit_service.api.schemas.actions import ActionCreate, ActionUpdate, Concer
 from audit_service.configuration import AuditConfiguration
 from audit_service.domain.actions import check_action_transition, default_due_date
 from audit_service.domain.audits import RuleBroken, check_date
-from audit_service.handlers.common import audit_event, new_id
+from audit_service.events import audit_event
+from audit_service.handlers.common import new_id
 from audit_service.repository import actions as action_rows
 from audit_service.repository import audits as audit_rows
 from audit_service.repository import concerns as concern_rows
@@ -81,7 +82,6 @@ async def raise_concern(
         conn,
         [
             audit_event(
-                "uk.gov.qa.audit.safeguarding_concern_raised.v1",
                 principal.tenant,
                 audit,
                 SafeguardingConcernRaised,
@@ -145,7 +145,6 @@ async def raise_action(
         conn,
         [
             audit_event(
-                "uk.gov.qa.audit.action_raised.v1",
                 principal.tenant,
                 audit,
                 ActionRaised,
@@ -210,7 +209,6 @@ async def change_status(
         conn,
         [
             audit_event(
-                "uk.gov.qa.audit.action_status_changed.v1",
                 principal.tenant,
                 audit,
                 ActionStatusChanged,

@@ -33,7 +33,8 @@ from audit_service.domain.audits import (
 )
 from audit_service.domain.programmes import within_scope
 from audit_service.domain.templates import Template, draft_errors, submission_errors
-from audit_service.handlers.common import audit_event, audit_out, invalid, new_id
+from audit_service.events import audit_event
+from audit_service.handlers.common import audit_out, invalid, new_id
 from audit_service.repository import audits as audit_rows
 from audit_service.repository import logs
 from audit_service.repository import programmes as programme_rows
@@ -41,20 +42,18 @@ from qaf_shared.enums import AuditStatus, Grade, PeerReviewOutcome, ProgrammeKin
 from qaf_shared.events.audit import (
     AuditCancelled,
     AuditClosed,
+    AuditEvent,
     AuditModerated,
     AuditModerationSelected,
     AuditPeerReviewed,
     AuditScheduled,
     AuditSubmitted,
 )
-from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.idempotency import Creation
 from qaf_shared.http.resources import check_if_match, not_found, resource_response
 from qaf_shared.outbox import add_events
-
-EVENT = "uk.gov.qa.audit.{}.v1"
 
 
 async def schedule(
@@ -104,9 +103,7 @@ async def schedule(
     )
     created_at = datetime.now(UTC)
     row = audit_rows.inserted(principal=principal, audit=audit, created_at=created_at)
-    event = audit_event(
-        EVENT.format("scheduled"), principal.tenant, row, AuditScheduled, due_date=audit.due_date
-    )
+    event = audit_event(principal.tenant, row, AuditScheduled, due_date=audit.due_date)
     return Creation(
         inserts=audit_rows.INSERTS,
         args=audit_rows.insert_args(
@@ -215,7 +212,6 @@ async def submit(
         conn,
         principal,
         row,
-        "submitted",
         AuditSubmitted,
         submitted_on=submitted_on,
         overall_grade=grade,
@@ -294,7 +290,6 @@ async def peer_review(
     await _log(conn, principal, actor, row, "peer_reviewed", current["status"])
     events = [
         audit_event(
-            EVENT.format("peer_reviewed"),
             principal.tenant,
             row,
             AuditPeerReviewed,
@@ -309,7 +304,6 @@ async def peer_review(
     if selection is not None:
         events.append(
             audit_event(
-                EVENT.format("moderation_selected"),
                 principal.tenant,
                 row,
                 AuditModerationSelected,
@@ -365,7 +359,6 @@ async def moderate(
         conn,
         principal,
         row,
-        "moderated",
         AuditModerated,
         moderated_on=moderated_on,
         grade_before=before,
@@ -403,7 +396,6 @@ async def close(
         conn,
         principal,
         row,
-        "closed",
         AuditClosed,
         closed_on=closed_on,
         final_grade=row["final_grade"],
@@ -440,7 +432,7 @@ async def cancel(
         },
     )
     await _log(conn, principal, actor, row, "cancelled", current["status"])
-    await _emit(conn, principal, row, "cancelled", AuditCancelled, cancelled_on=cancelled_on)
+    await _emit(conn, principal, row, AuditCancelled, cancelled_on=cancelled_on)
     return row
 
 
@@ -510,12 +502,10 @@ async def _emit(
     conn: asyncpg.Connection,
     principal: Principal,
     row: asyncpg.Record,
-    name: str,
-    payload: Any,
+    payload: type[AuditEvent],
     **data: Any,
 ) -> None:
-    event: CloudEvent = audit_event(EVENT.format(name), principal.tenant, row, payload, **data)
-    await add_events(conn, [event])
+    await add_events(conn, [audit_event(principal.tenant, row, payload, **data)])
 
 
 def _template(config: AuditConfiguration, row: asyncpg.Record) -> Template:

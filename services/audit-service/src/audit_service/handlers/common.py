@@ -1,5 +1,4 @@
-"""What every use case shares: the event envelope for an audit, the resource
-shapes callers see."""
+"""What every use case shares: the 422 builder, the resource shapes callers see."""
 
 from __future__ import annotations
 
@@ -15,36 +14,7 @@ from audit_service.api.schemas.audits import AuditOut
 from audit_service.domain.actions import action_is_overdue
 from audit_service.domain.audits import is_overdue
 from qaf_shared.enums import ActionStatus, AuditStatus
-from qaf_shared.events.audit import AuditEvent
-from qaf_shared.events.envelope import CloudEvent, new_event
-from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.problems import Problem
-
-SOURCE = "/services/audit-service"
-
-
-def unit_of(row: Mapping[str, Any]) -> OrgUnitRef:
-    return OrgUnitRef(
-        area=row["area"], district=row["district"], team=row["team"], service=row["service"]
-    )
-
-
-def audit_event(
-    event_type: str, tenant: str, audit: Mapping[str, Any], payload: type[AuditEvent], **data: Any
-) -> CloudEvent:
-    """An event about an audit (actions' and concerns' too: keyed by the audit so that they
-    stay in order with it), carrying what places it in reports without history."""
-    body = payload(
-        audit_id=audit["id"],
-        org_unit=unit_of(audit),
-        plan_type=audit["plan_type"],
-        programme_id=audit["programme_id"],
-        programme_kind=audit["kind"],
-        **data,
-    )
-    return new_event(
-        type=event_type, source=SOURCE, tenant=tenant, subject=str(audit["id"]), data=body
-    )
 
 
 def invalid(errors: list[tuple[str, str]]) -> Problem:
