@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Protocol
 
 import asyncpg
 
-from audit_service.api.schemas.actions import ActionCreate, ActionUpdate, ConcernCreate
 from audit_service.configuration import AuditConfiguration
 from audit_service.domain.actions import check_action_transition, default_due_date
 from audit_service.domain.audits import RuleBroken, check_date
 from audit_service.events import audit_event
-from audit_service.handlers.common import new_id
 from audit_service.repository import actions as action_rows
 from audit_service.repository import audits as audit_rows
 from audit_service.repository import concerns as concern_rows
@@ -26,6 +25,38 @@ from qaf_shared.outbox import add_events
 
 # A cancelled audit asks nothing of anyone; a scheduled one has no findings yet.
 _NO_ACTIONS = frozenset({AuditStatus.SCHEDULED, AuditStatus.CANCELLED})
+
+
+# The validated input each use case takes. The API's request models
+# (api/schemas/actions.py) have these shapes; the use cases name only what they read, so
+# they never import the API.
+
+
+class ConcernInput(Protocol):
+    @property
+    def raised_by(self) -> str: ...
+    @property
+    def detail(self) -> str: ...
+    @property
+    def raised_on(self) -> date | None: ...
+
+
+class ActionInput(Protocol):
+    @property
+    def description(self) -> str: ...
+    @property
+    def owner(self) -> str: ...
+    @property
+    def due_date(self) -> date | None: ...
+    @property
+    def raised_on(self) -> date | None: ...
+
+
+class StatusChangeInput(Protocol):
+    @property
+    def status(self) -> ActionStatus: ...
+    @property
+    def completed_on(self) -> date | None: ...
 
 
 async def _audit_locked(
@@ -44,7 +75,7 @@ async def raise_concern(
     principal: Principal,
     actor: str,
     audit_id: uuid.UUID,
-    body: ConcernCreate,
+    body: ConcernInput,
     today: date,
 ) -> asyncpg.Record:
     """A safeguarding concern, on an audit in any state: the event goes out at once (the
@@ -57,7 +88,7 @@ async def raise_concern(
         conn,
         principal=principal,
         actor=actor,
-        concern_id=new_id(),
+        concern_id=uuid.uuid4(),
         audit_id=audit_id,
         raised_by=body.raised_by,
         detail=body.detail,
@@ -99,7 +130,7 @@ async def raise_action(
     principal: Principal,
     actor: str,
     audit_id: uuid.UUID,
-    body: ActionCreate,
+    body: ActionInput,
     config: AuditConfiguration,
     today: date,
 ) -> asyncpg.Record:
@@ -124,7 +155,7 @@ async def raise_action(
         principal=principal,
         actor=actor,
         action=action_rows.NewAction(
-            id=new_id(),
+            id=uuid.uuid4(),
             audit_id=audit_id,
             description=body.description,
             owner=body.owner,
@@ -164,7 +195,7 @@ async def change_status(
     principal: Principal,
     actor: str,
     action_id: uuid.UUID,
-    body: ActionUpdate,
+    body: StatusChangeInput,
     if_match: str | None,
     today: date,
 ) -> asyncpg.Record:

@@ -4,25 +4,18 @@ moderate, close, cancel."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
-from audit_service.api.schemas.audits import (
-    AuditCreate,
-    AuditDraft,
-    AuditSubmit,
-    CancelIn,
-    CloseIn,
-    ModerationIn,
-    PeerReviewIn,
-)
 from audit_service.configuration import AuditConfiguration
 from audit_service.domain import moderation
 from audit_service.domain.audits import (
     RuleBroken,
+    RulesBroken,
     Step,
     check_date,
     check_duties,
@@ -34,11 +27,17 @@ from audit_service.domain.audits import (
 from audit_service.domain.programmes import within_scope
 from audit_service.domain.templates import Template, draft_errors, submission_errors
 from audit_service.events import audit_event
-from audit_service.handlers.common import audit_out, invalid, new_id
 from audit_service.repository import audits as audit_rows
 from audit_service.repository import logs
 from audit_service.repository import programmes as programme_rows
-from qaf_shared.enums import AuditStatus, Grade, PeerReviewOutcome, ProgrammeKind
+from qaf_shared.enums import (
+    AuditStatus,
+    AuditTheme,
+    Grade,
+    PeerReviewOutcome,
+    PlanType,
+    ProgrammeKind,
+)
 from qaf_shared.events.audit import (
     AuditCancelled,
     AuditClosed,
@@ -49,11 +48,114 @@ from qaf_shared.events.audit import (
     AuditScheduled,
     AuditSubmitted,
 )
+from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
-from qaf_shared.http.idempotency import Creation
-from qaf_shared.http.resources import check_if_match, not_found, resource_response
+from qaf_shared.http.resources import check_if_match, not_found
 from qaf_shared.outbox import add_events
+
+# The validated input each use case takes. The API's request models (api/schemas/audits.py)
+# have these shapes; the use cases name only what they read, so they never import the API.
+
+
+class ScheduleInput(Protocol):
+    @property
+    def case_ref(self) -> str: ...
+    @property
+    def plan_type(self) -> PlanType: ...
+    @property
+    def auditor(self) -> str: ...
+    @property
+    def due_date(self) -> date: ...
+    @property
+    def programme_id(self) -> uuid.UUID | None: ...
+    @property
+    def kind(self) -> ProgrammeKind | None: ...
+    @property
+    def service(self) -> str | None: ...
+
+
+class DraftInput(Protocol):
+    """Only the fields given (`model_fields_set`) change."""
+
+    @property
+    def model_fields_set(self) -> set[str]: ...
+    @property
+    def answers(self) -> Mapping[str, Any] | None: ...
+    @property
+    def overall_grade(self) -> Grade | None: ...
+    @property
+    def section_grades(self) -> Mapping[str, Grade] | None: ...
+    @property
+    def themes(self) -> Sequence[AuditTheme] | None: ...
+    @property
+    def child_voice_evident(self) -> bool | None: ...
+    @property
+    def commentary(self) -> str | None: ...
+
+
+class SubmitInput(Protocol):
+    @property
+    def overall_grade(self) -> Grade: ...
+    @property
+    def section_grades(self) -> Mapping[str, Grade]: ...
+    @property
+    def themes(self) -> Sequence[AuditTheme]: ...
+    @property
+    def child_voice_evident(self) -> bool: ...
+    @property
+    def commentary(self) -> str | None: ...
+    @property
+    def answers(self) -> Mapping[str, Any] | None: ...
+    @property
+    def submitted_on(self) -> date | None: ...
+
+
+class PeerReviewInput(Protocol):
+    @property
+    def reviewer(self) -> str: ...
+    @property
+    def outcome(self) -> PeerReviewOutcome: ...
+    @property
+    def grade(self) -> Grade | None: ...
+    @property
+    def comment(self) -> str | None: ...
+    @property
+    def reviewed_on(self) -> date | None: ...
+
+
+class ModerationInput(Protocol):
+    @property
+    def moderator(self) -> str: ...
+    @property
+    def grade(self) -> Grade: ...
+    @property
+    def rationale(self) -> str | None: ...
+    @property
+    def moderated_on(self) -> date | None: ...
+
+
+class CloseInput(Protocol):
+    @property
+    def closed_on(self) -> date | None: ...
+
+
+class CancelInput(Protocol):
+    @property
+    def cancelled_on(self) -> date | None: ...
+    @property
+    def reason(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    """A new audit not yet written: the row it will be (as reads give it) and the parts of
+    the one statement that writes it with its event (`qaf_shared.http.idempotency.Creation`)."""
+
+    row: dict[str, Any]
+    inserts: Sequence[str]
+    args: Sequence[Any]
+    events: tuple[CloudEvent, ...]
 
 
 async def schedule(
@@ -61,14 +163,13 @@ async def schedule(
     *,
     principal: Principal,
     actor: str,
-    body: AuditCreate,
+    body: ScheduleInput,
     unit: OrgUnitRef,
     config: AuditConfiguration,
-    today: date,
-) -> Creation:
-    """A new audit as one statement with its event and answer. The programme it belongs to
-    is read first, outside any transaction: a programme's kind and scope never change, and
-    the foreign key holds it in place."""
+) -> Scheduled:
+    """A new audit, to be written as one statement with its event (the route adds its
+    answer). The programme it belongs to is read first, outside any transaction: a
+    programme's kind and scope never change, and the foreign key holds it in place."""
     kind = body.kind
     if body.programme_id is not None:
         async with pool.acquire() as conn:
@@ -90,7 +191,7 @@ async def schedule(
     template = config.latest(config.tenant(principal.tenant).template)
     assert template is not None  # checked when the configuration was loaded
     audit = audit_rows.NewAudit(
-        id=new_id(),
+        id=uuid.uuid4(),
         case_ref=body.case_ref,
         unit=unit,
         plan_type=body.plan_type.value,
@@ -103,16 +204,13 @@ async def schedule(
     )
     created_at = datetime.now(UTC)
     row = audit_rows.inserted(principal=principal, audit=audit, created_at=created_at)
-    event = audit_event(principal.tenant, row, AuditScheduled, due_date=audit.due_date)
-    return Creation(
+    return Scheduled(
+        row=row,
         inserts=audit_rows.INSERTS,
         args=audit_rows.insert_args(
             principal=principal, actor=actor, audit=audit, created_at=created_at
         ),
-        events=(event,),
-        response=resource_response(
-            audit_out(row, today), status=201, location=f"/v1/audits/{audit.id}"
-        ),
+        events=(audit_event(principal.tenant, row, AuditScheduled, due_date=audit.due_date),),
     )
 
 
@@ -122,7 +220,7 @@ async def draft(
     principal: Principal,
     actor: str,
     audit_id: uuid.UUID,
-    body: AuditDraft,
+    body: DraftInput,
     if_match: str | None,
     config: AuditConfiguration,
 ) -> asyncpg.Record:
@@ -143,7 +241,7 @@ async def draft(
         _template(config, current), answers=answers, section_grades=section_grades
     )
     if errors:
-        raise invalid(errors)
+        raise RulesBroken(errors)
     if "overall_grade" in given:
         changes["overall_grade"] = body.overall_grade.value if body.overall_grade else None
     if "themes" in given:
@@ -165,7 +263,7 @@ async def submit(
     principal: Principal,
     actor: str,
     audit_id: uuid.UUID,
-    body: AuditSubmit,
+    body: SubmitInput,
     if_match: str | None,
     config: AuditConfiguration,
     today: date,
@@ -182,7 +280,7 @@ async def submit(
         _template(config, current), answers=answers, section_grades=section_grades
     )
     if errors:
-        raise invalid(errors)
+        raise RulesBroken(errors)
     grade = body.overall_grade
     themes = _themes(body.themes)
     row = await audit_rows.update(
@@ -230,7 +328,7 @@ async def peer_review(
     principal: Principal,
     actor: str,
     audit_id: uuid.UUID,
-    body: PeerReviewIn,
+    body: PeerReviewInput,
     if_match: str | None,
     config: AuditConfiguration,
     today: date,
@@ -322,7 +420,7 @@ async def moderate(
     principal: Principal,
     actor: str,
     audit_id: uuid.UUID,
-    body: ModerationIn,
+    body: ModerationInput,
     if_match: str | None,
     today: date,
 ) -> asyncpg.Record:
@@ -374,7 +472,7 @@ async def close(
     principal: Principal,
     actor: str,
     audit_id: uuid.UUID,
-    body: CloseIn,
+    body: CloseInput,
     if_match: str | None,
     today: date,
 ) -> asyncpg.Record:
@@ -409,7 +507,7 @@ async def cancel(
     principal: Principal,
     actor: str,
     audit_id: uuid.UUID,
-    body: CancelIn,
+    body: CancelInput,
     if_match: str | None,
     today: date,
 ) -> asyncpg.Record:
@@ -517,7 +615,7 @@ def _template(config: AuditConfiguration, row: asyncpg.Record) -> Template:
     return template
 
 
-def _merge(answers: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+def _merge(answers: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
     merged = dict(answers)
     for question, value in changes.items():
         if value is None:
@@ -527,6 +625,6 @@ def _merge(answers: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _themes(themes: list[Any]) -> list[str]:
+def _themes(themes: Iterable[AuditTheme]) -> list[str]:
     """Each theme once, in the order given."""
     return list(dict.fromkeys(t.value for t in themes))

@@ -1,13 +1,16 @@
-"""Action and safeguarding concern bodies."""
+"""Action and safeguarding concern bodies, and their rows shaped as callers see them."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
+import asyncpg
 from pydantic import BaseModel, Field
 
 from audit_service.api.schemas.common import StaffId, Strict, Text
+from audit_service.domain.actions import action_is_overdue
 from qaf_shared.enums import ActionStatus
 
 
@@ -71,3 +74,17 @@ class ConcernOut(BaseModel):
 class ConcernPage(BaseModel):
     items: list[ConcernOut]
     next_cursor: str | None
+
+
+def action_out(row: asyncpg.Record, on: date) -> dict[str, Any]:
+    """The action as callers see it (overdue as of `on`), checked by its model."""
+    body = {
+        **dict(row),
+        "overdue": action_is_overdue(ActionStatus(row["status"]), row["due_date"], on),
+    }
+    return ActionOut.model_validate(body).model_dump(mode="json")
+
+
+def concern_out(row: asyncpg.Record) -> dict[str, Any]:
+    """The concern as callers see it (its detail only ever goes here), checked by its model."""
+    return ConcernOut.model_validate(dict(row)).model_dump(mode="json")
