@@ -88,11 +88,13 @@ async def raise_concern(
         conn,
         principal=principal,
         actor=actor,
-        concern_id=uuid.uuid4(),
-        audit_id=audit_id,
-        raised_by=body.raised_by,
-        detail=body.detail,
-        raised_on=raised_on,
+        concern=concern_rows.NewConcern(
+            tenant=principal.tenant,
+            audit_id=audit_id,
+            raised_by=body.raised_by,
+            detail=body.detail,
+            raised_on=raised_on,
+        ),
     )
     audit = await audit_rows.update(
         conn,
@@ -155,7 +157,7 @@ async def raise_action(
         principal=principal,
         actor=actor,
         action=action_rows.NewAction(
-            id=uuid.uuid4(),
+            tenant=principal.tenant,
             audit_id=audit_id,
             description=body.description,
             owner=body.owner,

@@ -147,7 +147,7 @@ class CancelInput(Protocol):
     def reason(self) -> str | None: ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Scheduled:
     """A new audit not yet written: the row it will be (as reads give it) and the parts of
     the one statement that writes it with its event (`qaf_shared.http.idempotency.Creation`)."""
@@ -191,9 +191,12 @@ async def schedule(
     template = config.latest(config.tenant(principal.tenant).template)
     assert template is not None  # checked when the configuration was loaded
     audit = audit_rows.NewAudit(
-        id=uuid.uuid4(),
+        tenant=principal.tenant,
         case_ref=body.case_ref,
-        unit=unit,
+        area=unit.area,
+        district=unit.district,
+        team=unit.team,
+        service=unit.service,
         plan_type=body.plan_type.value,
         auditor=body.auditor,
         due_date=body.due_date,
@@ -201,15 +204,13 @@ async def schedule(
         kind=kind.value if kind else None,
         template_id=template.id,
         template_version=template.version,
+        created_at=datetime.now(UTC),
     )
-    created_at = datetime.now(UTC)
-    row = audit_rows.inserted(principal=principal, audit=audit, created_at=created_at)
+    row = audit_rows.new_row(audit)
     return Scheduled(
         row=row,
         inserts=audit_rows.INSERTS,
-        args=audit_rows.insert_args(
-            principal=principal, actor=actor, audit=audit, created_at=created_at
-        ),
+        args=audit_rows.insert_args(audit, principal=principal, actor=actor),
         events=(audit_event(principal.tenant, row, AuditScheduled, due_date=audit.due_date),),
     )
 

@@ -66,7 +66,7 @@ async def create(
         principal=principal,
         actor=actor,
         programme=programme_rows.NewProgramme(
-            id=uuid.uuid4(),
+            tenant=principal.tenant,
             kind=body.kind.value,
             name=body.name,
             period=body.period,
