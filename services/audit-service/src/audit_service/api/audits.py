@@ -21,15 +21,7 @@ from audit_service.api.deps import (
     pool,
 )
 from audit_service.api.problems import CREATE_ERRORS, PATCH_ERRORS, POST_ERRORS
-from audit_service.api.schemas.actions import (
-    ActionCreate,
-    ActionOut,
-    ConcernCreate,
-    ConcernOut,
-    ConcernPage,
-    action_out,
-    concern_out,
-)
+from audit_service.api.schemas.actions import ActionCreate, ActionOut, action_out
 from audit_service.api.schemas.audits import (
     AuditCreate,
     AuditDraft,
@@ -42,8 +34,15 @@ from audit_service.api.schemas.audits import (
     PeerReviewIn,
     audit_out,
 )
+from audit_service.api.schemas.concerns import (
+    ConcernCreate,
+    ConcernOut,
+    ConcernPage,
+    concern_out,
+)
 from audit_service.handlers import actions as action_handlers
 from audit_service.handlers import audits as handlers
+from audit_service.handlers import concerns as concern_handlers
 from audit_service.repository import audits as audit_rows
 from audit_service.repository import concerns as concern_rows
 from qaf_shared.clock import business_today
@@ -393,7 +392,7 @@ async def raise_safeguarding_concern(
     ident = parse_id(audit_id, "audit")
 
     async def run(conn: asyncpg.Connection) -> StoredResponse:
-        row = await action_handlers.raise_concern(
+        row = await concern_handlers.raise_concern(
             conn, principal=principal, actor=actor, audit_id=ident, body=body, today=on
         )
         return resource_response(

@@ -535,6 +535,17 @@ async def cancel(
     return row
 
 
+async def locked(
+    conn: asyncpg.Connection, principal: Principal, audit_id: uuid.UUID
+) -> asyncpg.Record:
+    """The audit, locked for this transaction, so that its events (its actions' and
+    concerns' included) keep their order."""
+    audit = await audit_rows.get(conn, principal.tenant, audit_id, for_update=True)
+    if audit is None:
+        raise not_found("audit")
+    return audit
+
+
 async def _locked(
     conn: asyncpg.Connection,
     principal: Principal,
@@ -544,9 +555,7 @@ async def _locked(
     required: bool = False,
 ) -> asyncpg.Record:
     """The audit row, locked for this transaction, after the If-Match check."""
-    current = await audit_rows.get(conn, principal.tenant, audit_id, for_update=True)
-    if current is None:
-        raise not_found("audit")
+    current = await locked(conn, principal, audit_id)
     check_if_match(if_match, current["version"], required=required)
     return current
 

@@ -1,4 +1,4 @@
-"""Action and safeguarding concern bodies, and their rows shaped as callers see them."""
+"""Action bodies, and an action row shaped as callers see it."""
 
 from __future__ import annotations
 
@@ -55,27 +55,6 @@ class ActionPage(BaseModel):
     next_cursor: str | None
 
 
-class ConcernCreate(Strict):
-    raised_by: StaffId
-    detail: Text
-    raised_on: date | None = Field(default=None, description="Default: today.")
-
-
-class ConcernOut(BaseModel):
-    id: uuid.UUID
-    version: int
-    audit_id: uuid.UUID
-    raised_by: str
-    detail: str
-    raised_on: date
-    created_at: datetime
-
-
-class ConcernPage(BaseModel):
-    items: list[ConcernOut]
-    next_cursor: str | None
-
-
 def action_out(row: asyncpg.Record, on: date) -> dict[str, Any]:
     """The action as callers see it (overdue as of `on`), checked by its model."""
     body = {
@@ -83,8 +62,3 @@ def action_out(row: asyncpg.Record, on: date) -> dict[str, Any]:
         "overdue": action_is_overdue(ActionStatus(row["status"]), row["due_date"], on),
     }
     return ActionOut.model_validate(body).model_dump(mode="json")
-
-
-def concern_out(row: asyncpg.Record) -> dict[str, Any]:
-    """The concern as callers see it (its detail only ever goes here), checked by its model."""
-    return ConcernOut.model_validate(dict(row)).model_dump(mode="json")
