@@ -121,9 +121,7 @@ def insert_args(audit: NewAudit, *, principal: Principal, actor: str) -> tuple[A
 def new_row(audit: NewAudit) -> dict[str, Any]:
     """The row `INSERTS` writes, as reads give it (the columns' defaults included): what a
     create answers without reading it back."""
-    row = dict(_UNSET, answers={}, peer_reviews=[])
-    row.update(_NEW.written(audit))
-    return row
+    return _NEW.written(audit, into={**_UNSET, "answers": {}, "peer_reviews": []})
 
 
 async def get(

@@ -46,8 +46,8 @@ class Insert(Generic[Row]):
         self._sql_of.update({c: self._sql_of[s] for c, s in (copies or {}).items()})
         self._sql_of.update({c: self._sql_of[s] for c, s in who.items()})
         self._constants = dict(constants or {})
-        self._copies = dict(copies or {})
-        written = [*self.columns, *self._constants, *self._copies, *who]
+        self._copies = tuple((copies or {}).items())
+        written = [*self.columns, *self._constants, *(c for c, _ in self._copies), *who]
         self.sql = (
             f"INSERT INTO {table} ({', '.join(written)})\n"
             f"VALUES ({', '.join(self._sql_of[c] for c in written)})"
@@ -64,11 +64,13 @@ class Insert(Generic[Row]):
         values: tuple[Any, ...] = self._values(row)
         return (*values, principal.client, actor)
 
-    def written(self, row: Row) -> dict[str, Any]:
-        """The columns the INSERT writes (who wrote it aside), as reads give them."""
-        written = dict(zip(self.columns, self._values(row), strict=True))
+    def written(self, row: Row, into: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The columns the INSERT writes (who wrote it aside), as reads give them; added to
+        `into` (the row's other columns) when given, which saves a copy on the create path."""
+        written = {} if into is None else into
+        written.update(zip(self.columns, self._values(row), strict=True))
         written.update(self._constants)
-        for column, source in self._copies.items():
+        for column, source in self._copies:
             written[column] = written[source]
         return written
 
