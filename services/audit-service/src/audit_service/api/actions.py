@@ -10,18 +10,11 @@ import asyncpg
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from audit_service.api.schemas.actions import ActionOut, ActionPage, ActionUpdate
+from audit_service.api.deps import Reader, UnitQuery, Writer, check_unit_filters, pool
+from audit_service.api.problems import PATCH_ERRORS
+from audit_service.api.schemas.actions import ActionOut, ActionPage, ActionUpdate, action_out
 from audit_service.api.schemas.common import StaffId
-from audit_service.api.writes import (
-    PATCH_ERRORS,
-    Reader,
-    UnitQuery,
-    Writer,
-    check_unit_filters,
-    pool,
-)
 from audit_service.handlers import actions as handlers
-from audit_service.handlers.common import action_out
 from audit_service.repository import actions as action_rows
 from qaf_shared.clock import business_today
 from qaf_shared.enums import ActionStatus

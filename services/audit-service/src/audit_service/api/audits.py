@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Body, Query, Request
 from starlette.responses import Response
 
-from audit_service.api.schemas.actions import (
-    ActionCreate,
-    ActionOut,
-    ConcernCreate,
-    ConcernOut,
-    ConcernPage,
+from audit_service.api.deps import (
+    Moderator,
+    Reader,
+    UnitQuery,
+    Writer,
+    check_unit_filters,
+    configuration,
+    pool,
 )
+from audit_service.api.problems import CREATE_ERRORS, PATCH_ERRORS, POST_ERRORS
+from audit_service.api.schemas.actions import ActionCreate, ActionOut, action_out
 from audit_service.api.schemas.audits import (
     AuditCreate,
     AuditDraft,
@@ -27,22 +32,17 @@ from audit_service.api.schemas.audits import (
     CloseIn,
     ModerationIn,
     PeerReviewIn,
+    audit_out,
 )
-from audit_service.api.writes import (
-    CREATE_ERRORS,
-    PATCH_ERRORS,
-    POST_ERRORS,
-    Moderator,
-    Reader,
-    UnitQuery,
-    Writer,
-    check_unit_filters,
-    configuration,
-    pool,
+from audit_service.api.schemas.concerns import (
+    ConcernCreate,
+    ConcernOut,
+    ConcernPage,
+    concern_out,
 )
 from audit_service.handlers import actions as action_handlers
 from audit_service.handlers import audits as handlers
-from audit_service.handlers.common import action_out, audit_out, concern_out
+from audit_service.handlers import concerns as concern_handlers
 from audit_service.repository import audits as audit_rows
 from audit_service.repository import concerns as concern_rows
 from qaf_shared.clock import business_today
@@ -50,6 +50,7 @@ from qaf_shared.enums import AuditStatus, Grade
 from qaf_shared.http.access_log import record_access, record_accesses
 from qaf_shared.http.auth import Actor, OptionalActor, Principal
 from qaf_shared.http.idempotency import (
+    Creation,
     IdempotencyKey,
     StoredResponse,
     idempotent_create,
@@ -70,7 +71,7 @@ from qaf_shared.http.resources import (
 router = APIRouter(prefix="/v1/audits", tags=["audits"])
 
 
-def _audit_response(row: asyncpg.Record, on: date, status: int = 200) -> StoredResponse:
+def _audit_response(row: Mapping[str, Any], on: date, status: int = 200) -> StoredResponse:
     location = f"/v1/audits/{row['id']}" if status == 201 else None
     return resource_response(audit_out(row, on), status=status, location=location)
 
@@ -85,14 +86,19 @@ async def schedule_audit(
 ) -> Response:
     """Schedule a case audit (status `SCHEDULED`), with the tenant's current template."""
     on = business_today(request)
-    creation = await handlers.schedule(
+    scheduled = await handlers.schedule(
         pool(request),
         principal=principal,
         actor=actor,
         body=body,
         unit=resolve_org_unit(request, principal.tenant, body),
         config=configuration(request),
-        today=on,
+    )
+    creation = Creation(
+        inserts=scheduled.inserts,
+        args=scheduled.args,
+        events=scheduled.events,
+        response=_audit_response(scheduled.row, on, status=201),
     )
     return await idempotent_create(request, principal, idempotency_key, creation)
 
@@ -386,7 +392,7 @@ async def raise_safeguarding_concern(
     ident = parse_id(audit_id, "audit")
 
     async def run(conn: asyncpg.Connection) -> StoredResponse:
-        row = await action_handlers.raise_concern(
+        row = await concern_handlers.raise_concern(
             conn, principal=principal, actor=actor, audit_id=ident, body=body, today=on
         )
         return resource_response(

@@ -9,14 +9,16 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from audit_service.api.audits import audit_page
+from audit_service.api.deps import Reader, Writer, pool
+from audit_service.api.problems import CREATE_ERRORS
 from audit_service.api.schemas.audits import AuditPage
 from audit_service.api.schemas.programmes import (
     Period,
     ProgrammeCreate,
     ProgrammeOut,
     ProgrammePage,
+    programme_out,
 )
-from audit_service.api.writes import CREATE_ERRORS, Reader, Writer, pool
 from audit_service.handlers import programmes as handlers
 from audit_service.repository import audits as audit_rows
 from audit_service.repository import programmes as programme_rows
@@ -53,8 +55,12 @@ async def create_programme(
 
     async def run(conn: asyncpg.Connection) -> StoredResponse:
         row = await handlers.create(conn, principal=principal, actor=actor, body=body, units=units)
-        [out] = await handlers.with_progress(conn, principal.tenant, [row], on)
-        return resource_response(out, status=201, location=f"/v1/programmes/{row['id']}")
+        progress = await handlers.progress(conn, principal.tenant, [row["id"]], on)
+        return resource_response(
+            programme_out(row, progress[row["id"]], on),
+            status=201,
+            location=f"/v1/programmes/{row['id']}",
+        )
 
     return await idempotent_write(request, principal, idempotency_key, run)
 
@@ -81,7 +87,8 @@ async def list_programmes(
             limit=limit,
         )
         items, next_cursor = page(rows, limit)
-        out = await handlers.with_progress(conn, principal.tenant, items, on)
+        progress = await handlers.progress(conn, principal.tenant, [r["id"] for r in items], on)
+    out = [programme_out(r, progress[r["id"]], on) for r in items]
     return json_response({"items": out, "next_cursor": next_cursor})
 
 
@@ -100,8 +107,8 @@ async def get_programme(request: Request, programme_id: str, principal: Reader) 
     on = business_today(request)
     row = await _programme(request, principal, programme_id)
     async with pool(request).acquire() as conn:
-        [out] = await handlers.with_progress(conn, principal.tenant, [row], on)
-    return to_response(resource_response(out))
+        progress = await handlers.progress(conn, principal.tenant, [row["id"]], on)
+    return to_response(resource_response(programme_out(row, progress[row["id"]], on)))
 
 
 @router.get("/{programme_id}/audits", response_model=AuditPage)

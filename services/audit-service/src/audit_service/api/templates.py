@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from audit_service.api.deps import Reader, configuration
 from audit_service.api.schemas.templates import TemplateList
-from audit_service.api.writes import Reader, configuration
 from audit_service.domain.templates import Template
 from qaf_shared.http.resources import json_response, not_found
 

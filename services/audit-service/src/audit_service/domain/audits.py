@@ -42,6 +42,15 @@ class RuleBroken(ValueError):
         self.message = message
 
 
+class RulesBroken(ValueError):
+    """A request that is well formed but breaks domain rules about several fields (answers
+    422 naming every one): `errors` holds (field, message) pairs."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        super().__init__(", ".join(field for field, _ in errors))
+        self.errors = errors
+
+
 class DutiesConflict(Exception):
     """A step the acting person may not take on this audit: separation of duties (answers
     403, naming the rule; never the person)."""

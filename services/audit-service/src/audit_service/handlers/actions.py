@@ -1,23 +1,22 @@
-"""Actions raised from an audit, their lifecycle, and safeguarding concerns."""
+"""Actions raised from an audit, and their lifecycle."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Protocol
 
 import asyncpg
 
-from audit_service.api.schemas.actions import ActionCreate, ActionUpdate, ConcernCreate
 from audit_service.configuration import AuditConfiguration
 from audit_service.domain.actions import check_action_transition, default_due_date
 from audit_service.domain.audits import RuleBroken, check_date
-from audit_service.handlers.common import audit_event, new_id
+from audit_service.events import audit_event
+from audit_service.handlers import audits as audit_handlers
 from audit_service.repository import actions as action_rows
-from audit_service.repository import audits as audit_rows
-from audit_service.repository import concerns as concern_rows
 from audit_service.repository import logs
 from qaf_shared.enums import ActionStatus, AuditStatus
-from qaf_shared.events.audit import ActionRaised, ActionStatusChanged, SafeguardingConcernRaised
+from qaf_shared.events.audit import ActionRaised, ActionStatusChanged
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.problems import Problem
 from qaf_shared.http.resources import check_if_match, not_found
@@ -27,70 +26,27 @@ from qaf_shared.outbox import add_events
 _NO_ACTIONS = frozenset({AuditStatus.SCHEDULED, AuditStatus.CANCELLED})
 
 
-async def _audit_locked(
-    conn: asyncpg.Connection, principal: Principal, audit_id: uuid.UUID
-) -> asyncpg.Record:
-    """The audit, locked so that its events (actions' included) keep their order."""
-    audit = await audit_rows.get(conn, principal.tenant, audit_id, for_update=True)
-    if audit is None:
-        raise not_found("audit")
-    return audit
+# The validated input each use case takes. The API's request models
+# (api/schemas/actions.py) have these shapes; the use cases name only what they read, so
+# they never import the API.
 
 
-async def raise_concern(
-    conn: asyncpg.Connection,
-    *,
-    principal: Principal,
-    actor: str,
-    audit_id: uuid.UUID,
-    body: ConcernCreate,
-    today: date,
-) -> asyncpg.Record:
-    """A safeguarding concern, on an audit in any state: the event goes out at once (the
-    relay is woken on commit), since it calls for management action on one child."""
-    audit = await _audit_locked(conn, principal, audit_id)
-    on = today
-    raised_on = body.raised_on or on
-    check_date("body.raised_on", raised_on, today=on)
-    row = await concern_rows.insert(
-        conn,
-        principal=principal,
-        actor=actor,
-        concern_id=new_id(),
-        audit_id=audit_id,
-        raised_by=body.raised_by,
-        detail=body.detail,
-        raised_on=raised_on,
-    )
-    audit = await audit_rows.update(
-        conn,
-        principal=principal,
-        actor=actor,
-        audit_id=audit_id,
-        changes={"safeguarding_concerns": audit["safeguarding_concerns"] + 1},
-    )
-    await logs.record_change(
-        conn,
-        principal,
-        actor=actor,
-        resource_type="safeguarding_concern",
-        resource_id=row["id"],
-        change="raised",
-    )
-    await add_events(
-        conn,
-        [
-            audit_event(
-                "uk.gov.qa.audit.safeguarding_concern_raised.v1",
-                principal.tenant,
-                audit,
-                SafeguardingConcernRaised,
-                concern_id=row["id"],
-                raised_on=raised_on,
-            )
-        ],
-    )
-    return row
+class ActionInput(Protocol):
+    @property
+    def description(self) -> str: ...
+    @property
+    def owner(self) -> str: ...
+    @property
+    def due_date(self) -> date | None: ...
+    @property
+    def raised_on(self) -> date | None: ...
+
+
+class StatusChangeInput(Protocol):
+    @property
+    def status(self) -> ActionStatus: ...
+    @property
+    def completed_on(self) -> date | None: ...
 
 
 async def raise_action(
@@ -99,11 +55,11 @@ async def raise_action(
     principal: Principal,
     actor: str,
     audit_id: uuid.UUID,
-    body: ActionCreate,
+    body: ActionInput,
     config: AuditConfiguration,
     today: date,
 ) -> asyncpg.Record:
-    audit = await _audit_locked(conn, principal, audit_id)
+    audit = await audit_handlers.locked(conn, principal, audit_id)
     status = AuditStatus(audit["status"])
     if status in _NO_ACTIONS:
         raise Problem(
@@ -124,7 +80,7 @@ async def raise_action(
         principal=principal,
         actor=actor,
         action=action_rows.NewAction(
-            id=new_id(),
+            tenant=principal.tenant,
             audit_id=audit_id,
             description=body.description,
             owner=body.owner,
@@ -145,7 +101,6 @@ async def raise_action(
         conn,
         [
             audit_event(
-                "uk.gov.qa.audit.action_raised.v1",
                 principal.tenant,
                 audit,
                 ActionRaised,
@@ -165,7 +120,7 @@ async def change_status(
     principal: Principal,
     actor: str,
     action_id: uuid.UUID,
-    body: ActionUpdate,
+    body: StatusChangeInput,
     if_match: str | None,
     today: date,
 ) -> asyncpg.Record:
@@ -173,7 +128,7 @@ async def change_status(
     if found is None:
         raise not_found("action")
     # The audit first, then the action: the same lock order as raising one.
-    audit = await _audit_locked(conn, principal, found["audit_id"])
+    audit = await audit_handlers.locked(conn, principal, found["audit_id"])
     current = await action_rows.get(conn, principal.tenant, action_id, for_update=True)
     assert current is not None
     check_if_match(if_match, current["version"], required=True)
@@ -210,7 +165,6 @@ async def change_status(
         conn,
         [
             audit_event(
-                "uk.gov.qa.audit.action_status_changed.v1",
                 principal.tenant,
                 audit,
                 ActionStatusChanged,

@@ -4,25 +4,18 @@ moderate, close, cancel."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
-from audit_service.api.schemas.audits import (
-    AuditCreate,
-    AuditDraft,
-    AuditSubmit,
-    CancelIn,
-    CloseIn,
-    ModerationIn,
-    PeerReviewIn,
-)
 from audit_service.configuration import AuditConfiguration
 from audit_service.domain import moderation
 from audit_service.domain.audits import (
     RuleBroken,
+    RulesBroken,
     Step,
     check_date,
     check_duties,
@@ -33,14 +26,22 @@ from audit_service.domain.audits import (
 )
 from audit_service.domain.programmes import within_scope
 from audit_service.domain.templates import Template, draft_errors, submission_errors
-from audit_service.handlers.common import audit_event, audit_out, invalid, new_id
+from audit_service.events import audit_event
 from audit_service.repository import audits as audit_rows
 from audit_service.repository import logs
 from audit_service.repository import programmes as programme_rows
-from qaf_shared.enums import AuditStatus, Grade, PeerReviewOutcome, ProgrammeKind
+from qaf_shared.enums import (
+    AuditStatus,
+    AuditTheme,
+    Grade,
+    PeerReviewOutcome,
+    PlanType,
+    ProgrammeKind,
+)
 from qaf_shared.events.audit import (
     AuditCancelled,
     AuditClosed,
+    AuditEvent,
     AuditModerated,
     AuditModerationSelected,
     AuditPeerReviewed,
@@ -50,11 +51,111 @@ from qaf_shared.events.audit import (
 from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
-from qaf_shared.http.idempotency import Creation
-from qaf_shared.http.resources import check_if_match, not_found, resource_response
+from qaf_shared.http.resources import check_if_match, not_found
 from qaf_shared.outbox import add_events
 
-EVENT = "uk.gov.qa.audit.{}.v1"
+# The validated input each use case takes. The API's request models (api/schemas/audits.py)
+# have these shapes; the use cases name only what they read, so they never import the API.
+
+
+class ScheduleInput(Protocol):
+    @property
+    def case_ref(self) -> str: ...
+    @property
+    def plan_type(self) -> PlanType: ...
+    @property
+    def auditor(self) -> str: ...
+    @property
+    def due_date(self) -> date: ...
+    @property
+    def programme_id(self) -> uuid.UUID | None: ...
+    @property
+    def kind(self) -> ProgrammeKind | None: ...
+    @property
+    def service(self) -> str | None: ...
+
+
+class DraftInput(Protocol):
+    """Only the fields given (`model_fields_set`) change."""
+
+    @property
+    def model_fields_set(self) -> set[str]: ...
+    @property
+    def answers(self) -> Mapping[str, Any] | None: ...
+    @property
+    def overall_grade(self) -> Grade | None: ...
+    @property
+    def section_grades(self) -> Mapping[str, Grade] | None: ...
+    @property
+    def themes(self) -> Sequence[AuditTheme] | None: ...
+    @property
+    def child_voice_evident(self) -> bool | None: ...
+    @property
+    def commentary(self) -> str | None: ...
+
+
+class SubmitInput(Protocol):
+    @property
+    def overall_grade(self) -> Grade: ...
+    @property
+    def section_grades(self) -> Mapping[str, Grade]: ...
+    @property
+    def themes(self) -> Sequence[AuditTheme]: ...
+    @property
+    def child_voice_evident(self) -> bool: ...
+    @property
+    def commentary(self) -> str | None: ...
+    @property
+    def answers(self) -> Mapping[str, Any] | None: ...
+    @property
+    def submitted_on(self) -> date | None: ...
+
+
+class PeerReviewInput(Protocol):
+    @property
+    def reviewer(self) -> str: ...
+    @property
+    def outcome(self) -> PeerReviewOutcome: ...
+    @property
+    def grade(self) -> Grade | None: ...
+    @property
+    def comment(self) -> str | None: ...
+    @property
+    def reviewed_on(self) -> date | None: ...
+
+
+class ModerationInput(Protocol):
+    @property
+    def moderator(self) -> str: ...
+    @property
+    def grade(self) -> Grade: ...
+    @property
+    def rationale(self) -> str | None: ...
+    @property
+    def moderated_on(self) -> date | None: ...
+
+
+class CloseInput(Protocol):
+    @property
+    def closed_on(self) -> date | None: ...
+
+
+class CancelInput(Protocol):
+    @property
+    def cancelled_on(self) -> date | None: ...
+    @property
+    def reason(self) -> str | None: ...
+
+
+@dataclass(slots=True)
+class Scheduled:
+    """A new audit not yet written: the row it will be (as reads give it) and the parts of
+    the one statement that writes it with its event (`qaf_shared.http.idempotency.Creation`)."""
+
+    row: dict[str, Any]
+    inserts: Sequence[str]
+    args: Sequence[Any]
+    events: tuple[CloudEvent, ...]
 
 
 async def schedule(
@@ -62,14 +163,13 @@ async def schedule(
     *,
     principal: Principal,
     actor: str,
-    body: AuditCreate,
+    body: ScheduleInput,
     unit: OrgUnitRef,
     config: AuditConfiguration,
-    today: date,
-) -> Creation:
-    """A new audit as one statement with its event and answer. The programme it belongs to
-    is read first, outside any transaction: a programme's kind and scope never change, and
-    the foreign key holds it in place."""
+) -> Scheduled:
+    """A new audit, to be written as one statement with its event (the route adds its
+    answer). The programme it belongs to is read first, outside any transaction: a
+    programme's kind and scope never change, and the foreign key holds it in place."""
     kind = body.kind
     if body.programme_id is not None:
         async with pool.acquire() as conn:
@@ -91,9 +191,12 @@ async def schedule(
     template = config.latest(config.tenant(principal.tenant).template)
     assert template is not None  # checked when the configuration was loaded
     audit = audit_rows.NewAudit(
-        id=new_id(),
+        tenant=principal.tenant,
         case_ref=body.case_ref,
-        unit=unit,
+        area=unit.area,
+        district=unit.district,
+        team=unit.team,
+        service=unit.service,
         plan_type=body.plan_type.value,
         auditor=body.auditor,
         due_date=body.due_date,
@@ -101,21 +204,14 @@ async def schedule(
         kind=kind.value if kind else None,
         template_id=template.id,
         template_version=template.version,
+        created_at=datetime.now(UTC),
     )
-    created_at = datetime.now(UTC)
-    row = audit_rows.inserted(principal=principal, audit=audit, created_at=created_at)
-    event = audit_event(
-        EVENT.format("scheduled"), principal.tenant, row, AuditScheduled, due_date=audit.due_date
-    )
-    return Creation(
+    row = audit_rows.new_row(audit)
+    return Scheduled(
+        row=row,
         inserts=audit_rows.INSERTS,
-        args=audit_rows.insert_args(
-            principal=principal, actor=actor, audit=audit, created_at=created_at
-        ),
-        events=(event,),
-        response=resource_response(
-            audit_out(row, today), status=201, location=f"/v1/audits/{audit.id}"
-        ),
+        args=audit_rows.insert_args(audit, principal=principal, actor=actor),
+        events=(audit_event(principal.tenant, row, AuditScheduled, due_date=audit.due_date),),
     )
 
 
@@ -125,7 +221,7 @@ async def draft(
     principal: Principal,
     actor: str,
     audit_id: uuid.UUID,
-    body: AuditDraft,
+    body: DraftInput,
     if_match: str | None,
     config: AuditConfiguration,
 ) -> asyncpg.Record:
@@ -146,7 +242,7 @@ async def draft(
         _template(config, current), answers=answers, section_grades=section_grades
     )
     if errors:
-        raise invalid(errors)
+        raise RulesBroken(errors)
     if "overall_grade" in given:
         changes["overall_grade"] = body.overall_grade.value if body.overall_grade else None
     if "themes" in given:
@@ -168,7 +264,7 @@ async def submit(
     principal: Principal,
     actor: str,
     audit_id: uuid.UUID,
-    body: AuditSubmit,
+    body: SubmitInput,
     if_match: str | None,
     config: AuditConfiguration,
     today: date,
@@ -185,7 +281,7 @@ async def submit(
         _template(config, current), answers=answers, section_grades=section_grades
     )
     if errors:
-        raise invalid(errors)
+        raise RulesBroken(errors)
     grade = body.overall_grade
     themes = _themes(body.themes)
     row = await audit_rows.update(
@@ -215,7 +311,6 @@ async def submit(
         conn,
         principal,
         row,
-        "submitted",
         AuditSubmitted,
         submitted_on=submitted_on,
         overall_grade=grade,
@@ -234,7 +329,7 @@ async def peer_review(
     principal: Principal,
     actor: str,
     audit_id: uuid.UUID,
-    body: PeerReviewIn,
+    body: PeerReviewInput,
     if_match: str | None,
     config: AuditConfiguration,
     today: date,
@@ -294,7 +389,6 @@ async def peer_review(
     await _log(conn, principal, actor, row, "peer_reviewed", current["status"])
     events = [
         audit_event(
-            EVENT.format("peer_reviewed"),
             principal.tenant,
             row,
             AuditPeerReviewed,
@@ -309,7 +403,6 @@ async def peer_review(
     if selection is not None:
         events.append(
             audit_event(
-                EVENT.format("moderation_selected"),
                 principal.tenant,
                 row,
                 AuditModerationSelected,
@@ -328,7 +421,7 @@ async def moderate(
     principal: Principal,
     actor: str,
     audit_id: uuid.UUID,
-    body: ModerationIn,
+    body: ModerationInput,
     if_match: str | None,
     today: date,
 ) -> asyncpg.Record:
@@ -365,7 +458,6 @@ async def moderate(
         conn,
         principal,
         row,
-        "moderated",
         AuditModerated,
         moderated_on=moderated_on,
         grade_before=before,
@@ -381,7 +473,7 @@ async def close(
     principal: Principal,
     actor: str,
     audit_id: uuid.UUID,
-    body: CloseIn,
+    body: CloseInput,
     if_match: str | None,
     today: date,
 ) -> asyncpg.Record:
@@ -403,7 +495,6 @@ async def close(
         conn,
         principal,
         row,
-        "closed",
         AuditClosed,
         closed_on=closed_on,
         final_grade=row["final_grade"],
@@ -417,7 +508,7 @@ async def cancel(
     principal: Principal,
     actor: str,
     audit_id: uuid.UUID,
-    body: CancelIn,
+    body: CancelInput,
     if_match: str | None,
     today: date,
 ) -> asyncpg.Record:
@@ -440,8 +531,19 @@ async def cancel(
         },
     )
     await _log(conn, principal, actor, row, "cancelled", current["status"])
-    await _emit(conn, principal, row, "cancelled", AuditCancelled, cancelled_on=cancelled_on)
+    await _emit(conn, principal, row, AuditCancelled, cancelled_on=cancelled_on)
     return row
+
+
+async def locked(
+    conn: asyncpg.Connection, principal: Principal, audit_id: uuid.UUID
+) -> asyncpg.Record:
+    """The audit, locked for this transaction, so that its events (its actions' and
+    concerns' included) keep their order."""
+    audit = await audit_rows.get(conn, principal.tenant, audit_id, for_update=True)
+    if audit is None:
+        raise not_found("audit")
+    return audit
 
 
 async def _locked(
@@ -453,9 +555,7 @@ async def _locked(
     required: bool = False,
 ) -> asyncpg.Record:
     """The audit row, locked for this transaction, after the If-Match check."""
-    current = await audit_rows.get(conn, principal.tenant, audit_id, for_update=True)
-    if current is None:
-        raise not_found("audit")
+    current = await locked(conn, principal, audit_id)
     check_if_match(if_match, current["version"], required=required)
     return current
 
@@ -510,12 +610,10 @@ async def _emit(
     conn: asyncpg.Connection,
     principal: Principal,
     row: asyncpg.Record,
-    name: str,
-    payload: Any,
+    payload: type[AuditEvent],
     **data: Any,
 ) -> None:
-    event: CloudEvent = audit_event(EVENT.format(name), principal.tenant, row, payload, **data)
-    await add_events(conn, [event])
+    await add_events(conn, [audit_event(principal.tenant, row, payload, **data)])
 
 
 def _template(config: AuditConfiguration, row: asyncpg.Record) -> Template:
@@ -527,7 +625,7 @@ def _template(config: AuditConfiguration, row: asyncpg.Record) -> Template:
     return template
 
 
-def _merge(answers: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+def _merge(answers: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
     merged = dict(answers)
     for question, value in changes.items():
         if value is None:
@@ -537,6 +635,6 @@ def _merge(answers: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _themes(themes: list[Any]) -> list[str]:
+def _themes(themes: Iterable[AuditTheme]) -> list[str]:
     """Each theme once, in the order given."""
     return list(dict.fromkeys(t.value for t in themes))

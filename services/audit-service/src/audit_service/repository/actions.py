@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import asyncpg
 
+from audit_service.repository.inserts import Insert
 from audit_service.repository.query import ListQuery
 from qaf_shared.http.auth import Principal
 
@@ -17,13 +18,6 @@ a.area, a.district, a.team, a.service"""
 
 _SELECT = f"SELECT {_ACTION} FROM audit_actions x JOIN audits a ON a.id = x.audit_id"
 
-_INSERT = """
-INSERT INTO audit_actions (id, tenant, audit_id, description, owner, raised_on, due_date,
-    status, status_changed_on, version, created_by_client, created_by_actor,
-    updated_by_client, updated_by_actor)
-VALUES ($1, $2, $3, $4, $5, $6, $7, 'OPEN', $6, 1, $8, $9, $8, $9)
-"""
-
 _SET_STATUS = """
 UPDATE audit_actions SET status = $3, status_changed_on = $4,
     completed_on = COALESCE($5, completed_on), version = version + 1, updated_at = now(),
@@ -32,9 +26,12 @@ WHERE tenant = $1 AND id = $2
 """
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, kw_only=True)
 class NewAction:
-    id: uuid.UUID
+    """A new action: the columns the application sets, in the order of their parameters."""
+
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    tenant: str
     audit_id: uuid.UUID
     description: str
     owner: str
@@ -42,21 +39,19 @@ class NewAction:
     due_date: date
 
 
+_NEW = Insert(
+    "audit_actions",
+    NewAction,
+    constants={"status": "OPEN", "version": 1},
+    copies={"status_changed_on": "raised_on"},
+)
+
+
 async def insert(
     conn: asyncpg.Connection, *, principal: Principal, actor: str, action: NewAction
 ) -> asyncpg.Record:
-    await conn.execute(
-        _INSERT,
-        action.id,
-        principal.tenant,
-        action.audit_id,
-        action.description,
-        action.owner,
-        action.raised_on,
-        action.due_date,
-        principal.client,
-        actor,
-    )
+    """Insert the action; the row as reads give it (with its audit's org unit)."""
+    await conn.execute(_NEW.sql, *_NEW.args(action, principal, actor))
     row = await get(conn, principal.tenant, action.id)
     assert row is not None
     return row

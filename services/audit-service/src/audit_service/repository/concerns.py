@@ -3,45 +3,44 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import asyncpg
 
+from audit_service.repository.inserts import CREATED_BY, Insert
 from audit_service.repository.query import ListQuery
 from qaf_shared.http.auth import Principal
 
 COLUMNS = "id, version, tenant, audit_id, raised_by, detail, raised_on, created_at"
 
-_INSERT = f"""
-INSERT INTO safeguarding_concerns (id, tenant, audit_id, raised_by, detail, raised_on,
-    version, created_by_client, created_by_actor)
-VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8)
-RETURNING {COLUMNS}
-"""
+
+@dataclass(slots=True, kw_only=True)
+class NewConcern:
+    """A new concern: the columns the application sets, in the order of their parameters."""
+
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    tenant: str
+    audit_id: uuid.UUID
+    raised_by: str
+    detail: str
+    raised_on: date
+
+
+# A concern is never changed: only who raised it is recorded.
+_NEW = Insert(
+    "safeguarding_concerns",
+    NewConcern,
+    constants={"version": 1},
+    who=CREATED_BY,
+    returning=COLUMNS,
+)
 
 
 async def insert(
-    conn: asyncpg.Connection,
-    *,
-    principal: Principal,
-    actor: str,
-    concern_id: uuid.UUID,
-    audit_id: uuid.UUID,
-    raised_by: str,
-    detail: str,
-    raised_on: date,
+    conn: asyncpg.Connection, *, principal: Principal, actor: str, concern: NewConcern
 ) -> asyncpg.Record:
-    row: asyncpg.Record = await conn.fetchrow(
-        _INSERT,
-        concern_id,
-        principal.tenant,
-        audit_id,
-        raised_by,
-        detail,
-        raised_on,
-        principal.client,
-        actor,
-    )
+    row: asyncpg.Record = await conn.fetchrow(_NEW.sql, *_NEW.args(concern, principal, actor))
     return row
 
 

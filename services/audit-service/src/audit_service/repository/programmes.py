@@ -3,31 +3,27 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import asyncpg
 
+from audit_service.repository.inserts import Insert
 from audit_service.repository.query import ListQuery
 from qaf_shared.http.auth import Principal
 
 COLUMNS = """id, version, tenant, kind, name, period, area, district, service, theme,
 hypothesis, due_date, created_at, updated_at"""
 
-_INSERT = f"""
-INSERT INTO programmes (id, tenant, kind, name, period, area, district, service, theme,
-    hypothesis, due_date, version, created_by_client, created_by_actor, updated_by_client,
-    updated_by_actor)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13, $12, $13)
-RETURNING {COLUMNS}
-"""
-
 _GET = f"SELECT {COLUMNS} FROM programmes WHERE tenant = $1 AND id = $2"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, kw_only=True)
 class NewProgramme:
-    id: uuid.UUID
+    """A new programme: the columns the application sets, in the order of their parameters."""
+
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    tenant: str
     kind: str
     name: str
     period: str
@@ -39,25 +35,13 @@ class NewProgramme:
     due_date: date
 
 
+_NEW = Insert("programmes", NewProgramme, constants={"version": 1}, returning=COLUMNS)
+
+
 async def insert(
     conn: asyncpg.Connection, *, principal: Principal, actor: str, programme: NewProgramme
 ) -> asyncpg.Record:
-    row: asyncpg.Record = await conn.fetchrow(
-        _INSERT,
-        programme.id,
-        principal.tenant,
-        programme.kind,
-        programme.name,
-        programme.period,
-        programme.area,
-        programme.district,
-        programme.service,
-        programme.theme,
-        programme.hypothesis,
-        programme.due_date,
-        principal.client,
-        actor,
-    )
+    row: asyncpg.Record = await conn.fetchrow(_NEW.sql, *_NEW.args(programme, principal, actor))
     return row
 
 

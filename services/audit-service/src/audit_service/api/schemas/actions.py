@@ -1,13 +1,16 @@
-"""Action and safeguarding concern bodies."""
+"""Action bodies, and an action row shaped as callers see it."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
+import asyncpg
 from pydantic import BaseModel, Field
 
 from audit_service.api.schemas.common import StaffId, Strict, Text
+from audit_service.domain.actions import action_is_overdue
 from qaf_shared.enums import ActionStatus
 
 
@@ -52,22 +55,10 @@ class ActionPage(BaseModel):
     next_cursor: str | None
 
 
-class ConcernCreate(Strict):
-    raised_by: StaffId
-    detail: Text
-    raised_on: date | None = Field(default=None, description="Default: today.")
-
-
-class ConcernOut(BaseModel):
-    id: uuid.UUID
-    version: int
-    audit_id: uuid.UUID
-    raised_by: str
-    detail: str
-    raised_on: date
-    created_at: datetime
-
-
-class ConcernPage(BaseModel):
-    items: list[ConcernOut]
-    next_cursor: str | None
+def action_out(row: asyncpg.Record, on: date) -> dict[str, Any]:
+    """The action as callers see it (overdue as of `on`), checked by its model."""
+    body = {
+        **dict(row),
+        "overdue": action_is_overdue(ActionStatus(row["status"]), row["due_date"], on),
+    }
+    return ActionOut.model_validate(body).model_dump(mode="json")

@@ -1,15 +1,17 @@
-"""Audit programme bodies."""
+"""Audit programme bodies, and a programme row shaped as callers see it."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
+import asyncpg
 from pydantic import BaseModel, Field
 
 from audit_service.api.schemas.common import Name, Paragraph, Strict, UnitCode
-from audit_service.domain.programmes import PERIOD_PATTERN
+from audit_service.domain.programmes import PERIOD_PATTERN, programme_is_overdue
+from audit_service.handlers.programmes import AuditProgress
 from qaf_shared.enums import ProgrammeKind
 
 Period = Annotated[
@@ -68,3 +70,18 @@ class ProgrammeOut(BaseModel):
 class ProgrammePage(BaseModel):
     items: list[ProgrammeOut]
     next_cursor: str | None
+
+
+def programme_out(row: asyncpg.Record, progress: AuditProgress, on: date) -> dict[str, Any]:
+    """The programme as callers see it, with the progress of its audits, checked by its
+    model."""
+    body = {
+        **dict(row),
+        "overdue": programme_is_overdue(row["due_date"], progress.by_status, on),
+        "progress": {
+            "total": sum(progress.by_status.values()),
+            "by_status": progress.by_status,
+            "overdue": progress.overdue,
+        },
+    }
+    return ProgrammeOut.model_validate(body).model_dump(mode="json")

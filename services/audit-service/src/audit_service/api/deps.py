@@ -1,5 +1,5 @@
-"""What every route shares: the pool and configuration from app state, and the one way a
-write runs (a transaction holding the rows, the outbox events and the Idempotency-Key)."""
+"""What the routes depend on: who may call them (the scopes as `Annotated` aliases), the pool
+and the configuration from app state, and the org-unit filters of the lists."""
 
 from __future__ import annotations
 
@@ -11,19 +11,13 @@ from fastapi import Query, Request
 from audit_service.configuration import AuditConfiguration
 from qaf_shared.http.auth import Principal, requires
 from qaf_shared.http.org_units import tenant_units
-from qaf_shared.http.problems import field_error, problem_responses
+from qaf_shared.http.problems import field_error
 
 Reader = Annotated[Principal, requires("audits:read")]
 Writer = Annotated[Principal, requires("audits:write")]
 Moderator = Annotated[Principal, requires("audits:moderate")]
 
 UnitQuery = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Z0-9_\-]+$")]
-
-# Lifecycle POSTs: 409 (step not applicable, or the same Idempotency-Key still running),
-# 412 (stale If-Match). PATCH also answers 428 without If-Match.
-POST_ERRORS = problem_responses(409, 412)
-PATCH_ERRORS = problem_responses(409, 412, 428)
-CREATE_ERRORS = problem_responses(409)
 
 
 def pool(request: Request) -> asyncpg.Pool:

@@ -1,0 +1,49 @@
+"""The layers of audit-service point one way (docs/architecture.md, "The shape of every service"): the
+use cases, the rules and the SQL never import the HTTP layer, and the rules no I/O."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import audit_service
+
+PACKAGE = Path(audit_service.__file__).parent
+
+
+def _imports(module: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(module.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+@pytest.mark.parametrize(
+    ("layer", "forbidden"),
+    [
+        ("handlers/*.py", ("audit_service.api", "fastapi", "starlette")),
+        (
+            "domain/*.py",
+            ("audit_service.api", "audit_service.handlers", "audit_service.repository"),
+        ),
+        ("domain/*.py", ("asyncpg", "fastapi", "starlette", "aiokafka")),
+        ("repository/*.py", ("audit_service.api", "audit_service.handlers")),
+        ("events.py", ("audit_service.api", "audit_service.handlers")),
+    ],
+)
+def test_a_layer_imports_nothing_above_it(layer: str, forbidden: tuple[str, ...]) -> None:
+    modules = sorted(PACKAGE.glob(layer))
+    assert modules
+    found = {
+        f"{module.name}: {name}"
+        for module in modules
+        for name in _imports(module)
+        if name.startswith(forbidden)
+    }
+    assert found == set()
