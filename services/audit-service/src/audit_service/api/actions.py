@@ -10,7 +10,7 @@ import asyncpg
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from audit_service.api.deps import Reader, UnitQuery, Writer, check_unit_filters, pool
+from audit_service.api.deps import Reader, UnitQuery, Writer, pool
 from audit_service.api.problems import PATCH_ERRORS
 from audit_service.api.schemas.actions import ActionOut, ActionPage, ActionUpdate, action_out
 from audit_service.api.schemas.common import StaffId
@@ -21,6 +21,7 @@ from qaf_shared.enums import ActionStatus
 from qaf_shared.http.access_log import record_access, record_accesses
 from qaf_shared.http.auth import Actor, OptionalActor
 from qaf_shared.http.idempotency import StoredResponse, idempotent_write
+from qaf_shared.http.list_query import unit_filters
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
 from qaf_shared.http.problems import field_error
 from qaf_shared.http.resources import (
@@ -57,7 +58,7 @@ async def list_actions(
 ) -> Response:
     """The tenant's actions, oldest first, filtered by status, audit, owner, the audit's
     org unit, overdue and due date; each one listed is access-logged."""
-    check_unit_filters(
+    units = unit_filters(
         request, principal.tenant, area=area, district=district, team=team, service=service
     )
     if due_from and due_to and due_from > due_to:
@@ -66,10 +67,7 @@ async def list_actions(
         statuses=[s.value for s in status] if status else None,
         audit_id=audit_id,
         owner=owner,
-        area=area,
-        district=district,
-        team=team,
-        service=service,
+        units=units,
         overdue=overdue,
         due_from=due_from,
         due_to=due_to,

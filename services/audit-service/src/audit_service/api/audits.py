@@ -16,7 +16,6 @@ from audit_service.api.deps import (
     Reader,
     UnitQuery,
     Writer,
-    check_unit_filters,
     configuration,
     pool,
 )
@@ -56,6 +55,7 @@ from qaf_shared.http.idempotency import (
     idempotent_create,
     idempotent_write,
 )
+from qaf_shared.http.list_query import unit_filters
 from qaf_shared.http.org_units import resolve_org_unit
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
 from qaf_shared.http.problems import field_error
@@ -122,17 +122,14 @@ async def list_audits(
     cursor: Cursor = None,
 ) -> Response:
     """The tenant's audits, oldest first, filtered; each one listed is access-logged."""
-    check_unit_filters(
+    units = unit_filters(
         request, principal.tenant, area=area, district=district, team=team, service=service
     )
     if submitted_from and submitted_to and submitted_from > submitted_to:
         raise field_error("query.submitted_to", "must not be before submitted_from")
     filters = audit_rows.AuditFilters(
         statuses=[s.value for s in status] if status else None,
-        area=area,
-        district=district,
-        team=team,
-        service=service,
+        units=units,
         programme_id=programme_id,
         overdue=overdue,
         grade=grade.value if grade else None,

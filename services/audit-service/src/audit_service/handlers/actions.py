@@ -18,8 +18,9 @@ from audit_service.repository import logs
 from qaf_shared.enums import ActionStatus, AuditStatus
 from qaf_shared.events.audit import ActionRaised, ActionStatusChanged
 from qaf_shared.http.auth import Principal
+from qaf_shared.http.locking import locked_for_change
 from qaf_shared.http.problems import Problem
-from qaf_shared.http.resources import check_if_match, not_found
+from qaf_shared.http.resources import not_found
 from qaf_shared.outbox import add_events
 
 # A cancelled audit asks nothing of anyone; a scheduled one has no findings yet.
@@ -129,9 +130,8 @@ async def change_status(
         raise not_found("action")
     # The audit first, then the action: the same lock order as raising one.
     audit = await audit_handlers.locked(conn, principal, found["audit_id"])
-    current = await action_rows.get(conn, principal.tenant, action_id, for_update=True)
-    assert current is not None
-    check_if_match(if_match, current["version"], required=True)
+    fetch = action_rows.get(conn, principal.tenant, action_id, for_update=True)
+    current = await locked_for_change(fetch, "action", if_match=if_match, required=True)
     previous = ActionStatus(current["status"])
     check_action_transition(previous, body.status)
     on = today

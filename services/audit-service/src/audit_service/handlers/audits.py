@@ -51,7 +51,7 @@ from qaf_shared.events.audit import (
 from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
-from qaf_shared.http.resources import check_if_match, not_found
+from qaf_shared.http.locking import locked_for_change
 from qaf_shared.outbox import add_events
 
 # The validated input each use case takes. The API's request models (api/schemas/audits.py)
@@ -226,7 +226,7 @@ async def draft(
     config: AuditConfiguration,
 ) -> asyncpg.Record:
     """Draft answers (PATCH): only the fields given change; answers merge."""
-    current = await _locked(conn, principal, audit_id, if_match, required=True)
+    current = await locked(conn, principal, audit_id, if_match, required=True)
     status = next_status(Step.DRAFT, AuditStatus(current["status"]))
     given = body.model_fields_set
     changes: dict[str, Any] = {"status": status.value}
@@ -269,7 +269,7 @@ async def submit(
     config: AuditConfiguration,
     today: date,
 ) -> asyncpg.Record:
-    current = await _locked(conn, principal, audit_id, if_match)
+    current = await locked(conn, principal, audit_id, if_match)
     status = next_status(Step.SUBMIT, AuditStatus(current["status"]))
     on = today
     submitted_on = body.submitted_on or on
@@ -336,7 +336,7 @@ async def peer_review(
 ) -> asyncpg.Record:
     """Record the peer review; when it completes the audit (AGREED or REGRADED), choose at
     random whether it goes to moderation, and record how."""
-    current = await _locked(conn, principal, audit_id, if_match)
+    current = await locked(conn, principal, audit_id, if_match)
     check_step(Step.PEER_REVIEW, AuditStatus(current["status"]))
     on = today
     reviewed_on = body.reviewed_on or on
@@ -425,7 +425,7 @@ async def moderate(
     if_match: str | None,
     today: date,
 ) -> asyncpg.Record:
-    current = await _locked(conn, principal, audit_id, if_match)
+    current = await locked(conn, principal, audit_id, if_match)
     status = next_status(Step.MODERATE, AuditStatus(current["status"]))
     on = today
     moderated_on = body.moderated_on or on
@@ -477,7 +477,7 @@ async def close(
     if_match: str | None,
     today: date,
 ) -> asyncpg.Record:
-    current = await _locked(conn, principal, audit_id, if_match)
+    current = await locked(conn, principal, audit_id, if_match)
     status = next_status(Step.CLOSE, AuditStatus(current["status"]))
     on = today
     closed_on = body.closed_on or on
@@ -512,7 +512,7 @@ async def cancel(
     if_match: str | None,
     today: date,
 ) -> asyncpg.Record:
-    current = await _locked(conn, principal, audit_id, if_match)
+    current = await locked(conn, principal, audit_id, if_match)
     status = next_status(
         Step.CANCEL, AuditStatus(current["status"]), submissions=current["submission_count"]
     )
@@ -536,28 +536,17 @@ async def cancel(
 
 
 async def locked(
-    conn: asyncpg.Connection, principal: Principal, audit_id: uuid.UUID
-) -> asyncpg.Record:
-    """The audit, locked for this transaction, so that its events (its actions' and
-    concerns' included) keep their order."""
-    audit = await audit_rows.get(conn, principal.tenant, audit_id, for_update=True)
-    if audit is None:
-        raise not_found("audit")
-    return audit
-
-
-async def _locked(
     conn: asyncpg.Connection,
     principal: Principal,
     audit_id: uuid.UUID,
-    if_match: str | None,
+    if_match: str | None = None,
     *,
     required: bool = False,
 ) -> asyncpg.Record:
-    """The audit row, locked for this transaction, after the If-Match check."""
-    current = await locked(conn, principal, audit_id)
-    check_if_match(if_match, current["version"], required=required)
-    return current
+    """The audit, locked for this transaction (so that its events, its actions' and concerns'
+    included, keep their order), after the If-Match check."""
+    fetch = audit_rows.get(conn, principal.tenant, audit_id, for_update=True)
+    return await locked_for_change(fetch, "audit", if_match=if_match, required=required)
 
 
 @dataclass(frozen=True)

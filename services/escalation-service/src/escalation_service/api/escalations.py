@@ -37,6 +37,7 @@ from qaf_shared.http.idempotency import (
     idempotent_create,
     idempotent_write,
 )
+from qaf_shared.http.list_query import unit_filters
 from qaf_shared.http.org_units import UnitCode, resolve_org_unit
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
 from qaf_shared.http.resources import (
@@ -125,14 +126,14 @@ async def list_escalations(
     listed is recorded in the access log."""
     after = decode_cursor(cursor)
     today = business_today(request)
+    units = unit_filters(
+        request, principal.tenant, area=area, district=district, team=team, service=service
+    )
     filters = escalation_rows.ListFilters(
         status=status,
         stage=stage,
         category=category,
-        area=area,
-        district=district,
-        team=team,
-        service=service,
+        units=units,
         overdue=overdue,
         raised_from=raised_from,
         raised_to=raised_to,

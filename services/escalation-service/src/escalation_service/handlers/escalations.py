@@ -46,8 +46,8 @@ from qaf_shared.enums import (
 from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
+from qaf_shared.http.locking import locked_for_change
 from qaf_shared.http.problems import Problem, field_error
-from qaf_shared.http.resources import check_if_match, not_found
 from qaf_shared.outbox import add_events
 
 
@@ -325,11 +325,8 @@ async def _locked(
     conn: asyncpg.Connection, who: Author, escalation_id: uuid.UUID, if_match: str | None
 ) -> asyncpg.Record:
     """The escalation, locked for this transaction (404 when not the caller's tenant's)."""
-    current = await escalation_rows.get(conn, who.principal.tenant, escalation_id, for_update=True)
-    if current is None:
-        raise not_found("escalation")
-    check_if_match(if_match, current["version"])
-    return current
+    fetch = escalation_rows.get(conn, who.principal.tenant, escalation_id, for_update=True)
+    return await locked_for_change(fetch, "escalation", if_match=if_match)
 
 
 async def _announce_if_overdue(

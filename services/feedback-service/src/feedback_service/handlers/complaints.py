@@ -26,8 +26,8 @@ from feedback_service.repository import complaints as complaint_rows
 from qaf_shared.enums import ComplainantRole, ComplaintOutcome, ComplaintStage
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
+from qaf_shared.http.locking import locked_for_change
 from qaf_shared.http.problems import Problem
-from qaf_shared.http.resources import check_if_match, not_found
 from qaf_shared.outbox import add_events
 
 
@@ -155,10 +155,8 @@ async def change(
     step: Step,
 ) -> asyncpg.Record:
     """Lock the complaint, apply one lifecycle step, store it and write its event."""
-    current = await complaint_rows.get(conn, principal.tenant, complaint_id, for_update=True)
-    if current is None:
-        raise not_found("complaint")
-    check_if_match(if_match, current["version"])
+    fetch = complaint_rows.get(conn, principal.tenant, complaint_id, for_update=True)
+    current = await locked_for_change(fetch, "complaint", if_match=if_match)
     try:
         changed = step.apply(complaint_rows.complaint_of(current))
     except StepNotAllowed as exc:
