@@ -1,19 +1,14 @@
-"""The rules' refusals and the date checks every service uses, and the problem documents
-the app answers them with (on an app of its own: no database needed)."""
+"""The rules' refusals every service raises, and the problem documents the app answers them
+with (on an app of its own: no database needed)."""
 
 from __future__ import annotations
-
-from datetime import date
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from qaf_shared.dates import EARLIEST_DATE, check_date, date_error
 from qaf_shared.http.problems import install_problem_handlers
 from qaf_shared.rules import FieldError, RuleBroken, StepNotAllowed, check_fields
-
-TODAY = date(2026, 6, 10)
 
 
 def test_a_rule_broken_names_its_field_and_message() -> None:
@@ -34,30 +29,6 @@ def test_check_fields_refuses_only_when_a_rule_found_something() -> None:
     with pytest.raises(RuleBroken) as refused:
         check_fields([FieldError("body.a", "one")])
     assert refused.value.errors == (FieldError("body.a", "one"),)
-
-
-def test_a_date_may_be_today_and_the_day_it_follows() -> None:
-    assert date_error(TODAY, today=TODAY, not_before=TODAY) is None
-    check_date("body.on", TODAY, today=TODAY, not_before=TODAY)
-
-
-def test_a_date_in_the_future_is_refused() -> None:
-    assert date_error(date(2026, 6, 11), today=TODAY) == "cannot be in the future"
-    with pytest.raises(RuleBroken, match="future") as refused:
-        check_date("body.on", date(2026, 6, 11), today=TODAY)
-    assert refused.value.field == "body.on"
-
-
-def test_a_date_before_what_it_follows_is_refused() -> None:
-    assert date_error(date(1999, 12, 31), today=TODAY, not_before=EARLIEST_DATE) == (
-        "cannot be before 2000-01-01"
-    )
-    with pytest.raises(RuleBroken, match="before 2026-06-05"):
-        check_date("body.on", date(2026, 6, 4), today=TODAY, not_before=date(2026, 6, 5))
-
-
-def test_without_a_floor_only_the_future_is_refused() -> None:
-    assert date_error(date(1900, 1, 1), today=TODAY) is None
 
 
 async def _answer(error: Exception) -> httpx.Response:
