@@ -45,3 +45,20 @@ def test_lifecycle_dates_are_never_in_the_future_nor_before_the_step_they_follow
         check_date("body.x", date(2026, 6, 11), today=today)
     with pytest.raises(RuleBroken, match="before 2026-06-05"):
         check_date("body.x", date(2026, 6, 4), today=today, not_before=date(2026, 6, 5))
+
+
+class TestEscalationStepDates:
+    TODAY = date(2026, 6, 1)
+
+    def test_a_step_may_be_dated_from_the_last_activity_up_to_today(self) -> None:
+        check_date("body.x", date(2026, 5, 1), not_before=date(2026, 5, 1), today=self.TODAY)
+        check_date("body.x", self.TODAY, not_before=date(2026, 5, 1), today=self.TODAY)
+
+    def test_a_future_date_is_refused(self) -> None:
+        with pytest.raises(RuleBroken, match="future") as refused:
+            check_date("body.x", date(2026, 6, 2), not_before=date(2026, 5, 1), today=self.TODAY)
+        assert refused.value.field == "body.x"
+
+    def test_a_date_before_what_it_follows_is_refused(self) -> None:
+        with pytest.raises(RuleBroken, match="2026-05-01"):
+            check_date("body.x", date(2026, 4, 30), not_before=date(2026, 5, 1), today=self.TODAY)

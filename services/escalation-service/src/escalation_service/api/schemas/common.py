@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from escalation_service.domain.lifecycle import EARLIEST_DATE
+from qaf_shared.dates import EARLIEST_DATE
 from qaf_shared.http.auth import ACTOR_PATTERN
 from qaf_shared.text import StorableStr
 
