@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from qaf_shared.rules import RuleBroken
+from qaf_shared.rules import FieldError, RuleBroken
 
 # Business dates before this are taken for typing mistakes; the floor also keeps date
 # arithmetic (working days, holiday tables) well inside what `date` and the tables hold.
@@ -26,3 +26,11 @@ def check_date(field: str, day: date, *, today: date, not_before: date | None = 
     message = date_error(day, today=today, not_before=not_before)
     if message is not None:
         raise RuleBroken(field, message)
+
+
+def date_errors(
+    field: str, day: date, *, today: date, not_before: date | None = None
+) -> list[FieldError]:
+    """The same check for rules that gather every error before refusing: none, or `field`'s."""
+    message = date_error(day, today=today, not_before=not_before)
+    return [] if message is None else [FieldError(field, message)]

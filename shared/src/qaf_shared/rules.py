@@ -5,7 +5,7 @@ their problem handlers once, for every service (`qaf_shared.http.problems`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 
@@ -41,11 +41,14 @@ class RuleBroken(ValueError):
         return self.errors[0].message
 
 
-def check_fields(errors: Iterable[tuple[str, str]]) -> None:
-    """Raise `RuleBroken` naming every field a rule found wrong; nothing when none was."""
-    found = list(errors)
-    if found:
-        raise RuleBroken.on_fields(found)
+def check_fields(errors: Sequence[tuple[str, str]], *, prefix: str | None = None) -> None:
+    """Raise `RuleBroken` naming every field a rule found wrong; nothing when none was (at
+    no cost: creates call it). `prefix` locates fields the rule named relative to it
+    (`body` makes `answers.x` into `body.answers.x`)."""
+    if errors:
+        raise RuleBroken.on_fields(
+            (f"{prefix}.{field}" if prefix else field, message) for field, message in errors
+        )
 
 
 class StepNotAllowed(Exception):

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from qaf_shared.dates import EARLIEST_DATE, check_date, date_error
+from qaf_shared.dates import EARLIEST_DATE, check_date, date_error, date_errors
 from qaf_shared.rules import RuleBroken
 
 TODAY = date(2026, 6, 10)
@@ -32,6 +32,13 @@ def test_a_date_before_what_it_follows_is_refused() -> None:
     )
     with pytest.raises(RuleBroken, match="before 2026-06-05"):
         check_date("body.on", date(2026, 6, 4), today=TODAY, not_before=date(2026, 6, 5))
+
+
+def test_gathered_date_errors_name_the_field_or_are_empty() -> None:
+    assert date_errors("received_on", TODAY, today=TODAY, not_before=EARLIEST_DATE) == []
+    assert date_errors("received_on", date(1999, 1, 1), today=TODAY, not_before=EARLIEST_DATE) == [
+        ("received_on", "cannot be before 2000-01-01")
+    ]
 
 
 def test_without_a_floor_only_the_future_is_refused() -> None:

@@ -31,6 +31,12 @@ def test_check_fields_refuses_only_when_a_rule_found_something() -> None:
     assert refused.value.errors == (FieldError("body.a", "one"),)
 
 
+def test_check_fields_locates_relative_fields_under_the_prefix() -> None:
+    with pytest.raises(RuleBroken) as refused:
+        check_fields([("answers.x", "one"), ("received_on", "two")], prefix="body")
+    assert [e.field for e in refused.value.errors] == ["body.answers.x", "body.received_on"]
+
+
 async def _answer(error: Exception) -> httpx.Response:
     app = FastAPI()
     install_problem_handlers(app)
