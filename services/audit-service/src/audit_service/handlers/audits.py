@@ -14,10 +14,7 @@ import asyncpg
 from audit_service.configuration import AuditConfiguration
 from audit_service.domain import moderation
 from audit_service.domain.audits import (
-    RuleBroken,
-    RulesBroken,
     Step,
-    check_date,
     check_duties,
     check_step,
     final_grade,
@@ -30,6 +27,7 @@ from audit_service.events import audit_event
 from audit_service.repository import audits as audit_rows
 from audit_service.repository import logs
 from audit_service.repository import programmes as programme_rows
+from qaf_shared.dates import check_date
 from qaf_shared.enums import (
     AuditStatus,
     AuditTheme,
@@ -53,6 +51,7 @@ from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.locking import locked_for_change
 from qaf_shared.outbox import add_events
+from qaf_shared.rules import RuleBroken, check_fields
 
 # The validated input each use case takes. The API's request models (api/schemas/audits.py)
 # have these shapes; the use cases name only what they read, so they never import the API.
@@ -238,11 +237,9 @@ async def draft(
     if "section_grades" in given:
         section_grades = {k: v.value for k, v in (body.section_grades or {}).items()}
         changes["section_grades"] = section_grades
-    errors = draft_errors(
-        _template(config, current), answers=answers, section_grades=section_grades
+    check_fields(
+        draft_errors(_template(config, current), answers=answers, section_grades=section_grades)
     )
-    if errors:
-        raise RulesBroken(errors)
     if "overall_grade" in given:
         changes["overall_grade"] = body.overall_grade.value if body.overall_grade else None
     if "themes" in given:
@@ -277,11 +274,11 @@ async def submit(
     check_date("body.submitted_on", submitted_on, today=on, not_before=current["returned_on"])
     answers = _merge(dict(current["answers"] or {}), body.answers or {})
     section_grades = {k: v.value for k, v in body.section_grades.items()}
-    errors = submission_errors(
-        _template(config, current), answers=answers, section_grades=section_grades
+    check_fields(
+        submission_errors(
+            _template(config, current), answers=answers, section_grades=section_grades
+        )
     )
-    if errors:
-        raise RulesBroken(errors)
     grade = body.overall_grade
     themes = _themes(body.themes)
     row = await audit_rows.update(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from escalation_service.domain.lifecycle import EARLIEST_DATE
+from qaf_shared.dates import EARLIEST_DATE
 from qaf_shared.text import StorableStr
 
 # Free text: something other than blanks, and storable (no NUL, no unpaired surrogates).
