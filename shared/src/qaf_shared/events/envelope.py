@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from qaf_shared import jsonutil
+from qaf_shared.events.payloads import Payload
 
 CONTENT_TYPE = "application/cloudevents+json"
 
@@ -49,29 +50,37 @@ class CloudEvent(BaseModel):
 
 def new_event(
     *,
-    type: str,
     source: str,
     tenant: str,
     subject: str,
-    data: BaseModel,
+    data: Payload,
     time: datetime | None = None,
+    type: str | None = None,
 ) -> CloudEvent:
-    """The one way to build an event: a fresh id, the payload checked against the catalogue."""
+    """The one way to build an event: a fresh id, of the type its payload's class names.
+    A `type` given as well must be the one the catalogue pairs with that payload."""
     from qaf_shared.events.catalogue import spec_for
 
-    spec = spec_for(type)
+    spec = spec_for(type or _type_of(data))
     if not isinstance(data, spec.payload):
         raise TypeError(f"{type} carries {spec.payload.__name__}, not {data.__class__.__name__}")
     return CloudEvent(
         id=uuid.uuid4(),
         source=source,
-        type=type,
+        type=spec.type,
         time=time or datetime.now(UTC),
         subject=subject,
         tenant=tenant,
         dataschema=spec.dataschema,
         data=data.model_dump(mode="json", exclude_none=True),
     )
+
+
+def _type_of(data: Payload) -> str:
+    try:
+        return data.event_type
+    except AttributeError:  # a base such as AuditEvent: no event of its own
+        raise TypeError(f"{data.__class__.__name__} is no event's payload") from None
 
 
 def parse_event(raw: bytes) -> CloudEvent:
