@@ -33,7 +33,6 @@ from qaf_shared.http.auth import Actor, OptionalActor, Principal
 from qaf_shared.http.idempotency import (
     Creation,
     IdempotencyKey,
-    StoredResponse,
     idempotent_create,
     idempotent_write,
 )
@@ -41,6 +40,7 @@ from qaf_shared.http.org_units import UnitCode, resolve_org_unit
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
 from qaf_shared.http.resources import (
     IfMatch,
+    StoredResponse,
     json_response,
     not_found,
     parse_id,
