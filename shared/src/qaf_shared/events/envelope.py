@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from qaf_shared import jsonutil
+from qaf_shared.events.catalogue import spec_for
 from qaf_shared.events.payloads import Payload
 
 CONTENT_TYPE = "application/cloudevents+json"
@@ -71,8 +72,6 @@ def new_event(
 ) -> CloudEvent:
     """The one way to build an event: a fresh id, of the type its payload's class names.
     A `type` given as well must be the one the catalogue pairs with that payload."""
-    from qaf_shared.events.catalogue import spec_for
-
     spec = spec_for(type or _type_of(data))
     if not isinstance(data, spec.payload):
         raise TypeError(f"{type} carries {spec.payload.__name__}, not {data.__class__.__name__}")

@@ -21,11 +21,11 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter, Gauge
 
-from qaf_shared.database import connect
+from qaf_shared.database import connect, create_pool
 from qaf_shared.events.catalogue import spec_for
 from qaf_shared.events.envelope import kafka_headers, kafka_value
 from qaf_shared.kafka import idempotent_producer
-from qaf_shared.logging import get_logger
+from qaf_shared.logging import configure_logging, get_logger
 from qaf_shared.settings import ServiceSettings
 
 if TYPE_CHECKING:  # the relay also runs on its own, without the web stack
@@ -182,9 +182,6 @@ def outbox_relay_worker(app: FastAPI) -> Coroutine[Any, Any, None]:
 
 async def _main() -> None:
     """`python -m qaf_shared.outbox.relay`: run a relay on its own, from QA_* settings."""
-    from qaf_shared.database import create_pool
-    from qaf_shared.logging import configure_logging
-
     settings = ServiceSettings()
     configure_logging(settings.log_level)
     pool = await create_pool(settings.database_url.get_secret_value(), size=2)
