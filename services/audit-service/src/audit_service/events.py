@@ -15,12 +15,6 @@ from qaf_shared.events.payloads import OrgUnitRef
 SOURCE = "/services/audit-service"
 
 
-def org_unit(row: Mapping[str, Any]) -> OrgUnitRef:
-    return OrgUnitRef(
-        area=row["area"], district=row["district"], team=row["team"], service=row["service"]
-    )
-
-
 def audit_event(
     tenant: str, audit: Mapping[str, Any], payload: type[AuditEvent], **data: Any
 ) -> CloudEvent:
@@ -28,7 +22,7 @@ def audit_event(
     stay in order with it), of the type its payload class names."""
     body = payload(
         audit_id=audit["id"],
-        org_unit=org_unit(audit),
+        org_unit=OrgUnitRef.from_row(audit),
         plan_type=audit["plan_type"],
         programme_id=audit["programme_id"],
         programme_kind=audit["kind"],

@@ -31,16 +31,10 @@ from qaf_shared.events.payloads import OrgUnitRef
 SOURCE = "/services/escalation-service"
 
 
-def org_unit(row: Mapping[str, Any]) -> OrgUnitRef:
-    return OrgUnitRef(
-        area=row["area"], district=row["district"], team=row["team"], service=row["service"]
-    )
-
-
 def _snapshot(row: Mapping[str, Any], as_of: date) -> dict[str, Any]:
     return {
         "escalation_id": row["id"],
-        "org_unit": org_unit(row),
+        "org_unit": OrgUnitRef.from_row(row),
         "plan_type": row["plan_type"],
         "raised_by_role": row["raised_by_role"],
         "categories": list(row["categories"]),

@@ -28,12 +28,6 @@ def _event(tenant: str, subject: uuid.UUID, payload: Payload) -> CloudEvent:
     return new_event(source=SOURCE, tenant=tenant, subject=str(subject), data=payload)
 
 
-def unit_of(row: Mapping[str, Any]) -> OrgUnitRef:
-    return OrgUnitRef(
-        area=row["area"], district=row["district"], team=row["team"], service=row["service"]
-    )
-
-
 def feedback_received(tenant: str, item: Mapping[str, Any], unit: OrgUnitRef) -> CloudEvent:
     """An item recorded directly or by the provider (`item` names its columns; what it does
     not carry is absent)."""
@@ -76,7 +70,7 @@ def _snapshot(row: Mapping[str, Any], complaint: Complaint) -> dict[str, Any]:
     """The reportable facts every complaint event carries (ComplaintEvent)."""
     return {
         "complaint_id": row["id"],
-        "org_unit": unit_of(row),
+        "org_unit": OrgUnitRef.from_row(row),
         "received_on": row["received_on"],
         "complainant_role": row["complainant_role"],
         "categories": list(row["categories"]),

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from feedback_service.domain.complaints import Complaint, InvalidDate, StepNotAllowed
+from feedback_service.domain.complaints import Complaint
 from qaf_shared.enums import ComplaintOutcome, ComplaintStage, ComplaintStatus
+from qaf_shared.rules import RuleBroken, StepNotAllowed
 from qaf_shared.working_days import add_working_days, is_working_day, working_days_between
 
 S1, S2, S3 = ComplaintStage.STAGE1, ComplaintStage.STAGE2, ComplaintStage.STAGE3
@@ -123,7 +124,7 @@ class TestNextStageWindow:
 
     def test_a_request_before_the_response_is_an_invalid_date(self) -> None:
         c = Complaint.open(date(2026, 5, 1)).decide(S1, NOT_UPHELD, date(2026, 5, 8))
-        with pytest.raises(InvalidDate) as caught:
+        with pytest.raises(RuleBroken) as caught:
             c.request_stage(S2, date(2026, 5, 7))
         assert caught.value.field == "body.requested_on"
 
@@ -227,7 +228,7 @@ class TestStepsThatDoNotApply:
     def test_dates_before_what_they_follow_are_invalid(
         self, step: Callable[[Complaint], Complaint], field: str
     ) -> None:
-        with pytest.raises(InvalidDate) as caught:
+        with pytest.raises(RuleBroken) as caught:
             step(Complaint.open(date(2026, 5, 1)))
         assert caught.value.field == field
 

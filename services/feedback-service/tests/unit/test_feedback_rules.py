@@ -10,13 +10,13 @@ import pytest
 from feedback_service.configuration import QuestionSets
 from feedback_service.domain.feedback import (
     PROVIDER_SOURCES,
-    FieldError,
     QuestionSet,
     check_answers,
     check_item,
 )
 from feedback_service.settings import DEFAULT_QUESTION_SETS
 from qaf_shared.enums import ConferenceType, FeedbackSource, PartnerType, Respondent
+from qaf_shared.rules import FieldError
 
 Source = FeedbackSource
 KENT_CONFERENCE = (

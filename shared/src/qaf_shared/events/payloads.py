@@ -6,7 +6,8 @@ added; consumers ignore unknown fields."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -28,3 +29,11 @@ class OrgUnitRef(Payload):
     district: str | None = None
     team: str | None = None
     service: str | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> OrgUnitRef:
+        """The org unit a stored row was resolved to (its `area`, `district`, `team` and
+        `service` columns): every write service stores the same four."""
+        return cls(
+            area=row["area"], district=row["district"], team=row["team"], service=row["service"]
+        )

@@ -79,11 +79,6 @@ def page(rows: Sequence[Any], limit: int, *, key: str = "id") -> tuple[list[Any]
     return items, encode_cursor(last["created_at"], last[key])
 
 
-# The SQL every list uses after its filters: rows strictly after the cursor, in order.
-AFTER_CURSOR_SQL = "(created_at, id) > (${at}, ${ident})"
-ORDER_SQL = "ORDER BY created_at, id LIMIT ${limit}"
-
-
 def declare_limit_cap(openapi: dict[str, Any], cap: int) -> None:
     """State the configured cap as the `maximum` of every list's `limit` parameter (and as
     its default, where the cap is below the usual one)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,6 +12,7 @@ from starlette.responses import Response
 
 from qaf_shared import jsonutil
 from qaf_shared.logging import get_logger
+from qaf_shared.rules import RuleBroken, StepNotAllowed
 
 PROBLEM_TYPE_BASE = "https://qa.example.gov.uk/problems/"
 MEDIA_TYPE = "application/problem+json"
@@ -84,6 +86,23 @@ def field_error(field: str, message: str, kind: str = "value_error") -> Problem:
     )
 
 
+def invalid(errors: Sequence[dict[str, Any]]) -> Problem:
+    """A 422 naming every bad field (`Invalid fields: body.a, body.b`): each entry gives the
+    field's dotted location, the message and the error's type (pydantic's, or
+    `value_error` for a rule's)."""
+    fields = ", ".join(str(e["field"]) for e in errors)
+    return Problem(422, f"Invalid fields: {fields}", slug="validation", errors=list(errors))
+
+
+def rule_problem(broken: RuleBroken) -> Problem:
+    """A broken rule as its 422: one field is `field_error`'s answer, several `invalid`'s."""
+    if len(broken.errors) == 1:
+        return field_error(broken.field, broken.message)
+    return invalid(
+        [{"field": e.field, "message": e.message, "type": "value_error"} for e in broken.errors]
+    )
+
+
 def _slug(status: int) -> str:
     return _TITLES.get(status, "error").lower().replace(" ", "-")
 
@@ -116,11 +135,14 @@ def _validation_problem(exc: RequestValidationError) -> Problem:
         errors.append(
             {"field": ".".join(loc), "message": err.get("msg", "invalid"), "type": err.get("type")}
         )
-    fields = ", ".join(e["field"] for e in errors)
-    return Problem(422, f"Invalid fields: {fields}", slug="validation", errors=errors)
+    return invalid(errors)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
+    """Every error as problem+json: `Problem`, pydantic's validation (422, or 400 for a body
+    that is not JSON), the rules' refusals (`RuleBroken` 422, `StepNotAllowed` 409),
+    Starlette's HTTP errors, and anything unexpected (a 500 that names nothing of it)."""
+
     async def on_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Problem)
         return problem_response(exc, request.url.path)
@@ -128,6 +150,15 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         return problem_response(_validation_problem(exc), request.url.path)
+
+    async def on_rule(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RuleBroken)
+        return problem_response(rule_problem(exc), request.url.path)
+
+    async def on_step(request: Request, exc: Exception) -> Response:
+        return problem_response(
+            Problem(409, str(exc), slug="transition-not-allowed"), request.url.path
+        )
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
@@ -150,5 +181,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(RuleBroken, on_rule)
+    app.add_exception_handler(StepNotAllowed, on_step)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)

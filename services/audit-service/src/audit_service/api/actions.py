@@ -10,7 +10,7 @@ import asyncpg
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from audit_service.api.deps import Reader, UnitQuery, Writer, check_unit_filters, pool
+from audit_service.api.deps import Reader, UnitQuery, Writer, pool
 from audit_service.api.problems import PATCH_ERRORS
 from audit_service.api.schemas.actions import ActionOut, ActionPage, ActionUpdate, action_out
 from audit_service.api.schemas.common import StaffId
@@ -20,7 +20,7 @@ from qaf_shared.clock import business_today
 from qaf_shared.enums import ActionStatus
 from qaf_shared.http.access_log import record_access, record_accesses
 from qaf_shared.http.auth import Actor, OptionalActor
-from qaf_shared.http.idempotency import idempotent_write
+from qaf_shared.http.list_query import unit_filters
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
 from qaf_shared.http.problems import field_error
 from qaf_shared.http.resources import (
@@ -32,6 +32,7 @@ from qaf_shared.http.resources import (
     resource_response,
     to_response,
 )
+from qaf_shared.http.steps import LifecycleSteps
 
 router = APIRouter(prefix="/v1/actions", tags=["actions"])
 
@@ -58,7 +59,7 @@ async def list_actions(
 ) -> Response:
     """The tenant's actions, oldest first, filtered by status, audit, owner, the audit's
     org unit, overdue and due date; each one listed is access-logged."""
-    check_unit_filters(
+    units = unit_filters(
         request, principal.tenant, area=area, district=district, team=team, service=service
     )
     if due_from and due_to and due_from > due_to:
@@ -67,10 +68,7 @@ async def list_actions(
         statuses=[s.value for s in status] if status else None,
         audit_id=audit_id,
         owner=owner,
-        area=area,
-        district=district,
-        team=team,
-        service=service,
+        units=units,
         overdue=overdue,
         due_from=due_from,
         due_to=due_to,
@@ -109,6 +107,16 @@ async def get_action(
     return to_response(resource_response(action_out(row, on)))
 
 
+async def _action_after_step(
+    conn: asyncpg.Connection, row: asyncpg.Record, on: date
+) -> StoredResponse:
+    return resource_response(action_out(row, on))
+
+
+# An action's status change is a step of its lifecycle, answered with the whole action.
+_steps = LifecycleSteps("action", _action_after_step)
+
+
 @router.patch("/{action_id}", response_model=ActionOut, responses=PATCH_ERRORS)
 async def update_action(
     request: Request,
@@ -121,11 +129,12 @@ async def update_action(
     """Move an action on: `OPEN` → `IN_PROGRESS` → `COMPLETED` (records `completed_on`,
     default today) → `VERIFIED`; `OPEN` or `IN_PROGRESS` → `CANCELLED`. `If-Match` is
     required."""
-    on = business_today(request)
-    ident = parse_id(action_id, "action")
-
-    async def run(conn: asyncpg.Connection) -> StoredResponse:
-        row = await handlers.change_status(
+    return await _steps.run(
+        request,
+        principal,
+        None,
+        action_id,
+        lambda conn, ident, on: handlers.change_status(
             conn,
             principal=principal,
             actor=actor,
@@ -133,7 +142,5 @@ async def update_action(
             body=body,
             if_match=if_match,
             today=on,
-        )
-        return resource_response(action_out(row, on))
-
-    return await idempotent_write(request, principal, None, run)
+        ),
+    )

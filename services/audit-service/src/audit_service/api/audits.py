@@ -16,11 +16,10 @@ from audit_service.api.deps import (
     Reader,
     UnitQuery,
     Writer,
-    check_unit_filters,
     configuration,
     pool,
 )
-from audit_service.api.problems import CREATE_ERRORS, PATCH_ERRORS, POST_ERRORS
+from audit_service.api.problems import CREATE_ERRORS, PATCH_ERRORS
 from audit_service.api.schemas.actions import ActionCreate, ActionOut, action_out
 from audit_service.api.schemas.audits import (
     AuditCreate,
@@ -55,6 +54,7 @@ from qaf_shared.http.idempotency import (
     idempotent_create,
     idempotent_write,
 )
+from qaf_shared.http.list_query import unit_filters
 from qaf_shared.http.org_units import resolve_org_unit
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
 from qaf_shared.http.problems import field_error
@@ -67,6 +67,7 @@ from qaf_shared.http.resources import (
     resource_response,
     to_response,
 )
+from qaf_shared.http.steps import STEP_PROBLEMS, LifecycleSteps
 
 router = APIRouter(prefix="/v1/audits", tags=["audits"])
 
@@ -74,6 +75,17 @@ router = APIRouter(prefix="/v1/audits", tags=["audits"])
 def _audit_response(row: Mapping[str, Any], on: date, status: int = 200) -> StoredResponse:
     location = f"/v1/audits/{row['id']}" if status == 201 else None
     return resource_response(audit_out(row, on), status=status, location=location)
+
+
+async def _audit_after_step(
+    conn: asyncpg.Connection, row: asyncpg.Record, on: date
+) -> StoredResponse:
+    return _audit_response(row, on)
+
+
+# The lifecycle's routes (the PATCH that drafts, submit, peer review, moderation, close,
+# cancel): each answers the whole audit after its step.
+_steps = LifecycleSteps("audit", _audit_after_step)
 
 
 @router.post("", status_code=201, response_model=AuditOut, responses=CREATE_ERRORS)
@@ -122,17 +134,14 @@ async def list_audits(
     cursor: Cursor = None,
 ) -> Response:
     """The tenant's audits, oldest first, filtered; each one listed is access-logged."""
-    check_unit_filters(
+    units = unit_filters(
         request, principal.tenant, area=area, district=district, team=team, service=service
     )
     if submitted_from and submitted_to and submitted_from > submitted_to:
         raise field_error("query.submitted_to", "must not be before submitted_from")
     filters = audit_rows.AuditFilters(
         statuses=[s.value for s in status] if status else None,
-        area=area,
-        district=district,
-        team=team,
-        service=service,
+        units=units,
         programme_id=programme_id,
         overdue=overdue,
         grade=grade.value if grade else None,
@@ -197,12 +206,13 @@ async def draft_audit(
     """Draft answers while `SCHEDULED` or `IN_PROGRESS` (a `SCHEDULED` audit becomes
     `IN_PROGRESS`). `If-Match` is required. Answers are checked against the audit's
     template version (question ids and answer kinds)."""
-    on = business_today(request)
-    ident = parse_id(audit_id, "audit")
     config = configuration(request)
-
-    async def run(conn: asyncpg.Connection) -> StoredResponse:
-        row = await handlers.draft(
+    return await _steps.run(
+        request,
+        principal,
+        None,
+        audit_id,
+        lambda conn, ident, _on: handlers.draft(
             conn,
             principal=principal,
             actor=actor,
@@ -210,13 +220,11 @@ async def draft_audit(
             body=body,
             if_match=if_match,
             config=config,
-        )
-        return _audit_response(row, on)
-
-    return await idempotent_write(request, principal, None, run)
+        ),
+    )
 
 
-@router.post("/{audit_id}/submit", response_model=AuditOut, responses=POST_ERRORS)
+@router.post("/{audit_id}/submit", response_model=AuditOut, responses=STEP_PROBLEMS)
 async def submit_audit(
     request: Request,
     audit_id: str,
@@ -229,12 +237,13 @@ async def submit_audit(
     """Submit the auditor's grades and findings (from `SCHEDULED` or `IN_PROGRESS`),
     validated against the audit's template version. A returned audit is resubmitted the
     same way; its `submission_number` goes up and the latest `submitted_on` counts."""
-    on = business_today(request)
-    ident = parse_id(audit_id, "audit")
     config = configuration(request)
-
-    async def run(conn: asyncpg.Connection) -> StoredResponse:
-        row = await handlers.submit(
+    return await _steps.run(
+        request,
+        principal,
+        idempotency_key,
+        audit_id,
+        lambda conn, ident, on: handlers.submit(
             conn,
             principal=principal,
             actor=actor,
@@ -243,13 +252,11 @@ async def submit_audit(
             if_match=if_match,
             config=config,
             today=on,
-        )
-        return _audit_response(row, on)
-
-    return await idempotent_write(request, principal, idempotency_key, run)
+        ),
+    )
 
 
-@router.post("/{audit_id}/peer-review", response_model=AuditOut, responses=POST_ERRORS)
+@router.post("/{audit_id}/peer-review", response_model=AuditOut, responses=STEP_PROBLEMS)
 async def peer_review_audit(
     request: Request,
     audit_id: str,
@@ -263,12 +270,13 @@ async def peer_review_audit(
     or `RETURNED` to the auditor (back to `IN_PROGRESS`). A completed review chooses at
     random, at the tenant's rate, whether the audit goes to `MODERATION`; the choice, its
     seed and draw are recorded in `moderation_selection`."""
-    on = business_today(request)
-    ident = parse_id(audit_id, "audit")
     config = configuration(request)
-
-    async def run(conn: asyncpg.Connection) -> StoredResponse:
-        row = await handlers.peer_review(
+    return await _steps.run(
+        request,
+        principal,
+        idempotency_key,
+        audit_id,
+        lambda conn, ident, on: handlers.peer_review(
             conn,
             principal=principal,
             actor=actor,
@@ -277,13 +285,11 @@ async def peer_review_audit(
             if_match=if_match,
             config=config,
             today=on,
-        )
-        return _audit_response(row, on)
-
-    return await idempotent_write(request, principal, idempotency_key, run)
+        ),
+    )
 
 
-@router.post("/{audit_id}/moderation", response_model=AuditOut, responses=POST_ERRORS)
+@router.post("/{audit_id}/moderation", response_model=AuditOut, responses=STEP_PROBLEMS)
 async def moderate_audit(
     request: Request,
     audit_id: str,
@@ -295,11 +301,12 @@ async def moderate_audit(
 ) -> Response:
     """Record the moderator's grade (only for an audit chosen for moderation, in
     `MODERATION`); the grade before moderation is kept beside it."""
-    on = business_today(request)
-    ident = parse_id(audit_id, "audit")
-
-    async def run(conn: asyncpg.Connection) -> StoredResponse:
-        row = await handlers.moderate(
+    return await _steps.run(
+        request,
+        principal,
+        idempotency_key,
+        audit_id,
+        lambda conn, ident, on: handlers.moderate(
             conn,
             principal=principal,
             actor=actor,
@@ -307,13 +314,11 @@ async def moderate_audit(
             body=body,
             if_match=if_match,
             today=on,
-        )
-        return _audit_response(row, on)
-
-    return await idempotent_write(request, principal, idempotency_key, run)
+        ),
+    )
 
 
-@router.post("/{audit_id}/close", response_model=AuditOut, responses=POST_ERRORS)
+@router.post("/{audit_id}/close", response_model=AuditOut, responses=STEP_PROBLEMS)
 async def close_audit(
     request: Request,
     audit_id: str,
@@ -324,11 +329,12 @@ async def close_audit(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Close a `PEER_REVIEWED` (not chosen for moderation) or `MODERATED` audit."""
-    on = business_today(request)
-    ident = parse_id(audit_id, "audit")
-
-    async def run(conn: asyncpg.Connection) -> StoredResponse:
-        row = await handlers.close(
+    return await _steps.run(
+        request,
+        principal,
+        idempotency_key,
+        audit_id,
+        lambda conn, ident, on: handlers.close(
             conn,
             principal=principal,
             actor=actor,
@@ -336,13 +342,11 @@ async def close_audit(
             body=body or CloseIn(),
             if_match=if_match,
             today=on,
-        )
-        return _audit_response(row, on)
-
-    return await idempotent_write(request, principal, idempotency_key, run)
+        ),
+    )
 
 
-@router.post("/{audit_id}/cancel", response_model=AuditOut, responses=POST_ERRORS)
+@router.post("/{audit_id}/cancel", response_model=AuditOut, responses=STEP_PROBLEMS)
 async def cancel_audit(
     request: Request,
     audit_id: str,
@@ -354,11 +358,12 @@ async def cancel_audit(
 ) -> Response:
     """Cancel an audit that was never submitted (`SCHEDULED` or `IN_PROGRESS`): once
     submitted, an audit is a record and stays one."""
-    on = business_today(request)
-    ident = parse_id(audit_id, "audit")
-
-    async def run(conn: asyncpg.Connection) -> StoredResponse:
-        row = await handlers.cancel(
+    return await _steps.run(
+        request,
+        principal,
+        idempotency_key,
+        audit_id,
+        lambda conn, ident, on: handlers.cancel(
             conn,
             principal=principal,
             actor=actor,
@@ -366,10 +371,8 @@ async def cancel_audit(
             body=body or CancelIn(),
             if_match=if_match,
             today=on,
-        )
-        return _audit_response(row, on)
-
-    return await idempotent_write(request, principal, idempotency_key, run)
+        ),
+    )
 
 
 @router.post(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from qaf_shared.enums import ActionStatus
+from qaf_shared.rules import StepNotAllowed
 from qaf_shared.working_days import add_working_days
 
 A = ActionStatus
@@ -19,22 +20,14 @@ NEXT: dict[ActionStatus, frozenset[ActionStatus]] = {
 }
 
 
-class ActionTransitionNotAllowed(Exception):
-    """A status change the action's lifecycle does not allow (answers 409)."""
-
-    def __init__(self, current: ActionStatus, wanted: ActionStatus) -> None:
+def check_action_transition(current: ActionStatus, wanted: ActionStatus) -> None:
+    """Raise StepNotAllowed (answers 409) unless the lifecycle allows `wanted` next."""
+    if wanted not in NEXT[current]:
         allowed = ", ".join(sorted(NEXT[current])) or "none (it is final)"
-        super().__init__(
+        raise StepNotAllowed(
             f"An action in status {current.value} cannot become {wanted.value}; "
             f"allowed next: {allowed}."
         )
-        self.current = current
-        self.wanted = wanted
-
-
-def check_action_transition(current: ActionStatus, wanted: ActionStatus) -> None:
-    if wanted not in NEXT[current]:
-        raise ActionTransitionNotAllowed(current, wanted)
 
 
 def default_due_date(raised_on: date, working_days: int) -> date:

@@ -1,5 +1,6 @@
 """Case audit rules, free of I/O: which step applies in which state and where it leads, the
-grades a peer review may record, the order of the lifecycle's dates, the final grade."""
+grades a peer review may record, the final grade. (A step's date is checked by
+`qaf_shared.dates`: never in the future, nor before the step it follows.)"""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import date
 from enum import StrEnum
 
 from qaf_shared.enums import AuditStatus, Grade, PeerReviewOutcome
+from qaf_shared.rules import RuleBroken, StepNotAllowed
 
 S = AuditStatus
 
@@ -23,32 +25,10 @@ class Step(StrEnum):
     CANCEL = "cancelled"
 
 
-class TransitionNotAllowed(Exception):
+def _not_allowed(step: Step, status: AuditStatus, reason: str | None = None) -> StepNotAllowed:
     """A lifecycle step that does not apply to the audit's current state (answers 409)."""
-
-    def __init__(self, step: Step, status: AuditStatus, reason: str | None = None) -> None:
-        message = f"An audit in status {status.value} cannot be {step.value}."
-        super().__init__(f"{message} {reason}" if reason else message)
-        self.step = step
-        self.status = status
-
-
-class RuleBroken(ValueError):
-    """A request that is well formed but breaks a domain rule about one field (answers 422)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-class RulesBroken(ValueError):
-    """A request that is well formed but breaks domain rules about several fields (answers
-    422 naming every one): `errors` holds (field, message) pairs."""
-
-    def __init__(self, errors: list[tuple[str, str]]) -> None:
-        super().__init__(", ".join(field for field, _ in errors))
-        self.errors = errors
+    message = f"An audit in status {status.value} cannot be {step.value}."
+    return StepNotAllowed(f"{message} {reason}" if reason else message)
 
 
 class DutiesConflict(Exception):
@@ -82,13 +62,13 @@ _SIMPLE_TARGET: dict[Step, AuditStatus] = {
 
 
 def check_step(step: Step, status: AuditStatus, *, submissions: int = 0) -> None:
-    """Raise TransitionNotAllowed unless `step` applies to an audit in `status` that has
+    """Raise StepNotAllowed unless `step` applies to an audit in `status` that has
     been submitted `submissions` times."""
     if status not in ALLOWED_FROM[step]:
-        raise TransitionNotAllowed(step, status)
+        raise _not_allowed(step, status)
     if step is Step.CANCEL and submissions > 0:
         # A returned audit is IN_PROGRESS again, but it was submitted: it is a record.
-        raise TransitionNotAllowed(
+        raise _not_allowed(
             step, status, "It was submitted once, and a submitted audit stays a record."
         )
 
@@ -155,14 +135,6 @@ def check_duties(
             )
         if acting & set(reviewed_by):
             raise DutiesConflict("an audit's peer reviewer may not moderate it")
-
-
-def check_date(field: str, day: date, *, today: date, not_before: date | None = None) -> None:
-    """A lifecycle date is never in the future, nor before the step it follows."""
-    if day > today:
-        raise RuleBroken(field, "cannot be in the future")
-    if not_before is not None and day < not_before:
-        raise RuleBroken(field, f"cannot be before {not_before.isoformat()}")
 
 
 def final_grade(

@@ -10,17 +10,18 @@ import asyncpg
 
 from audit_service.configuration import AuditConfiguration
 from audit_service.domain.actions import check_action_transition, default_due_date
-from audit_service.domain.audits import RuleBroken, check_date
 from audit_service.events import audit_event
 from audit_service.handlers import audits as audit_handlers
 from audit_service.repository import actions as action_rows
 from audit_service.repository import logs
+from qaf_shared.dates import check_date
 from qaf_shared.enums import ActionStatus, AuditStatus
 from qaf_shared.events.audit import ActionRaised, ActionStatusChanged
 from qaf_shared.http.auth import Principal
-from qaf_shared.http.problems import Problem
-from qaf_shared.http.resources import check_if_match, not_found
+from qaf_shared.http.locking import locked_for_change
+from qaf_shared.http.resources import not_found
 from qaf_shared.outbox import add_events
+from qaf_shared.rules import RuleBroken, StepNotAllowed
 
 # A cancelled audit asks nothing of anyone; a scheduled one has no findings yet.
 _NO_ACTIONS = frozenset({AuditStatus.SCHEDULED, AuditStatus.CANCELLED})
@@ -62,11 +63,7 @@ async def raise_action(
     audit = await audit_handlers.locked(conn, principal, audit_id)
     status = AuditStatus(audit["status"])
     if status in _NO_ACTIONS:
-        raise Problem(
-            409,
-            f"An audit in status {status.value} cannot raise actions.",
-            slug="transition-not-allowed",
-        )
+        raise StepNotAllowed(f"An audit in status {status.value} cannot raise actions.")
     on = today
     raised_on = body.raised_on or on
     check_date("body.raised_on", raised_on, today=on)
@@ -129,9 +126,8 @@ async def change_status(
         raise not_found("action")
     # The audit first, then the action: the same lock order as raising one.
     audit = await audit_handlers.locked(conn, principal, found["audit_id"])
-    current = await action_rows.get(conn, principal.tenant, action_id, for_update=True)
-    assert current is not None
-    check_if_match(if_match, current["version"], required=True)
+    fetch = action_rows.get(conn, principal.tenant, action_id, for_update=True)
+    current = await locked_for_change(fetch, "action", if_match=if_match, required=True)
     previous = ActionStatus(current["status"])
     check_action_transition(previous, body.status)
     on = today

@@ -14,10 +14,7 @@ import asyncpg
 from audit_service.configuration import AuditConfiguration
 from audit_service.domain import moderation
 from audit_service.domain.audits import (
-    RuleBroken,
-    RulesBroken,
     Step,
-    check_date,
     check_duties,
     check_step,
     final_grade,
@@ -30,6 +27,7 @@ from audit_service.events import audit_event
 from audit_service.repository import audits as audit_rows
 from audit_service.repository import logs
 from audit_service.repository import programmes as programme_rows
+from qaf_shared.dates import check_date
 from qaf_shared.enums import (
     AuditStatus,
     AuditTheme,
@@ -51,8 +49,9 @@ from qaf_shared.events.audit import (
 from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
-from qaf_shared.http.resources import check_if_match, not_found
+from qaf_shared.http.locking import locked_for_change
 from qaf_shared.outbox import add_events
+from qaf_shared.rules import RuleBroken, check_fields
 
 # The validated input each use case takes. The API's request models (api/schemas/audits.py)
 # have these shapes; the use cases name only what they read, so they never import the API.
@@ -226,7 +225,7 @@ async def draft(
     config: AuditConfiguration,
 ) -> asyncpg.Record:
     """Draft answers (PATCH): only the fields given change; answers merge."""
-    current = await _locked(conn, principal, audit_id, if_match, required=True)
+    current = await locked(conn, principal, audit_id, if_match, required=True)
     status = next_status(Step.DRAFT, AuditStatus(current["status"]))
     given = body.model_fields_set
     changes: dict[str, Any] = {"status": status.value}
@@ -238,11 +237,9 @@ async def draft(
     if "section_grades" in given:
         section_grades = {k: v.value for k, v in (body.section_grades or {}).items()}
         changes["section_grades"] = section_grades
-    errors = draft_errors(
-        _template(config, current), answers=answers, section_grades=section_grades
+    check_fields(
+        draft_errors(_template(config, current), answers=answers, section_grades=section_grades)
     )
-    if errors:
-        raise RulesBroken(errors)
     if "overall_grade" in given:
         changes["overall_grade"] = body.overall_grade.value if body.overall_grade else None
     if "themes" in given:
@@ -269,7 +266,7 @@ async def submit(
     config: AuditConfiguration,
     today: date,
 ) -> asyncpg.Record:
-    current = await _locked(conn, principal, audit_id, if_match)
+    current = await locked(conn, principal, audit_id, if_match)
     status = next_status(Step.SUBMIT, AuditStatus(current["status"]))
     on = today
     submitted_on = body.submitted_on or on
@@ -277,11 +274,11 @@ async def submit(
     check_date("body.submitted_on", submitted_on, today=on, not_before=current["returned_on"])
     answers = _merge(dict(current["answers"] or {}), body.answers or {})
     section_grades = {k: v.value for k, v in body.section_grades.items()}
-    errors = submission_errors(
-        _template(config, current), answers=answers, section_grades=section_grades
+    check_fields(
+        submission_errors(
+            _template(config, current), answers=answers, section_grades=section_grades
+        )
     )
-    if errors:
-        raise RulesBroken(errors)
     grade = body.overall_grade
     themes = _themes(body.themes)
     row = await audit_rows.update(
@@ -336,7 +333,7 @@ async def peer_review(
 ) -> asyncpg.Record:
     """Record the peer review; when it completes the audit (AGREED or REGRADED), choose at
     random whether it goes to moderation, and record how."""
-    current = await _locked(conn, principal, audit_id, if_match)
+    current = await locked(conn, principal, audit_id, if_match)
     check_step(Step.PEER_REVIEW, AuditStatus(current["status"]))
     on = today
     reviewed_on = body.reviewed_on or on
@@ -425,7 +422,7 @@ async def moderate(
     if_match: str | None,
     today: date,
 ) -> asyncpg.Record:
-    current = await _locked(conn, principal, audit_id, if_match)
+    current = await locked(conn, principal, audit_id, if_match)
     status = next_status(Step.MODERATE, AuditStatus(current["status"]))
     on = today
     moderated_on = body.moderated_on or on
@@ -477,7 +474,7 @@ async def close(
     if_match: str | None,
     today: date,
 ) -> asyncpg.Record:
-    current = await _locked(conn, principal, audit_id, if_match)
+    current = await locked(conn, principal, audit_id, if_match)
     status = next_status(Step.CLOSE, AuditStatus(current["status"]))
     on = today
     closed_on = body.closed_on or on
@@ -512,7 +509,7 @@ async def cancel(
     if_match: str | None,
     today: date,
 ) -> asyncpg.Record:
-    current = await _locked(conn, principal, audit_id, if_match)
+    current = await locked(conn, principal, audit_id, if_match)
     status = next_status(
         Step.CANCEL, AuditStatus(current["status"]), submissions=current["submission_count"]
     )
@@ -536,28 +533,17 @@ async def cancel(
 
 
 async def locked(
-    conn: asyncpg.Connection, principal: Principal, audit_id: uuid.UUID
-) -> asyncpg.Record:
-    """The audit, locked for this transaction, so that its events (its actions' and
-    concerns' included) keep their order."""
-    audit = await audit_rows.get(conn, principal.tenant, audit_id, for_update=True)
-    if audit is None:
-        raise not_found("audit")
-    return audit
-
-
-async def _locked(
     conn: asyncpg.Connection,
     principal: Principal,
     audit_id: uuid.UUID,
-    if_match: str | None,
+    if_match: str | None = None,
     *,
     required: bool = False,
 ) -> asyncpg.Record:
-    """The audit row, locked for this transaction, after the If-Match check."""
-    current = await locked(conn, principal, audit_id)
-    check_if_match(if_match, current["version"], required=required)
-    return current
+    """The audit, locked for this transaction (so that its events, its actions' and concerns'
+    included, keep their order), after the If-Match check."""
+    fetch = audit_rows.get(conn, principal.tenant, audit_id, for_update=True)
+    return await locked_for_change(fetch, "audit", if_match=if_match, required=required)
 
 
 @dataclass(frozen=True)

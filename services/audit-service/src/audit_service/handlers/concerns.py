@@ -8,12 +8,12 @@ from typing import Protocol
 
 import asyncpg
 
-from audit_service.domain.audits import check_date
 from audit_service.events import audit_event
 from audit_service.handlers import audits as audit_handlers
 from audit_service.repository import audits as audit_rows
 from audit_service.repository import concerns as concern_rows
 from audit_service.repository import logs
+from qaf_shared.dates import check_date
 from qaf_shared.events.audit import SafeguardingConcernRaised
 from qaf_shared.http.auth import Principal
 from qaf_shared.outbox import add_events

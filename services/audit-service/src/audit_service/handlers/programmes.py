@@ -9,7 +9,6 @@ from typing import Protocol
 
 import asyncpg
 
-from audit_service.domain.audits import RulesBroken
 from audit_service.domain.programmes import kind_errors, scope_errors
 from audit_service.repository import audits as audit_rows
 from audit_service.repository import logs
@@ -17,6 +16,7 @@ from audit_service.repository import programmes as programme_rows
 from qaf_shared.enums import ProgrammeKind
 from qaf_shared.http.auth import Principal
 from qaf_shared.org_units import TenantUnits
+from qaf_shared.rules import check_fields
 
 # The validated input creating a programme takes. The API's request model
 # (api/schemas/programmes.py) has this shape; the use case names only what it reads, so it
@@ -52,11 +52,10 @@ async def create(
     body: ProgrammeInput,
     units: TenantUnits,
 ) -> asyncpg.Record:
-    errors = scope_errors(
-        units, area=body.area, district=body.district, service=body.service
-    ) + kind_errors(body.kind, theme=body.theme, hypothesis=body.hypothesis, area=body.area)
-    if errors:
-        raise RulesBroken(errors)
+    check_fields(
+        scope_errors(units, area=body.area, district=body.district, service=body.service)
+        + kind_errors(body.kind, theme=body.theme, hypothesis=body.hypothesis, area=body.area)
+    )
     area = body.area
     if body.district is not None and area is None:
         # Stored resolved, like an audit's unit.

@@ -9,8 +9,8 @@ from datetime import date, datetime
 import asyncpg
 
 from audit_service.repository.inserts import Insert
-from audit_service.repository.query import ListQuery
 from qaf_shared.http.auth import Principal
+from qaf_shared.http.list_query import ListQuery, UnitFilters
 
 _ACTION = """x.id, x.version, x.tenant, x.audit_id, x.description, x.owner, x.raised_on,
 x.due_date, x.status, x.status_changed_on, x.completed_on, x.created_at, x.updated_at,
@@ -97,10 +97,7 @@ class ActionFilters:
     statuses: list[str] | None = None
     audit_id: uuid.UUID | None = None
     owner: str | None = None
-    area: str | None = None
-    district: str | None = None
-    team: str | None = None
-    service: str | None = None
+    units: UnitFilters = field(default_factory=UnitFilters)
     overdue: bool | None = None
     due_from: date | None = None
     due_to: date | None = None
@@ -115,25 +112,16 @@ async def list_page(
     limit: int,
     today: date,
 ) -> list[asyncpg.Record]:
-    q = ListQuery(tenant, tenant_column="x.tenant")
+    q = ListQuery(tenant, prefix="x.")
     if filters.statuses:
         q.where(f"x.status = ANY({q.param(filters.statuses)}::text[])")
-    for column in ("audit_id", "owner"):
-        value = getattr(filters, column)
-        if value is not None:
-            q.where(f"x.{column} = {q.param(value)}")
-    for column in ("area", "district", "team", "service"):
-        value = getattr(filters, column)
-        if value is not None:
-            q.where(f"a.{column} = {q.param(value)}")
+    q.add("x.audit_id = {}", filters.audit_id)
+    q.add("x.owner = {}", filters.owner)
+    q.units(filters.units, prefix="a.")
     if filters.overdue is not None:
         # The rule of domain.actions.action_is_overdue.
         overdue = f"(x.status IN ('OPEN', 'IN_PROGRESS') AND x.due_date < {q.param(today)})"
         q.where(overdue if filters.overdue else f"NOT {overdue}")
-    if filters.due_from is not None:
-        q.where(f"x.due_date >= {q.param(filters.due_from)}")
-    if filters.due_to is not None:
-        q.where(f"x.due_date <= {q.param(filters.due_to)}")
-    sql = q.page_sql(_SELECT, after=after, limit=limit, prefix="x.")
-    rows: list[asyncpg.Record] = await conn.fetch(sql, *q.args)
-    return rows
+    q.add("x.due_date >= {}", filters.due_from)
+    q.add("x.due_date <= {}", filters.due_to)
+    return await q.page(conn, _SELECT, after=after, limit=limit)

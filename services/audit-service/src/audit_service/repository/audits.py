@@ -10,8 +10,8 @@ from typing import Any
 import asyncpg
 
 from audit_service.repository.inserts import Insert
-from audit_service.repository.query import ListQuery
 from qaf_shared.http.auth import Principal
+from qaf_shared.http.list_query import ListQuery, UnitFilters
 
 COLUMNS = """id, version, tenant, case_ref, area, district, team, service, plan_type, auditor,
 due_date, programme_id, kind, status, template_id, template_version, answers, overall_grade,
@@ -162,10 +162,7 @@ async def update(
 @dataclass(frozen=True)
 class AuditFilters:
     statuses: list[str] | None = None
-    area: str | None = None
-    district: str | None = None
-    team: str | None = None
-    service: str | None = None
+    units: UnitFilters = field(default_factory=UnitFilters)
     programme_id: uuid.UUID | None = None
     overdue: bool | None = None
     grade: str | None = None
@@ -190,22 +187,15 @@ async def list_page(
     q = ListQuery(tenant)
     if filters.statuses:
         q.where(f"status = ANY({q.param(filters.statuses)}::text[])")
-    for column in ("area", "district", "team", "service", "programme_id"):
-        value = getattr(filters, column)
-        if value is not None:
-            q.where(f"{column} = {q.param(value)}")
+    q.units(filters.units)
+    q.add("programme_id = {}", filters.programme_id)
     if filters.overdue is not None:
         overdue = f"({_UNSUBMITTED} AND due_date < {q.param(today)})"
         q.where(overdue if filters.overdue else f"NOT {overdue}")
-    if filters.grade is not None:
-        q.where(f"final_grade = {q.param(filters.grade)}")
-    if filters.submitted_from is not None:
-        q.where(f"submitted_on >= {q.param(filters.submitted_from)}")
-    if filters.submitted_to is not None:
-        q.where(f"submitted_on <= {q.param(filters.submitted_to)}")
-    sql = q.page_sql(f"SELECT {COLUMNS} FROM audits", after=after, limit=limit)
-    rows: list[asyncpg.Record] = await conn.fetch(sql, *q.args)
-    return rows
+    q.add("final_grade = {}", filters.grade)
+    q.add("submitted_on >= {}", filters.submitted_from)
+    q.add("submitted_on <= {}", filters.submitted_to)
+    return await q.page(conn, f"SELECT {COLUMNS} FROM audits", after=after, limit=limit)
 
 
 _PROGRESS = f"""

@@ -9,8 +9,8 @@ from datetime import date, datetime
 import asyncpg
 
 from audit_service.repository.inserts import CREATED_BY, Insert
-from audit_service.repository.query import ListQuery
 from qaf_shared.http.auth import Principal
+from qaf_shared.http.list_query import ListQuery
 
 COLUMNS = "id, version, tenant, audit_id, raised_by, detail, raised_on, created_at"
 
@@ -54,9 +54,8 @@ async def list_page(
 ) -> list[asyncpg.Record]:
     q = ListQuery(tenant)
     q.where(f"audit_id = {q.param(audit_id)}")
-    sql = q.page_sql(f"SELECT {COLUMNS} FROM safeguarding_concerns", after=after, limit=limit)
-    rows: list[asyncpg.Record] = await conn.fetch(sql, *q.args)
-    return rows
+    select = f"SELECT {COLUMNS} FROM safeguarding_concerns"
+    return await q.page(conn, select, after=after, limit=limit)
 
 
 _GET = f"""

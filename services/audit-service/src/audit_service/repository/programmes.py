@@ -9,8 +9,8 @@ from datetime import date, datetime
 import asyncpg
 
 from audit_service.repository.inserts import Insert
-from audit_service.repository.query import ListQuery
 from qaf_shared.http.auth import Principal
+from qaf_shared.http.list_query import ListQuery
 
 COLUMNS = """id, version, tenant, kind, name, period, area, district, service, theme,
 hypothesis, due_date, created_at, updated_at"""
@@ -62,10 +62,6 @@ async def list_page(
     limit: int,
 ) -> list[asyncpg.Record]:
     q = ListQuery(tenant)
-    if kind is not None:
-        q.where(f"kind = {q.param(kind)}")
-    if period is not None:
-        q.where(f"period = {q.param(period)}")
-    sql = q.page_sql(f"SELECT {COLUMNS} FROM programmes", after=after, limit=limit)
-    rows: list[asyncpg.Record] = await conn.fetch(sql, *q.args)
-    return rows
+    q.add("kind = {}", kind)
+    q.add("period = {}", period)
+    return await q.page(conn, f"SELECT {COLUMNS} FROM programmes", after=after, limit=limit)

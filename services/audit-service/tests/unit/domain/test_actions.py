@@ -9,12 +9,12 @@ from datetime import date, timedelta
 import pytest
 
 from audit_service.domain.actions import (
-    ActionTransitionNotAllowed,
     action_is_overdue,
     check_action_transition,
     default_due_date,
 )
 from qaf_shared.enums import ActionStatus
+from qaf_shared.rules import StepNotAllowed
 from qaf_shared.working_days import is_working_day
 
 A = ActionStatus
@@ -34,7 +34,7 @@ def test_each_status_change_is_allowed_only_along_the_lifecycle(
     if (current, wanted) in ALLOWED:
         check_action_transition(current, wanted)
     else:
-        with pytest.raises(ActionTransitionNotAllowed):
+        with pytest.raises(StepNotAllowed):
             check_action_transition(current, wanted)
 
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 
@@ -11,7 +10,7 @@ import asyncpg
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from escalation_service.api.deps import STEP_ERRORS, Reader, Writer, pool, settings
+from escalation_service.api.deps import Reader, Writer, pool, settings
 from escalation_service.api.schemas.escalations import (
     CafcassReferralCreate,
     EscalateRequest,
@@ -29,13 +28,13 @@ from escalation_service.repository import stages as stage_rows
 from qaf_shared.clock import business_today
 from qaf_shared.enums import EscalationCategory, EscalationStage, EscalationStatus
 from qaf_shared.http.access_log import record_access, record_accesses
-from qaf_shared.http.auth import Actor, OptionalActor, Principal
+from qaf_shared.http.auth import Actor, OptionalActor
 from qaf_shared.http.idempotency import (
     Creation,
     IdempotencyKey,
     idempotent_create,
-    idempotent_write,
 )
+from qaf_shared.http.list_query import unit_filters
 from qaf_shared.http.org_units import UnitCode, resolve_org_unit
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
 from qaf_shared.http.resources import (
@@ -47,6 +46,7 @@ from qaf_shared.http.resources import (
     resource_response,
     to_response,
 )
+from qaf_shared.http.steps import STEP_PROBLEMS, LifecycleSteps
 
 router = APIRouter(prefix="/v1/escalations", tags=["escalations"])
 
@@ -59,7 +59,7 @@ async def _shaped(
     return [escalation_out(r, stages.get(r["id"], []), today) for r in rows]
 
 
-@router.post("", status_code=201, response_model=EscalationOut, responses=STEP_ERRORS)
+@router.post("", status_code=201, response_model=EscalationOut, responses=STEP_PROBLEMS)
 async def raise_escalation(
     request: Request,
     body: EscalationCreate,
@@ -125,14 +125,14 @@ async def list_escalations(
     listed is recorded in the access log."""
     after = decode_cursor(cursor)
     today = business_today(request)
+    units = unit_filters(
+        request, principal.tenant, area=area, district=district, team=team, service=service
+    )
     filters = escalation_rows.ListFilters(
         status=status,
         stage=stage,
         category=category,
-        area=area,
-        district=district,
-        team=team,
-        service=service,
+        units=units,
         overdue=overdue,
         raised_from=raised_from,
         raised_to=raised_to,
@@ -171,31 +171,18 @@ async def get_escalation(
     return to_response(resource_response(body))
 
 
-# A step route's call of its handler, run in the write's transaction.
-StepCall = Callable[[asyncpg.Connection, handlers.Author, uuid.UUID], Awaitable[asyncpg.Record]]
+async def _escalation_after_step(
+    conn: asyncpg.Connection, row: asyncpg.Record, today: date
+) -> StoredResponse:
+    [body] = await _shaped(conn, row["tenant"], [row], today)
+    return resource_response(body)
 
 
-async def _step(
-    request: Request,
-    escalation_id: str,
-    principal: Principal,
-    actor: str,
-    idempotency_key: str | None,
-    step: StepCall,
-) -> Response:
-    """A lifecycle step on one escalation; answers the whole escalation after it."""
-    ident = parse_id(escalation_id, "escalation")
-    who = handlers.Author(principal, actor, business_today(request))
-
-    async def write(conn: asyncpg.Connection) -> StoredResponse:
-        row = await step(conn, who, ident)
-        [body] = await _shaped(conn, principal.tenant, [row], who.today)
-        return resource_response(body)
-
-    return await idempotent_write(request, principal, idempotency_key, write)
+# Each lifecycle step answers the whole escalation after it.
+_steps = LifecycleSteps("escalation", _escalation_after_step)
 
 
-@router.post("/{escalation_id}/responses", response_model=EscalationOut, responses=STEP_ERRORS)
+@router.post("/{escalation_id}/responses", response_model=EscalationOut, responses=STEP_PROBLEMS)
 async def record_response(
     request: Request,
     escalation_id: str,
@@ -208,21 +195,24 @@ async def record_response(
     """Record the addressee's response to the current stage (from `AWAITING_RESPONSE`, one
     per stage); the status becomes `RESPONSE_RECEIVED`. Answers the whole escalation."""
 
-    async def step(conn: asyncpg.Connection, who: handlers.Author, ident: uuid.UUID) -> Any:
-        return await handlers.record_response(
+    return await _steps.run(
+        request,
+        principal,
+        idempotency_key,
+        escalation_id,
+        lambda conn, ident, today: handlers.record_response(
             conn,
-            who=who,
+            who=handlers.Author(principal, actor, today),
             escalation_id=ident,
             responder=body.responder,
             response=body.response,
             responded_on=body.responded_on,
             if_match=if_match,
-        )
+        ),
+    )
 
-    return await _step(request, escalation_id, principal, actor, idempotency_key, step)
 
-
-@router.post("/{escalation_id}/escalate", response_model=EscalationOut, responses=STEP_ERRORS)
+@router.post("/{escalation_id}/escalate", response_model=EscalationOut, responses=STEP_PROBLEMS)
 async def escalate(
     request: Request,
     escalation_id: str,
@@ -235,23 +225,25 @@ async def escalate(
     """Move to the next stage only: `NOT_SATISFIED` with a response (`RESPONSE_RECEIVED`), or
     `NO_RESPONSE` after the stage's due date (`AWAITING_RESPONSE`). 409 at `DIRECTOR`."""
     timescales = settings(request).timescales_for(principal.tenant)
-
-    async def step(conn: asyncpg.Connection, who: handlers.Author, ident: uuid.UUID) -> Any:
-        return await handlers.escalate(
+    return await _steps.run(
+        request,
+        principal,
+        idempotency_key,
+        escalation_id,
+        lambda conn, ident, today: handlers.escalate(
             conn,
-            who=who,
+            who=handlers.Author(principal, actor, today),
             escalation_id=ident,
             reason=body.reason,
             note=body.note,
             escalated_on=body.escalated_on,
             if_match=if_match,
             timescales=timescales,
-        )
+        ),
+    )
 
-    return await _step(request, escalation_id, principal, actor, idempotency_key, step)
 
-
-@router.post("/{escalation_id}/resolve", response_model=EscalationOut, responses=STEP_ERRORS)
+@router.post("/{escalation_id}/resolve", response_model=EscalationOut, responses=STEP_PROBLEMS)
 async def resolve(
     request: Request,
     escalation_id: str,
@@ -263,21 +255,24 @@ async def resolve(
 ) -> Response:
     """The chair resolves the escalation with an outcome, once a response was received."""
 
-    async def step(conn: asyncpg.Connection, who: handlers.Author, ident: uuid.UUID) -> Any:
-        return await handlers.resolve(
+    return await _steps.run(
+        request,
+        principal,
+        idempotency_key,
+        escalation_id,
+        lambda conn, ident, today: handlers.resolve(
             conn,
-            who=who,
+            who=handlers.Author(principal, actor, today),
             escalation_id=ident,
             outcome=body.outcome,
             note=body.note,
             resolved_on=body.resolved_on,
             if_match=if_match,
-        )
+        ),
+    )
 
-    return await _step(request, escalation_id, principal, actor, idempotency_key, step)
 
-
-@router.post("/{escalation_id}/withdraw", response_model=EscalationOut, responses=STEP_ERRORS)
+@router.post("/{escalation_id}/withdraw", response_model=EscalationOut, responses=STEP_PROBLEMS)
 async def withdraw(
     request: Request,
     escalation_id: str,
@@ -289,21 +284,24 @@ async def withdraw(
 ) -> Response:
     """Withdraw the escalation from any open status."""
 
-    async def step(conn: asyncpg.Connection, who: handlers.Author, ident: uuid.UUID) -> Any:
-        return await handlers.withdraw(
+    return await _steps.run(
+        request,
+        principal,
+        idempotency_key,
+        escalation_id,
+        lambda conn, ident, today: handlers.withdraw(
             conn,
-            who=who,
+            who=handlers.Author(principal, actor, today),
             escalation_id=ident,
             reason=body.reason,
             withdrawn_on=body.withdrawn_on,
             if_match=if_match,
-        )
-
-    return await _step(request, escalation_id, principal, actor, idempotency_key, step)
+        ),
+    )
 
 
 @router.post(
-    "/{escalation_id}/cafcass-referral", response_model=EscalationOut, responses=STEP_ERRORS
+    "/{escalation_id}/cafcass-referral", response_model=EscalationOut, responses=STEP_PROBLEMS
 )
 async def refer_to_cafcass(
     request: Request,
@@ -317,9 +315,16 @@ async def refer_to_cafcass(
     """Record a referral to Cafcass, at any time alongside the local process, in any status.
     It applies only to a `CIC` case escalated by an `IRO`, once: otherwise 409."""
 
-    async def step(conn: asyncpg.Connection, who: handlers.Author, ident: uuid.UUID) -> Any:
-        return await handlers.refer_to_cafcass(
-            conn, who=who, escalation_id=ident, referred_on=body.referred_on, if_match=if_match
-        )
-
-    return await _step(request, escalation_id, principal, actor, idempotency_key, step)
+    return await _steps.run(
+        request,
+        principal,
+        idempotency_key,
+        escalation_id,
+        lambda conn, ident, today: handlers.refer_to_cafcass(
+            conn,
+            who=handlers.Author(principal, actor, today),
+            escalation_id=ident,
+            referred_on=body.referred_on,
+            if_match=if_match,
+        ),
+    )

@@ -4,7 +4,10 @@ dates a step may carry.
 AWAITING_RESPONSE -> RESPONSE_RECEIVED -> RESOLVED; or escalate to the next stage (the chair
 is NOT_SATISFIED with a response, or there was NO_RESPONSE by the stage's due date) ->
 AWAITING_RESPONSE; any open status -> WITHDRAWN. A Cafcass referral (IRO, CIC cases) may be
-recorded at any time, alongside the local process."""
+recorded at any time, alongside the local process.
+
+A step that does not apply raises `StepNotAllowed` (409), a field that breaks a rule
+`RuleBroken` (422); a step's date is checked by `qaf_shared.dates`."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from qaf_shared.enums import (
     EscalationStatus,
     RaisedByRole,
 )
+from qaf_shared.rules import RuleBroken, StepNotAllowed
 
 S = EscalationStatus
 OPEN = frozenset({S.AWAITING_RESPONSE, S.RESPONSE_RECEIVED})
@@ -32,19 +36,6 @@ class Step(StrEnum):
     RESOLVE = "resolve"
     WITHDRAW = "withdraw"
     REFER_TO_CAFCASS = "refer to Cafcass"
-
-
-class TransitionNotAllowed(Exception):
-    """A step that does not apply to the escalation as it stands (answers 409)."""
-
-
-class InvalidRequest(Exception):
-    """A request field breaks a rule pydantic cannot see (answers 422 naming the field)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 # The statuses each step may start from.
@@ -66,7 +57,7 @@ ESCALATE_FROM: dict[EscalateReason, EscalationStatus] = {
 
 def check_step(step: Step, status: EscalationStatus) -> None:
     if status not in ALLOWED_FROM[step]:
-        raise TransitionNotAllowed(f"An escalation in status {status.value} cannot {step.value}.")
+        raise StepNotAllowed(f"An escalation in status {status.value} cannot {step.value}.")
 
 
 # How far ahead the chair may set the informal stage's due date.
@@ -84,18 +75,18 @@ def check_opening(
     raised to a year after."""
     if stage is EscalationStage.INFORMAL:
         if bypass_reason is not None:
-            raise InvalidRequest("body.bypass_reason", "only when opening above INFORMAL")
+            raise RuleBroken("body.bypass_reason", "only when opening above INFORMAL")
         if chair_due_date is not None and not (
             raised_on <= chair_due_date <= raised_on + LONGEST_INFORMAL_STAGE
         ):
-            raise InvalidRequest("body.due_date", "must fall between raised_on and a year after it")
+            raise RuleBroken("body.due_date", "must fall between raised_on and a year after it")
         return
     if bypass_reason is None or not bypass_reason.strip():
-        raise InvalidRequest(
+        raise RuleBroken(
             "body.bypass_reason", f"required to open at {stage.value} rather than INFORMAL"
         )
     if chair_due_date is not None:
-        raise InvalidRequest("body.due_date", "only the informal stage takes a due date")
+        raise RuleBroken("body.due_date", "only the informal stage takes a due date")
 
 
 def escalation_target(
@@ -110,14 +101,14 @@ def escalation_target(
     check_step(Step.ESCALATE, status)
     target = next_stage(stage)
     if target is None:
-        raise TransitionNotAllowed(f"{stage.value} is the highest stage; there is none above.")
+        raise StepNotAllowed(f"{stage.value} is the highest stage; there is none above.")
     if status is not ESCALATE_FROM[reason]:
-        raise TransitionNotAllowed(
+        raise StepNotAllowed(
             f"{reason.value} applies to an escalation in status "
             f"{ESCALATE_FROM[reason].value}, not {status.value}."
         )
     if reason is EscalateReason.NO_RESPONSE and escalated_on <= stage_due_date:
-        raise TransitionNotAllowed(
+        raise StepNotAllowed(
             f"The {stage.value} stage is due on {stage_due_date.isoformat()}; "
             f"NO_RESPONSE applies only after that date."
         )
@@ -130,28 +121,14 @@ def check_cafcass_referral(
     """A referral to Cafcass is the IRO's, for a child in care; it is recorded once.
     Another escalation is not eligible, which is about the record, not the request: 409."""
     if plan_type is not EscalationPlanType.CIC or raised_by_role is not RaisedByRole.IRO:
-        raise TransitionNotAllowed(
+        raise StepNotAllowed(
             "A Cafcass referral applies only to a CIC case escalated by an IRO "
             f"(this one is {plan_type.value}, raised by {raised_by_role.value})."
         )
     if referred_on is not None:
-        raise TransitionNotAllowed(
+        raise StepNotAllowed(
             f"A Cafcass referral was already recorded on {referred_on.isoformat()}."
         )
-
-
-# Business dates before this are taken for typing mistakes (and holiday tables for year 1
-# are of no use); the date fields say so in their description.
-EARLIEST_DATE = date(2000, 1, 1)
-
-
-def check_date(field: str, on: date, *, not_before: date, today: date) -> None:
-    """A business date a step carries: never in the future, never before what it follows
-    (so an escalation's dates run forward and every snapshot is consistent)."""
-    if on > today:
-        raise InvalidRequest(field, "cannot be in the future")
-    if on < not_before:
-        raise InvalidRequest(field, f"cannot be before {not_before.isoformat()}")
 
 
 def is_overdue(status: EscalationStatus, stage_due_date: date, today: date) -> bool:

@@ -4,9 +4,8 @@ events it raises to the outbox (so per-escalation event order follows the row lo
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -14,12 +13,8 @@ import asyncpg
 
 from escalation_service import events
 from escalation_service.domain.lifecycle import (
-    EARLIEST_DATE,
-    InvalidRequest,
     Step,
-    TransitionNotAllowed,
     check_cafcass_referral,
-    check_date,
     check_opening,
     check_step,
     escalation_target,
@@ -34,6 +29,7 @@ from escalation_service.domain.timescales import (
 )
 from escalation_service.repository import activity
 from escalation_service.repository import escalations as escalation_rows
+from qaf_shared.dates import EARLIEST_DATE, check_date
 from qaf_shared.enums import (
     EscalateReason,
     EscalationCategory,
@@ -46,8 +42,7 @@ from qaf_shared.enums import (
 from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
-from qaf_shared.http.problems import Problem, field_error
-from qaf_shared.http.resources import check_if_match, not_found
+from qaf_shared.http.locking import locked_for_change
 from qaf_shared.outbox import add_events
 
 
@@ -58,16 +53,6 @@ class Author:
     principal: Principal
     actor: str
     today: date
-
-
-@contextlib.contextmanager
-def _rules_as_problems() -> Iterator[None]:
-    try:
-        yield
-    except TransitionNotAllowed as exc:
-        raise Problem(409, str(exc), slug="transition-not-allowed") from None
-    except InvalidRequest as exc:
-        raise field_error(exc.field, exc.message) from None
 
 
 @dataclass(frozen=True)
@@ -99,9 +84,8 @@ class Raised:
 def raise_escalation(*, who: Author, command: RaiseEscalation, timescales: Timescales) -> Raised:
     """A new escalation, built whole here (nothing to read first): its rows and its event."""
     raised_on = command.raised_on or who.today
-    with _rules_as_problems():
-        check_date("body.raised_on", raised_on, not_before=EARLIEST_DATE, today=who.today)
-        check_opening(command.stage, command.bypass_reason, command.chair_due_date, raised_on)
+    check_date("body.raised_on", raised_on, not_before=EARLIEST_DATE, today=who.today)
+    check_opening(command.stage, command.bypass_reason, command.chair_due_date, raised_on)
     due = stage_due_date(
         command.stage, raised_on, timescales, chair_due_date=command.chair_due_date
     )
@@ -142,14 +126,13 @@ async def record_response(
 ) -> asyncpg.Record:
     current = await _locked(conn, who, escalation_id, if_match)
     on = responded_on or who.today
-    with _rules_as_problems():
-        check_step(Step.RESPOND, EscalationStatus(current["status"]))
-        check_date(
-            "body.responded_on",
-            on,
-            not_before=current["last_activity_on"],
-            today=who.today,
-        )
+    check_step(Step.RESPOND, EscalationStatus(current["status"]))
+    check_date(
+        "body.responded_on",
+        on,
+        not_before=current["last_activity_on"],
+        today=who.today,
+    )
     raised = await _announce_if_overdue(conn, who, current, on)
     row = await escalation_rows.record_response(
         conn,
@@ -181,21 +164,20 @@ async def escalate(
     current = await _locked(conn, who, escalation_id, if_match)
     on = escalated_on or who.today
     from_stage = EscalationStage(current["stage"])
-    with _rules_as_problems():
-        check_step(Step.ESCALATE, EscalationStatus(current["status"]))
-        check_date(
-            "body.escalated_on",
-            on,
-            not_before=current["last_activity_on"],
-            today=who.today,
-        )
-        target = escalation_target(
-            stage=from_stage,
-            status=EscalationStatus(current["status"]),
-            reason=reason,
-            stage_due_date=current["stage_due_date"],
-            escalated_on=on,
-        )
+    check_step(Step.ESCALATE, EscalationStatus(current["status"]))
+    check_date(
+        "body.escalated_on",
+        on,
+        not_before=current["last_activity_on"],
+        today=who.today,
+    )
+    target = escalation_target(
+        stage=from_stage,
+        status=EscalationStatus(current["status"]),
+        reason=reason,
+        stage_due_date=current["stage_due_date"],
+        escalated_on=on,
+    )
     raised = await _announce_if_overdue(conn, who, current, on)
     row = await escalation_rows.escalate(
         conn,
@@ -228,14 +210,13 @@ async def resolve(
 ) -> asyncpg.Record:
     current = await _locked(conn, who, escalation_id, if_match)
     on = resolved_on or who.today
-    with _rules_as_problems():
-        check_step(Step.RESOLVE, EscalationStatus(current["status"]))
-        check_date(
-            "body.resolved_on",
-            on,
-            not_before=current["last_activity_on"],
-            today=who.today,
-        )
+    check_step(Step.RESOLVE, EscalationStatus(current["status"]))
+    check_date(
+        "body.resolved_on",
+        on,
+        not_before=current["last_activity_on"],
+        today=who.today,
+    )
     raised = await _announce_if_overdue(conn, who, current, on)
     row = await escalation_rows.resolve(
         conn,
@@ -263,14 +244,13 @@ async def withdraw(
 ) -> asyncpg.Record:
     current = await _locked(conn, who, escalation_id, if_match)
     on = withdrawn_on or who.today
-    with _rules_as_problems():
-        check_step(Step.WITHDRAW, EscalationStatus(current["status"]))
-        check_date(
-            "body.withdrawn_on",
-            on,
-            not_before=current["last_activity_on"],
-            today=who.today,
-        )
+    check_step(Step.WITHDRAW, EscalationStatus(current["status"]))
+    check_date(
+        "body.withdrawn_on",
+        on,
+        not_before=current["last_activity_on"],
+        today=who.today,
+    )
     raised = await _announce_if_overdue(conn, who, current, on)
     row = await escalation_rows.withdraw(
         conn,
@@ -295,20 +275,19 @@ async def refer_to_cafcass(
     if_match: str | None,
 ) -> asyncpg.Record:
     current = await _locked(conn, who, escalation_id, if_match)
-    with _rules_as_problems():
-        check_step(Step.REFER_TO_CAFCASS, EscalationStatus(current["status"]))
-        check_cafcass_referral(
-            EscalationPlanType(current["plan_type"]),
-            RaisedByRole(current["raised_by_role"]),
-            current["cafcass_referred_on"],
-        )
-        # At any time alongside the local process: only after the escalation was raised.
-        check_date(
-            "body.referred_on",
-            referred_on,
-            not_before=current["raised_on"],
-            today=who.today,
-        )
+    check_step(Step.REFER_TO_CAFCASS, EscalationStatus(current["status"]))
+    check_cafcass_referral(
+        EscalationPlanType(current["plan_type"]),
+        RaisedByRole(current["raised_by_role"]),
+        current["cafcass_referred_on"],
+    )
+    # At any time alongside the local process: only after the escalation was raised.
+    check_date(
+        "body.referred_on",
+        referred_on,
+        not_before=current["raised_on"],
+        today=who.today,
+    )
     row = await escalation_rows.refer_to_cafcass(
         conn,
         principal=who.principal,
@@ -325,11 +304,8 @@ async def _locked(
     conn: asyncpg.Connection, who: Author, escalation_id: uuid.UUID, if_match: str | None
 ) -> asyncpg.Record:
     """The escalation, locked for this transaction (404 when not the caller's tenant's)."""
-    current = await escalation_rows.get(conn, who.principal.tenant, escalation_id, for_update=True)
-    if current is None:
-        raise not_found("escalation")
-    check_if_match(if_match, current["version"])
-    return current
+    fetch = escalation_rows.get(conn, who.principal.tenant, escalation_id, for_update=True)
+    return await locked_for_change(fetch, "escalation", if_match=if_match)
 
 
 async def _announce_if_overdue(

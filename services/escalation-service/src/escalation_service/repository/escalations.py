@@ -4,7 +4,7 @@ orders every change of an escalation (and the overdue scheduler's claim)."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ from escalation_service.repository.activity import new_activity
 from escalation_service.repository.rows import NewRow, together
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
-from qaf_shared.http.pagination import AFTER_CURSOR_SQL, ORDER_SQL
+from qaf_shared.http.list_query import ListQuery, UnitFilters
 
 _COLUMNS = """id, version, tenant, case_ref, area, district, team, service, plan_type,
 raised_by, raised_by_role, categories, summary, desired_outcome, raised_on, bypass_reason,
@@ -367,10 +367,7 @@ class ListFilters:
     status: str | None = None
     stage: str | None = None
     category: str | None = None
-    area: str | None = None
-    district: str | None = None
-    team: str | None = None
-    service: str | None = None
+    units: UnitFilters = field(default_factory=UnitFilters)
     overdue: bool | None = None
     raised_from: date | None = None
     raised_to: date | None = None
@@ -386,30 +383,14 @@ async def list_page(
     limit: int,
 ) -> list[asyncpg.Record]:
     """One page (`limit` + 1 rows, so the caller knows whether another follows)."""
-    conditions = ["tenant = $1"]
-    args: list[Any] = [tenant]
-
-    def arg(value: Any) -> str:
-        args.append(value)
-        return f"${len(args)}"
-
-    for column in ("status", "stage", "area", "district", "team", "service"):
-        value = getattr(filters, column)
-        if value is not None:
-            conditions.append(f"{column} = {arg(value)}")
-    if filters.category is not None:
-        conditions.append(f"{arg(filters.category)} = ANY(categories)")
-    if filters.raised_from is not None:
-        conditions.append(f"raised_on >= {arg(filters.raised_from)}")
-    if filters.raised_to is not None:
-        conditions.append(f"raised_on <= {arg(filters.raised_to)}")
+    q = ListQuery(tenant)
+    q.add("status = {}", filters.status)
+    q.add("stage = {}", filters.stage)
+    q.units(filters.units)
+    q.add("{} = ANY(categories)", filters.category)
+    q.add("raised_on >= {}", filters.raised_from)
+    q.add("raised_on <= {}", filters.raised_to)
     if filters.overdue is not None:
-        overdue = f"(status = 'AWAITING_RESPONSE' AND stage_due_date < {arg(today)})"
-        conditions.append(overdue if filters.overdue else f"NOT {overdue}")
-    if after is not None:
-        at, ident = arg(after[0])[1:], arg(after[1])[1:]
-        conditions.append(AFTER_CURSOR_SQL.format(at=at, ident=ident))
-    order = ORDER_SQL.format(limit=arg(limit + 1)[1:])
-    sql = f"SELECT {_COLUMNS} FROM escalations WHERE {' AND '.join(conditions)} {order}"
-    rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
-    return rows
+        overdue = f"(status = 'AWAITING_RESPONSE' AND stage_due_date < {q.param(today)})"
+        q.where(overdue if filters.overdue else f"NOT {overdue}")
+    return await q.page(conn, f"SELECT {_COLUMNS} FROM escalations", after=after, limit=limit)

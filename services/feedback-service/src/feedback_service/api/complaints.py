@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Annotated, Any
 
@@ -10,7 +9,6 @@ import asyncpg
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from feedback_service.api import filters
 from feedback_service.api.deps import StaffReader, StaffWriter, pool
 from feedback_service.api.filters import AreaFilter, DistrictFilter, ServiceFilter, TeamFilter
 from feedback_service.api.pages import DEFAULT_LIMIT, logged_page
@@ -31,22 +29,23 @@ from feedback_service.repository import complaints as complaint_rows
 from qaf_shared.clock import business_today
 from qaf_shared.enums import ComplaintStage, ComplaintStatus
 from qaf_shared.http.access_log import record_access
-from qaf_shared.http.auth import Actor, OptionalActor, Principal
+from qaf_shared.http.auth import Actor, OptionalActor
 from qaf_shared.http.idempotency import IdempotencyKey, idempotent_write
+from qaf_shared.http.list_query import unit_filters
 from qaf_shared.http.org_units import resolve_org_unit
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor
 from qaf_shared.http.problems import problem_responses
 from qaf_shared.http.resources import (
     IfMatch,
+    StoredResponse,
     json_response,
     not_found,
     parse_id,
     resource_response,
 )
+from qaf_shared.http.steps import STEP_PROBLEMS, LifecycleSteps
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
-
-_STEP_ERRORS = problem_responses(409, 412)
 
 
 @router.post("", status_code=201, response_model=ComplaintOut, responses=problem_responses(409))
@@ -106,12 +105,15 @@ async def list_complaints(
         received_from=received_from,
         received_to=received_to,
     )
+    units = unit_filters(
+        request, principal.tenant, area=area, district=district, team=team, service=service
+    )
     after = decode_cursor(cursor)
     async with pool(request).acquire() as conn, conn.transaction():
         rows = await complaint_rows.list_complaints(
             conn,
             principal.tenant,
-            filters.units(area, district, team, service),
+            units,
             only,
             after=after,
             limit=limit,
@@ -147,33 +149,19 @@ async def get_complaint(
     return json_response(body, headers=resource_response(body).headers)
 
 
-async def _change(
-    request: Request,
-    ident: uuid.UUID,
-    principal: Principal,
-    actor: str,
-    if_match: str | None,
-    idempotency_key: str | None,
-    step: handlers.Step,
-    on: date,
-) -> Response:
-    """One lifecycle step, written once per key and answered with the complaint."""
-
-    async def change(conn: asyncpg.Connection) -> Any:
-        row = await handlers.change(
-            conn,
-            principal=principal,
-            actor=actor,
-            complaint_id=ident,
-            if_match=if_match,
-            step=step,
-        )
-        return resource_response(complaint_out(row, on))
-
-    return await idempotent_write(request, principal, idempotency_key, change)
+async def _complaint_after_step(
+    conn: asyncpg.Connection, row: asyncpg.Record, on: date
+) -> StoredResponse:
+    return resource_response(complaint_out(row, on))
 
 
-@router.post("/{complaint_id}/stage", response_model=ComplaintOut, responses=_STEP_ERRORS)
+# Each lifecycle step is described by its handler (its date checked before the complaint is
+# read), applied to the locked complaint by `handlers.change`, and answered with the whole
+# complaint.
+_steps = LifecycleSteps("complaint", _complaint_after_step)
+
+
+@router.post("/{complaint_id}/stage", response_model=ComplaintOut, responses=STEP_PROBLEMS)
 async def request_stage(
     request: Request,
     complaint_id: str,
@@ -187,13 +175,23 @@ async def request_stage(
     working days) or `STAGE3` (review panel within 30), one stage at a time, within 20
     working days of the previous stage's response (or once that stage is past its due date
     without one). A complaint closed after a stage's response reopens."""
-    on = business_today(request)
-    ident = parse_id(complaint_id, "complaint")
-    step = handlers.request_stage(ComplaintStage(body.stage), body.requested_on, today=on)
-    return await _change(request, ident, principal, actor, if_match, idempotency_key, step, on)
+    return await _steps.run(
+        request,
+        principal,
+        idempotency_key,
+        complaint_id,
+        lambda conn, ident, on: handlers.change(
+            conn,
+            principal=principal,
+            actor=actor,
+            complaint_id=ident,
+            if_match=if_match,
+            step=handlers.request_stage(ComplaintStage(body.stage), body.requested_on, today=on),
+        ),
+    )
 
 
-@router.post("/{complaint_id}/extension", response_model=ComplaintOut, responses=_STEP_ERRORS)
+@router.post("/{complaint_id}/extension", response_model=ComplaintOut, responses=STEP_PROBLEMS)
 async def extend_stage(
     request: Request,
     complaint_id: str,
@@ -205,13 +203,23 @@ async def extend_stage(
 ) -> Response:
     """Extend the current stage once, agreed by its due date: `STAGE1` to 20 working days,
     `STAGE2` to 65, counted from the stage's start."""
-    on = business_today(request)
-    ident = parse_id(complaint_id, "complaint")
-    step = handlers.extend_stage(ComplaintStage(body.stage), body.extended_on, today=on)
-    return await _change(request, ident, principal, actor, if_match, idempotency_key, step, on)
+    return await _steps.run(
+        request,
+        principal,
+        idempotency_key,
+        complaint_id,
+        lambda conn, ident, on: handlers.change(
+            conn,
+            principal=principal,
+            actor=actor,
+            complaint_id=ident,
+            if_match=if_match,
+            step=handlers.extend_stage(ComplaintStage(body.stage), body.extended_on, today=on),
+        ),
+    )
 
 
-@router.post("/{complaint_id}/panel", response_model=ComplaintOut, responses=_STEP_ERRORS)
+@router.post("/{complaint_id}/panel", response_model=ComplaintOut, responses=STEP_PROBLEMS)
 async def record_panel(
     request: Request,
     complaint_id: str,
@@ -223,13 +231,23 @@ async def record_panel(
 ) -> Response:
     """Stage 3: the review panel was held (due within 30 working days of the request); its
     report is then due within 5 working days."""
-    on = business_today(request)
-    ident = parse_id(complaint_id, "complaint")
-    step = handlers.record_panel(body.held_on, today=on)
-    return await _change(request, ident, principal, actor, if_match, idempotency_key, step, on)
+    return await _steps.run(
+        request,
+        principal,
+        idempotency_key,
+        complaint_id,
+        lambda conn, ident, on: handlers.change(
+            conn,
+            principal=principal,
+            actor=actor,
+            complaint_id=ident,
+            if_match=if_match,
+            step=handlers.record_panel(body.held_on, today=on),
+        ),
+    )
 
 
-@router.post("/{complaint_id}/panel-report", response_model=ComplaintOut, responses=_STEP_ERRORS)
+@router.post("/{complaint_id}/panel-report", response_model=ComplaintOut, responses=STEP_PROBLEMS)
 async def record_panel_report(
     request: Request,
     complaint_id: str,
@@ -241,13 +259,23 @@ async def record_panel_report(
 ) -> Response:
     """Stage 3: the panel's report was issued; the authority's response (the stage's
     outcome) is then due within 15 working days."""
-    on = business_today(request)
-    ident = parse_id(complaint_id, "complaint")
-    step = handlers.record_panel_report(body.issued_on, today=on)
-    return await _change(request, ident, principal, actor, if_match, idempotency_key, step, on)
+    return await _steps.run(
+        request,
+        principal,
+        idempotency_key,
+        complaint_id,
+        lambda conn, ident, on: handlers.change(
+            conn,
+            principal=principal,
+            actor=actor,
+            complaint_id=ident,
+            if_match=if_match,
+            step=handlers.record_panel_report(body.issued_on, today=on),
+        ),
+    )
 
 
-@router.post("/{complaint_id}/outcome", response_model=ComplaintOut, responses=_STEP_ERRORS)
+@router.post("/{complaint_id}/outcome", response_model=ComplaintOut, responses=STEP_PROBLEMS)
 async def record_outcome(
     request: Request,
     complaint_id: str,
@@ -259,13 +287,23 @@ async def record_outcome(
 ) -> Response:
     """The current stage's outcome (for `STAGE3`, the authority's response to the panel's
     report; `WITHDRAWN` may come at any point of a stage)."""
-    on = business_today(request)
-    ident = parse_id(complaint_id, "complaint")
-    step = handlers.record_outcome(body.stage, body.outcome, body.decided_on, today=on)
-    return await _change(request, ident, principal, actor, if_match, idempotency_key, step, on)
+    return await _steps.run(
+        request,
+        principal,
+        idempotency_key,
+        complaint_id,
+        lambda conn, ident, on: handlers.change(
+            conn,
+            principal=principal,
+            actor=actor,
+            complaint_id=ident,
+            if_match=if_match,
+            step=handlers.record_outcome(body.stage, body.outcome, body.decided_on, today=on),
+        ),
+    )
 
 
-@router.post("/{complaint_id}/close", response_model=ComplaintOut, responses=_STEP_ERRORS)
+@router.post("/{complaint_id}/close", response_model=ComplaintOut, responses=STEP_PROBLEMS)
 async def close_complaint(
     request: Request,
     complaint_id: str,
@@ -277,7 +315,17 @@ async def close_complaint(
 ) -> Response:
     """Close a complaint whose current stage has its outcome, recording whether it was
     referred to the Local Government and Social Care Ombudsman."""
-    on = business_today(request)
-    ident = parse_id(complaint_id, "complaint")
-    step = handlers.close(body.closed_on, body.ombudsman_referred, today=on)
-    return await _change(request, ident, principal, actor, if_match, idempotency_key, step, on)
+    return await _steps.run(
+        request,
+        principal,
+        idempotency_key,
+        complaint_id,
+        lambda conn, ident, on: handlers.change(
+            conn,
+            principal=principal,
+            actor=actor,
+            complaint_id=ident,
+            if_match=if_match,
+            step=handlers.close(body.closed_on, body.ombudsman_referred, today=on),
+        ),
+    )

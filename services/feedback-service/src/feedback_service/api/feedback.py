@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from feedback_service.api import filters
 from feedback_service.api.deps import StaffReader, StaffWriter, pool, question_sets
 from feedback_service.api.filters import AreaFilter, DistrictFilter, ServiceFilter, TeamFilter
 from feedback_service.api.pages import DEFAULT_LIMIT, logged_page
@@ -27,6 +26,7 @@ from qaf_shared.enums import FeedbackSource
 from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import Actor, OptionalActor
 from qaf_shared.http.idempotency import Creation, IdempotencyKey, idempotent_create
+from qaf_shared.http.list_query import unit_filters
 from qaf_shared.http.org_units import resolve_org_unit
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor
 from qaf_shared.http.problems import problem_responses
@@ -92,12 +92,15 @@ async def list_feedback(
         received_from=received_from,
         received_to=received_to,
     )
+    units = unit_filters(
+        request, principal.tenant, area=area, district=district, team=team, service=service
+    )
     after = decode_cursor(cursor)
     async with pool(request).acquire() as conn, conn.transaction():
         rows = await feedback_rows.list_items(
             conn,
             principal.tenant,
-            filters.units(area, district, team, service),
+            units,
             only,
             after=after,
             limit=limit,

@@ -6,16 +6,9 @@ from typing import Annotated
 
 from fastapi import Query
 
-from feedback_service.repository.query import UnitFilters
 from qaf_shared.http.org_units import UnitCode
 
 AreaFilter = Annotated[UnitCode | None, Query(description="An area code")]
 DistrictFilter = Annotated[UnitCode | None, Query(description="A district code")]
 TeamFilter = Annotated[UnitCode | None, Query(description="A team code")]
 ServiceFilter = Annotated[UnitCode | None, Query(description="A county-wide service code")]
-
-
-def units(
-    area: str | None, district: str | None, team: str | None, service: str | None
-) -> UnitFilters:
-    return UnitFilters(area=area, district=district, team=team, service=service)

@@ -9,7 +9,6 @@ import asyncpg
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from feedback_service.api import filters
 from feedback_service.api.deps import StaffReader, StaffWriter, pool
 from feedback_service.api.filters import AreaFilter, DistrictFilter, ServiceFilter, TeamFilter
 from feedback_service.api.pages import DEFAULT_LIMIT, logged_page
@@ -26,6 +25,7 @@ from qaf_shared.enums import PnCode
 from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import Actor, OptionalActor
 from qaf_shared.http.idempotency import IdempotencyKey, idempotent_write
+from qaf_shared.http.list_query import unit_filters
 from qaf_shared.http.org_units import resolve_org_unit
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor
 from qaf_shared.http.problems import problem_responses
@@ -87,12 +87,15 @@ async def list_participation(
     only = participation_rows.ParticipationFilters(
         pn_code=pn_code.value if pn_code else None, held_from=held_from, held_to=held_to
     )
+    units = unit_filters(
+        request, principal.tenant, area=area, district=district, team=team, service=service
+    )
     after = decode_cursor(cursor)
     async with pool(request).acquire() as conn, conn.transaction():
         rows = await participation_rows.list_records(
             conn,
             principal.tenant,
-            filters.units(area, district, team, service),
+            units,
             only,
             after=after,
             limit=limit,

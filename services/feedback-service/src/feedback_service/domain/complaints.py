@@ -9,7 +9,8 @@ panel within 30 working days of the request, the panel's report within 5 working
 panel, the authority's response within 15 working days of the report.
 
 Every method returns a new `Complaint`; a step that does not apply to the current state
-raises `StepNotAllowed` (HTTP 409), an impossible date raises `InvalidDate` (HTTP 422)."""
+raises `StepNotAllowed` (HTTP 409), an impossible date raises `RuleBroken` naming the
+request field (HTTP 422)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from feedback_service.domain.feedback import EARLIEST_DATE, FieldError
 from qaf_shared.enums import ComplaintOutcome, ComplaintStage, ComplaintStatus
+from qaf_shared.rules import FieldError, RuleBroken, StepNotAllowed
 from qaf_shared.working_days import add_working_days
 
 Stage = ComplaintStage
@@ -40,32 +41,10 @@ NEXT_STAGE: dict[ComplaintStage, ComplaintStage] = {
 }
 
 
-def check_step_date(field: str, value: date, today: date) -> list[FieldError]:
-    """A lifecycle step's date: it has happened, and not before the records began."""
-    if value > today:
-        return [FieldError(field, "cannot be in the future")]
-    if value < EARLIEST_DATE:
-        return [FieldError(field, f"cannot be before {EARLIEST_DATE.isoformat()}")]
-    return []
-
-
 def check_categories(categories: list[str]) -> list[FieldError]:
     if len(set(categories)) != len(categories):
         return [FieldError("categories", "lists a category twice")]
     return []
-
-
-class StepNotAllowed(Exception):
-    """A lifecycle step that does not apply to the complaint's current state (409)."""
-
-
-class InvalidDate(Exception):
-    """A date that cannot be right for this complaint (422), naming the request field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -193,7 +172,7 @@ class Complaint:
         if current.outcome is Outcome.WITHDRAWN:
             raise StepNotAllowed(f"The complaint was withdrawn at {current.stage.value}.")
         if requested_on < current.started_on:
-            raise InvalidDate("body.requested_on", f"is before {current.stage.value} started")
+            raise RuleBroken("body.requested_on", f"is before {current.stage.value} started")
         if current.decided_on is None:
             if requested_on <= current.due_date:
                 raise StepNotAllowed(
@@ -202,7 +181,7 @@ class Complaint:
                 )
         else:
             if requested_on < current.decided_on:
-                raise InvalidDate(
+                raise RuleBroken(
                     "body.requested_on", f"is before the {current.stage.value} response"
                 )
             window_end = add_working_days(current.decided_on, NEXT_STAGE_REQUEST_DAYS)
@@ -224,7 +203,7 @@ class Complaint:
         if current.extended_on is not None:
             raise StepNotAllowed(f"{stage.value} has already been extended.")
         if extended_on < current.started_on:
-            raise InvalidDate("body.extended_on", f"is before {stage.value} started")
+            raise RuleBroken("body.extended_on", f"is before {stage.value} started")
         if extended_on > current.due_date:
             raise StepNotAllowed(
                 f"{stage.value} was due on {current.due_date.isoformat()}; an extension must be "
@@ -237,7 +216,7 @@ class Complaint:
         if current.panel_held_on is not None:
             raise StepNotAllowed("The review panel has already been recorded.")
         if held_on < current.started_on:
-            raise InvalidDate("body.held_on", "is before stage 3 was requested")
+            raise RuleBroken("body.held_on", "is before stage 3 was requested")
         return self._with_current(replace(current, panel_held_on=held_on))
 
     def record_panel_report(self, issued_on: date) -> Complaint:
@@ -247,7 +226,7 @@ class Complaint:
         if current.panel_report_issued_on is not None:
             raise StepNotAllowed("The panel's report has already been recorded.")
         if issued_on < current.panel_held_on:
-            raise InvalidDate("body.issued_on", "is before the panel was held")
+            raise RuleBroken("body.issued_on", "is before the panel was held")
         return self._with_current(replace(current, panel_report_issued_on=issued_on))
 
     def decide(
@@ -267,7 +246,7 @@ class Complaint:
             )
         floor = current.panel_report_issued_on or current.started_on
         if decided_on < floor:
-            raise InvalidDate("body.decided_on", f"is before {floor.isoformat()}")
+            raise RuleBroken("body.decided_on", f"is before {floor.isoformat()}")
         return self._with_current(replace(current, outcome=outcome, decided_on=decided_on))
 
     def close(self, closed_on: date, ombudsman_referred: bool) -> Complaint:
@@ -279,7 +258,7 @@ class Complaint:
                 f"{current.stage.value} has no outcome yet; record it before closing."
             )
         if closed_on < current.decided_on:
-            raise InvalidDate("body.closed_on", f"is before the {current.stage.value} outcome")
+            raise RuleBroken("body.closed_on", f"is before the {current.stage.value} outcome")
         return replace(self, closed_on=closed_on, ombudsman_referred=ombudsman_referred)
 
     # Helpers

@@ -7,28 +7,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from qaf_shared.dates import EARLIEST_DATE, date_errors
 from qaf_shared.enums import ConferenceType, FeedbackSource, PartnerType, Respondent
+from qaf_shared.rules import FieldError
 
 Source = FeedbackSource
 
 ANSWER_MIN, ANSWER_MAX = 1, 5
-# Dates before this are typing mistakes, not feedback; the bound also keeps date arithmetic
-# (working days) well inside what `date` can hold.
-EARLIEST_DATE = date(2000, 1, 1)
 
 # Complaints follow their own statutory lifecycle (POST /v1/complaints) and are counted
 # apart from feedback items; the provider submits only what it is commissioned for.
 DIRECT_SOURCES = frozenset(s for s in Source if s is not Source.COMPLAINT)
 PROVIDER_SOURCES = frozenset({Source.ADVOCACY, Source.INDEPENDENT_VISITOR})
 RESPONDENT_SOURCES = frozenset({Source.CP_CONFERENCE, Source.CIC_REVIEW})
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """One bad field; `field` is relative to the item (`answers.felt_listened_to`)."""
-
-    field: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -66,14 +57,6 @@ def check_answers(
                 FieldError(field, f"must be a whole number from {ANSWER_MIN} to {ANSWER_MAX}")
             )
     return errors
-
-
-def check_received_on(received_on: date, today: date) -> list[FieldError]:
-    if received_on > today:
-        return [FieldError("received_on", "cannot be in the future")]
-    if received_on < EARLIEST_DATE:
-        return [FieldError("received_on", f"cannot be before {EARLIEST_DATE.isoformat()}")]
-    return []
 
 
 def check_item(
@@ -114,5 +97,5 @@ def check_item(
     if source is not Source.PARTNER and partner_type is not None:
         errors.append(FieldError("partner_type", "applies only to PARTNER feedback"))
     errors.extend(check_answers(source, answers, questions))
-    errors.extend(check_received_on(received_on, today))
+    errors.extend(date_errors("received_on", received_on, today=today, not_before=EARLIEST_DATE))
     return errors

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from feedback_service.domain.feedback import EARLIEST_DATE, FieldError
+from qaf_shared.dates import EARLIEST_DATE
 from qaf_shared.enums import PnCode
+from qaf_shared.rules import FieldError
 
 # PN1-PN6: the child's views reached the review, in person or otherwise.
 PARTICIPATED = frozenset({PnCode.PN1, PnCode.PN2, PnCode.PN3, PnCode.PN4, PnCode.PN5, PnCode.PN6})

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from feedback_service.domain.feedback import EARLIEST_DATE, FieldError
+from qaf_shared.dates import EARLIEST_DATE
 from qaf_shared.quarters import parse_quarter, quarter_bounds
+from qaf_shared.rules import FieldError
 
 MAX_BATCH = 500
 

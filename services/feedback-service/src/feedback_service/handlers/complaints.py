@@ -13,22 +13,15 @@ from typing import Any
 import asyncpg
 
 from feedback_service import events
-from feedback_service.domain.complaints import (
-    Complaint,
-    InvalidDate,
-    StepNotAllowed,
-    check_categories,
-    check_step_date,
-)
-from feedback_service.domain.feedback import FieldError
-from feedback_service.handlers.problems import check, invalid
+from feedback_service.domain.complaints import Complaint, check_categories
 from feedback_service.repository import complaints as complaint_rows
+from qaf_shared.dates import EARLIEST_DATE, check_date
 from qaf_shared.enums import ComplainantRole, ComplaintOutcome, ComplaintStage
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
-from qaf_shared.http.problems import Problem
-from qaf_shared.http.resources import check_if_match, not_found
+from qaf_shared.http.locking import locked_for_change
 from qaf_shared.outbox import add_events
+from qaf_shared.rules import check_fields
 
 
 def _state(complaint: Complaint) -> complaint_rows.ComplaintState:
@@ -54,8 +47,8 @@ async def open_complaint(
     unit: OrgUnitRef,
     today: date,
 ) -> asyncpg.Record:
-    check(check_step_date("received_on", received_on, today))
-    check(check_categories(categories))
+    _dated("received_on", received_on, today)
+    check_fields(check_categories(categories), prefix="body")
     complaint = Complaint.open(received_on)
     row = await complaint_rows.insert(
         conn,
@@ -89,7 +82,8 @@ class Step:
 
 
 def _dated(field_name: str, value: date, today: date) -> None:
-    check(check_step_date(field_name, value, today))
+    """A lifecycle step's date: it has happened, and not before the records began."""
+    check_date(f"body.{field_name}", value, today=today, not_before=EARLIEST_DATE)
 
 
 def request_stage(stage: ComplaintStage, requested_on: date, *, today: date) -> Step:
@@ -155,16 +149,9 @@ async def change(
     step: Step,
 ) -> asyncpg.Record:
     """Lock the complaint, apply one lifecycle step, store it and write its event."""
-    current = await complaint_rows.get(conn, principal.tenant, complaint_id, for_update=True)
-    if current is None:
-        raise not_found("complaint")
-    check_if_match(if_match, current["version"])
-    try:
-        changed = step.apply(complaint_rows.complaint_of(current))
-    except StepNotAllowed as exc:
-        raise Problem(409, str(exc), slug="transition-not-allowed") from None
-    except InvalidDate as exc:
-        raise invalid([FieldError(exc.field.removeprefix("body."), exc.message)]) from None
+    fetch = complaint_rows.get(conn, principal.tenant, complaint_id, for_update=True)
+    current = await locked_for_change(fetch, "complaint", if_match=if_match)
+    changed = step.apply(complaint_rows.complaint_of(current))
     row = await complaint_rows.update(
         conn, principal=principal, actor=actor, complaint_id=complaint_id, state=_state(changed)
     )

@@ -9,12 +9,12 @@ from typing import Any
 
 from feedback_service import events
 from feedback_service.domain.feedback import QuestionSet, check_item
-from feedback_service.handlers.problems import check
 from feedback_service.repository import feedback as feedback_rows
 from qaf_shared.enums import ConferenceType, FeedbackSource, PartnerType, Respondent
 from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
+from qaf_shared.rules import check_fields
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def new_item(
     questions: QuestionSet,
     today: date,
 ) -> NewItem:
-    check(
+    check_fields(
         check_item(
             source=source,
             respondent=respondent,
@@ -54,7 +54,8 @@ def new_item(
             received_on=received_on,
             today=today,
             questions=questions,
-        )
+        ),
+        prefix="body",
     )
     row: dict[str, Any] = {
         "id": uuid.uuid4(),

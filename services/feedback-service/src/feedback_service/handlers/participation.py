@@ -9,13 +9,13 @@ import asyncpg
 
 from feedback_service import events
 from feedback_service.domain import participation as rules
-from feedback_service.handlers.problems import check
 from feedback_service.repository import participation as participation_rows
 from qaf_shared.enums import PnCode
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.problems import Problem
 from qaf_shared.outbox import add_events
+from qaf_shared.rules import check_fields
 
 
 async def record(
@@ -30,7 +30,7 @@ async def record(
     unit: OrgUnitRef,
     today: date,
 ) -> asyncpg.Record:
-    check(rules.check_review(review_due, review_held, today))
+    check_fields(rules.check_review(review_due, review_held, today), prefix="body")
     timely = rules.in_timescale(review_due, review_held)
     participation_id = uuid.uuid4()
     row = await participation_rows.insert(

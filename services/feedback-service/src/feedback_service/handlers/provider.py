@@ -11,9 +11,8 @@ from typing import Any
 import asyncpg
 
 from feedback_service import events
-from feedback_service.domain.feedback import PROVIDER_SOURCES, FieldError, QuestionSet, check_item
+from feedback_service.domain.feedback import PROVIDER_SOURCES, QuestionSet, check_item
 from feedback_service.domain.provider import check_report_quarter, plan_batch
-from feedback_service.handlers.problems import check
 from feedback_service.repository import feedback as feedback_rows
 from feedback_service.repository import provider as provider_rows
 from qaf_shared.enums import FeedbackSource
@@ -22,6 +21,7 @@ from qaf_shared.http.auth import Principal
 from qaf_shared.http.problems import Problem
 from qaf_shared.org_units import TenantUnits
 from qaf_shared.outbox import add_events
+from qaf_shared.rules import FieldError, check_fields
 
 
 @dataclass(frozen=True)
@@ -218,7 +218,7 @@ async def submit_report(
 ) -> asyncpg.Record:
     """The quarterly report; `counts` names the report's counts as JSON values
     (`repository.provider.REPORT_COUNTS`)."""
-    check(check_report_quarter(quarter, today))
+    check_fields(check_report_quarter(quarter, today), prefix="body")
     report_id, submission_id = uuid.uuid4(), uuid.uuid4()
     row = await provider_rows.insert_report(
         conn,

@@ -13,9 +13,9 @@ from typing import Any
 import asyncpg
 
 from feedback_service.domain.complaints import Complaint
-from feedback_service.repository.query import UnitFilters, list_page, unit_filters
 from feedback_service.repository.rows import RowShape
 from qaf_shared.http.auth import Principal
+from qaf_shared.http.list_query import ListQuery, UnitFilters
 
 
 @dataclass(frozen=True)
@@ -156,16 +156,18 @@ async def list_complaints(
     limit: int,
     today: date,
 ) -> list[asyncpg.Record]:
-    filters = unit_filters(tenant, units)
-    filters.add("status = {}", only.status)
-    filters.add("stage = {}", only.stage)
-    filters.add("received_on >= {}", only.received_from)
-    filters.add("received_on <= {}", only.received_to)
+    q = ListQuery(tenant)
+    q.units(units)
+    q.add("status = {}", only.status)
+    q.add("stage = {}", only.stage)
+    q.add("received_on >= {}", only.received_from)
+    q.add("received_on <= {}", only.received_to)
     if only.overdue is not None:
         # The rule of domain.complaints.Complaint.is_overdue, over the stored awaiting_due.
-        filters.add(
+        q.add(
             "awaiting_due < {}" if only.overdue else "(awaiting_due IS NULL OR awaiting_due >= {})",
             today,
         )
-    filters.after(after)
-    return await list_page(conn, "complaints", COMPLAINTS.select, filters, limit)
+    return await q.page(
+        conn, f"SELECT {COMPLAINTS.select} FROM complaints", after=after, limit=limit
+    )

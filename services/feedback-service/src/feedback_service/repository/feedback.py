@@ -10,10 +10,10 @@ from typing import Any
 
 import asyncpg
 
-from feedback_service.repository.query import UnitFilters, list_page, unit_filters
 from feedback_service.repository.rows import RowShape
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
+from qaf_shared.http.list_query import ListQuery, UnitFilters
 
 # An item's row, each column with its SQL type: the one description of it from which the
 # reads, a direct item's insert and the provider's batch insert are all made.
@@ -178,9 +178,11 @@ async def list_items(
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
 ) -> list[asyncpg.Record]:
-    filters = unit_filters(tenant, units)
-    filters.add("source = {}", only.source)
-    filters.add("received_on >= {}", only.received_from)
-    filters.add("received_on <= {}", only.received_to)
-    filters.after(after)
-    return await list_page(conn, "feedback_items", ITEMS.select, filters, limit)
+    q = ListQuery(tenant)
+    q.units(units)
+    q.add("source = {}", only.source)
+    q.add("received_on >= {}", only.received_from)
+    q.add("received_on <= {}", only.received_to)
+    return await q.page(
+        conn, f"SELECT {ITEMS.select} FROM feedback_items", after=after, limit=limit
+    )

@@ -9,9 +9,9 @@ from typing import Any
 
 import asyncpg
 
-from feedback_service.repository.query import UnitFilters, list_page, unit_filters
 from feedback_service.repository.rows import RowShape
 from qaf_shared.http.auth import Principal
+from qaf_shared.http.list_query import ListQuery, UnitFilters
 
 RECORDS = RowShape(
     "participation_records",
@@ -109,9 +109,10 @@ async def list_records(
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
 ) -> list[asyncpg.Record]:
-    filters = unit_filters(tenant, units)
-    filters.add("pn_code = {}", only.pn_code)
-    filters.add("review_held >= {}", only.held_from)
-    filters.add("review_held <= {}", only.held_to)
-    filters.after(after)
-    return await list_page(conn, "participation_records", RECORDS.select, filters, limit)
+    q = ListQuery(tenant)
+    q.units(units)
+    q.add("pn_code = {}", only.pn_code)
+    q.add("review_held >= {}", only.held_from)
+    q.add("review_held <= {}", only.held_to)
+    select = f"SELECT {RECORDS.select} FROM participation_records"
+    return await q.page(conn, select, after=after, limit=limit)

@@ -11,9 +11,9 @@ from typing import Any
 
 import asyncpg
 
-from feedback_service.repository.query import Filters, list_page
 from feedback_service.repository.rows import RowShape
 from qaf_shared.http.auth import Principal
+from qaf_shared.http.list_query import ListQuery
 
 SUBMISSIONS = RowShape(
     "provider_submissions",
@@ -108,14 +108,13 @@ async def list_submissions(
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
 ) -> list[asyncpg.Record]:
-    filters = Filters()
-    filters.add("tenant = {}", tenant)
-    filters.add("provider = {}", provider)
-    filters.add("kind = {}", only.kind)
+    q = ListQuery(tenant)
+    q.add("provider = {}", provider)
+    q.add("kind = {}", only.kind)
     if only.external_id is not None:
-        filters.add("results @> {}::jsonb", [{"external_id": only.external_id}])
-    filters.after(after)
-    return await list_page(conn, "provider_submissions", SUBMISSIONS.select, filters, limit)
+        q.add("results @> {}::jsonb", [{"external_id": only.external_id}])
+    select = f"SELECT {SUBMISSIONS.select} FROM provider_submissions"
+    return await q.page(conn, select, after=after, limit=limit)
 
 
 # The counts a report carries, in the order of its columns.

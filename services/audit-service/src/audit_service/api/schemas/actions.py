@@ -9,9 +9,10 @@ from typing import Any
 import asyncpg
 from pydantic import BaseModel, Field
 
-from audit_service.api.schemas.common import StaffId, Strict, Text
+from audit_service.api.schemas.common import StaffId, Text
 from audit_service.domain.actions import action_is_overdue
 from qaf_shared.enums import ActionStatus
+from qaf_shared.http.schemas import Strict
 
 
 class ActionCreate(Strict):

@@ -11,13 +11,11 @@ from pydantic import BaseModel, Field
 
 from audit_service.api.schemas.common import (
     AnswerValue,
-    CaseRef,
     Commentary,
     Paragraph,
     QuestionId,
     SectionId,
     StaffId,
-    Strict,
     Text,
 )
 from audit_service.domain.audits import is_overdue
@@ -30,6 +28,7 @@ from qaf_shared.enums import (
     ProgrammeKind,
 )
 from qaf_shared.http.org_units import UnitChoice
+from qaf_shared.http.schemas import CaseRef, Strict
 
 Answers = Annotated[dict[QuestionId, AnswerValue | None], Field(max_length=500)]
 SectionGrades = Annotated[dict[SectionId, Grade], Field(max_length=50)]

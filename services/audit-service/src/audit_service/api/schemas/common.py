@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import Field, StrictInt
 
 from audit_service.domain.templates import QUESTION_ID_PATTERN, TEXT_ANSWER_MAX
-from qaf_shared.http.auth import ACTOR_PATTERN
+from qaf_shared.http import schemas
 from qaf_shared.text import StorableStr
 
-CaseRef = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9/\-_.]+$")]
-StaffId = Annotated[str, Field(pattern=ACTOR_PATTERN, description="A staff id.")]
+# audit-service's OpenAPI has always described its staff ids.
+StaffId = Annotated[schemas.StaffId, Field(description="A staff id.")]
 SectionId = Annotated[str, Field(pattern=QUESTION_ID_PATTERN)]
 QuestionId = Annotated[str, Field(pattern=QUESTION_ID_PATTERN)]
 # Free text (stored, never published in an event), by length; text PostgreSQL cannot store
@@ -23,9 +23,3 @@ Commentary = Annotated[StorableStr, Field(max_length=20000)]
 # Checked against the question's kind in the audit's template version.
 AnswerValue = StrictInt | Annotated[StorableStr, Field(max_length=TEXT_ANSWER_MAX)]
 UnitCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Z0-9_\-]+$")]
-
-
-class Strict(BaseModel):
-    """A request body: unknown fields are refused, so a typo does not pass silently."""
-
-    model_config = ConfigDict(extra="forbid")

@@ -9,7 +9,8 @@ from typing import Any
 import asyncpg
 from pydantic import BaseModel, Field
 
-from audit_service.api.schemas.common import StaffId, Strict, Text
+from audit_service.api.schemas.common import StaffId, Text
+from qaf_shared.http.schemas import Strict
 
 
 class ConcernCreate(Strict):

@@ -9,10 +9,11 @@ from typing import Annotated, Any
 import asyncpg
 from pydantic import BaseModel, Field
 
-from audit_service.api.schemas.common import Name, Paragraph, Strict, UnitCode
+from audit_service.api.schemas.common import Name, Paragraph, UnitCode
 from audit_service.domain.programmes import PERIOD_PATTERN, programme_is_overdue
 from audit_service.handlers.programmes import AuditProgress
 from qaf_shared.enums import ProgrammeKind
+from qaf_shared.http.schemas import Strict
 
 Period = Annotated[
     str,

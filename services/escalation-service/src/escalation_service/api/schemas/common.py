@@ -5,14 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, Field
 
-from escalation_service.domain.lifecycle import EARLIEST_DATE
-from qaf_shared.http.auth import ACTOR_PATTERN
+from qaf_shared.dates import EARLIEST_DATE
 from qaf_shared.text import StorableStr
 
-CaseRef = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9/\-_.]+$")]
-StaffId = Annotated[str, Field(pattern=ACTOR_PATTERN)]
 # Free text: something other than blanks, and storable (no NUL, no unpaired surrogates).
 _NOT_BLANK = r"\S"
 Text = Annotated[StorableStr, Field(min_length=1, max_length=10_000, pattern=_NOT_BLANK)]
@@ -30,7 +27,3 @@ BusinessDate = Annotated[
     AfterValidator(_not_too_early),
     Field(description="A date from 2000-01-01, never in the future."),
 ]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")

@@ -13,10 +13,7 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from escalation_service.api.schemas.common import (
     BusinessDate,
-    CaseRef,
     Reason,
-    StaffId,
-    Strict,
     Text,
 )
 from escalation_service.domain.lifecycle import closed_on, is_late, is_overdue
@@ -32,6 +29,7 @@ from qaf_shared.enums import (
     ResolutionOutcome,
 )
 from qaf_shared.http.org_units import UnitChoice
+from qaf_shared.http.schemas import CaseRef, StaffId, Strict
 
 
 def _distinct(categories: list[EscalationCategory]) -> list[EscalationCategory]:

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from feedback_service.api.schemas.fields import CaseRef, Strict, Unit
+from feedback_service.api.schemas.fields import Unit
 from feedback_service.repository.complaints import complaint_of
 from qaf_shared.enums import (
     ComplainantRole,
@@ -18,6 +18,7 @@ from qaf_shared.enums import (
     ComplaintStatus,
 )
 from qaf_shared.http.org_units import UnitChoice
+from qaf_shared.http.schemas import CaseRef, Strict
 
 Category = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{0,39}$")]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from feedback_service.api.schemas.fields import Answers, CaseRef, Comment, Unit
+from feedback_service.api.schemas.fields import Answers, Comment, Unit
 from feedback_service.domain.feedback import ANSWER_MAX, ANSWER_MIN, QuestionSet
 from qaf_shared.enums import (
     ConferenceType,
@@ -18,6 +18,7 @@ from qaf_shared.enums import (
     Respondent,
 )
 from qaf_shared.http.org_units import UnitChoice
+from qaf_shared.http.schemas import CaseRef
 
 
 class FeedbackCreate(UnitChoice):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from feedback_service.configuration import QUESTION_ID_PATTERN
 from qaf_shared.text import StorableStr
 
-CaseRef = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9/\-_.]+$")]
 QuestionId = Annotated[str, Field(pattern=QUESTION_ID_PATTERN)]
 Answer = Annotated[int, Field(strict=True, ge=1, le=5, description="1 (worst) to 5 (best)")]
 Answers = Annotated[
@@ -19,10 +18,6 @@ Answers = Annotated[
 Comment = Annotated[
     StorableStr, Field(max_length=5000, description="Free text; never leaves this service")
 ]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Unit(BaseModel):

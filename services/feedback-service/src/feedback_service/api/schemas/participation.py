@@ -9,12 +9,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from feedback_service.api.schemas.fields import CaseRef, Unit
+from feedback_service.api.schemas.fields import Unit
 from feedback_service.domain.participation import participated
 from qaf_shared.enums import (
     PnCode,
 )
 from qaf_shared.http.org_units import UnitChoice
+from qaf_shared.http.schemas import CaseRef
 
 
 class ParticipationCreate(UnitChoice):

@@ -9,8 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from feedback_service.api.schemas.fields import Answers, CaseRef, Comment, Strict
-from feedback_service.domain.feedback import PROVIDER_SOURCES, FieldError, QuestionSet
+from feedback_service.api.schemas.fields import Answers, Comment
+from feedback_service.domain.feedback import PROVIDER_SOURCES, QuestionSet
 from feedback_service.domain.provider import MAX_BATCH
 from feedback_service.handlers.provider import BatchOutcome, ItemFields, ReadItem
 from qaf_shared.enums import (
@@ -18,6 +18,8 @@ from qaf_shared.enums import (
     ProviderTheme,
 )
 from qaf_shared.http.org_units import UnitChoice
+from qaf_shared.http.schemas import CaseRef, Strict
+from qaf_shared.rules import FieldError
 from qaf_shared.text import storable
 
 EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9._:/\-]+$"

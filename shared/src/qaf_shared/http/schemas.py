@@ -1,0 +1,23 @@
+"""The field types and the base of request bodies that every write service shares.
+
+The OpenAPI component schemas are built from these, so a change here changes every service's
+contract (tests/test_contracts.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from qaf_shared.http.auth import ACTOR_PATTERN
+
+CaseRef = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9/\-_.]+$")]
+"""A case reference of the case-management system: stored, never logged or put in an event."""
+StaffId = Annotated[str, Field(pattern=ACTOR_PATTERN)]
+"""A staff id (an auditor, a raiser, an owner): the same form as the `X-Actor` header."""
+
+
+class Strict(BaseModel):
+    """A request body: unknown fields are refused, so a typo does not pass silently."""
+
+    model_config = ConfigDict(extra="forbid")
