@@ -24,6 +24,9 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 from qaf_shared.database import create_pool
+from qaf_shared.events.audit import AuditScheduled
+from qaf_shared.events.escalation import EscalationRaised
+from qaf_shared.events.feedback import FeedbackReceived
 
 TENANT = "886"
 CLIENT = "bench-client"
@@ -73,7 +76,7 @@ async def _audit(conn: Any, new_id: uuid.UUID, body: dict[str, Any]) -> tuple[st
         CLIENT,
         ACTOR,
     )
-    return "audit", "uk.gov.qa.audit.scheduled.v1"
+    return "audit", AuditScheduled.event_type
 
 
 async def _escalation(conn: Any, new_id: uuid.UUID, body: dict[str, Any]) -> tuple[str, str]:
@@ -93,7 +96,7 @@ async def _escalation(conn: Any, new_id: uuid.UUID, body: dict[str, Any]) -> tup
         CLIENT,
         ACTOR,
     )
-    return "escalation", "uk.gov.qa.escalation.raised.v1"
+    return "escalation", EscalationRaised.event_type
 
 
 async def _feedback(conn: Any, new_id: uuid.UUID, body: dict[str, Any]) -> tuple[str, str]:
@@ -112,7 +115,7 @@ async def _feedback(conn: Any, new_id: uuid.UUID, body: dict[str, Any]) -> tuple
         CLIENT,
         ACTOR,
     )
-    return "feedback", "uk.gov.qa.feedback.received.v1"
+    return "feedback", FeedbackReceived.event_type
 
 
 KINDS = {

@@ -22,7 +22,6 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from qaf_shared import jsonutil
 from qaf_shared.enums import (
     ActionStatus,
     AuditTheme,
@@ -49,7 +48,7 @@ from qaf_shared.events import audit as a
 from qaf_shared.events import escalation as e
 from qaf_shared.events import feedback as f
 from qaf_shared.events.catalogue import spec_for
-from qaf_shared.events.envelope import CONTENT_TYPE
+from qaf_shared.events.envelope import kafka_headers, kafka_value
 from qaf_shared.events.payloads import OrgUnitRef, Payload
 from qaf_shared.org_units import OrgUnitDirectory
 
@@ -139,13 +138,7 @@ class _Lifecycles:
             "dataschema": spec.dataschema,
             "data": data.model_dump(mode="json", exclude_none=True),
         }
-        headers = [
-            ("content-type", CONTENT_TYPE.encode()),
-            ("ce_id", event_id.encode()),
-            ("ce_type", full.encode()),
-            ("ce_source", source.encode()),
-        ]
-        return (spec.topic, str(subject).encode(), jsonutil.dumpb(envelope), headers)
+        return (spec.topic, str(subject).encode(), kafka_value(envelope), kafka_headers(envelope))
 
     def _id(self) -> uuid.UUID:
         return uuid.UUID(int=self.rng.getrandbits(128), version=4)

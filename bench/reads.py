@@ -41,6 +41,7 @@ from bench.results import Figure, table
 from qaf_shared.events.envelope import parse_event
 from qaf_shared.quarters import parse_quarter, previous_quarter, quarter_of
 from reporting_service.projections import PROJECTIONS
+from reporting_service.projections.engine import by_event_type
 from reporting_service.repository import generations
 
 TARGET_MS = 20.0
@@ -70,7 +71,7 @@ end
 def _template(tenant: str, per_year: int) -> Counter[tuple[str, ...]]:
     """One tenant's cells for TEMPLATE_FY, as the projections would hold them: two years of
     events folded (so the second year carries what the first left open), the second kept."""
-    by_type = {t: p for p in PROJECTIONS for t in p.handles}
+    by_type = by_event_type(PROJECTIONS)
     kinds = {p.kind: p for p in PROJECTIONS}
     facts: dict[tuple[str, str, str], Any] = {}
     for _, _, value, _ in eventmix.stream(

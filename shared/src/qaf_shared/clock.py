@@ -31,13 +31,6 @@ class BusinessClock:
         return self._now().astimezone(LONDON).date()
 
 
-def fixed_clock(instant: datetime) -> BusinessClock:
-    """A clock stopped at one aware instant (tests: a service at 00:30 London time)."""
-    if instant.tzinfo is None:
-        raise ValueError("the instant must be timezone-aware")
-    return BusinessClock(lambda: instant)
-
-
 def business_today(request: Request) -> date:
     """Today's business date by the clock of the app serving `request`."""
     clock: BusinessClock = request.app.state.clock

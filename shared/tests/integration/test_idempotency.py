@@ -19,8 +19,9 @@ from qaf_shared.events.audit import AuditScheduled
 from qaf_shared.events.envelope import CloudEvent, new_event
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
-from qaf_shared.http.idempotency import Creation, StoredResponse, create_once, write_once
+from qaf_shared.http.idempotency import Creation, create_once, write_once
 from qaf_shared.http.problems import Problem
+from qaf_shared.http.resources import StoredResponse
 from qaf_shared.outbox import add_events
 from qaf_shared.testing.fixtures import DatabaseFactory
 

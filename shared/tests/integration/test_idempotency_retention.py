@@ -16,8 +16,9 @@ import pytest_asyncio
 
 from qaf_shared.database import create_pool
 from qaf_shared.http.auth import Principal
-from qaf_shared.http.idempotency import StoredResponse, write_once
+from qaf_shared.http.idempotency import write_once
 from qaf_shared.http.idempotency_retention import purge_expired_keys, run_idempotency_retention
+from qaf_shared.http.resources import StoredResponse
 from qaf_shared.logging import configure_logging
 from qaf_shared.testing.fixtures import DatabaseFactory
 

@@ -15,13 +15,13 @@ import pytest_asyncio
 from fastapi import FastAPI, Header, Request
 from starlette.responses import Response
 
-from qaf_shared.clock import fixed_clock
 from qaf_shared.database import create_pool
 from qaf_shared.http.auth import Principal
-from qaf_shared.http.idempotency import StoredResponse
 from qaf_shared.http.problems import install_problem_handlers
+from qaf_shared.http.resources import StoredResponse
 from qaf_shared.http.steps import LifecycleSteps
 from qaf_shared.rules import StepNotAllowed
+from qaf_shared.testing.clock import fixed_clock
 from qaf_shared.testing.fixtures import DatabaseFactory
 
 PRINCIPAL = Principal(client="client-1", tenant="886", scopes=frozenset({"audits:write"}))

@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from qaf_shared.clock import BusinessClock, fixed_clock
+from qaf_shared.clock import BusinessClock
+from qaf_shared.testing.clock import fixed_clock
 
 
 @pytest.mark.parametrize(

@@ -8,15 +8,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from qaf_shared.events.audit import AUDIT_EVENTS, AuditEvent
+from qaf_shared.events.audit import AuditEvent
 from qaf_shared.events.envelope import CloudEvent, new_event
-from qaf_shared.events.payloads import OrgUnitRef, Payload
+from qaf_shared.events.payloads import OrgUnitRef
 
 SOURCE = "/services/audit-service"
-
-# The payload class names its event type: the type strings are written once, in the
-# catalogue, so a payload cannot go out under another type's name.
-_TYPE_OF: dict[type[Payload], str] = {spec.payload: spec.type for spec in AUDIT_EVENTS}
 
 
 def audit_event(
@@ -32,6 +28,4 @@ def audit_event(
         programme_kind=audit["kind"],
         **data,
     )
-    return new_event(
-        type=_TYPE_OF[payload], source=SOURCE, tenant=tenant, subject=str(audit["id"]), data=body
-    )
+    return new_event(source=SOURCE, tenant=tenant, subject=str(audit["id"]), data=body)

@@ -12,8 +12,9 @@ from audit_service.api.templates import router as templates_router
 from audit_service.configuration import load_configuration
 from audit_service.settings import AuditSettings
 from qaf_shared.clock import BusinessClock
-from qaf_shared.http.app import create_service_app, outbox_relay_worker
+from qaf_shared.http.app import create_service_app
 from qaf_shared.http.idempotency_retention import idempotency_retention_worker
+from qaf_shared.outbox.relay import outbox_relay_worker
 
 
 def create_app(

@@ -11,7 +11,7 @@ import pytest_asyncio
 
 from audit_service.main import create_app
 from audit_service.settings import AuditSettings
-from qaf_shared.clock import fixed_clock
+from qaf_shared.testing.clock import fixed_clock
 from qaf_shared.testing.fixtures import auth, serve
 
 # 00:30 BST on 16 July 2026.

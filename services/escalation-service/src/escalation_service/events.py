@@ -17,7 +17,6 @@ from escalation_service.domain.timescales import formal_limit_breached
 from qaf_shared.enums import EscalateReason, EscalationStage, ResolutionOutcome
 from qaf_shared.events.envelope import CloudEvent, new_event
 from qaf_shared.events.escalation import (
-    ESCALATION_EVENTS,
     EscalationCafcassReferred,
     EscalationEscalated,
     EscalationEvent,
@@ -30,8 +29,6 @@ from qaf_shared.events.escalation import (
 from qaf_shared.events.payloads import OrgUnitRef
 
 SOURCE = "/services/escalation-service"
-# Each payload class names its event type: the type strings are written once, in the catalogue.
-_TYPE_OF = {spec.payload: spec.type for spec in ESCALATION_EVENTS}
 
 
 def _snapshot(row: Mapping[str, Any], as_of: date) -> dict[str, Any]:
@@ -54,13 +51,8 @@ def _snapshot(row: Mapping[str, Any], as_of: date) -> dict[str, Any]:
 
 
 def _event(row: Mapping[str, Any], payload: EscalationEvent) -> CloudEvent:
-    return new_event(
-        type=_TYPE_OF[type(payload)],
-        source=SOURCE,
-        tenant=row["tenant"],
-        subject=str(row["id"]),
-        data=payload,
-    )
+    # The payload's class names the event's type.
+    return new_event(source=SOURCE, tenant=row["tenant"], subject=str(row["id"]), data=payload)
 
 
 def raised(row: Mapping[str, Any]) -> CloudEvent:

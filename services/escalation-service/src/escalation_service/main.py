@@ -9,8 +9,9 @@ from escalation_service.api.escalations import router as escalations_router
 from escalation_service.settings import EscalationSettings
 from escalation_service.workers.overdue import overdue_scheduler_worker
 from qaf_shared.clock import BusinessClock
-from qaf_shared.http.app import Worker, create_service_app, outbox_relay_worker
+from qaf_shared.http.app import Worker, create_service_app
 from qaf_shared.http.idempotency_retention import idempotency_retention_worker
+from qaf_shared.outbox.relay import outbox_relay_worker
 
 
 def create_app(

@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from qaf_shared.clock import fixed_clock
+from qaf_shared.testing.clock import fixed_clock
 
 # The date the service under test takes for today: a Monday.
 TODAY = date(2026, 6, 15)

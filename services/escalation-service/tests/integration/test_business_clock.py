@@ -12,7 +12,7 @@ import pytest_asyncio
 
 from escalation_service.main import create_app
 from escalation_service.settings import EscalationSettings
-from qaf_shared.clock import fixed_clock
+from qaf_shared.testing.clock import fixed_clock
 from qaf_shared.testing.fixtures import auth, serve
 
 # 00:30 BST on 16 July 2026.

@@ -1,6 +1,5 @@
 """feedback-service's events, built from domain results. The payload class names its type
-(the catalogue, `qaf_shared.events.feedback.FEEDBACK_EVENTS`), so a type string is never
-written here."""
+(`qaf_shared.events.feedback`), so a type string is never written here."""
 
 from __future__ import annotations
 
@@ -13,7 +12,6 @@ from feedback_service.domain.complaints import Complaint
 from qaf_shared.enums import ComplaintStage, PnCode
 from qaf_shared.events.envelope import CloudEvent, new_event
 from qaf_shared.events.feedback import (
-    FEEDBACK_EVENTS,
     ComplaintClosed,
     ComplaintOpened,
     ComplaintStageChanged,
@@ -24,17 +22,10 @@ from qaf_shared.events.feedback import (
 from qaf_shared.events.payloads import OrgUnitRef, Payload
 
 SOURCE = "/services/feedback-service"
-_TYPES: dict[type[Payload], str] = {spec.payload: spec.type for spec in FEEDBACK_EVENTS}
 
 
 def _event(tenant: str, subject: uuid.UUID, payload: Payload) -> CloudEvent:
-    return new_event(
-        type=_TYPES[type(payload)],
-        source=SOURCE,
-        tenant=tenant,
-        subject=str(subject),
-        data=payload,
-    )
+    return new_event(source=SOURCE, tenant=tenant, subject=str(subject), data=payload)
 
 
 def feedback_received(tenant: str, item: Mapping[str, Any], unit: OrgUnitRef) -> CloudEvent:

@@ -14,8 +14,9 @@ from feedback_service.api.rate_limit import TokenBucket
 from feedback_service.configuration import QuestionSets
 from feedback_service.settings import FeedbackSettings
 from qaf_shared.clock import BusinessClock
-from qaf_shared.http.app import create_service_app, outbox_relay_worker
+from qaf_shared.http.app import create_service_app
 from qaf_shared.http.idempotency_retention import idempotency_retention_worker
+from qaf_shared.outbox.relay import outbox_relay_worker
 
 
 def create_app(

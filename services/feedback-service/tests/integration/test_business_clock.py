@@ -13,7 +13,7 @@ import pytest_asyncio
 
 from feedback_service.main import create_app
 from feedback_service.settings import FeedbackSettings
-from qaf_shared.clock import fixed_clock
+from qaf_shared.testing.clock import fixed_clock
 from qaf_shared.testing.fixtures import auth, serve
 
 # 00:30 BST on 16 July 2026.

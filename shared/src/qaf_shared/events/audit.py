@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import ClassVar
 
 from qaf_shared.enums import (
     ActionStatus,
@@ -29,10 +30,14 @@ class AuditEvent(Payload):
 
 
 class AuditScheduled(AuditEvent):
+    event_type: ClassVar[str] = "uk.gov.qa.audit.scheduled.v1"
+
     due_date: date
 
 
 class AuditSubmitted(AuditEvent):
+    event_type: ClassVar[str] = "uk.gov.qa.audit.submitted.v1"
+
     submitted_on: date
     overall_grade: Grade
     final_grade: Grade
@@ -44,6 +49,8 @@ class AuditSubmitted(AuditEvent):
 
 
 class AuditPeerReviewed(AuditEvent):
+    event_type: ClassVar[str] = "uk.gov.qa.audit.peer_reviewed.v1"
+
     outcome: PeerReviewOutcome
     reviewed_on: date
     auditor_grade: Grade
@@ -53,12 +60,16 @@ class AuditPeerReviewed(AuditEvent):
 
 
 class AuditModerationSelected(AuditEvent):
+    event_type: ClassVar[str] = "uk.gov.qa.audit.moderation_selected.v1"
+
     selected: bool
     decided_on: date
     rate: float  # the share the tenant moderates, 0..1
 
 
 class AuditModerated(AuditEvent):
+    event_type: ClassVar[str] = "uk.gov.qa.audit.moderated.v1"
+
     moderated_on: date
     grade_before: Grade  # the final grade before moderation (peer reviewer's, else auditor's)
     moderated_grade: Grade
@@ -66,15 +77,21 @@ class AuditModerated(AuditEvent):
 
 
 class AuditClosed(AuditEvent):
+    event_type: ClassVar[str] = "uk.gov.qa.audit.closed.v1"
+
     closed_on: date
     final_grade: Grade | None = None
 
 
 class AuditCancelled(AuditEvent):
+    event_type: ClassVar[str] = "uk.gov.qa.audit.cancelled.v1"
+
     cancelled_on: date
 
 
 class SafeguardingConcernRaised(AuditEvent):
+    event_type: ClassVar[str] = "uk.gov.qa.audit.safeguarding_concern_raised.v1"
+
     concern_id: uuid.UUID
     raised_on: date
 
@@ -87,33 +104,26 @@ class ActionEvent(AuditEvent):
 
 
 class ActionRaised(ActionEvent):
-    pass
+    event_type: ClassVar[str] = "uk.gov.qa.audit.action_raised.v1"
 
 
 class ActionStatusChanged(ActionEvent):
+    event_type: ClassVar[str] = "uk.gov.qa.audit.action_status_changed.v1"
+
     previous_status: ActionStatus
     changed_on: date
     completed_on: date | None = None
 
 
 AUDIT_EVENTS = (
-    EventSpec("uk.gov.qa.audit.scheduled.v1", AUDIT_TOPIC, "audit", AuditScheduled),
-    EventSpec("uk.gov.qa.audit.submitted.v1", AUDIT_TOPIC, "audit", AuditSubmitted),
-    EventSpec("uk.gov.qa.audit.peer_reviewed.v1", AUDIT_TOPIC, "audit", AuditPeerReviewed),
-    EventSpec(
-        "uk.gov.qa.audit.moderation_selected.v1", AUDIT_TOPIC, "audit", AuditModerationSelected
-    ),
-    EventSpec("uk.gov.qa.audit.moderated.v1", AUDIT_TOPIC, "audit", AuditModerated),
-    EventSpec("uk.gov.qa.audit.closed.v1", AUDIT_TOPIC, "audit", AuditClosed),
-    EventSpec("uk.gov.qa.audit.cancelled.v1", AUDIT_TOPIC, "audit", AuditCancelled),
-    EventSpec(
-        "uk.gov.qa.audit.safeguarding_concern_raised.v1",
-        AUDIT_TOPIC,
-        "audit",
-        SafeguardingConcernRaised,
-    ),
-    EventSpec("uk.gov.qa.audit.action_raised.v1", AUDIT_TOPIC, "audit", ActionRaised),
-    EventSpec(
-        "uk.gov.qa.audit.action_status_changed.v1", AUDIT_TOPIC, "audit", ActionStatusChanged
-    ),
+    EventSpec(AuditScheduled, AUDIT_TOPIC, "audit"),
+    EventSpec(AuditSubmitted, AUDIT_TOPIC, "audit"),
+    EventSpec(AuditPeerReviewed, AUDIT_TOPIC, "audit"),
+    EventSpec(AuditModerationSelected, AUDIT_TOPIC, "audit"),
+    EventSpec(AuditModerated, AUDIT_TOPIC, "audit"),
+    EventSpec(AuditClosed, AUDIT_TOPIC, "audit"),
+    EventSpec(AuditCancelled, AUDIT_TOPIC, "audit"),
+    EventSpec(SafeguardingConcernRaised, AUDIT_TOPIC, "audit"),
+    EventSpec(ActionRaised, AUDIT_TOPIC, "audit"),
+    EventSpec(ActionStatusChanged, AUDIT_TOPIC, "audit"),
 )

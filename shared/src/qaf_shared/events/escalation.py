@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import ClassVar
 
 from qaf_shared.enums import (
     EscalateReason,
@@ -39,15 +40,21 @@ class EscalationEvent(Payload):
 
 
 class EscalationRaised(EscalationEvent):
+    event_type: ClassVar[str] = "uk.gov.qa.escalation.raised.v1"
+
     bypassed: bool = False  # opened above INFORMAL, with a recorded bypass reason
 
 
 class EscalationResponseRecorded(EscalationEvent):
+    event_type: ClassVar[str] = "uk.gov.qa.escalation.response_recorded.v1"
+
     responded_on: date
     late: bool  # responded after the stage's due date
 
 
 class EscalationEscalated(EscalationEvent):
+    event_type: ClassVar[str] = "uk.gov.qa.escalation.escalated.v1"
+
     from_stage: EscalationStage
     reason: EscalateReason
     escalated_on: date
@@ -56,49 +63,36 @@ class EscalationEscalated(EscalationEvent):
 class EscalationStageOverdue(EscalationEvent):
     """Announced once per stage: the due date passed without a response."""
 
+    event_type: ClassVar[str] = "uk.gov.qa.escalation.stage_overdue.v1"
+
     detected_on: date
 
 
 class EscalationResolved(EscalationEvent):
+    event_type: ClassVar[str] = "uk.gov.qa.escalation.resolved.v1"
+
     outcome: ResolutionOutcome
     resolved_on: date
 
 
 class EscalationWithdrawn(EscalationEvent):
+    event_type: ClassVar[str] = "uk.gov.qa.escalation.withdrawn.v1"
+
     withdrawn_on: date
 
 
 class EscalationCafcassReferred(EscalationEvent):
+    event_type: ClassVar[str] = "uk.gov.qa.escalation.cafcass_referred.v1"
+
     referred_on: date
 
 
 ESCALATION_EVENTS = (
-    EventSpec("uk.gov.qa.escalation.raised.v1", ESCALATION_TOPIC, "escalation", EscalationRaised),
-    EventSpec(
-        "uk.gov.qa.escalation.response_recorded.v1",
-        ESCALATION_TOPIC,
-        "escalation",
-        EscalationResponseRecorded,
-    ),
-    EventSpec(
-        "uk.gov.qa.escalation.escalated.v1", ESCALATION_TOPIC, "escalation", EscalationEscalated
-    ),
-    EventSpec(
-        "uk.gov.qa.escalation.stage_overdue.v1",
-        ESCALATION_TOPIC,
-        "escalation",
-        EscalationStageOverdue,
-    ),
-    EventSpec(
-        "uk.gov.qa.escalation.resolved.v1", ESCALATION_TOPIC, "escalation", EscalationResolved
-    ),
-    EventSpec(
-        "uk.gov.qa.escalation.withdrawn.v1", ESCALATION_TOPIC, "escalation", EscalationWithdrawn
-    ),
-    EventSpec(
-        "uk.gov.qa.escalation.cafcass_referred.v1",
-        ESCALATION_TOPIC,
-        "escalation",
-        EscalationCafcassReferred,
-    ),
+    EventSpec(EscalationRaised, ESCALATION_TOPIC, "escalation"),
+    EventSpec(EscalationResponseRecorded, ESCALATION_TOPIC, "escalation"),
+    EventSpec(EscalationEscalated, ESCALATION_TOPIC, "escalation"),
+    EventSpec(EscalationStageOverdue, ESCALATION_TOPIC, "escalation"),
+    EventSpec(EscalationResolved, ESCALATION_TOPIC, "escalation"),
+    EventSpec(EscalationWithdrawn, ESCALATION_TOPIC, "escalation"),
+    EventSpec(EscalationCafcassReferred, ESCALATION_TOPIC, "escalation"),
 )

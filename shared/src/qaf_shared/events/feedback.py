@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import ClassVar
 
 from qaf_shared.enums import (
     ComplainantRole,
@@ -23,6 +24,8 @@ from qaf_shared.events.spec import FEEDBACK_TOPIC, EventSpec
 
 
 class FeedbackReceived(Payload):
+    event_type: ClassVar[str] = "uk.gov.qa.feedback.received.v1"
+
     feedback_id: uuid.UUID
     org_unit: OrgUnitRef
     source: FeedbackSource
@@ -35,6 +38,8 @@ class FeedbackReceived(Payload):
 
 
 class ParticipationRecorded(Payload):
+    event_type: ClassVar[str] = "uk.gov.qa.feedback.participation_recorded.v1"
+
     participation_id: uuid.UUID
     org_unit: OrgUnitRef
     pn_code: PnCode
@@ -58,7 +63,7 @@ class ComplaintEvent(Payload):
 
 
 class ComplaintOpened(ComplaintEvent):
-    pass
+    event_type: ClassVar[str] = "uk.gov.qa.feedback.complaint_opened.v1"
 
 
 class ComplaintStageChanged(ComplaintEvent):
@@ -66,6 +71,8 @@ class ComplaintStageChanged(ComplaintEvent):
     (`extended_on` set: stage 1 to 20 working days, stage 2 to 65), or, at stage 3, its
     review panel held (`panel_held_on`) or the panel's report issued
     (`panel_report_issued_on`). `stage_due_date` is then the stage's new due date."""
+
+    event_type: ClassVar[str] = "uk.gov.qa.feedback.complaint_stage_changed.v1"
 
     stage: ComplaintStage
     stage_opened: bool = False
@@ -78,11 +85,15 @@ class ComplaintStageChanged(ComplaintEvent):
 
 
 class ComplaintClosed(ComplaintEvent):
+    event_type: ClassVar[str] = "uk.gov.qa.feedback.complaint_closed.v1"
+
     closed_on: date
     ombudsman_referred: bool = False
 
 
 class ProviderReportReceived(Payload):
+    event_type: ClassVar[str] = "uk.gov.qa.feedback.provider_report_received.v1"
+
     report_id: uuid.UUID
     provider: str
     quarter: str
@@ -95,29 +106,10 @@ class ProviderReportReceived(Payload):
 
 
 FEEDBACK_EVENTS = (
-    EventSpec("uk.gov.qa.feedback.received.v1", FEEDBACK_TOPIC, "feedback", FeedbackReceived),
-    EventSpec(
-        "uk.gov.qa.feedback.participation_recorded.v1",
-        FEEDBACK_TOPIC,
-        "participation",
-        ParticipationRecorded,
-    ),
-    EventSpec(
-        "uk.gov.qa.feedback.complaint_opened.v1", FEEDBACK_TOPIC, "complaint", ComplaintOpened
-    ),
-    EventSpec(
-        "uk.gov.qa.feedback.complaint_stage_changed.v1",
-        FEEDBACK_TOPIC,
-        "complaint",
-        ComplaintStageChanged,
-    ),
-    EventSpec(
-        "uk.gov.qa.feedback.complaint_closed.v1", FEEDBACK_TOPIC, "complaint", ComplaintClosed
-    ),
-    EventSpec(
-        "uk.gov.qa.feedback.provider_report_received.v1",
-        FEEDBACK_TOPIC,
-        "provider_report",
-        ProviderReportReceived,
-    ),
+    EventSpec(FeedbackReceived, FEEDBACK_TOPIC, "feedback"),
+    EventSpec(ParticipationRecorded, FEEDBACK_TOPIC, "participation"),
+    EventSpec(ComplaintOpened, FEEDBACK_TOPIC, "complaint"),
+    EventSpec(ComplaintStageChanged, FEEDBACK_TOPIC, "complaint"),
+    EventSpec(ComplaintClosed, FEEDBACK_TOPIC, "complaint"),
+    EventSpec(ProviderReportReceived, FEEDBACK_TOPIC, "provider_report"),
 )

@@ -7,13 +7,19 @@ added; consumers ignore unknown fields."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
 
 class Payload(BaseModel):
+    """An event's payload model. Each event's class names its CloudEvents type in
+    `event_type`, the one place a type string is written; a ClassVar, so it is no field and
+    the payload's schema does not show it."""
+
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+    event_type: ClassVar[str]
 
 
 class OrgUnitRef(Payload):

@@ -1,9 +1,10 @@
-"""What an event type is: its topic, its aggregate and its payload model."""
+"""What an event type is: its payload model (which names the type), its topic and its
+aggregate."""
 
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from qaf_shared.events.payloads import Payload
 
@@ -16,10 +17,15 @@ DOMAIN_TOPICS = (AUDIT_TOPIC, ESCALATION_TOPIC, FEEDBACK_TOPIC)
 
 @dataclass(frozen=True)
 class EventSpec:
-    type: str
+    payload: builtins.type[Payload]
     topic: str
     aggregate_type: str
-    payload: builtins.type[Payload]
+    # Read from the payload class, where the type string is written: a field, not a
+    # property, since producers and the relay look it up for every event.
+    type: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "type", self.payload.event_type)
 
     @property
     def dataschema(self) -> str:

@@ -22,32 +22,15 @@ from qaf_shared.http.org_units import org_units_router
 from qaf_shared.http.pagination import declare_limit_cap
 from qaf_shared.http.problems import COMMON_PROBLEMS, install_problem_handlers, problem_responses
 from qaf_shared.http.resources import json_response
-from qaf_shared.kafka import KafkaProbe, idempotent_producer
+from qaf_shared.kafka import KafkaProbe
 from qaf_shared.logging import configure_logging, get_logger
 from qaf_shared.org_units import OrgUnitDirectory
-from qaf_shared.outbox.relay import OutboxRelay
 from qaf_shared.settings import ServiceSettings
 
 log = get_logger(__name__)
 
 Worker = Callable[[FastAPI], Coroutine[Any, Any, None]]
 """A background coroutine the service runs for its lifetime (relay, consumer, scheduler)."""
-
-
-def outbox_relay_worker(app: FastAPI) -> Coroutine[Any, Any, None]:
-    """The relay for a write service, built from the app's settings and pool."""
-    settings: ServiceSettings = app.state.settings
-    relay = OutboxRelay(
-        service_name=settings.service_name,
-        dsn=settings.database_url.get_secret_value(),
-        pool=app.state.pool,
-        producer_factory=lambda: idempotent_producer(settings.kafka_bootstrap_servers),
-        topic_name=settings.topic,
-        batch_size=settings.relay_batch_size,
-        poll_interval_s=settings.relay_poll_interval_s,
-    )
-    app.state.relay = relay
-    return relay.run_forever()
 
 
 def create_service_app(

@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import asyncpg
@@ -37,6 +37,7 @@ from starlette.responses import Response
 from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.problems import Problem
+from qaf_shared.http.resources import StoredResponse, to_response
 from qaf_shared.outbox import collecting, insert_rows_sql, row_arrays
 
 IdempotencyKey = Annotated[
@@ -48,13 +49,6 @@ IdempotencyKey = Annotated[
         description="Retrying a POST with the same key and body returns the first response.",
     ),
 ]
-
-
-@dataclass
-class StoredResponse:
-    status: int
-    body: Any
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
@@ -259,8 +253,6 @@ async def idempotent_write(
 ) -> Response:
     """What a write route calls: `write_once` with the app's pool and settings and the
     request's fingerprint, answered with the stored response."""
-    from qaf_shared.http.resources import to_response
-
     terms = await _request_terms(request, principal, idempotency_key)
     return to_response(await write_once(request.app.state.pool, **terms, handler=action))
 
@@ -269,8 +261,6 @@ async def idempotent_create(
     request: Request, principal: Principal, idempotency_key: str | None, creation: Creation
 ) -> Response:
     """What a create route calls: `create_once`, as `idempotent_write` calls `write_once`."""
-    from qaf_shared.http.resources import to_response
-
     terms = await _request_terms(request, principal, idempotency_key)
     return to_response(await create_once(request.app.state.pool, **terms, creation=creation))
 

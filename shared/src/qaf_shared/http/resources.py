@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Header
 from starlette.responses import Response
 
 from qaf_shared import jsonutil
-from qaf_shared.http.idempotency import StoredResponse
 from qaf_shared.http.problems import Problem
 
 IfMatch = Annotated[
     str | None,
     Header(alias="If-Match", max_length=64, description="The resource's ETag; a stale one is 412."),
 ]
+
+
+@dataclass
+class StoredResponse:
+    """A write's answer, as `idempotency` stores it under the request's key to give again."""
+
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def parse_id(raw: str, kind: str) -> uuid.UUID:

@@ -16,9 +16,9 @@ from starlette.responses import Response
 
 from qaf_shared.clock import business_today
 from qaf_shared.http.auth import Principal
-from qaf_shared.http.idempotency import StoredResponse, idempotent_write
+from qaf_shared.http.idempotency import idempotent_write
 from qaf_shared.http.problems import problem_responses
-from qaf_shared.http.resources import parse_id
+from qaf_shared.http.resources import StoredResponse, parse_id
 
 # What a step route declares beyond the common problems: 409 (the step does not apply, or
 # the same Idempotency-Key is still running) and 412 (a stale If-Match).

@@ -14,17 +14,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter, Gauge
 
-from qaf_shared import jsonutil
-from qaf_shared.database import connect
+from qaf_shared.database import connect, create_pool
 from qaf_shared.events.catalogue import spec_for
-from qaf_shared.events.envelope import CONTENT_TYPE
-from qaf_shared.logging import get_logger
+from qaf_shared.events.envelope import kafka_headers, kafka_value
+from qaf_shared.kafka import idempotent_producer
+from qaf_shared.logging import configure_logging, get_logger
+from qaf_shared.settings import ServiceSettings
+
+if TYPE_CHECKING:  # the relay also runs on its own, without the web stack
+    from fastapi import FastAPI
 
 NOTIFY_CHANNEL = "outbox"
 
@@ -37,7 +42,7 @@ OLDEST_AGE = Gauge(
 )
 
 _CLAIM = """
-SELECT seq, id, aggregateid, type, payload FROM outbox
+SELECT seq, aggregateid, type, payload FROM outbox
 WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
 """
 _MARK = "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])"
@@ -72,7 +77,19 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
         self._wake = asyncio.Event()
-        self.is_leader = False
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings, pool: asyncpg.Pool) -> OutboxRelay:
+        """The one way a service's relay is built: in its app or on its own."""
+        return cls(
+            service_name=settings.service_name,
+            dsn=settings.database_url.get_secret_value(),
+            pool=pool,
+            producer_factory=lambda: idempotent_producer(settings.kafka_bootstrap_servers),
+            topic_name=settings.topic,
+            batch_size=settings.relay_batch_size,
+            poll_interval_s=settings.relay_poll_interval_s,
+        )
 
     async def run_forever(self) -> None:
         """Lead when the lock is free, publish until cancelled; recover from any failure."""
@@ -83,7 +100,6 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self.is_leader = False
                 log.warning("outbox_relay_failed", service=self._service, error=type(exc).__name__)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
@@ -96,7 +112,6 @@ class OutboxRelay:
                 "SELECT pg_try_advisory_lock($1)", lock_key(self._service)
             ):
                 await asyncio.sleep(self._poll_interval_s)
-            self.is_leader = True
             log.info("outbox_relay_leading", service=self._service)
             await lock_conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
             producer = self._producer_factory()
@@ -119,7 +134,6 @@ class OutboxRelay:
                     if lock_conn.is_closed():
                         raise ConnectionError("advisory lock connection lost")
         finally:
-            self.is_leader = False
             if producer is not None:
                 # A wedged idempotent producer (e.g. OutOfOrderSequenceNumber) is replaced, never reused.
                 with contextlib.suppress(Exception):
@@ -139,19 +153,15 @@ class OutboxRelay:
                 return 0
             acks = []
             for row in rows:
+                # The event in its JSON form, as the outbox holds it: no model built per event.
                 event = row["payload"]
                 spec = spec_for(row["type"])
                 acks.append(
                     await producer.send(
                         self._topic_name(spec.topic),
-                        value=jsonutil.dumpb(event),
+                        value=kafka_value(event),
                         key=row["aggregateid"].encode(),
-                        headers=[
-                            ("content-type", CONTENT_TYPE.encode()),
-                            ("ce_id", str(row["id"]).encode()),
-                            ("ce_type", row["type"].encode()),
-                            ("ce_source", event["source"].encode()),
-                        ],
+                        headers=kafka_headers(event),
                     )
                 )
             await asyncio.gather(*acks)
@@ -165,27 +175,17 @@ class OutboxRelay:
         OLDEST_AGE.labels(self._service).set(float(age))
 
 
+def outbox_relay_worker(app: FastAPI) -> Coroutine[Any, Any, None]:
+    """A write service's relay as one of its app's workers, over the app's pool."""
+    return OutboxRelay.from_settings(app.state.settings, app.state.pool).run_forever()
+
+
 async def _main() -> None:
     """`python -m qaf_shared.outbox.relay`: run a relay on its own, from QA_* settings."""
-    from qaf_shared.database import create_pool
-    from qaf_shared.kafka import idempotent_producer
-    from qaf_shared.logging import configure_logging
-    from qaf_shared.settings import ServiceSettings
-
     settings = ServiceSettings()
     configure_logging(settings.log_level)
-    dsn = settings.database_url.get_secret_value()
-    pool = await create_pool(dsn, size=2)
-    relay = OutboxRelay(
-        service_name=settings.service_name,
-        dsn=dsn,
-        pool=pool,
-        producer_factory=lambda: idempotent_producer(settings.kafka_bootstrap_servers),
-        topic_name=settings.topic,
-        batch_size=settings.relay_batch_size,
-        poll_interval_s=settings.relay_poll_interval_s,
-    )
-    await relay.run_forever()
+    pool = await create_pool(settings.database_url.get_secret_value(), size=2)
+    await OutboxRelay.from_settings(settings, pool).run_forever()
 
 
 if __name__ == "__main__":

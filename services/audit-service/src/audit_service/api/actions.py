@@ -20,12 +20,12 @@ from qaf_shared.clock import business_today
 from qaf_shared.enums import ActionStatus
 from qaf_shared.http.access_log import record_access, record_accesses
 from qaf_shared.http.auth import Actor, OptionalActor
-from qaf_shared.http.idempotency import StoredResponse
 from qaf_shared.http.list_query import unit_filters
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
 from qaf_shared.http.problems import field_error
 from qaf_shared.http.resources import (
     IfMatch,
+    StoredResponse,
     json_response,
     not_found,
     parse_id,

@@ -51,7 +51,6 @@ from qaf_shared.http.auth import Actor, OptionalActor, Principal
 from qaf_shared.http.idempotency import (
     Creation,
     IdempotencyKey,
-    StoredResponse,
     idempotent_create,
     idempotent_write,
 )
@@ -61,6 +60,7 @@ from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
 from qaf_shared.http.problems import field_error
 from qaf_shared.http.resources import (
     IfMatch,
+    StoredResponse,
     json_response,
     not_found,
     parse_id,

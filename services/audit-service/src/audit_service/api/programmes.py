@@ -25,10 +25,11 @@ from audit_service.repository import programmes as programme_rows
 from qaf_shared.clock import business_today
 from qaf_shared.enums import ProgrammeKind
 from qaf_shared.http.auth import Actor, OptionalActor, Principal
-from qaf_shared.http.idempotency import IdempotencyKey, StoredResponse, idempotent_write
+from qaf_shared.http.idempotency import IdempotencyKey, idempotent_write
 from qaf_shared.http.org_units import tenant_units
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
 from qaf_shared.http.resources import (
+    StoredResponse,
     json_response,
     not_found,
     parse_id,

@@ -32,7 +32,6 @@ from qaf_shared.http.auth import Actor, OptionalActor
 from qaf_shared.http.idempotency import (
     Creation,
     IdempotencyKey,
-    StoredResponse,
     idempotent_create,
 )
 from qaf_shared.http.list_query import unit_filters
@@ -40,6 +39,7 @@ from qaf_shared.http.org_units import UnitCode, resolve_org_unit
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
 from qaf_shared.http.resources import (
     IfMatch,
+    StoredResponse,
     json_response,
     not_found,
     parse_id,

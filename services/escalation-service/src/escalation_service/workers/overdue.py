@@ -1,5 +1,5 @@
 """The overdue scheduler: finds stages past their due date without a response and announces
-each one once (`uk.gov.qa.escalation.stage_overdue.v1`).
+each one once (`EscalationStageOverdue`).
 
 Safe with several replicas: each pass claims escalations with `FOR UPDATE SKIP LOCKED` and
 marks them announced in the same transaction that writes their events to the outbox, so a

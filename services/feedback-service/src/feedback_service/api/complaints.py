@@ -30,13 +30,14 @@ from qaf_shared.clock import business_today
 from qaf_shared.enums import ComplaintStage, ComplaintStatus
 from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import Actor, OptionalActor
-from qaf_shared.http.idempotency import IdempotencyKey, StoredResponse, idempotent_write
+from qaf_shared.http.idempotency import IdempotencyKey, idempotent_write
 from qaf_shared.http.list_query import unit_filters
 from qaf_shared.http.org_units import resolve_org_unit
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor
 from qaf_shared.http.problems import problem_responses
 from qaf_shared.http.resources import (
     IfMatch,
+    StoredResponse,
     json_response,
     not_found,
     parse_id,

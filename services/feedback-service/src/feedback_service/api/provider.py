@@ -32,11 +32,17 @@ from feedback_service.repository import provider as provider_rows
 from qaf_shared.clock import business_today
 from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import ACTOR_PATTERN, PROVIDER_PREFIX, Principal
-from qaf_shared.http.idempotency import IdempotencyKey, StoredResponse, idempotent_write
+from qaf_shared.http.idempotency import IdempotencyKey, idempotent_write
 from qaf_shared.http.org_units import tenant_units
 from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
 from qaf_shared.http.problems import problem_responses
-from qaf_shared.http.resources import json_response, not_found, parse_id, resource_response
+from qaf_shared.http.resources import (
+    StoredResponse,
+    json_response,
+    not_found,
+    parse_id,
+    resource_response,
+)
 
 router = APIRouter(prefix=PROVIDER_PREFIX, tags=["provider"])
 

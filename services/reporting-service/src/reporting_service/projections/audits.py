@@ -10,7 +10,7 @@ from typing import Any
 from qaf_shared.enums import ActionStatus, AuditTheme, Grade
 from qaf_shared.events import audit as ev
 from qaf_shared.events.envelope import CloudEvent
-from qaf_shared.events.payloads import OrgUnitRef
+from qaf_shared.events.payloads import OrgUnitRef, Payload
 from reporting_service.projections.engine import Contributions, Fact, emitter, event_uuid
 
 
@@ -25,23 +25,17 @@ class AuditFact(Fact):
     moderated_grade: Grade | None = None
 
 
+# The events whose own fields the fold reads; of the others, what every audit event carries.
 _AUDIT_PAYLOADS: dict[str, type[ev.AuditEvent]] = {
-    "uk.gov.qa.audit.submitted.v1": ev.AuditSubmitted,
-    "uk.gov.qa.audit.peer_reviewed.v1": ev.AuditPeerReviewed,
-    "uk.gov.qa.audit.moderated.v1": ev.AuditModerated,
+    p.event_type: p for p in (ev.AuditSubmitted, ev.AuditPeerReviewed, ev.AuditModerated)
 }
 
 
 class Audits:
     kind = "audit"
     fact = AuditFact
-    handles = frozenset(
-        {
-            "uk.gov.qa.audit.scheduled.v1",
-            "uk.gov.qa.audit.submitted.v1",
-            "uk.gov.qa.audit.peer_reviewed.v1",
-            "uk.gov.qa.audit.moderated.v1",
-        }
+    handles: frozenset[type[Payload]] = frozenset(
+        {ev.AuditScheduled, ev.AuditSubmitted, ev.AuditPeerReviewed, ev.AuditModerated}
     )
 
     def key(self, event: CloudEvent) -> str:
@@ -99,15 +93,13 @@ class ActionFact(Fact):
 class Actions:
     kind = "action"
     fact = ActionFact
-    handles = frozenset(
-        {"uk.gov.qa.audit.action_raised.v1", "uk.gov.qa.audit.action_status_changed.v1"}
-    )
+    handles: frozenset[type[Payload]] = frozenset({ev.ActionRaised, ev.ActionStatusChanged})
 
     def key(self, event: CloudEvent) -> str:
         return event_uuid(event, "action_id")
 
     def fold(self, fact: ActionFact | None, event: CloudEvent) -> ActionFact:
-        is_change = event.type == "uk.gov.qa.audit.action_status_changed.v1"
+        is_change = event.type == ev.ActionStatusChanged.event_type
         data = (ev.ActionStatusChanged if is_change else ev.ActionEvent).model_validate(event.data)
         update: dict[str, Any] = {
             "unit": data.org_unit,
@@ -127,7 +119,7 @@ class Actions:
                 update["closed_on"] = data.changed_on
             else:  # reopened
                 update |= {"completed_on": None, "closed_on": None}
-        if event.type == "uk.gov.qa.audit.action_raised.v1" or fact is None:
+        if event.type == ev.ActionRaised.event_type or fact is None:
             return ActionFact(**update)
         return fact.model_copy(update=update)
 
@@ -150,7 +142,7 @@ class ConcernFact(Fact):
 class SafeguardingConcerns:
     kind = "concern"
     fact = ConcernFact
-    handles = frozenset({"uk.gov.qa.audit.safeguarding_concern_raised.v1"})
+    handles: frozenset[type[Payload]] = frozenset({ev.SafeguardingConcernRaised})
 
     def key(self, event: CloudEvent) -> str:
         return event_uuid(event, "concern_id")

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from qaf_shared import jsonutil
 from qaf_shared.events.envelope import CloudEvent
-from qaf_shared.events.payloads import OrgUnitRef
+from qaf_shared.events.payloads import OrgUnitRef, Payload
 from qaf_shared.quarters import quarter_of
 
 # (table, tenant, grain, period, unit_kind, unit_code, measure, dimension)
@@ -40,8 +40,11 @@ F = TypeVar("F", bound=Fact)
 
 
 class Projection(Protocol[F]):
+    """`handles` names the payload classes whose events it folds (never their type strings:
+    the class names its type)."""
+
     kind: str
-    handles: frozenset[str]
+    handles: frozenset[type[Payload]]
     fact: type[F]
 
     def key(self, event: CloudEvent) -> str: ...
@@ -156,6 +159,11 @@ DO UPDATE SET value = m.value + EXCLUDED.value
 FactKey = tuple[str, str, str]  # tenant, kind, id
 
 
+def by_event_type(projections: Sequence[Projection[Any]]) -> dict[str, Projection[Any]]:
+    """Which projection folds each event type."""
+    return {payload.event_type: p for p in projections for payload in p.handles}
+
+
 async def apply(
     conn: asyncpg.Connection,
     schema: str,
@@ -165,7 +173,7 @@ async def apply(
     """Fold a batch into the facts and counts: one query to load the facts it touches, the
     folding in memory, one statement to save facts and one per table for the counts."""
     routed: list[tuple[Projection[Any], FactKey, CloudEvent]] = []
-    by_type = {t: p for p in projections for t in p.handles}
+    by_type = by_event_type(projections)
     for event in events:
         projection = by_type.get(event.type)
         if projection is not None:

@@ -9,7 +9,7 @@ from datetime import date
 from qaf_shared.enums import STAGE_ORDER, EscalationCategory, EscalationStage, ResolutionOutcome
 from qaf_shared.events import escalation as ev
 from qaf_shared.events.envelope import CloudEvent
-from qaf_shared.events.payloads import OrgUnitRef
+from qaf_shared.events.payloads import OrgUnitRef, Payload
 from qaf_shared.quarters import quarter_of
 from qaf_shared.working_days import working_days_between
 from reporting_service.projections.engine import Contributions, Fact, emitter, event_uuid
@@ -53,25 +53,29 @@ def _with_stage(stages: tuple[StageFact, ...], stage: StageFact) -> tuple[StageF
     return tuple(stage if s.stage == stage.stage else s for s in stages)
 
 
+# The events whose own fields the fold reads; of the others, the snapshot every one carries.
 _PAYLOADS: dict[str, type[ev.EscalationEvent]] = {
-    "uk.gov.qa.escalation.response_recorded.v1": ev.EscalationResponseRecorded,
-    "uk.gov.qa.escalation.escalated.v1": ev.EscalationEscalated,
-    "uk.gov.qa.escalation.resolved.v1": ev.EscalationResolved,
-    "uk.gov.qa.escalation.withdrawn.v1": ev.EscalationWithdrawn,
+    p.event_type: p
+    for p in (
+        ev.EscalationResponseRecorded,
+        ev.EscalationEscalated,
+        ev.EscalationResolved,
+        ev.EscalationWithdrawn,
+    )
 }
 
 
 class Escalations:
     kind = "escalation"
     fact = EscalationFact
-    handles = frozenset(
+    handles: frozenset[type[Payload]] = frozenset(
         {
-            "uk.gov.qa.escalation.raised.v1",
-            "uk.gov.qa.escalation.response_recorded.v1",
-            "uk.gov.qa.escalation.escalated.v1",
-            "uk.gov.qa.escalation.stage_overdue.v1",
-            "uk.gov.qa.escalation.resolved.v1",
-            "uk.gov.qa.escalation.withdrawn.v1",
+            ev.EscalationRaised,
+            ev.EscalationResponseRecorded,
+            ev.EscalationEscalated,
+            ev.EscalationStageOverdue,
+            ev.EscalationResolved,
+            ev.EscalationWithdrawn,
         }
     )
 
@@ -117,7 +121,7 @@ class Escalations:
         elif isinstance(snap, ev.EscalationWithdrawn):
             change["ended_on"] = snap.withdrawn_on
             update["withdrawn_on"] = snap.withdrawn_on
-        elif event.type == "uk.gov.qa.escalation.stage_overdue.v1":
+        elif event.type == ev.EscalationStageOverdue.event_type:
             change["overdue_seen"] = True
         current = current.model_copy(update=change)
         base = EscalationFact(

@@ -9,7 +9,7 @@ from datetime import date
 from qaf_shared.enums import ComplaintOutcome, ComplaintStage, FeedbackSource, PnCode
 from qaf_shared.events import feedback as ev
 from qaf_shared.events.envelope import CloudEvent
-from qaf_shared.events.payloads import OrgUnitRef
+from qaf_shared.events.payloads import OrgUnitRef, Payload
 from reporting_service.projections.engine import Contributions, Fact, emitter, event_uuid
 
 UPHELD = (ComplaintOutcome.UPHELD, ComplaintOutcome.PARTLY_UPHELD)
@@ -25,7 +25,7 @@ class FeedbackFact(Fact):
 class Feedback:
     kind = "feedback"
     fact = FeedbackFact
-    handles = frozenset({"uk.gov.qa.feedback.received.v1"})
+    handles: frozenset[type[Payload]] = frozenset({ev.FeedbackReceived})
 
     def key(self, event: CloudEvent) -> str:
         return event_uuid(event, "feedback_id")
@@ -60,7 +60,7 @@ class ParticipationFact(Fact):
 class Participation:
     kind = "participation"
     fact = ParticipationFact
-    handles = frozenset({"uk.gov.qa.feedback.participation_recorded.v1"})
+    handles: frozenset[type[Payload]] = frozenset({ev.ParticipationRecorded})
 
     def key(self, event: CloudEvent) -> str:
         return event_uuid(event, "participation_id")
@@ -94,12 +94,8 @@ class ComplaintFact(Fact):
 class Complaints:
     kind = "complaint"
     fact = ComplaintFact
-    handles = frozenset(
-        {
-            "uk.gov.qa.feedback.complaint_opened.v1",
-            "uk.gov.qa.feedback.complaint_stage_changed.v1",
-            "uk.gov.qa.feedback.complaint_closed.v1",
-        }
+    handles: frozenset[type[Payload]] = frozenset(
+        {ev.ComplaintOpened, ev.ComplaintStageChanged, ev.ComplaintClosed}
     )
 
     def key(self, event: CloudEvent) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from qaf_shared.clock import fixed_clock
+from qaf_shared.testing.clock import fixed_clock
 from qaf_shared.testing.fixtures import DatabaseFactory, auth, serve
 from reporting_service.main import create_app
 from reporting_service.settings import ReportingSettings

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from qaf_shared.enums import FeedbackSource, Grade, PlanType
 from qaf_shared.events.audit import AuditSubmitted
 from qaf_shared.events.catalogue import AUDIT_TOPIC, FEEDBACK_TOPIC
-from qaf_shared.events.envelope import CloudEvent, new_event
+from qaf_shared.events.envelope import CloudEvent, kafka_value, new_event
 from qaf_shared.events.feedback import FeedbackReceived
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.org_units import OrgUnitDirectory
@@ -92,7 +92,7 @@ def audit_with_formula_theme() -> bytes:
     event["data"]["themes"] = ["=1+1"]
     with pytest.raises(ValidationError):
         AuditSubmitted.model_validate(event["data"])
-    return CloudEvent.model_validate(event).to_bytes()
+    return kafka_value(CloudEvent.model_validate(event).to_json())
 
 
 def read_csv(text: str) -> list[dict[str, str]]:
@@ -112,7 +112,7 @@ async def test_formula_text_from_configuration_and_from_events_is_neutralised_in
     producer = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True)
     await producer.start()
     try:
-        await producer.send(prefix + FEEDBACK_TOPIC, key=b"f", value=event.to_bytes())
+        await producer.send(prefix + FEEDBACK_TOPIC, key=b"f", value=kafka_value(event.to_json()))
         await producer.send(prefix + AUDIT_TOPIC, key=b"a", value=audit_with_formula_theme())
         await producer.flush()
     finally:

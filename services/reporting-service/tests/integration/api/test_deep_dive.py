@@ -15,6 +15,7 @@ import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 
 from qaf_shared.database import create_pool
+from qaf_shared.events.envelope import kafka_headers, kafka_value
 from qaf_shared.testing.fixtures import (
     KAFKA,
     DatabaseFactory,
@@ -55,8 +56,8 @@ async def produce(topic_prefix: str, load: Workload, seed: int) -> int:
             await producer.send(
                 topic_prefix + topic,
                 key=event.subject.encode(),
-                value=event.to_bytes(),
-                headers=event.kafka_headers(),
+                value=kafka_value(event.to_json()),
+                headers=kafka_headers(event.to_json()),
             )
         await producer.flush()
     finally:

@@ -28,7 +28,7 @@ from qaf_shared.enums import (
 )
 from qaf_shared.events import audit as a
 from qaf_shared.events import escalation as e
-from qaf_shared.events.envelope import CloudEvent, new_event
+from qaf_shared.events.envelope import CloudEvent, kafka_headers, kafka_value, new_event
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.org_units import OrgUnitDirectory
 from qaf_shared.testing.fixtures import (
@@ -118,8 +118,8 @@ async def client(
             await producer.send(
                 prefix + topic,
                 key=event.subject.encode(),
-                value=event.to_bytes(),
-                headers=event.kafka_headers(),
+                value=kafka_value(event.to_json()),
+                headers=kafka_headers(event.to_json()),
             )
         await producer.flush()
     finally:

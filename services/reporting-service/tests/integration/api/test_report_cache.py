@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaProducer
 from qaf_shared.enums import Grade, PlanType
 from qaf_shared.events.audit import AuditSubmitted
 from qaf_shared.events.catalogue import AUDIT_TOPIC
-from qaf_shared.events.envelope import new_event
+from qaf_shared.events.envelope import kafka_value, new_event
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.testing.fixtures import (
     KAFKA,
@@ -50,7 +50,9 @@ async def submit_audits(topic: str, count: int) -> None:
                     child_voice_evident=True,
                 ),
             )
-            await producer.send(topic, key=event.subject.encode(), value=event.to_bytes())
+            await producer.send(
+                topic, key=event.subject.encode(), value=kafka_value(event.to_json())
+            )
         await producer.flush()
     finally:
         await producer.stop()

@@ -16,7 +16,7 @@ from qaf_shared.database import connect
 from qaf_shared.enums import FeedbackSource, Grade, PlanType
 from qaf_shared.events.audit import AuditSubmitted
 from qaf_shared.events.catalogue import AUDIT_TOPIC, FEEDBACK_TOPIC
-from qaf_shared.events.envelope import CloudEvent, new_event
+from qaf_shared.events.envelope import CloudEvent, kafka_value, new_event
 from qaf_shared.events.feedback import FeedbackReceived
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.testing.fixtures import (
@@ -133,7 +133,10 @@ async def test_a_tenant_sees_only_its_own_figures_and_admin_the_totals_before_an
     audit_topic, feedback_topic = prefix + AUDIT_TOPIC, prefix + FEEDBACK_TOPIC
     await produce(
         [
-            (audit_topic if e.type.startswith("uk.gov.qa.audit") else feedback_topic, e.to_bytes())
+            (
+                audit_topic if e.type.startswith("uk.gov.qa.audit") else feedback_topic,
+                kafka_value(e.to_json()),
+            )
             for e in a_events + b_events
         ]
         # Dead letters: one of 886's, two of 887's, and one whose tenant cannot be read.
@@ -193,7 +196,7 @@ async def test_a_second_rebuild_request_to_any_replica_is_409_while_one_runs(
 ) -> None:
     prefix = await make_topics()
     dsn = await make_database("reporting_service")
-    await produce([(prefix + AUDIT_TOPIC, audit("886", datetime.now(UTC)).to_bytes())])
+    await produce([(prefix + AUDIT_TOPIC, kafka_value(audit("886", datetime.now(UTC)).to_json()))])
     admin = auth(token("admin"))
     # Two replicas: two apps over the same database, each with its own process memory.
     async with (
@@ -247,7 +250,7 @@ async def test_the_rebuild_lock_is_released_when_the_replica_holding_it_is_kille
 ) -> None:
     prefix = await make_topics()
     dsn = await make_database("reporting_service")
-    await produce([(prefix + AUDIT_TOPIC, audit("886", datetime.now(UTC)).to_bytes())])
+    await produce([(prefix + AUDIT_TOPIC, kafka_value(audit("886", datetime.now(UTC)).to_json()))])
     admin = auth(token("admin"))
     env = {
         "QA_DATABASE_URL": dsn,

@@ -14,6 +14,7 @@ from alembic import command
 from qaf_shared import migrations
 from qaf_shared.database import connect
 from qaf_shared.events.catalogue import AUDIT_TOPIC
+from qaf_shared.events.envelope import kafka_value
 from qaf_shared.runtime_role import runtime_role_for
 from qaf_shared.testing.fixtures import (
     KAFKA,
@@ -70,7 +71,7 @@ async def test_an_existing_generation_keeps_its_counts_and_is_then_counted_per_t
     try:
         at = datetime(2026, 3, 1, tzinfo=UTC)
         await producer.send_and_wait(
-            prefix + AUDIT_TOPIC, key=b"k", value=audit("886", at).to_bytes()
+            prefix + AUDIT_TOPIC, key=b"k", value=kafka_value(audit("886", at).to_json())
         )
     finally:
         await producer.stop()

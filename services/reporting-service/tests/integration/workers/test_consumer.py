@@ -17,7 +17,7 @@ from qaf_shared.database import create_pool
 from qaf_shared.enums import Grade, PlanType
 from qaf_shared.events.audit import AuditSubmitted
 from qaf_shared.events.catalogue import AUDIT_TOPIC, DLQ_TOPIC
-from qaf_shared.events.envelope import CloudEvent, new_event
+from qaf_shared.events.envelope import CloudEvent, kafka_value, new_event
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.quarters import quarter_of
 from qaf_shared.testing.fixtures import KAFKA, DatabaseFactory, TopicsFactory, eventually, serve
@@ -115,7 +115,7 @@ async def test_the_same_event_delivered_twice_changes_the_projection_once(
     events = [submitted(rng) for _ in range(30)]
     topic = topic_prefix + AUDIT_TOPIC
     # Every event twice: once in order, then all again (as a relay restart would do).
-    await produce(topic, [(e.subject.encode(), e.to_bytes()) for e in events * 2])
+    await produce(topic, [(e.subject.encode(), kafka_value(e.to_json())) for e in events * 2])
     settings = ReportingSettings(
         database_url=dsn, kafka_topic_prefix=topic_prefix, consumer_group=group
     )
@@ -144,7 +144,9 @@ async def test_a_consumer_killed_mid_stream_leaves_the_projection_exactly_right(
     # A tenant of its own (the projection is shared by every test on this topic).
     rng = random.Random(2)
     events = [submitted(rng, tenant=f"9{run_id[:4]}") for _ in range(3000)]
-    await produce(topic_prefix + AUDIT_TOPIC, [(e.subject.encode(), e.to_bytes()) for e in events])
+    await produce(
+        topic_prefix + AUDIT_TOPIC, [(e.subject.encode(), kafka_value(e.to_json())) for e in events]
+    )
     env = {
         "QA_DATABASE_URL": dsn,
         "QA_KAFKA_TOPIC_PREFIX": topic_prefix,
@@ -205,7 +207,11 @@ async def test_a_malformed_record_goes_to_the_dead_letter_topic_and_the_partitio
     broken_payload["id"] = str(uuid.uuid4())
     await produce(
         topic_prefix + AUDIT_TOPIC,
-        [(key, b"\x00not json"), (key, jsonutil.dumpb(broken_payload)), (key, good.to_bytes())],
+        [
+            (key, b"\x00not json"),
+            (key, jsonutil.dumpb(broken_payload)),
+            (key, kafka_value(good.to_json())),
+        ],
     )
     settings = ReportingSettings(
         database_url=dsn, kafka_topic_prefix=topic_prefix, consumer_group=group

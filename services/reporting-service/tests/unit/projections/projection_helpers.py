@@ -10,7 +10,12 @@ from typing import Any
 from qaf_shared.events.envelope import CloudEvent, new_event
 from qaf_shared.events.payloads import OrgUnitRef, Payload
 from reporting_service.projections import PROJECTIONS
-from reporting_service.projections.engine import COUNTS_TABLE, RUNNING_TABLE, Contributions
+from reporting_service.projections.engine import (
+    COUNTS_TABLE,
+    RUNNING_TABLE,
+    Contributions,
+    by_event_type,
+)
 
 TENANT = "886"
 UNIT = OrgUnitRef(area="SOUTH", district="ASHFORD", team="ASH-CP1")
@@ -24,7 +29,7 @@ def event(type_: str, subject: uuid.UUID, data: Payload) -> CloudEvent:
 
 def fold_all(events: list[CloudEvent]) -> Contributions:
     """The counts after applying `events` in order."""
-    by_type = {t: p for p in PROJECTIONS for t in p.handles}
+    by_type = by_event_type(PROJECTIONS)
     facts: dict[tuple[str, str], Any] = {}
     for e in events:
         projection = by_type[e.type]
