@@ -11,9 +11,11 @@ rebuilds more often, it never serves figures older than that.)
 
 Concurrent requests for a response that is being built wait for that one build.
 
-What several responses are built from is kept the same way (`shared`): a quarter's
-disclosure decision is made once per version and every response built at that version
-(the Deep Dives, the aggregates, the trends) shows it, so no two views disagree."""
+What several responses are built from is kept too (`shared`), by a key that names everything
+it is computed from: a quarter's disclosure decision, keyed by the quarter's figures, is made
+once and every response over those figures (the Deep Dives, the aggregates, the trends)
+shows it, so no two views disagree, and an event that changes another quarter or another
+tenant does not make it again."""
 
 from __future__ import annotations
 
@@ -21,7 +23,6 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -52,9 +53,6 @@ Build = Callable[[asyncpg.Connection, str], Awaitable[Response]]
 Version = tuple[str, int]  # active schema, events applied to it
 T = TypeVar("T")
 V = TypeVar("V")
-
-# The version the response being built is kept under (set by `respond` for its build).
-_building_at: ContextVar[Version | None] = ContextVar("report_version", default=None)
 
 
 class _Kept(Generic[V]):
@@ -139,13 +137,12 @@ class ResponseCache:
         return built.response()
 
     async def shared(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
-        """The value for `key` at the version of the response being built: computed by
-        `compute` once and kept for every other response built at that version."""
-        value: T = await self._shared.get((_building_at.get(), key), compute)
+        """The value for `key`, computed by `compute` once and kept for every other response
+        that asks for it; `key` names everything the value is computed from."""
+        value: T = await self._shared.get(key, compute)
         return value
 
     async def _build(self, pool: asyncpg.Pool, version: Version, build: Build) -> Built:
-        _building_at.set(version)
         async with pool.acquire() as conn:
             try:
                 return Built.of(await build(conn, version[0]))

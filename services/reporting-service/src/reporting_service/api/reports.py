@@ -22,6 +22,7 @@ from reporting_service.api.readcache import ResponseCache
 from reporting_service.api.schemas.csv_rows import CSV_RESPONSE, csv_response, unit_rows
 from reporting_service.api.schemas.reports import AggregatesOut, DeepDiveOut, TrendsOut
 from reporting_service.domain import measures, publication, trends
+from reporting_service.domain.measures import Raw
 from reporting_service.repository import counts
 
 router = APIRouter(prefix="/v1", tags=["reports"])
@@ -72,17 +73,25 @@ async def _decisions(
     quarters: Iterable[str],
     applied: int | None,
 ) -> dict[str, publication.Decision]:
-    """Each quarter's one disclosure decision, made once per projections' version and shown
-    by every view built at that version."""
+    """Each quarter's one disclosure decision. It is a function of the quarter's figures
+    alone, so it is kept by them: every view over the same figures shows the same decision,
+    and an event that changes another quarter or tenant does not make it again (solving is
+    the costly part; reading the figures is one query for all the quarters)."""
     units = tenant_units(request, tenant)
+    tree = (tuple((a, tuple(ds.items())) for a, ds in units.areas.items()), units.services)
+    raws = await counts.read_quarters(conn, schema, tenant, list(quarters))
     out: dict[str, publication.Decision] = {}
-    for quarter in quarters:
+    for quarter, raw in raws.items():
 
-        async def decide(quarter: str = quarter) -> publication.Decision:
-            raw = (await counts.read_quarters(conn, schema, tenant, [quarter]))[quarter]
+        async def decide(
+            raw: dict[tuple[str, str, str], Raw] = raw, quarter: str = quarter
+        ) -> publication.Decision:
             return publication.decide(raw, quarter, tenant, units, applied)
 
-        key = ("decision", tenant, quarter, applied)
+        figures = frozenset(
+            (unit, cell, value) for unit, cells in raw.items() for cell, value in cells.items()
+        )
+        key = ("decision", tenant, quarter, applied, tree, figures)
         out[quarter] = await _cache(request).shared(key, decide)
     return out
 
