@@ -99,10 +99,11 @@ class RowShape(Generic[Values]):
         # The row a read gives: every column in order with what the table fills in (constants
         # and defaults, NULL otherwise), then those the values give, overwritten per row.
         assert not set(self.columns) & set(who), "who wrote a row is not part of `row`"
+        fixed = {**constants, **{c: constants[s] for c, s in copies.items() if s in constants}}
         self._unset: dict[str, Any] = {
-            c: constants[c] if c in constants else (defaults or {}).get(c) for c in self.columns
+            c: fixed[c] if c in fixed else (defaults or {}).get(c) for c in self.columns
         }
-        from_values = [c for c in self.columns if c in sources and c not in who]
+        from_values = [c for c in self.columns if c in sources and c not in {**fixed, **who}]
         self._read = tuple(from_values)
         self._read_values = _tuple_getter(getter, [sources[c] for c in from_values])
 

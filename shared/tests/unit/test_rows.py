@@ -133,3 +133,11 @@ def test_a_written_column_without_a_value_is_refused_rather_than_stored_as_null(
 
 def test_a_read_answers_the_described_columns() -> None:
     assert SHAPE.select == "id, name, created_at"
+
+
+def test_a_column_copying_a_constant_takes_the_constant_in_the_insert_and_the_row() -> None:
+    shape = RowShape(
+        "t", ("a",), columns=("a", "s", "t"), constants={"s": "NEW"}, copies={"t": "s"}
+    )
+    assert _columns_and_values(shape.insert()) == {"a": "$1", "s": "'NEW'", "t": "'NEW'"}
+    assert shape.row({"a": 1}) == {"a": 1, "s": "NEW", "t": "NEW"}
