@@ -8,9 +8,9 @@ from datetime import date, datetime
 
 import asyncpg
 
-from audit_service.repository.inserts import Insert
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.list_query import ListQuery, UnitFilters
+from qaf_shared.rows import WRITTEN_BY, RowShape
 
 _ACTION = """x.id, x.version, x.tenant, x.audit_id, x.description, x.owner, x.raised_on,
 x.due_date, x.status, x.status_changed_on, x.completed_on, x.created_at, x.updated_at,
@@ -39,19 +39,21 @@ class NewAction:
     due_date: date
 
 
-_NEW = Insert(
+_NEW = RowShape(
     "audit_actions",
     NewAction,
     constants={"status": "OPEN", "version": 1},
     copies={"status_changed_on": "raised_on"},
+    who=WRITTEN_BY,
 )
+_INSERT = _NEW.insert()
 
 
 async def insert(
     conn: asyncpg.Connection, *, principal: Principal, actor: str, action: NewAction
 ) -> asyncpg.Record:
     """Insert the action; the row as reads give it (with its audit's org unit)."""
-    await conn.execute(_NEW.sql, *_NEW.args(action, principal, actor))
+    await conn.execute(_INSERT, *_NEW.args(action, principal.client, actor))
     row = await get(conn, principal.tenant, action.id)
     assert row is not None
     return row

@@ -9,9 +9,9 @@ from typing import Any
 
 import asyncpg
 
-from audit_service.repository.inserts import Insert
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.list_query import ListQuery, UnitFilters
+from qaf_shared.rows import WRITTEN_BY, RowShape
 
 COLUMNS = """id, version, tenant, case_ref, area, district, team, service, plan_type, auditor,
 due_date, programme_id, kind, status, template_id, template_version, answers, overall_grade,
@@ -83,17 +83,23 @@ class NewAudit:
     created_at: datetime
 
 
-_NEW = Insert(
+# A new audit's row. Its `defaults` are what the table gives the columns a new audit leaves
+# alone (NULL but for these); `answers` and `peer_reviews` (empty) are made afresh for each
+# row, by `new_row`.
+_NEW = RowShape(
     "audits",
     NewAudit,
+    columns=COLUMN_NAMES,
     constants={"status": "SCHEDULED", "version": 1},
     copies={"updated_at": "created_at"},
+    who=WRITTEN_BY,
+    defaults={"submission_count": 0, "safeguarding_concerns": 0},
 )
 
 # A new audit and its "scheduled" change-log entry: a create's statements
 # (`qaf_shared.http.idempotency.Creation`), written as one over the same arguments.
 INSERTS = (
-    _NEW.sql,
+    _NEW.insert(),
     f"""
 INSERT INTO change_log (tenant, client, actor, resource_type, resource_id, change,
     from_status, to_status)
@@ -102,26 +108,18 @@ VALUES ({_NEW.sql_of("tenant")}, {_NEW.sql_of("client")}, {_NEW.sql_of("actor")}
 """,
 )
 
-# What a new audit's other columns hold (their defaults), as reads give them; `answers` and
-# `peer_reviews` (empty) are made afresh for each row.
-_UNSET: dict[str, Any] = {
-    **dict.fromkeys(COLUMN_NAMES),
-    "submission_count": 0,
-    "safeguarding_concerns": 0,
-}
-
 _GET = f"SELECT {COLUMNS} FROM audits WHERE tenant = $1 AND id = $2"
 
 
 def insert_args(audit: NewAudit, *, principal: Principal, actor: str) -> tuple[Any, ...]:
     """The arguments of `INSERTS`."""
-    return _NEW.args(audit, principal, actor)
+    return _NEW.args(audit, principal.client, actor)
 
 
 def new_row(audit: NewAudit) -> dict[str, Any]:
     """The row `INSERTS` writes, as reads give it (the columns' defaults included): what a
     create answers without reading it back."""
-    return _NEW.written(audit, into={**_UNSET, "answers": {}, "peer_reviews": []})
+    return _NEW.row(audit, answers={}, peer_reviews=[])
 
 
 async def get(

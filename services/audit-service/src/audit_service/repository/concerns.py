@@ -8,9 +8,9 @@ from datetime import date, datetime
 
 import asyncpg
 
-from audit_service.repository.inserts import CREATED_BY, Insert
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.list_query import ListQuery
+from qaf_shared.rows import CREATED_BY, RowShape
 
 COLUMNS = "id, version, tenant, audit_id, raised_by, detail, raised_on, created_at"
 
@@ -28,19 +28,20 @@ class NewConcern:
 
 
 # A concern is never changed: only who raised it is recorded.
-_NEW = Insert(
+_NEW = RowShape(
     "safeguarding_concerns",
     NewConcern,
     constants={"version": 1},
     who=CREATED_BY,
-    returning=COLUMNS,
 )
+_INSERT = _NEW.insert(f"RETURNING {COLUMNS}")
 
 
 async def insert(
     conn: asyncpg.Connection, *, principal: Principal, actor: str, concern: NewConcern
 ) -> asyncpg.Record:
-    row: asyncpg.Record = await conn.fetchrow(_NEW.sql, *_NEW.args(concern, principal, actor))
+    args = _NEW.args(concern, principal.client, actor)
+    row: asyncpg.Record = await conn.fetchrow(_INSERT, *args)
     return row
 
 

@@ -8,9 +8,9 @@ from datetime import date, datetime
 
 import asyncpg
 
-from audit_service.repository.inserts import Insert
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.list_query import ListQuery
+from qaf_shared.rows import WRITTEN_BY, RowShape
 
 COLUMNS = """id, version, tenant, kind, name, period, area, district, service, theme,
 hypothesis, due_date, created_at, updated_at"""
@@ -35,13 +35,20 @@ class NewProgramme:
     due_date: date
 
 
-_NEW = Insert("programmes", NewProgramme, constants={"version": 1}, returning=COLUMNS)
+_NEW = RowShape(
+    "programmes",
+    NewProgramme,
+    constants={"version": 1},
+    who=WRITTEN_BY,
+)
+_INSERT = _NEW.insert(f"RETURNING {COLUMNS}")
 
 
 async def insert(
     conn: asyncpg.Connection, *, principal: Principal, actor: str, programme: NewProgramme
 ) -> asyncpg.Record:
-    row: asyncpg.Record = await conn.fetchrow(_NEW.sql, *_NEW.args(programme, principal, actor))
+    args = _NEW.args(programme, principal.client, actor)
+    row: asyncpg.Record = await conn.fetchrow(_INSERT, *args)
     return row
 
 

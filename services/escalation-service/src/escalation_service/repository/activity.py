@@ -4,11 +4,29 @@ client and actor)."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 
 import asyncpg
 
-from escalation_service.repository.rows import NewRow
+from qaf_shared.rows import RowShape
+
+
+@dataclass(slots=True, kw_only=True)
+class NewActivity:
+    """A new entry: its columns, in the order of their parameters."""
+
+    escalation_id: uuid.UUID
+    tenant: str
+    action: str
+    stage: str
+    on_date: date
+    client: str
+    actor: str
+
+
+NEW = RowShape("escalation_activity", NewActivity)
+_INSERT = NEW.insert()
 
 
 def new_activity(
@@ -20,18 +38,15 @@ def new_activity(
     on_date: date,
     client: str,
     actor: str,
-) -> NewRow:
-    return NewRow(
-        "escalation_activity",
-        {
-            "escalation_id": escalation_id,
-            "tenant": tenant,
-            "action": action,
-            "stage": stage,
-            "on_date": on_date,
-            "client": client,
-            "actor": actor,
-        },
+) -> NewActivity:
+    return NewActivity(
+        escalation_id=escalation_id,
+        tenant=tenant,
+        action=action,
+        stage=stage,
+        on_date=on_date,
+        client=client,
+        actor=actor,
     )
 
 
@@ -54,4 +69,4 @@ async def add(
         client=client,
         actor=actor,
     )
-    await conn.execute(new.insert_sql(), *new.args)
+    await conn.execute(_INSERT, *NEW.args(new))

@@ -10,12 +10,11 @@ from typing import Any
 
 import asyncpg
 
-from escalation_service.repository import stages
-from escalation_service.repository.activity import new_activity
-from escalation_service.repository.rows import NewRow, together
+from escalation_service.repository import activity, stages
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.list_query import ListQuery, UnitFilters
+from qaf_shared.rows import RowShape, together
 
 _COLUMNS = """id, version, tenant, case_ref, area, district, team, service, plan_type,
 raised_by, raised_by_role, categories, summary, desired_outcome, raised_on, bypass_reason,
@@ -48,6 +47,49 @@ class NewEscalation:
     formal_deadline: date | None
 
 
+@dataclass(slots=True, kw_only=True)
+class _NewRow:
+    """A new escalation's row: the columns the application sets, in the order of their
+    parameters. What two columns share is set twice (and who wrote it in both pairs), so that
+    each of a create's parameters is used once."""
+
+    id: uuid.UUID
+    tenant: str
+    case_ref: str
+    area: str | None
+    district: str | None
+    team: str | None
+    service: str | None
+    plan_type: str
+    raised_by: str
+    raised_by_role: str
+    categories: list[str]
+    summary: str
+    desired_outcome: str | None
+    raised_on: date
+    bypass_reason: str | None
+    stage: str
+    stage_opened_on: date
+    stage_due_date: date
+    formal_started_on: date | None
+    formal_deadline: date | None
+    last_activity_on: date
+    created_by_client: str
+    created_by_actor: str
+    updated_by_client: str
+    updated_by_actor: str
+    created_at: datetime
+    updated_at: datetime
+
+
+_NEW = RowShape(
+    "escalations",
+    _NewRow,
+    columns=COLUMNS,
+    constants={"status": "AWAITING_RESPONSE", "stage_seq": 1, "version": 1},
+)
+
+
 @dataclass(frozen=True)
 class Insertion:
     """A new escalation's rows: `statements` over `args` write them (a create's statements,
@@ -66,40 +108,34 @@ def insertion(
     """The escalation, its first stage and the "raised" activity, each described once. The
     stage's and the activity's foreign keys are checked at the end of the one statement, when
     the escalation row exists."""
-    escalation = NewRow(
-        "escalations",
-        {
-            "id": new.id,
-            "tenant": principal.tenant,
-            "case_ref": new.case_ref,
-            "area": new.unit.area,
-            "district": new.unit.district,
-            "team": new.unit.team,
-            "service": new.unit.service,
-            "plan_type": new.plan_type,
-            "raised_by": new.raised_by,
-            "raised_by_role": new.raised_by_role,
-            "categories": new.categories,
-            "summary": new.summary,
-            "desired_outcome": new.desired_outcome,
-            "raised_on": new.raised_on,
-            "bypass_reason": new.bypass_reason,
-            "status": "AWAITING_RESPONSE",
-            "stage": new.stage,
-            "stage_seq": 1,
-            "stage_opened_on": new.raised_on,
-            "stage_due_date": new.stage_due_date,
-            "formal_started_on": new.formal_started_on,
-            "formal_deadline": new.formal_deadline,
-            "last_activity_on": new.raised_on,
-            "version": 1,
-            "created_by_client": principal.client,
-            "created_by_actor": actor,
-            "updated_by_client": principal.client,
-            "updated_by_actor": actor,
-            "created_at": created_at,
-            "updated_at": created_at,
-        },
+    escalation = _NewRow(
+        id=new.id,
+        tenant=principal.tenant,
+        case_ref=new.case_ref,
+        area=new.unit.area,
+        district=new.unit.district,
+        team=new.unit.team,
+        service=new.unit.service,
+        plan_type=new.plan_type,
+        raised_by=new.raised_by,
+        raised_by_role=new.raised_by_role,
+        categories=new.categories,
+        summary=new.summary,
+        desired_outcome=new.desired_outcome,
+        raised_on=new.raised_on,
+        bypass_reason=new.bypass_reason,
+        stage=new.stage,
+        stage_opened_on=new.raised_on,
+        stage_due_date=new.stage_due_date,
+        formal_started_on=new.formal_started_on,
+        formal_deadline=new.formal_deadline,
+        last_activity_on=new.raised_on,
+        created_by_client=principal.client,
+        created_by_actor=actor,
+        updated_by_client=principal.client,
+        updated_by_actor=actor,
+        created_at=created_at,
+        updated_at=created_at,
     )
     first_stage = stages.new_stage(
         escalation_id=new.id,
@@ -112,7 +148,7 @@ def insertion(
         client=principal.client,
         actor=actor,
     )
-    raised = new_activity(
+    raised = activity.new_activity(
         escalation_id=new.id,
         tenant=principal.tenant,
         action="raised",
@@ -121,12 +157,18 @@ def insertion(
         client=principal.client,
         actor=actor,
     )
-    statements, args = together([escalation, first_stage, raised])
+    statements, args = together(
+        [
+            (_NEW, _NEW.args(escalation)),
+            (stages.NEW, stages.NEW.args(first_stage)),
+            (activity.NEW, activity.NEW.args(raised)),
+        ]
+    )
     return Insertion(
         statements=statements,
         args=args,
-        row=escalation.as_read(COLUMNS),
-        stages=[first_stage.as_read(stages.COLUMNS)],
+        row=_NEW.row(escalation),
+        stages=[stages.NEW.row(first_stage)],
     )
 
 

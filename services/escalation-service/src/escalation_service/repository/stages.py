@@ -6,16 +6,37 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import asyncpg
 
-from escalation_service.repository.rows import NewRow
+from qaf_shared.rows import RowShape
 
 _COLUMNS = """escalation_id, seq, stage, addressee_role, opened_on, due_date,
 overdue_detected_on, responder, response, responded_on, closed_on, closed_by,
 escalate_reason, escalate_note"""
 COLUMNS = tuple(c.strip() for c in _COLUMNS.split(","))
+
+
+@dataclass(slots=True, kw_only=True)
+class NewStage:
+    """A new stage: the columns the application sets, in the order of their parameters (who
+    opened it among them, so that each of a create's parameters is used once)."""
+
+    escalation_id: uuid.UUID
+    seq: int
+    tenant: str
+    stage: str
+    addressee_role: str
+    opened_on: date
+    due_date: date
+    opened_by_client: str
+    opened_by_actor: str
+
+
+NEW = RowShape("escalation_stages", NewStage, columns=COLUMNS)
+_INSERT = NEW.insert()
 
 
 def new_stage(
@@ -29,25 +50,22 @@ def new_stage(
     due_date: date,
     client: str,
     actor: str,
-) -> NewRow:
-    return NewRow(
-        "escalation_stages",
-        {
-            "escalation_id": escalation_id,
-            "seq": seq,
-            "tenant": tenant,
-            "stage": stage,
-            "addressee_role": addressee_role,
-            "opened_on": opened_on,
-            "due_date": due_date,
-            "opened_by_client": client,
-            "opened_by_actor": actor,
-        },
+) -> NewStage:
+    return NewStage(
+        escalation_id=escalation_id,
+        seq=seq,
+        tenant=tenant,
+        stage=stage,
+        addressee_role=addressee_role,
+        opened_on=opened_on,
+        due_date=due_date,
+        opened_by_client=client,
+        opened_by_actor=actor,
     )
 
 
-async def insert(conn: asyncpg.Connection, new: NewRow) -> None:
-    await conn.execute(new.insert_sql(), *new.args)
+async def insert(conn: asyncpg.Connection, new: NewStage) -> None:
+    await conn.execute(_INSERT, *NEW.args(new))
 
 
 async def of_escalations(

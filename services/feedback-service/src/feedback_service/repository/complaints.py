@@ -13,9 +13,9 @@ from typing import Any
 import asyncpg
 
 from feedback_service.domain.complaints import Complaint
-from feedback_service.repository.rows import RowShape
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.list_query import ListQuery, UnitFilters
+from qaf_shared.rows import WRITTEN_BY, RowShape
 
 
 @dataclass(frozen=True)
@@ -46,16 +46,9 @@ _FACTS = (
 COMPLAINTS = RowShape(
     "complaints",
     columns=(_FACTS[0], "version", *_FACTS[1:], *_STATE, "created_at"),
-    written=(
-        "tenant",
-        *_FACTS,
-        *_STATE,
-        "version",
-        "created_by_client",
-        "created_by_actor",
-        "updated_by_client",
-        "updated_by_actor",
-    ),
+    written=("tenant", *_FACTS, *_STATE),
+    constants={"version": 1},
+    who=WRITTEN_BY,
 )
 
 _INSERT = COMPLAINTS.insert(f"RETURNING {COMPLAINTS.select}")
@@ -94,16 +87,9 @@ async def insert(
     row: asyncpg.Record = await conn.fetchrow(
         _INSERT,
         *COMPLAINTS.args(
-            {
-                **facts,
-                **dataclasses.asdict(state),
-                "tenant": principal.tenant,
-                "version": 1,
-                "created_by_client": principal.client,
-                "created_by_actor": actor,
-                "updated_by_client": principal.client,
-                "updated_by_actor": actor,
-            }
+            {**facts, **dataclasses.asdict(state), "tenant": principal.tenant},
+            principal.client,
+            actor,
         ),
     )
     return row

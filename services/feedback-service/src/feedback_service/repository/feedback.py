@@ -10,10 +10,10 @@ from typing import Any
 
 import asyncpg
 
-from feedback_service.repository.rows import RowShape
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.list_query import ListQuery, UnitFilters
+from qaf_shared.rows import CREATED_BY, RowShape
 
 # An item's row, each column with its SQL type: the one description of it from which the
 # reads, a direct item's insert and the provider's batch insert are all made.
@@ -42,21 +42,15 @@ _ITEM: dict[str, str] = {
 ITEMS = RowShape(
     "feedback_items",
     columns=tuple(_ITEM),
-    written=("tenant", *_ITEM, "created_by_client", "created_by_actor"),
+    written=("tenant", *_ITEM),
+    who=CREATED_BY,
 )
 INSERT_ITEM = ITEMS.insert()
 
 
 def insert_args(row: Mapping[str, Any], *, principal: Principal, actor: str) -> tuple[Any, ...]:
     """The arguments of `INSERT_ITEM` for a new item's row (as `ITEMS.columns` name it)."""
-    return ITEMS.args(
-        {
-            **row,
-            "tenant": principal.tenant,
-            "created_by_client": principal.client,
-            "created_by_actor": actor,
-        }
-    )
+    return ITEMS.args({**row, "tenant": principal.tenant}, principal.client, actor)
 
 
 # A batch in one statement: what is the same for every item once, the rest as one array per

@@ -9,9 +9,9 @@ from typing import Any
 
 import asyncpg
 
-from feedback_service.repository.rows import RowShape
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.list_query import ListQuery, UnitFilters
+from qaf_shared.rows import CREATED_BY, RowShape
 
 RECORDS = RowShape(
     "participation_records",
@@ -41,9 +41,8 @@ RECORDS = RowShape(
         "review_held",
         "pn_code",
         "in_timescale",
-        "created_by_client",
-        "created_by_actor",
     ),
+    who=CREATED_BY,
 )
 
 _INSERT = RECORDS.insert(
@@ -58,14 +57,7 @@ async def insert(
     review already has its record."""
     row: asyncpg.Record | None = await conn.fetchrow(
         _INSERT,
-        *RECORDS.args(
-            {
-                **record,
-                "tenant": principal.tenant,
-                "created_by_client": principal.client,
-                "created_by_actor": actor,
-            }
-        ),
+        *RECORDS.args({**record, "tenant": principal.tenant}, principal.client, actor),
     )
     return row
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import asyncpg
 
-from feedback_service.repository.rows import RowShape
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.list_query import ListQuery
+from qaf_shared.rows import CREATED_BY, RowShape
 
 SUBMISSIONS = RowShape(
     "provider_submissions",
@@ -40,9 +40,8 @@ SUBMISSIONS = RowShape(
         "results",
         "report_id",
         "quarter",
-        "created_by_client",
-        "created_by_actor",
     ),
+    who=CREATED_BY,
 )
 
 _INSERT_SUBMISSION = SUBMISSIONS.insert("RETURNING created_at")
@@ -73,10 +72,9 @@ async def insert_submission(
         **dataclasses.asdict(submission),
         "tenant": principal.tenant,
         "provider": provider,
-        "created_by_client": principal.client,
-        "created_by_actor": actor,
     }
-    created_at: datetime = await conn.fetchval(_INSERT_SUBMISSION, *SUBMISSIONS.args(values))
+    args = SUBMISSIONS.args(values, principal.client, actor)
+    created_at: datetime = await conn.fetchval(_INSERT_SUBMISSION, *args)
     return created_at
 
 
@@ -137,9 +135,8 @@ REPORTS = RowShape(
         "quarter",
         *REPORT_COUNTS,
         "submission_id",
-        "created_by_client",
-        "created_by_actor",
     ),
+    who=CREATED_BY,
 )
 
 _INSERT_REPORT = REPORTS.insert(
@@ -168,10 +165,9 @@ async def insert_report(
         "provider": provider,
         "quarter": quarter,
         "submission_id": submission_id,
-        "created_by_client": principal.client,
-        "created_by_actor": actor,
     }
-    row: asyncpg.Record | None = await conn.fetchrow(_INSERT_REPORT, *REPORTS.args(values))
+    args = REPORTS.args(values, principal.client, actor)
+    row: asyncpg.Record | None = await conn.fetchrow(_INSERT_REPORT, *args)
     return row
 
 

@@ -1,26 +1,16 @@
-"""A new row described once: the INSERT's columns and placeholders, its arguments and the
-row it writes all follow the description's fields, in order."""
+"""A new audit described once (`qaf_shared.rows`): the row a create answers is what its INSERT
+writes from the same arguments, with the columns' defaults, and its change-log entry shares
+them."""
 
 from __future__ import annotations
 
 import re
-import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from audit_service.repository import audits as audit_rows
-from audit_service.repository.inserts import CREATED_BY, Insert
 from qaf_shared.http.auth import Principal
 
 PRINCIPAL = Principal(client="client-1", tenant="886", scopes=frozenset())
-
-
-@dataclass(slots=True, kw_only=True)
-class NewThing:
-    id: uuid.UUID = field(default_factory=uuid.uuid4)
-    tenant: str
-    name: str
-    raised_on: date
 
 
 def _columns_and_values(sql: str) -> dict[str, str]:
@@ -33,52 +23,6 @@ def _columns_and_values(sql: str) -> dict[str, str]:
             strict=True,
         )
     )
-
-
-def test_each_field_is_the_parameter_of_its_own_column_in_field_order() -> None:
-    insert = Insert(
-        "things",
-        NewThing,
-        constants={"status": "OPEN", "version": 1},
-        copies={"changed_on": "raised_on"},
-        who=CREATED_BY,
-        returning="id",
-    )
-    assert _columns_and_values(insert.sql) == {
-        "id": "$1",
-        "tenant": "$2",
-        "name": "$3",
-        "raised_on": "$4",
-        "status": "'OPEN'",
-        "version": "1",
-        "changed_on": "$4",
-        "created_by_client": "$5",
-        "created_by_actor": "$6",
-    }
-    assert insert.sql.endswith("RETURNING id")
-    thing = NewThing(tenant="886", name="n", raised_on=date(2026, 4, 1))
-    assert insert.args(thing, PRINCIPAL, "x.y") == (
-        thing.id,
-        "886",
-        "n",
-        date(2026, 4, 1),
-        "client-1",
-        "x.y",
-    )
-    assert insert.written(thing) == {
-        "id": thing.id,
-        "tenant": "886",
-        "name": "n",
-        "raised_on": date(2026, 4, 1),
-        "status": "OPEN",
-        "version": 1,
-        "changed_on": date(2026, 4, 1),
-    }
-
-
-def test_each_new_row_has_its_own_id() -> None:
-    one, two = (NewThing(tenant="886", name="n", raised_on=date(2026, 4, 1)) for _ in "12")
-    assert one.id != two.id
 
 
 def test_a_new_audits_row_is_what_its_insert_writes_with_the_columns_defaults() -> None:

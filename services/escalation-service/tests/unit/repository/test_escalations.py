@@ -1,5 +1,5 @@
-"""A new row described once (repository/rows.py): its INSERT, its arguments and the row a read
-gives back agree, and a create's INSERTs number their parameters in order over one list."""
+"""A new escalation described once (`qaf_shared.rows`): its rows' INSERTs number their parameters
+in order over one list, and the rows a create answers are what they write."""
 
 from __future__ import annotations
 
@@ -8,31 +8,12 @@ import uuid
 from datetime import UTC, date, datetime
 
 from escalation_service.repository import escalations, stages
-from escalation_service.repository.rows import NewRow, together
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
 
 
 def _placeholders(sql: str) -> list[int]:
     return [int(n) for n in re.findall(r"\$(\d+)", sql)]
-
-
-def test_an_insert_names_each_column_once_with_its_own_placeholder_in_order() -> None:
-    row = NewRow("t", {"a": 1, "b": None, "c": "x"})
-    assert row.insert_sql() == "INSERT INTO t (a, b, c) VALUES ($1, $2, $3)"
-    assert row.insert_sql(first=5) == "INSERT INTO t (a, b, c) VALUES ($5, $6, $7)"
-    assert row.args == (1, None, "x")
-
-
-def test_the_row_as_read_has_what_was_inserted_and_null_for_the_rest() -> None:
-    row = NewRow("t", {"a": 1, "hidden": 2})
-    assert row.as_read(["a", "z"]) == {"a": 1, "z": None}
-
-
-def test_rows_together_number_their_parameters_on_from_one_list() -> None:
-    statements, args = together([NewRow("t", {"a": 1, "b": 2}), NewRow("u", {"c": 3})])
-    assert [_placeholders(s) for s in statements] == [[1, 2], [3]]
-    assert args == (1, 2, 3)
 
 
 def test_a_new_escalation_is_answered_as_it_is_written() -> None:
