@@ -1,11 +1,10 @@
-"""What every escalation route shares: who may read, write and step, and the pool and settings
-from app state."""
+"""What every escalation route shares: who may read, write and step, and the settings from app
+state."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-import asyncpg
 from fastapi import Request
 
 from escalation_service.settings import EscalationSettings
@@ -16,11 +15,6 @@ Reader = Annotated[Principal, requires("escalations:read")]
 Writer = Annotated[Principal, requires("escalations:write")]
 # A lifecycle step's caller: a writer, with X-Actor, If-Match and Idempotency-Key.
 WriterStep = Annotated[StepCall, step_call("escalations:write")]
-
-
-def pool(request: Request) -> asyncpg.Pool:
-    value: asyncpg.Pool = request.app.state.pool
-    return value
 
 
 def settings(request: Request) -> EscalationSettings:
