@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from qaf_shared.database import connect
+from qaf_shared.testing.calls import created
 from qaf_shared.testing.fixtures import auth, owner_dsn
 
 NEW_AUDIT = {
@@ -42,10 +43,7 @@ async def _counts(db: asyncpg.Connection) -> tuple[int, int]:
 async def _schedule(
     client: httpx.AsyncClient, headers: dict[str, str], **changes: Any
 ) -> dict[str, Any]:
-    response = await client.post("/v1/audits", json={**NEW_AUDIT, **changes}, headers=headers)
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return await created(client, "/v1/audits", {**NEW_AUDIT, **changes}, headers)
 
 
 async def test_scheduling_stores_the_resolved_unit_and_writes_one_outbox_event(

@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from qaf_shared.testing.calls import created
 from qaf_shared.testing.clock import fixed_clock
 
 # The date the service under test takes for today: a Monday.
@@ -51,10 +52,7 @@ async def outbox_events(
 async def raise_escalation(
     client: httpx.AsyncClient, headers: dict[str, str], **changes: Any
 ) -> dict[str, Any]:
-    response = await client.post("/v1/escalations", json={**NEW, **changes}, headers=headers)
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return await created(client, "/v1/escalations", {**NEW, **changes}, headers)
 
 
 async def take_step(

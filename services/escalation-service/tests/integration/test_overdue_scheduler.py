@@ -23,6 +23,7 @@ from qaf_shared.clock import BusinessClock
 from qaf_shared.database import create_pool
 from qaf_shared.events.catalogue import ESCALATION_TOPIC
 from qaf_shared.events.envelope import CloudEvent
+from qaf_shared.testing.calls import created
 from qaf_shared.testing.fixtures import KAFKA, DatabaseFactory, TopicsFactory, auth, serve
 
 OVERDUE = "uk.gov.qa.escalation.stage_overdue.v1"
@@ -68,9 +69,7 @@ async def pools(fresh_dsn: str) -> AsyncIterator[tuple[asyncpg.Pool, asyncpg.Poo
 
 
 async def _raise(client: httpx.AsyncClient, headers: dict[str, str], **changes: Any) -> str:
-    response = await client.post("/v1/escalations", json={**NEW, **changes}, headers=headers)
-    assert response.status_code == 201, response.text
-    ident: str = response.json()["id"]
+    ident: str = (await created(client, "/v1/escalations", {**NEW, **changes}, headers))["id"]
     return ident
 
 

@@ -11,6 +11,7 @@ import asyncpg
 import httpx
 import pytest
 
+from qaf_shared.testing.calls import created, posted
 from qaf_shared.testing.fixtures import auth
 from qaf_shared.working_days import add_working_days
 
@@ -35,10 +36,7 @@ def day(offset: int) -> str:
 async def _open(
     client: httpx.AsyncClient, headers: dict[str, str], **changes: Any
 ) -> dict[str, Any]:
-    response = await client.post("/v1/complaints", json={**NEW, **changes}, headers=headers)
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return await created(client, "/v1/complaints", {**NEW, **changes}, headers)
 
 
 async def _step(
@@ -49,12 +47,7 @@ async def _step(
     body: dict[str, Any],
     status: int = 200,
 ) -> dict[str, Any]:
-    response = await client.post(
-        f"/v1/complaints/{complaint['id']}/{step}", json=body, headers=headers
-    )
-    assert response.status_code == status, response.text
-    result: dict[str, Any] = response.json()
-    return result
+    return await posted(client, f"/v1/complaints/{complaint['id']}/{step}", body, headers, status)
 
 
 async def _events(db: asyncpg.Connection, complaint_id: str) -> list[dict[str, Any]]:

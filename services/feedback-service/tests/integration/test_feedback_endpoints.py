@@ -12,6 +12,7 @@ import asyncpg
 import httpx
 import pytest
 
+from qaf_shared.testing.calls import created, refused
 from qaf_shared.testing.fixtures import auth
 
 TODAY = date.today()
@@ -40,10 +41,7 @@ async def _counts(db: asyncpg.Connection) -> tuple[int, int]:
 async def _post(
     client: httpx.AsyncClient, headers: dict[str, str], **changes: Any
 ) -> dict[str, Any]:
-    response = await client.post("/v1/feedback", json={**CONFERENCE, **changes}, headers=headers)
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return await created(client, "/v1/feedback", {**CONFERENCE, **changes}, headers)
 
 
 async def test_conference_feedback_is_stored_with_its_unit_and_one_event_without_comment(
@@ -158,10 +156,7 @@ async def test_bad_feedback_names_the_field_and_writes_nothing(
 ) -> None:
     before = await _counts(feedback_db)
     body = {k: v for k, v in {**CONFERENCE, **change}.items() if v is not None}
-    response = await feedback_client.post("/v1/feedback", json=body, headers=writer)
-    assert response.status_code == 422, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    assert any(e["field"] == field for e in response.json()["errors"]), response.json()
+    await refused(feedback_client, "/v1/feedback", body, writer, field)
     assert await _counts(feedback_db) == before
 
 

@@ -1,24 +1,29 @@
 """The one way a lifecycle-step route runs (submit an audit, resolve an escalation, close a
 complaint, ...): the record's id parsed from the path (a malformed one is 404, as an unknown
 one is), the business date read once, the step run in the write's transaction at most once
-per `Idempotency-Key`, and the record answered as it stands after the step."""
+per `Idempotency-Key`, and the record answered as it stands after the step.
 
-from __future__ import annotations
+A step route declares only its path id, its body and one `StepCall` parameter (`step_call`):
+the caller, X-Actor, If-Match and Idempotency-Key that every step route takes."""
+
+# No `from __future__ import annotations`: `step_call` builds its dependency's signature from
+# the scope it is given, and FastAPI reads that signature's annotations as objects.
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
-from typing import Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import asyncpg
-from fastapi import Request
+from fastapi import Depends, Request
 from starlette.responses import Response
 
 from qaf_shared.clock import business_today
-from qaf_shared.http.auth import Principal
-from qaf_shared.http.idempotency import idempotent_write
+from qaf_shared.http.auth import Actor, Principal, requires
+from qaf_shared.http.idempotency import IdempotencyKey, idempotent_write
 from qaf_shared.http.problems import problem_responses
-from qaf_shared.http.resources import StoredResponse, parse_id
+from qaf_shared.http.resources import IfMatch, StoredResponse, parse_id
 
 # What a step route declares beyond the common problems: 409 (the step does not apply, or
 # the same Idempotency-Key is still running) and 412 (a stale If-Match).
@@ -31,6 +36,47 @@ Act = Callable[[asyncpg.Connection, uuid.UUID, date], Awaitable[Row]]
 
 Answer = Callable[[asyncpg.Connection, Row, date], Awaitable[StoredResponse]]
 """How a resource answers its steps: the record after the step, as callers see it."""
+
+
+@dataclass(frozen=True)
+class StepCall:
+    """What every step route is called with besides its path id and body: the request, the
+    caller (holding the route's scope), the staff id it acts for (`X-Actor`), the ETag it
+    read (`If-Match`) and, on a POST, its `Idempotency-Key`."""
+
+    request: Request
+    principal: Principal
+    actor: str
+    if_match: str | None
+    idempotency_key: str | None = None
+
+
+def step_call(scope: str, *, idempotent: bool = True) -> Any:
+    """The dependency of a step route whose caller needs `scope`, for
+    `Annotated[StepCall, step_call(scope)]`; `idempotent=False` for a PATCH, which takes no
+    `Idempotency-Key`. Its headers come in the order the routes declared them one by one
+    (X-Actor, If-Match, Idempotency-Key, after the caller's authentication), so the OpenAPI
+    document and the order of validation errors are what they were."""
+    caller = requires(scope)
+
+    async def keyed(
+        request: Request,
+        principal: Annotated[Principal, caller],
+        actor: Actor,
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> StepCall:
+        return StepCall(request, principal, actor, if_match, idempotency_key)
+
+    async def unkeyed(
+        request: Request,
+        principal: Annotated[Principal, caller],
+        actor: Actor,
+        if_match: IfMatch = None,
+    ) -> StepCall:
+        return StepCall(request, principal, actor, if_match)
+
+    return Depends(keyed if idempotent else unkeyed)
 
 
 class LifecycleSteps(Generic[Row]):
@@ -59,3 +105,7 @@ class LifecycleSteps(Generic[Row]):
             return await self.answer(conn, row, today)
 
         return await idempotent_write(request, principal, idempotency_key, write)
+
+    async def step(self, call: StepCall, raw_id: str, act: Act[Row]) -> Response:
+        """`run` for a route that took its caller as one `StepCall`."""
+        return await self.run(call.request, call.principal, call.idempotency_key, raw_id, act)

@@ -21,6 +21,9 @@ from qaf_shared import devtoken, migrations
 from qaf_shared.kafka import ensure_topics
 from qaf_shared.runtime_role import runtime_role_for
 
+# The call helpers assert on what the services answer: let pytest explain a failed one.
+pytest.register_assert_rewrite("qaf_shared.testing.calls")
+
 PG_HOST = os.environ.get("QA_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("QA_TEST_PG_PORT", "5432"))
 KAFKA = os.environ.get("QA_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")

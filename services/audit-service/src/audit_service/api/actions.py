@@ -10,31 +10,24 @@ import asyncpg
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from audit_service.api.deps import Reader, UnitQuery, Writer, pool
+from audit_service.api.deps import Reader, UnitQuery, WriterPatch
 from audit_service.api.problems import PATCH_ERRORS
 from audit_service.api.schemas.actions import ActionOut, ActionPage, ActionUpdate, action_out
 from audit_service.api.schemas.common import StaffId
 from audit_service.handlers import actions as handlers
 from audit_service.repository import actions as action_rows
-from qaf_shared.clock import business_today
 from qaf_shared.enums import ActionStatus
-from qaf_shared.http.access_log import record_access, record_accesses
-from qaf_shared.http.auth import Actor, OptionalActor
+from qaf_shared.http.auth import OptionalActor
 from qaf_shared.http.list_query import unit_filters
-from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
+from qaf_shared.http.pagination import Cursor, Limit, decode_cursor
 from qaf_shared.http.problems import field_error
-from qaf_shared.http.resources import (
-    IfMatch,
-    StoredResponse,
-    json_response,
-    not_found,
-    parse_id,
-    resource_response,
-    to_response,
-)
+from qaf_shared.http.reads import Reads, each_row
 from qaf_shared.http.steps import LifecycleSteps
 
 router = APIRouter(prefix="/v1/actions", tags=["actions"])
+# Reads answer whole actions, and so does a status change (a step of an action's lifecycle).
+_reads = Reads("action", each_row(action_out), resource_type="action", get=action_rows.get)
+_steps = LifecycleSteps("action", _reads.answer)
 
 
 @router.get("", response_model=ActionPage)
@@ -74,20 +67,13 @@ async def list_actions(
         due_to=due_to,
     )
     after = decode_cursor(cursor)
-    on = business_today(request)
-    async with pool(request).acquire() as conn, conn.transaction():
-        rows = await action_rows.list_page(
+
+    async def rows(conn: asyncpg.Connection, on: date) -> list[asyncpg.Record]:
+        return await action_rows.list_page(
             conn, principal.tenant, filters, after=after, limit=limit, today=on
         )
-        items, next_cursor = page(rows, limit)
-        await record_accesses(
-            conn,
-            principal,
-            actor=actor,
-            resource_type="action",
-            resource_ids=[r["id"] for r in items],
-        )
-    return json_response({"items": [action_out(r, on) for r in items], "next_cursor": next_cursor})
+
+    return await _reads.page(request, principal, actor, limit, rows)
 
 
 @router.get("/{action_id}", response_model=ActionOut)
@@ -95,52 +81,24 @@ async def get_action(
     request: Request, action_id: str, principal: Reader, actor: OptionalActor = None
 ) -> Response:
     """One action of the caller's tenant (access-logged)."""
-    on = business_today(request)
-    ident = parse_id(action_id, "action")
-    async with pool(request).acquire() as conn, conn.transaction():
-        row = await action_rows.get(conn, principal.tenant, ident)
-        if row is None:
-            raise not_found("action")
-        await record_access(
-            conn, principal, actor=actor, resource_type="action", resource_id=str(ident)
-        )
-    return to_response(resource_response(action_out(row, on)))
-
-
-async def _action_after_step(
-    conn: asyncpg.Connection, row: asyncpg.Record, on: date
-) -> StoredResponse:
-    return resource_response(action_out(row, on))
-
-
-# An action's status change is a step of its lifecycle, answered with the whole action.
-_steps = LifecycleSteps("action", _action_after_step)
+    return await _reads.one(request, principal, actor, action_id)
 
 
 @router.patch("/{action_id}", response_model=ActionOut, responses=PATCH_ERRORS)
-async def update_action(
-    request: Request,
-    action_id: str,
-    body: ActionUpdate,
-    principal: Writer,
-    actor: Actor,
-    if_match: IfMatch = None,
-) -> Response:
+async def update_action(action_id: str, body: ActionUpdate, call: WriterPatch) -> Response:
     """Move an action on: `OPEN` → `IN_PROGRESS` → `COMPLETED` (records `completed_on`,
     default today) → `VERIFIED`; `OPEN` or `IN_PROGRESS` → `CANCELLED`. `If-Match` is
     required."""
-    return await _steps.run(
-        request,
-        principal,
-        None,
+    return await _steps.step(
+        call,
         action_id,
         lambda conn, ident, on: handlers.change_status(
             conn,
-            principal=principal,
-            actor=actor,
+            principal=call.principal,
+            actor=call.actor,
             action_id=ident,
             body=body,
-            if_match=if_match,
+            if_match=call.if_match,
             today=on,
         ),
     )

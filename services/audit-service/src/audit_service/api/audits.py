@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
+from functools import partial
 from typing import Annotated, Any
 
 import asyncpg
@@ -12,10 +13,12 @@ from fastapi import APIRouter, Body, Query, Request
 from starlette.responses import Response
 
 from audit_service.api.deps import (
-    Moderator,
+    ModeratorStep,
     Reader,
     UnitQuery,
     Writer,
+    WriterPatch,
+    WriterStep,
     configuration,
     pool,
 )
@@ -46,7 +49,6 @@ from audit_service.repository import audits as audit_rows
 from audit_service.repository import concerns as concern_rows
 from qaf_shared.clock import business_today
 from qaf_shared.enums import AuditStatus, Grade
-from qaf_shared.http.access_log import record_access, record_accesses
 from qaf_shared.http.auth import Actor, OptionalActor, Principal
 from qaf_shared.http.idempotency import (
     Creation,
@@ -56,18 +58,16 @@ from qaf_shared.http.idempotency import (
 )
 from qaf_shared.http.list_query import unit_filters
 from qaf_shared.http.org_units import resolve_org_unit
-from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
+from qaf_shared.http.pagination import Cursor, Limit, decode_cursor
 from qaf_shared.http.problems import field_error
+from qaf_shared.http.reads import Reads, each_row
 from qaf_shared.http.resources import (
-    IfMatch,
     StoredResponse,
-    json_response,
     not_found,
     parse_id,
     resource_response,
-    to_response,
 )
-from qaf_shared.http.steps import STEP_PROBLEMS, LifecycleSteps
+from qaf_shared.http.steps import STEP_PROBLEMS, LifecycleSteps, StepCall
 
 router = APIRouter(prefix="/v1/audits", tags=["audits"])
 
@@ -77,15 +77,16 @@ def _audit_response(row: Mapping[str, Any], on: date, status: int = 200) -> Stor
     return resource_response(audit_out(row, on), status=status, location=location)
 
 
-async def _audit_after_step(
-    conn: asyncpg.Connection, row: asyncpg.Record, on: date
-) -> StoredResponse:
-    return _audit_response(row, on)
-
-
-# The lifecycle's routes (the PATCH that drafts, submit, peer review, moderation, close,
-# cancel): each answers the whole audit after its step.
-_steps = LifecycleSteps("audit", _audit_after_step)
+# Reads answer whole audits, and so do the lifecycle's routes (the PATCH that drafts, submit,
+# peer review, moderation, close, cancel), each after its step.
+_reads = Reads("audit", each_row(audit_out), resource_type="audit", get=audit_rows.get)
+_steps = LifecycleSteps("audit", _reads.answer)
+# A concern is read only on its audit: each route gives the read.
+_concerns = Reads(
+    "safeguarding concern",
+    each_row(lambda row, _on: concern_out(row)),
+    resource_type="safeguarding_concern",
+)
 
 
 @router.post("", status_code=201, response_model=AuditOut, responses=CREATE_ERRORS)
@@ -161,20 +162,13 @@ async def audit_page(
 ) -> Response:
     """One page of audits, access-logged (shared with a programme's audit list)."""
     after = decode_cursor(cursor)
-    on = business_today(request)
-    async with pool(request).acquire() as conn, conn.transaction():
-        rows = await audit_rows.list_page(
+
+    async def rows(conn: asyncpg.Connection, on: date) -> list[asyncpg.Record]:
+        return await audit_rows.list_page(
             conn, principal.tenant, filters, after=after, limit=limit, today=on
         )
-        items, next_cursor = page(rows, limit)
-        await record_accesses(
-            conn,
-            principal,
-            actor=actor,
-            resource_type="audit",
-            resource_ids=[r["id"] for r in items],
-        )
-    return json_response({"items": [audit_out(r, on) for r in items], "next_cursor": next_cursor})
+
+    return await _reads.page(request, principal, actor, limit, rows)
 
 
 @router.get("/{audit_id}", response_model=AuditOut)
@@ -182,197 +176,91 @@ async def get_audit(
     request: Request, audit_id: str, principal: Reader, actor: OptionalActor = None
 ) -> Response:
     """One audit of the caller's tenant. Every read is recorded in the access log."""
-    on = business_today(request)
-    ident = parse_id(audit_id, "audit")
-    async with pool(request).acquire() as conn, conn.transaction():
-        row = await audit_rows.get(conn, principal.tenant, ident)
-        if row is None:
-            raise not_found("audit")
-        await record_access(
-            conn, principal, actor=actor, resource_type="audit", resource_id=str(ident)
-        )
-    return to_response(_audit_response(row, on))
+    return await _reads.one(request, principal, actor, audit_id)
 
 
 @router.patch("/{audit_id}", response_model=AuditOut, responses=PATCH_ERRORS)
-async def draft_audit(
-    request: Request,
-    audit_id: str,
-    body: AuditDraft,
-    principal: Writer,
-    actor: Actor,
-    if_match: IfMatch = None,
-) -> Response:
+async def draft_audit(audit_id: str, body: AuditDraft, call: WriterPatch) -> Response:
     """Draft answers while `SCHEDULED` or `IN_PROGRESS` (a `SCHEDULED` audit becomes
     `IN_PROGRESS`). `If-Match` is required. Answers are checked against the audit's
     template version (question ids and answer kinds)."""
-    config = configuration(request)
-    return await _steps.run(
-        request,
-        principal,
-        None,
+    config = configuration(call.request)
+    return await _steps.step(
+        call,
         audit_id,
         lambda conn, ident, _on: handlers.draft(
             conn,
-            principal=principal,
-            actor=actor,
+            principal=call.principal,
+            actor=call.actor,
             audit_id=ident,
             body=body,
-            if_match=if_match,
+            if_match=call.if_match,
             config=config,
+        ),
+    )
+
+
+def _dated_step(
+    call: StepCall, audit_id: str, act: Callable[..., Awaitable[asyncpg.Record]]
+) -> Awaitable[Response]:
+    """Run a dated step's handler (`act`, with the route's own arguments bound) as each one
+    runs: by the caller, on the locked audit after If-Match, on the business date."""
+    return _steps.step(
+        call,
+        audit_id,
+        lambda conn, ident, on: act(
+            conn,
+            principal=call.principal,
+            actor=call.actor,
+            audit_id=ident,
+            if_match=call.if_match,
+            today=on,
         ),
     )
 
 
 @router.post("/{audit_id}/submit", response_model=AuditOut, responses=STEP_PROBLEMS)
-async def submit_audit(
-    request: Request,
-    audit_id: str,
-    body: AuditSubmit,
-    principal: Writer,
-    actor: Actor,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+async def submit_audit(audit_id: str, body: AuditSubmit, call: WriterStep) -> Response:
     """Submit the auditor's grades and findings (from `SCHEDULED` or `IN_PROGRESS`),
     validated against the audit's template version. A returned audit is resubmitted the
     same way; its `submission_number` goes up and the latest `submitted_on` counts."""
-    config = configuration(request)
-    return await _steps.run(
-        request,
-        principal,
-        idempotency_key,
-        audit_id,
-        lambda conn, ident, on: handlers.submit(
-            conn,
-            principal=principal,
-            actor=actor,
-            audit_id=ident,
-            body=body,
-            if_match=if_match,
-            config=config,
-            today=on,
-        ),
-    )
+    config = configuration(call.request)
+    return await _dated_step(call, audit_id, partial(handlers.submit, body=body, config=config))
 
 
 @router.post("/{audit_id}/peer-review", response_model=AuditOut, responses=STEP_PROBLEMS)
-async def peer_review_audit(
-    request: Request,
-    audit_id: str,
-    body: PeerReviewIn,
-    principal: Writer,
-    actor: Actor,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+async def peer_review_audit(audit_id: str, body: PeerReviewIn, call: WriterStep) -> Response:
     """Peer review a `SUBMITTED` audit: `AGREED`, `REGRADED` (with the reviewer's `grade`)
     or `RETURNED` to the auditor (back to `IN_PROGRESS`). A completed review chooses at
     random, at the tenant's rate, whether the audit goes to `MODERATION`; the choice, its
     seed and draw are recorded in `moderation_selection`."""
-    config = configuration(request)
-    return await _steps.run(
-        request,
-        principal,
-        idempotency_key,
-        audit_id,
-        lambda conn, ident, on: handlers.peer_review(
-            conn,
-            principal=principal,
-            actor=actor,
-            audit_id=ident,
-            body=body,
-            if_match=if_match,
-            config=config,
-            today=on,
-        ),
-    )
+    config = configuration(call.request)
+    act = partial(handlers.peer_review, body=body, config=config)
+    return await _dated_step(call, audit_id, act)
 
 
 @router.post("/{audit_id}/moderation", response_model=AuditOut, responses=STEP_PROBLEMS)
-async def moderate_audit(
-    request: Request,
-    audit_id: str,
-    body: ModerationIn,
-    principal: Moderator,
-    actor: Actor,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+async def moderate_audit(audit_id: str, body: ModerationIn, call: ModeratorStep) -> Response:
     """Record the moderator's grade (only for an audit chosen for moderation, in
     `MODERATION`); the grade before moderation is kept beside it."""
-    return await _steps.run(
-        request,
-        principal,
-        idempotency_key,
-        audit_id,
-        lambda conn, ident, on: handlers.moderate(
-            conn,
-            principal=principal,
-            actor=actor,
-            audit_id=ident,
-            body=body,
-            if_match=if_match,
-            today=on,
-        ),
-    )
+    return await _dated_step(call, audit_id, partial(handlers.moderate, body=body))
 
 
 @router.post("/{audit_id}/close", response_model=AuditOut, responses=STEP_PROBLEMS)
 async def close_audit(
-    request: Request,
-    audit_id: str,
-    principal: Writer,
-    actor: Actor,
-    body: Annotated[CloseIn | None, Body()] = None,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
+    audit_id: str, call: WriterStep, body: Annotated[CloseIn | None, Body()] = None
 ) -> Response:
     """Close a `PEER_REVIEWED` (not chosen for moderation) or `MODERATED` audit."""
-    return await _steps.run(
-        request,
-        principal,
-        idempotency_key,
-        audit_id,
-        lambda conn, ident, on: handlers.close(
-            conn,
-            principal=principal,
-            actor=actor,
-            audit_id=ident,
-            body=body or CloseIn(),
-            if_match=if_match,
-            today=on,
-        ),
-    )
+    return await _dated_step(call, audit_id, partial(handlers.close, body=body or CloseIn()))
 
 
 @router.post("/{audit_id}/cancel", response_model=AuditOut, responses=STEP_PROBLEMS)
 async def cancel_audit(
-    request: Request,
-    audit_id: str,
-    principal: Writer,
-    actor: Actor,
-    body: Annotated[CancelIn | None, Body()] = None,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
+    audit_id: str, call: WriterStep, body: Annotated[CancelIn | None, Body()] = None
 ) -> Response:
     """Cancel an audit that was never submitted (`SCHEDULED` or `IN_PROGRESS`): once
     submitted, an audit is a record and stays one."""
-    return await _steps.run(
-        request,
-        principal,
-        idempotency_key,
-        audit_id,
-        lambda conn, ident, on: handlers.cancel(
-            conn,
-            principal=principal,
-            actor=actor,
-            audit_id=ident,
-            body=body or CancelIn(),
-            if_match=if_match,
-            today=on,
-        ),
-    )
+    return await _dated_step(call, audit_id, partial(handlers.cancel, body=body or CancelIn()))
 
 
 @router.post(
@@ -419,19 +307,13 @@ async def list_safeguarding_concerns(
     """The concerns raised on one audit, oldest first; each read is access-logged."""
     ident = parse_id(audit_id, "audit")
     after = decode_cursor(cursor)
-    async with pool(request).acquire() as conn, conn.transaction():
+
+    async def concerns(conn: asyncpg.Connection, _on: date) -> list[asyncpg.Record]:
         if await audit_rows.get(conn, principal.tenant, ident) is None:
             raise not_found("audit")
-        rows = await concern_rows.list_page(conn, principal.tenant, ident, after=after, limit=limit)
-        items, next_cursor = page(rows, limit)
-        await record_accesses(
-            conn,
-            principal,
-            actor=actor,
-            resource_type="safeguarding_concern",
-            resource_ids=[r["id"] for r in items],
-        )
-    return json_response({"items": [concern_out(r) for r in items], "next_cursor": next_cursor})
+        return await concern_rows.list_page(conn, principal.tenant, ident, after=after, limit=limit)
+
+    return await _concerns.page(request, principal, actor, limit, concerns)
 
 
 @router.get("/{audit_id}/safeguarding-concerns/{concern_id}", response_model=ConcernOut)
@@ -446,19 +328,13 @@ async def get_safeguarding_concern(
     answers). The detail is free text about a child: it goes only to this answer, never
     to a log line or an event. Every read is recorded in the access log."""
     audit_ident = parse_id(audit_id, "safeguarding concern")
-    ident = parse_id(concern_id, "safeguarding concern")
-    async with pool(request).acquire() as conn, conn.transaction():
-        row = await concern_rows.get(conn, principal.tenant, audit_ident, ident)
-        if row is None:
-            raise not_found("safeguarding concern")
-        await record_access(
-            conn,
-            principal,
-            actor=actor,
-            resource_type="safeguarding_concern",
-            resource_id=str(ident),
-        )
-    return to_response(resource_response(concern_out(row)))
+    return await _concerns.one(
+        request,
+        principal,
+        actor,
+        concern_id,
+        get=lambda conn, tenant, ident: concern_rows.get(conn, tenant, audit_ident, ident),
+    )
 
 
 @router.post(

@@ -10,10 +10,15 @@ from fastapi import Query, Request
 
 from audit_service.configuration import AuditConfiguration
 from qaf_shared.http.auth import Principal, requires
+from qaf_shared.http.steps import StepCall, step_call
 
 Reader = Annotated[Principal, requires("audits:read")]
 Writer = Annotated[Principal, requires("audits:write")]
 Moderator = Annotated[Principal, requires("audits:moderate")]
+# A lifecycle step's caller, with X-Actor, If-Match and (on a POST) Idempotency-Key.
+WriterStep = Annotated[StepCall, step_call("audits:write")]
+ModeratorStep = Annotated[StepCall, step_call("audits:moderate")]
+WriterPatch = Annotated[StepCall, step_call("audits:write", idempotent=False)]
 
 UnitQuery = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Z0-9_\-]+$")]
 

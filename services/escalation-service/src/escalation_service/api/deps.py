@@ -1,23 +1,20 @@
-"""What every escalation route shares: who may read and write, and the pool and settings
-from app state."""
+"""What every escalation route shares: who may read, write and step, and the settings from app
+state."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-import asyncpg
 from fastapi import Request
 
 from escalation_service.settings import EscalationSettings
 from qaf_shared.http.auth import Principal, requires
+from qaf_shared.http.steps import StepCall, step_call
 
 Reader = Annotated[Principal, requires("escalations:read")]
 Writer = Annotated[Principal, requires("escalations:write")]
-
-
-def pool(request: Request) -> asyncpg.Pool:
-    value: asyncpg.Pool = request.app.state.pool
-    return value
+# A lifecycle step's caller: a writer, with X-Actor, If-Match and Idempotency-Key.
+WriterStep = Annotated[StepCall, step_call("escalations:write")]
 
 
 def settings(request: Request) -> EscalationSettings:

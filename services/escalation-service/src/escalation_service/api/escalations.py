@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
+from functools import partial
 from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from escalation_service.api.deps import Reader, Writer, pool, settings
+from escalation_service.api.deps import Reader, Writer, WriterStep, settings
 from escalation_service.api.schemas.escalations import (
     CafcassReferralCreate,
     EscalateRequest,
@@ -27,7 +28,6 @@ from escalation_service.repository import escalations as escalation_rows
 from escalation_service.repository import stages as stage_rows
 from qaf_shared.clock import business_today
 from qaf_shared.enums import EscalationCategory, EscalationStage, EscalationStatus
-from qaf_shared.http.access_log import record_access, record_accesses
 from qaf_shared.http.auth import Actor, OptionalActor
 from qaf_shared.http.idempotency import (
     Creation,
@@ -36,27 +36,28 @@ from qaf_shared.http.idempotency import (
 )
 from qaf_shared.http.list_query import unit_filters
 from qaf_shared.http.org_units import UnitCode, resolve_org_unit
-from qaf_shared.http.pagination import Cursor, Limit, decode_cursor, page
-from qaf_shared.http.resources import (
-    IfMatch,
-    StoredResponse,
-    json_response,
-    not_found,
-    parse_id,
-    resource_response,
-    to_response,
-)
-from qaf_shared.http.steps import STEP_PROBLEMS, LifecycleSteps
+from qaf_shared.http.pagination import Cursor, Limit, decode_cursor
+from qaf_shared.http.reads import Reads
+from qaf_shared.http.resources import resource_response
+from qaf_shared.http.steps import STEP_PROBLEMS, LifecycleSteps, StepCall
 
 router = APIRouter(prefix="/v1/escalations", tags=["escalations"])
 
 
 async def _shaped(
-    conn: asyncpg.Connection, tenant: str, rows: Sequence[asyncpg.Record], today: date
+    conn: asyncpg.Connection, rows: Sequence[asyncpg.Record], today: date
 ) -> list[dict[str, Any]]:
-    """Escalation rows as callers see them, with their stage histories (one query for all)."""
-    stages = await stage_rows.of_escalations(conn, tenant, [r["id"] for r in rows])
+    """Escalation rows as callers see them, with their stage histories (one query for all;
+    none for an empty page). The rows are all of one tenant, the caller's."""
+    if not rows:
+        return []
+    stages = await stage_rows.of_escalations(conn, rows[0]["tenant"], [r["id"] for r in rows])
     return [escalation_out(r, stages.get(r["id"], []), today) for r in rows]
+
+
+# Each read answers whole escalations, and so does each lifecycle step.
+_reads = Reads("escalation", _shaped, resource_type="escalation", get=escalation_rows.get)
+_steps = LifecycleSteps("escalation", _reads.answer)
 
 
 @router.post("", status_code=201, response_model=EscalationOut, responses=STEP_PROBLEMS)
@@ -124,7 +125,6 @@ async def list_escalations(
     """The tenant's escalations with their stage histories, oldest first. Every escalation
     listed is recorded in the access log."""
     after = decode_cursor(cursor)
-    today = business_today(request)
     units = unit_filters(
         request, principal.tenant, area=area, district=district, team=team, service=service
     )
@@ -137,20 +137,13 @@ async def list_escalations(
         raised_from=raised_from,
         raised_to=raised_to,
     )
-    async with pool(request).acquire() as conn, conn.transaction():
-        rows = await escalation_rows.list_page(
+
+    async def rows(conn: asyncpg.Connection, today: date) -> list[asyncpg.Record]:
+        return await escalation_rows.list_page(
             conn, tenant=principal.tenant, filters=filters, today=today, after=after, limit=limit
         )
-        items, next_cursor = page(rows, limit)
-        body = await _shaped(conn, principal.tenant, items, today)
-        await record_accesses(
-            conn,
-            principal,
-            actor=actor,
-            resource_type="escalation",
-            resource_ids=[r["id"] for r in items],
-        )
-    return json_response({"items": body, "next_cursor": next_cursor})
+
+    return await _reads.page(request, principal, actor, limit, rows)
 
 
 @router.get("/{escalation_id}", response_model=EscalationOut)
@@ -159,172 +152,78 @@ async def get_escalation(
 ) -> Response:
     """One escalation of the caller's tenant, with its stage history. Every read is recorded
     in the access log."""
-    ident = parse_id(escalation_id, "escalation")
-    async with pool(request).acquire() as conn, conn.transaction():
-        row = await escalation_rows.get(conn, principal.tenant, ident)
-        if row is None:
-            raise not_found("escalation")
-        [body] = await _shaped(conn, principal.tenant, [row], business_today(request))
-        await record_access(
-            conn, principal, actor=actor, resource_type="escalation", resource_id=str(ident)
-        )
-    return to_response(resource_response(body))
+    return await _reads.one(request, principal, actor, escalation_id)
 
 
-async def _escalation_after_step(
-    conn: asyncpg.Connection, row: asyncpg.Record, today: date
-) -> StoredResponse:
-    [body] = await _shaped(conn, row["tenant"], [row], today)
-    return resource_response(body)
-
-
-# Each lifecycle step answers the whole escalation after it.
-_steps = LifecycleSteps("escalation", _escalation_after_step)
+def _step(
+    call: StepCall, escalation_id: str, act: Callable[..., Awaitable[asyncpg.Record]]
+) -> Awaitable[Response]:
+    """Run a step's handler (`act`, the route's own arguments bound) as every escalation
+    step runs: by the caller on the business date, on the locked escalation, after If-Match."""
+    return _steps.step(
+        call,
+        escalation_id,
+        lambda conn, ident, today: act(
+            conn,
+            who=handlers.Author(call.principal, call.actor, today),
+            escalation_id=ident,
+            if_match=call.if_match,
+        ),
+    )
 
 
 @router.post("/{escalation_id}/responses", response_model=EscalationOut, responses=STEP_PROBLEMS)
-async def record_response(
-    request: Request,
-    escalation_id: str,
-    body: ResponseCreate,
-    principal: Writer,
-    actor: Actor,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+async def record_response(escalation_id: str, body: ResponseCreate, call: WriterStep) -> Response:
     """Record the addressee's response to the current stage (from `AWAITING_RESPONSE`, one
     per stage); the status becomes `RESPONSE_RECEIVED`. Answers the whole escalation."""
-
-    return await _steps.run(
-        request,
-        principal,
-        idempotency_key,
-        escalation_id,
-        lambda conn, ident, today: handlers.record_response(
-            conn,
-            who=handlers.Author(principal, actor, today),
-            escalation_id=ident,
-            responder=body.responder,
-            response=body.response,
-            responded_on=body.responded_on,
-            if_match=if_match,
-        ),
+    act = partial(
+        handlers.record_response,
+        responder=body.responder,
+        response=body.response,
+        responded_on=body.responded_on,
     )
+    return await _step(call, escalation_id, act)
 
 
 @router.post("/{escalation_id}/escalate", response_model=EscalationOut, responses=STEP_PROBLEMS)
-async def escalate(
-    request: Request,
-    escalation_id: str,
-    body: EscalateRequest,
-    principal: Writer,
-    actor: Actor,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+async def escalate(escalation_id: str, body: EscalateRequest, call: WriterStep) -> Response:
     """Move to the next stage only: `NOT_SATISFIED` with a response (`RESPONSE_RECEIVED`), or
     `NO_RESPONSE` after the stage's due date (`AWAITING_RESPONSE`). 409 at `DIRECTOR`."""
-    timescales = settings(request).timescales_for(principal.tenant)
-    return await _steps.run(
-        request,
-        principal,
-        idempotency_key,
-        escalation_id,
-        lambda conn, ident, today: handlers.escalate(
-            conn,
-            who=handlers.Author(principal, actor, today),
-            escalation_id=ident,
-            reason=body.reason,
-            note=body.note,
-            escalated_on=body.escalated_on,
-            if_match=if_match,
-            timescales=timescales,
-        ),
+    timescales = settings(call.request).timescales_for(call.principal.tenant)
+    act = partial(
+        handlers.escalate,
+        reason=body.reason,
+        note=body.note,
+        escalated_on=body.escalated_on,
+        timescales=timescales,
     )
+    return await _step(call, escalation_id, act)
 
 
 @router.post("/{escalation_id}/resolve", response_model=EscalationOut, responses=STEP_PROBLEMS)
-async def resolve(
-    request: Request,
-    escalation_id: str,
-    body: ResolveRequest,
-    principal: Writer,
-    actor: Actor,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+async def resolve(escalation_id: str, body: ResolveRequest, call: WriterStep) -> Response:
     """The chair resolves the escalation with an outcome, once a response was received."""
-
-    return await _steps.run(
-        request,
-        principal,
-        idempotency_key,
-        escalation_id,
-        lambda conn, ident, today: handlers.resolve(
-            conn,
-            who=handlers.Author(principal, actor, today),
-            escalation_id=ident,
-            outcome=body.outcome,
-            note=body.note,
-            resolved_on=body.resolved_on,
-            if_match=if_match,
-        ),
+    act = partial(
+        handlers.resolve, outcome=body.outcome, note=body.note, resolved_on=body.resolved_on
     )
+    return await _step(call, escalation_id, act)
 
 
 @router.post("/{escalation_id}/withdraw", response_model=EscalationOut, responses=STEP_PROBLEMS)
-async def withdraw(
-    request: Request,
-    escalation_id: str,
-    body: WithdrawRequest,
-    principal: Writer,
-    actor: Actor,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+async def withdraw(escalation_id: str, body: WithdrawRequest, call: WriterStep) -> Response:
     """Withdraw the escalation from any open status."""
-
-    return await _steps.run(
-        request,
-        principal,
-        idempotency_key,
-        escalation_id,
-        lambda conn, ident, today: handlers.withdraw(
-            conn,
-            who=handlers.Author(principal, actor, today),
-            escalation_id=ident,
-            reason=body.reason,
-            withdrawn_on=body.withdrawn_on,
-            if_match=if_match,
-        ),
-    )
+    act = partial(handlers.withdraw, reason=body.reason, withdrawn_on=body.withdrawn_on)
+    return await _step(call, escalation_id, act)
 
 
 @router.post(
     "/{escalation_id}/cafcass-referral", response_model=EscalationOut, responses=STEP_PROBLEMS
 )
 async def refer_to_cafcass(
-    request: Request,
-    escalation_id: str,
-    body: CafcassReferralCreate,
-    principal: Writer,
-    actor: Actor,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
+    escalation_id: str, body: CafcassReferralCreate, call: WriterStep
 ) -> Response:
     """Record a referral to Cafcass, at any time alongside the local process, in any status.
     It applies only to a `CIC` case escalated by an `IRO`, once: otherwise 409."""
-
-    return await _steps.run(
-        request,
-        principal,
-        idempotency_key,
-        escalation_id,
-        lambda conn, ident, today: handlers.refer_to_cafcass(
-            conn,
-            who=handlers.Author(principal, actor, today),
-            escalation_id=ident,
-            referred_on=body.referred_on,
-            if_match=if_match,
-        ),
+    return await _step(
+        call, escalation_id, partial(handlers.refer_to_cafcass, referred_on=body.referred_on)
     )

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
+from functools import partial
 from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from feedback_service.api.deps import StaffReader, StaffWriter, pool
+from feedback_service.api.deps import StaffReader, StaffStep, StaffWriter
 from feedback_service.api.filters import AreaFilter, DistrictFilter, ServiceFilter, TeamFilter
-from feedback_service.api.pages import DEFAULT_LIMIT, logged_page
 from feedback_service.api.schemas.complaints import (
     ComplaintClose,
     ComplaintCreate,
@@ -25,27 +26,32 @@ from feedback_service.api.schemas.complaints import (
     complaint_out,
 )
 from feedback_service.handlers import complaints as handlers
+from feedback_service.handlers.complaints import Step
 from feedback_service.repository import complaints as complaint_rows
 from qaf_shared.clock import business_today
 from qaf_shared.enums import ComplaintStage, ComplaintStatus
-from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import Actor, OptionalActor
 from qaf_shared.http.idempotency import IdempotencyKey, idempotent_write
 from qaf_shared.http.list_query import unit_filters
 from qaf_shared.http.org_units import resolve_org_unit
-from qaf_shared.http.pagination import Cursor, Limit, decode_cursor
+from qaf_shared.http.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor
 from qaf_shared.http.problems import problem_responses
-from qaf_shared.http.resources import (
-    IfMatch,
-    StoredResponse,
-    json_response,
-    not_found,
-    parse_id,
-    resource_response,
-)
-from qaf_shared.http.steps import STEP_PROBLEMS, LifecycleSteps
+from qaf_shared.http.reads import Reads, each_row
+from qaf_shared.http.resources import resource_response
+from qaf_shared.http.steps import STEP_PROBLEMS, LifecycleSteps, StepCall
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
+# Reads answer whole complaints (a list's records logged as listed), and so does each
+# lifecycle step: described by its handler (its date checked before the complaint is read),
+# applied to the locked complaint by `handlers.change`.
+_reads = Reads(
+    "complaint",
+    each_row(complaint_out),
+    resource_type="complaint",
+    get=complaint_rows.get,
+    list_action="list",
+)
+_steps = LifecycleSteps("complaint", _reads.answer)
 
 
 @router.post("", status_code=201, response_model=ComplaintOut, responses=problem_responses(409))
@@ -97,7 +103,6 @@ async def list_complaints(
     cursor: Cursor = None,
 ) -> Response:
     """Complaints of the caller's tenant, oldest first."""
-    on = business_today(request)
     only = complaint_rows.ComplaintFilters(
         status=status.value if status else None,
         stage=stage.value if stage else None,
@@ -109,26 +114,13 @@ async def list_complaints(
         request, principal.tenant, area=area, district=district, team=team, service=service
     )
     after = decode_cursor(cursor)
-    async with pool(request).acquire() as conn, conn.transaction():
-        rows = await complaint_rows.list_complaints(
-            conn,
-            principal.tenant,
-            units,
-            only,
-            after=after,
-            limit=limit,
-            today=on,
+
+    async def rows(conn: asyncpg.Connection, on: date) -> list[asyncpg.Record]:
+        return await complaint_rows.list_complaints(
+            conn, principal.tenant, units, only, after=after, limit=limit, today=on
         )
-        body = await logged_page(
-            conn,
-            principal,
-            actor,
-            resource_type="complaint",
-            rows=rows,
-            limit=limit,
-            shape=lambda row: complaint_out(row, on),
-        )
-    return json_response(body)
+
+    return await _reads.page(request, principal, actor, limit, rows)
 
 
 @router.get("/{complaint_id}", response_model=ComplaintOut)
@@ -136,196 +128,73 @@ async def get_complaint(
     request: Request, complaint_id: str, principal: StaffReader, actor: OptionalActor = None
 ) -> Response:
     """One complaint of the caller's tenant with its stages; the read is access-logged."""
-    on = business_today(request)
-    ident = parse_id(complaint_id, "complaint")
-    async with pool(request).acquire() as conn, conn.transaction():
-        row = await complaint_rows.get(conn, principal.tenant, ident)
-        if row is None:
-            raise not_found("complaint")
-        await record_access(
-            conn, principal, actor=actor, resource_type="complaint", resource_id=str(ident)
-        )
-    body = complaint_out(row, on)
-    return json_response(body, headers=resource_response(body).headers)
+    return await _reads.one(request, principal, actor, complaint_id)
 
 
-async def _complaint_after_step(
-    conn: asyncpg.Connection, row: asyncpg.Record, on: date
-) -> StoredResponse:
-    return resource_response(complaint_out(row, on))
-
-
-# Each lifecycle step is described by its handler (its date checked before the complaint is
-# read), applied to the locked complaint by `handlers.change`, and answered with the whole
-# complaint.
-_steps = LifecycleSteps("complaint", _complaint_after_step)
+def _change(call: StepCall, complaint_id: str, step: Callable[..., Step]) -> Awaitable[Response]:
+    """Apply a step to the complaint as its caller: `step` is the handler's description of
+    it, the route's own arguments bound, to be given the business date (`today`)."""
+    return _steps.step(
+        call,
+        complaint_id,
+        lambda conn, ident, on: handlers.change(
+            conn,
+            principal=call.principal,
+            actor=call.actor,
+            complaint_id=ident,
+            if_match=call.if_match,
+            step=step(today=on),
+        ),
+    )
 
 
 @router.post("/{complaint_id}/stage", response_model=ComplaintOut, responses=STEP_PROBLEMS)
 async def request_stage(
-    request: Request,
-    complaint_id: str,
-    body: ComplaintStageRequest,
-    principal: StaffWriter,
-    actor: Actor,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
+    complaint_id: str, body: ComplaintStageRequest, call: StaffStep
 ) -> Response:
     """Move to the next stage at the complainant's request: `STAGE2` (investigation, 25
     working days) or `STAGE3` (review panel within 30), one stage at a time, within 20
     working days of the previous stage's response (or once that stage is past its due date
     without one). A complaint closed after a stage's response reopens."""
-    return await _steps.run(
-        request,
-        principal,
-        idempotency_key,
-        complaint_id,
-        lambda conn, ident, on: handlers.change(
-            conn,
-            principal=principal,
-            actor=actor,
-            complaint_id=ident,
-            if_match=if_match,
-            step=handlers.request_stage(ComplaintStage(body.stage), body.requested_on, today=on),
-        ),
-    )
+    step = partial(handlers.request_stage, ComplaintStage(body.stage), body.requested_on)
+    return await _change(call, complaint_id, step)
 
 
 @router.post("/{complaint_id}/extension", response_model=ComplaintOut, responses=STEP_PROBLEMS)
-async def extend_stage(
-    request: Request,
-    complaint_id: str,
-    body: ComplaintExtension,
-    principal: StaffWriter,
-    actor: Actor,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+async def extend_stage(complaint_id: str, body: ComplaintExtension, call: StaffStep) -> Response:
     """Extend the current stage once, agreed by its due date: `STAGE1` to 20 working days,
     `STAGE2` to 65, counted from the stage's start."""
-    return await _steps.run(
-        request,
-        principal,
-        idempotency_key,
-        complaint_id,
-        lambda conn, ident, on: handlers.change(
-            conn,
-            principal=principal,
-            actor=actor,
-            complaint_id=ident,
-            if_match=if_match,
-            step=handlers.extend_stage(ComplaintStage(body.stage), body.extended_on, today=on),
-        ),
-    )
+    step = partial(handlers.extend_stage, ComplaintStage(body.stage), body.extended_on)
+    return await _change(call, complaint_id, step)
 
 
 @router.post("/{complaint_id}/panel", response_model=ComplaintOut, responses=STEP_PROBLEMS)
-async def record_panel(
-    request: Request,
-    complaint_id: str,
-    body: ComplaintPanel,
-    principal: StaffWriter,
-    actor: Actor,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+async def record_panel(complaint_id: str, body: ComplaintPanel, call: StaffStep) -> Response:
     """Stage 3: the review panel was held (due within 30 working days of the request); its
     report is then due within 5 working days."""
-    return await _steps.run(
-        request,
-        principal,
-        idempotency_key,
-        complaint_id,
-        lambda conn, ident, on: handlers.change(
-            conn,
-            principal=principal,
-            actor=actor,
-            complaint_id=ident,
-            if_match=if_match,
-            step=handlers.record_panel(body.held_on, today=on),
-        ),
-    )
+    return await _change(call, complaint_id, partial(handlers.record_panel, body.held_on))
 
 
 @router.post("/{complaint_id}/panel-report", response_model=ComplaintOut, responses=STEP_PROBLEMS)
 async def record_panel_report(
-    request: Request,
-    complaint_id: str,
-    body: ComplaintPanelReport,
-    principal: StaffWriter,
-    actor: Actor,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
+    complaint_id: str, body: ComplaintPanelReport, call: StaffStep
 ) -> Response:
     """Stage 3: the panel's report was issued; the authority's response (the stage's
     outcome) is then due within 15 working days."""
-    return await _steps.run(
-        request,
-        principal,
-        idempotency_key,
-        complaint_id,
-        lambda conn, ident, on: handlers.change(
-            conn,
-            principal=principal,
-            actor=actor,
-            complaint_id=ident,
-            if_match=if_match,
-            step=handlers.record_panel_report(body.issued_on, today=on),
-        ),
-    )
+    return await _change(call, complaint_id, partial(handlers.record_panel_report, body.issued_on))
 
 
 @router.post("/{complaint_id}/outcome", response_model=ComplaintOut, responses=STEP_PROBLEMS)
-async def record_outcome(
-    request: Request,
-    complaint_id: str,
-    body: ComplaintOutcomeIn,
-    principal: StaffWriter,
-    actor: Actor,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+async def record_outcome(complaint_id: str, body: ComplaintOutcomeIn, call: StaffStep) -> Response:
     """The current stage's outcome (for `STAGE3`, the authority's response to the panel's
     report; `WITHDRAWN` may come at any point of a stage)."""
-    return await _steps.run(
-        request,
-        principal,
-        idempotency_key,
-        complaint_id,
-        lambda conn, ident, on: handlers.change(
-            conn,
-            principal=principal,
-            actor=actor,
-            complaint_id=ident,
-            if_match=if_match,
-            step=handlers.record_outcome(body.stage, body.outcome, body.decided_on, today=on),
-        ),
-    )
+    step = partial(handlers.record_outcome, body.stage, body.outcome, body.decided_on)
+    return await _change(call, complaint_id, step)
 
 
 @router.post("/{complaint_id}/close", response_model=ComplaintOut, responses=STEP_PROBLEMS)
-async def close_complaint(
-    request: Request,
-    complaint_id: str,
-    body: ComplaintClose,
-    principal: StaffWriter,
-    actor: Actor,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+async def close_complaint(complaint_id: str, body: ComplaintClose, call: StaffStep) -> Response:
     """Close a complaint whose current stage has its outcome, recording whether it was
     referred to the Local Government and Social Care Ombudsman."""
-    return await _steps.run(
-        request,
-        principal,
-        idempotency_key,
-        complaint_id,
-        lambda conn, ident, on: handlers.change(
-            conn,
-            principal=principal,
-            actor=actor,
-            complaint_id=ident,
-            if_match=if_match,
-            step=handlers.close(body.closed_on, body.ombudsman_referred, today=on),
-        ),
-    )
+    step = partial(handlers.close, body.closed_on, body.ombudsman_referred)
+    return await _change(call, complaint_id, step)

@@ -14,6 +14,7 @@ from feedback_service.configuration import QuestionSets
 from feedback_service.settings import FeedbackSettings
 from qaf_shared.http.auth import Principal, requires
 from qaf_shared.http.problems import Problem
+from qaf_shared.http.steps import StepCall, step_call
 
 PROVIDER_PATTERN = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
@@ -57,4 +58,6 @@ async def _provider(
 # /v1/provider), whatever scopes it carries.
 StaffReader = Annotated[Principal, requires("feedback:read")]
 StaffWriter = Annotated[Principal, requires("feedback:write")]
+# A complaint step's caller: a staff writer, with X-Actor, If-Match and Idempotency-Key.
+StaffStep = Annotated[StepCall, step_call("feedback:write")]
 ProviderClient = Annotated[Principal, Depends(_provider)]

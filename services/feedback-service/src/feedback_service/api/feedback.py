@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from feedback_service.api.deps import StaffReader, StaffWriter, pool, question_sets
+from feedback_service.api.deps import StaffReader, StaffWriter, question_sets
 from feedback_service.api.filters import AreaFilter, DistrictFilter, ServiceFilter, TeamFilter
-from feedback_service.api.pages import DEFAULT_LIMIT, logged_page
 from feedback_service.api.schemas.feedback import (
     FeedbackCreate,
     FeedbackOut,
@@ -23,16 +23,24 @@ from feedback_service.handlers import feedback as handlers
 from feedback_service.repository import feedback as feedback_rows
 from qaf_shared.clock import business_today
 from qaf_shared.enums import FeedbackSource
-from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import Actor, OptionalActor
 from qaf_shared.http.idempotency import Creation, IdempotencyKey, idempotent_create
 from qaf_shared.http.list_query import unit_filters
 from qaf_shared.http.org_units import resolve_org_unit
-from qaf_shared.http.pagination import Cursor, Limit, decode_cursor
+from qaf_shared.http.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor
 from qaf_shared.http.problems import problem_responses
-from qaf_shared.http.resources import json_response, not_found, parse_id, resource_response
+from qaf_shared.http.reads import Reads, each_row
+from qaf_shared.http.resources import resource_response
 
 router = APIRouter(tags=["feedback"])
+# Each record a list shows is logged as listed.
+_reads = Reads(
+    "feedback item",
+    each_row(lambda row, _on: feedback_out(row)),
+    resource_type="feedback",
+    get=feedback_rows.get,
+    list_action="list",
+)
 
 
 @router.post(
@@ -96,25 +104,13 @@ async def list_feedback(
         request, principal.tenant, area=area, district=district, team=team, service=service
     )
     after = decode_cursor(cursor)
-    async with pool(request).acquire() as conn, conn.transaction():
-        rows = await feedback_rows.list_items(
-            conn,
-            principal.tenant,
-            units,
-            only,
-            after=after,
-            limit=limit,
+
+    async def rows(conn: asyncpg.Connection, _on: date) -> list[asyncpg.Record]:
+        return await feedback_rows.list_items(
+            conn, principal.tenant, units, only, after=after, limit=limit
         )
-        body = await logged_page(
-            conn,
-            principal,
-            actor,
-            resource_type="feedback",
-            rows=rows,
-            limit=limit,
-            shape=feedback_out,
-        )
-    return json_response(body)
+
+    return await _reads.page(request, principal, actor, limit, rows)
 
 
 @router.get("/v1/feedback/{feedback_id}", response_model=FeedbackOut)
@@ -122,16 +118,7 @@ async def get_feedback(
     request: Request, feedback_id: str, principal: StaffReader, actor: OptionalActor = None
 ) -> Response:
     """One feedback item of the caller's tenant; the read is access-logged."""
-    ident = parse_id(feedback_id, "feedback item")
-    async with pool(request).acquire() as conn, conn.transaction():
-        row = await feedback_rows.get(conn, principal.tenant, ident)
-        if row is None:
-            raise not_found("feedback item")
-        await record_access(
-            conn, principal, actor=actor, resource_type="feedback", resource_id=str(ident)
-        )
-    body = feedback_out(row)
-    return json_response(body, headers=resource_response(body).headers)
+    return await _reads.one(request, principal, actor, feedback_id)
 
 
 @router.get("/v1/question-sets", response_model=QuestionSetsOut)

@@ -9,9 +9,8 @@ import asyncpg
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from feedback_service.api.deps import StaffReader, StaffWriter, pool
+from feedback_service.api.deps import StaffReader, StaffWriter
 from feedback_service.api.filters import AreaFilter, DistrictFilter, ServiceFilter, TeamFilter
-from feedback_service.api.pages import DEFAULT_LIMIT, logged_page
 from feedback_service.api.schemas.participation import (
     ParticipationCreate,
     ParticipationOut,
@@ -22,16 +21,24 @@ from feedback_service.handlers import participation as handlers
 from feedback_service.repository import participation as participation_rows
 from qaf_shared.clock import business_today
 from qaf_shared.enums import PnCode
-from qaf_shared.http.access_log import record_access
 from qaf_shared.http.auth import Actor, OptionalActor
 from qaf_shared.http.idempotency import IdempotencyKey, idempotent_write
 from qaf_shared.http.list_query import unit_filters
 from qaf_shared.http.org_units import resolve_org_unit
-from qaf_shared.http.pagination import Cursor, Limit, decode_cursor
+from qaf_shared.http.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor
 from qaf_shared.http.problems import problem_responses
-from qaf_shared.http.resources import json_response, not_found, parse_id, resource_response
+from qaf_shared.http.reads import Reads, each_row
+from qaf_shared.http.resources import resource_response
 
 router = APIRouter(prefix="/v1/participation", tags=["participation"])
+# Each record a list shows is logged as listed.
+_reads = Reads(
+    "participation record",
+    each_row(lambda row, _on: participation_out(row)),
+    resource_type="participation",
+    get=participation_rows.get,
+    list_action="list",
+)
 
 
 @router.post("", status_code=201, response_model=ParticipationOut, responses=problem_responses(409))
@@ -91,25 +98,13 @@ async def list_participation(
         request, principal.tenant, area=area, district=district, team=team, service=service
     )
     after = decode_cursor(cursor)
-    async with pool(request).acquire() as conn, conn.transaction():
-        rows = await participation_rows.list_records(
-            conn,
-            principal.tenant,
-            units,
-            only,
-            after=after,
-            limit=limit,
+
+    async def rows(conn: asyncpg.Connection, _on: date) -> list[asyncpg.Record]:
+        return await participation_rows.list_records(
+            conn, principal.tenant, units, only, after=after, limit=limit
         )
-        body = await logged_page(
-            conn,
-            principal,
-            actor,
-            resource_type="participation",
-            rows=rows,
-            limit=limit,
-            shape=participation_out,
-        )
-    return json_response(body)
+
+    return await _reads.page(request, principal, actor, limit, rows)
 
 
 @router.get("/{participation_id}", response_model=ParticipationOut)
@@ -117,13 +112,4 @@ async def get_participation(
     request: Request, participation_id: str, principal: StaffReader, actor: OptionalActor = None
 ) -> Response:
     """One participation record of the caller's tenant; the read is access-logged."""
-    ident = parse_id(participation_id, "participation record")
-    async with pool(request).acquire() as conn, conn.transaction():
-        row = await participation_rows.get(conn, principal.tenant, ident)
-        if row is None:
-            raise not_found("participation record")
-        await record_access(
-            conn, principal, actor=actor, resource_type="participation", resource_id=str(ident)
-        )
-    body = participation_out(row)
-    return json_response(body, headers=resource_response(body).headers)
+    return await _reads.one(request, principal, actor, participation_id)
