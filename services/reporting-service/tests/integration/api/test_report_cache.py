@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 from datetime import date
 
+import pytest
 from aiokafka import AIOKafkaProducer
 
 from qaf_shared.enums import Grade, PlanType
@@ -23,13 +24,14 @@ from qaf_shared.testing.fixtures import (
     eventually,
     serve,
 )
+from reporting_service.domain import publication
 from reporting_service.main import create_app
 from reporting_service.settings import ReportingSettings
 
 TENANT = "886"
 
 
-async def submit_audits(topic: str, count: int) -> None:
+async def submit_audits(topic: str, count: int, on: date = date(2025, 5, 1)) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True)
     await producer.start()
     try:
@@ -44,7 +46,7 @@ async def submit_audits(topic: str, count: int) -> None:
                     audit_id=audit_id,
                     org_unit=OrgUnitRef(area="SOUTH", district="ASHFORD", team="ASH-CP1"),
                     plan_type=PlanType.CIN,
-                    submitted_on=date(2025, 5, 1),
+                    submitted_on=on,
                     overall_grade=Grade.GOOD,
                     final_grade=Grade.GOOD,
                     child_voice_evident=True,
@@ -88,3 +90,55 @@ async def test_a_cached_report_shows_events_applied_after_it_was_built(
         assert set(answers) == {3}
         await submit_audits(prefix + AUDIT_TOPIC, 2)
         await eventually(shows_five)
+
+
+async def test_a_quarters_disclosure_decision_is_made_again_only_when_its_figures_change(
+    make_database: DatabaseFactory,
+    make_topics: TopicsFactory,
+    token: Callable[..., str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Solving is a read's costly part: an event of another quarter moves the projections'
+    version (so every cached response is built again) but not the quarter's figures, and
+    the quarter's decision is not made again; an event of the quarter itself is."""
+    decided: list[str] = []
+    decide = publication.decide
+
+    def counting(*args: object, **kwargs: object) -> publication.Decision:
+        decision = decide(*args, **kwargs)  # type: ignore[arg-type]
+        decided.append(decision.quarter)
+        return decision
+
+    monkeypatch.setattr(publication, "decide", counting)
+    prefix = await make_topics()
+    settings = ReportingSettings(
+        database_url=await make_database("reporting_service"),
+        kafka_topic_prefix=prefix,
+        consumer_group=f"cache-{uuid.uuid4().hex[:8]}",
+    )
+    headers = auth(token("reports:read", tenant=TENANT))
+    async with serve(create_app(settings)) as client:
+
+        async def completed(quarter: str) -> object:
+            response = await client.get(f"/v1/deep-dives/{quarter}", headers=headers)
+            assert response.status_code == 200
+            return response.json()["audits"]["completed"]
+
+        async def shows(quarter: str, value: object) -> bool:
+            return await completed(quarter) == value
+
+        await submit_audits(prefix + AUDIT_TOPIC, 7)
+        await eventually(lambda: shows("FY2025Q1", 7))
+        assert decided.count("FY2025Q1") >= 1
+        before = decided.count("FY2025Q1")
+
+        # Another quarter's events: FY2025Q1 is built again from the same figures.
+        await submit_audits(prefix + AUDIT_TOPIC, 6, on=date(2026, 5, 1))
+        await eventually(lambda: shows("FY2026Q1", 6))
+        assert await completed("FY2025Q1") == 7
+        assert decided.count("FY2025Q1") == before
+
+        # The quarter's own events change its figures, and its decision is made again.
+        await submit_audits(prefix + AUDIT_TOPIC, 1)
+        await eventually(lambda: shows("FY2025Q1", 8))
+        assert decided.count("FY2025Q1") > before
