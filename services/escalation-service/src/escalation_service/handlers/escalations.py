@@ -124,14 +124,8 @@ async def record_response(
     responded_on: date | None,
     if_match: str | None,
 ) -> asyncpg.Record:
-    current = await _locked(conn, who, escalation_id, if_match)
-    on = responded_on or who.today
-    check_step(Step.RESPOND, EscalationStatus(current["status"]))
-    check_date(
-        "body.responded_on",
-        on,
-        not_before=current["last_activity_on"],
-        today=who.today,
+    current, on = await _step_of(
+        conn, who, escalation_id, if_match, Step.RESPOND, "responded_on", responded_on
     )
     raised = await _announce_if_overdue(conn, who, current, on)
     row = await escalation_rows.record_response(
@@ -161,16 +155,10 @@ async def escalate(
     if_match: str | None,
     timescales: Timescales,
 ) -> asyncpg.Record:
-    current = await _locked(conn, who, escalation_id, if_match)
-    on = escalated_on or who.today
-    from_stage = EscalationStage(current["stage"])
-    check_step(Step.ESCALATE, EscalationStatus(current["status"]))
-    check_date(
-        "body.escalated_on",
-        on,
-        not_before=current["last_activity_on"],
-        today=who.today,
+    current, on = await _step_of(
+        conn, who, escalation_id, if_match, Step.ESCALATE, "escalated_on", escalated_on
     )
+    from_stage = EscalationStage(current["stage"])
     target = escalation_target(
         stage=from_stage,
         status=EscalationStatus(current["status"]),
@@ -208,14 +196,8 @@ async def resolve(
     resolved_on: date | None,
     if_match: str | None,
 ) -> asyncpg.Record:
-    current = await _locked(conn, who, escalation_id, if_match)
-    on = resolved_on or who.today
-    check_step(Step.RESOLVE, EscalationStatus(current["status"]))
-    check_date(
-        "body.resolved_on",
-        on,
-        not_before=current["last_activity_on"],
-        today=who.today,
+    current, on = await _step_of(
+        conn, who, escalation_id, if_match, Step.RESOLVE, "resolved_on", resolved_on
     )
     raised = await _announce_if_overdue(conn, who, current, on)
     row = await escalation_rows.resolve(
@@ -242,14 +224,8 @@ async def withdraw(
     withdrawn_on: date | None,
     if_match: str | None,
 ) -> asyncpg.Record:
-    current = await _locked(conn, who, escalation_id, if_match)
-    on = withdrawn_on or who.today
-    check_step(Step.WITHDRAW, EscalationStatus(current["status"]))
-    check_date(
-        "body.withdrawn_on",
-        on,
-        not_before=current["last_activity_on"],
-        today=who.today,
+    current, on = await _step_of(
+        conn, who, escalation_id, if_match, Step.WITHDRAW, "withdrawn_on", withdrawn_on
     )
     raised = await _announce_if_overdue(conn, who, current, on)
     row = await escalation_rows.withdraw(
@@ -298,6 +274,24 @@ async def refer_to_cafcass(
     await _activity(conn, who, row, "cafcass_referred", referred_on)
     await add_events(conn, [events.cafcass_referred(row)])
     return row
+
+
+async def _step_of(
+    conn: asyncpg.Connection,
+    who: Author,
+    escalation_id: uuid.UUID,
+    if_match: str | None,
+    step: Step,
+    field: str,
+    day: date | None,
+) -> tuple[asyncpg.Record, date]:
+    """What every dated step does first: lock the escalation, check the step applies to its
+    status, and check the step's date (default today), never before the last activity."""
+    current = await _locked(conn, who, escalation_id, if_match)
+    on = day or who.today
+    check_step(step, EscalationStatus(current["status"]))
+    check_date(f"body.{field}", on, not_before=current["last_activity_on"], today=who.today)
+    return current, on
 
 
 async def _locked(
