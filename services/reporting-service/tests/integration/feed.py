@@ -55,23 +55,14 @@ def audit_submitted(
     return event(data, audit_id, tenant, at)
 
 
-def feedback_received(
-    tenant: str = "886",
-    *,
-    unit: OrgUnitRef = UNIT,
-    source: FeedbackSource = FeedbackSource.COMPLIMENT,
-    on: date = date(2025, 5, 2),
-    answers: dict[str, int] | None = None,
-    at: datetime | None = None,
-) -> CloudEvent:
-    """New feedback received on `on`, with the conference `answers` given."""
+def feedback_received(tenant: str = "886", at: datetime | None = None) -> CloudEvent:
+    """A compliment received on 2 May 2025."""
     feedback_id = uuid.uuid4()
     data = FeedbackReceived(
         feedback_id=feedback_id,
-        org_unit=unit,
-        source=source,
-        received_on=on,
-        answers=answers or {},
+        org_unit=UNIT,
+        source=FeedbackSource.COMPLIMENT,
+        received_on=date(2025, 5, 2),
     )
     return event(data, feedback_id, tenant, at)
 

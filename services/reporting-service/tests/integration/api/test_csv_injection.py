@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -17,13 +18,14 @@ from qaf_shared.enums import FeedbackSource
 from qaf_shared.events.audit import AuditSubmitted
 from qaf_shared.events.catalogue import AUDIT_TOPIC
 from qaf_shared.events.envelope import CloudEvent, kafka_value
+from qaf_shared.events.feedback import FeedbackReceived
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.org_units import OrgUnitDirectory
 from qaf_shared.testing.fixtures import auth, eventually, serve
 from qaf_shared.testing.kafka import Record, as_published, produce
 from reporting_service.main import create_app
 
-from ..feed import Own, audit_submitted, feedback_received, settings_for
+from ..feed import Own, audit_submitted, event, settings_for
 
 TENANT = "901"
 # An org-unit tree whose codes a spreadsheet would evaluate, as a tenant's YAML might hold.
@@ -45,15 +47,17 @@ QUARTER = "FY2025Q1"
 
 
 def feedback_event() -> CloudEvent:
-    return feedback_received(
-        TENANT,
-        unit=OrgUnitRef(area=AREA, district=DISTRICT, team=TEAM),
+    feedback_id = uuid.uuid4()
+    data = FeedbackReceived(
+        feedback_id=feedback_id,
+        org_unit=OrgUnitRef(area=AREA, district=DISTRICT, team=TEAM),
         source=FeedbackSource.CP_CONFERENCE,
-        on=date(2025, 5, 14),
+        received_on=date(2025, 5, 14),
         # -3 is no valid answer, but the event model takes any int: it puts a negative
         # figure (a mean of -3) into the CSV, which must stay a number.
         answers={QUESTION: 4, "felt_listened_to": -3},
     )
+    return event(data, feedback_id, TENANT)
 
 
 def audit_with_formula_theme() -> bytes:

@@ -126,25 +126,26 @@ async def test_csv_matches_json(
     assert by_accept.text.startswith("quarter,unit,unit_kind,measure,dimension,value")
 
 
+async def _trends(
+    client: httpx.AsyncClient, headers: dict[str, str], params: dict[str, str]
+) -> Any:
+    response = await client.get("/v1/escalation-trends", params=params, headers=headers)
+    return response.json()
+
+
 async def test_trends_by_month_add_up_to_their_quarter(
     loaded: tuple[httpx.AsyncClient, Workload, str], token: Callable[..., str]
 ) -> None:
     client, load, _ = loaded
     headers = auth(token("reports:read_unsuppressed"))
-    quarterly = (
-        await client.get(
-            "/v1/escalation-trends",
-            params={"from": "FY2025Q1", "to": "FY2026Q2", "by": "category"},
-            headers=headers,
-        )
-    ).json()
-    monthly = (
-        await client.get(
-            "/v1/escalation-trends",
-            params={"from": "FY2025Q1", "to": "FY2026Q2", "by": "category", "granularity": "month"},
-            headers=headers,
-        )
-    ).json()
+    quarterly = await _trends(
+        client, headers, {"from": "FY2025Q1", "to": "FY2026Q2", "by": "category"}
+    )
+    monthly = await _trends(
+        client,
+        headers,
+        {"from": "FY2025Q1", "to": "FY2026Q2", "by": "category", "granularity": "month"},
+    )
     drift_q = {p["period"]: p for p in quarterly["series"] if p["key"] == "DRIFT_DELAY"}
     drift_m = [p for p in monthly["series"] if p["key"] == "DRIFT_DELAY"]
     assert len(drift_m) == 18
@@ -155,13 +156,7 @@ async def test_trends_by_month_add_up_to_their_quarter(
             drift_q[quarter]["raised"]
             == load.expected("886", quarter)["escalations.by_category"]["DRIFT_DELAY"]
         )
-    by_area = (
-        await client.get(
-            "/v1/escalation-trends",
-            params={"from": "FY2025Q2", "to": "FY2025Q2", "by": "area"},
-            headers=headers,
-        )
-    ).json()
+    by_area = await _trends(client, headers, {"from": "FY2025Q2", "to": "FY2025Q2", "by": "area"})
     assert (
         sum(p["raised"] for p in by_area["series"])
         <= load.expected("886", "FY2025Q2")["escalations.raised"]
