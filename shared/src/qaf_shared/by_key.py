@@ -13,7 +13,8 @@ import asyncpg
 class ByKey:
     """`select` (up to its WHERE) where each column of `key` equals its argument, in order
     (`tenant`, `id` unless given); `lock` is the locking clause (`FOR UPDATE OF x` where the
-    read joins another table). Called as `get(conn, tenant, ident, for_update=...)`."""
+    read joins another table). Called as `get(conn, tenant, ident, for_update=...)`; `value`
+    reads one column (a record's id by its natural key)."""
 
     def __init__(self, select: str, *key: str, lock: str = "FOR UPDATE") -> None:
         columns = key or ("tenant", "id")
@@ -29,3 +30,7 @@ class ByKey:
             self.locking_sql if for_update else self.sql, *key
         )
         return row
+
+    async def value(self, conn: asyncpg.Connection, *key: Any) -> Any:
+        """The first column selected of the row of that key (its id, say), or None."""
+        return await conn.fetchval(self.sql, *key)

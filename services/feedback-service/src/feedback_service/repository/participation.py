@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any
@@ -52,16 +51,8 @@ async def insert(
     return row
 
 
-async def find(
-    conn: asyncpg.Connection, tenant: str, case_ref: str, review_held: date
-) -> uuid.UUID | None:
-    found: uuid.UUID | None = await conn.fetchval(
-        "SELECT id FROM participation_records WHERE tenant = $1 AND case_ref = $2 AND review_held = $3",
-        tenant,
-        case_ref,
-        review_held,
-    )
-    return found
+# `find(conn, tenant, case_ref, review_held)`: the id of that review's record, or None.
+find = ByKey("SELECT id FROM participation_records", "tenant", "case_ref", "review_held").value
 
 
 get = ByKey(f"SELECT {RECORDS.select} FROM participation_records")

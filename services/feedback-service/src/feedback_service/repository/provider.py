@@ -160,13 +160,5 @@ async def insert_report(
 get_report = ByKey(f"SELECT {REPORTS.select} FROM provider_reports", "tenant", "provider", "id")
 
 
-async def find_report(
-    conn: asyncpg.Connection, tenant: str, provider: str, quarter: str
-) -> uuid.UUID | None:
-    found: uuid.UUID | None = await conn.fetchval(
-        "SELECT id FROM provider_reports WHERE tenant = $1 AND provider = $2 AND quarter = $3",
-        tenant,
-        provider,
-        quarter,
-    )
-    return found
+# `find_report(conn, tenant, provider, quarter)`: the id of its report, or None.
+find_report = ByKey("SELECT id FROM provider_reports", "tenant", "provider", "quarter").value
