@@ -47,6 +47,7 @@ class AsOf:
     otherwise: str | None = None
 
     def clause(self, yes: bool) -> str:
+        """The clause of a yes or of a no."""
         if yes:
             return self.sql
         return self.otherwise if self.otherwise is not None else f"NOT {self.sql}"
@@ -113,6 +114,6 @@ class Listing(Generic[Filters]):
 
 def _clause_of(hint: Any) -> _Clause:
     """The clause a filter's annotation carries (`Annotated[str | None, Where(...)]`)."""
-    found = [m for m in getattr(hint, "__metadata__", ()) if isinstance(m, Where | Matching | AsOf)]
+    found = [m for m in getattr(hint, "__metadata__", ()) if isinstance(m, _Clause)]
     assert len(found) == 1, f"a filter says its one clause: {hint}"
     return found[0]
