@@ -69,7 +69,7 @@ async def list_actions(
     after = decode_cursor(cursor)
 
     async def rows(conn: asyncpg.Connection, on: date) -> list[asyncpg.Record]:
-        return await action_rows.list_page(
+        return await action_rows.LIST.page(
             conn, principal.tenant, filters, after=after, limit=limit, today=on
         )
 

@@ -164,7 +164,7 @@ async def audit_page(
     after = decode_cursor(cursor)
 
     async def rows(conn: asyncpg.Connection, on: date) -> list[asyncpg.Record]:
-        return await audit_rows.list_page(
+        return await audit_rows.LIST.page(
             conn, principal.tenant, filters, after=after, limit=limit, today=on
         )
 

@@ -139,7 +139,7 @@ async def list_escalations(
     )
 
     async def rows(conn: asyncpg.Connection, today: date) -> list[asyncpg.Record]:
-        return await escalation_rows.list_page(
+        return await escalation_rows.LIST.page(
             conn, tenant=principal.tenant, filters=filters, today=today, after=after, limit=limit
         )
 

@@ -103,21 +103,22 @@ async def list_complaints(
     cursor: Cursor = None,
 ) -> Response:
     """Complaints of the caller's tenant, oldest first."""
+    units = unit_filters(
+        request, principal.tenant, area=area, district=district, team=team, service=service
+    )
     only = complaint_rows.ComplaintFilters(
         status=status.value if status else None,
         stage=stage.value if stage else None,
         overdue=overdue,
         received_from=received_from,
         received_to=received_to,
-    )
-    units = unit_filters(
-        request, principal.tenant, area=area, district=district, team=team, service=service
+        units=units,
     )
     after = decode_cursor(cursor)
 
     async def rows(conn: asyncpg.Connection, on: date) -> list[asyncpg.Record]:
-        return await complaint_rows.list_complaints(
-            conn, principal.tenant, units, only, after=after, limit=limit, today=on
+        return await complaint_rows.LIST.page(
+            conn, principal.tenant, only, after=after, limit=limit, today=on
         )
 
     return await _reads.page(request, principal, actor, limit, rows)

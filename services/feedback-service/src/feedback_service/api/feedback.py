@@ -95,20 +95,19 @@ async def list_feedback(
     cursor: Cursor = None,
 ) -> Response:
     """Feedback items of the caller's tenant, direct and from the provider, oldest first."""
+    units = unit_filters(
+        request, principal.tenant, area=area, district=district, team=team, service=service
+    )
     only = feedback_rows.FeedbackFilters(
         source=source.value if source else None,
         received_from=received_from,
         received_to=received_to,
-    )
-    units = unit_filters(
-        request, principal.tenant, area=area, district=district, team=team, service=service
+        units=units,
     )
     after = decode_cursor(cursor)
 
     async def rows(conn: asyncpg.Connection, _on: date) -> list[asyncpg.Record]:
-        return await feedback_rows.list_items(
-            conn, principal.tenant, units, only, after=after, limit=limit
-        )
+        return await feedback_rows.LIST.page(conn, principal.tenant, only, after=after, limit=limit)
 
     return await _reads.page(request, principal, actor, limit, rows)
 

@@ -91,17 +91,20 @@ async def list_participation(
     cursor: Cursor = None,
 ) -> Response:
     """Review participation records of the caller's tenant, oldest first."""
-    only = participation_rows.ParticipationFilters(
-        pn_code=pn_code.value if pn_code else None, held_from=held_from, held_to=held_to
-    )
     units = unit_filters(
         request, principal.tenant, area=area, district=district, team=team, service=service
+    )
+    only = participation_rows.ParticipationFilters(
+        pn_code=pn_code.value if pn_code else None,
+        held_from=held_from,
+        held_to=held_to,
+        units=units,
     )
     after = decode_cursor(cursor)
 
     async def rows(conn: asyncpg.Connection, _on: date) -> list[asyncpg.Record]:
-        return await participation_rows.list_records(
-            conn, principal.tenant, units, only, after=after, limit=limit
+        return await participation_rows.LIST.page(
+            conn, principal.tenant, only, after=after, limit=limit
         )
 
     return await _reads.page(request, principal, actor, limit, rows)

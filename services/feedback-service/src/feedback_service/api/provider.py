@@ -164,11 +164,13 @@ async def list_submissions(
 ) -> Response:
     """This provider's own submissions (its batches and reports) with what each came to,
     oldest first; nothing of anyone else's."""
-    only = provider_rows.SubmissionFilters(kind=kind, external_id=external_id)
+    only = provider_rows.SubmissionFilters(
+        provider=_provider(principal), kind=kind, external_id=external_id
+    )
     after = decode_cursor(cursor)
     async with pool(request).acquire() as conn:
-        rows = await provider_rows.list_submissions(
-            conn, principal.tenant, _provider(principal), only, after=after, limit=limit
+        rows = await provider_rows.SUBMISSION_LIST.page(
+            conn, principal.tenant, only, after=after, limit=limit
         )
     items, next_cursor = page(rows, limit)
     return json_response({"items": [submission_out(r) for r in items], "next_cursor": next_cursor})
