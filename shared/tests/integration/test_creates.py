@@ -5,35 +5,23 @@ Location, written once per Idempotency-Key, and nothing kept of a create that fa
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
 import httpx
-import pytest_asyncio
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
-from qaf_shared.database import create_pool
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.creates import CreateCall, Creates
-from qaf_shared.http.problems import install_problem_handlers
 from qaf_shared.rules import RuleBroken
-from qaf_shared.testing.clock import fixed_clock
-from qaf_shared.testing.fixtures import DatabaseFactory
+from qaf_shared.testing.apps import bare_app, send
 
 PRINCIPAL = Principal(client="client-1", tenant="886", scopes=frozenset({"things:write"}))
 # 23:30 UTC on 30 June is 1 July in London (British Summer Time): the business date.
 INSTANT = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def pool(make_database: DatabaseFactory) -> AsyncIterator[asyncpg.Pool]:
-    pool = await create_pool(await make_database("audit_service"), size=4)
-    yield pool
-    await pool.close()
 
 
 class Making:
@@ -67,11 +55,7 @@ async def _shape(
 
 
 def app_for(pool: asyncpg.Pool, making: Making) -> FastAPI:
-    app = FastAPI()
-    install_problem_handlers(app)
-    app.state.pool = pool
-    app.state.clock = fixed_clock(INSTANT)
-    app.state.settings = SimpleNamespace(idempotency_ttl_hours=48)
+    app = bare_app(pool=pool, instant=INSTANT, idempotency_ttl_hours=48)
     creates = Creates(_shape, lambda row: f"/v1/things/{row['id']}")
 
     @app.post("/v1/things")
@@ -83,9 +67,7 @@ def app_for(pool: asyncpg.Pool, making: Making) -> FastAPI:
 
 
 async def _post(app: FastAPI, headers: dict[str, str] | None = None) -> httpx.Response:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        return await client.post("/v1/things", headers=headers or {})
+    return await send(app, "POST", "/v1/things", headers=headers or {})
 
 
 async def _logged(pool: asyncpg.Pool, ident: str) -> int:
