@@ -11,10 +11,10 @@ X-Actor. A list route declares its filters, X-Actor, its cursor and one `ListCal
 # annotations as objects.
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import asyncpg
 from fastapi import Depends, Request
@@ -118,6 +118,33 @@ def each_row(shape: Callable[[asyncpg.Record, date], dict[str, Any]]) -> Shape:
         conn: asyncpg.Connection, rows: Sequence[asyncpg.Record], on: date
     ) -> list[dict[str, Any]]:
         return [shape(row, on) for row in rows]
+
+    return shaped
+
+
+Found = TypeVar("Found")
+
+Lookup = Callable[
+    [asyncpg.Connection, str, list[uuid.UUID], date], Awaitable[Mapping[uuid.UUID, Found]]
+]
+"""What records are shown with, read for a whole page at once (`lookup(conn, tenant, ids,
+on)`), by record id."""
+
+
+def each_row_with(
+    lookup: Lookup[Found], shape: Callable[[asyncpg.Record, Found, date], dict[str, Any]]
+) -> Shape:
+    """A `Shape` for records shaped one by one, each with what one `lookup` for the whole page
+    found under its id (no lookup for an empty page). The rows are all of one tenant, the
+    caller's."""
+
+    async def shaped(
+        conn: asyncpg.Connection, rows: Sequence[asyncpg.Record], on: date
+    ) -> list[dict[str, Any]]:
+        if not rows:
+            return []
+        found = await lookup(conn, rows[0]["tenant"], [r["id"] for r in rows], on)
+        return [shape(row, found[row["id"]], on) for row in rows]
 
     return shaped
 

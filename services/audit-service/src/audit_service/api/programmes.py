@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 import asyncpg
 from fastapi import APIRouter, Query, Request
@@ -31,6 +29,7 @@ from qaf_shared.http.auth import OptionalActor, Principal
 from qaf_shared.http.creates import Creates
 from qaf_shared.http.org_units import tenant_units
 from qaf_shared.http.pagination import Cursor, decode_cursor, page
+from qaf_shared.http.reads import each_row_with
 from qaf_shared.http.resources import (
     json_response,
     not_found,
@@ -42,17 +41,8 @@ from qaf_shared.http.resources import (
 router = APIRouter(prefix="/v1/programmes", tags=["programmes"])
 
 
-async def _shaped(
-    conn: asyncpg.Connection, rows: Sequence[asyncpg.Record], on: date
-) -> list[dict[str, Any]]:
-    """Programmes as callers see them, each with the progress of its audits (one query for
-    all; none for an empty page). The rows are all of one tenant, the caller's."""
-    if not rows:
-        return []
-    progress = await handlers.progress(conn, rows[0]["tenant"], [r["id"] for r in rows], on)
-    return [programme_out(r, progress[r["id"]], on) for r in rows]
-
-
+# Programmes as callers see them, each with the progress of its audits (one query a page).
+_shaped = each_row_with(handlers.progress, programme_out)
 _new_programmes = Creates(_shaped, lambda row: f"/v1/programmes/{row['id']}")
 
 

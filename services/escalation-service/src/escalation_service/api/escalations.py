@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import date
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated
 
 import asyncpg
 from fastapi import APIRouter, Query, Request
@@ -36,24 +36,18 @@ from qaf_shared.http.idempotency import (
 )
 from qaf_shared.http.org_units import UnitCode, resolve_org_unit
 from qaf_shared.http.pagination import Cursor, decode_cursor
-from qaf_shared.http.reads import Reads
+from qaf_shared.http.reads import Reads, each_row_with
 from qaf_shared.http.resources import resource_response
 from qaf_shared.http.steps import STEP_PROBLEMS, LifecycleSteps, StepCall
 
 router = APIRouter(prefix="/v1/escalations", tags=["escalations"])
 
 
-async def _shaped(
-    conn: asyncpg.Connection, rows: Sequence[asyncpg.Record], today: date
-) -> list[dict[str, Any]]:
-    """Escalation rows as callers see them, with their stage histories (one query for all;
-    none for an empty page). The rows are all of one tenant, the caller's."""
-    if not rows:
-        return []
-    stages = await stage_rows.of_escalations(conn, rows[0]["tenant"], [r["id"] for r in rows])
-    return [escalation_out(r, stages.get(r["id"], []), today) for r in rows]
-
-
+# Escalations as callers see them, with their stage histories (one query a page; a defaultdict,
+# so an escalation without stages shows none).
+_shaped = each_row_with(
+    lambda conn, tenant, ids, _on: stage_rows.of_escalations(conn, tenant, ids), escalation_out
+)
 # Each read answers whole escalations, and so does each lifecycle step.
 _reads = Reads("escalation", _shaped, resource_type="escalation", get=escalation_rows.get)
 _steps = LifecycleSteps("escalation", _reads.answer)
