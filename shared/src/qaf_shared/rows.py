@@ -11,6 +11,7 @@ are looked up by name, so a missing one is a KeyError rather than a silent NULL)
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import attrgetter, itemgetter
 from typing import Any, Generic, TypeVar, overload
@@ -22,6 +23,22 @@ Values = TypeVar("Values")
 CREATED_BY = {"created_by_client": "client", "created_by_actor": "actor"}
 WRITTEN_BY = {**CREATED_BY, "updated_by_client": "client", "updated_by_actor": "actor"}
 _WHO = ("client", "actor")
+
+
+@dataclasses.dataclass(slots=True, kw_only=True)
+class NewCaseRecord:
+    """What a new case-level record's row begins with, in the order of their parameters (the
+    columns of `qaf_shared.migrations.CASE_RECORD_COLUMNS_V1`): its id (a new one unless
+    given), tenant, the child's case and the org unit it is stored with. A table's new row
+    extends it with its own columns."""
+
+    id: uuid.UUID = dataclasses.field(default_factory=uuid.uuid4)
+    tenant: str
+    case_ref: str
+    area: str | None
+    district: str | None
+    team: str | None
+    service: str | None
 
 
 class RowShape(Generic[Values]):

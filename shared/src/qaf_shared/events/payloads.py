@@ -7,7 +7,7 @@ added; consumers ignore unknown fields."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict
 
 from pydantic import BaseModel, ConfigDict
 
@@ -20,6 +20,15 @@ class Payload(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     event_type: ClassVar[str]
+
+
+class UnitColumns(TypedDict):
+    """The four columns every write service stores a record's org unit in."""
+
+    area: str | None
+    district: str | None
+    team: str | None
+    service: str | None
 
 
 class OrgUnitRef(Payload):
@@ -38,7 +47,7 @@ class OrgUnitRef(Payload):
             area=row["area"], district=row["district"], team=row["team"], service=row["service"]
         )
 
-    def columns(self) -> dict[str, str | None]:
+    def columns(self) -> UnitColumns:
         """The four columns a row stores the unit in (what `from_row` reads back)."""
         return {
             "area": self.area,

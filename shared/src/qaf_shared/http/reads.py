@@ -13,7 +13,7 @@ X-Actor. A list route declares its filters, X-Actor, its cursor and one `ListCal
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 import asyncpg
@@ -24,6 +24,7 @@ from qaf_shared.clock import business_today
 from qaf_shared.http.access_log import record_access, record_accesses
 from qaf_shared.http.auth import OptionalActor, Principal, requires
 from qaf_shared.http.list_query import UnitFilters, unit_filters
+from qaf_shared.http.listing import Listing
 from qaf_shared.http.pagination import Limit, page
 from qaf_shared.http.resources import (
     StoredResponse,
@@ -123,6 +124,7 @@ def each_row(shape: Callable[[asyncpg.Record, date], dict[str, Any]]) -> Shape:
 
 
 Found = TypeVar("Found")
+Filters = TypeVar("Filters")
 
 Lookup = Callable[
     [asyncpg.Connection, str, list[uuid.UUID], date], Awaitable[Mapping[uuid.UUID, Found]]
@@ -208,6 +210,25 @@ class Reads:
             )
             body = await self.shape(conn, items, on)
         return json_response({"items": body, "next_cursor": next_cursor})
+
+    async def listed(
+        self,
+        call: ListCall,
+        actor: str | None,
+        listing: Listing[Filters],
+        filters: Filters,
+        after: tuple[datetime, uuid.UUID] | None,
+    ) -> Response:
+        """`page` of a list described once (`Listing`): its rows that meet `filters`, after
+        the decoded cursor `after`, the `as_of` filters decided on the business date."""
+        tenant = call.principal.tenant
+
+        async def rows(conn: asyncpg.Connection, on: date) -> list[asyncpg.Record]:
+            return await listing.page(
+                conn, tenant, filters, after=after, limit=call.limit, today=on
+            )
+
+        return await self.page(call, actor, rows)
 
     async def answer(
         self, conn: asyncpg.Connection, row: asyncpg.Record, on: date

@@ -19,6 +19,7 @@ import asyncpg
 from fastapi import Depends, Request
 from starlette.responses import Response
 
+from qaf_shared.authors import Author
 from qaf_shared.clock import business_today
 from qaf_shared.http.auth import Actor, Principal, requires
 from qaf_shared.http.idempotency import IdempotencyKey, idempotent_write
@@ -36,6 +37,10 @@ Act = Callable[[asyncpg.Connection, uuid.UUID, date], Awaitable[Row]]
 
 Answer = Callable[[asyncpg.Connection, Row, date], Awaitable[StoredResponse]]
 """How a resource answers its steps: the record after the step, as callers see it."""
+
+Handler = Callable[..., Awaitable[Row]]
+"""A step's use case, the route's own arguments bound: `handler(conn, ident, who=...,
+if_match=...)`, as `LifecycleSteps.step_by` calls it."""
 
 
 @dataclass(frozen=True)
@@ -109,3 +114,15 @@ class LifecycleSteps(Generic[Row]):
     async def step(self, call: StepCall, raw_id: str, act: Act[Row]) -> Response:
         """`run` for a route that took its caller as one `StepCall`."""
         return await self.run(call.request, call.principal, call.idempotency_key, raw_id, act)
+
+    async def step_by(self, call: StepCall, raw_id: str, handler: Handler[Row]) -> Response:
+        """`step` through a use case that takes what every step of the record does: the
+        connection, the record's id, who takes the step (the caller, on the business date)
+        and the ETag it read (`If-Match`)."""
+        return await self.step(
+            call,
+            raw_id,
+            lambda conn, ident, on: handler(
+                conn, ident, who=Author(call.principal, call.actor, on), if_match=call.if_match
+            ),
+        )

@@ -32,6 +32,28 @@ async def created(
     return await posted(client, path, body, headers, expected=201)
 
 
+async def created_first(
+    client: httpx.AsyncClient, path: str, body: dict[str, Any], headers: dict[str, str]
+) -> dict[str, Any]:
+    """POST `body` to the collection at `path`, which must answer 201 with the new resource's
+    `Location`, at its first version (ETag "1"); the created resource."""
+    response = await client.post(path, json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    answer: dict[str, Any] = response.json()
+    assert response.headers["location"] == f"{path}/{answer['id']}"
+    assert response.headers["etag"] == '"1"' and answer["version"] == 1
+    return answer
+
+
+async def created_by(db: asyncpg.Connection, table: str, ident: str) -> tuple[str, str]:
+    """Who the row `ident` of `table` records as its creator: its client and actor."""
+    row = await db.fetchrow(
+        f"SELECT created_by_client, created_by_actor FROM {table} WHERE id = $1", uuid.UUID(ident)
+    )
+    assert row is not None
+    return row["created_by_client"], row["created_by_actor"]
+
+
 async def posted(
     client: httpx.AsyncClient,
     path: str,

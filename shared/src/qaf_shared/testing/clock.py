@@ -3,9 +3,16 @@ London, a quarter's last evening)."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
 
 from qaf_shared.clock import BusinessClock
+from qaf_shared.testing.fixtures import serve
 
 # 00:30 BST on 16 July 2026: London's date is the 16th, though UTC's is still the 15th.
 HALF_PAST_MIDNIGHT_IN_LONDON = datetime(2026, 7, 15, 23, 30, tzinfo=UTC)
@@ -18,3 +25,14 @@ def fixed_clock(instant: datetime) -> BusinessClock:
     if instant.tzinfo is None:
         raise ValueError("the instant must be timezone-aware")
     return BusinessClock(lambda: instant)
+
+
+@contextlib.asynccontextmanager
+async def served_past_midnight(
+    create_app: Callable[..., FastAPI], settings: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A service in this process (`create_app(settings, clock=...)`, as `serve` runs it), its
+    business clock stopped at `HALF_PAST_MIDNIGHT_IN_LONDON`."""
+    app = create_app(settings, clock=fixed_clock(HALF_PAST_MIDNIGHT_IN_LONDON))
+    async with serve(app) as client:
+        yield client
