@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from functools import partial
 from typing import Annotated
 
-import asyncpg
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
@@ -61,14 +61,7 @@ async def list_actions(
         due_from=due_from,
         due_to=due_to,
     )
-    after = decode_cursor(cursor)
-
-    async def rows(conn: asyncpg.Connection, on: date) -> list[asyncpg.Record]:
-        return await action_rows.LIST.page(
-            conn, call.principal.tenant, filters, after=after, limit=call.limit, today=on
-        )
-
-    return await _reads.page(call, actor, rows)
+    return await _reads.listed(call, actor, action_rows.LIST, filters, decode_cursor(cursor))
 
 
 @router.get("/{action_id}", response_model=ActionOut)
@@ -82,16 +75,4 @@ async def update_action(action_id: str, body: ActionUpdate, call: WriterPatch) -
     """Move an action on: `OPEN` → `IN_PROGRESS` → `COMPLETED` (records `completed_on`,
     default today) → `VERIFIED`; `OPEN` or `IN_PROGRESS` → `CANCELLED`. `If-Match` is
     required."""
-    return await _steps.step(
-        call,
-        action_id,
-        lambda conn, ident, on: handlers.change_status(
-            conn,
-            principal=call.principal,
-            actor=call.actor,
-            action_id=ident,
-            body=body,
-            if_match=call.if_match,
-            today=on,
-        ),
-    )
+    return await _steps.step_by(call, action_id, partial(handlers.change_status, **vars(body)))

@@ -48,18 +48,19 @@ from audit_service.handlers import audits as handlers
 from audit_service.handlers import concerns as concern_handlers
 from audit_service.repository import audits as audit_rows
 from audit_service.repository import concerns as concern_rows
+from qaf_shared.authors import Author
 from qaf_shared.clock import business_today
 from qaf_shared.enums import AuditStatus, Grade
 from qaf_shared.http.app import app_pool
 from qaf_shared.http.auth import Actor, OptionalActor
-from qaf_shared.http.creates import Creates
+from qaf_shared.http.creates import CreateCall, Creates
 from qaf_shared.http.idempotency import Creation, IdempotencyKey, idempotent_create
 from qaf_shared.http.org_units import resolve_org_unit
 from qaf_shared.http.pagination import Cursor, decode_cursor
 from qaf_shared.http.problems import field_error
 from qaf_shared.http.reads import ListCall, Reads, each_row
 from qaf_shared.http.resources import StoredResponse, not_found, parse_id, resource_response
-from qaf_shared.http.steps import STEP_PROBLEMS, LifecycleSteps, StepCall
+from qaf_shared.http.steps import STEP_PROBLEMS, LifecycleSteps
 
 router = APIRouter(prefix="/v1/audits", tags=["audits"])
 
@@ -99,11 +100,10 @@ async def schedule_audit(
     on = business_today(request)
     scheduled = await handlers.schedule(
         app_pool(request),
-        principal=principal,
-        actor=actor,
-        body=body,
+        who=Author(principal, actor, on),
         unit=resolve_org_unit(request, principal.tenant, body),
         config=configuration(request),
+        **vars(body),
     )
     creation = Creation(
         inserts=scheduled.inserts,
@@ -150,14 +150,7 @@ async def audit_page(
     call: ListCall, actor: str | None, filters: audit_rows.AuditFilters, cursor: str | None
 ) -> Response:
     """One page of audits, access-logged (shared with a programme's audit list)."""
-    after = decode_cursor(cursor)
-
-    async def rows(conn: asyncpg.Connection, on: date) -> list[asyncpg.Record]:
-        return await audit_rows.LIST.page(
-            conn, call.principal.tenant, filters, after=after, limit=call.limit, today=on
-        )
-
-    return await _reads.page(call, actor, rows)
+    return await _reads.listed(call, actor, audit_rows.LIST, filters, decode_cursor(cursor))
 
 
 @router.get("/{audit_id}", response_model=AuditOut)
@@ -172,38 +165,9 @@ async def draft_audit(audit_id: str, body: AuditDraft, call: WriterPatch) -> Res
     `IN_PROGRESS`). `If-Match` is required. Answers are checked against the audit's
     template version (question ids and answer kinds)."""
     config = configuration(call.request)
-    return await _steps.step(
-        call,
-        audit_id,
-        lambda conn, ident, _on: handlers.draft(
-            conn,
-            principal=call.principal,
-            actor=call.actor,
-            audit_id=ident,
-            body=body,
-            if_match=call.if_match,
-            config=config,
-        ),
-    )
-
-
-def _dated_step(
-    call: StepCall, audit_id: str, act: Callable[..., Awaitable[asyncpg.Record]]
-) -> Awaitable[Response]:
-    """Run a dated step's handler (`act`, with the route's own arguments bound) as each one
-    runs: by the caller, on the locked audit after If-Match, on the business date."""
-    return _steps.step(
-        call,
-        audit_id,
-        lambda conn, ident, on: act(
-            conn,
-            principal=call.principal,
-            actor=call.actor,
-            audit_id=ident,
-            if_match=call.if_match,
-            today=on,
-        ),
-    )
+    given = body.model_fields_set
+    act = partial(handlers.draft, config=config, given=given, **vars(body))
+    return await _steps.step_by(call, audit_id, act)
 
 
 @router.post("/{audit_id}/submit", response_model=AuditOut, responses=STEP_PROBLEMS)
@@ -212,7 +176,9 @@ async def submit_audit(audit_id: str, body: AuditSubmit, call: WriterStep) -> Re
     validated against the audit's template version. A returned audit is resubmitted the
     same way; its `submission_number` goes up and the latest `submitted_on` counts."""
     config = configuration(call.request)
-    return await _dated_step(call, audit_id, partial(handlers.submit, body=body, config=config))
+    return await _steps.step_by(
+        call, audit_id, partial(handlers.submit, config=config, **vars(body))
+    )
 
 
 @router.post("/{audit_id}/peer-review", response_model=AuditOut, responses=STEP_PROBLEMS)
@@ -222,15 +188,15 @@ async def peer_review_audit(audit_id: str, body: PeerReviewIn, call: WriterStep)
     random, at the tenant's rate, whether the audit goes to `MODERATION`; the choice, its
     seed and draw are recorded in `moderation_selection`."""
     config = configuration(call.request)
-    act = partial(handlers.peer_review, body=body, config=config)
-    return await _dated_step(call, audit_id, act)
+    act = partial(handlers.peer_review, config=config, **vars(body))
+    return await _steps.step_by(call, audit_id, act)
 
 
 @router.post("/{audit_id}/moderation", response_model=AuditOut, responses=STEP_PROBLEMS)
 async def moderate_audit(audit_id: str, body: ModerationIn, call: ModeratorStep) -> Response:
     """Record the moderator's grade (only for an audit chosen for moderation, in
     `MODERATION`); the grade before moderation is kept beside it."""
-    return await _dated_step(call, audit_id, partial(handlers.moderate, body=body))
+    return await _steps.step_by(call, audit_id, partial(handlers.moderate, **vars(body)))
 
 
 @router.post("/{audit_id}/close", response_model=AuditOut, responses=STEP_PROBLEMS)
@@ -238,7 +204,7 @@ async def close_audit(
     audit_id: str, call: WriterStep, body: Annotated[CloseIn | None, Body()] = None
 ) -> Response:
     """Close a `PEER_REVIEWED` (not chosen for moderation) or `MODERATED` audit."""
-    return await _dated_step(call, audit_id, partial(handlers.close, body=body or CloseIn()))
+    return await _steps.step_by(call, audit_id, partial(handlers.close, **vars(body or CloseIn())))
 
 
 @router.post("/{audit_id}/cancel", response_model=AuditOut, responses=STEP_PROBLEMS)
@@ -247,7 +213,8 @@ async def cancel_audit(
 ) -> Response:
     """Cancel an audit that was never submitted (`SCHEDULED` or `IN_PROGRESS`): once
     submitted, an audit is a record and stays one."""
-    return await _dated_step(call, audit_id, partial(handlers.cancel, body=body or CancelIn()))
+    act = partial(handlers.cancel, **vars(body or CancelIn()))
+    return await _steps.step_by(call, audit_id, act)
 
 
 @router.post(
@@ -261,13 +228,8 @@ async def raise_safeguarding_concern(
 ) -> Response:
     """Raise a safeguarding concern on an audit in any state. It is urgent: the event
     `audit.safeguarding_concern_raised` goes out at once (never with the detail)."""
-    ident = parse_id(audit_id, "audit")
-    return await _new_concerns.create(
-        call,
-        lambda conn, on: concern_handlers.raise_concern(
-            conn, principal=call.principal, actor=call.actor, audit_id=ident, body=body, today=on
-        ),
-    )
+    act = partial(concern_handlers.raise_concern, **vars(body))
+    return await _raised_on(call, audit_id, _new_concerns, act)
 
 
 @router.get("/{audit_id}/safeguarding-concerns", response_model=ConcernPage)
@@ -307,17 +269,22 @@ async def raise_action(audit_id: str, body: ActionCreate, call: WriterCreate) ->
     """Raise an action from an audit (not `SCHEDULED` nor `CANCELLED`): an owner and a due
     date, by default the tenant's working days (20) after `raised_on`, England and Wales
     bank holidays excluded."""
-    ident = parse_id(audit_id, "audit")
     config = configuration(call.request)
-    return await _new_actions.create(
+    act = partial(action_handlers.raise_action, config=config, **vars(body))
+    return await _raised_on(call, audit_id, _new_actions, act)
+
+
+def _raised_on(
+    call: CreateCall,
+    audit_id: str,
+    creates: Creates,
+    act: Callable[..., Awaitable[asyncpg.Record]],
+) -> Awaitable[Response]:
+    """Raise something on an audit (a concern, an action) through its handler (`act`, with the
+    route's own arguments bound) as each is raised: by the caller, on the business date, on
+    the audit the path names (a malformed id is 404, as an unknown one is)."""
+    ident = parse_id(audit_id, "audit")
+    return creates.create(
         call,
-        lambda conn, on: action_handlers.raise_action(
-            conn,
-            principal=call.principal,
-            actor=call.actor,
-            audit_id=ident,
-            body=body,
-            config=config,
-            today=on,
-        ),
+        lambda conn, on: act(conn, ident, who=Author(call.principal, call.actor, on)),
     )

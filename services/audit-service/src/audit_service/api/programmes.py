@@ -22,6 +22,7 @@ from audit_service.api.schemas.programmes import (
 from audit_service.handlers import programmes as handlers
 from audit_service.repository import audits as audit_rows
 from audit_service.repository import programmes as programme_rows
+from qaf_shared.authors import Author
 from qaf_shared.clock import business_today
 from qaf_shared.enums import ProgrammeKind
 from qaf_shared.http.app import app_pool
@@ -54,8 +55,8 @@ async def create_programme(body: ProgrammeCreate, call: WriterCreate) -> Respons
     units = tenant_units(call.request, call.principal.tenant)
     return await _new_programmes.create(
         call,
-        lambda conn, _on: handlers.create(
-            conn, principal=call.principal, actor=call.actor, body=body, units=units
+        lambda conn, on: handlers.create(
+            conn, who=Author(call.principal, call.actor, on), units=units, **vars(body)
         ),
     )
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Protocol
 
 import asyncpg
 
@@ -14,10 +13,10 @@ from audit_service.events import audit_event
 from audit_service.handlers import audits as audit_handlers
 from audit_service.repository import actions as action_rows
 from audit_service.repository import logs
+from qaf_shared.authors import Author
 from qaf_shared.dates import check_date
 from qaf_shared.enums import ActionStatus, AuditStatus
 from qaf_shared.events.audit import ActionRaised, ActionStatusChanged
-from qaf_shared.http.auth import Principal
 from qaf_shared.http.locking import locked_for_change
 from qaf_shared.http.resources import not_found
 from qaf_shared.outbox import add_events
@@ -27,68 +26,43 @@ from qaf_shared.rules import RuleBroken, StepNotAllowed
 _NO_ACTIONS = frozenset({AuditStatus.SCHEDULED, AuditStatus.CANCELLED})
 
 
-# The validated input each use case takes. The API's request models
-# (api/schemas/actions.py) have these shapes; the use cases name only what they read, so
-# they never import the API.
-
-
-class ActionInput(Protocol):
-    @property
-    def description(self) -> str: ...
-    @property
-    def owner(self) -> str: ...
-    @property
-    def due_date(self) -> date | None: ...
-    @property
-    def raised_on(self) -> date | None: ...
-
-
-class StatusChangeInput(Protocol):
-    @property
-    def status(self) -> ActionStatus: ...
-    @property
-    def completed_on(self) -> date | None: ...
-
-
 async def raise_action(
     conn: asyncpg.Connection,
-    *,
-    principal: Principal,
-    actor: str,
     audit_id: uuid.UUID,
-    body: ActionInput,
+    *,
+    who: Author,
+    description: str,
+    owner: str,
+    due_date: date | None,
+    raised_on: date | None,
     config: AuditConfiguration,
-    today: date,
 ) -> asyncpg.Record:
-    audit = await audit_handlers.locked(conn, principal, audit_id)
+    audit = await audit_handlers.locked(conn, who.principal, audit_id)
     status = AuditStatus(audit["status"])
     if status in _NO_ACTIONS:
         raise StepNotAllowed(f"An audit in status {status.value} cannot raise actions.")
-    on = today
-    raised_on = body.raised_on or on
-    check_date("body.raised_on", raised_on, today=on)
-    due_date = body.due_date or default_due_date(
-        raised_on, config.tenant(principal.tenant).action_due_working_days
+    raised_on = raised_on or who.today
+    check_date("body.raised_on", raised_on, today=who.today)
+    due_date = due_date or default_due_date(
+        raised_on, config.tenant(who.principal.tenant).action_due_working_days
     )
     if due_date < raised_on:
         raise RuleBroken("body.due_date", "cannot be before the day it is raised")
     row = await action_rows.insert(
         conn,
-        principal=principal,
-        actor=actor,
-        action=action_rows.NewAction(
-            tenant=principal.tenant,
+        who,
+        action_rows.NewAction(
+            tenant=who.principal.tenant,
             audit_id=audit_id,
-            description=body.description,
-            owner=body.owner,
+            description=description,
+            owner=owner,
             raised_on=raised_on,
             due_date=due_date,
         ),
     )
     await logs.record_change(
         conn,
-        principal,
-        actor=actor,
+        who,
         resource_type="action",
         resource_id=row["id"],
         change="raised",
@@ -98,7 +72,7 @@ async def raise_action(
         conn,
         [
             audit_event(
-                principal.tenant,
+                who.principal.tenant,
                 audit,
                 ActionRaised,
                 action_id=row["id"],
@@ -113,59 +87,56 @@ async def raise_action(
 
 async def change_status(
     conn: asyncpg.Connection,
-    *,
-    principal: Principal,
-    actor: str,
     action_id: uuid.UUID,
-    body: StatusChangeInput,
+    *,
+    who: Author,
+    status: ActionStatus,
+    completed_on: date | None,
     if_match: str | None,
-    today: date,
 ) -> asyncpg.Record:
-    found = await action_rows.get(conn, principal.tenant, action_id)
+    found = await action_rows.get(conn, who.principal.tenant, action_id)
     if found is None:
         raise not_found("action")
     # The audit first, then the action: the same lock order as raising one.
-    audit = await audit_handlers.locked(conn, principal, found["audit_id"])
-    fetch = action_rows.get(conn, principal.tenant, action_id, for_update=True)
+    audit = await audit_handlers.locked(conn, who.principal, found["audit_id"])
+    fetch = action_rows.get(conn, who.principal.tenant, action_id, for_update=True)
     current = await locked_for_change(fetch, "action", if_match=if_match, required=True)
     previous = ActionStatus(current["status"])
-    check_action_transition(previous, body.status)
-    on = today
-    completed_on = None
-    if body.status is ActionStatus.COMPLETED:
-        completed_on = body.completed_on or on
-        check_date("body.completed_on", completed_on, today=on, not_before=current["raised_on"])
-    elif body.completed_on is not None:
+    check_action_transition(previous, status)
+    if status is ActionStatus.COMPLETED:
+        completed_on = completed_on or who.today
+        check_date(
+            "body.completed_on", completed_on, today=who.today, not_before=current["raised_on"]
+        )
+    elif completed_on is not None:
         raise RuleBroken("body.completed_on", "given only when the status becomes COMPLETED")
-    changed_on = completed_on or on
+    changed_on = completed_on or who.today
     row = await action_rows.set_status(
         conn,
-        principal=principal,
-        actor=actor,
-        action_id=action_id,
-        status=body.status.value,
+        who,
+        action_id,
+        status=status.value,
         changed_on=changed_on,
         completed_on=completed_on,
     )
     await logs.record_change(
         conn,
-        principal,
-        actor=actor,
+        who,
         resource_type="action",
         resource_id=action_id,
         change="status_changed",
         from_status=previous.value,
-        to_status=body.status.value,
+        to_status=status.value,
     )
     await add_events(
         conn,
         [
             audit_event(
-                principal.tenant,
+                who.principal.tenant,
                 audit,
                 ActionStatusChanged,
                 action_id=action_id,
-                status=body.status,
+                status=status,
                 raised_on=row["raised_on"],
                 due_date=row["due_date"],
                 previous_status=previous,

@@ -4,10 +4,10 @@ moderate, close, cancel."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import asyncpg
 
@@ -27,6 +27,7 @@ from audit_service.events import audit_event
 from audit_service.repository import audits as audit_rows
 from audit_service.repository import logs
 from audit_service.repository import programmes as programme_rows
+from qaf_shared.authors import Author
 from qaf_shared.dates import check_date
 from qaf_shared.enums import (
     AuditStatus,
@@ -53,98 +54,6 @@ from qaf_shared.http.locking import locked_for_change
 from qaf_shared.outbox import add_events
 from qaf_shared.rules import RuleBroken, check_fields
 
-# The validated input each use case takes. The API's request models (api/schemas/audits.py)
-# have these shapes; the use cases name only what they read, so they never import the API.
-
-
-class ScheduleInput(Protocol):
-    @property
-    def case_ref(self) -> str: ...
-    @property
-    def plan_type(self) -> PlanType: ...
-    @property
-    def auditor(self) -> str: ...
-    @property
-    def due_date(self) -> date: ...
-    @property
-    def programme_id(self) -> uuid.UUID | None: ...
-    @property
-    def kind(self) -> ProgrammeKind | None: ...
-    @property
-    def service(self) -> str | None: ...
-
-
-class DraftInput(Protocol):
-    """Only the fields given (`model_fields_set`) change."""
-
-    @property
-    def model_fields_set(self) -> set[str]: ...
-    @property
-    def answers(self) -> Mapping[str, Any] | None: ...
-    @property
-    def overall_grade(self) -> Grade | None: ...
-    @property
-    def section_grades(self) -> Mapping[str, Grade] | None: ...
-    @property
-    def themes(self) -> Sequence[AuditTheme] | None: ...
-    @property
-    def child_voice_evident(self) -> bool | None: ...
-    @property
-    def commentary(self) -> str | None: ...
-
-
-class SubmitInput(Protocol):
-    @property
-    def overall_grade(self) -> Grade: ...
-    @property
-    def section_grades(self) -> Mapping[str, Grade]: ...
-    @property
-    def themes(self) -> Sequence[AuditTheme]: ...
-    @property
-    def child_voice_evident(self) -> bool: ...
-    @property
-    def commentary(self) -> str | None: ...
-    @property
-    def answers(self) -> Mapping[str, Any] | None: ...
-    @property
-    def submitted_on(self) -> date | None: ...
-
-
-class PeerReviewInput(Protocol):
-    @property
-    def reviewer(self) -> str: ...
-    @property
-    def outcome(self) -> PeerReviewOutcome: ...
-    @property
-    def grade(self) -> Grade | None: ...
-    @property
-    def comment(self) -> str | None: ...
-    @property
-    def reviewed_on(self) -> date | None: ...
-
-
-class ModerationInput(Protocol):
-    @property
-    def moderator(self) -> str: ...
-    @property
-    def grade(self) -> Grade: ...
-    @property
-    def rationale(self) -> str | None: ...
-    @property
-    def moderated_on(self) -> date | None: ...
-
-
-class CloseInput(Protocol):
-    @property
-    def closed_on(self) -> date | None: ...
-
-
-class CancelInput(Protocol):
-    @property
-    def cancelled_on(self) -> date | None: ...
-    @property
-    def reason(self) -> str | None: ...
-
 
 @dataclass(slots=True)
 class Scheduled:
@@ -160,19 +69,24 @@ class Scheduled:
 async def schedule(
     pool: asyncpg.Pool,
     *,
-    principal: Principal,
-    actor: str,
-    body: ScheduleInput,
+    who: Author,
+    case_ref: str,
+    plan_type: PlanType,
+    auditor: str,
+    due_date: date,
+    programme_id: uuid.UUID | None,
+    kind: ProgrammeKind | None,
+    team: str | None,
+    service: str | None,
     unit: OrgUnitRef,
     config: AuditConfiguration,
 ) -> Scheduled:
     """A new audit, to be written as one statement with its event (the route adds its
-    answer). The programme it belongs to is read first, outside any transaction: a
+    answer), in the `unit` the body's `team` or `service` names. The programme it belongs to is read first, outside any transaction: a
     programme's kind and scope never change, and the foreign key holds it in place."""
-    kind = body.kind
-    if body.programme_id is not None:
+    if programme_id is not None:
         async with pool.acquire() as conn:
-            programme = await programme_rows.get(conn, principal.tenant, body.programme_id)
+            programme = await programme_rows.get(conn, who.principal.tenant, programme_id)
         if programme is None:
             raise RuleBroken("body.programme_id", "no such programme")
         programme_kind = ProgrammeKind(programme["kind"])
@@ -185,21 +99,18 @@ async def schedule(
             district=programme["district"],
             service=programme["service"],
         ):
-            field = "body.service" if body.service is not None else "body.team"
+            field = "body.team" if team is not None else "body.service"
             raise RuleBroken(field, "outside the programme's scope")
-    template = config.latest(config.tenant(principal.tenant).template)
+    template = config.latest(config.tenant(who.principal.tenant).template)
     assert template is not None  # checked when the configuration was loaded
     audit = audit_rows.NewAudit(
-        tenant=principal.tenant,
-        case_ref=body.case_ref,
-        area=unit.area,
-        district=unit.district,
-        team=unit.team,
-        service=unit.service,
-        plan_type=body.plan_type.value,
-        auditor=body.auditor,
-        due_date=body.due_date,
-        programme_id=body.programme_id,
+        tenant=who.principal.tenant,
+        case_ref=case_ref,
+        **unit.columns(),
+        plan_type=plan_type.value,
+        auditor=auditor,
+        due_date=due_date,
+        programme_id=programme_id,
         kind=kind.value if kind else None,
         template_id=template.id,
         template_version=template.version,
@@ -209,112 +120,100 @@ async def schedule(
     return Scheduled(
         row=row,
         inserts=audit_rows.INSERTS,
-        args=audit_rows.insert_args(audit, principal=principal, actor=actor),
-        events=(audit_event(principal.tenant, row, AuditScheduled, due_date=audit.due_date),),
+        args=audit_rows.insert_args(audit, principal=who.principal, actor=who.actor),
+        events=(audit_event(who.principal.tenant, row, AuditScheduled, due_date=audit.due_date),),
     )
 
 
 async def draft(
     conn: asyncpg.Connection,
-    *,
-    principal: Principal,
-    actor: str,
     audit_id: uuid.UUID,
-    body: DraftInput,
+    *,
+    who: Author,
+    given: Collection[str],
+    answers: Mapping[str, Any] | None,
+    overall_grade: Grade | None,
+    section_grades: Mapping[str, Grade] | None,
+    themes: Sequence[AuditTheme] | None,
+    child_voice_evident: bool | None,
+    commentary: str | None,
     if_match: str | None,
     config: AuditConfiguration,
 ) -> asyncpg.Record:
-    """Draft answers (PATCH): only the fields given change; answers merge."""
-    current = await locked(conn, principal, audit_id, if_match, required=True)
-    status = next_status(Step.DRAFT, AuditStatus(current["status"]))
-    given = body.model_fields_set
-    changes: dict[str, Any] = {"status": status.value}
-    answers = dict(current["answers"] or {})
+    """Draft answers (PATCH): only the fields `given` change; answers merge."""
+    current = await locked(conn, who.principal, audit_id, if_match, required=True)
+    check_step(Step.DRAFT, AuditStatus(current["status"]))
+    changes: dict[str, Any] = {}
+    drafted = dict(current["answers"] or {})
     if "answers" in given:
-        answers = _merge(answers, body.answers or {})
-        changes["answers"] = answers
-    section_grades = current["section_grades"] or {}
+        drafted = _merge(drafted, answers or {})
+        changes["answers"] = drafted
+    grades = current["section_grades"] or {}
     if "section_grades" in given:
-        section_grades = {k: v.value for k, v in (body.section_grades or {}).items()}
-        changes["section_grades"] = section_grades
-    check_fields(
-        draft_errors(_template(config, current), answers=answers, section_grades=section_grades)
-    )
+        grades = {k: v.value for k, v in (section_grades or {}).items()}
+        changes["section_grades"] = grades
+    check_fields(draft_errors(_template(config, current), answers=drafted, section_grades=grades))
     if "overall_grade" in given:
-        changes["overall_grade"] = body.overall_grade.value if body.overall_grade else None
+        changes["overall_grade"] = overall_grade.value if overall_grade else None
     if "themes" in given:
-        changes["themes"] = _themes(body.themes or [])
-    for field in ("child_voice_evident", "commentary"):
-        if field in given:
-            changes[field] = getattr(body, field)
-    row = await audit_rows.update(
-        conn, principal=principal, actor=actor, audit_id=audit_id, changes=changes
-    )
+        changes["themes"] = _themes(themes or [])
+    if "child_voice_evident" in given:
+        changes["child_voice_evident"] = child_voice_evident
+    if "commentary" in given:
+        changes["commentary"] = commentary
     # Drafting is no business fact for reporting: no event (none is in the catalogue).
-    await _log(conn, principal, actor, row, "drafted", current["status"])
-    return row
+    return await _changed(conn, who, current, Step.DRAFT, changes)
 
 
 async def submit(
     conn: asyncpg.Connection,
-    *,
-    principal: Principal,
-    actor: str,
     audit_id: uuid.UUID,
-    body: SubmitInput,
+    *,
+    who: Author,
+    overall_grade: Grade,
+    section_grades: Mapping[str, Grade],
+    themes: Sequence[AuditTheme],
+    child_voice_evident: bool,
+    commentary: str | None,
+    answers: Mapping[str, Any] | None,
+    submitted_on: date | None,
     if_match: str | None,
     config: AuditConfiguration,
-    today: date,
 ) -> asyncpg.Record:
-    current = await locked(conn, principal, audit_id, if_match)
-    status = next_status(Step.SUBMIT, AuditStatus(current["status"]))
-    on = today
-    submitted_on = body.submitted_on or on
-    # A returned audit is resubmitted after its return; the latest submission counts.
-    check_date("body.submitted_on", submitted_on, today=on, not_before=current["returned_on"])
-    answers = _merge(dict(current["answers"] or {}), body.answers or {})
-    section_grades = {k: v.value for k, v in body.section_grades.items()}
+    current, on = await _dated(conn, who, audit_id, if_match, Step.SUBMIT, submitted_on)
+    merged = _merge(dict(current["answers"] or {}), answers or {})
+    grades = {k: v.value for k, v in section_grades.items()}
     check_fields(
-        submission_errors(
-            _template(config, current), answers=answers, section_grades=section_grades
-        )
+        submission_errors(_template(config, current), answers=merged, section_grades=grades)
     )
-    grade = body.overall_grade
-    themes = _themes(body.themes)
-    row = await audit_rows.update(
-        conn,
-        principal=principal,
-        actor=actor,
-        audit_id=audit_id,
-        changes={
-            "status": status.value,
-            "answers": answers,
-            "overall_grade": grade.value,
-            "final_grade": grade.value,
-            "section_grades": section_grades,
-            "themes": themes,
-            "child_voice_evident": body.child_voice_evident,
-            "commentary": body.commentary,
-            "submitted_on": submitted_on,
-            "submission_count": current["submission_count"] + 1,
-            # A new submission awaits a new peer review.
-            "peer_review_outcome": None,
-            "peer_review_grade": None,
-            "reviewed_on": None,
-        },
-    )
-    await _log(conn, principal, actor, row, "submitted", current["status"])
+    listed = _themes(themes)
+    changes = {
+        "answers": merged,
+        "overall_grade": overall_grade.value,
+        "final_grade": overall_grade.value,
+        "section_grades": grades,
+        "themes": listed,
+        "child_voice_evident": child_voice_evident,
+        "commentary": commentary,
+        "submitted_on": on,
+        "submission_count": current["submission_count"] + 1,
+        # A new submission awaits a new peer review.
+        "peer_review_outcome": None,
+        "peer_review_grade": None,
+        "reviewed_on": None,
+    }
+    row = await _changed(conn, who, current, Step.SUBMIT, changes)
     await _emit(
         conn,
-        principal,
+        who,
         row,
         AuditSubmitted,
-        submitted_on=submitted_on,
-        overall_grade=grade,
-        final_grade=grade,
-        section_grades=section_grades,
-        themes=themes,
-        child_voice_evident=body.child_voice_evident,
+        submitted_on=on,
+        overall_grade=overall_grade,
+        final_grade=overall_grade,
+        section_grades=grades,
+        themes=listed,
+        child_voice_evident=child_voice_evident,
         submission_number=row["submission_count"],
     )
     return row
@@ -322,89 +221,85 @@ async def submit(
 
 async def peer_review(
     conn: asyncpg.Connection,
-    *,
-    principal: Principal,
-    actor: str,
     audit_id: uuid.UUID,
-    body: PeerReviewInput,
+    *,
+    who: Author,
+    reviewer: str,
+    outcome: PeerReviewOutcome,
+    grade: Grade | None,
+    comment: str | None,
+    reviewed_on: date | None,
     if_match: str | None,
     config: AuditConfiguration,
-    today: date,
 ) -> asyncpg.Record:
     """Record the peer review; when it completes the audit (AGREED or REGRADED), choose at
     random whether it goes to moderation, and record how."""
-    current = await locked(conn, principal, audit_id, if_match)
-    check_step(Step.PEER_REVIEW, AuditStatus(current["status"]))
-    on = today
-    reviewed_on = body.reviewed_on or on
-    check_date("body.reviewed_on", reviewed_on, today=on, not_before=current["submitted_on"])
-    done = await _done_by(conn, principal, current)
-    check_duties(Step.PEER_REVIEW, (actor, body.reviewer), submitted_by=done.submitted)
+    current, on = await _dated(conn, who, audit_id, if_match, Step.PEER_REVIEW, reviewed_on)
+    done = await _done_by(conn, who.principal, current)
+    check_duties(Step.PEER_REVIEW, (who.actor, reviewer), submitted_by=done.submitted)
     auditor_grade = Grade(current["overall_grade"])
-    reviewer_grade = peer_review_grade(body.outcome, body.grade, auditor_grade)
-    returned = body.outcome is PeerReviewOutcome.RETURNED
+    reviewer_grade = peer_review_grade(outcome, grade, auditor_grade)
+    returned = outcome is PeerReviewOutcome.RETURNED
     selection = (
-        None if returned else moderation.select(config.tenant(principal.tenant).moderation_rate)
+        None if returned else moderation.select(config.tenant(who.principal.tenant).moderation_rate)
     )
-    status = next_status(
-        Step.PEER_REVIEW,
-        AuditStatus(current["status"]),
-        outcome=body.outcome,
-        selected_for_moderation=selection.selected if selection else None,
-    )
-    grade = None if returned else final_grade(auditor_grade, reviewer_grade)
+    final = None if returned else final_grade(auditor_grade, reviewer_grade)
     review = {
-        "reviewer": body.reviewer,
-        "outcome": body.outcome.value,
+        "reviewer": reviewer,
+        "outcome": outcome.value,
         "grade": reviewer_grade.value if reviewer_grade else None,
-        "comment": body.comment,
-        "reviewed_on": reviewed_on.isoformat(),
+        "comment": comment,
+        "reviewed_on": on.isoformat(),
         "submission_number": current["submission_count"],
     }
     changes: dict[str, Any] = {
-        "status": status.value,
-        "peer_reviewer": body.reviewer,
-        "peer_review_outcome": body.outcome.value,
+        "peer_reviewer": reviewer,
+        "peer_review_outcome": outcome.value,
         "peer_review_grade": review["grade"],
-        "reviewed_on": reviewed_on,
+        "reviewed_on": on,
         "peer_reviews": [*(current["peer_reviews"] or []), review],
-        "final_grade": grade.value if grade else None,
+        "final_grade": final.value if final else None,
     }
     if returned:
-        changes["returned_on"] = reviewed_on
+        changes["returned_on"] = on
     if selection is not None:
         changes.update(
             moderation_selected=selection.selected,
             moderation_seed=selection.seed,
             moderation_draw=selection.draw,
             moderation_rate=selection.rate,
-            moderation_decided_on=reviewed_on,
+            moderation_decided_on=on,
         )
-    row = await audit_rows.update(
-        conn, principal=principal, actor=actor, audit_id=audit_id, changes=changes
+    row = await _changed(
+        conn,
+        who,
+        current,
+        Step.PEER_REVIEW,
+        changes,
+        outcome=outcome,
+        selected_for_moderation=selection.selected if selection else None,
     )
-    await _log(conn, principal, actor, row, "peer_reviewed", current["status"])
     events = [
         audit_event(
-            principal.tenant,
+            who.principal.tenant,
             row,
             AuditPeerReviewed,
-            outcome=body.outcome,
-            reviewed_on=reviewed_on,
+            outcome=outcome,
+            reviewed_on=on,
             auditor_grade=auditor_grade,
             reviewer_grade=reviewer_grade,
-            final_grade=grade,
+            final_grade=final,
             submission_number=row["submission_count"],
         )
     ]
     if selection is not None:
         events.append(
             audit_event(
-                principal.tenant,
+                who.principal.tenant,
                 row,
                 AuditModerationSelected,
                 selected=selection.selected,
-                decided_on=reviewed_on,
+                decided_on=on,
                 rate=selection.rate,
             )
         )
@@ -414,121 +309,73 @@ async def peer_review(
 
 async def moderate(
     conn: asyncpg.Connection,
-    *,
-    principal: Principal,
-    actor: str,
     audit_id: uuid.UUID,
-    body: ModerationInput,
+    *,
+    who: Author,
+    moderator: str,
+    grade: Grade,
+    rationale: str | None,
+    moderated_on: date | None,
     if_match: str | None,
-    today: date,
 ) -> asyncpg.Record:
-    current = await locked(conn, principal, audit_id, if_match)
-    status = next_status(Step.MODERATE, AuditStatus(current["status"]))
-    on = today
-    moderated_on = body.moderated_on or on
-    check_date("body.moderated_on", moderated_on, today=on, not_before=current["reviewed_on"])
-    done = await _done_by(conn, principal, current)
+    current, on = await _dated(conn, who, audit_id, if_match, Step.MODERATE, moderated_on)
+    done = await _done_by(conn, who.principal, current)
     check_duties(
         Step.MODERATE,
-        (actor, body.moderator),
+        (who.actor, moderator),
         submitted_by=done.submitted,
         reviewed_by=done.reviewed,
     )
     before = Grade(current["final_grade"])
-    row = await audit_rows.update(
-        conn,
-        principal=principal,
-        actor=actor,
-        audit_id=audit_id,
-        changes={
-            "status": status.value,
-            "moderator": body.moderator,
-            "grade_before_moderation": before.value,
-            "moderated_grade": body.grade.value,
-            "moderation_rationale": body.rationale,
-            "moderated_on": moderated_on,
-            "final_grade": body.grade.value,
-        },
-    )
-    await _log(conn, principal, actor, row, "moderated", current["status"])
+    changes = {
+        "moderator": moderator,
+        "grade_before_moderation": before.value,
+        "moderated_grade": grade.value,
+        "moderation_rationale": rationale,
+        "moderated_on": on,
+        "final_grade": grade.value,
+    }
+    row = await _changed(conn, who, current, Step.MODERATE, changes)
     await _emit(
         conn,
-        principal,
+        who,
         row,
         AuditModerated,
-        moderated_on=moderated_on,
+        moderated_on=on,
         grade_before=before,
-        moderated_grade=body.grade,
-        final_grade=body.grade,
+        moderated_grade=grade,
+        final_grade=grade,
     )
     return row
 
 
 async def close(
     conn: asyncpg.Connection,
-    *,
-    principal: Principal,
-    actor: str,
     audit_id: uuid.UUID,
-    body: CloseInput,
+    *,
+    who: Author,
+    closed_on: date | None,
     if_match: str | None,
-    today: date,
 ) -> asyncpg.Record:
-    current = await locked(conn, principal, audit_id, if_match)
-    status = next_status(Step.CLOSE, AuditStatus(current["status"]))
-    on = today
-    closed_on = body.closed_on or on
-    last = current["moderated_on"] or current["reviewed_on"]
-    check_date("body.closed_on", closed_on, today=on, not_before=last)
-    row = await audit_rows.update(
-        conn,
-        principal=principal,
-        actor=actor,
-        audit_id=audit_id,
-        changes={"status": status.value, "closed_on": closed_on},
-    )
-    await _log(conn, principal, actor, row, "closed", current["status"])
-    await _emit(
-        conn,
-        principal,
-        row,
-        AuditClosed,
-        closed_on=closed_on,
-        final_grade=row["final_grade"],
-    )
+    current, on = await _dated(conn, who, audit_id, if_match, Step.CLOSE, closed_on)
+    row = await _changed(conn, who, current, Step.CLOSE, {"closed_on": on})
+    await _emit(conn, who, row, AuditClosed, closed_on=on, final_grade=row["final_grade"])
     return row
 
 
 async def cancel(
     conn: asyncpg.Connection,
-    *,
-    principal: Principal,
-    actor: str,
     audit_id: uuid.UUID,
-    body: CancelInput,
+    *,
+    who: Author,
+    cancelled_on: date | None,
+    reason: str | None,
     if_match: str | None,
-    today: date,
 ) -> asyncpg.Record:
-    current = await locked(conn, principal, audit_id, if_match)
-    status = next_status(
-        Step.CANCEL, AuditStatus(current["status"]), submissions=current["submission_count"]
-    )
-    on = today
-    cancelled_on = body.cancelled_on or on
-    check_date("body.cancelled_on", cancelled_on, today=on)
-    row = await audit_rows.update(
-        conn,
-        principal=principal,
-        actor=actor,
-        audit_id=audit_id,
-        changes={
-            "status": status.value,
-            "cancelled_on": cancelled_on,
-            "cancel_reason": body.reason,
-        },
-    )
-    await _log(conn, principal, actor, row, "cancelled", current["status"])
-    await _emit(conn, principal, row, AuditCancelled, cancelled_on=cancelled_on)
+    current, on = await _dated(conn, who, audit_id, if_match, Step.CANCEL, cancelled_on)
+    changes = {"cancelled_on": on, "cancel_reason": reason}
+    row = await _changed(conn, who, current, Step.CANCEL, changes)
+    await _emit(conn, who, row, AuditCancelled, cancelled_on=on)
     return row
 
 
@@ -541,9 +388,68 @@ async def locked(
     required: bool = False,
 ) -> asyncpg.Record:
     """The audit, locked for this transaction (so that its events, its actions' and concerns'
-    included, keep their order), after the If-Match check."""
+    included, keep their order), after the If-Match check (`required` for a PATCH)."""
     fetch = audit_rows.get(conn, principal.tenant, audit_id, for_update=True)
     return await locked_for_change(fetch, "audit", if_match=if_match, required=required)
+
+
+# Each dated step's body field for its date (default today), and the audit's dates of the step
+# it follows: its date is never before the first of them the audit has (a resubmission
+# follows its return; a close, the moderation if there was one, else the peer review).
+_DATES: dict[Step, tuple[str, tuple[str, ...]]] = {
+    Step.SUBMIT: ("submitted_on", ("returned_on",)),
+    Step.PEER_REVIEW: ("reviewed_on", ("submitted_on",)),
+    Step.MODERATE: ("moderated_on", ("reviewed_on",)),
+    Step.CLOSE: ("closed_on", ("moderated_on", "reviewed_on")),
+    Step.CANCEL: ("cancelled_on", ()),
+}
+
+
+async def _dated(
+    conn: asyncpg.Connection,
+    who: Author,
+    audit_id: uuid.UUID,
+    if_match: str | None,
+    step: Step,
+    day: date | None,
+) -> tuple[asyncpg.Record, date]:
+    """What every dated step does first: lock the audit (after If-Match), check the step
+    applies to it, and check the step's date (`day`, default today). (A step refused after
+    this writes nothing: its transaction is rolled back.)"""
+    current = await locked(conn, who.principal, audit_id, if_match)
+    check_step(step, AuditStatus(current["status"]), submissions=current["submission_count"])
+    field, follows = _DATES[step]
+    on = day or who.today
+    last = next((current[c] for c in follows if current[c] is not None), None)
+    check_date(f"body.{field}", on, today=who.today, not_before=last)
+    return current, on
+
+
+async def _changed(
+    conn: asyncpg.Connection,
+    who: Author,
+    current: asyncpg.Record,
+    step: Step,
+    changes: Mapping[str, Any],
+    **outcome: Any,
+) -> asyncpg.Record:
+    """What every step does last but raise its events: the audit moved on to the status
+    `step` leads to (a peer review's by its `outcome`, `next_status`) with its columns
+    changed, and the step in the change log, named as its 409 names it (`peer_reviewed`)."""
+    status = next_status(
+        step, AuditStatus(current["status"]), submissions=current["submission_count"], **outcome
+    )
+    row = await audit_rows.update(conn, who, current["id"], {"status": status.value, **changes})
+    await logs.record_change(
+        conn,
+        who,
+        resource_type="audit",
+        resource_id=row["id"],
+        change=step.value.replace(" ", "_"),
+        from_status=current["status"],
+        to_status=row["status"],
+    )
+    return row
 
 
 @dataclass(frozen=True)
@@ -572,34 +478,14 @@ async def _done_by(
     )
 
 
-async def _log(
-    conn: asyncpg.Connection,
-    principal: Principal,
-    actor: str,
-    row: asyncpg.Record,
-    change: str,
-    from_status: str | None,
-) -> None:
-    await logs.record_change(
-        conn,
-        principal,
-        actor=actor,
-        resource_type="audit",
-        resource_id=row["id"],
-        change=change,
-        from_status=from_status,
-        to_status=row["status"],
-    )
-
-
 async def _emit(
     conn: asyncpg.Connection,
-    principal: Principal,
+    who: Author,
     row: asyncpg.Record,
     payload: type[AuditEvent],
     **data: Any,
 ) -> None:
-    await add_events(conn, [audit_event(principal.tenant, row, payload, **data)])
+    await add_events(conn, [audit_event(who.principal.tenant, row, payload, **data)])
 
 
 def _template(config: AuditConfiguration, row: asyncpg.Record) -> Template:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
 
 import asyncpg
 
@@ -13,74 +12,53 @@ from audit_service.domain.programmes import kind_errors, scope_errors
 from audit_service.repository import audits as audit_rows
 from audit_service.repository import logs
 from audit_service.repository import programmes as programme_rows
+from qaf_shared.authors import Author
 from qaf_shared.enums import ProgrammeKind
-from qaf_shared.http.auth import Principal
 from qaf_shared.org_units import TenantUnits
 from qaf_shared.rules import check_fields
-
-# The validated input creating a programme takes. The API's request model
-# (api/schemas/programmes.py) has this shape; the use case names only what it reads, so it
-# never imports the API.
-
-
-class ProgrammeInput(Protocol):
-    @property
-    def kind(self) -> ProgrammeKind: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def period(self) -> str: ...
-    @property
-    def area(self) -> str | None: ...
-    @property
-    def district(self) -> str | None: ...
-    @property
-    def service(self) -> str | None: ...
-    @property
-    def theme(self) -> str | None: ...
-    @property
-    def hypothesis(self) -> str | None: ...
-    @property
-    def due_date(self) -> date: ...
 
 
 async def create(
     conn: asyncpg.Connection,
     *,
-    principal: Principal,
-    actor: str,
-    body: ProgrammeInput,
+    who: Author,
+    kind: ProgrammeKind,
+    name: str,
+    period: str,
+    area: str | None,
+    district: str | None,
+    service: str | None,
+    theme: str | None,
+    hypothesis: str | None,
+    due_date: date,
     units: TenantUnits,
 ) -> asyncpg.Record:
     check_fields(
-        scope_errors(units, area=body.area, district=body.district, service=body.service)
-        + kind_errors(body.kind, theme=body.theme, hypothesis=body.hypothesis, area=body.area)
+        scope_errors(units, area=area, district=district, service=service)
+        + kind_errors(kind, theme=theme, hypothesis=hypothesis, area=area)
     )
-    area = body.area
-    if body.district is not None and area is None:
+    if district is not None and area is None:
         # Stored resolved, like an audit's unit.
-        area = next(a for a, ds in units.areas.items() if body.district in ds)
+        area = next(a for a, ds in units.areas.items() if district in ds)
     row = await programme_rows.insert(
         conn,
-        principal=principal,
-        actor=actor,
-        programme=programme_rows.NewProgramme(
-            tenant=principal.tenant,
-            kind=body.kind.value,
-            name=body.name,
-            period=body.period,
+        who,
+        programme_rows.NewProgramme(
+            tenant=who.principal.tenant,
+            kind=kind.value,
+            name=name,
+            period=period,
             area=area,
-            district=body.district,
-            service=body.service,
-            theme=body.theme,
-            hypothesis=body.hypothesis,
-            due_date=body.due_date,
+            district=district,
+            service=service,
+            theme=theme,
+            hypothesis=hypothesis,
+            due_date=due_date,
         ),
     )
     await logs.record_change(
         conn,
-        principal,
-        actor=actor,
+        who,
         resource_type="programme",
         resource_id=row["id"],
         change="created",

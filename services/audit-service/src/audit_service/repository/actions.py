@@ -9,8 +9,8 @@ from typing import Annotated
 
 import asyncpg
 
+from qaf_shared.authors import Author
 from qaf_shared.by_key import ByKey
-from qaf_shared.http.auth import Principal
 from qaf_shared.http.list_query import UnitFilters
 from qaf_shared.http.listing import AsOf, Listing, Where
 from qaf_shared.rows import WRITTEN_BY, RowShape
@@ -52,12 +52,10 @@ _NEW = RowShape(
 _INSERT = _NEW.insert()
 
 
-async def insert(
-    conn: asyncpg.Connection, *, principal: Principal, actor: str, action: NewAction
-) -> asyncpg.Record:
+async def insert(conn: asyncpg.Connection, who: Author, action: NewAction) -> asyncpg.Record:
     """Insert the action; the row as reads give it (with its audit's org unit)."""
-    await conn.execute(_INSERT, *_NEW.args(action, principal.client, actor))
-    row = await get(conn, principal.tenant, action.id)
+    await conn.execute(_INSERT, *_NEW.args(action, who.principal.client, who.actor))
+    row = await get(conn, who.principal.tenant, action.id)
     assert row is not None
     return row
 
@@ -67,25 +65,24 @@ get = ByKey(_SELECT, "x.tenant", "x.id", lock="FOR UPDATE OF x")
 
 async def set_status(
     conn: asyncpg.Connection,
-    *,
-    principal: Principal,
-    actor: str,
+    who: Author,
     action_id: uuid.UUID,
+    *,
     status: str,
     changed_on: date,
     completed_on: date | None,
 ) -> asyncpg.Record:
     await conn.execute(
         _SET_STATUS,
-        principal.tenant,
+        who.principal.tenant,
         action_id,
         status,
         changed_on,
         completed_on,
-        principal.client,
-        actor,
+        who.principal.client,
+        who.actor,
     )
-    row = await get(conn, principal.tenant, action_id)
+    row = await get(conn, who.principal.tenant, action_id)
     assert row is not None
     return row
 

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Annotated, Any
 
 import asyncpg
 
+from qaf_shared.authors import Author
 from qaf_shared.by_key import ByKey
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.list_query import UnitFilters
 from qaf_shared.http.listing import AsOf, Listing, Where
-from qaf_shared.rows import WRITTEN_BY, RowShape
+from qaf_shared.rows import WRITTEN_BY, NewCaseRecord, RowShape
 
 COLUMNS = """id, version, tenant, case_ref, area, district, team, service, plan_type, auditor,
 due_date, programme_id, kind, status, template_id, template_version, answers, overall_grade,
@@ -63,18 +65,11 @@ UPDATABLE = frozenset(
 
 
 @dataclass(slots=True, kw_only=True)
-class NewAudit:
+class NewAudit(NewCaseRecord):
     """A new audit: the columns the application sets, in the order of their parameters.
     (Not frozen, like the other tables' new rows: a frozen dataclass's slower construction
     would cost the create path.)"""
 
-    id: uuid.UUID = field(default_factory=uuid.uuid4)
-    tenant: str
-    case_ref: str
-    area: str | None
-    district: str | None
-    team: str | None
-    service: str | None
     plan_type: str
     auditor: str
     due_date: date
@@ -126,12 +121,7 @@ get = ByKey(f"SELECT {COLUMNS} FROM audits")
 
 
 async def update(
-    conn: asyncpg.Connection,
-    *,
-    principal: Principal,
-    actor: str,
-    audit_id: uuid.UUID,
-    changes: dict[str, Any],
+    conn: asyncpg.Connection, who: Author, audit_id: uuid.UUID, changes: Mapping[str, Any]
 ) -> asyncpg.Record:
     """Change the given columns, bump the version and record the writer; returns the row."""
     unknown = set(changes) - UPDATABLE
@@ -146,7 +136,7 @@ async def update(
     RETURNING {COLUMNS}
     """
     row: asyncpg.Record = await conn.fetchrow(
-        sql, principal.tenant, audit_id, principal.client, actor, *changes.values()
+        sql, who.principal.tenant, audit_id, who.principal.client, who.actor, *changes.values()
     )
     return row
 

@@ -8,8 +8,8 @@ from datetime import date, datetime
 
 import asyncpg
 
+from qaf_shared.authors import Author
 from qaf_shared.by_key import ByKey
-from qaf_shared.http.auth import Principal
 from qaf_shared.http.list_query import ListQuery
 from qaf_shared.rows import CREATED_BY, RowShape
 
@@ -38,10 +38,8 @@ _NEW = RowShape(
 _INSERT = _NEW.insert(f"RETURNING {COLUMNS}")
 
 
-async def insert(
-    conn: asyncpg.Connection, *, principal: Principal, actor: str, concern: NewConcern
-) -> asyncpg.Record:
-    args = _NEW.args(concern, principal.client, actor)
+async def insert(conn: asyncpg.Connection, who: Author, concern: NewConcern) -> asyncpg.Record:
+    args = _NEW.args(concern, who.principal.client, who.actor)
     row: asyncpg.Record = await conn.fetchrow(_INSERT, *args)
     return row
 

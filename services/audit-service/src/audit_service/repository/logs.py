@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from qaf_shared.http.auth import Principal
+from qaf_shared.authors import Author
 
 _CHANGE = """
 INSERT INTO change_log (tenant, client, actor, resource_type, resource_id, change,
@@ -19,9 +19,8 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 
 async def record_change(
     conn: asyncpg.Connection,
-    principal: Principal,
+    who: Author,
     *,
-    actor: str,
     resource_type: str,
     resource_id: uuid.UUID,
     change: str,
@@ -30,9 +29,9 @@ async def record_change(
 ) -> None:
     await conn.execute(
         _CHANGE,
-        principal.tenant,
-        principal.client,
-        actor,
+        who.principal.tenant,
+        who.principal.client,
+        who.actor,
         resource_type,
         resource_id,
         change,

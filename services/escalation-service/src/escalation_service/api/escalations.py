@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date
 from functools import partial
 from typing import Annotated
 
-import asyncpg
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
@@ -26,6 +24,7 @@ from escalation_service.api.schemas.escalations import (
 from escalation_service.handlers import escalations as handlers
 from escalation_service.repository import escalations as escalation_rows
 from escalation_service.repository import stages as stage_rows
+from qaf_shared.authors import Author
 from qaf_shared.clock import business_today
 from qaf_shared.enums import EscalationCategory, EscalationStage, EscalationStatus
 from qaf_shared.http.auth import Actor, OptionalActor
@@ -38,7 +37,7 @@ from qaf_shared.http.org_units import UnitCode, resolve_org_unit
 from qaf_shared.http.pagination import Cursor, decode_cursor
 from qaf_shared.http.reads import Reads, each_row_with
 from qaf_shared.http.resources import resource_response
-from qaf_shared.http.steps import STEP_PROBLEMS, LifecycleSteps, StepCall
+from qaf_shared.http.steps import STEP_PROBLEMS, LifecycleSteps
 
 router = APIRouter(prefix="/v1/escalations", tags=["escalations"])
 
@@ -63,7 +62,7 @@ async def raise_escalation(
 ) -> Response:
     """Raise an escalation about one child's case: `AWAITING_RESPONSE` at `INFORMAL`, or at
     a higher `stage` with a `bypass_reason`."""
-    who = handlers.Author(principal, actor, business_today(request))
+    who = Author(principal, actor, business_today(request))
     command = handlers.RaiseEscalation(
         case_ref=body.case_ref,
         unit=resolve_org_unit(request, principal.tenant, body),
@@ -126,18 +125,7 @@ async def list_escalations(
         raised_from=raised_from,
         raised_to=raised_to,
     )
-
-    async def rows(conn: asyncpg.Connection, today: date) -> list[asyncpg.Record]:
-        return await escalation_rows.LIST.page(
-            conn,
-            tenant=call.principal.tenant,
-            filters=filters,
-            today=today,
-            after=after,
-            limit=call.limit,
-        )
-
-    return await _reads.page(call, actor, rows)
+    return await _reads.listed(call, actor, escalation_rows.LIST, filters, after)
 
 
 @router.get("/{escalation_id}", response_model=EscalationOut)
@@ -145,23 +133,6 @@ async def get_escalation(escalation_id: str, call: ReaderGet) -> Response:
     """One escalation of the caller's tenant, with its stage history. Every read is recorded
     in the access log."""
     return await _reads.one(call, escalation_id)
-
-
-def _step(
-    call: StepCall, escalation_id: str, act: Callable[..., Awaitable[asyncpg.Record]]
-) -> Awaitable[Response]:
-    """Run a step's handler (`act`, the route's own arguments bound) as every escalation
-    step runs: by the caller on the business date, on the locked escalation, after If-Match."""
-    return _steps.step(
-        call,
-        escalation_id,
-        lambda conn, ident, today: act(
-            conn,
-            who=handlers.Author(call.principal, call.actor, today),
-            escalation_id=ident,
-            if_match=call.if_match,
-        ),
-    )
 
 
 @router.post("/{escalation_id}/responses", response_model=EscalationOut, responses=STEP_PROBLEMS)
@@ -174,7 +145,7 @@ async def record_response(escalation_id: str, body: ResponseCreate, call: Writer
         response=body.response,
         responded_on=body.responded_on,
     )
-    return await _step(call, escalation_id, act)
+    return await _steps.step_by(call, escalation_id, act)
 
 
 @router.post("/{escalation_id}/escalate", response_model=EscalationOut, responses=STEP_PROBLEMS)
@@ -189,7 +160,7 @@ async def escalate(escalation_id: str, body: EscalateRequest, call: WriterStep) 
         escalated_on=body.escalated_on,
         timescales=timescales,
     )
-    return await _step(call, escalation_id, act)
+    return await _steps.step_by(call, escalation_id, act)
 
 
 @router.post("/{escalation_id}/resolve", response_model=EscalationOut, responses=STEP_PROBLEMS)
@@ -198,14 +169,14 @@ async def resolve(escalation_id: str, body: ResolveRequest, call: WriterStep) ->
     act = partial(
         handlers.resolve, outcome=body.outcome, note=body.note, resolved_on=body.resolved_on
     )
-    return await _step(call, escalation_id, act)
+    return await _steps.step_by(call, escalation_id, act)
 
 
 @router.post("/{escalation_id}/withdraw", response_model=EscalationOut, responses=STEP_PROBLEMS)
 async def withdraw(escalation_id: str, body: WithdrawRequest, call: WriterStep) -> Response:
     """Withdraw the escalation from any open status."""
     act = partial(handlers.withdraw, reason=body.reason, withdrawn_on=body.withdrawn_on)
-    return await _step(call, escalation_id, act)
+    return await _steps.step_by(call, escalation_id, act)
 
 
 @router.post(
@@ -216,6 +187,6 @@ async def refer_to_cafcass(
 ) -> Response:
     """Record a referral to Cafcass, at any time alongside the local process, in any status.
     It applies only to a `CIC` case escalated by an `IRO`, once: otherwise 409."""
-    return await _step(
+    return await _steps.step_by(
         call, escalation_id, partial(handlers.refer_to_cafcass, referred_on=body.referred_on)
     )

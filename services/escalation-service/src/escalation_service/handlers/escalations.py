@@ -29,6 +29,7 @@ from escalation_service.domain.timescales import (
 )
 from escalation_service.repository import activity
 from escalation_service.repository import escalations as escalation_rows
+from qaf_shared.authors import Author
 from qaf_shared.dates import EARLIEST_DATE, check_date
 from qaf_shared.enums import (
     EscalateReason,
@@ -41,18 +42,8 @@ from qaf_shared.enums import (
 )
 from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.events.payloads import OrgUnitRef
-from qaf_shared.http.auth import Principal
 from qaf_shared.http.locking import locked_for_change
 from qaf_shared.outbox import add_events
-
-
-@dataclass(frozen=True)
-class Author:
-    """Who writes (the client and the person it acts for) and the service's today."""
-
-    principal: Principal
-    actor: str
-    today: date
 
 
 @dataclass(frozen=True)
@@ -116,9 +107,9 @@ def raise_escalation(*, who: Author, command: RaiseEscalation, timescales: Times
 
 async def record_response(
     conn: asyncpg.Connection,
+    escalation_id: uuid.UUID,
     *,
     who: Author,
-    escalation_id: uuid.UUID,
     responder: str,
     response: str,
     responded_on: date | None,
@@ -137,9 +128,9 @@ async def record_response(
 
 async def escalate(
     conn: asyncpg.Connection,
+    escalation_id: uuid.UUID,
     *,
     who: Author,
-    escalation_id: uuid.UUID,
     reason: EscalateReason,
     note: str | None,
     escalated_on: date | None,
@@ -175,9 +166,9 @@ async def escalate(
 
 async def resolve(
     conn: asyncpg.Connection,
+    escalation_id: uuid.UUID,
     *,
     who: Author,
-    escalation_id: uuid.UUID,
     outcome: ResolutionOutcome,
     note: str | None,
     resolved_on: date | None,
@@ -194,9 +185,9 @@ async def resolve(
 
 async def withdraw(
     conn: asyncpg.Connection,
+    escalation_id: uuid.UUID,
     *,
     who: Author,
-    escalation_id: uuid.UUID,
     reason: str,
     withdrawn_on: date | None,
     if_match: str | None,
@@ -210,9 +201,9 @@ async def withdraw(
 
 async def refer_to_cafcass(
     conn: asyncpg.Connection,
+    escalation_id: uuid.UUID,
     *,
     who: Author,
-    escalation_id: uuid.UUID,
     referred_on: date,
     if_match: str | None,
 ) -> asyncpg.Record:

@@ -16,7 +16,7 @@ from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.list_query import UnitFilters
 from qaf_shared.http.listing import AsOf, Listing, Where
-from qaf_shared.rows import RowShape, together
+from qaf_shared.rows import NewCaseRecord, RowShape, together
 
 _COLUMNS = """id, version, tenant, case_ref, area, district, team, service, plan_type,
 raised_by, raised_by_role, categories, summary, desired_outcome, raised_on, bypass_reason,
@@ -50,18 +50,11 @@ class NewEscalation:
 
 
 @dataclass(slots=True, kw_only=True)
-class _NewRow:
+class _NewRow(NewCaseRecord):
     """A new escalation's row: the columns the application sets, in the order of their
     parameters. What two columns share is set twice (and who wrote it in both pairs), so that
     each of a create's parameters is used once."""
 
-    id: uuid.UUID
-    tenant: str
-    case_ref: str
-    area: str | None
-    district: str | None
-    team: str | None
-    service: str | None
     plan_type: str
     raised_by: str
     raised_by_role: str
@@ -114,10 +107,7 @@ def insertion(
         id=new.id,
         tenant=principal.tenant,
         case_ref=new.case_ref,
-        area=new.unit.area,
-        district=new.unit.district,
-        team=new.unit.team,
-        service=new.unit.service,
+        **new.unit.columns(),
         plan_type=new.plan_type,
         raised_by=new.raised_by,
         raised_by_role=new.raised_by_role,

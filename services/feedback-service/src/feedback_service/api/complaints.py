@@ -7,7 +7,6 @@ from datetime import date
 from functools import partial
 from typing import Annotated
 
-import asyncpg
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
@@ -97,14 +96,7 @@ async def list_complaints(
         received_to=received_to,
         units=units,
     )
-    after = decode_cursor(cursor)
-
-    async def rows(conn: asyncpg.Connection, on: date) -> list[asyncpg.Record]:
-        return await complaint_rows.LIST.page(
-            conn, call.principal.tenant, only, after=after, limit=call.limit, today=on
-        )
-
-    return await _reads.page(call, actor, rows)
+    return await _reads.listed(call, actor, complaint_rows.LIST, only, decode_cursor(cursor))
 
 
 @router.get("/{complaint_id}", response_model=ComplaintOut)

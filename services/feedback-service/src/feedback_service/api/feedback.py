@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
@@ -99,14 +98,7 @@ async def list_feedback(
         received_to=received_to,
         units=units,
     )
-    after = decode_cursor(cursor)
-
-    async def rows(conn: asyncpg.Connection, _on: date) -> list[asyncpg.Record]:
-        return await feedback_rows.LIST.page(
-            conn, call.principal.tenant, only, after=after, limit=call.limit
-        )
-
-    return await _reads.page(call, actor, rows)
+    return await _reads.listed(call, actor, feedback_rows.LIST, only, decode_cursor(cursor))
 
 
 @router.get("/v1/feedback/{feedback_id}", response_model=FeedbackOut)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-import asyncpg
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
@@ -82,13 +81,7 @@ async def list_participation(
         units=units,
     )
     after = decode_cursor(cursor)
-
-    async def rows(conn: asyncpg.Connection, _on: date) -> list[asyncpg.Record]:
-        return await participation_rows.LIST.page(
-            conn, call.principal.tenant, only, after=after, limit=call.limit
-        )
-
-    return await _reads.page(call, actor, rows)
+    return await _reads.listed(call, actor, participation_rows.LIST, only, after)
 
 
 @router.get("/{participation_id}", response_model=ParticipationOut)
