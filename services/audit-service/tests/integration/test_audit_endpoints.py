@@ -10,7 +10,13 @@ import asyncpg
 import httpx
 import pytest
 
-from qaf_shared.testing.calls import actor_required, created_once, creator, read_and_logged
+from qaf_shared.testing.calls import (
+    actor_required,
+    created_by,
+    created_once,
+    creator,
+    read_and_logged,
+)
 from qaf_shared.testing.fixtures import auth
 
 NEW_AUDIT = {
@@ -58,11 +64,8 @@ async def test_scheduling_stores_the_resolved_unit_and_writes_one_outbox_event(
         "SELECT type, payload FROM outbox WHERE aggregateid = $1", body["id"]
     )
     assert [r["type"] for r in rows] == ["uk.gov.qa.audit.scheduled.v1"]
-    stored = await audit_db.fetchrow(
-        "SELECT created_by_client, created_by_actor FROM audits WHERE id = $1",
-        uuid.UUID(body["id"]),
-    )
-    assert tuple(stored) == ("dev-client", "staff-1")
+    stored = await created_by(audit_db, "audits", body["id"])
+    assert stored == ("dev-client", "staff-1")
 
 
 async def test_submitting_records_grades_and_publishes_no_free_text(

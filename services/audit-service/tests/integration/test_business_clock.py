@@ -10,19 +10,13 @@ import pytest_asyncio
 
 from audit_service.main import create_app
 from audit_service.settings import AuditSettings
-from qaf_shared.testing.clock import (
-    HALF_PAST_MIDNIGHT_IN_LONDON,
-    LONDON_DATE,
-    TOMORROW,
-    fixed_clock,
-)
-from qaf_shared.testing.fixtures import auth, serve
+from qaf_shared.testing.clock import LONDON_DATE, TOMORROW, served_past_midnight
+from qaf_shared.testing.fixtures import auth
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def client(audit_settings: AuditSettings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(audit_settings, clock=fixed_clock(HALF_PAST_MIDNIGHT_IN_LONDON))
-    async with serve(app) as served:
+    async with served_past_midnight(create_app, audit_settings) as served:
         yield served
 
 

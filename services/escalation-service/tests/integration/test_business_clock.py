@@ -11,16 +11,15 @@ import pytest_asyncio
 
 from escalation_service.main import create_app
 from escalation_service.settings import EscalationSettings
-from qaf_shared.testing.clock import HALF_PAST_MIDNIGHT_IN_LONDON, LONDON_DATE, fixed_clock
-from qaf_shared.testing.fixtures import auth, serve
+from qaf_shared.testing.clock import LONDON_DATE, served_past_midnight
+from qaf_shared.testing.fixtures import auth
 
 from .calls import BY_A_CHAIR
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def client(escalation_settings: EscalationSettings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(escalation_settings, clock=fixed_clock(HALF_PAST_MIDNIGHT_IN_LONDON))
-    async with serve(app) as served:
+    async with served_past_midnight(create_app, escalation_settings) as served:
         yield served
 
 

@@ -3,12 +3,11 @@ bad input refused with nothing written."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 
-from qaf_shared.testing.calls import changed, refused
+from qaf_shared.testing.calls import changed, created_by, created_first, refused
 
 from .calls import NEW, Escalations
 
@@ -17,13 +16,12 @@ class TestRaising:
     async def test_raising_opens_the_informal_stage_due_in_five_working_days(
         self, escalations: Escalations
     ) -> None:
-        response = await escalations.client.post(
-            "/v1/escalations", json={**NEW, "raised_on": "2026-04-02"}, headers=escalations.headers
+        body = await created_first(
+            escalations.client,
+            "/v1/escalations",
+            {**NEW, "raised_on": "2026-04-02"},
+            escalations.headers,
         )
-        assert response.status_code == 201, response.text
-        body = response.json()
-        assert response.headers["location"] == f"/v1/escalations/{body['id']}"
-        assert response.headers["etag"] == '"1"' and body["version"] == 1
         assert (body["area"], body["district"], body["team"], body["service"]) == (
             "SOUTH",
             "ASHFORD",
@@ -71,11 +69,8 @@ class TestRaising:
             "formal_limit_breached": False,
             "bypassed": False,
         }
-        who = await escalations.db.fetchrow(
-            "SELECT created_by_client, created_by_actor FROM escalations WHERE id = $1",
-            uuid.UUID(body["id"]),
-        )
-        assert tuple(who) == ("dev-client", "staff-1")
+        who = await created_by(escalations.db, "escalations", body["id"])
+        assert who == ("dev-client", "staff-1")
 
     async def test_raised_on_defaults_to_today_and_the_chair_may_set_the_informal_due_date(
         self, escalations: Escalations

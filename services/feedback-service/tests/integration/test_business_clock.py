@@ -13,19 +13,13 @@ import pytest_asyncio
 
 from feedback_service.main import create_app
 from feedback_service.settings import FeedbackSettings
-from qaf_shared.testing.clock import (
-    HALF_PAST_MIDNIGHT_IN_LONDON,
-    LONDON_DATE,
-    TOMORROW,
-    fixed_clock,
-)
+from qaf_shared.testing.clock import LONDON_DATE, TOMORROW, fixed_clock, served_past_midnight
 from qaf_shared.testing.fixtures import auth, serve
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def client(feedback_settings: FeedbackSettings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(feedback_settings, clock=fixed_clock(HALF_PAST_MIDNIGHT_IN_LONDON))
-    async with serve(app) as served:
+    async with served_past_midnight(create_app, feedback_settings) as served:
         yield served
 
 

@@ -15,6 +15,8 @@ import pytest
 from qaf_shared.testing.calls import (
     actor_required,
     changed,
+    created_by,
+    created_first,
     created_once,
     creator,
     read_and_logged,
@@ -51,11 +53,7 @@ _post = creator("/v1/feedback", CONFERENCE)
 async def test_conference_feedback_is_stored_with_its_unit_and_one_event_without_comment(
     feedback_client: httpx.AsyncClient, writer: dict[str, str], feedback_db: asyncpg.Connection
 ) -> None:
-    response = await feedback_client.post("/v1/feedback", json=CONFERENCE, headers=writer)
-    assert response.status_code == 201, response.text
-    body = response.json()
-    assert response.headers["location"] == f"/v1/feedback/{body['id']}"
-    assert response.headers["etag"] == '"1"' and body["version"] == 1
+    body = await created_first(feedback_client, "/v1/feedback", CONFERENCE, writer)
     assert (body["area"], body["district"], body["team"], body["service"]) == (
         "SOUTH",
         "ASHFORD",
@@ -79,11 +77,8 @@ async def test_conference_feedback_is_stored_with_its_unit_and_one_event_without
         "answers": {"felt_listened_to": 4, "understood_plan": 2},
     }
     assert "kind" not in str(rows[0]["payload"]) and "CASE-F1" not in str(rows[0]["payload"])
-    stored = await feedback_db.fetchrow(
-        "SELECT created_by_client, created_by_actor FROM feedback_items WHERE id = $1",
-        uuid.UUID(body["id"]),
-    )
-    assert tuple(stored) == ("dev-client", "staff-1")
+    stored = await created_by(feedback_db, "feedback_items", body["id"])
+    assert stored == ("dev-client", "staff-1")
 
 
 async def test_conference_feedback_without_its_conference_type_is_201_and_its_event_omits_it(
