@@ -9,7 +9,6 @@ import asyncpg
 
 from audit_service.configuration import AuditConfiguration
 from audit_service.domain.actions import check_action_transition, default_due_date
-from audit_service.events import audit_event
 from audit_service.handlers import audits as audit_handlers
 from audit_service.repository import actions as action_rows
 from audit_service.repository import logs
@@ -19,7 +18,6 @@ from qaf_shared.enums import ActionStatus, AuditStatus
 from qaf_shared.events.audit import ActionRaised, ActionStatusChanged
 from qaf_shared.http.locking import locked_for_change
 from qaf_shared.http.resources import not_found
-from qaf_shared.outbox import add_events
 from qaf_shared.rules import RuleBroken, StepNotAllowed
 
 # A cancelled audit asks nothing of anyone; a scheduled one has no findings yet.
@@ -68,19 +66,15 @@ async def raise_action(
         change="raised",
         to_status=row["status"],
     )
-    await add_events(
+    await audit_handlers.emit(
         conn,
-        [
-            audit_event(
-                who.principal.tenant,
-                audit,
-                ActionRaised,
-                action_id=row["id"],
-                status=ActionStatus.OPEN,
-                raised_on=raised_on,
-                due_date=due_date,
-            )
-        ],
+        who,
+        audit,
+        ActionRaised,
+        action_id=row["id"],
+        status=ActionStatus.OPEN,
+        raised_on=raised_on,
+        due_date=due_date,
     )
     return row
 
@@ -128,21 +122,17 @@ async def change_status(
         from_status=previous.value,
         to_status=status.value,
     )
-    await add_events(
+    await audit_handlers.emit(
         conn,
-        [
-            audit_event(
-                who.principal.tenant,
-                audit,
-                ActionStatusChanged,
-                action_id=action_id,
-                status=status,
-                raised_on=row["raised_on"],
-                due_date=row["due_date"],
-                previous_status=previous,
-                changed_on=changed_on,
-                completed_on=row["completed_on"],
-            )
-        ],
+        who,
+        audit,
+        ActionStatusChanged,
+        action_id=action_id,
+        status=status,
+        raised_on=row["raised_on"],
+        due_date=row["due_date"],
+        previous_status=previous,
+        changed_on=changed_on,
+        completed_on=row["completed_on"],
     )
     return row

@@ -203,7 +203,7 @@ async def submit(
         "reviewed_on": None,
     }
     row = await _changed(conn, who, current, Step.SUBMIT, changes)
-    await _emit(
+    await emit(
         conn,
         who,
         row,
@@ -336,7 +336,7 @@ async def moderate(
         "final_grade": grade.value,
     }
     row = await _changed(conn, who, current, Step.MODERATE, changes)
-    await _emit(
+    await emit(
         conn,
         who,
         row,
@@ -359,7 +359,7 @@ async def close(
 ) -> asyncpg.Record:
     current, on = await _dated(conn, who, audit_id, if_match, Step.CLOSE, closed_on)
     row = await _changed(conn, who, current, Step.CLOSE, {"closed_on": on})
-    await _emit(conn, who, row, AuditClosed, closed_on=on, final_grade=row["final_grade"])
+    await emit(conn, who, row, AuditClosed, closed_on=on, final_grade=row["final_grade"])
     return row
 
 
@@ -375,7 +375,7 @@ async def cancel(
     current, on = await _dated(conn, who, audit_id, if_match, Step.CANCEL, cancelled_on)
     changes = {"cancelled_on": on, "cancel_reason": reason}
     row = await _changed(conn, who, current, Step.CANCEL, changes)
-    await _emit(conn, who, row, AuditCancelled, cancelled_on=on)
+    await emit(conn, who, row, AuditCancelled, cancelled_on=on)
     return row
 
 
@@ -478,14 +478,16 @@ async def _done_by(
     )
 
 
-async def _emit(
+async def emit(
     conn: asyncpg.Connection,
     who: Author,
-    row: asyncpg.Record,
+    audit: asyncpg.Record,
     payload: type[AuditEvent],
     **data: Any,
 ) -> None:
-    await add_events(conn, [audit_event(who.principal.tenant, row, payload, **data)])
+    """Write one event about the audit (`payload` with `data`: an action's and a concern's
+    events are the audit's too) to the outbox, in the step's transaction."""
+    await add_events(conn, [audit_event(who.principal.tenant, audit, payload, **data)])
 
 
 def _template(config: AuditConfiguration, row: asyncpg.Record) -> Template:

@@ -7,7 +7,6 @@ from datetime import date
 
 import asyncpg
 
-from audit_service.events import audit_event
 from audit_service.handlers import audits as audit_handlers
 from audit_service.repository import audits as audit_rows
 from audit_service.repository import concerns as concern_rows
@@ -15,7 +14,6 @@ from audit_service.repository import logs
 from qaf_shared.authors import Author
 from qaf_shared.dates import check_date
 from qaf_shared.events.audit import SafeguardingConcernRaised
-from qaf_shared.outbox import add_events
 
 
 async def raise_concern(
@@ -52,16 +50,7 @@ async def raise_concern(
         resource_id=row["id"],
         change="raised",
     )
-    await add_events(
-        conn,
-        [
-            audit_event(
-                who.principal.tenant,
-                audit,
-                SafeguardingConcernRaised,
-                concern_id=row["id"],
-                raised_on=raised_on,
-            )
-        ],
+    await audit_handlers.emit(
+        conn, who, audit, SafeguardingConcernRaised, concern_id=row["id"], raised_on=raised_on
     )
     return row
