@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from functools import partial
+from typing import Any
 
 import asyncpg
 import httpx
 from fastapi import FastAPI, Header, Request
 from starlette.responses import Response
 
+from qaf_shared.authors import Author
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.resources import StoredResponse
-from qaf_shared.http.steps import LifecycleSteps
+from qaf_shared.http.steps import LifecycleSteps, StepCall
 from qaf_shared.rules import StepNotAllowed
 from qaf_shared.testing.apps import bare_app, send
 
@@ -39,6 +42,26 @@ class Closing:
         return {"id": str(ident), "status": "CLOSED"}
 
 
+class Noting:
+    """A use case as `step_by` calls it: the connection, the record's id, then by keyword
+    who takes the step and the ETag it read, besides the route's own (bound) arguments."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[uuid.UUID, Author, str | None, str]] = []
+
+    async def __call__(
+        self,
+        conn: asyncpg.Connection,
+        ident: uuid.UUID,
+        *,
+        who: Author,
+        if_match: str | None,
+        note: str,
+    ) -> dict[str, Any]:
+        self.calls.append((ident, who, if_match, note))
+        return {"id": str(ident), "status": "NOTED"}
+
+
 async def _after_step(conn: asyncpg.Connection, row: dict[str, str], on: date) -> StoredResponse:
     return StoredResponse(200, {**row, "answered_on": on.isoformat()}, {"ETag": '"2"'})
 
@@ -54,6 +77,22 @@ def app_for(pool: asyncpg.Pool, closing: Closing) -> FastAPI:
         idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
     ) -> Response:
         return await steps.run(request, PRINCIPAL, idempotency_key, thing_id, closing)
+
+    return app
+
+
+def noting_app(pool: asyncpg.Pool, noting: Noting) -> FastAPI:
+    app = bare_app(pool=pool, instant=INSTANT, idempotency_ttl_hours=48)
+    steps = LifecycleSteps("thing", _after_step)
+
+    @app.post("/v1/things/{thing_id}/note")
+    async def note(
+        request: Request,
+        thing_id: str,
+        if_match: str | None = Header(default=None, alias="If-Match"),
+    ) -> Response:
+        call = StepCall(request, PRINCIPAL, "staff-1", if_match)
+        return await steps.step_by(call, thing_id, partial(noting, note="checked"))
 
     return app
 
@@ -102,3 +141,16 @@ async def test_a_retry_with_the_same_key_answers_the_first_response(pool: asyncp
     assert first.status_code == retry.status_code == 200
     assert retry.json() == first.json()
     assert len(closing.runs) == 2  # the retry ran, met the key, and was rolled back
+
+
+async def test_a_step_by_its_use_case_passes_the_id_the_author_on_the_business_date_and_if_match(
+    pool: asyncpg.Pool,
+) -> None:
+    noting = Noting()
+    ident = uuid.uuid4()
+    answer = await _post(noting_app(pool, noting), f"/v1/things/{ident}/note", {"If-Match": '"3"'})
+    assert answer.status_code == 200
+    assert answer.json() == {"id": str(ident), "status": "NOTED", "answered_on": "2026-07-01"}
+    assert noting.calls == [
+        (ident, Author(PRINCIPAL, "staff-1", date(2026, 7, 1)), '"3"', "checked")
+    ]

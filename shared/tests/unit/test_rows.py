@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 
 from qaf_shared.http.auth import Principal
-from qaf_shared.rows import CREATED_BY, RowShape, together
+from qaf_shared.rows import CREATED_BY, NewCaseRecord, RowShape, together
 
 PRINCIPAL = Principal(client="client-1", tenant="886", scopes=frozenset())
 
@@ -141,3 +141,44 @@ def test_a_column_copying_a_constant_takes_the_constant_in_the_insert_and_the_ro
     )
     assert _columns_and_values(shape.insert()) == {"a": "$1", "s": "'NEW'", "t": "'NEW'"}
     assert shape.row({"a": 1}) == {"a": 1, "s": "NEW", "t": "NEW"}
+
+
+@dataclass(slots=True, kw_only=True)
+class NewCaseThing(NewCaseRecord):
+    raised_on: date
+
+
+def test_a_case_records_new_row_begins_with_its_id_tenant_case_and_unit_columns() -> None:
+    shape = RowShape("case_things", NewCaseThing)
+    assert shape.written == (
+        "id",
+        "tenant",
+        "case_ref",
+        "area",
+        "district",
+        "team",
+        "service",
+        "raised_on",
+    )
+    one, two = (
+        NewCaseThing(
+            tenant="886",
+            case_ref="CASE-1",
+            area="SOUTH",
+            district="ASHFORD",
+            team="ASH-CP1",
+            service=None,
+            raised_on=date(2026, 5, 1),
+        )
+        for _ in range(2)
+    )
+    assert one.id != two.id
+    assert shape.args(one)[1:] == (
+        "886",
+        "CASE-1",
+        "SOUTH",
+        "ASHFORD",
+        "ASH-CP1",
+        None,
+        date(2026, 5, 1),
+    )
