@@ -66,9 +66,10 @@ async def _after_step(conn: asyncpg.Connection, row: dict[str, str], on: date) -
     return StoredResponse(200, {**row, "answered_on": on.isoformat()}, {"ETag": '"2"'})
 
 
-def app_for(pool: asyncpg.Pool, closing: Closing) -> FastAPI:
+def app_for(pool: asyncpg.Pool, closing: Closing, noting: Noting | None = None) -> FastAPI:
     app = bare_app(pool=pool, instant=INSTANT, idempotency_ttl_hours=48)
     steps = LifecycleSteps("thing", _after_step)
+    note_taker = noting or Noting()
 
     @app.post("/v1/things/{thing_id}/close")
     async def close(
@@ -78,13 +79,6 @@ def app_for(pool: asyncpg.Pool, closing: Closing) -> FastAPI:
     ) -> Response:
         return await steps.run(request, PRINCIPAL, idempotency_key, thing_id, closing)
 
-    return app
-
-
-def noting_app(pool: asyncpg.Pool, noting: Noting) -> FastAPI:
-    app = bare_app(pool=pool, instant=INSTANT, idempotency_ttl_hours=48)
-    steps = LifecycleSteps("thing", _after_step)
-
     @app.post("/v1/things/{thing_id}/note")
     async def note(
         request: Request,
@@ -92,7 +86,7 @@ def noting_app(pool: asyncpg.Pool, noting: Noting) -> FastAPI:
         if_match: str | None = Header(default=None, alias="If-Match"),
     ) -> Response:
         call = StepCall(request, PRINCIPAL, "staff-1", if_match)
-        return await steps.step_by(call, thing_id, partial(noting, note="checked"))
+        return await steps.step_by(call, thing_id, partial(note_taker, note="checked"))
 
     return app
 
@@ -148,7 +142,8 @@ async def test_a_step_by_its_use_case_passes_the_id_the_author_on_the_business_d
 ) -> None:
     noting = Noting()
     ident = uuid.uuid4()
-    answer = await _post(noting_app(pool, noting), f"/v1/things/{ident}/note", {"If-Match": '"3"'})
+    app = app_for(pool, Closing(), noting)
+    answer = await _post(app, f"/v1/things/{ident}/note", {"If-Match": '"3"'})
     assert answer.status_code == 200
     assert answer.json() == {"id": str(ident), "status": "NOTED", "answered_on": "2026-07-01"}
     assert noting.calls == [
