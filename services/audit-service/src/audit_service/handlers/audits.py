@@ -425,6 +425,17 @@ async def _dated(
     return current, on
 
 
+# What the change log calls each step: separation of duties reads the names back (`_done_by`).
+_LOGGED_AS = {
+    Step.DRAFT: "drafted",
+    Step.SUBMIT: "submitted",
+    Step.PEER_REVIEW: "peer_reviewed",
+    Step.MODERATE: "moderated",
+    Step.CLOSE: "closed",
+    Step.CANCEL: "cancelled",
+}
+
+
 async def _changed(
     conn: asyncpg.Connection,
     who: Author,
@@ -435,7 +446,7 @@ async def _changed(
 ) -> asyncpg.Record:
     """What every step does last but raise its events: the audit moved on to the status
     `step` leads to (a peer review's by its `outcome`, `next_status`) with its columns
-    changed, and the step in the change log, named as its 409 names it (`peer_reviewed`)."""
+    changed, and the step in the change log."""
     status = next_status(
         step, AuditStatus(current["status"]), submissions=current["submission_count"], **outcome
     )
@@ -445,7 +456,7 @@ async def _changed(
         who,
         resource_type="audit",
         resource_id=row["id"],
-        change=step.value.replace(" ", "_"),
+        change=_LOGGED_AS[step],
         from_status=current["status"],
         to_status=row["status"],
     )
