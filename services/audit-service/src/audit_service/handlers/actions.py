@@ -58,14 +58,7 @@ async def raise_action(
             due_date=due_date,
         ),
     )
-    await logs.record_change(
-        conn,
-        who,
-        resource_type="action",
-        resource_id=row["id"],
-        change="raised",
-        to_status=row["status"],
-    )
+    await logs.record_new(conn, who, "action", row, "raised")
     await audit_handlers.emit(
         conn,
         who,
@@ -113,15 +106,7 @@ async def change_status(
         changed_on=changed_on,
         completed_on=completed_on,
     )
-    await logs.record_change(
-        conn,
-        who,
-        resource_type="action",
-        resource_id=action_id,
-        change="status_changed",
-        from_status=previous.value,
-        to_status=status.value,
-    )
+    await logs.record_step(conn, who, "action", current, row, "status_changed")
     await audit_handlers.emit(
         conn,
         who,

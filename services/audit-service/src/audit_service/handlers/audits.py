@@ -451,15 +451,7 @@ async def _changed(
         step, AuditStatus(current["status"]), submissions=current["submission_count"], **outcome
     )
     row = await audit_rows.update(conn, who, current["id"], {"status": status.value, **changes})
-    await logs.record_change(
-        conn,
-        who,
-        resource_type="audit",
-        resource_id=row["id"],
-        change=_LOGGED_AS[step],
-        from_status=current["status"],
-        to_status=row["status"],
-    )
+    await logs.record_step(conn, who, "audit", current, row, _LOGGED_AS[step])
     return row
 
 

@@ -43,13 +43,7 @@ async def raise_concern(
     )
     counted = {"safeguarding_concerns": audit["safeguarding_concerns"] + 1}
     audit = await audit_rows.update(conn, who, audit_id, counted)
-    await logs.record_change(
-        conn,
-        who,
-        resource_type="safeguarding_concern",
-        resource_id=row["id"],
-        change="raised",
-    )
+    await logs.record_new(conn, who, "safeguarding_concern", row, "raised")
     await audit_handlers.emit(
         conn, who, audit, SafeguardingConcernRaised, concern_id=row["id"], raised_on=raised_on
     )

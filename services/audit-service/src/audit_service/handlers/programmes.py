@@ -56,13 +56,7 @@ async def create(
             due_date=due_date,
         ),
     )
-    await logs.record_change(
-        conn,
-        who,
-        resource_type="programme",
-        resource_id=row["id"],
-        change="created",
-    )
+    await logs.record_new(conn, who, "programme", row, "created")
     return row
 
 

@@ -17,16 +17,37 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 """
 
 
-async def record_change(
+async def record_new(
+    conn: asyncpg.Connection, who: Author, resource_type: str, row: asyncpg.Record, change: str
+) -> None:
+    """The change log's entry for a record just written (`row`, as its INSERT answered it):
+    `change` (raised, created), to its status where it has one."""
+    await _record(conn, who, resource_type, row["id"], change, None, row.get("status"))
+
+
+async def record_step(
     conn: asyncpg.Connection,
     who: Author,
-    *,
+    resource_type: str,
+    before: asyncpg.Record,
+    after: asyncpg.Record,
+    change: str,
+) -> None:
+    """The change log's entry for a step that moved a record from the status it had
+    (`before`, as it stood locked) to the one the step left it in (`after`)."""
+    await _record(conn, who, resource_type, after["id"], change, before["status"], after["status"])
+
+
+async def _record(
+    conn: asyncpg.Connection,
+    who: Author,
     resource_type: str,
     resource_id: uuid.UUID,
     change: str,
-    from_status: str | None = None,
-    to_status: str | None = None,
+    from_status: str | None,
+    to_status: str | None,
 ) -> None:
+    """One entry, its values in `_CHANGE`'s order."""
     await conn.execute(
         _CHANGE,
         who.principal.tenant,
