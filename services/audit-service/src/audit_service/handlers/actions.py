@@ -13,7 +13,6 @@ from audit_service.handlers import audits as audit_handlers
 from audit_service.repository import actions as action_rows
 from audit_service.repository import logs
 from qaf_shared.authors import Author
-from qaf_shared.dates import check_date
 from qaf_shared.enums import ActionStatus, AuditStatus
 from qaf_shared.events.audit import ActionRaised, ActionStatusChanged
 from qaf_shared.http.locking import locked_for_change
@@ -39,8 +38,7 @@ async def raise_action(
     status = AuditStatus(audit["status"])
     if status in _NO_ACTIONS:
         raise StepNotAllowed(f"An audit in status {status.value} cannot raise actions.")
-    raised_on = raised_on or who.today
-    check_date("body.raised_on", raised_on, today=who.today)
+    raised_on = who.date_of("raised_on", raised_on)
     due_date = due_date or default_due_date(
         raised_on, config.tenant(who.principal.tenant).action_due_working_days
     )
@@ -91,10 +89,7 @@ async def change_status(
     previous = ActionStatus(current["status"])
     check_action_transition(previous, status)
     if status is ActionStatus.COMPLETED:
-        completed_on = completed_on or who.today
-        check_date(
-            "body.completed_on", completed_on, today=who.today, not_before=current["raised_on"]
-        )
+        completed_on = who.date_of("completed_on", completed_on, not_before=current["raised_on"])
     elif completed_on is not None:
         raise RuleBroken("body.completed_on", "given only when the status becomes COMPLETED")
     changed_on = completed_on or who.today

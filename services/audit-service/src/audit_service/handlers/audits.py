@@ -28,7 +28,6 @@ from audit_service.repository import audits as audit_rows
 from audit_service.repository import logs
 from audit_service.repository import programmes as programme_rows
 from qaf_shared.authors import Author
-from qaf_shared.dates import check_date
 from qaf_shared.enums import (
     AuditStatus,
     AuditTheme,
@@ -419,10 +418,8 @@ async def _dated(
     current = await locked(conn, who.principal, audit_id, if_match)
     check_step(step, AuditStatus(current["status"]), submissions=current["submission_count"])
     field, follows = _DATES[step]
-    on = day or who.today
     last = next((current[c] for c in follows if current[c] is not None), None)
-    check_date(f"body.{field}", on, today=who.today, not_before=last)
-    return current, on
+    return current, who.date_of(field, day, not_before=last)
 
 
 # What the change log calls each step: separation of duties reads the names back (`_done_by`).

@@ -12,7 +12,6 @@ from audit_service.repository import audits as audit_rows
 from audit_service.repository import concerns as concern_rows
 from audit_service.repository import logs
 from qaf_shared.authors import Author
-from qaf_shared.dates import check_date
 from qaf_shared.events.audit import SafeguardingConcernRaised
 
 
@@ -28,8 +27,7 @@ async def raise_concern(
     """A safeguarding concern, on an audit in any state: the event goes out at once (the
     relay is woken on commit), since it calls for management action on one child."""
     audit = await audit_handlers.locked(conn, who.principal, audit_id)
-    raised_on = raised_on or who.today
-    check_date("body.raised_on", raised_on, today=who.today)
+    raised_on = who.date_of("raised_on", raised_on)
     row = await concern_rows.insert(
         conn,
         who,

@@ -74,8 +74,7 @@ class Raised:
 
 def raise_escalation(*, who: Author, command: RaiseEscalation, timescales: Timescales) -> Raised:
     """A new escalation, built whole here (nothing to read first): its rows and its event."""
-    raised_on = command.raised_on or who.today
-    check_date("body.raised_on", raised_on, not_before=EARLIEST_DATE, today=who.today)
+    raised_on = who.date_of("raised_on", command.raised_on, not_before=EARLIEST_DATE)
     check_opening(command.stage, command.bypass_reason, command.chair_due_date, raised_on)
     due = stage_due_date(
         command.stage, raised_on, timescales, chair_due_date=command.chair_due_date
@@ -252,9 +251,8 @@ async def _step_of(
     announce the stage overdue if the step shows it went so unannounced. (A step refused
     after this writes nothing: its transaction is rolled back.)"""
     current = await _locked(conn, who, escalation_id, if_match)
-    on = day or who.today
     check_step(step, EscalationStatus(current["status"]))
-    check_date(f"body.{field}", on, not_before=current["last_activity_on"], today=who.today)
+    on = who.date_of(field, day, not_before=current["last_activity_on"])
     raised = await _announce_if_overdue(conn, who, current, on)
     return _Dated(escalation_rows.Change(who.principal, who.actor, current), on, raised)
 
