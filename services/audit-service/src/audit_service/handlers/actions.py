@@ -56,7 +56,6 @@ async def raise_action(
             due_date=due_date,
         ),
     )
-    await logs.record_new(conn, who, "action", row, "raised")
     await audit_handlers.emit(
         conn,
         who,

@@ -10,7 +10,6 @@ import asyncpg
 from audit_service.handlers import audits as audit_handlers
 from audit_service.repository import audits as audit_rows
 from audit_service.repository import concerns as concern_rows
-from audit_service.repository import logs
 from qaf_shared.authors import Author
 from qaf_shared.events.audit import SafeguardingConcernRaised
 
@@ -41,7 +40,6 @@ async def raise_concern(
     )
     counted = {"safeguarding_concerns": audit["safeguarding_concerns"] + 1}
     audit = await audit_rows.update(conn, who, audit_id, counted)
-    await logs.record_new(conn, who, "safeguarding_concern", row, "raised")
     await audit_handlers.emit(
         conn, who, audit, SafeguardingConcernRaised, concern_id=row["id"], raised_on=raised_on
     )

@@ -10,7 +10,6 @@ import asyncpg
 
 from audit_service.domain.programmes import kind_errors, scope_errors
 from audit_service.repository import audits as audit_rows
-from audit_service.repository import logs
 from audit_service.repository import programmes as programme_rows
 from qaf_shared.authors import Author
 from qaf_shared.enums import ProgrammeKind
@@ -56,7 +55,6 @@ async def create(
             due_date=due_date,
         ),
     )
-    await logs.record_new(conn, who, "programme", row, "created")
     return row
 
 

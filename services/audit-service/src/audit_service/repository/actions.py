@@ -9,6 +9,7 @@ from typing import Annotated
 
 import asyncpg
 
+from audit_service.repository import logs
 from qaf_shared.authors import Author
 from qaf_shared.by_key import ByKey
 from qaf_shared.http.list_query import UnitFilters
@@ -53,10 +54,12 @@ _INSERT = _NEW.insert()
 
 
 async def insert(conn: asyncpg.Connection, who: Author, action: NewAction) -> asyncpg.Record:
-    """Insert the action; the row as reads give it (with its audit's org unit)."""
+    """Insert the action and its "raised" change-log entry; the row as reads give it (with
+    its audit's org unit)."""
     await conn.execute(_INSERT, *_NEW.args(action, who.principal.client, who.actor))
     row = await get(conn, who.principal.tenant, action.id)
     assert row is not None
+    await logs.record_new(conn, who, "action", row, "raised")
     return row
 
 

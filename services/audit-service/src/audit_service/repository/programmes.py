@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 import asyncpg
 
+from audit_service.repository import logs
 from qaf_shared.authors import Author
 from qaf_shared.by_key import ByKey
 from qaf_shared.http.list_query import ListQuery
@@ -44,8 +45,10 @@ _INSERT = _NEW.insert(f"RETURNING {COLUMNS}")
 
 
 async def insert(conn: asyncpg.Connection, who: Author, programme: NewProgramme) -> asyncpg.Record:
+    """Insert the programme and its "created" change-log entry; the row as reads give it."""
     args = _NEW.args(programme, who.principal.client, who.actor)
     row: asyncpg.Record = await conn.fetchrow(_INSERT, *args)
+    await logs.record_new(conn, who, "programme", row, "created")
     return row
 
 
