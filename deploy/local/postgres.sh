@@ -30,7 +30,7 @@ RUN_DIR=$REPO/.run
 HOST=127.0.0.1
 PORT=5432
 CLUSTER_NAME=main
-SERVICES=(audit_service escalation_service feedback_service reporting_service)
+SERVICES=(audit_service escalation_service feedback_service reporting_service activity_service)
 START_TIMEOUT=${POSTGRES_START_TIMEOUT:-60}
 
 # Debian's pg_* wrappers are Perl and complain loudly about locales that are not generated.

@@ -1,0 +1,26 @@
+"""What every activity-service route shares: who may call it, and where its settings and pool
+are."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import asyncpg
+from fastapi import Request
+
+from activity_service.settings import ActivitySettings
+from qaf_shared.http.auth import Principal, requires
+
+
+def pool(request: Request) -> asyncpg.Pool:
+    found: asyncpg.Pool = request.app.state.pool
+    return found
+
+
+def settings(request: Request) -> ActivitySettings:
+    found: ActivitySettings = request.app.state.settings
+    return found
+
+
+Reader = Annotated[Principal, requires("activity:read")]
+Writer = Annotated[Principal, requires("activity:write")]

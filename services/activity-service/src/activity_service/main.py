@@ -1,0 +1,35 @@
+"""activity-service: case activity from the case-management system, record by record over
+REST or as the statutory returns (CIN census, SSDA903, Ofsted Annex A).
+`uvicorn --factory activity_service.main:create_app`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from activity_service.settings import ActivitySettings
+from qaf_shared.clock import BusinessClock
+from qaf_shared.http.app import create_service_app
+from qaf_shared.http.idempotency_retention import idempotency_retention_worker
+from qaf_shared.outbox.relay import outbox_relay_worker
+
+
+def create_app(
+    settings: ActivitySettings | None = None, *, clock: BusinessClock | None = None
+) -> FastAPI:
+    """The app; `clock` replaces the business clock (tests run it at a chosen instant)."""
+    settings = settings or ActivitySettings()
+    return create_service_app(
+        settings=settings,
+        title="activity-service",
+        description=(
+            "Case activity from the case-management system: referrals, assessments, Section 47 "
+            "enquiries, child protection plans, care episodes and reviews, and visits, record "
+            "by record or as the statutory returns."
+        ),
+        routers=[],
+        workers=[
+            *([outbox_relay_worker] if settings.relay_enabled else []),
+            idempotency_retention_worker,
+        ],
+        clock=clock,
+    )
