@@ -5,8 +5,9 @@ A child is `child_key` here, a keyed hash of tenant and the case-management syst
 only activity-service can compute; never `child_ref`, a name, a date of birth, a postcode or
 free text. A `recorded` event carries the record's whole current facts (a replacement is one
 more `recorded`, with a higher `version`), including the facts activity-service derives from
-the child's history (`re_referral_12m`, `second_or_subsequent`, `route`): a late record that
-changes one of them publishes the affected records again."""
+the child's history (`re_referral_12m`, `second_or_subsequent`, `route`, a review's or a
+visit's `due_date` and `on_time`): a late record that changes one of them publishes the
+affected records again."""
 
 from __future__ import annotations
 
@@ -98,6 +99,10 @@ class CareReviewRecorded(ActivityRecord):
 
     review_date: date
     pn_code: str | None = None
+    # Derived: the date it was due by (20 working days after the period of care began, the
+    # second 3 months after the first, then 6 months apart) and whether it was held by then.
+    due_date: date | None = None
+    on_time: bool | None = None
 
 
 class VisitRecorded(ActivityRecord):
@@ -107,6 +112,11 @@ class VisitRecorded(ActivityRecord):
     visit_date: date
     seen: bool | None = None
     seen_alone: bool | None = None
+    # Derived, for a visit at which the child was seen: the date it was due by (from the
+    # referral, the plan's start or the placement's start, then from the seen visit before)
+    # and whether it was held by then. None when it is not measured (not seen).
+    due_date: date | None = None
+    on_time: bool | None = None
 
 
 class ActivityWithdrawn(ActivityRecord):
