@@ -9,16 +9,18 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from qaf_shared import jsonutil
 from qaf_shared.database import connect
 from qaf_shared.enums import FeedbackSource, Grade, PlanType
+from qaf_shared.events.activity import ReferralRecorded, ReferralWithdrawn
 from qaf_shared.events.audit import AuditSubmitted
-from qaf_shared.events.catalogue import AUDIT_TOPIC, FEEDBACK_TOPIC
+from qaf_shared.events.catalogue import ACTIVITY_TOPIC, AUDIT_TOPIC, DLQ_TOPIC, FEEDBACK_TOPIC
 from qaf_shared.events.envelope import CloudEvent, kafka_value, new_event
 from qaf_shared.events.feedback import FeedbackReceived
 from qaf_shared.events.payloads import OrgUnitRef
+from qaf_shared.kafka import load_topics
 from qaf_shared.testing.fixtures import (
     KAFKA,
     DatabaseFactory,
@@ -70,6 +72,36 @@ def feedback(tenant: str, at: datetime) -> CloudEvent:
             received_on=date(2025, 5, 2),
         ),
     )
+
+
+def referral(tenant: str, at: datetime) -> tuple[CloudEvent, CloudEvent]:
+    """A referral recorded over REST and then withdrawn, as activity-service publishes them."""
+    record_id = uuid.uuid4()
+    facts = {
+        "record_id": record_id,
+        "child_key": uuid.uuid4().hex * 2,
+        "org_unit": UNIT,
+        "source": "REST",
+    }
+    recorded = ReferralRecorded(**facts, version=1, referral_date=date(2026, 4, 2))
+    withdrawn = ReferralWithdrawn(**facts, version=2, key_date=date(2026, 4, 2))
+    recorded_event, withdrawn_event = (
+        new_event(source="/test", tenant=tenant, subject=str(record_id), time=at, data=data)
+        for data in (recorded, withdrawn)
+    )
+    return recorded_event, withdrawn_event
+
+
+async def records_on(prefix: str, topic: str) -> int:
+    """How many records were ever written to the topic (its partitions' end offsets)."""
+    (spec,) = [t for t in load_topics() if t["name"] == topic]
+    partitions = [TopicPartition(prefix + topic, p) for p in range(int(spec["partitions"]))]
+    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA)
+    await consumer.start()
+    try:
+        return sum((await consumer.end_offsets(partitions)).values())
+    finally:
+        await consumer.stop()
 
 
 def unappliable(tenant: str) -> bytes:
@@ -162,6 +194,7 @@ async def test_a_tenant_sees_only_its_own_figures_and_admin_the_totals_before_an
             "qa.audit.events.v1": 3,
             "qa.escalation.events.v1": 0,
             "qa.feedback.events.v1": 2,
+            "qa.activity.events.v1": 0,
         }
         assert a["newest_event_time"] == max(a_times).isoformat()
         assert a["dead_letters"] == 1
@@ -189,6 +222,51 @@ async def test_a_tenant_sees_only_its_own_figures_and_admin_the_totals_before_an
         after = [await status(client, t) for t in (reader_a, reader_b, operator)]
         assert after[0]["projection"] != a["projection"]
         assert [figures(x) for x in after] == [figures(x) for x in (a, b, total)]
+
+
+async def test_activity_events_are_consumed_and_counted_under_their_topic_not_dead_lettered(
+    make_database: DatabaseFactory, make_topics: TopicsFactory, token: Callable[..., str]
+) -> None:
+    """qa.activity.events.v1 is the fourth domain topic: reporting reads it live and in a
+    rebuild, and an event no projection folds yet is processed (counted, never a dead
+    letter), so that the projections added later find the topic's whole history."""
+    prefix = await make_topics()
+    dsn = await make_database("reporting_service")
+    at = datetime(2026, 4, 2, 12, tzinfo=UTC)
+    events = [*referral("886", at), audit("886", at)]
+    await produce(
+        [
+            (prefix + (ACTIVITY_TOPIC if e.type.startswith("uk.gov.qa.activity") else AUDIT_TOPIC),
+             kafka_value(e.to_json()))
+            for e in events
+        ]
+    )  # fmt: skip
+    operator = token("reports:read admin")
+    async with serve(create_app(settings_for(dsn, prefix))) as client:
+        await eventually(lambda: _applied(client, operator, len(events)), timeout=60)
+        total = await status(client, operator)
+        tenant = await status(client, token("reports:read"))
+        processed = await connect(dsn)
+        try:
+            schema = await processed.fetchval("SELECT active_schema FROM projection_state")
+            ids = await processed.fetch(f"SELECT event_id FROM {schema}.processed_events")
+        finally:
+            await processed.close()
+
+        for body in (total, tenant):
+            assert body["topics"][ACTIVITY_TOPIC]["applied"] == 2
+            assert body["topics"][AUDIT_TOPIC]["applied"] == 1
+            assert body["dead_letters"] == 0
+            assert body["newest_event_time"] == at.isoformat()
+        assert isinstance(total["topics"][ACTIVITY_TOPIC]["lag"], int)
+        assert {r["event_id"] for r in ids} >= {e.id for e in events}
+        assert await records_on(prefix, ACTIVITY_TOPIC) == 2
+        assert await records_on(prefix, DLQ_TOPIC) == 0
+
+        admin = auth(token("admin"))
+        assert (await client.post("/v1/admin/rebuild", headers=admin)).status_code == 202
+        await rebuilt(client, admin)
+        assert figures(await status(client, operator)) == figures(total)
 
 
 async def test_a_second_rebuild_request_to_any_replica_is_409_while_one_runs(
