@@ -32,6 +32,7 @@ from datetime import date
 from typing import BinaryIO, Final
 
 from defusedxml import DefusedXmlException
+from lxml import etree
 from openpyxl import DEFUSEDXML, load_workbook
 
 from activity_service.domain.kinds import Kind
@@ -97,8 +98,11 @@ HEADINGS: Final[dict[int, dict[str, str]]] = {
     },
 }
 
-# Columns a list may lack (the template has no referral date in lists 4 and 5).
-OPTIONAL: Final = frozenset({"referral_date"})
+# Columns a list may lack: the template has no referral date in lists 4 and 5.
+OPTIONAL: Final[dict[int, frozenset[str]]] = {
+    4: frozenset({"referral_date"}),
+    5: frozenset({"referral_date"}),
+}
 
 # A sheet is a list by its name: "List 3", "list3", "L3 - Referrals", "List 3 Referrals".
 _SHEET = re.compile(r"\s*(?:list|l)\s*0?(\d{1,2})\b", re.IGNORECASE)
@@ -146,7 +150,7 @@ def _columns(
                 positions[name] = index
         if "child_ref" in positions:
             for name, heading in HEADINGS[number].items():
-                if name not in positions and name not in OPTIONAL:
+                if name not in positions and name not in OPTIONAL.get(number, ()):
                     raise Unreadable(
                         f"list {number} row {row_number}",
                         "missing_column",
@@ -349,11 +353,7 @@ def read_annex_a_workbook(
         raise RuntimeError("openpyxl is not using defusedxml")
     try:
         with zipfile.ZipFile(stream) as archive:
-            strings = sum(
-                i.file_size for i in archive.infolist() if i.filename.endswith("sharedStrings.xml")
-            )
-        if strings > MAX_SHARED_STRINGS:
-            raise Unreadable("workbook", "too_large", "the workbook's strings are too large")
+            _check_parts(archive)
         stream.seek(0)
         workbook = load_workbook(stream, read_only=True, data_only=True)
     except Unreadable:
@@ -386,8 +386,45 @@ def read_annex_a_workbook(
         workbook.close()
 
 
-def _workbook_rule(error: Exception) -> str:
-    return "xml_forbidden" if isinstance(error, DefusedXmlException) else "not_xlsx"
+def _check_parts(archive: zipfile.ZipFile) -> None:
+    """Refuse a workbook whose XML parts declare a DOCTYPE (openpyxl parses its sheets
+    through defusedxml, but its small parts through lxml, which only stops resolving
+    entities) or whose shared strings would unpack too large."""
+    strings = 0
+    for info in archive.infolist():
+        if info.filename.endswith("sharedStrings.xml"):
+            strings += info.file_size
+        if not info.filename.endswith((".xml", ".rels")):
+            continue
+        with archive.open(info) as part:
+            parser = etree.iterparse(
+                part,
+                events=("start",),
+                resolve_entities=False,
+                no_network=True,
+                load_dtd=False,
+                huge_tree=False,
+            )
+            for _, root in parser:  # the prolog ends at the first element: stop there
+                docinfo = root.getroottree().docinfo
+                if docinfo.doctype or docinfo.internalDTD is not None:
+                    raise Unreadable(
+                        "workbook", "dtd_forbidden", "a DOCTYPE is not allowed in a workbook"
+                    )
+                break
+    if strings > MAX_SHARED_STRINGS:
+        raise Unreadable("workbook", "too_large", "the workbook's strings are too large")
+
+
+def _workbook_rule(error: BaseException) -> str:
+    """`xml_forbidden` when defusedxml refused a part (openpyxl wraps its error), else
+    `not_xlsx`."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, DefusedXmlException):
+            return "xml_forbidden"
+        cause = cause.__cause__ or cause.__context__
+    return "not_xlsx"
 
 
 def read_annex_a_csv(
