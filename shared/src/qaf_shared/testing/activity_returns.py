@@ -936,7 +936,6 @@ def rest_batches(children: Sequence[Child], *, size: int = 1000) -> Iterator[Res
     steps leave exactly `rest_records(children)`."""
     pending: list[dict[str, object]] = []
     late: list[dict[str, object]] = []
-    repeat = False
     for child in children:
         for index, referral in enumerate(child.referrals):
             bodies = [to_json(r) for r in _referral_records(child, referral)]
@@ -946,8 +945,7 @@ def rest_batches(children: Sequence[Child], *, size: int = 1000) -> Iterator[Res
             if index == 0 and "corrections" in child.faults:
                 wrong = "N5" if bodies[0]["primary_need"] != "N5" else "N4"
                 pending.append(bodies[0] | {"primary_need": wrong})
-                yield from _flush(pending, size, repeat)
-                repeat = False
+                yield from _flush(pending, size)
             pending.extend(bodies)
         pending.extend(to_json(r) for r in _care_records(child))
         if "withdrawals" in child.faults:
@@ -960,18 +958,17 @@ def rest_batches(children: Sequence[Child], *, size: int = 1000) -> Iterator[Res
                 "plan_type": "CLA",
             }
             pending.append(key | {"seen": True})
-            yield from _flush(pending, size, repeat)
-            repeat = False
+            yield from _flush(pending, size)
             yield RestStep("/v1/activity/withdrawals", [key])
-        repeat |= "repeats" in child.faults
-        if len(pending) >= size:
-            yield from _flush(pending, size, repeat)
-            repeat = False
+        if "repeats" in child.faults or len(pending) >= size:
+            yield from _flush(pending, size, repeat="repeats" in child.faults)
     pending.extend(late)
-    yield from _flush(pending, size, repeat)
+    yield from _flush(pending, size)
 
 
-def _flush(pending: list[dict[str, object]], size: int, repeat: bool) -> Iterator[RestStep]:
+def _flush(
+    pending: list[dict[str, object]], size: int, *, repeat: bool = False
+) -> Iterator[RestStep]:
     while pending:
         batch, pending[:] = pending[:size], pending[size:]
         yield RestStep("/v1/activity", batch)
