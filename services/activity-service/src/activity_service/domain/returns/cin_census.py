@@ -50,12 +50,14 @@ def _children(element: _Element) -> Iterator[tuple[str, int, _Element]]:
         yield name, counts[name], child
 
 
-def _value(element: _Element, name: str) -> str | None:
-    """The text of the first child element called `name`, or None."""
-    for child_name, _, child in _children(element):
-        if child_name == name:
-            return child.text
-    return None
+def _texts(element: _Element) -> dict[str, str | None]:
+    """Each child element's text by name (the first of a name), in one pass."""
+    texts: dict[str, str | None] = {}
+    for child in element:
+        tag = child.tag
+        if isinstance(tag, str):
+            texts.setdefault(tag.rpartition("}")[2], child.text)
+    return texts
 
 
 def _descendant_texts(element: _Element, name: str) -> list[str | None]:
@@ -69,7 +71,9 @@ def read_cin_census(stream: BinaryIO) -> Iterator[ReadItem]:
     keys = NaturalKeys()
     parser = etree.iterparse(
         stream,
+        # only these reach Python: a census has some sixty elements a child
         events=("start", "end"),
+        tag=("{*}Message", "{*}Header", "{*}Children", "{*}Child"),
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -78,38 +82,34 @@ def read_cin_census(stream: BinaryIO) -> Iterator[ReadItem]:
         remove_comments=True,
         remove_pis=True,
     )
-    depth = 0
-    seen_header = seen_children = False
+    checked = seen_header = seen_children = False
     child_index = 0
     try:
         for event, element in parser:
+            if not checked:
+                tree = element.getroottree()
+                if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+                    raise Unreadable(
+                        "line 1", "dtd_forbidden", "a DOCTYPE is not allowed in a return"
+                    )
+                if _name(tree.getroot()) != "Message":
+                    raise Unreadable(
+                        "/", "structure", "the root element is not the census's Message"
+                    )
+                checked = True
+            name = _name(element)
+            parent = element.getparent()
             if event == "start":
-                depth += 1
-                if depth == 1:
-                    docinfo = element.getroottree().docinfo
-                    if docinfo.doctype or docinfo.internalDTD is not None:
-                        raise Unreadable(
-                            "line 1", "dtd_forbidden", "a DOCTYPE is not allowed in a return"
-                        )
-                    if _name(element) != "Message":
-                        raise Unreadable(
-                            "/", "structure", "the root element is not the census's Message"
-                        )
-                elif depth == 2:
-                    seen_header |= _name(element) == "Header"
-                    seen_children |= _name(element) == "Children"
+                seen_children |= name == "Children" and _is_root(parent)
                 continue
-            depth -= 1
-            # depth is now the parent's: a Child ends at depth 2 (Message/Children/Child)
-            if depth == 2 and _name(element) == "Child":
+            if name == "Child" and parent is not None and _is_root(parent.getparent()):
                 child_index += 1
-                location = f"/Message/Children/Child[{child_index}]"
-                yield from _child(element, location, keys)
+                yield from _child(element, f"/Message/Children/Child[{child_index}]", keys)
                 element.clear()
-                parent = element.getparent()
-                while parent is not None and element.getprevious() is not None:
+                while element.getprevious() is not None:
                     del parent[0]
-            elif depth == 1 and _name(element) == "Header":
+            elif name == "Header" and _is_root(parent):
+                seen_header = True
                 element.clear()
     except etree.XMLSyntaxError as error:
         line, column = error.position if error.position else (error.lineno, 0)
@@ -119,17 +119,23 @@ def read_cin_census(stream: BinaryIO) -> Iterator[ReadItem]:
             "not_well_formed",
             f"the file is not well-formed XML (line {line}, column {column})",
         ) from None
+    if not checked:
+        raise Unreadable("/", "structure", "the root element is not the census's Message")
     if not seen_header:
         raise Unreadable("/Message", "structure", "the census has no Header")
     if not seen_children:
         raise Unreadable("/Message", "structure", "the census has no Children")
 
 
+def _is_root(element: _Element | None) -> bool:
+    return element is not None and element.getparent() is None and _name(element) == "Message"
+
+
 def _child(child: _Element, location: str, keys: NaturalKeys) -> Iterator[ReadItem]:
     child_ref: str | None = None
     for name, _, element in _children(child):
         if name == "ChildIdentifiers":
-            child_ref = text(_value(element, "LAchildID"))
+            child_ref = text(_texts(element).get("LAchildID"))
     if child_ref is None:
         yield ReadError(location, "child_ref", "required", "LAchildID is missing")
         return
@@ -155,61 +161,49 @@ def _record(
 def _cin_details(
     details: _Element, location: str, child_ref: str, keys: NaturalKeys
 ) -> Iterator[ReadItem]:
-    def referral() -> dict[str, object]:
-        facts: dict[str, object] = {
-            "referral_date": parse_date(_value(details, "CINreferralDate"), "referral_date"),
-            "referral_source": text(_value(details, "ReferralSource")),
-            "primary_need": text(_value(details, "PrimaryNeedCode")),
-            "nfa": parse_bool(_value(details, "ReferralNFA"), "nfa"),
-            "closure_date": parse_date(_value(details, "CINclosureDate"), "closure_date"),
-            "closure_reason": text(_value(details, "ReasonForClosure")),
-        }
-        for fact in ("referral_date", "referral_source", "primary_need"):
-            required(facts[fact], fact)
-        return facts
-
-    yield _record(keys, location, Kind.REFERRAL, child_ref, referral)
+    texts = _texts(details)
+    yield _record(keys, location, Kind.REFERRAL, child_ref, partial(_referral, texts))
     # an assessment or S47 names its referral by its date: a bad one refuses them too
     for name, index, element in _children(details):
         if name == "Assessments":
-            yield _record(
-                keys,
-                f"{location}/Assessments[{index}]",
-                Kind.ASSESSMENT,
-                child_ref,
-                partial(_assessment, element, details),
-            )
+            kind, read = Kind.ASSESSMENT, _assessment
         elif name == "Section47":
-            yield _record(
-                keys,
-                f"{location}/Section47[{index}]",
-                Kind.S47_ENQUIRY,
-                child_ref,
-                partial(_s47, element, details),
-            )
+            kind, read = Kind.S47_ENQUIRY, _s47
         elif name == "ChildProtectionPlans":
-            yield _record(
-                keys,
-                f"{location}/ChildProtectionPlans[{index}]",
-                Kind.CP_PLAN,
-                child_ref,
-                partial(_plan, element),
-            )
+            kind, read = Kind.CP_PLAN, _plan
+        else:
+            continue
+        yield _record(
+            keys, f"{location}/{name}[{index}]", kind, child_ref, partial(read, element, texts)
+        )
 
 
-def _referral_date(details: _Element) -> object:
-    value = parse_date(_value(details, "CINreferralDate"), "referral_date")
+def _referral(texts: dict[str, str | None]) -> dict[str, object]:
+    facts: dict[str, object] = {
+        "referral_date": parse_date(texts.get("CINreferralDate"), "referral_date"),
+        "referral_source": text(texts.get("ReferralSource")),
+        "primary_need": text(texts.get("PrimaryNeedCode")),
+        "nfa": parse_bool(texts.get("ReferralNFA"), "nfa"),
+        "closure_date": parse_date(texts.get("CINclosureDate"), "closure_date"),
+        "closure_reason": text(texts.get("ReasonForClosure")),
+    }
+    for fact in ("referral_date", "referral_source", "primary_need"):
+        required(facts[fact], fact)
+    return facts
+
+
+def _referral_date(details: dict[str, str | None]) -> object:
+    value = parse_date(details.get("CINreferralDate"), "referral_date")
     required(value, "referral_date")
     return value
 
 
-def _assessment(element: _Element, details: _Element) -> dict[str, object]:
+def _assessment(element: _Element, details: dict[str, str | None]) -> dict[str, object]:
+    texts = _texts(element)
     facts: dict[str, object] = {
-        "start_date": parse_date(_value(element, "AssessmentActualStartDate"), "start_date"),
+        "start_date": parse_date(texts.get("AssessmentActualStartDate"), "start_date"),
         "referral_date": _referral_date(details),
-        "authorised_date": parse_date(
-            _value(element, "AssessmentAuthorisationDate"), "authorised_date"
-        ),
+        "authorised_date": parse_date(texts.get("AssessmentAuthorisationDate"), "authorised_date"),
         "factors": [
             code
             for code in map(text, _descendant_texts(element, "AssessmentFactors"))
@@ -220,25 +214,28 @@ def _assessment(element: _Element, details: _Element) -> dict[str, object]:
     return facts
 
 
-def _s47(element: _Element, details: _Element) -> dict[str, object]:
+def _s47(element: _Element, details: dict[str, str | None]) -> dict[str, object]:
+    texts = _texts(element)
     facts: dict[str, object] = {
-        "start_date": parse_date(_value(element, "S47ActualStartDate"), "start_date"),
+        "start_date": parse_date(texts.get("S47ActualStartDate"), "start_date"),
         "referral_date": _referral_date(details),
-        "icpc_target_date": parse_date(_value(element, "InitialCPCtarget"), "icpc_target_date"),
-        "icpc_date": parse_date(_value(element, "DateOfInitialCPC"), "icpc_date"),
-        "icpc_not_required": parse_bool(_value(element, "ICPCnotRequired"), "icpc_not_required"),
+        "icpc_target_date": parse_date(texts.get("InitialCPCtarget"), "icpc_target_date"),
+        "icpc_date": parse_date(texts.get("DateOfInitialCPC"), "icpc_date"),
+        "icpc_not_required": parse_bool(texts.get("ICPCnotRequired"), "icpc_not_required"),
     }
     required(facts["start_date"], "start_date")
     return facts
 
 
-def _plan(element: _Element) -> dict[str, object]:
+def _plan(element: _Element, details: dict[str, str | None]) -> dict[str, object]:
+    del details  # a plan does not name its referral
+    texts = _texts(element)
     reviews = [parse_date(t, "review_dates") for t in _descendant_texts(element, "CPPreviewDate")]
     facts: dict[str, object] = {
-        "start_date": parse_date(_value(element, "CPPstartDate"), "start_date"),
-        "end_date": parse_date(_value(element, "CPPendDate"), "end_date"),
-        "initial_category": text(_value(element, "InitialCategoryOfAbuse")),
-        "previous_plans": parse_int(_value(element, "NumberOfPreviousCPP"), "previous_plans"),
+        "start_date": parse_date(texts.get("CPPstartDate"), "start_date"),
+        "end_date": parse_date(texts.get("CPPendDate"), "end_date"),
+        "initial_category": text(texts.get("InitialCategoryOfAbuse")),
+        "previous_plans": parse_int(texts.get("NumberOfPreviousCPP"), "previous_plans"),
         "review_dates": sorted(d for d in reviews if d is not None),
     }
     required(facts["start_date"], "start_date")
