@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import BinaryIO
@@ -201,8 +200,3 @@ class Counted(io.RawIOBase):
         buffer[:size] = data
         self.bytes_read += size
         return size
-
-
-def records_only(items: Iterator[ReadItem]) -> Iterator[ReadRecord]:
-    """The records of a read, skipping its errors (for callers that count errors apart)."""
-    return (item for item in items if isinstance(item, ReadRecord))
