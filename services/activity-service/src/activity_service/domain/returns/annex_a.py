@@ -440,7 +440,7 @@ def read_annex_a_csv(
     for number in sorted(lists):
         text = io.TextIOWrapper(lists[number], encoding="utf-8-sig", newline="")
         try:
-            rows = (tuple[object, ...](row) for row in csv.reader(text))
+            rows = (tuple(row) for row in csv.reader(text))
             yield from reader.read_list(number, rows)
         except UnicodeDecodeError:
             raise Unreadable(f"list {number}", "encoding", f"list {number} is not UTF-8") from None
