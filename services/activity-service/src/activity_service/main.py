@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from activity_service.api import records, team_aliases
+from activity_service.domain.child_key import load_child_keys
 from activity_service.settings import ActivitySettings
 from qaf_shared.clock import BusinessClock
 from qaf_shared.http.app import create_service_app
@@ -18,7 +20,13 @@ def create_app(
 ) -> FastAPI:
     """The app; `clock` replaces the business clock (tests run it at a chosen instant)."""
     settings = settings or ActivitySettings()
-    return create_service_app(
+    # Read once, here: without a secret the service must not start (the error names the
+    # setting, never the secret).
+    secret = settings.child_key_secret
+    keys = load_child_keys(
+        secret.get_secret_value() if secret else None, settings.child_key_secret_file
+    )
+    app = create_service_app(
         settings=settings,
         title="activity-service",
         description=(
@@ -26,10 +34,12 @@ def create_app(
             "enquiries, child protection plans, care episodes and reviews, and visits, record "
             "by record or as the statutory returns."
         ),
-        routers=[],
+        routers=[records.router, team_aliases.router],
         workers=[
             *([outbox_relay_worker] if settings.relay_enabled else []),
             idempotency_retention_worker,
         ],
         clock=clock,
     )
+    app.state.child_keys = keys
+    return app
