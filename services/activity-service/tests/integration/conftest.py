@@ -11,7 +11,6 @@ from activity_service.settings import ActivitySettings
 from qaf_shared.database import connect
 from qaf_shared.testing.fixtures import DatabaseFactory, auth, serve
 
-
 # The tests' child_key secret (a deployment's comes from its settings or secret file).
 CHILD_KEY_SECRET = "test-child-key-secret-of-at-least-32-bytes"
 

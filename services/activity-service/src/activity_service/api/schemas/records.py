@@ -263,7 +263,8 @@ def record_out(row: Mapping[str, Any]) -> dict[str, Any]:
         "source": row["source"],
         "version": row["version"],
         "updated_at": row["updated_at"].isoformat(),
-        **row["facts"],
+        # Every fact of the kind, null where none is stored.
+        **{name: row["facts"].get(name) for name in FACTS[Kind(row["kind"])]},
         "derived": row["derived"],
     }
 
