@@ -41,21 +41,32 @@ def test_the_secret_comes_from_the_setting_before_the_file(tmp_path: Path) -> No
     assert from_setting.key("886", "C1") == ChildKeys(SECRET.encode()).key("886", "C1")
 
 
-def test_a_missing_or_short_secret_stops_start_up_naming_the_setting_not_the_secret(
+async def start(settings: ActivitySettings) -> None:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        pass
+
+
+async def test_a_missing_or_short_secret_stops_start_up_naming_the_setting_not_the_secret(
     tmp_path: Path,
 ) -> None:
     missing = tmp_path / "none.secret"
     with pytest.raises(ChildKeySecretError, match="QA_CHILD_KEY_SECRET_FILE") as no_file:
-        create_app(ActivitySettings(child_key_secret_file=missing))
+        await start(ActivitySettings(child_key_secret_file=missing))
     assert "make keys" in str(no_file.value)
     with pytest.raises(ChildKeySecretError, match="QA_CHILD_KEY_SECRET") as short:
-        create_app(ActivitySettings(child_key_secret=SecretStr("too-short-a-secret")))
+        await start(ActivitySettings(child_key_secret=SecretStr("too-short-a-secret")))
     assert "too-short-a-secret" not in str(short.value)
     short_file = tmp_path / "short.secret"
     short_file.write_text("tiny-secret")
     with pytest.raises(ChildKeySecretError, match="QA_CHILD_KEY_SECRET_FILE") as in_file:
         load_child_keys(None, short_file)
     assert "tiny-secret" not in str(in_file.value)
+
+
+def test_the_app_and_its_openapi_document_are_built_without_the_secret(tmp_path: Path) -> None:
+    app = create_app(ActivitySettings(child_key_secret_file=tmp_path / "none.secret"))
+    assert "/v1/activity" in app.openapi()["paths"]
 
 
 def test_the_keys_never_show_their_secret() -> None:
