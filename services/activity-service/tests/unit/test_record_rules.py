@@ -16,6 +16,7 @@ from activity_service.domain.records import (
     RecordIn,
     check,
     episode_span,
+    json_facts,
     merge,
     overlaps,
     resolve_unit,
@@ -210,6 +211,16 @@ def test_typed_facts_read_dates_and_lists_of_dates() -> None:
         "start_date": date(2025, 4, 1),
         "review_dates": [date(2025, 7, 1)],
         "previous_plans": 1,
+    }
+
+
+def test_a_readers_typed_facts_become_their_json_form_and_back() -> None:
+    typed = {"start_date": date(2025, 4, 1), "review_dates": [date(2025, 7, 1)], "end_date": None}
+    facts = json_facts(typed)
+    assert facts == {"start_date": "2025-04-01", "review_dates": ["2025-07-01"], "end_date": None}
+    assert typed_facts(Kind.CP_PLAN, {k: v for k, v in facts.items() if v is not None}) == {
+        "start_date": date(2025, 4, 1),
+        "review_dates": [date(2025, 7, 1)],
     }
 
 

@@ -1,5 +1,5 @@
 """The DfE code lists a record's coded facts are checked against, one set per collection year
-(docs/activity.md). A year whose lists differ is one more `CodeLists` in `BY_YEAR`, built from
+(docs/activity.md, The records). A year whose lists differ is one more `CodeLists` in `BY_YEAR`, built from
 the year before with what changed; callers name a year or take `CURRENT`.
 
 Sources: the DfE's CIN census schema for 2021-22 (`cin-2022.xsd`, as published with

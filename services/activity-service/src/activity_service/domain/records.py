@@ -1,4 +1,4 @@
-"""One activity record's rules, free of I/O (docs/activity.md, Records): what a record must
+"""One activity record's rules, free of I/O (docs/activity.md, The records): what a record must
 carry, the DfE's codes and date order, its natural key, and how a write merges with what is
 stored. Every route (REST and the return loads) writes records through these.
 
@@ -103,6 +103,20 @@ def merge(stored: Mapping[str, Any] | None, given: Mapping[str, Any]) -> dict[st
     return merged
 
 
+def json_facts(facts: Mapping[str, object]) -> dict[str, Any]:
+    """Typed facts (a return reader's, `kinds.FACTS` types) in their JSON form, as a
+    `RecordIn` takes them; None stays None (it clears the stored fact)."""
+    return {name: _json_value(value) for name, value in facts.items()}
+
+
+def _json_value(value: object) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [v.isoformat() if isinstance(v, date) else v for v in value]
+    return value
+
+
 def typed_facts(kind: Kind, facts: Mapping[str, Any]) -> dict[str, object]:
     """The facts with their `kinds.FACTS` types (ISO dates as dates)."""
     types = FACTS[kind]
@@ -185,7 +199,7 @@ def _before(typed: Mapping[str, object], first: str, then: str, *, strictly: boo
 def _order(
     kind: Kind, typed: Mapping[str, object], errors: list[Issue], warnings: list[Issue]
 ) -> None:
-    """The DfE's date order for the kind (docs/activity.md, Validation)."""
+    """The DfE's date order for the kind (docs/activity.md, The records)."""
 
     def out_of_order(first: str, then: str, *, strictly: bool = False) -> None:
         if _before(typed, first, then, strictly=strictly):

@@ -1,5 +1,6 @@
 """Writing activity records: a batch of records, or of withdrawals, for one tenant in one
-transaction, from REST or from a chunk of a return load (docs/activity.md, Records).
+transaction, from REST or from a chunk of a return load (docs/activity.md, Identity
+and replacement).
 
 Each record is checked and merged with what its natural key already holds: ACCEPTED (stored,
 one `recorded` event, version + 1), UNCHANGED (nothing written, nothing published) or

@@ -1,6 +1,6 @@
 """A tenant's team aliases: the names its case-management system gives teams (Ofsted Annex A
-carries them), each mapped to one of the tenant's team codes (docs/activity.md, Team
-aliases). Names match whatever their case and spacing."""
+carries them), each mapped to one of the tenant's team codes (docs/activity.md, The
+returns). Names match whatever their case and spacing."""
 
 from __future__ import annotations
 
