@@ -4,13 +4,22 @@ REST or as the statutory returns (CIN census, SSDA903, Ofsted Annex A).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
 from fastapi import FastAPI
 
+from activity_service.api import records, team_aliases
+from activity_service.domain.child_key import load_child_keys
 from activity_service.settings import ActivitySettings
 from qaf_shared.clock import BusinessClock
 from qaf_shared.http.app import create_service_app
 from qaf_shared.http.idempotency_retention import idempotency_retention_worker
 from qaf_shared.outbox.relay import outbox_relay_worker
+
+Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
 
 
 def create_app(
@@ -18,7 +27,7 @@ def create_app(
 ) -> FastAPI:
     """The app; `clock` replaces the business clock (tests run it at a chosen instant)."""
     settings = settings or ActivitySettings()
-    return create_service_app(
+    app = create_service_app(
         settings=settings,
         title="activity-service",
         description=(
@@ -26,10 +35,29 @@ def create_app(
             "enquiries, child protection plans, care episodes and reviews, and visits, record "
             "by record or as the statutory returns."
         ),
-        routers=[],
+        routers=[records.router, team_aliases.router],
         workers=[
             *([outbox_relay_worker] if settings.relay_enabled else []),
             idempotency_retention_worker,
         ],
         clock=clock,
     )
+    app.router.lifespan_context = _with_child_keys(app.router.lifespan_context, settings)
+    return app
+
+
+def _with_child_keys(lifespan: Lifespan, settings: ActivitySettings) -> Lifespan:
+    """The lifespan, reading the child_key secret first: once, at start-up, and a service
+    without one does not start (the error names the setting, never the secret). Building the
+    app (its OpenAPI document) needs no secret."""
+
+    @contextlib.asynccontextmanager
+    async def with_keys(app: FastAPI) -> AsyncIterator[None]:
+        secret = settings.child_key_secret
+        app.state.child_keys = load_child_keys(
+            secret.get_secret_value() if secret else None, settings.child_key_secret_file
+        )
+        async with lifespan(app):
+            yield
+
+    return with_keys

@@ -4,11 +4,15 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
+from pydantic import SecretStr
 
 from activity_service.main import create_app
 from activity_service.settings import ActivitySettings
 from qaf_shared.database import connect
 from qaf_shared.testing.fixtures import DatabaseFactory, auth, serve
+
+# The tests' child_key secret (a deployment's comes from its settings or secret file).
+CHILD_KEY_SECRET = "test-child-key-secret-of-at-least-32-bytes"
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -24,6 +28,7 @@ async def activity_client(activity_dsn: str, topic_prefix: str) -> AsyncIterator
         database_url=activity_dsn,
         kafka_topic_prefix=topic_prefix,
         relay_enabled=False,
+        child_key_secret=SecretStr(CHILD_KEY_SECRET),
     )
     async with serve(create_app(settings)) as client:
         yield client

@@ -1,5 +1,5 @@
-"""What every activity-service route shares: who may call it, and where its settings and pool
-are."""
+"""What every activity-service route shares: who may call it, and where its settings, pool and
+child keys are."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated
 import asyncpg
 from fastapi import Request
 
+from activity_service.domain.child_key import ChildKeys
 from activity_service.settings import ActivitySettings
 from qaf_shared.http.auth import Principal, requires
 
@@ -19,6 +20,11 @@ def pool(request: Request) -> asyncpg.Pool:
 
 def settings(request: Request) -> ActivitySettings:
     found: ActivitySettings = request.app.state.settings
+    return found
+
+
+def child_keys(request: Request) -> ChildKeys:
+    found: ChildKeys = request.app.state.child_keys
     return found
 
 
