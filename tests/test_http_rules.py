@@ -63,9 +63,8 @@ def _apps(name: str, dsn: str, cap: int) -> FastAPI:
     return create_reporting_app(ReportingSettings(**common), consume=False)
 
 
-# reporting-service has no list (test_the_lists_are_found pins the ones there are); nor has
-# activity-service until its records and returns routes land (then it belongs here).
-LISTING = ["audit", "escalation", "feedback"]
+# reporting-service has no list (test_the_lists_are_found pins the ones there are).
+LISTING = ["audit", "escalation", "feedback", "activity"]
 
 SERVICES = {
     "audit": ("audit_service", "audits:read"),
@@ -150,8 +149,7 @@ async def test_every_authenticated_route_refused_without_a_token_says_no_store(
         assert response.status_code == 401, (method, path, response.text)
         assert response.headers["cache-control"] == "no-store", (method, path)
         checked += 1
-    # activity-service has only the org units until its records and returns routes land.
-    assert checked >= (1 if service == "activity" else 2)
+    assert checked >= 2
 
 
 @pytest.mark.parametrize("service", list(SERVICES))
@@ -259,6 +257,7 @@ async def test_the_lists_are_found(running: dict[str, Running]) -> None:
         "/v1/participation",
         "/v1/complaints",
         "/v1/provider/submissions",
+        "/v1/activity/records",
     } <= found
 
 
