@@ -67,8 +67,9 @@ def derive(
       episode's own start when it is an `S` episode or begins a period of care; an episode
       that continues another carries the route of the one it continues, so every episode of
       one stay in care says how that stay began;
-    - a care review's and a seen visit's `due_date` and `on_time` (held on or before it):
-      see `_review_timeliness` and `_visit_timeliness`. Both are None for a visit at which
+    - a care review's and a seen visit's `due_date` and `on_time` (held on or before it, so
+      one held the weekend after a due Friday is late): see `_review_timeliness` and
+      `_visit_timeliness`. Both are None for a visit at which
       the child was not seen, and for a review or visit with no start to measure from: a
       review outside any period of care, or the first of a period that began before the
       child's history does; a CIN visit with no referral open on its day, a CP visit with no

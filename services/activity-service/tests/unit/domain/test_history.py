@@ -311,6 +311,13 @@ def test_the_cin_visit_interval_is_the_tenants_own() -> None:
     )
 
 
+def test_a_visit_on_the_weekend_after_its_due_date_is_late() -> None:
+    # 20 working days after Sunday 23 January 2028 is Friday 18 February.
+    opened = referral(date(2028, 1, 3))
+    before, saturday = visit(date(2028, 1, 23), "CIN"), visit(date(2028, 2, 19), "CIN")
+    assert timeliness([opened, before, saturday], saturday) == (date(2028, 2, 18), False)
+
+
 def test_a_cin_visit_with_no_open_referral_is_not_measured() -> None:
     closed = referral(date(2026, 1, 5), closure_date=date(2026, 3, 1))
     orphan = visit(date(2026, 3, 2), "CIN")
