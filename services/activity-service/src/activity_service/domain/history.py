@@ -69,12 +69,11 @@ def derive(
       one stay in care says how that stay began;
     - a care review's and a seen visit's `due_date` and `on_time` (held on or before it, so
       one held the weekend after a due Friday is late): see `_review_timeliness` and
-      `_visit_timeliness`. Both are None for a visit at which
-      the child was not seen, and for a review or visit with no start to measure from: a
-      review outside any period of care, or the first of a period that began before the
-      child's history does; a CIN visit with no referral open on its day, a CP visit with no
-      plan open, a CLA visit with no episode open, or the first visit of a placement that
-      began before the child's history does.
+      `_visit_timeliness`. Both are None for a visit at which the child was not seen, and
+      for a review or visit with no start to measure from: a review outside any period of
+      care, or the first of a period that began before the child's history does; a CIN
+      visit with no referral open on its day, a CP visit with no plan open, a CLA visit with
+      no episode open, or the first visit of a placement that began before the history.
 
     A record "open" on a day started on or before it and has no end or ended after it.
     `cin_visit_working_days` and `cp_visit_working_days` are the tenant's visit intervals."""
