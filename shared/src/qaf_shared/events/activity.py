@@ -114,7 +114,8 @@ class VisitRecorded(ActivityRecord):
     seen_alone: bool | None = None
     # Derived, for a visit at which the child was seen: the date it was due by (from the
     # referral, the plan's start or the placement's start, then from the seen visit before)
-    # and whether it was held by then. None when it is not measured (not seen).
+    # and whether it was held by then. None when it is not measured (not seen, or nothing
+    # open to measure it from).
     due_date: date | None = None
     on_time: bool | None = None
 
