@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from typing import Any
 
-from alembic import command, context
+from alembic import command, context, op
 from alembic.config import Config
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
@@ -77,6 +78,30 @@ DROP TABLE access_log; DROP FUNCTION access_log_append_only();
 DROP TABLE idempotency_keys;
 DROP TABLE outbox; DROP FUNCTION outbox_notify();
 """
+
+
+# The columns every case-level record begins with: its id, tenant, the child's case and the
+# org unit it is stored with (`qaf_shared.rows`); the unit columns alone where the case is
+# optional or comes later. Placed in a CREATE TABLE's column list, each ends with a comma.
+UNIT_COLUMNS_V1 = """area text,
+    district text,
+    team text,
+    service text,"""
+
+CASE_RECORD_COLUMNS_V1 = f"""id uuid PRIMARY KEY,
+    tenant text NOT NULL,
+    case_ref text NOT NULL,
+    {UNIT_COLUMNS_V1}"""
+
+# The columns a record that changes ends with: its version (the ETag) and who wrote it first
+# and last, when (`qaf_shared.rows.WRITTEN_BY`).
+CHANGING_RECORD_COLUMNS_V1 = """version int NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    created_by_client text NOT NULL,
+    created_by_actor text NOT NULL,
+    updated_by_client text NOT NULL,
+    updated_by_actor text NOT NULL"""
 
 
 # The append-only tables every write service has (OUTBOX_V1): INSERT and SELECT only for the
@@ -167,6 +192,26 @@ def execute_script(op: Any, sql: str) -> None:
     bind: Any = op if isinstance(op, Connection) else op.get_bind()
     driver = bind.connection.dbapi_connection.driver_connection
     await_only(driver.execute(sql))
+
+
+Scripts = str | tuple[str, ...]
+
+
+def script_migration(up: Scripts, down: Scripts) -> tuple[Callable[[], None], Callable[[], None]]:
+    """The `upgrade` and `downgrade` of a version file that runs DDL scripts, in order, each
+    way: `upgrade, downgrade = script_migration(UP, DOWN)` beside its `revision`."""
+    ups = (up,) if isinstance(up, str) else up
+    downs = (down,) if isinstance(down, str) else down
+
+    def upgrade() -> None:
+        for sql in ups:
+            execute_script(op, sql)
+
+    def downgrade() -> None:
+        for sql in downs:
+            execute_script(op, sql)
+
+    return upgrade, downgrade
 
 
 def main() -> None:

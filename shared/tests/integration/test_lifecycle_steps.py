@@ -5,35 +5,22 @@ per Idempotency-Key, and the record answered as it stands after the step."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
-from types import SimpleNamespace
 
 import asyncpg
 import httpx
-import pytest_asyncio
 from fastapi import FastAPI, Header, Request
 from starlette.responses import Response
 
-from qaf_shared.database import create_pool
 from qaf_shared.http.auth import Principal
-from qaf_shared.http.problems import install_problem_handlers
 from qaf_shared.http.resources import StoredResponse
 from qaf_shared.http.steps import LifecycleSteps
 from qaf_shared.rules import StepNotAllowed
-from qaf_shared.testing.clock import fixed_clock
-from qaf_shared.testing.fixtures import DatabaseFactory
+from qaf_shared.testing.apps import bare_app, send
 
 PRINCIPAL = Principal(client="client-1", tenant="886", scopes=frozenset({"audits:write"}))
 # 23:30 UTC on 30 June is 1 July in London (British Summer Time): the business date.
 INSTANT = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def pool(make_database: DatabaseFactory) -> AsyncIterator[asyncpg.Pool]:
-    pool = await create_pool(await make_database("audit_service"), size=4)
-    yield pool
-    await pool.close()
 
 
 class Closing:
@@ -57,11 +44,7 @@ async def _after_step(conn: asyncpg.Connection, row: dict[str, str], on: date) -
 
 
 def app_for(pool: asyncpg.Pool, closing: Closing) -> FastAPI:
-    app = FastAPI()
-    install_problem_handlers(app)
-    app.state.pool = pool
-    app.state.clock = fixed_clock(INSTANT)
-    app.state.settings = SimpleNamespace(idempotency_ttl_hours=48)
+    app = bare_app(pool=pool, instant=INSTANT, idempotency_ttl_hours=48)
     steps = LifecycleSteps("thing", _after_step)
 
     @app.post("/v1/things/{thing_id}/close")
@@ -76,9 +59,7 @@ def app_for(pool: asyncpg.Pool, closing: Closing) -> FastAPI:
 
 
 async def _post(app: FastAPI, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        return await client.post(path, headers=headers or {})
+    return await send(app, "POST", path, headers=headers or {})
 
 
 async def test_a_step_answers_the_record_after_it_on_the_business_date(pool: asyncpg.Pool) -> None:

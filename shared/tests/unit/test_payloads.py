@@ -18,3 +18,14 @@ def test_a_county_wide_rows_unit_is_its_service() -> None:
         "team": None,
         "service": "FOSTERING",
     }
+
+
+def test_a_unit_is_stored_in_the_four_columns_it_is_read_back_from() -> None:
+    unit = OrgUnitRef(area="SOUTH", district="ASHFORD", team="ASH-CP1")
+    assert unit.columns() == {
+        "area": "SOUTH",
+        "district": "ASHFORD",
+        "team": "ASH-CP1",
+        "service": None,
+    }
+    assert OrgUnitRef.from_row({"id": 7, **unit.columns()}) == unit

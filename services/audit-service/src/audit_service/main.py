@@ -12,9 +12,7 @@ from audit_service.api.templates import router as templates_router
 from audit_service.configuration import load_configuration
 from audit_service.settings import AuditSettings
 from qaf_shared.clock import BusinessClock
-from qaf_shared.http.app import create_service_app
-from qaf_shared.http.idempotency_retention import idempotency_retention_worker
-from qaf_shared.outbox.relay import outbox_relay_worker
+from qaf_shared.http.app import create_service_app, write_service_workers
 
 
 def create_app(
@@ -31,10 +29,7 @@ def create_app(
             "templates, safeguarding concerns and actions."
         ),
         routers=[programmes_router, audits_router, actions_router, templates_router],
-        workers=[
-            *([outbox_relay_worker] if settings.relay_enabled else []),
-            idempotency_retention_worker,
-        ],
+        workers=write_service_workers(settings),
         clock=clock,
     )
     app.state.audit_configuration = load_configuration(settings.config_dir)

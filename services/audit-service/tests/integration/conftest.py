@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from audit_service.main import create_app
 from audit_service.settings import AuditSettings
 from qaf_shared.clock import BusinessClock
 from qaf_shared.database import connect
-from qaf_shared.testing.fixtures import DatabaseFactory, auth, serve
+from qaf_shared.testing.fixtures import DatabaseFactory, auth, owner_dsn, serve
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -25,15 +25,20 @@ async def audit_dsn(make_database: DatabaseFactory) -> str:
     return await make_database("audit_service")
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def audit_client(audit_dsn: str, topic_prefix: str) -> AsyncIterator[httpx.AsyncClient]:
-    """audit-service in this process against its own test database, with the package's own
-    configuration; the relay is off here (the outbox rows are checked directly; publishing
-    is tested end to end in test_publishing.py)."""
-    settings = AuditSettings(
+@pytest.fixture(scope="session")
+def audit_settings(audit_dsn: str, topic_prefix: str) -> AuditSettings:
+    """audit-service against its own test database, with the package's own configuration;
+    the relay is off here (the outbox rows are checked directly; publishing is tested end to
+    end in test_publishing.py)."""
+    return AuditSettings(
         database_url=audit_dsn, kafka_topic_prefix=topic_prefix, relay_enabled=False
     )
-    async with serve(create_app(settings)) as client:
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def audit_client(audit_settings: AuditSettings) -> AsyncIterator[httpx.AsyncClient]:
+    """audit-service in this process, on `audit_settings`."""
+    async with serve(create_app(audit_settings)) as client:
         yield client
 
 
@@ -46,31 +51,29 @@ def config_with(tmp: Path, **tenant_886: Any) -> Path:
     return target
 
 
-async def _client_with(dsn: str, prefix: str, config_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = AuditSettings(
-        database_url=dsn, kafka_topic_prefix=prefix, relay_enabled=False, config_dir=config_dir
-    )
-    async with serve(create_app(settings)) as client:
+async def _moderating(
+    settings: AuditSettings, tmp: Path, rate: float
+) -> AsyncIterator[httpx.AsyncClient]:
+    config_dir = config_with(tmp, moderation_rate=rate)
+    async with serve(create_app(settings.model_copy(update={"config_dir": config_dir}))) as client:
         yield client
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def always_moderated(
-    audit_dsn: str, topic_prefix: str, tmp_path_factory: pytest.TempPathFactory
+    audit_settings: AuditSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The same service and database, where Kent moderates every peer-reviewed audit."""
-    config_dir = config_with(tmp_path_factory.mktemp("always"), moderation_rate=1.0)
-    async for client in _client_with(audit_dsn, topic_prefix, config_dir):
+    async for client in _moderating(audit_settings, tmp_path_factory.mktemp("always"), 1.0):
         yield client
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def never_moderated(
-    audit_dsn: str, topic_prefix: str, tmp_path_factory: pytest.TempPathFactory
+    audit_settings: AuditSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The same service and database, where Kent moderates nothing."""
-    config_dir = config_with(tmp_path_factory.mktemp("never"), moderation_rate=0.0)
-    async for client in _client_with(audit_dsn, topic_prefix, config_dir):
+    async for client in _moderating(audit_settings, tmp_path_factory.mktemp("never"), 0.0):
         yield client
 
 
@@ -130,6 +133,11 @@ class Flow:
             **changes,
         }
         return await self.call("POST", "/v1/audits", expect, body)
+
+    async def programme(
+        self, body: dict[str, Any], expect: int = 201, **headers: str
+    ) -> dict[str, Any]:
+        return await self.call("POST", "/v1/programmes", expect, body, **headers)
 
     async def draft(self, audit: dict[str, Any], body: Any, expect: int = 200) -> dict[str, Any]:
         return await self.call(
@@ -232,6 +240,24 @@ def outbox(audit_db: asyncpg.Connection) -> Callable[[str], Any]:
         return await events_of(audit_db, audit_id)
 
     return read
+
+
+@pytest.fixture
+def append_only(audit_db: asyncpg.Connection, audit_dsn: str) -> Callable[[str], Awaitable[None]]:
+    """`await append_only(statement)`: the service's role may not run `statement` (a change
+    to a log); its owner may, and hits the log's append-only trigger."""
+
+    async def check(statement: str) -> None:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await audit_db.execute(statement)
+        owner = await connect(owner_dsn(audit_dsn))
+        try:
+            with pytest.raises(asyncpg.RaiseError):
+                await owner.execute(statement)
+        finally:
+            await owner.close()
+
+    return check
 
 
 @pytest.fixture(name="days_ago")

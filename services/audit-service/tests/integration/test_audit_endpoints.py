@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
-from qaf_shared.database import connect
-from qaf_shared.testing.calls import created
-from qaf_shared.testing.fixtures import auth, owner_dsn
+from qaf_shared.testing.calls import actor_required, created_once, creator, read_and_logged
+from qaf_shared.testing.fixtures import auth
 
 NEW_AUDIT = {
     "case_ref": "CASE-100",
@@ -29,21 +28,13 @@ SUBMISSION = {
 }
 
 
-@pytest.fixture
-def writer(token: Callable[..., str]) -> dict[str, str]:
-    return auth(token("audits:write audits:read"))
-
-
 async def _counts(db: asyncpg.Connection) -> tuple[int, int]:
     return await db.fetchval("SELECT count(*) FROM audits"), await db.fetchval(
         "SELECT count(*) FROM outbox"
     )
 
 
-async def _schedule(
-    client: httpx.AsyncClient, headers: dict[str, str], **changes: Any
-) -> dict[str, Any]:
-    return await created(client, "/v1/audits", {**NEW_AUDIT, **changes}, headers)
+_schedule = creator("/v1/audits", NEW_AUDIT)
 
 
 async def test_scheduling_stores_the_resolved_unit_and_writes_one_outbox_event(
@@ -114,24 +105,12 @@ async def test_reading_an_audit_is_access_logged(
     audit_client: httpx.AsyncClient,
     writer: dict[str, str],
     audit_db: asyncpg.Connection,
-    audit_dsn: str,
+    append_only: Callable[[str], Awaitable[None]],
 ) -> None:
     audit = await _schedule(audit_client, writer)
-    response = await audit_client.get(f"/v1/audits/{audit['id']}", headers=writer)
-    assert response.status_code == 200 and response.json() == audit
-    logged = await audit_db.fetch(
-        "SELECT client, actor, action FROM access_log WHERE resource_id = $1", audit["id"]
-    )
-    assert [tuple(r) for r in logged] == [("dev-client", "staff-1", "read")]
+    await read_and_logged(audit_client, f"/v1/audits/{audit['id']}", audit, writer, audit_db)
     # The service's role may not delete from it; its owner hits the append-only trigger.
-    with pytest.raises(asyncpg.InsufficientPrivilegeError):
-        await audit_db.execute("DELETE FROM access_log")
-    owner = await connect(owner_dsn(audit_dsn))
-    try:
-        with pytest.raises(asyncpg.RaiseError):
-            await owner.execute("DELETE FROM access_log")
-    finally:
-        await owner.close()
+    await append_only("DELETE FROM access_log")
 
 
 async def test_a_stale_if_match_is_412_and_changes_nothing(
@@ -278,11 +257,8 @@ async def test_bad_submission_names_the_field_and_changes_nothing(
 async def test_missing_actor_is_422(
     audit_client: httpx.AsyncClient, token: Callable[..., str]
 ) -> None:
-    response = await audit_client.post(
-        "/v1/audits", json=NEW_AUDIT, headers=auth(token("audits:write"), actor=None)
-    )
-    assert response.status_code == 422
-    assert any(e["field"] == "header.X-Actor" for e in response.json()["errors"])
+    headers = auth(token("audits:write"), actor=None)
+    await actor_required(audit_client, "/v1/audits", NEW_AUDIT, headers)
 
 
 @pytest.mark.parametrize("path", ["/v1/audits/not-a-uuid", f"/v1/audits/{uuid.uuid4()}"])
@@ -299,16 +275,4 @@ async def test_unknown_or_malformed_ids_are_404(
 async def test_the_same_idempotency_key_and_body_answer_once(
     audit_client: httpx.AsyncClient, writer: dict[str, str], audit_db: asyncpg.Connection
 ) -> None:
-    headers = {**writer, "Idempotency-Key": f"key-{uuid.uuid4()}"}
-    before = await _counts(audit_db)
-    first = await audit_client.post("/v1/audits", json=NEW_AUDIT, headers=headers)
-    second = await audit_client.post("/v1/audits", json=NEW_AUDIT, headers=headers)
-    assert first.status_code == second.status_code == 201
-    assert first.json() == second.json()
-    assert second.headers["location"] == first.headers["location"]
-    assert await _counts(audit_db) == (before[0] + 1, before[1] + 1)
-    reused = await audit_client.post(
-        "/v1/audits", json={**NEW_AUDIT, "case_ref": "OTHER"}, headers=headers
-    )
-    assert reused.status_code == 422
-    assert await _counts(audit_db) == (before[0] + 1, before[1] + 1)
+    await created_once(lambda: _counts(audit_db), audit_client, "/v1/audits", NEW_AUDIT, writer)

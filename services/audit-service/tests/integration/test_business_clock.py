@@ -4,28 +4,24 @@ it is already that day, though UTC's date is still the day before."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
 
 import httpx
 import pytest_asyncio
 
 from audit_service.main import create_app
 from audit_service.settings import AuditSettings
-from qaf_shared.testing.clock import fixed_clock
+from qaf_shared.testing.clock import (
+    HALF_PAST_MIDNIGHT_IN_LONDON,
+    LONDON_DATE,
+    TOMORROW,
+    fixed_clock,
+)
 from qaf_shared.testing.fixtures import auth, serve
-
-# 00:30 BST on 16 July 2026.
-HALF_PAST_MIDNIGHT_IN_LONDON = datetime(2026, 7, 15, 23, 30, tzinfo=UTC)
-LONDON_DATE = "2026-07-16"
-TOMORROW = "2026-07-17"
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def client(audit_dsn: str, topic_prefix: str) -> AsyncIterator[httpx.AsyncClient]:
-    settings = AuditSettings(
-        database_url=audit_dsn, kafka_topic_prefix=topic_prefix, relay_enabled=False
-    )
-    app = create_app(settings, clock=fixed_clock(HALF_PAST_MIDNIGHT_IN_LONDON))
+async def client(audit_settings: AuditSettings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(audit_settings, clock=fixed_clock(HALF_PAST_MIDNIGHT_IN_LONDON))
     async with serve(app) as served:
         yield served
 

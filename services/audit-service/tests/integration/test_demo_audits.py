@@ -29,6 +29,8 @@ from qaf_shared.settings import REPO_ROOT
 from qaf_shared.testing.fixtures import DatabaseFactory
 from qaf_shared.testing.processes import start_service
 
+from .statuses import STATES
+
 
 def _demo_module() -> ModuleType:
     spec = importlib.util.spec_from_file_location(
@@ -89,16 +91,7 @@ async def test_the_demo_loads_every_state_through_the_api_and_reloads_idempotent
 
     statuses, kinds, actions, concerns, quarters_seen, areas, writers, _ = first
     assert sum(statuses.values()) == loaded
-    assert set(statuses) == {
-        "SCHEDULED",
-        "IN_PROGRESS",
-        "SUBMITTED",
-        "PEER_REVIEWED",
-        "MODERATION",
-        "MODERATED",
-        "CLOSED",
-        "CANCELLED",
-    }, statuses
+    assert set(statuses) == set(STATES), statuses
     assert set(kinds) == {"MONTHLY", "THEMED", "AREA", "MULTI_AGENCY", "CLOSURE"}
     assert set(actions) == {"OPEN", "IN_PROGRESS", "COMPLETED", "VERIFIED", "CANCELLED"}
     assert concerns >= 3

@@ -16,10 +16,7 @@ from qaf_shared.testing.fixtures import auth
 async def test_another_tenant_sees_and_changes_nothing_of_kents(
     flow: Any, token: Callable[..., str], audit_db: asyncpg.Connection
 ) -> None:
-    programme = await flow.call(
-        "POST",
-        "/v1/programmes",
-        201,
+    programme = await flow.programme(
         {"kind": "MONTHLY", "name": "Kent", "period": "2026-06", "due_date": "2026-07-01"},
     )
     audit = await flow.in_state("SUBMITTED", programme_id=programme["id"])
@@ -126,8 +123,8 @@ async def test_a_retried_programme_and_moderation_answer_once(
     flow = moderated_flow
     key = {"Idempotency-Key": f"k-{uuid.uuid4()}"}
     body = {"kind": "CLOSURE", "name": "Closures", "period": "2026-02", "due_date": "2026-03-01"}
-    first = await flow.call("POST", "/v1/programmes", 201, body, **key)
-    again = await flow.call("POST", "/v1/programmes", 201, body, **key)
+    first = await flow.programme(body, **key)
+    again = await flow.programme(body, **key)
     assert first == again
     assert (
         await audit_db.fetchval(

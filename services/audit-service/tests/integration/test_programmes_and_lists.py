@@ -10,6 +10,10 @@ from typing import Any
 import asyncpg
 import pytest
 
+from qaf_shared.testing.calls import changed
+
+from .statuses import STATES
+
 THEMED = {
     "kind": "THEMED",
     "name": "Neglect thematic",
@@ -23,24 +27,10 @@ THEMED = {
 async def test_a_programme_counts_its_audits_by_status_and_overdue(
     flow: Any, days_ago: Callable[[int], str]
 ) -> None:
-    programme = await flow.call(
-        "POST", "/v1/programmes", 201, {**THEMED, "area": "SOUTH", "due_date": days_ago(1)}
-    )
+    programme = await flow.programme({**THEMED, "area": "SOUTH", "due_date": days_ago(1)})
     assert programme["progress"] == {
         "total": 0,
-        "by_status": dict.fromkeys(
-            [
-                "SCHEDULED",
-                "IN_PROGRESS",
-                "SUBMITTED",
-                "PEER_REVIEWED",
-                "MODERATION",
-                "MODERATED",
-                "CLOSED",
-                "CANCELLED",
-            ],
-            0,
-        ),
+        "by_status": dict.fromkeys(STATES, 0),
         "overdue": 0,
     }
     assert programme["overdue"] is False and programme["version"] == 1
@@ -66,10 +56,7 @@ async def test_a_programme_counts_its_audits_by_status_and_overdue(
 async def test_an_audit_of_a_programme_takes_its_kind_and_stays_within_its_scope(
     flow: Any,
 ) -> None:
-    programme = await flow.call(
-        "POST",
-        "/v1/programmes",
-        201,
+    programme = await flow.programme(
         {
             "kind": "AREA",
             "name": "South area",
@@ -112,8 +99,7 @@ async def test_a_bad_programme_names_its_fields_and_writes_nothing(
     flow: Any, audit_db: asyncpg.Connection, changes: dict[str, Any], fields: set[str]
 ) -> None:
     before = await audit_db.fetchval("SELECT count(*) FROM programmes")
-    body = {k: v for k, v in {**THEMED, **changes}.items() if v is not None}
-    problem = await flow.call("POST", "/v1/programmes", 422, body)
+    problem = await flow.programme(changed(THEMED, changes), 422)
     assert {e["field"] for e in problem["errors"]} == fields
     assert await audit_db.fetchval("SELECT count(*) FROM programmes") == before
 
@@ -122,10 +108,7 @@ async def test_a_district_scope_is_stored_with_its_area_and_programmes_list_by_k
     flow: Any,
 ) -> None:
     period = f"20{uuid.uuid4().int % 90 + 10}-03"  # a period of this test's own
-    created = await flow.call(
-        "POST",
-        "/v1/programmes",
-        201,
+    created = await flow.programme(
         {
             "kind": "MULTI_AGENCY",
             "name": "KSCMP",
@@ -135,10 +118,7 @@ async def test_a_district_scope_is_stored_with_its_area_and_programmes_list_by_k
         },
     )
     assert (created["area"], created["district"]) == ("SOUTH", "DOVER")
-    await flow.call(
-        "POST",
-        "/v1/programmes",
-        201,
+    await flow.programme(
         {
             "kind": "CLOSURE",
             "name": "Closures",
@@ -155,10 +135,7 @@ async def test_a_district_scope_is_stored_with_its_area_and_programmes_list_by_k
 async def test_the_audit_list_filters_pages_stably_and_logs_each_read(
     flow: Any, moderated_flow: Any, audit_db: asyncpg.Connection, days_ago: Callable[[int], str]
 ) -> None:
-    programme = await flow.call(
-        "POST",
-        "/v1/programmes",
-        201,
+    programme = await flow.programme(
         {"kind": "MONTHLY", "name": "List test", "period": "2026-06", "due_date": "2026-07-31"},
     )
     pid = programme["id"]

@@ -3,43 +3,18 @@ in order, to its (prefixed) topic, keyed by the audit."""
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from collections.abc import Callable
 from typing import Any
 
 import yaml
-from aiokafka import AIOKafkaConsumer
 
 from audit_service.configuration import DEFAULT_DIR
 from audit_service.main import create_app
 from audit_service.settings import AuditSettings
-from qaf_shared import jsonutil
 from qaf_shared.events.catalogue import AUDIT_TOPIC, spec_for
-from qaf_shared.events.envelope import CloudEvent
-from qaf_shared.testing.fixtures import KAFKA, DatabaseFactory, TopicsFactory, auth, serve
-
-
-async def _read(topic: str, expected: int, timeout: float = 20.0) -> list[tuple[bytes, CloudEvent]]:
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=KAFKA, auto_offset_reset="earliest", enable_auto_commit=False
-    )
-    await consumer.start()
-    records: list[tuple[bytes, CloudEvent]] = []
-    try:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while len(records) < expected and loop.time() < deadline:
-            for batch in (await consumer.getmany(timeout_ms=200)).values():
-                records += [
-                    (r.key, CloudEvent.model_validate(jsonutil.loads(r.value))) for r in batch
-                ]
-        # A duplicate would arrive now.
-        for batch in (await consumer.getmany(timeout_ms=500)).values():
-            records += [(r.key, CloudEvent.model_validate(jsonutil.loads(r.value))) for r in batch]
-    finally:
-        await consumer.stop()
-    return records
+from qaf_shared.testing.fixtures import DatabaseFactory, TopicsFactory, auth, serve
+from qaf_shared.testing.kafka import read_topic
 
 
 async def test_each_state_change_is_published_once_in_order(
@@ -84,7 +59,7 @@ async def test_each_state_change_is_published_once_in_order(
             {"status": "IN_PROGRESS"},
             **{"If-Match": '"1"'},
         )
-        records = await _read(prefix + AUDIT_TOPIC, expected=11)
+        records = await read_topic(prefix + AUDIT_TOPIC, expected=11)
 
     by_audit: dict[bytes, list[str]] = {}
     for key, event in records:

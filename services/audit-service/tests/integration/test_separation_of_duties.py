@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
 from qaf_shared.testing.fixtures import auth
 
@@ -119,13 +120,16 @@ def _refused(response: httpx.Response, rule: str, *people: str) -> None:
         assert person not in response.text
 
 
+@pytest.fixture
+def duties(
+    always_moderated: httpx.AsyncClient, token: Callable[..., str], days_ago: Callable[[int], str]
+) -> Duties:
+    return Duties(always_moderated, token, days_ago)
+
+
 async def test_the_submitter_may_not_peer_review_and_nothing_is_written(
-    always_moderated: httpx.AsyncClient,
-    token: Callable[..., str],
-    days_ago: Callable[[int], str],
-    audit_db: asyncpg.Connection,
+    duties: Duties, audit_db: asyncpg.Connection
 ) -> None:
-    duties = Duties(always_moderated, token, days_ago)
     audit_id = await duties.scheduled()
     assert (await duties.submit(audit_id, "sub-1")).status_code == 200
     before = await _written(audit_db, audit_id)
@@ -151,12 +155,8 @@ async def test_the_submitter_may_not_peer_review_and_nothing_is_written(
 
 
 async def test_the_submitter_and_the_peer_reviewer_may_not_moderate(
-    always_moderated: httpx.AsyncClient,
-    token: Callable[..., str],
-    days_ago: Callable[[int], str],
-    audit_db: asyncpg.Connection,
+    duties: Duties, audit_db: asyncpg.Connection
 ) -> None:
-    duties = Duties(always_moderated, token, days_ago)
     audit_id = await duties.in_moderation(
         submitter="sub-1", review_caller="rev-caller", reviewer="pr-1"
     )
@@ -185,14 +185,10 @@ async def test_the_submitter_and_the_peer_reviewer_may_not_moderate(
 
 
 async def test_whoever_took_a_step_in_an_earlier_round_stays_bound(
-    always_moderated: httpx.AsyncClient,
-    token: Callable[..., str],
-    days_ago: Callable[[int], str],
-    audit_db: asyncpg.Connection,
+    duties: Duties, audit_db: asyncpg.Connection
 ) -> None:
     """A returned audit resubmitted by someone else: its first submitter still may not
     review it, and whoever returned it may not moderate it."""
-    duties = Duties(always_moderated, token, days_ago)
     audit_id = await duties.scheduled()
     assert (await duties.submit(audit_id, "sub-1", days_ago=12)).status_code == 200
     returned = await duties.peer_review(audit_id, "pr-2", "pr-2", "RETURNED", days_ago=11)

@@ -38,18 +38,12 @@ def with_version_2(tmp_path: Path) -> Path:
 async def test_an_audit_keeps_its_template_version_when_a_new_one_is_released(
     flow: Any,
     make_flow: Callable[..., Any],
-    audit_dsn: str,
-    topic_prefix: str,
+    audit_settings: AuditSettings,
     tmp_path: Path,
 ) -> None:
     old = await flow.schedule()
     assert old["template"] == {"id": "kent-case-file", "version": 1}
-    settings = AuditSettings(
-        database_url=audit_dsn,
-        kafka_topic_prefix=topic_prefix,
-        relay_enabled=False,
-        config_dir=with_version_2(tmp_path),
-    )
+    settings = audit_settings.model_copy(update={"config_dir": with_version_2(tmp_path)})
     async with serve(create_app(settings)) as client:
         released: Any = make_flow(client, flow.headers)
         listed = await released.call("GET", "/v1/audit-templates", 200)

@@ -3,25 +3,14 @@ use cases, the rules and the SQL never import the HTTP layer, and the rules no I
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
 
 import audit_service
+from qaf_shared.testing.layers import imports_of
 
 PACKAGE = Path(audit_service.__file__).parent
-
-
-def _imports(module: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(module.read_text())):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return names
 
 
 @pytest.mark.parametrize(
@@ -43,7 +32,7 @@ def test_a_layer_imports_nothing_above_it(layer: str, forbidden: tuple[str, ...]
     found = {
         f"{module.name}: {name}"
         for module in modules
-        for name in _imports(module)
+        for name in imports_of(module)
         if name.startswith(forbidden)
     }
     assert found == set()

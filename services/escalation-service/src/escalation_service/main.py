@@ -9,9 +9,7 @@ from escalation_service.api.escalations import router as escalations_router
 from escalation_service.settings import EscalationSettings
 from escalation_service.workers.overdue import overdue_scheduler_worker
 from qaf_shared.clock import BusinessClock
-from qaf_shared.http.app import Worker, create_service_app
-from qaf_shared.http.idempotency_retention import idempotency_retention_worker
-from qaf_shared.outbox.relay import outbox_relay_worker
+from qaf_shared.http.app import create_service_app, write_service_workers
 
 
 def create_app(
@@ -20,9 +18,7 @@ def create_app(
     """The app; `clock` replaces the business clock (tests pin the date the rules and the
     overdue scheduler see)."""
     settings = settings or EscalationSettings()
-    workers: list[Worker] = [idempotency_retention_worker]
-    if settings.relay_enabled:
-        workers.append(outbox_relay_worker)
+    workers = write_service_workers(settings)
     if settings.overdue_scan_enabled:
         workers.append(overdue_scheduler_worker)
     app = create_service_app(

@@ -1,7 +1,8 @@
 """What the escalation-service integration tests share: a new escalation's body, raising and
-stepping one over HTTP, and the rows they read back (counts, the outbox's events). Today is
-pinned to Monday 15 June 2026 (`CLOCK`, which the conftest's app runs on); the relay is off,
-so the outbox rows are read directly."""
+stepping one over HTTP, and the rows they read back (counts, the outbox's events), alone or
+through `Escalations` (the `escalations` fixture). Today is pinned to Monday 15 June 2026
+(`CLOCK`, which the conftest's app runs on); the relay is off, so the outbox rows are read
+directly."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from qaf_shared.testing.calls import created
+from qaf_shared.testing.calls import creator, stepper
 from qaf_shared.testing.clock import fixed_clock
 
 # The date the service under test takes for today: a Monday.
@@ -27,6 +28,17 @@ NEW = {
     "categories": ["DRIFT_DELAY", "PERMANENCE_PLANNING"],
     "summary": "Secret summary: the permanence plan has drifted for months.",
     "desired_outcome": "Secret outcome: a permanence planning meeting within 10 days.",
+}
+# A CP chair's escalation about missing reports, for the tests that raise it by the dozen or
+# at an odd hour.
+BY_A_CHAIR = {
+    "case_ref": "CASE-300",
+    "team": "CAN-CP1",
+    "plan_type": "CP",
+    "raised_by": "chair-2",
+    "raised_by_role": "CP_CHAIR",
+    "categories": ["REPORTS_NOT_PROVIDED"],
+    "summary": "Reports for conference not provided.",
 }
 RESPONSE = {"responder": "sw-3", "response": "Secret reply: a meeting is booked."}
 FREE_TEXT = ("Secret", "CASE-200")
@@ -49,25 +61,33 @@ async def outbox_events(
     return [(r["type"].split(".")[-2], r["payload"]) for r in rows]
 
 
-async def raise_escalation(
-    client: httpx.AsyncClient, headers: dict[str, str], **changes: Any
-) -> dict[str, Any]:
-    return await created(client, "/v1/escalations", {**NEW, **changes}, headers)
+raise_escalation = creator("/v1/escalations", NEW)
+take_step = stepper("/v1/escalations")
 
 
-async def take_step(
-    client: httpx.AsyncClient,
-    headers: dict[str, str],
-    escalation: dict[str, Any],
-    step: str,
-    body: dict[str, Any],
-    expected: int = 200,
-) -> dict[str, Any]:
-    response = await client.post(
-        f"/v1/escalations/{escalation['id']}/{step}", json=body, headers=headers
-    )
-    assert response.status_code == expected, response.text
-    if expected >= 400:
-        assert response.headers["content-type"] == "application/problem+json"
-    result: dict[str, Any] = response.json()
-    return result
+class Escalations:
+    """escalation-service as the tests' writer calls it, each answer checked, and the rows
+    its database holds."""
+
+    def __init__(
+        self, client: httpx.AsyncClient, headers: dict[str, str], db: asyncpg.Connection
+    ) -> None:
+        self.client = client
+        self.headers = headers
+        self.db = db
+
+    async def raised(self, **changes: Any) -> dict[str, Any]:
+        """A new escalation, `NEW` with `changes`."""
+        return await raise_escalation(self.client, self.headers, **changes)
+
+    async def step(
+        self, escalation: dict[str, Any], step: str, body: dict[str, Any], expected: int = 200
+    ) -> dict[str, Any]:
+        """`step` taken on `escalation` with `body`, answered `expected`; the answer."""
+        return await take_step(self.client, self.headers, escalation, step, body, expected)
+
+    async def counts(self) -> tuple[int, int, int]:
+        return await counts(self.db)
+
+    async def events(self, escalation_id: str) -> list[tuple[str, dict[str, Any]]]:
+        return await outbox_events(self.db, escalation_id)

@@ -10,7 +10,7 @@ from escalation_service.settings import EscalationSettings
 from qaf_shared.database import connect
 from qaf_shared.testing.fixtures import DatabaseFactory, auth, serve
 
-from .calls import CLOCK
+from .calls import CLOCK, Escalations
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -18,20 +18,25 @@ async def escalation_dsn(make_database: DatabaseFactory) -> str:
     return await make_database("escalation_service")
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def escalation_client(
-    escalation_dsn: str, topic_prefix: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    """escalation-service in this process against its own test database, with today pinned.
-    The relay and the overdue scheduler are off here: the outbox rows are checked directly,
-    and the scheduler has tests (and databases) of its own."""
-    settings = EscalationSettings(
+@pytest.fixture(scope="session")
+def escalation_settings(escalation_dsn: str, topic_prefix: str) -> EscalationSettings:
+    """escalation-service against its own test database. The relay and the overdue scheduler
+    are off here: the outbox rows are checked directly, and the scheduler has tests (and
+    databases) of its own."""
+    return EscalationSettings(
         database_url=escalation_dsn,
         kafka_topic_prefix=topic_prefix,
         relay_enabled=False,
         overdue_scan_enabled=False,
     )
-    async with serve(create_app(settings, clock=CLOCK)) as client:
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def escalation_client(
+    escalation_settings: EscalationSettings,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """escalation-service in this process, on `escalation_settings`, with today pinned."""
+    async with serve(create_app(escalation_settings, clock=CLOCK)) as client:
         yield client
 
 
@@ -45,3 +50,10 @@ async def escalation_db(escalation_dsn: str) -> AsyncIterator[asyncpg.Connection
 @pytest.fixture
 def writer(token: Callable[..., str]) -> dict[str, str]:
     return auth(token("escalations:write escalations:read"))
+
+
+@pytest.fixture
+def escalations(
+    escalation_client: httpx.AsyncClient, writer: dict[str, str], escalation_db: asyncpg.Connection
+) -> Escalations:
+    return Escalations(escalation_client, writer, escalation_db)

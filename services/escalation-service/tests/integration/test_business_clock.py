@@ -4,7 +4,6 @@ Summer Time it is already that day, though UTC's date is still the day before.""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -12,38 +11,21 @@ import pytest_asyncio
 
 from escalation_service.main import create_app
 from escalation_service.settings import EscalationSettings
-from qaf_shared.testing.clock import fixed_clock
+from qaf_shared.testing.clock import HALF_PAST_MIDNIGHT_IN_LONDON, LONDON_DATE, fixed_clock
 from qaf_shared.testing.fixtures import auth, serve
 
-# 00:30 BST on 16 July 2026.
-HALF_PAST_MIDNIGHT_IN_LONDON = datetime(2026, 7, 15, 23, 30, tzinfo=UTC)
-LONDON_DATE = "2026-07-16"
-NEW = {
-    "case_ref": "CASE-CLOCK",
-    "team": "CAN-CP1",
-    "plan_type": "CP",
-    "raised_by": "chair-2",
-    "raised_by_role": "CP_CHAIR",
-    "categories": ["REPORTS_NOT_PROVIDED"],
-    "summary": "Reports for conference not provided.",
-}
+from .calls import BY_A_CHAIR
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def client(escalation_dsn: str, topic_prefix: str) -> AsyncIterator[httpx.AsyncClient]:
-    settings = EscalationSettings(
-        database_url=escalation_dsn,
-        kafka_topic_prefix=topic_prefix,
-        relay_enabled=False,
-        overdue_scan_enabled=False,
-    )
-    app = create_app(settings, clock=fixed_clock(HALF_PAST_MIDNIGHT_IN_LONDON))
+async def client(escalation_settings: EscalationSettings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(escalation_settings, clock=fixed_clock(HALF_PAST_MIDNIGHT_IN_LONDON))
     async with serve(app) as served:
         yield served
 
 
 async def _raise(client: httpx.AsyncClient, headers: dict[str, str], **changes: Any) -> Any:
-    return await client.post("/v1/escalations", json={**NEW, **changes}, headers=headers)
+    return await client.post("/v1/escalations", json={**BY_A_CHAIR, **changes}, headers=headers)
 
 
 async def test_an_escalation_and_its_response_default_to_londons_date(

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from qaf_shared.testing.fixtures import auth
+from qaf_shared.testing.units import UNIT_FILTERS, UnitFilter
 
 from .calls import (
     NEW,
@@ -135,36 +136,10 @@ class TestListing:
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.cursor"
 
 
-# Codes of the right form that name no unit of that kind in Kent's tree (886): a district
-# given as an area, a team as a district, an area as a service, Medway's team, no unit at all.
-UNKNOWN_UNITS = [
-    ("area", "ASHFORD"),
-    ("district", "ASH-CP1"),
-    ("team", "STR-CP1"),
-    ("team", "NOWHERE"),
-    ("service", "SOUTH"),
-]
-
-
-@pytest.mark.parametrize(("name", "code"), UNKNOWN_UNITS)
-async def test_an_unknown_unit_filter_is_422_naming_it_not_an_empty_page(
-    escalation_client: httpx.AsyncClient, token: Callable[..., str], name: str, code: str
+@pytest.mark.parametrize("unit_filter", UNIT_FILTERS)
+async def test_a_unit_filter_narrows_the_list_to_a_known_unit_and_an_unknown_one_is_422(
+    escalation_client: httpx.AsyncClient,
+    token: Callable[..., str],
+    unit_filter: UnitFilter,
 ) -> None:
-    headers = auth(token("escalations:read"))
-    answer = await escalation_client.get("/v1/escalations", params={name: code}, headers=headers)
-    assert answer.status_code == 422
-    assert answer.headers["content-type"] == "application/problem+json"
-    assert [e["field"] for e in answer.json()["errors"]] == [f"query.{name}"]
-
-
-@pytest.mark.parametrize(
-    ("name", "code"),
-    [("area", "SOUTH"), ("district", "ASHFORD"), ("team", "ASH-CP1"), ("service", "FOSTERING")],
-)
-async def test_a_known_unit_filter_of_its_kind_answers_a_page(
-    escalation_client: httpx.AsyncClient, token: Callable[..., str], name: str, code: str
-) -> None:
-    headers = auth(token("escalations:read"))
-    answer = await escalation_client.get("/v1/escalations", params={name: code}, headers=headers)
-    assert answer.status_code == 200, answer.text
-    assert all(e[name] == code for e in answer.json()["items"])
+    await unit_filter.check(escalation_client, "/v1/escalations", auth(token("escalations:read")))

@@ -6,29 +6,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import asyncpg
-import httpx
 import pytest
 
-from qaf_shared.testing.calls import refused
+from qaf_shared.testing.calls import changed, refused
 
-from .calls import (
-    NEW,
-    counts,
-    outbox_events,
-    raise_escalation,
-)
+from .calls import NEW, Escalations
 
 
 class TestRaising:
     async def test_raising_opens_the_informal_stage_due_in_five_working_days(
-        self,
-        escalation_client: httpx.AsyncClient,
-        writer: dict[str, str],
-        escalation_db: asyncpg.Connection,
+        self, escalations: Escalations
     ) -> None:
-        response = await escalation_client.post(
-            "/v1/escalations", json={**NEW, "raised_on": "2026-04-02"}, headers=writer
+        response = await escalations.client.post(
+            "/v1/escalations", json={**NEW, "raised_on": "2026-04-02"}, headers=escalations.headers
         )
         assert response.status_code == 201, response.text
         body = response.json()
@@ -65,7 +55,7 @@ class TestRaising:
                 "escalate_note": None,
             }
         ]
-        [(kind, event)] = await outbox_events(escalation_db, body["id"])
+        [(kind, event)] = await escalations.events(body["id"])
         assert kind == "raised" and event["tenant"] == "886" and event["subject"] == body["id"]
         assert event["data"] == {
             "escalation_id": body["id"],
@@ -81,30 +71,25 @@ class TestRaising:
             "formal_limit_breached": False,
             "bypassed": False,
         }
-        who = await escalation_db.fetchrow(
+        who = await escalations.db.fetchrow(
             "SELECT created_by_client, created_by_actor FROM escalations WHERE id = $1",
             uuid.UUID(body["id"]),
         )
         assert tuple(who) == ("dev-client", "staff-1")
 
     async def test_raised_on_defaults_to_today_and_the_chair_may_set_the_informal_due_date(
-        self, escalation_client: httpx.AsyncClient, writer: dict[str, str]
+        self, escalations: Escalations
     ) -> None:
-        body = await raise_escalation(escalation_client, writer)
+        body = await escalations.raised()
         assert (body["raised_on"], body["stage_due_date"]) == ("2026-06-15", "2026-06-22")
         assert body["overdue"] is False
-        chosen = await raise_escalation(escalation_client, writer, due_date="2026-06-30")
+        chosen = await escalations.raised(due_date="2026-06-30")
         assert chosen["stage_due_date"] == "2026-06-30"
 
     async def test_opening_above_informal_records_the_bypass_and_starts_the_formal_clock(
-        self,
-        escalation_client: httpx.AsyncClient,
-        writer: dict[str, str],
-        escalation_db: asyncpg.Connection,
+        self, escalations: Escalations
     ) -> None:
-        body = await raise_escalation(
-            escalation_client,
-            writer,
+        body = await escalations.raised(
             service="FOSTERING",
             team=None,
             stage="SERVICE_MANAGER",
@@ -119,7 +104,7 @@ class TestRaising:
         assert body["service"] == "FOSTERING" and body["team"] is None
         assert body["stage_due_date"] == "2026-06-08"
         assert (body["formal_started_on"], body["formal_deadline"]) == ("2026-06-01", "2026-06-29")
-        [(_, event)] = await outbox_events(escalation_db, body["id"])
+        [(_, event)] = await escalations.events(body["id"])
         assert event["data"]["bypassed"] is True
         assert event["data"]["formal_deadline"] == "2026-06-29"
         assert "placement" not in str(event)
@@ -152,14 +137,14 @@ class TestRaising:
         ],
     )
     async def test_bad_input_names_the_field_and_writes_nothing(
-        self,
-        escalation_client: httpx.AsyncClient,
-        writer: dict[str, str],
-        escalation_db: asyncpg.Connection,
-        change: dict[str, Any],
-        field: str,
+        self, escalations: Escalations, change: dict[str, Any], field: str
     ) -> None:
-        before = await counts(escalation_db)
-        body = {k: v for k, v in {**NEW, **change}.items() if v is not None}
-        await refused(escalation_client, "/v1/escalations", body, writer, field)
-        assert await counts(escalation_db) == before
+        body = changed(NEW, change)
+        await refused(
+            escalations.client,
+            "/v1/escalations",
+            body,
+            escalations.headers,
+            field,
+            escalations.counts,
+        )

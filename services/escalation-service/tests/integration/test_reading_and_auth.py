@@ -6,47 +6,37 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-import asyncpg
 import httpx
 import pytest
 
+from qaf_shared.testing.calls import actor_required, read_and_logged
 from qaf_shared.testing.fixtures import auth
 
-from .calls import (
-    NEW,
-    RESPONSE,
-    counts,
-    raise_escalation,
-)
+from .calls import NEW, RESPONSE, Escalations
 
 
 class TestReading:
     async def test_reading_an_escalation_is_access_logged_and_carries_its_etag(
-        self,
-        escalation_client: httpx.AsyncClient,
-        writer: dict[str, str],
-        escalation_db: asyncpg.Connection,
+        self, escalations: Escalations
     ) -> None:
-        esc = await raise_escalation(escalation_client, writer)
-        response = await escalation_client.get(f"/v1/escalations/{esc['id']}", headers=writer)
-        assert response.status_code == 200 and response.json() == esc
-        assert response.headers["etag"] == '"1"'
-        logged = await escalation_db.fetch(
-            "SELECT client, actor, action FROM access_log WHERE resource_id = $1", esc["id"]
+        esc = await escalations.raised()
+        path = f"/v1/escalations/{esc['id']}"
+        response = await read_and_logged(
+            escalations.client, path, esc, escalations.headers, escalations.db
         )
-        assert [tuple(r) for r in logged] == [("dev-client", "staff-1", "read")]
+        assert response.headers["etag"] == '"1"'
 
     async def test_a_stale_if_match_is_412_and_the_current_one_is_accepted(
-        self, escalation_client: httpx.AsyncClient, writer: dict[str, str]
+        self, escalations: Escalations
     ) -> None:
-        esc = await raise_escalation(escalation_client, writer)
+        esc = await escalations.raised()
         path = f"/v1/escalations/{esc['id']}/responses"
-        stale = await escalation_client.post(
-            path, json=RESPONSE, headers={**writer, "If-Match": '"7"'}
+        stale = await escalations.client.post(
+            path, json=RESPONSE, headers={**escalations.headers, "If-Match": '"7"'}
         )
         assert stale.status_code == 412
-        current = await escalation_client.post(
-            path, json=RESPONSE, headers={**writer, "If-Match": '"1"'}
+        current = await escalations.client.post(
+            path, json=RESPONSE, headers={**escalations.headers, "If-Match": '"1"'}
         )
         assert current.status_code == 200 and current.headers["etag"] == '"2"'
 
@@ -54,11 +44,13 @@ class TestReading:
         "path", ["/v1/escalations/not-a-uuid", f"/v1/escalations/{uuid.uuid4()}"]
     )
     async def test_unknown_or_malformed_ids_are_404(
-        self, escalation_client: httpx.AsyncClient, writer: dict[str, str], path: str
+        self, escalations: Escalations, path: str
     ) -> None:
         for response in (
-            await escalation_client.get(path, headers=writer),
-            await escalation_client.post(f"{path}/responses", json=RESPONSE, headers=writer),
+            await escalations.client.get(path, headers=escalations.headers),
+            await escalations.client.post(
+                f"{path}/responses", json=RESPONSE, headers=escalations.headers
+            ),
         ):
             assert response.status_code == 404
             assert response.headers["content-type"] == "application/problem+json"
@@ -89,26 +81,20 @@ class TestAuth:
     async def test_a_write_without_an_actor_is_422(
         self, escalation_client: httpx.AsyncClient, token: Callable[..., str]
     ) -> None:
-        response = await escalation_client.post(
-            "/v1/escalations", json=NEW, headers=auth(token("escalations:write"), actor=None)
-        )
-        assert response.status_code == 422
-        assert any(e["field"] == "header.X-Actor" for e in response.json()["errors"])
+        headers = auth(token("escalations:write"), actor=None)
+        await actor_required(escalation_client, "/v1/escalations", NEW, headers)
 
     async def test_malformed_json_is_400_and_a_huge_body_is_413(
-        self,
-        escalation_client: httpx.AsyncClient,
-        writer: dict[str, str],
-        escalation_db: asyncpg.Connection,
+        self, escalations: Escalations
     ) -> None:
-        before = await counts(escalation_db)
-        headers = {**writer, "content-type": "application/json"}
-        bad = await escalation_client.post("/v1/escalations", content=b"{nope", headers=headers)
+        before = await escalations.counts()
+        headers = {**escalations.headers, "content-type": "application/json"}
+        bad = await escalations.client.post("/v1/escalations", content=b"{nope", headers=headers)
         assert bad.status_code == 400
-        huge = await escalation_client.post(
+        huge = await escalations.client.post(
             "/v1/escalations",
             content=b'{"summary": "' + b"x" * (1024 * 1024 + 10) + b'"}',
             headers=headers,
         )
         assert huge.status_code == 413
-        assert await counts(escalation_db) == before
+        assert await escalations.counts() == before

@@ -6,30 +6,15 @@ from __future__ import annotations
 
 import uuid
 
-import asyncpg
-import httpx
-
-from .calls import (
-    FREE_TEXT,
-    RESPONSE,
-    counts,
-    outbox_events,
-    raise_escalation,
-    take_step,
-)
+from .calls import FREE_TEXT, RESPONSE, Escalations
 
 
 class TestResponsesAndEscalation:
     async def test_a_response_then_escalation_opens_the_team_manager_stage(
-        self,
-        escalation_client: httpx.AsyncClient,
-        writer: dict[str, str],
-        escalation_db: asyncpg.Connection,
+        self, escalations: Escalations
     ) -> None:
-        esc = await raise_escalation(escalation_client, writer, raised_on="2026-06-01")
-        responded = await take_step(
-            escalation_client,
-            writer,
+        esc = await escalations.raised(raised_on="2026-06-01")
+        responded = await escalations.step(
             esc,
             "responses",
             {**RESPONSE, "responded_on": "2026-06-05"},
@@ -41,12 +26,10 @@ class TestResponsesAndEscalation:
             "responded_on": "2026-06-05",
             "late": False,
         }
-        again = await take_step(escalation_client, writer, esc, "responses", RESPONSE, 409)
+        again = await escalations.step(esc, "responses", RESPONSE, 409)
         assert "RESPONSE_RECEIVED" in again["detail"]
 
-        moved = await take_step(
-            escalation_client,
-            writer,
+        moved = await escalations.step(
             esc,
             "escalate",
             {"reason": "NOT_SATISFIED", "note": "Secret note", "escalated_on": "2026-06-09"},
@@ -70,7 +53,7 @@ class TestResponsesAndEscalation:
         assert informal["escalate_note"] == "Secret note" and informal["overdue"] is False
         assert team_manager["stage"] == "TEAM_MANAGER" and team_manager["closed_on"] is None
 
-        kinds = await outbox_events(escalation_db, esc["id"])
+        kinds = await escalations.events(esc["id"])
         assert [k for k, _ in kinds] == ["raised", "response_recorded", "escalated"]
         escalated = kinds[2][1]["data"]
         assert (escalated["from_stage"], escalated["stage"], escalated["reason"]) == (
@@ -80,7 +63,7 @@ class TestResponsesAndEscalation:
         )
         assert escalated["formal_deadline"] == "2026-07-07"
         assert not any(text in str(kinds) for text in FREE_TEXT)
-        activity = await escalation_db.fetch(
+        activity = await escalations.db.fetch(
             "SELECT action, client, actor FROM escalation_activity WHERE escalation_id = $1 "
             "ORDER BY id",
             uuid.UUID(esc["id"]),
@@ -92,36 +75,25 @@ class TestResponsesAndEscalation:
         ]
 
     async def test_no_response_escalates_only_after_the_due_date_and_announces_the_overdue_stage(
-        self,
-        escalation_client: httpx.AsyncClient,
-        writer: dict[str, str],
-        escalation_db: asyncpg.Connection,
+        self, escalations: Escalations
     ) -> None:
-        esc = await raise_escalation(
-            escalation_client, writer, raised_on="2026-06-01"
-        )  # due 8 June
-        early = await take_step(
-            escalation_client,
-            writer,
+        esc = await escalations.raised(raised_on="2026-06-01")  # due 8 June
+        early = await escalations.step(
             esc,
             "escalate",
             {"reason": "NO_RESPONSE", "escalated_on": "2026-06-08"},
             409,
         )
         assert "2026-06-08" in early["detail"]
-        not_satisfied = await take_step(
-            escalation_client, writer, esc, "escalate", {"reason": "NOT_SATISFIED"}, 409
-        )
+        not_satisfied = await escalations.step(esc, "escalate", {"reason": "NOT_SATISFIED"}, 409)
         assert "RESPONSE_RECEIVED" in not_satisfied["detail"]
-        moved = await take_step(
-            escalation_client,
-            writer,
+        moved = await escalations.step(
             esc,
             "escalate",
             {"reason": "NO_RESPONSE", "escalated_on": "2026-06-10"},
         )
         assert moved["stage"] == "TEAM_MANAGER" and moved["stages"][0]["overdue"] is False
-        kinds = await outbox_events(escalation_db, esc["id"])
+        kinds = await escalations.events(esc["id"])
         assert [k for k, _ in kinds] == ["raised", "stage_overdue", "escalated"]
         overdue = kinds[1][1]["data"]
         assert (overdue["stage"], overdue["stage_due_date"], overdue["detected_on"]) == (
@@ -131,31 +103,26 @@ class TestResponsesAndEscalation:
         )
 
     async def test_a_late_response_is_marked_late_and_its_stage_announced_overdue_once(
-        self,
-        escalation_client: httpx.AsyncClient,
-        writer: dict[str, str],
-        escalation_db: asyncpg.Connection,
+        self, escalations: Escalations
     ) -> None:
-        esc = await raise_escalation(escalation_client, writer, raised_on="2026-06-01")
-        responded = await take_step(
-            escalation_client, writer, esc, "responses", {**RESPONSE, "responded_on": "2026-06-09"}
+        esc = await escalations.raised(raised_on="2026-06-01")
+        responded = await escalations.step(
+            esc, "responses", {**RESPONSE, "responded_on": "2026-06-09"}
         )
         assert responded["stages"][0]["response"]["late"] is True
         assert responded["overdue"] is False
-        kinds = await outbox_events(escalation_db, esc["id"])
+        kinds = await escalations.events(esc["id"])
         assert [k for k, _ in kinds] == ["raised", "stage_overdue", "response_recorded"]
         assert kinds[2][1]["data"]["late"] is True
 
     async def test_the_stage_only_goes_up_and_stops_at_director(
-        self, escalation_client: httpx.AsyncClient, writer: dict[str, str]
+        self, escalations: Escalations
     ) -> None:
-        esc = await raise_escalation(escalation_client, writer, raised_on="2026-05-01")
+        esc = await escalations.raised(raised_on="2026-05-01")
         seen = [esc["stage"]]
         for _ in range(4):
-            await take_step(escalation_client, writer, esc, "responses", RESPONSE)
-            esc = await take_step(
-                escalation_client, writer, esc, "escalate", {"reason": "NOT_SATISFIED"}
-            )
+            await escalations.step(esc, "responses", RESPONSE)
+            esc = await escalations.step(esc, "escalate", {"reason": "NOT_SATISFIED"})
             seen.append(esc["stage"])
         assert seen == [
             "INFORMAL",
@@ -166,39 +133,32 @@ class TestResponsesAndEscalation:
         ]
         assert [s["stage"] for s in esc["stages"]] == seen
         assert esc["addressee_role"] == "DIRECTOR"
-        await take_step(escalation_client, writer, esc, "responses", RESPONSE)
-        top = await take_step(
-            escalation_client, writer, esc, "escalate", {"reason": "NOT_SATISFIED"}, 409
-        )
+        await escalations.step(esc, "responses", RESPONSE)
+        top = await escalations.step(esc, "escalate", {"reason": "NOT_SATISFIED"}, 409)
         assert "highest stage" in top["detail"]
 
     async def test_step_dates_run_forward_and_never_into_the_future(
-        self,
-        escalation_client: httpx.AsyncClient,
-        writer: dict[str, str],
-        escalation_db: asyncpg.Connection,
+        self, escalations: Escalations
     ) -> None:
-        esc = await raise_escalation(escalation_client, writer, raised_on="2026-06-03")
-        before = await counts(escalation_db)
+        esc = await escalations.raised(raised_on="2026-06-03")
+        before = await escalations.counts()
         for body, field in [
             ({**RESPONSE, "responded_on": "2026-06-02"}, "body.responded_on"),
             ({**RESPONSE, "responded_on": "2026-06-16"}, "body.responded_on"),
             ({**RESPONSE, "responded_on": "1999-01-01"}, "body.responded_on"),
             ({"responder": "sw-3"}, "body.response"),
         ]:
-            response = await escalation_client.post(
-                f"/v1/escalations/{esc['id']}/responses", json=body, headers=writer
+            response = await escalations.client.post(
+                f"/v1/escalations/{esc['id']}/responses", json=body, headers=escalations.headers
             )
             assert response.status_code == 422, response.text
             assert any(e["field"] == field for e in response.json()["errors"])
-        assert await counts(escalation_db) == before
-        await take_step(
-            escalation_client, writer, esc, "responses", {**RESPONSE, "responded_on": "2026-06-05"}
-        )
-        refused = await escalation_client.post(
+        assert await escalations.counts() == before
+        await escalations.step(esc, "responses", {**RESPONSE, "responded_on": "2026-06-05"})
+        refused = await escalations.client.post(
             f"/v1/escalations/{esc['id']}/resolve",
             json={"outcome": "OTHER", "resolved_on": "2026-06-04"},
-            headers=writer,
+            headers=escalations.headers,
         )
         assert refused.status_code == 422
         assert refused.json()["errors"][0]["field"] == "body.resolved_on"

@@ -4,63 +4,47 @@ tenant's own configured timescales."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-import asyncpg
-import httpx
+import pytest_asyncio
 
 from escalation_service.domain.timescales import Timescales
 from escalation_service.main import create_app
 from escalation_service.settings import EscalationSettings
 from qaf_shared.testing.fixtures import auth, serve
 
-from .calls import (
-    CLOCK,
-    RESPONSE,
-    outbox_events,
-    raise_escalation,
-    take_step,
-)
+from .calls import CLOCK, RESPONSE, Escalations, raise_escalation
 
 
 class TestFormalLimit:
-    async def test_the_formal_limit_breach_shows_on_the_escalation_and_its_events(
-        self,
-        escalation_client: httpx.AsyncClient,
-        writer: dict[str, str],
-        escalation_db: asyncpg.Connection,
-    ) -> None:
-        esc = await raise_escalation(
-            escalation_client,
-            writer,
-            stage="TEAM_MANAGER",
-            bypass_reason="Secret bypass",
-            raised_on="2026-04-01",
+    @pytest_asyncio.fixture
+    async def formal(self, escalations: Escalations) -> dict[str, Any]:
+        """An escalation opened at TEAM_MANAGER, the formal process, on 1 April 2026."""
+        return await escalations.raised(
+            stage="TEAM_MANAGER", bypass_reason="Secret bypass", raised_on="2026-04-01"
         )
+
+    async def test_the_formal_limit_breach_shows_on_the_escalation_and_its_events(
+        self, escalations: Escalations, formal: dict[str, Any]
+    ) -> None:
+        esc = formal
         # 20 working days from 1 April 2026 skip Good Friday, Easter Monday and 4 May.
         assert esc["formal_deadline"] == "2026-05-01"
         assert esc["formal_limit_breached"] is True  # open on 15 June
-        await take_step(
-            escalation_client, writer, esc, "responses", {**RESPONSE, "responded_on": "2026-04-08"}
-        )
-        await take_step(
-            escalation_client,
-            writer,
+        await escalations.step(esc, "responses", {**RESPONSE, "responded_on": "2026-04-08"})
+        await escalations.step(
             esc,
             "escalate",
             {"reason": "NOT_SATISFIED", "escalated_on": "2026-04-10"},
         )
-        await take_step(
-            escalation_client, writer, esc, "responses", {**RESPONSE, "responded_on": "2026-04-20"}
-        )
-        done = await take_step(
-            escalation_client,
-            writer,
+        await escalations.step(esc, "responses", {**RESPONSE, "responded_on": "2026-04-20"})
+        done = await escalations.step(
             esc,
             "resolve",
             {"outcome": "ACTION_AGREED", "resolved_on": "2026-05-06"},
         )
         assert done["formal_deadline"] == "2026-05-01" and done["formal_limit_breached"] is True
-        kinds = await outbox_events(escalation_db, esc["id"])
+        kinds = await escalations.events(esc["id"])
         assert [(k, e["data"]["formal_limit_breached"]) for k, e in kinds] == [
             ("raised", False),
             ("response_recorded", False),
@@ -72,21 +56,11 @@ class TestFormalLimit:
         assert {e["data"]["formal_deadline"] for _, e in kinds} == {"2026-05-01"}
 
     async def test_resolving_within_the_formal_limit_is_no_breach(
-        self, escalation_client: httpx.AsyncClient, writer: dict[str, str]
+        self, escalations: Escalations, formal: dict[str, Any]
     ) -> None:
-        esc = await raise_escalation(
-            escalation_client,
-            writer,
-            stage="TEAM_MANAGER",
-            bypass_reason="x",
-            raised_on="2026-04-01",
-        )
-        await take_step(
-            escalation_client, writer, esc, "responses", {**RESPONSE, "responded_on": "2026-04-08"}
-        )
-        done = await take_step(
-            escalation_client,
-            writer,
+        esc = formal
+        await escalations.step(esc, "responses", {**RESPONSE, "responded_on": "2026-04-08"})
+        done = await escalations.step(
             esc,
             "resolve",
             {"outcome": "ACTION_AGREED", "resolved_on": "2026-05-01"},
@@ -95,16 +69,11 @@ class TestFormalLimit:
 
 
 async def test_each_tenant_gets_its_own_configured_timescales(
-    escalation_dsn: str, topic_prefix: str, token: Callable[..., str]
+    escalation_settings: EscalationSettings, token: Callable[..., str]
 ) -> None:
-    settings = EscalationSettings(
-        database_url=escalation_dsn,
-        kafka_topic_prefix=topic_prefix,
-        relay_enabled=False,
-        overdue_scan_enabled=False,
-        tenant_timescales={
-            "887": Timescales(informal_days=3, formal_stage_days=10, formal_limit_days=30)
-        },
+    medway_timescales = Timescales(informal_days=3, formal_stage_days=10, formal_limit_days=30)
+    settings = escalation_settings.model_copy(
+        update={"tenant_timescales": {"887": medway_timescales}}
     )
     async with serve(create_app(settings, clock=CLOCK)) as client:
         medway = auth(token("escalations:write", tenant="887"))

@@ -14,9 +14,7 @@ from feedback_service.api.rate_limit import TokenBucket
 from feedback_service.configuration import QuestionSets
 from feedback_service.settings import FeedbackSettings
 from qaf_shared.clock import BusinessClock
-from qaf_shared.http.app import create_service_app
-from qaf_shared.http.idempotency_retention import idempotency_retention_worker
-from qaf_shared.outbox.relay import outbox_relay_worker
+from qaf_shared.http.app import create_service_app, write_service_workers
 
 
 def create_app(
@@ -32,10 +30,7 @@ def create_app(
             "children's procedure, and the commissioned advocacy provider's integration."
         ),
         routers=[feedback_router, participation_router, complaints_router, provider_router],
-        workers=[
-            *([outbox_relay_worker] if settings.relay_enabled else []),
-            idempotency_retention_worker,
-        ],
+        workers=write_service_workers(settings),
         clock=clock,
     )
     app.state.question_sets = QuestionSets(settings.question_sets_file)

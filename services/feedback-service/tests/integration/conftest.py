@@ -16,17 +16,22 @@ async def feedback_dsn(make_database: DatabaseFactory) -> str:
     return await make_database("feedback_service")
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def feedback_client(feedback_dsn: str, topic_prefix: str) -> AsyncIterator[httpx.AsyncClient]:
-    """feedback-service in this process against its own test database; the relay is off here
-    (the outbox rows are checked directly; test_events_published runs the relay)."""
-    settings = FeedbackSettings(
+@pytest.fixture(scope="session")
+def feedback_settings(feedback_dsn: str, topic_prefix: str) -> FeedbackSettings:
+    """feedback-service against its own test database; the relay is off here (the outbox rows
+    are checked directly; test_events_published runs the relay)."""
+    return FeedbackSettings(
         database_url=feedback_dsn,
         kafka_topic_prefix=topic_prefix,
         relay_enabled=False,
         provider_rate_burst=10_000,
     )
-    async with serve(create_app(settings)) as client:
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def feedback_client(feedback_settings: FeedbackSettings) -> AsyncIterator[httpx.AsyncClient]:
+    """feedback-service in this process, on `feedback_settings`."""
+    async with serve(create_app(feedback_settings)) as client:
         yield client
 
 

@@ -13,24 +13,18 @@ import pytest_asyncio
 
 from feedback_service.main import create_app
 from feedback_service.settings import FeedbackSettings
-from qaf_shared.testing.clock import fixed_clock
+from qaf_shared.testing.clock import (
+    HALF_PAST_MIDNIGHT_IN_LONDON,
+    LONDON_DATE,
+    TOMORROW,
+    fixed_clock,
+)
 from qaf_shared.testing.fixtures import auth, serve
-
-# 00:30 BST on 16 July 2026.
-HALF_PAST_MIDNIGHT_IN_LONDON = datetime(2026, 7, 15, 23, 30, tzinfo=UTC)
-LONDON_DATE = "2026-07-16"
-TOMORROW = "2026-07-17"
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def client(feedback_dsn: str, topic_prefix: str) -> AsyncIterator[httpx.AsyncClient]:
-    settings = FeedbackSettings(
-        database_url=feedback_dsn,
-        kafka_topic_prefix=topic_prefix,
-        relay_enabled=False,
-        provider_rate_burst=10_000,
-    )
-    app = create_app(settings, clock=fixed_clock(HALF_PAST_MIDNIGHT_IN_LONDON))
+async def client(feedback_settings: FeedbackSettings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(feedback_settings, clock=fixed_clock(HALF_PAST_MIDNIGHT_IN_LONDON))
     async with serve(app) as served:
         yield served
 

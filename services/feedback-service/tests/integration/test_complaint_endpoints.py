@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 import pytest
 
-from qaf_shared.testing.calls import created, posted
+from qaf_shared.testing.calls import changed, creator, refused, stepper
 from qaf_shared.testing.fixtures import auth
 from qaf_shared.working_days import add_working_days
 
@@ -33,21 +33,21 @@ def day(offset: int) -> str:
     return (START + timedelta(days=offset)).isoformat()
 
 
-async def _open(
-    client: httpx.AsyncClient, headers: dict[str, str], **changes: Any
-) -> dict[str, Any]:
-    return await created(client, "/v1/complaints", {**NEW, **changes}, headers)
+_open = creator("/v1/complaints", NEW)
+_step = stepper("/v1/complaints")
 
 
-async def _step(
+async def _decided(
     client: httpx.AsyncClient,
     headers: dict[str, str],
     complaint: dict[str, Any],
-    step: str,
-    body: dict[str, Any],
-    status: int = 200,
+    outcome: str,
+    on: str,
+    stage: str = "STAGE1",
 ) -> dict[str, Any]:
-    return await posted(client, f"/v1/complaints/{complaint['id']}/{step}", body, headers, status)
+    """`complaint` with the outcome of its `stage` recorded."""
+    body = {"stage": stage, "outcome": outcome, "decided_on": on}
+    return await _step(client, headers, complaint, "outcome", body)
 
 
 async def _events(db: asyncpg.Connection, complaint_id: str) -> list[dict[str, Any]]:
@@ -67,13 +67,7 @@ async def test_a_complaint_through_all_three_stages_to_the_ombudsman(
         feedback_client, writer, c, "extension", {"stage": "STAGE1", "extended_on": day(1)}
     )
     assert c["stage_due_date"] == add_working_days(START, 20).isoformat()
-    c = await _step(
-        feedback_client,
-        writer,
-        c,
-        "outcome",
-        {"stage": "STAGE1", "outcome": "NOT_UPHELD", "decided_on": day(14)},
-    )
+    c = await _decided(feedback_client, writer, c, "NOT_UPHELD", day(14))
     assert c["overdue"] is False
     assert (
         c["next_stage_request_by"] == add_working_days(START + timedelta(days=14), 20).isoformat()
@@ -84,13 +78,7 @@ async def test_a_complaint_through_all_three_stages_to_the_ombudsman(
     )
     assert (c["status"], c["stage"]) == ("STAGE2", "STAGE2")
     assert c["stage_due_date"] == add_working_days(START + timedelta(days=20), 25).isoformat()
-    c = await _step(
-        feedback_client,
-        writer,
-        c,
-        "outcome",
-        {"stage": "STAGE2", "outcome": "PARTLY_UPHELD", "decided_on": day(50)},
-    )
+    c = await _decided(feedback_client, writer, c, "PARTLY_UPHELD", day(50), "STAGE2")
     c = await _step(
         feedback_client, writer, c, "stage", {"stage": "STAGE3", "requested_on": day(55)}
     )
@@ -98,13 +86,7 @@ async def test_a_complaint_through_all_three_stages_to_the_ombudsman(
     assert c["stage_due_date"] == add_working_days(START + timedelta(days=70), 5).isoformat()
     c = await _step(feedback_client, writer, c, "panel-report", {"issued_on": day(74)})
     assert c["stage_due_date"] == add_working_days(START + timedelta(days=74), 15).isoformat()
-    c = await _step(
-        feedback_client,
-        writer,
-        c,
-        "outcome",
-        {"stage": "STAGE3", "outcome": "UPHELD", "decided_on": day(90)},
-    )
+    c = await _decided(feedback_client, writer, c, "UPHELD", day(90), "STAGE3")
     c = await _step(
         feedback_client, writer, c, "close", {"closed_on": day(91), "ombudsman_referred": True}
     )
@@ -159,7 +141,7 @@ async def test_steps_that_do_not_apply_are_409_and_change_nothing(
         ("panel", {"held_on": TODAY.isoformat()}),
         ("close", {"closed_on": TODAY.isoformat()}),
     ]:
-        problem = await _step(feedback_client, writer, c, step, body, status=409)
+        problem = await _step(feedback_client, writer, c, step, body, expected=409)
         assert problem["status"] == 409 and problem["detail"]
     assert await feedback_db.fetchval("SELECT count(*) FROM outbox") == outbox
     again = await feedback_client.get(f"/v1/complaints/{c['id']}", headers=writer)
@@ -170,13 +152,7 @@ async def test_stage2_outside_the_20_working_day_window_is_409(
     feedback_client: httpx.AsyncClient, writer: dict[str, str]
 ) -> None:
     c = await _open(feedback_client, writer)
-    c = await _step(
-        feedback_client,
-        writer,
-        c,
-        "outcome",
-        {"stage": "STAGE1", "outcome": "NOT_UPHELD", "decided_on": day(5)},
-    )
+    c = await _decided(feedback_client, writer, c, "NOT_UPHELD", day(5))
     late = add_working_days(START + timedelta(days=5), 21).isoformat()
     problem = await _step(
         feedback_client, writer, c, "stage", {"stage": "STAGE2", "requested_on": late}, 409
@@ -188,13 +164,7 @@ async def test_a_withdrawn_complaint_closes_without_further_stages(
     feedback_client: httpx.AsyncClient, writer: dict[str, str]
 ) -> None:
     c = await _open(feedback_client, writer)
-    c = await _step(
-        feedback_client,
-        writer,
-        c,
-        "outcome",
-        {"stage": "STAGE1", "outcome": "WITHDRAWN", "decided_on": day(2)},
-    )
+    c = await _decided(feedback_client, writer, c, "WITHDRAWN", day(2))
     assert c["next_stage_request_by"] is None
     await _step(
         feedback_client, writer, c, "stage", {"stage": "STAGE2", "requested_on": day(3)}, 409
@@ -255,10 +225,7 @@ async def test_bad_complaints_name_the_field(
     change: dict[str, Any],
     field: str,
 ) -> None:
-    body = {k: v for k, v in {**NEW, **change}.items() if v is not None}
-    response = await feedback_client.post("/v1/complaints", json=body, headers=writer)
-    assert response.status_code == 422, response.text
-    assert any(e["field"] == field for e in response.json()["errors"]), response.json()
+    await refused(feedback_client, "/v1/complaints", changed(NEW, change), writer, field)
 
 
 async def test_a_stale_if_match_is_412_and_a_current_one_passes(
@@ -285,13 +252,7 @@ async def test_the_list_filters_by_status_stage_overdue_and_dates(
     overdue = await _open(feedback_client, headers, team=team)
     fresh = await _open(feedback_client, headers, team=team, received_on=TODAY.isoformat())
     answered = await _open(feedback_client, headers, team=team)
-    answered = await _step(
-        feedback_client,
-        headers,
-        answered,
-        "outcome",
-        {"stage": "STAGE1", "outcome": "UPHELD", "decided_on": day(5)},
-    )
+    answered = await _decided(feedback_client, headers, answered, "UPHELD", day(5))
     closed = await _step(feedback_client, headers, answered, "close", {"closed_on": day(6)})
 
     async def ids(**params: Any) -> list[str]:

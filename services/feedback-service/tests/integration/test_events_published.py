@@ -3,44 +3,18 @@ its own, the real broker."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from aiokafka import AIOKafkaConsumer
-
 from feedback_service.main import create_app
 from feedback_service.settings import FeedbackSettings
-from qaf_shared import jsonutil
 from qaf_shared.events.catalogue import FEEDBACK_TOPIC, spec_for
-from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.quarters import previous_quarter, quarter_of
-from qaf_shared.testing.fixtures import KAFKA, DatabaseFactory, TopicsFactory, auth, serve
+from qaf_shared.testing.fixtures import DatabaseFactory, TopicsFactory, auth, serve
+from qaf_shared.testing.kafka import read_topic
 
 TODAY = date.today()
 EARLIER = TODAY - timedelta(days=30)
-
-
-async def read_topic(topic: str, expected: int, timeout: float = 20.0) -> list[CloudEvent]:
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=KAFKA, auto_offset_reset="earliest", enable_auto_commit=False
-    )
-    await consumer.start()
-    events: list[CloudEvent] = []
-    try:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while len(events) < expected and asyncio.get_running_loop().time() < deadline:
-            for records in (await consumer.getmany(timeout_ms=200)).values():
-                for record in records:
-                    event = CloudEvent.model_validate(jsonutil.loads(record.value))
-                    assert record.key == event.subject.encode()
-                    events.append(event)
-        # Anything more (a duplicate) would arrive now.
-        for records in (await consumer.getmany(timeout_ms=500)).values():
-            events.extend(CloudEvent.model_validate(jsonutil.loads(r.value)) for r in records)
-    finally:
-        await consumer.stop()
-    return events
 
 
 async def test_each_record_and_change_is_published_once_with_a_valid_payload(
@@ -129,7 +103,11 @@ async def test_each_record_and_change_is_published_once_with_a_valid_payload(
             )
             assert response.status_code == 200, response.text
 
-        events = await read_topic(prefix + FEEDBACK_TOPIC, expected=9)
+        records = await read_topic(prefix + FEEDBACK_TOPIC, expected=9)
+
+    for key, event in records:
+        assert key == event.subject.encode()
+    events = [event for _, event in records]
 
     kinds = sorted(e.type.removeprefix("uk.gov.qa.feedback.").removesuffix(".v1") for e in events)
     assert kinds == sorted(

@@ -11,6 +11,7 @@ import asyncpg
 import httpx
 import pytest
 
+from qaf_shared.testing.calls import changed, refused
 from qaf_shared.testing.fixtures import auth
 
 TODAY = date.today()
@@ -98,10 +99,7 @@ async def test_bad_participation_names_the_field(
     change: dict[str, Any],
     field: str,
 ) -> None:
-    body = {k: v for k, v in review(**change).items() if v is not None}
-    response = await feedback_client.post("/v1/participation", json=body, headers=writer)
-    assert response.status_code == 422, response.text
-    assert any(e["field"] == field for e in response.json()["errors"]), response.json()
+    await refused(feedback_client, "/v1/participation", changed(review(), change), writer, field)
 
 
 async def test_the_list_filters_by_code_unit_and_held_dates(

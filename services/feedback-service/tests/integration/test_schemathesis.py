@@ -9,8 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from qaf_shared.testing.fixtures import auth
-from qaf_shared.testing.processes import start_service
-from qaf_shared.testing.schemathesis_run import run_schemathesis
+from qaf_shared.testing.schemathesis_run import run_schemathesis_on_service
 
 
 @pytest.mark.parametrize(
@@ -34,9 +33,7 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
         "QA_PROVIDER_RATE_BURST": "100000",
     }
     name = f"feedback-schemathesis-{who}"
-    process, base = start_service(name, "feedback_service.main:create_app", env)
-    try:
-        code, output = run_schemathesis(base, headers=auth(token(**claims)), name=name)
-    finally:
-        process.kill()
+    code, output = run_schemathesis_on_service(
+        name, "feedback_service.main:create_app", env, auth(token(**claims))
+    )
     assert code == 0, output[-4000:]

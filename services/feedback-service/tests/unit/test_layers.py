@@ -3,24 +3,14 @@ api imports it, and the domain does no I/O."""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
 
 import feedback_service
+from qaf_shared.testing.layers import imports_of
 
 PACKAGE = Path(feedback_service.__file__).parent
-
-
-def _imports(path: Path) -> set[str]:
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-    return found
 
 
 def _modules(*parts: str) -> list[Path]:
@@ -40,7 +30,7 @@ BELOW_THE_API = [
 def test_nothing_below_the_api_imports_it(module: Path) -> None:
     upward = {
         name
-        for name in _imports(module)
+        for name in imports_of(module)
         if name == "feedback_service.api" or name.startswith("feedback_service.api.")
     }
     assert not upward
@@ -50,7 +40,7 @@ def test_nothing_below_the_api_imports_it(module: Path) -> None:
 def test_the_domain_does_no_io_and_knows_no_other_layer(module: Path) -> None:
     io = {"asyncpg", "fastapi", "starlette", "aiokafka", "yaml"}
     layers = ("api", "handlers", "repository", "events")
-    imported = _imports(module)
+    imported = imports_of(module)
     assert not {name for name in imported if name.split(".")[0] in io}
     assert not {
         name

@@ -37,3 +37,12 @@ class OrgUnitRef(Payload):
         return cls(
             area=row["area"], district=row["district"], team=row["team"], service=row["service"]
         )
+
+    def columns(self) -> dict[str, str | None]:
+        """The four columns a row stores the unit in (what `from_row` reads back)."""
+        return {
+            "area": self.area,
+            "district": self.district,
+            "team": self.team,
+            "service": self.service,
+        }

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from qaf_shared.clock import BusinessClock
 from qaf_shared.database import create_pool
 from qaf_shared.http.auth import Authenticator
+from qaf_shared.http.idempotency_retention import idempotency_retention_worker
 from qaf_shared.http.middleware import BodyLimit, CacheHeaders, RequestContext
 from qaf_shared.http.org_units import org_units_router
 from qaf_shared.http.pagination import declare_limit_cap
@@ -25,12 +26,28 @@ from qaf_shared.http.resources import json_response
 from qaf_shared.kafka import KafkaProbe
 from qaf_shared.logging import configure_logging, get_logger
 from qaf_shared.org_units import OrgUnitDirectory
+from qaf_shared.outbox.relay import outbox_relay_worker
 from qaf_shared.settings import ServiceSettings
 
 log = get_logger(__name__)
 
 Worker = Callable[[FastAPI], Coroutine[Any, Any, None]]
 """A background coroutine the service runs for its lifetime (relay, consumer, scheduler)."""
+
+
+def write_service_workers(settings: ServiceSettings) -> list[Worker]:
+    """The workers of every service that writes records: the outbox relay (unless the
+    settings turn it off, `relay_enabled`) and the retention of the idempotency keys."""
+    return [
+        *([outbox_relay_worker] if settings.relay_enabled else []),
+        idempotency_retention_worker,
+    ]
+
+
+def app_pool(request: Request) -> asyncpg.Pool:
+    """The app's database pool (made at start-up, see `create_service_app`)."""
+    pool: asyncpg.Pool = request.app.state.pool
+    return pool
 
 
 def create_service_app(

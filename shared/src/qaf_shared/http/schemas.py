@@ -16,6 +16,10 @@ CaseRef = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-
 StaffId = Annotated[str, Field(pattern=ACTOR_PATTERN)]
 """A staff id (an auditor, a raiser, an owner): the same form as the `X-Actor` header."""
 
+CASE_RECORD_FIELDS = ("id", "version", "case_ref", "area", "district", "team", "service")
+"""What an answer about a case-level record begins with, as stored: its id and version, the
+child's case and the org unit it is stored with (`qaf_shared.migrations.CASE_RECORD_COLUMNS_V1`)."""
+
 
 class Strict(BaseModel):
     """A request body: unknown fields are refused, so a typo does not pass silently."""

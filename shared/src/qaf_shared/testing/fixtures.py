@@ -22,7 +22,9 @@ from qaf_shared.kafka import ensure_topics
 from qaf_shared.runtime_role import runtime_role_for
 
 # The call helpers assert on what the services answer: let pytest explain a failed one.
-pytest.register_assert_rewrite("qaf_shared.testing.calls")
+pytest.register_assert_rewrite(
+    "qaf_shared.testing.calls", "qaf_shared.testing.kafka", "qaf_shared.testing.units"
+)
 
 PG_HOST = os.environ.get("QA_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("QA_TEST_PG_PORT", "5432"))

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from qaf_shared.settings import RUN_DIR
+from qaf_shared.testing.processes import start_service
 
 
 def run_schemathesis(
@@ -45,3 +46,15 @@ def run_schemathesis(
     log_dir.mkdir(parents=True, exist_ok=True)
     (log_dir / f"{name}.log").write_text(output)
     return result.returncode, output
+
+
+def run_schemathesis_on_service(
+    name: str, factory: str, env: dict[str, str], headers: dict[str, str]
+) -> tuple[int, str]:
+    """Start the app `factory` makes as a real process (`name`, with `env`), run schemathesis
+    against it with `headers`, and stop it; schemathesis's exit code and output."""
+    process, base = start_service(name, factory, env)
+    try:
+        return run_schemathesis(base, headers=headers, name=name)
+    finally:
+        process.kill()

@@ -7,10 +7,10 @@ from datetime import date
 from typing import Annotated
 
 import asyncpg
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from audit_service.api.deps import Reader, UnitQuery, WriterPatch
+from audit_service.api.deps import ReaderGet, ReaderList, UnitQuery, WriterPatch
 from audit_service.api.problems import PATCH_ERRORS
 from audit_service.api.schemas.actions import ActionOut, ActionPage, ActionUpdate, action_out
 from audit_service.api.schemas.common import StaffId
@@ -18,8 +18,7 @@ from audit_service.handlers import actions as handlers
 from audit_service.repository import actions as action_rows
 from qaf_shared.enums import ActionStatus
 from qaf_shared.http.auth import OptionalActor
-from qaf_shared.http.list_query import unit_filters
-from qaf_shared.http.pagination import Cursor, Limit, decode_cursor
+from qaf_shared.http.pagination import Cursor, decode_cursor
 from qaf_shared.http.problems import field_error
 from qaf_shared.http.reads import Reads, each_row
 from qaf_shared.http.steps import LifecycleSteps
@@ -32,8 +31,7 @@ _steps = LifecycleSteps("action", _reads.answer)
 
 @router.get("", response_model=ActionPage)
 async def list_actions(
-    request: Request,
-    principal: Reader,
+    call: ReaderList,
     actor: OptionalActor = None,
     status: Annotated[list[ActionStatus] | None, Query(description="One or more.")] = None,
     audit_id: uuid.UUID | None = None,
@@ -47,14 +45,11 @@ async def list_actions(
     ] = None,
     due_from: date | None = None,
     due_to: date | None = None,
-    limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Response:
     """The tenant's actions, oldest first, filtered by status, audit, owner, the audit's
     org unit, overdue and due date; each one listed is access-logged."""
-    units = unit_filters(
-        request, principal.tenant, area=area, district=district, team=team, service=service
-    )
+    units = call.units(area=area, district=district, team=team, service=service)
     if due_from and due_to and due_from > due_to:
         raise field_error("query.due_to", "must not be before due_from")
     filters = action_rows.ActionFilters(
@@ -69,19 +64,17 @@ async def list_actions(
     after = decode_cursor(cursor)
 
     async def rows(conn: asyncpg.Connection, on: date) -> list[asyncpg.Record]:
-        return await action_rows.list_page(
-            conn, principal.tenant, filters, after=after, limit=limit, today=on
+        return await action_rows.LIST.page(
+            conn, call.principal.tenant, filters, after=after, limit=call.limit, today=on
         )
 
-    return await _reads.page(request, principal, actor, limit, rows)
+    return await _reads.page(call, actor, rows)
 
 
 @router.get("/{action_id}", response_model=ActionOut)
-async def get_action(
-    request: Request, action_id: str, principal: Reader, actor: OptionalActor = None
-) -> Response:
+async def get_action(action_id: str, call: ReaderGet) -> Response:
     """One action of the caller's tenant (access-logged)."""
-    return await _reads.one(request, principal, actor, action_id)
+    return await _reads.one(call, action_id)
 
 
 @router.patch("/{action_id}", response_model=ActionOut, responses=PATCH_ERRORS)

@@ -14,13 +14,14 @@ from starlette.responses import Response
 
 from audit_service.api.deps import (
     ModeratorStep,
-    Reader,
+    ReaderGet,
+    ReaderList,
     UnitQuery,
     Writer,
+    WriterCreate,
     WriterPatch,
     WriterStep,
     configuration,
-    pool,
 )
 from audit_service.api.problems import CREATE_ERRORS, PATCH_ERRORS
 from audit_service.api.schemas.actions import ActionCreate, ActionOut, action_out
@@ -49,24 +50,15 @@ from audit_service.repository import audits as audit_rows
 from audit_service.repository import concerns as concern_rows
 from qaf_shared.clock import business_today
 from qaf_shared.enums import AuditStatus, Grade
-from qaf_shared.http.auth import Actor, OptionalActor, Principal
-from qaf_shared.http.idempotency import (
-    Creation,
-    IdempotencyKey,
-    idempotent_create,
-    idempotent_write,
-)
-from qaf_shared.http.list_query import unit_filters
+from qaf_shared.http.app import app_pool
+from qaf_shared.http.auth import Actor, OptionalActor
+from qaf_shared.http.creates import Creates
+from qaf_shared.http.idempotency import Creation, IdempotencyKey, idempotent_create
 from qaf_shared.http.org_units import resolve_org_unit
-from qaf_shared.http.pagination import Cursor, Limit, decode_cursor
+from qaf_shared.http.pagination import Cursor, decode_cursor
 from qaf_shared.http.problems import field_error
-from qaf_shared.http.reads import Reads, each_row
-from qaf_shared.http.resources import (
-    StoredResponse,
-    not_found,
-    parse_id,
-    resource_response,
-)
+from qaf_shared.http.reads import ListCall, Reads, each_row
+from qaf_shared.http.resources import StoredResponse, not_found, parse_id, resource_response
 from qaf_shared.http.steps import STEP_PROBLEMS, LifecycleSteps, StepCall
 
 router = APIRouter(prefix="/v1/audits", tags=["audits"])
@@ -87,6 +79,12 @@ _concerns = Reads(
     each_row(lambda row, _on: concern_out(row)),
     resource_type="safeguarding_concern",
 )
+# What is raised on an audit answers as its own reads do, at its own address.
+_new_concerns = Creates(
+    _concerns.shape,
+    lambda row: f"/v1/audits/{row['audit_id']}/safeguarding-concerns/{row['id']}",
+)
+_new_actions = Creates(each_row(action_out), lambda row: f"/v1/actions/{row['id']}")
 
 
 @router.post("", status_code=201, response_model=AuditOut, responses=CREATE_ERRORS)
@@ -100,7 +98,7 @@ async def schedule_audit(
     """Schedule a case audit (status `SCHEDULED`), with the tenant's current template."""
     on = business_today(request)
     scheduled = await handlers.schedule(
-        pool(request),
+        app_pool(request),
         principal=principal,
         actor=actor,
         body=body,
@@ -118,8 +116,7 @@ async def schedule_audit(
 
 @router.get("", response_model=AuditPage)
 async def list_audits(
-    request: Request,
-    principal: Reader,
+    call: ReaderList,
     actor: OptionalActor = None,
     status: Annotated[list[AuditStatus] | None, Query(description="One or more.")] = None,
     area: UnitQuery = None,
@@ -131,13 +128,10 @@ async def list_audits(
     grade: Annotated[Grade | None, Query(description="The final grade.")] = None,
     submitted_from: date | None = None,
     submitted_to: date | None = None,
-    limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Response:
     """The tenant's audits, oldest first, filtered; each one listed is access-logged."""
-    units = unit_filters(
-        request, principal.tenant, area=area, district=district, team=team, service=service
-    )
+    units = call.units(area=area, district=district, team=team, service=service)
     if submitted_from and submitted_to and submitted_from > submitted_to:
         raise field_error("query.submitted_to", "must not be before submitted_from")
     filters = audit_rows.AuditFilters(
@@ -149,34 +143,27 @@ async def list_audits(
         submitted_from=submitted_from,
         submitted_to=submitted_to,
     )
-    return await audit_page(request, principal, actor, filters, limit, cursor)
+    return await audit_page(call, actor, filters, cursor)
 
 
 async def audit_page(
-    request: Request,
-    principal: Principal,
-    actor: str | None,
-    filters: audit_rows.AuditFilters,
-    limit: int,
-    cursor: str | None,
+    call: ListCall, actor: str | None, filters: audit_rows.AuditFilters, cursor: str | None
 ) -> Response:
     """One page of audits, access-logged (shared with a programme's audit list)."""
     after = decode_cursor(cursor)
 
     async def rows(conn: asyncpg.Connection, on: date) -> list[asyncpg.Record]:
-        return await audit_rows.list_page(
-            conn, principal.tenant, filters, after=after, limit=limit, today=on
+        return await audit_rows.LIST.page(
+            conn, call.principal.tenant, filters, after=after, limit=call.limit, today=on
         )
 
-    return await _reads.page(request, principal, actor, limit, rows)
+    return await _reads.page(call, actor, rows)
 
 
 @router.get("/{audit_id}", response_model=AuditOut)
-async def get_audit(
-    request: Request, audit_id: str, principal: Reader, actor: OptionalActor = None
-) -> Response:
+async def get_audit(audit_id: str, call: ReaderGet) -> Response:
     """One audit of the caller's tenant. Every read is recorded in the access log."""
-    return await _reads.one(request, principal, actor, audit_id)
+    return await _reads.one(call, audit_id)
 
 
 @router.patch("/{audit_id}", response_model=AuditOut, responses=PATCH_ERRORS)
@@ -270,68 +257,44 @@ async def cancel_audit(
     responses=CREATE_ERRORS,
 )
 async def raise_safeguarding_concern(
-    request: Request,
-    audit_id: str,
-    body: ConcernCreate,
-    principal: Writer,
-    actor: Actor,
-    idempotency_key: IdempotencyKey = None,
+    audit_id: str, body: ConcernCreate, call: WriterCreate
 ) -> Response:
     """Raise a safeguarding concern on an audit in any state. It is urgent: the event
     `audit.safeguarding_concern_raised` goes out at once (never with the detail)."""
-    on = business_today(request)
     ident = parse_id(audit_id, "audit")
-
-    async def run(conn: asyncpg.Connection) -> StoredResponse:
-        row = await concern_handlers.raise_concern(
-            conn, principal=principal, actor=actor, audit_id=ident, body=body, today=on
-        )
-        return resource_response(
-            concern_out(row),
-            status=201,
-            location=f"/v1/audits/{ident}/safeguarding-concerns/{row['id']}",
-        )
-
-    return await idempotent_write(request, principal, idempotency_key, run)
+    return await _new_concerns.create(
+        call,
+        lambda conn, on: concern_handlers.raise_concern(
+            conn, principal=call.principal, actor=call.actor, audit_id=ident, body=body, today=on
+        ),
+    )
 
 
 @router.get("/{audit_id}/safeguarding-concerns", response_model=ConcernPage)
 async def list_safeguarding_concerns(
-    request: Request,
-    audit_id: str,
-    principal: Reader,
-    actor: OptionalActor = None,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    audit_id: str, call: ReaderList, actor: OptionalActor = None, cursor: Cursor = None
 ) -> Response:
     """The concerns raised on one audit, oldest first; each read is access-logged."""
     ident = parse_id(audit_id, "audit")
     after = decode_cursor(cursor)
+    tenant = call.principal.tenant
 
     async def concerns(conn: asyncpg.Connection, _on: date) -> list[asyncpg.Record]:
-        if await audit_rows.get(conn, principal.tenant, ident) is None:
+        if await audit_rows.get(conn, tenant, ident) is None:
             raise not_found("audit")
-        return await concern_rows.list_page(conn, principal.tenant, ident, after=after, limit=limit)
+        return await concern_rows.list_page(conn, tenant, ident, after=after, limit=call.limit)
 
-    return await _concerns.page(request, principal, actor, limit, concerns)
+    return await _concerns.page(call, actor, concerns)
 
 
 @router.get("/{audit_id}/safeguarding-concerns/{concern_id}", response_model=ConcernOut)
-async def get_safeguarding_concern(
-    request: Request,
-    audit_id: str,
-    concern_id: str,
-    principal: Reader,
-    actor: OptionalActor = None,
-) -> Response:
+async def get_safeguarding_concern(audit_id: str, concern_id: str, call: ReaderGet) -> Response:
     """One concern raised on an audit of the caller's tenant (the `Location` its POST
     answers). The detail is free text about a child: it goes only to this answer, never
     to a log line or an event. Every read is recorded in the access log."""
     audit_ident = parse_id(audit_id, "safeguarding concern")
     return await _concerns.one(
-        request,
-        principal,
-        actor,
+        call,
         concern_id,
         get=lambda conn, tenant, ident: concern_rows.get(conn, tenant, audit_ident, ident),
     )
@@ -340,33 +303,21 @@ async def get_safeguarding_concern(
 @router.post(
     "/{audit_id}/actions", status_code=201, response_model=ActionOut, responses=CREATE_ERRORS
 )
-async def raise_action(
-    request: Request,
-    audit_id: str,
-    body: ActionCreate,
-    principal: Writer,
-    actor: Actor,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+async def raise_action(audit_id: str, body: ActionCreate, call: WriterCreate) -> Response:
     """Raise an action from an audit (not `SCHEDULED` nor `CANCELLED`): an owner and a due
     date, by default the tenant's working days (20) after `raised_on`, England and Wales
     bank holidays excluded."""
-    on = business_today(request)
     ident = parse_id(audit_id, "audit")
-    config = configuration(request)
-
-    async def run(conn: asyncpg.Connection) -> StoredResponse:
-        row = await action_handlers.raise_action(
+    config = configuration(call.request)
+    return await _new_actions.create(
+        call,
+        lambda conn, on: action_handlers.raise_action(
             conn,
-            principal=principal,
-            actor=actor,
+            principal=call.principal,
+            actor=call.actor,
             audit_id=ident,
             body=body,
             config=config,
             today=on,
-        )
-        return resource_response(
-            action_out(row, on), status=201, location=f"/v1/actions/{row['id']}"
-        )
-
-    return await idempotent_write(request, principal, idempotency_key, run)
+        ),
+    )

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
+from typing import Annotated
 
 import asyncpg
 
+from qaf_shared.by_key import ByKey
 from qaf_shared.http.auth import Principal
-from qaf_shared.http.list_query import ListQuery, UnitFilters
+from qaf_shared.http.list_query import UnitFilters
+from qaf_shared.http.listing import AsOf, Listing, Where
 from qaf_shared.rows import WRITTEN_BY, RowShape
 
 _ACTION = """x.id, x.version, x.tenant, x.audit_id, x.description, x.owner, x.raised_on,
@@ -59,14 +62,7 @@ async def insert(
     return row
 
 
-async def get(
-    conn: asyncpg.Connection, tenant: str, action_id: uuid.UUID, *, for_update: bool = False
-) -> asyncpg.Record | None:
-    lock = " FOR UPDATE OF x" if for_update else ""
-    row: asyncpg.Record | None = await conn.fetchrow(
-        f"{_SELECT} WHERE x.tenant = $1 AND x.id = $2{lock}", tenant, action_id
-    )
-    return row
+get = ByKey(_SELECT, "x.tenant", "x.id", lock="FOR UPDATE OF x")
 
 
 async def set_status(
@@ -96,34 +92,17 @@ async def set_status(
 
 @dataclass(frozen=True)
 class ActionFilters:
-    statuses: list[str] | None = None
-    audit_id: uuid.UUID | None = None
-    owner: str | None = None
+    statuses: Annotated[list[str] | None, Where("x.status = ANY({}::text[])")] = None
+    audit_id: Annotated[uuid.UUID | None, Where("x.audit_id = {}")] = None
+    owner: Annotated[str | None, Where("x.owner = {}")] = None
     units: UnitFilters = field(default_factory=UnitFilters)
-    overdue: bool | None = None
-    due_from: date | None = None
-    due_to: date | None = None
+    # The rule of domain.actions.action_is_overdue.
+    overdue: Annotated[
+        bool | None, AsOf("(x.status IN ('OPEN', 'IN_PROGRESS') AND x.due_date < {})")
+    ] = None
+    due_from: Annotated[date | None, Where("x.due_date >= {}")] = None
+    due_to: Annotated[date | None, Where("x.due_date <= {}")] = None
 
 
-async def list_page(
-    conn: asyncpg.Connection,
-    tenant: str,
-    filters: ActionFilters,
-    *,
-    after: tuple[datetime, uuid.UUID] | None,
-    limit: int,
-    today: date,
-) -> list[asyncpg.Record]:
-    q = ListQuery(tenant, prefix="x.")
-    if filters.statuses:
-        q.where(f"x.status = ANY({q.param(filters.statuses)}::text[])")
-    q.add("x.audit_id = {}", filters.audit_id)
-    q.add("x.owner = {}", filters.owner)
-    q.units(filters.units, prefix="a.")
-    if filters.overdue is not None:
-        # The rule of domain.actions.action_is_overdue.
-        overdue = f"(x.status IN ('OPEN', 'IN_PROGRESS') AND x.due_date < {q.param(today)})"
-        q.where(overdue if filters.overdue else f"NOT {overdue}")
-    q.add("x.due_date >= {}", filters.due_from)
-    q.add("x.due_date <= {}", filters.due_to)
-    return await q.page(conn, _SELECT, after=after, limit=limit)
+# Actions list by their audit's unit.
+LIST = Listing(_SELECT, ActionFilters, prefix="x.", unit_prefix="a.")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 
+from qaf_shared.by_key import ByKey
 from qaf_shared.http.auth import Principal
-from qaf_shared.http.list_query import ListQuery, UnitFilters
+from qaf_shared.http.list_query import UnitFilters
+from qaf_shared.http.listing import AsOf, Listing, Where
 from qaf_shared.rows import WRITTEN_BY, RowShape
 
 COLUMNS = """id, version, tenant, case_ref, area, district, team, service, plan_type, auditor,
@@ -108,8 +110,6 @@ VALUES ({_NEW.sql_of("tenant")}, {_NEW.sql_of("client")}, {_NEW.sql_of("actor")}
 """,
 )
 
-_GET = f"SELECT {COLUMNS} FROM audits WHERE tenant = $1 AND id = $2"
-
 
 def insert_args(audit: NewAudit, *, principal: Principal, actor: str) -> tuple[Any, ...]:
     """The arguments of `INSERTS`."""
@@ -122,13 +122,7 @@ def new_row(audit: NewAudit) -> dict[str, Any]:
     return _NEW.row(audit, answers={}, peer_reviews=[])
 
 
-async def get(
-    conn: asyncpg.Connection, tenant: str, audit_id: uuid.UUID, *, for_update: bool = False
-) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await conn.fetchrow(
-        _GET + (" FOR UPDATE" if for_update else ""), tenant, audit_id
-    )
-    return row
+get = ByKey(f"SELECT {COLUMNS} FROM audits")
 
 
 async def update(
@@ -157,43 +151,22 @@ async def update(
     return row
 
 
-@dataclass(frozen=True)
-class AuditFilters:
-    statuses: list[str] | None = None
-    units: UnitFilters = field(default_factory=UnitFilters)
-    programme_id: uuid.UUID | None = None
-    overdue: bool | None = None
-    grade: str | None = None
-    submitted_from: date | None = None
-    submitted_to: date | None = None
-
-
 # Overdue in SQL: the rule of domain.audits.is_overdue (unsubmitted past its due date).
 _UNSUBMITTED = "status IN ('SCHEDULED', 'IN_PROGRESS')"
 
 
-async def list_page(
-    conn: asyncpg.Connection,
-    tenant: str,
-    filters: AuditFilters,
-    *,
-    after: tuple[datetime, uuid.UUID] | None,
-    limit: int,
-    today: date,
-) -> list[asyncpg.Record]:
-    """Up to `limit + 1` audits after the cursor, in (created_at, id) order."""
-    q = ListQuery(tenant)
-    if filters.statuses:
-        q.where(f"status = ANY({q.param(filters.statuses)}::text[])")
-    q.units(filters.units)
-    q.add("programme_id = {}", filters.programme_id)
-    if filters.overdue is not None:
-        overdue = f"({_UNSUBMITTED} AND due_date < {q.param(today)})"
-        q.where(overdue if filters.overdue else f"NOT {overdue}")
-    q.add("final_grade = {}", filters.grade)
-    q.add("submitted_on >= {}", filters.submitted_from)
-    q.add("submitted_on <= {}", filters.submitted_to)
-    return await q.page(conn, f"SELECT {COLUMNS} FROM audits", after=after, limit=limit)
+@dataclass(frozen=True)
+class AuditFilters:
+    statuses: Annotated[list[str] | None, Where("status = ANY({}::text[])")] = None
+    units: UnitFilters = field(default_factory=UnitFilters)
+    programme_id: Annotated[uuid.UUID | None, Where("programme_id = {}")] = None
+    overdue: Annotated[bool | None, AsOf(f"({_UNSUBMITTED} AND due_date < {{}})")] = None
+    grade: Annotated[str | None, Where("final_grade = {}")] = None
+    submitted_from: Annotated[date | None, Where("submitted_on >= {}")] = None
+    submitted_to: Annotated[date | None, Where("submitted_on <= {}")] = None
+
+
+LIST = Listing(f"SELECT {COLUMNS} FROM audits", AuditFilters)
 
 
 _PROGRESS = f"""

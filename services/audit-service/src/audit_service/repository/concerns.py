@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 import asyncpg
 
+from qaf_shared.by_key import ByKey
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.list_query import ListQuery
 from qaf_shared.rows import CREATED_BY, RowShape
@@ -59,14 +60,5 @@ async def list_page(
     return await q.page(conn, select, after=after, limit=limit)
 
 
-_GET = f"""
-SELECT {COLUMNS} FROM safeguarding_concerns WHERE tenant = $1 AND audit_id = $2 AND id = $3
-"""
-
-
-async def get(
-    conn: asyncpg.Connection, tenant: str, audit_id: uuid.UUID, concern_id: uuid.UUID
-) -> asyncpg.Record | None:
-    """One concern of the tenant's, raised on that audit (None for any other)."""
-    row: asyncpg.Record | None = await conn.fetchrow(_GET, tenant, audit_id, concern_id)
-    return row
+# One concern of the tenant's, raised on that audit (None for any other).
+get = ByKey(f"SELECT {COLUMNS} FROM safeguarding_concerns", "tenant", "audit_id", "id")

@@ -8,14 +8,13 @@ from datetime import date, datetime
 
 import asyncpg
 
+from qaf_shared.by_key import ByKey
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.list_query import ListQuery
 from qaf_shared.rows import WRITTEN_BY, RowShape
 
 COLUMNS = """id, version, tenant, kind, name, period, area, district, service, theme,
 hypothesis, due_date, created_at, updated_at"""
-
-_GET = f"SELECT {COLUMNS} FROM programmes WHERE tenant = $1 AND id = $2"
 
 
 @dataclass(slots=True, kw_only=True)
@@ -52,11 +51,7 @@ async def insert(
     return row
 
 
-async def get(
-    conn: asyncpg.Connection, tenant: str, programme_id: uuid.UUID
-) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await conn.fetchrow(_GET, tenant, programme_id)
-    return row
+get = ByKey(f"SELECT {COLUMNS} FROM programmes")
 
 
 async def list_page(

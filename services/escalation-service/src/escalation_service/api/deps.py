@@ -9,10 +9,14 @@ from fastapi import Request
 
 from escalation_service.settings import EscalationSettings
 from qaf_shared.http.auth import Principal, requires
+from qaf_shared.http.reads import ListCall, ReadCall, list_call, read_call
 from qaf_shared.http.steps import StepCall, step_call
 
 Reader = Annotated[Principal, requires("escalations:read")]
 Writer = Annotated[Principal, requires("escalations:write")]
+# A get's caller with X-Actor; a list's with the page's limit.
+ReaderGet = Annotated[ReadCall, read_call("escalations:read")]
+ReaderList = Annotated[ListCall, list_call("escalations:read")]
 # A lifecycle step's caller: a writer, with X-Actor, If-Match and Idempotency-Key.
 WriterStep = Annotated[StepCall, step_call("escalations:write")]
 

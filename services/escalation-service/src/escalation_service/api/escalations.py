@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import date
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated
 
 import asyncpg
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from escalation_service.api.deps import Reader, Writer, WriterStep, settings
+from escalation_service.api.deps import ReaderGet, ReaderList, Writer, WriterStep, settings
 from escalation_service.api.schemas.escalations import (
     CafcassReferralCreate,
     EscalateRequest,
@@ -34,27 +34,20 @@ from qaf_shared.http.idempotency import (
     IdempotencyKey,
     idempotent_create,
 )
-from qaf_shared.http.list_query import unit_filters
 from qaf_shared.http.org_units import UnitCode, resolve_org_unit
-from qaf_shared.http.pagination import Cursor, Limit, decode_cursor
-from qaf_shared.http.reads import Reads
+from qaf_shared.http.pagination import Cursor, decode_cursor
+from qaf_shared.http.reads import Reads, each_row_with
 from qaf_shared.http.resources import resource_response
 from qaf_shared.http.steps import STEP_PROBLEMS, LifecycleSteps, StepCall
 
 router = APIRouter(prefix="/v1/escalations", tags=["escalations"])
 
 
-async def _shaped(
-    conn: asyncpg.Connection, rows: Sequence[asyncpg.Record], today: date
-) -> list[dict[str, Any]]:
-    """Escalation rows as callers see them, with their stage histories (one query for all;
-    none for an empty page). The rows are all of one tenant, the caller's."""
-    if not rows:
-        return []
-    stages = await stage_rows.of_escalations(conn, rows[0]["tenant"], [r["id"] for r in rows])
-    return [escalation_out(r, stages.get(r["id"], []), today) for r in rows]
-
-
+# Escalations as callers see them, with their stage histories (one query a page; a defaultdict,
+# so an escalation without stages shows none).
+_shaped = each_row_with(
+    lambda conn, tenant, ids, _on: stage_rows.of_escalations(conn, tenant, ids), escalation_out
+)
 # Each read answers whole escalations, and so does each lifecycle step.
 _reads = Reads("escalation", _shaped, resource_type="escalation", get=escalation_rows.get)
 _steps = LifecycleSteps("escalation", _reads.answer)
@@ -104,8 +97,7 @@ async def raise_escalation(
 
 @router.get("", response_model=EscalationPage)
 async def list_escalations(
-    request: Request,
-    principal: Reader,
+    call: ReaderList,
     actor: OptionalActor = None,
     status: EscalationStatus | None = None,
     stage: EscalationStage | None = None,
@@ -119,15 +111,12 @@ async def list_escalations(
     ] = None,
     raised_from: Annotated[date | None, Query(description="Raised on or after.")] = None,
     raised_to: Annotated[date | None, Query(description="Raised on or before.")] = None,
-    limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Response:
     """The tenant's escalations with their stage histories, oldest first. Every escalation
     listed is recorded in the access log."""
     after = decode_cursor(cursor)
-    units = unit_filters(
-        request, principal.tenant, area=area, district=district, team=team, service=service
-    )
+    units = call.units(area=area, district=district, team=team, service=service)
     filters = escalation_rows.ListFilters(
         status=status,
         stage=stage,
@@ -139,20 +128,23 @@ async def list_escalations(
     )
 
     async def rows(conn: asyncpg.Connection, today: date) -> list[asyncpg.Record]:
-        return await escalation_rows.list_page(
-            conn, tenant=principal.tenant, filters=filters, today=today, after=after, limit=limit
+        return await escalation_rows.LIST.page(
+            conn,
+            tenant=call.principal.tenant,
+            filters=filters,
+            today=today,
+            after=after,
+            limit=call.limit,
         )
 
-    return await _reads.page(request, principal, actor, limit, rows)
+    return await _reads.page(call, actor, rows)
 
 
 @router.get("/{escalation_id}", response_model=EscalationOut)
-async def get_escalation(
-    request: Request, escalation_id: str, principal: Reader, actor: OptionalActor = None
-) -> Response:
+async def get_escalation(escalation_id: str, call: ReaderGet) -> Response:
     """One escalation of the caller's tenant, with its stage history. Every read is recorded
     in the access log."""
-    return await _reads.one(request, principal, actor, escalation_id)
+    return await _reads.one(call, escalation_id)
 
 
 def _step(

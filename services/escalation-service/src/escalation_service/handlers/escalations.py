@@ -124,24 +124,15 @@ async def record_response(
     responded_on: date | None,
     if_match: str | None,
 ) -> asyncpg.Record:
-    current, on = await _step_of(
+    step = await _step_of(
         conn, who, escalation_id, if_match, Step.RESPOND, "responded_on", responded_on
     )
-    raised = await _announce_if_overdue(conn, who, current, on)
     row = await escalation_rows.record_response(
-        conn,
-        principal=who.principal,
-        actor=who.actor,
-        current=current,
-        responder=responder,
-        response=response,
-        responded_on=on,
+        conn, step.change, responder=responder, response=response, responded_on=step.on
     )
-    await _activity(conn, who, row, "response_recorded", on)
-    late = is_late(on, current["stage_due_date"])
-    raised.append(events.response_recorded(row, responded_on=on, late=late))
-    await add_events(conn, raised)
-    return row
+    late = is_late(step.on, step.change.current["stage_due_date"])
+    event = events.response_recorded(row, responded_on=step.on, late=late)
+    return await _done(conn, who, step, row, "response_recorded", event)
 
 
 async def escalate(
@@ -155,9 +146,10 @@ async def escalate(
     if_match: str | None,
     timescales: Timescales,
 ) -> asyncpg.Record:
-    current, on = await _step_of(
+    step = await _step_of(
         conn, who, escalation_id, if_match, Step.ESCALATE, "escalated_on", escalated_on
     )
+    current, on = step.change.current, step.on
     from_stage = EscalationStage(current["stage"])
     target = escalation_target(
         stage=from_stage,
@@ -166,12 +158,9 @@ async def escalate(
         stage_due_date=current["stage_due_date"],
         escalated_on=on,
     )
-    raised = await _announce_if_overdue(conn, who, current, on)
     row = await escalation_rows.escalate(
         conn,
-        principal=who.principal,
-        actor=who.actor,
-        current=current,
+        step.change,
         reason=reason.value,
         note=note,
         escalated_on=on,
@@ -180,10 +169,8 @@ async def escalate(
         due_date=stage_due_date(target, on, timescales),
         formal_deadline=current["formal_deadline"] or formal_deadline(on, timescales),
     )
-    await _activity(conn, who, row, "escalated", on)
-    raised.append(events.escalated(row, from_stage=from_stage, reason=reason, escalated_on=on))
-    await add_events(conn, raised)
-    return row
+    event = events.escalated(row, from_stage=from_stage, reason=reason, escalated_on=on)
+    return await _done(conn, who, step, row, "escalated", event)
 
 
 async def resolve(
@@ -196,23 +183,13 @@ async def resolve(
     resolved_on: date | None,
     if_match: str | None,
 ) -> asyncpg.Record:
-    current, on = await _step_of(
+    step = await _step_of(
         conn, who, escalation_id, if_match, Step.RESOLVE, "resolved_on", resolved_on
     )
-    raised = await _announce_if_overdue(conn, who, current, on)
     row = await escalation_rows.resolve(
-        conn,
-        principal=who.principal,
-        actor=who.actor,
-        current=current,
-        outcome=outcome.value,
-        note=note,
-        resolved_on=on,
+        conn, step.change, outcome=outcome.value, note=note, resolved_on=step.on
     )
-    await _activity(conn, who, row, "resolved", on)
-    raised.append(events.resolved(row))
-    await add_events(conn, raised)
-    return row
+    return await _done(conn, who, step, row, "resolved", events.resolved(row))
 
 
 async def withdraw(
@@ -224,22 +201,11 @@ async def withdraw(
     withdrawn_on: date | None,
     if_match: str | None,
 ) -> asyncpg.Record:
-    current, on = await _step_of(
+    step = await _step_of(
         conn, who, escalation_id, if_match, Step.WITHDRAW, "withdrawn_on", withdrawn_on
     )
-    raised = await _announce_if_overdue(conn, who, current, on)
-    row = await escalation_rows.withdraw(
-        conn,
-        principal=who.principal,
-        actor=who.actor,
-        current=current,
-        reason=reason,
-        withdrawn_on=on,
-    )
-    await _activity(conn, who, row, "withdrawn", on)
-    raised.append(events.withdrawn(row))
-    await add_events(conn, raised)
-    return row
+    row = await escalation_rows.withdraw(conn, step.change, reason=reason, withdrawn_on=step.on)
+    return await _done(conn, who, step, row, "withdrawn", events.withdrawn(row))
 
 
 async def refer_to_cafcass(
@@ -264,16 +230,21 @@ async def refer_to_cafcass(
         not_before=current["raised_on"],
         today=who.today,
     )
-    row = await escalation_rows.refer_to_cafcass(
-        conn,
-        principal=who.principal,
-        actor=who.actor,
-        current=current,
-        referred_on=referred_on,
-    )
+    change = escalation_rows.Change(who.principal, who.actor, current)
+    row = await escalation_rows.refer_to_cafcass(conn, change, referred_on=referred_on)
     await _activity(conn, who, row, "cafcass_referred", referred_on)
     await add_events(conn, [events.cafcass_referred(row)])
     return row
+
+
+@dataclass(frozen=True, slots=True)
+class _Dated:
+    """A dated step under way: the change of the locked escalation, the step's date, and the
+    events raised before the step's own (its stage's going overdue, announced now)."""
+
+    change: escalation_rows.Change
+    on: date
+    raised: list[CloudEvent]
 
 
 async def _step_of(
@@ -284,14 +255,32 @@ async def _step_of(
     step: Step,
     field: str,
     day: date | None,
-) -> tuple[asyncpg.Record, date]:
+) -> _Dated:
     """What every dated step does first: lock the escalation, check the step applies to its
-    status, and check the step's date (default today), never before the last activity."""
+    status, check the step's date (default today), never before the last activity, and
+    announce the stage overdue if the step shows it went so unannounced. (A step refused
+    after this writes nothing: its transaction is rolled back.)"""
     current = await _locked(conn, who, escalation_id, if_match)
     on = day or who.today
     check_step(step, EscalationStatus(current["status"]))
     check_date(f"body.{field}", on, not_before=current["last_activity_on"], today=who.today)
-    return current, on
+    raised = await _announce_if_overdue(conn, who, current, on)
+    return _Dated(escalation_rows.Change(who.principal, who.actor, current), on, raised)
+
+
+async def _done(
+    conn: asyncpg.Connection,
+    who: Author,
+    step: _Dated,
+    row: asyncpg.Record,
+    action: str,
+    event: CloudEvent,
+) -> asyncpg.Record:
+    """What every dated step does last: its activity, then its events after those it
+    raised first."""
+    await _activity(conn, who, row, action, step.on)
+    await add_events(conn, [*step.raised, event])
+    return row
 
 
 async def _locked(

@@ -29,27 +29,6 @@ NEW = RowShape("escalation_activity", NewActivity)
 _INSERT = NEW.insert()
 
 
-def new_activity(
-    *,
-    escalation_id: uuid.UUID,
-    tenant: str,
-    action: str,
-    stage: str,
-    on_date: date,
-    client: str,
-    actor: str,
-) -> NewActivity:
-    return NewActivity(
-        escalation_id=escalation_id,
-        tenant=tenant,
-        action=action,
-        stage=stage,
-        on_date=on_date,
-        client=client,
-        actor=actor,
-    )
-
-
 async def add(
     conn: asyncpg.Connection,
     *,
@@ -60,7 +39,7 @@ async def add(
     actor: str,
 ) -> None:
     """The activity of a write on the escalation `row` (as it stands after the write)."""
-    new = new_activity(
+    new = NewActivity(
         escalation_id=row["id"],
         tenant=row["tenant"],
         action=action,

@@ -6,14 +6,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 
 from escalation_service.repository import activity, stages
+from qaf_shared.by_key import ByKey
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
-from qaf_shared.http.list_query import ListQuery, UnitFilters
+from qaf_shared.http.list_query import UnitFilters
+from qaf_shared.http.listing import AsOf, Listing, Where
 from qaf_shared.rows import RowShape, together
 
 _COLUMNS = """id, version, tenant, case_ref, area, district, team, service, plan_type,
@@ -137,7 +139,7 @@ def insertion(
         created_at=created_at,
         updated_at=created_at,
     )
-    first_stage = stages.new_stage(
+    first_stage = stages.NewStage(
         escalation_id=new.id,
         seq=1,
         tenant=principal.tenant,
@@ -145,10 +147,10 @@ def insertion(
         addressee_role=new.addressee_role,
         opened_on=new.raised_on,
         due_date=new.stage_due_date,
-        client=principal.client,
-        actor=actor,
+        opened_by_client=principal.client,
+        opened_by_actor=actor,
     )
-    raised = activity.new_activity(
+    raised = activity.NewActivity(
         escalation_id=new.id,
         tenant=principal.tenant,
         action="raised",
@@ -172,68 +174,72 @@ def insertion(
     )
 
 
-_GET = f"SELECT {_COLUMNS} FROM escalations WHERE tenant = $1 AND id = $2"
+get = ByKey(f"SELECT {_COLUMNS} FROM escalations")
 
 
-async def get(
-    conn: asyncpg.Connection, tenant: str, escalation_id: uuid.UUID, *, for_update: bool = False
-) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await conn.fetchrow(
-        _GET + (" FOR UPDATE" if for_update else ""), tenant, escalation_id
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A change of the escalation `current` (locked by the caller) by the client and the
+    person it acts for."""
+
+    principal: Principal
+    actor: str
+    current: asyncpg.Record
+
+
+def _update(sets: str) -> str:
+    """The UPDATE of one escalation by a `Change` ($1 to $4: the tenant, the id and who made
+    it); what `sets` changes takes its own values from $5."""
+    return f"""
+UPDATE escalations SET {sets}, {_TOUCH}
+WHERE tenant = $1 AND id = $2
+RETURNING {_COLUMNS}
+"""
+
+
+async def _changed(
+    conn: asyncpg.Connection, sql: str, change: Change, *values: object
+) -> asyncpg.Record:
+    who = change.principal
+    row: asyncpg.Record = await conn.fetchrow(
+        sql, who.tenant, change.current["id"], who.client, change.actor, *values
     )
     return row
 
 
-_RESPOND = f"""
-UPDATE escalations SET status = 'RESPONSE_RECEIVED',
-    last_activity_on = GREATEST(last_activity_on, $5), {_TOUCH}
-WHERE tenant = $1 AND id = $2
-RETURNING {_COLUMNS}
-"""
+_RESPOND = _update(
+    "status = 'RESPONSE_RECEIVED', last_activity_on = GREATEST(last_activity_on, $5)"
+)
 
 
 async def record_response(
-    conn: asyncpg.Connection,
-    *,
-    principal: Principal,
-    actor: str,
-    current: asyncpg.Record,
-    responder: str,
-    response: str,
-    responded_on: date,
+    conn: asyncpg.Connection, change: Change, *, responder: str, response: str, responded_on: date
 ) -> asyncpg.Record:
     await stages.record_response(
         conn,
-        current,
+        change.current,
         responder=responder,
         response=response,
         responded_on=responded_on,
-        client=principal.client,
-        actor=actor,
+        client=change.principal.client,
+        actor=change.actor,
     )
-    row: asyncpg.Record = await conn.fetchrow(
-        _RESPOND, principal.tenant, current["id"], principal.client, actor, responded_on
-    )
-    return row
+    return await _changed(conn, _RESPOND, change, responded_on)
 
 
-_ESCALATE = f"""
-UPDATE escalations SET status = 'AWAITING_RESPONSE', stage = $5, stage_seq = stage_seq + 1,
+_ESCALATE = _update(
+    """status = 'AWAITING_RESPONSE', stage = $5, stage_seq = stage_seq + 1,
     stage_opened_on = $6, stage_due_date = $7, stage_overdue_announced_at = NULL,
     formal_started_on = COALESCE(formal_started_on, $6),
     formal_deadline = COALESCE(formal_deadline, $8),
-    last_activity_on = GREATEST(last_activity_on, $6), {_TOUCH}
-WHERE tenant = $1 AND id = $2
-RETURNING {_COLUMNS}
-"""
+    last_activity_on = GREATEST(last_activity_on, $6)"""
+)
 
 
 async def escalate(
     conn: asyncpg.Connection,
+    change: Change,
     *,
-    principal: Principal,
-    actor: str,
-    current: asyncpg.Record,
     reason: str,
     note: str | None,
     escalated_on: date,
@@ -242,118 +248,60 @@ async def escalate(
     due_date: date,
     formal_deadline: date,
 ) -> asyncpg.Record:
+    current = change.current
     await stages.close(
-        conn,
-        current,
-        closed_on=escalated_on,
-        closed_by="ESCALATED",
-        reason=reason,
-        note=note,
+        conn, current, closed_on=escalated_on, closed_by="ESCALATED", reason=reason, note=note
     )
-    row: asyncpg.Record = await conn.fetchrow(
-        _ESCALATE,
-        principal.tenant,
-        current["id"],
-        principal.client,
-        actor,
-        stage,
-        escalated_on,
-        due_date,
-        formal_deadline,
+    row = await _changed(conn, _ESCALATE, change, stage, escalated_on, due_date, formal_deadline)
+    opened = stages.NewStage(
+        escalation_id=current["id"],
+        seq=row["stage_seq"],
+        tenant=change.principal.tenant,
+        stage=stage,
+        addressee_role=addressee_role,
+        opened_on=escalated_on,
+        due_date=due_date,
+        opened_by_client=change.principal.client,
+        opened_by_actor=change.actor,
     )
-    await stages.insert(
-        conn,
-        stages.new_stage(
-            escalation_id=current["id"],
-            seq=row["stage_seq"],
-            tenant=principal.tenant,
-            stage=stage,
-            addressee_role=addressee_role,
-            opened_on=escalated_on,
-            due_date=due_date,
-            client=principal.client,
-            actor=actor,
-        ),
-    )
+    await stages.insert(conn, opened)
     return row
 
 
-_RESOLVE = f"""
-UPDATE escalations SET status = 'RESOLVED', outcome = $5, resolution_note = $6,
-    resolved_on = $7, last_activity_on = GREATEST(last_activity_on, $7), {_TOUCH}
-WHERE tenant = $1 AND id = $2
-RETURNING {_COLUMNS}
-"""
+_RESOLVE = _update(
+    """status = 'RESOLVED', outcome = $5, resolution_note = $6,
+    resolved_on = $7, last_activity_on = GREATEST(last_activity_on, $7)"""
+)
 
 
 async def resolve(
-    conn: asyncpg.Connection,
-    *,
-    principal: Principal,
-    actor: str,
-    current: asyncpg.Record,
-    outcome: str,
-    note: str | None,
-    resolved_on: date,
+    conn: asyncpg.Connection, change: Change, *, outcome: str, note: str | None, resolved_on: date
 ) -> asyncpg.Record:
-    await stages.close(conn, current, closed_on=resolved_on, closed_by="RESOLVED")
-    row: asyncpg.Record = await conn.fetchrow(
-        _RESOLVE,
-        principal.tenant,
-        current["id"],
-        principal.client,
-        actor,
-        outcome,
-        note,
-        resolved_on,
-    )
-    return row
+    await stages.close(conn, change.current, closed_on=resolved_on, closed_by="RESOLVED")
+    return await _changed(conn, _RESOLVE, change, outcome, note, resolved_on)
 
 
-_WITHDRAW = f"""
-UPDATE escalations SET status = 'WITHDRAWN', withdrawal_reason = $5, withdrawn_on = $6,
-    last_activity_on = GREATEST(last_activity_on, $6), {_TOUCH}
-WHERE tenant = $1 AND id = $2
-RETURNING {_COLUMNS}
-"""
+_WITHDRAW = _update(
+    """status = 'WITHDRAWN', withdrawal_reason = $5, withdrawn_on = $6,
+    last_activity_on = GREATEST(last_activity_on, $6)"""
+)
 
 
 async def withdraw(
-    conn: asyncpg.Connection,
-    *,
-    principal: Principal,
-    actor: str,
-    current: asyncpg.Record,
-    reason: str,
-    withdrawn_on: date,
+    conn: asyncpg.Connection, change: Change, *, reason: str, withdrawn_on: date
 ) -> asyncpg.Record:
-    await stages.close(conn, current, closed_on=withdrawn_on, closed_by="WITHDRAWN")
-    row: asyncpg.Record = await conn.fetchrow(
-        _WITHDRAW, principal.tenant, current["id"], principal.client, actor, reason, withdrawn_on
-    )
-    return row
+    await stages.close(conn, change.current, closed_on=withdrawn_on, closed_by="WITHDRAWN")
+    return await _changed(conn, _WITHDRAW, change, reason, withdrawn_on)
 
 
 # A referral made alongside the local process: it does not move the escalation's own dates.
-_REFER = f"""
-UPDATE escalations SET cafcass_referred_on = $5, cafcass_referred_at = now(), {_TOUCH}
-WHERE tenant = $1 AND id = $2
-RETURNING {_COLUMNS}
-"""
+_REFER = _update("cafcass_referred_on = $5, cafcass_referred_at = now()")
 
 
 async def refer_to_cafcass(
-    conn: asyncpg.Connection,
-    *,
-    principal: Principal,
-    actor: str,
-    current: asyncpg.Record,
-    referred_on: date,
+    conn: asyncpg.Connection, change: Change, *, referred_on: date
 ) -> asyncpg.Record:
-    row: asyncpg.Record = await conn.fetchrow(
-        _REFER, principal.tenant, current["id"], principal.client, actor, referred_on
-    )
-    return row
+    return await _changed(conn, _REFER, change, referred_on)
 
 
 # Announcing that the current stage went past its due date without a response is not a
@@ -406,33 +354,15 @@ async def claim_overdue(
 
 @dataclass(frozen=True)
 class ListFilters:
-    status: str | None = None
-    stage: str | None = None
-    category: str | None = None
+    status: Annotated[str | None, Where("status = {}")] = None
+    stage: Annotated[str | None, Where("stage = {}")] = None
+    category: Annotated[str | None, Where("{} = ANY(categories)")] = None
     units: UnitFilters = field(default_factory=UnitFilters)
-    overdue: bool | None = None
-    raised_from: date | None = None
-    raised_to: date | None = None
+    overdue: Annotated[
+        bool | None, AsOf("(status = 'AWAITING_RESPONSE' AND stage_due_date < {})")
+    ] = None
+    raised_from: Annotated[date | None, Where("raised_on >= {}")] = None
+    raised_to: Annotated[date | None, Where("raised_on <= {}")] = None
 
 
-async def list_page(
-    conn: asyncpg.Connection,
-    *,
-    tenant: str,
-    filters: ListFilters,
-    today: date,
-    after: tuple[datetime, uuid.UUID] | None,
-    limit: int,
-) -> list[asyncpg.Record]:
-    """One page (`limit` + 1 rows, so the caller knows whether another follows)."""
-    q = ListQuery(tenant)
-    q.add("status = {}", filters.status)
-    q.add("stage = {}", filters.stage)
-    q.units(filters.units)
-    q.add("{} = ANY(categories)", filters.category)
-    q.add("raised_on >= {}", filters.raised_from)
-    q.add("raised_on <= {}", filters.raised_to)
-    if filters.overdue is not None:
-        overdue = f"(status = 'AWAITING_RESPONSE' AND stage_due_date < {q.param(today)})"
-        q.where(overdue if filters.overdue else f"NOT {overdue}")
-    return await q.page(conn, f"SELECT {_COLUMNS} FROM escalations", after=after, limit=limit)
+LIST = Listing(f"SELECT {_COLUMNS} FROM escalations", ListFilters)

@@ -39,31 +39,6 @@ NEW = RowShape("escalation_stages", NewStage, columns=COLUMNS)
 _INSERT = NEW.insert()
 
 
-def new_stage(
-    *,
-    escalation_id: uuid.UUID,
-    seq: int,
-    tenant: str,
-    stage: str,
-    addressee_role: str,
-    opened_on: date,
-    due_date: date,
-    client: str,
-    actor: str,
-) -> NewStage:
-    return NewStage(
-        escalation_id=escalation_id,
-        seq=seq,
-        tenant=tenant,
-        stage=stage,
-        addressee_role=addressee_role,
-        opened_on=opened_on,
-        due_date=due_date,
-        opened_by_client=client,
-        opened_by_actor=actor,
-    )
-
-
 async def insert(conn: asyncpg.Connection, new: NewStage) -> None:
     await conn.execute(_INSERT, *NEW.args(new))
 
@@ -84,12 +59,27 @@ async def of_escalations(
     return by_escalation
 
 
-_RESPOND = """
+# The current stage of an escalation: $1 to $3 name it; each change's own values follow.
+_CURRENT = "WHERE tenant = $1 AND escalation_id = $2 AND seq = $3"
+
+_RESPOND = f"""
 UPDATE escalation_stages SET responder = $4, response = $5, responded_on = $6,
     response_recorded_at = now(), response_recorded_by_client = $7,
     response_recorded_by_actor = $8
-WHERE tenant = $1 AND escalation_id = $2 AND seq = $3
+{_CURRENT}
 """
+
+_CLOSE = f"""
+UPDATE escalation_stages SET closed_on = $4, closed_by = $5, escalate_reason = $6,
+    escalate_note = $7
+{_CURRENT}
+"""
+
+
+async def _change_current(
+    conn: asyncpg.Connection, sql: str, current: asyncpg.Record, *values: object
+) -> None:
+    await conn.execute(sql, current["tenant"], current["id"], current["stage_seq"], *values)
 
 
 async def record_response(
@@ -103,24 +93,7 @@ async def record_response(
     actor: str,
 ) -> None:
     """The response to the current stage of the escalation `current`."""
-    await conn.execute(
-        _RESPOND,
-        current["tenant"],
-        current["id"],
-        current["stage_seq"],
-        responder,
-        response,
-        responded_on,
-        client,
-        actor,
-    )
-
-
-_CLOSE = """
-UPDATE escalation_stages SET closed_on = $4, closed_by = $5, escalate_reason = $6,
-    escalate_note = $7
-WHERE tenant = $1 AND escalation_id = $2 AND seq = $3
-"""
+    await _change_current(conn, _RESPOND, current, responder, response, responded_on, client, actor)
 
 
 async def close(
@@ -133,16 +106,7 @@ async def close(
     note: str | None = None,
 ) -> None:
     """Close the current stage of the escalation `current`."""
-    await conn.execute(
-        _CLOSE,
-        current["tenant"],
-        current["id"],
-        current["stage_seq"],
-        closed_on,
-        closed_by,
-        reason,
-        note,
-    )
+    await _change_current(conn, _CLOSE, current, closed_on, closed_by, reason, note)
 
 
 _ANNOUNCE = """

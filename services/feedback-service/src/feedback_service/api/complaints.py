@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated
 
 import asyncpg
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from feedback_service.api.deps import StaffReader, StaffStep, StaffWriter
+from feedback_service.api.deps import StaffCreate, StaffGet, StaffList, StaffStep
 from feedback_service.api.filters import AreaFilter, DistrictFilter, ServiceFilter, TeamFilter
 from feedback_service.api.schemas.complaints import (
     ComplaintClose,
@@ -28,16 +28,13 @@ from feedback_service.api.schemas.complaints import (
 from feedback_service.handlers import complaints as handlers
 from feedback_service.handlers.complaints import Step
 from feedback_service.repository import complaints as complaint_rows
-from qaf_shared.clock import business_today
 from qaf_shared.enums import ComplaintStage, ComplaintStatus
-from qaf_shared.http.auth import Actor, OptionalActor
-from qaf_shared.http.idempotency import IdempotencyKey, idempotent_write
-from qaf_shared.http.list_query import unit_filters
+from qaf_shared.http.auth import OptionalActor
+from qaf_shared.http.creates import Creates
 from qaf_shared.http.org_units import resolve_org_unit
-from qaf_shared.http.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor
+from qaf_shared.http.pagination import Cursor, decode_cursor
 from qaf_shared.http.problems import problem_responses
 from qaf_shared.http.reads import Reads, each_row
-from qaf_shared.http.resources import resource_response
 from qaf_shared.http.steps import STEP_PROBLEMS, LifecycleSteps, StepCall
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
@@ -52,43 +49,32 @@ _reads = Reads(
     list_action="list",
 )
 _steps = LifecycleSteps("complaint", _reads.answer)
+_new = Creates(_reads.shape, lambda row: f"/v1/complaints/{row['id']}")
 
 
 @router.post("", status_code=201, response_model=ComplaintOut, responses=problem_responses(409))
-async def open_complaint(
-    request: Request,
-    body: ComplaintCreate,
-    principal: StaffWriter,
-    actor: Actor,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+async def open_complaint(body: ComplaintCreate, call: StaffCreate) -> Response:
     """Open a complaint at `STAGE1` (response due in 10 working days of `received_on`)."""
-    on = business_today(request)
-    unit = resolve_org_unit(request, principal.tenant, body)
-
-    async def create(conn: asyncpg.Connection) -> Any:
-        row = await handlers.open_complaint(
+    unit = resolve_org_unit(call.request, call.principal.tenant, body)
+    return await _new.create(
+        call,
+        lambda conn, on: handlers.open_complaint(
             conn,
-            principal=principal,
-            actor=actor,
+            principal=call.principal,
+            actor=call.actor,
             case_ref=body.case_ref,
             received_on=body.received_on,
             complainant_role=body.complainant_role,
             categories=list(body.categories),
             unit=unit,
             today=on,
-        )
-        return resource_response(
-            complaint_out(row, on), status=201, location=f"/v1/complaints/{row['id']}"
-        )
-
-    return await idempotent_write(request, principal, idempotency_key, create)
+        ),
+    )
 
 
 @router.get("", response_model=ComplaintPage)
 async def list_complaints(
-    request: Request,
-    principal: StaffReader,
+    call: StaffList,
     actor: OptionalActor = None,
     status: ComplaintStatus | None = None,
     stage: Annotated[ComplaintStage | None, Query(description="The highest stage reached")] = None,
@@ -99,36 +85,32 @@ async def list_complaints(
     service: ServiceFilter = None,
     received_from: Annotated[date | None, Query(description="On or after")] = None,
     received_to: Annotated[date | None, Query(description="On or before")] = None,
-    limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response:
     """Complaints of the caller's tenant, oldest first."""
+    units = call.units(area=area, district=district, team=team, service=service)
     only = complaint_rows.ComplaintFilters(
         status=status.value if status else None,
         stage=stage.value if stage else None,
         overdue=overdue,
         received_from=received_from,
         received_to=received_to,
-    )
-    units = unit_filters(
-        request, principal.tenant, area=area, district=district, team=team, service=service
+        units=units,
     )
     after = decode_cursor(cursor)
 
     async def rows(conn: asyncpg.Connection, on: date) -> list[asyncpg.Record]:
-        return await complaint_rows.list_complaints(
-            conn, principal.tenant, units, only, after=after, limit=limit, today=on
+        return await complaint_rows.LIST.page(
+            conn, call.principal.tenant, only, after=after, limit=call.limit, today=on
         )
 
-    return await _reads.page(request, principal, actor, limit, rows)
+    return await _reads.page(call, actor, rows)
 
 
 @router.get("/{complaint_id}", response_model=ComplaintOut)
-async def get_complaint(
-    request: Request, complaint_id: str, principal: StaffReader, actor: OptionalActor = None
-) -> Response:
+async def get_complaint(complaint_id: str, call: StaffGet) -> Response:
     """One complaint of the caller's tenant with its stages; the read is access-logged."""
-    return await _reads.one(request, principal, actor, complaint_id)
+    return await _reads.one(call, complaint_id)
 
 
 def _change(call: StepCall, complaint_id: str, step: Callable[..., Step]) -> Awaitable[Response]:

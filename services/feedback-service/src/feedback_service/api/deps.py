@@ -1,4 +1,4 @@
-"""What every feedback-service route shares: who may call it, and where its settings, pool and
+"""What every feedback-service route shares: who may call it, and where its settings and
 question sets are."""
 
 from __future__ import annotations
@@ -6,22 +6,18 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-import asyncpg
 from fastapi import Depends, Request
 
 from feedback_service.api.rate_limit import TokenBucket, retry_after_seconds
 from feedback_service.configuration import QuestionSets
 from feedback_service.settings import FeedbackSettings
 from qaf_shared.http.auth import Principal, requires
+from qaf_shared.http.creates import CreateCall, create_call
 from qaf_shared.http.problems import Problem
+from qaf_shared.http.reads import ListCall, ReadCall, list_call, read_call
 from qaf_shared.http.steps import StepCall, step_call
 
 PROVIDER_PATTERN = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
-
-
-def pool(request: Request) -> asyncpg.Pool:
-    found: asyncpg.Pool = request.app.state.pool
-    return found
 
 
 def settings(request: Request) -> FeedbackSettings:
@@ -58,6 +54,11 @@ async def _provider(
 # /v1/provider), whatever scopes it carries.
 StaffReader = Annotated[Principal, requires("feedback:read")]
 StaffWriter = Annotated[Principal, requires("feedback:write")]
+# A staff get's caller with X-Actor; a staff list's with the page's limit; a staff create's
+# with X-Actor and Idempotency-Key.
+StaffGet = Annotated[ReadCall, read_call("feedback:read")]
+StaffList = Annotated[ListCall, list_call("feedback:read")]
+StaffCreate = Annotated[CreateCall, create_call("feedback:write")]
 # A complaint step's caller: a staff writer, with X-Actor, If-Match and Idempotency-Key.
 StaffStep = Annotated[StepCall, step_call("feedback:write")]
 ProviderClient = Annotated[Principal, Depends(_provider)]

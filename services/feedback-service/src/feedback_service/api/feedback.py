@@ -9,7 +9,7 @@ import asyncpg
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from feedback_service.api.deps import StaffReader, StaffWriter, question_sets
+from feedback_service.api.deps import StaffGet, StaffList, StaffReader, StaffWriter, question_sets
 from feedback_service.api.filters import AreaFilter, DistrictFilter, ServiceFilter, TeamFilter
 from feedback_service.api.schemas.feedback import (
     FeedbackCreate,
@@ -25,9 +25,8 @@ from qaf_shared.clock import business_today
 from qaf_shared.enums import FeedbackSource
 from qaf_shared.http.auth import Actor, OptionalActor
 from qaf_shared.http.idempotency import Creation, IdempotencyKey, idempotent_create
-from qaf_shared.http.list_query import unit_filters
 from qaf_shared.http.org_units import resolve_org_unit
-from qaf_shared.http.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor
+from qaf_shared.http.pagination import Cursor, decode_cursor
 from qaf_shared.http.problems import problem_responses
 from qaf_shared.http.reads import Reads, each_row
 from qaf_shared.http.resources import resource_response
@@ -81,8 +80,7 @@ async def record_feedback(
 
 @router.get("/v1/feedback", response_model=FeedbackPage)
 async def list_feedback(
-    request: Request,
-    principal: StaffReader,
+    call: StaffList,
     actor: OptionalActor = None,
     source: FeedbackSource | None = None,
     area: AreaFilter = None,
@@ -91,34 +89,30 @@ async def list_feedback(
     service: ServiceFilter = None,
     received_from: Annotated[date | None, Query(description="On or after")] = None,
     received_to: Annotated[date | None, Query(description="On or before")] = None,
-    limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response:
     """Feedback items of the caller's tenant, direct and from the provider, oldest first."""
+    units = call.units(area=area, district=district, team=team, service=service)
     only = feedback_rows.FeedbackFilters(
         source=source.value if source else None,
         received_from=received_from,
         received_to=received_to,
-    )
-    units = unit_filters(
-        request, principal.tenant, area=area, district=district, team=team, service=service
+        units=units,
     )
     after = decode_cursor(cursor)
 
     async def rows(conn: asyncpg.Connection, _on: date) -> list[asyncpg.Record]:
-        return await feedback_rows.list_items(
-            conn, principal.tenant, units, only, after=after, limit=limit
+        return await feedback_rows.LIST.page(
+            conn, call.principal.tenant, only, after=after, limit=call.limit
         )
 
-    return await _reads.page(request, principal, actor, limit, rows)
+    return await _reads.page(call, actor, rows)
 
 
 @router.get("/v1/feedback/{feedback_id}", response_model=FeedbackOut)
-async def get_feedback(
-    request: Request, feedback_id: str, principal: StaffReader, actor: OptionalActor = None
-) -> Response:
+async def get_feedback(feedback_id: str, call: StaffGet) -> Response:
     """One feedback item of the caller's tenant; the read is access-logged."""
-    return await _reads.one(request, principal, actor, feedback_id)
+    return await _reads.one(call, feedback_id)
 
 
 @router.get("/v1/question-sets", response_model=QuestionSetsOut)

@@ -11,7 +11,7 @@ import asyncpg
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import Response
 
-from feedback_service.api.deps import ProviderClient, pool, question_sets
+from feedback_service.api.deps import ProviderClient, question_sets
 from feedback_service.api.schemas.provider import (
     EXTERNAL_ID_PATTERN,
     ProviderBatch,
@@ -31,6 +31,7 @@ from feedback_service.handlers import provider as handlers
 from feedback_service.repository import provider as provider_rows
 from qaf_shared.clock import business_today
 from qaf_shared.http.access_log import record_access
+from qaf_shared.http.app import app_pool
 from qaf_shared.http.auth import ACTOR_PATTERN, PROVIDER_PREFIX, Principal
 from qaf_shared.http.idempotency import IdempotencyKey, idempotent_write
 from qaf_shared.http.org_units import tenant_units
@@ -134,7 +135,7 @@ async def submit_report(
 async def get_report(request: Request, report_id: str, principal: ProviderClient) -> Response:
     """One of this provider's own reports."""
     ident = parse_id(report_id, "report")
-    async with pool(request).acquire() as conn:
+    async with app_pool(request).acquire() as conn:
         row = await provider_rows.get_report(conn, principal.tenant, _provider(principal), ident)
     if row is None:
         raise not_found("report")
@@ -164,11 +165,13 @@ async def list_submissions(
 ) -> Response:
     """This provider's own submissions (its batches and reports) with what each came to,
     oldest first; nothing of anyone else's."""
-    only = provider_rows.SubmissionFilters(kind=kind, external_id=external_id)
+    only = provider_rows.SubmissionFilters(
+        provider=_provider(principal), kind=kind, external_id=external_id
+    )
     after = decode_cursor(cursor)
-    async with pool(request).acquire() as conn:
-        rows = await provider_rows.list_submissions(
-            conn, principal.tenant, _provider(principal), only, after=after, limit=limit
+    async with app_pool(request).acquire() as conn:
+        rows = await provider_rows.SUBMISSION_LIST.page(
+            conn, principal.tenant, only, after=after, limit=limit
         )
     items, next_cursor = page(rows, limit)
     return json_response({"items": [submission_out(r) for r in items], "next_cursor": next_cursor})
@@ -182,7 +185,7 @@ async def get_submission(
 ) -> Response:
     """One of this provider's own submissions with the result for each item."""
     ident = parse_id(submission_id, "submission")
-    async with pool(request).acquire() as conn, conn.transaction():
+    async with app_pool(request).acquire() as conn, conn.transaction():
         row = await provider_rows.get_submission(
             conn, principal.tenant, _provider(principal), ident
         )

@@ -57,10 +57,7 @@ async def open_complaint(
         facts={
             "id": uuid.uuid4(),
             "case_ref": case_ref,
-            "area": unit.area,
-            "district": unit.district,
-            "team": unit.team,
-            "service": unit.service,
+            **unit.columns(),
             "received_on": received_on,
             "complainant_role": complainant_role.value,
             "categories": list(categories),

@@ -40,10 +40,7 @@ async def record(
         record={
             "id": participation_id,
             "case_ref": case_ref,
-            "area": unit.area,
-            "district": unit.district,
-            "team": unit.team,
-            "service": unit.service,
+            **unit.columns(),
             "review_due": review_due,
             "review_held": review_held,
             "pn_code": pn_code.value,

@@ -6,15 +6,17 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated, Any
 
 import asyncpg
 
 from feedback_service.domain.complaints import Complaint
+from qaf_shared.by_key import ByKey
 from qaf_shared.http.auth import Principal
-from qaf_shared.http.list_query import ListQuery, UnitFilters
+from qaf_shared.http.list_query import UnitFilters
+from qaf_shared.http.listing import AsOf, Listing, Where
 from qaf_shared.rows import WRITTEN_BY, RowShape
 
 
@@ -72,9 +74,6 @@ def complaint_of(row: Mapping[str, Any]) -> Complaint:
     )
 
 
-_GET = f"SELECT {COMPLAINTS.select} FROM complaints WHERE tenant = $1 AND id = $2"
-
-
 async def insert(
     conn: asyncpg.Connection,
     *,
@@ -95,13 +94,7 @@ async def insert(
     return row
 
 
-async def get(
-    conn: asyncpg.Connection, tenant: str, complaint_id: uuid.UUID, *, for_update: bool = False
-) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await conn.fetchrow(
-        _GET + (" FOR UPDATE" if for_update else ""), tenant, complaint_id
-    )
-    return row
+get = ByKey(f"SELECT {COMPLAINTS.select} FROM complaints")
 
 
 async def update(
@@ -125,35 +118,16 @@ async def update(
 
 @dataclass(frozen=True)
 class ComplaintFilters:
-    status: str | None = None
-    stage: str | None = None
-    overdue: bool | None = None
-    received_from: date | None = None
-    received_to: date | None = None
+    status: Annotated[str | None, Where("status = {}")] = None
+    stage: Annotated[str | None, Where("stage = {}")] = None
+    # The rule of domain.complaints.Complaint.is_overdue, over the stored awaiting_due.
+    overdue: Annotated[
+        bool | None,
+        AsOf("awaiting_due < {}", otherwise="(awaiting_due IS NULL OR awaiting_due >= {})"),
+    ] = None
+    received_from: Annotated[date | None, Where("received_on >= {}")] = None
+    received_to: Annotated[date | None, Where("received_on <= {}")] = None
+    units: UnitFilters = field(default_factory=UnitFilters)
 
 
-async def list_complaints(
-    conn: asyncpg.Connection,
-    tenant: str,
-    units: UnitFilters,
-    only: ComplaintFilters,
-    *,
-    after: tuple[datetime, uuid.UUID] | None,
-    limit: int,
-    today: date,
-) -> list[asyncpg.Record]:
-    q = ListQuery(tenant)
-    q.units(units)
-    q.add("status = {}", only.status)
-    q.add("stage = {}", only.stage)
-    q.add("received_on >= {}", only.received_from)
-    q.add("received_on <= {}", only.received_to)
-    if only.overdue is not None:
-        # The rule of domain.complaints.Complaint.is_overdue, over the stored awaiting_due.
-        q.add(
-            "awaiting_due < {}" if only.overdue else "(awaiting_due IS NULL OR awaiting_due >= {})",
-            today,
-        )
-    return await q.page(
-        conn, f"SELECT {COMPLAINTS.select} FROM complaints", after=after, limit=limit
-    )
+LIST = Listing(f"SELECT {COMPLAINTS.select} FROM complaints", ComplaintFilters)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated, Any
 
 import asyncpg
 
+from qaf_shared.by_key import ByKey
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
-from qaf_shared.http.list_query import ListQuery, UnitFilters
+from qaf_shared.http.list_query import UnitFilters
+from qaf_shared.http.listing import Listing, Where
 from qaf_shared.rows import CREATED_BY, RowShape
 
 # An item's row, each column with its SQL type: the one description of it from which the
@@ -145,38 +147,15 @@ async def existing_provider_ids(
     return {r["external_id"]: r["id"] for r in rows}
 
 
-async def get(
-    conn: asyncpg.Connection, tenant: str, feedback_id: uuid.UUID
-) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await conn.fetchrow(
-        f"SELECT {ITEMS.select} FROM feedback_items WHERE tenant = $1 AND id = $2",
-        tenant,
-        feedback_id,
-    )
-    return row
+get = ByKey(f"SELECT {ITEMS.select} FROM feedback_items")
 
 
 @dataclass(frozen=True)
 class FeedbackFilters:
-    source: str | None = None
-    received_from: date | None = None
-    received_to: date | None = None
+    source: Annotated[str | None, Where("source = {}")] = None
+    received_from: Annotated[date | None, Where("received_on >= {}")] = None
+    received_to: Annotated[date | None, Where("received_on <= {}")] = None
+    units: UnitFilters = field(default_factory=UnitFilters)
 
 
-async def list_items(
-    conn: asyncpg.Connection,
-    tenant: str,
-    units: UnitFilters,
-    only: FeedbackFilters,
-    *,
-    after: tuple[datetime, uuid.UUID] | None,
-    limit: int,
-) -> list[asyncpg.Record]:
-    q = ListQuery(tenant)
-    q.units(units)
-    q.add("source = {}", only.source)
-    q.add("received_on >= {}", only.received_from)
-    q.add("received_on <= {}", only.received_to)
-    return await q.page(
-        conn, f"SELECT {ITEMS.select} FROM feedback_items", after=after, limit=limit
-    )
+LIST = Listing(f"SELECT {ITEMS.select} FROM feedback_items", FeedbackFilters)

@@ -2,46 +2,35 @@
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated, Any
 
 import asyncpg
 
+from qaf_shared.by_key import ByKey
 from qaf_shared.http.auth import Principal
-from qaf_shared.http.list_query import ListQuery, UnitFilters
+from qaf_shared.http.list_query import UnitFilters
+from qaf_shared.http.listing import Listing, Where
 from qaf_shared.rows import CREATED_BY, RowShape
+
+# What a record says of its review, written and read alike.
+_FACTS = (
+    "case_ref",
+    "area",
+    "district",
+    "team",
+    "service",
+    "review_due",
+    "review_held",
+    "pn_code",
+    "in_timescale",
+)
 
 RECORDS = RowShape(
     "participation_records",
-    columns=(
-        "id",
-        "version",
-        "case_ref",
-        "area",
-        "district",
-        "team",
-        "service",
-        "review_due",
-        "review_held",
-        "pn_code",
-        "in_timescale",
-        "created_at",
-    ),
-    written=(
-        "id",
-        "tenant",
-        "case_ref",
-        "area",
-        "district",
-        "team",
-        "service",
-        "review_due",
-        "review_held",
-        "pn_code",
-        "in_timescale",
-    ),
+    columns=("id", "version", *_FACTS, "created_at"),
+    written=("id", "tenant", *_FACTS),
     who=CREATED_BY,
 )
 
@@ -62,49 +51,19 @@ async def insert(
     return row
 
 
-async def find(
-    conn: asyncpg.Connection, tenant: str, case_ref: str, review_held: date
-) -> uuid.UUID | None:
-    found: uuid.UUID | None = await conn.fetchval(
-        "SELECT id FROM participation_records WHERE tenant = $1 AND case_ref = $2 AND review_held = $3",
-        tenant,
-        case_ref,
-        review_held,
-    )
-    return found
+# `find(conn, tenant, case_ref, review_held)`: the id of that review's record, or None.
+find = ByKey("SELECT id FROM participation_records", "tenant", "case_ref", "review_held").value
 
 
-async def get(
-    conn: asyncpg.Connection, tenant: str, participation_id: uuid.UUID
-) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await conn.fetchrow(
-        f"SELECT {RECORDS.select} FROM participation_records WHERE tenant = $1 AND id = $2",
-        tenant,
-        participation_id,
-    )
-    return row
+get = ByKey(f"SELECT {RECORDS.select} FROM participation_records")
 
 
 @dataclass(frozen=True)
 class ParticipationFilters:
-    pn_code: str | None = None
-    held_from: date | None = None
-    held_to: date | None = None
+    pn_code: Annotated[str | None, Where("pn_code = {}")] = None
+    held_from: Annotated[date | None, Where("review_held >= {}")] = None
+    held_to: Annotated[date | None, Where("review_held <= {}")] = None
+    units: UnitFilters = field(default_factory=UnitFilters)
 
 
-async def list_records(
-    conn: asyncpg.Connection,
-    tenant: str,
-    units: UnitFilters,
-    only: ParticipationFilters,
-    *,
-    after: tuple[datetime, uuid.UUID] | None,
-    limit: int,
-) -> list[asyncpg.Record]:
-    q = ListQuery(tenant)
-    q.units(units)
-    q.add("pn_code = {}", only.pn_code)
-    q.add("review_held >= {}", only.held_from)
-    q.add("review_held <= {}", only.held_to)
-    select = f"SELECT {RECORDS.select} FROM participation_records"
-    return await q.page(conn, select, after=after, limit=limit)
+LIST = Listing(f"SELECT {RECORDS.select} FROM participation_records", ParticipationFilters)

@@ -7,12 +7,13 @@ import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 
+from qaf_shared.by_key import ByKey
 from qaf_shared.http.auth import Principal
-from qaf_shared.http.list_query import ListQuery
+from qaf_shared.http.listing import Listing, Matching, Where
 from qaf_shared.rows import CREATED_BY, RowShape
 
 SUBMISSIONS = RowShape(
@@ -78,41 +79,26 @@ async def insert_submission(
     return created_at
 
 
-async def get_submission(
-    conn: asyncpg.Connection, tenant: str, provider: str, submission_id: uuid.UUID
-) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await conn.fetchrow(
-        f"SELECT {SUBMISSIONS.select}, results FROM provider_submissions "
-        "WHERE tenant = $1 AND provider = $2 AND id = $3",
-        tenant,
-        provider,
-        submission_id,
-    )
-    return row
+# A provider's own: `get_submission(conn, tenant, provider, submission_id)`.
+get_submission = ByKey(
+    f"SELECT {SUBMISSIONS.select}, results FROM provider_submissions", "tenant", "provider", "id"
+)
 
 
 @dataclass(frozen=True)
 class SubmissionFilters:
-    kind: str | None = None
-    external_id: str | None = None
+    """A provider's own submissions (`provider` always given), narrowed."""
+
+    provider: Annotated[str, Where("provider = {}")]
+    kind: Annotated[str | None, Where("kind = {}")] = None
+    external_id: Annotated[
+        str | None, Matching("results @> {}::jsonb", lambda given: [{"external_id": given}])
+    ] = None
 
 
-async def list_submissions(
-    conn: asyncpg.Connection,
-    tenant: str,
-    provider: str,
-    only: SubmissionFilters,
-    *,
-    after: tuple[datetime, uuid.UUID] | None,
-    limit: int,
-) -> list[asyncpg.Record]:
-    q = ListQuery(tenant)
-    q.add("provider = {}", provider)
-    q.add("kind = {}", only.kind)
-    if only.external_id is not None:
-        q.add("results @> {}::jsonb", [{"external_id": only.external_id}])
-    select = f"SELECT {SUBMISSIONS.select} FROM provider_submissions"
-    return await q.page(conn, select, after=after, limit=limit)
+SUBMISSION_LIST = Listing(
+    f"SELECT {SUBMISSIONS.select} FROM provider_submissions", SubmissionFilters
+)
 
 
 # The counts a report carries, in the order of its columns.
@@ -171,26 +157,8 @@ async def insert_report(
     return row
 
 
-async def get_report(
-    conn: asyncpg.Connection, tenant: str, provider: str, report_id: uuid.UUID
-) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await conn.fetchrow(
-        f"SELECT {REPORTS.select} FROM provider_reports "
-        "WHERE tenant = $1 AND provider = $2 AND id = $3",
-        tenant,
-        provider,
-        report_id,
-    )
-    return row
+get_report = ByKey(f"SELECT {REPORTS.select} FROM provider_reports", "tenant", "provider", "id")
 
 
-async def find_report(
-    conn: asyncpg.Connection, tenant: str, provider: str, quarter: str
-) -> uuid.UUID | None:
-    found: uuid.UUID | None = await conn.fetchval(
-        "SELECT id FROM provider_reports WHERE tenant = $1 AND provider = $2 AND quarter = $3",
-        tenant,
-        provider,
-        quarter,
-    )
-    return found
+# `find_report(conn, tenant, provider, quarter)`: the id of its report, or None.
+find_report = ByKey("SELECT id FROM provider_reports", "tenant", "provider", "quarter").value

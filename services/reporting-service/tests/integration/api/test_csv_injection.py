@@ -12,26 +12,20 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from pydantic import ValidationError
 
-from qaf_shared.enums import FeedbackSource, Grade, PlanType
+from qaf_shared.enums import FeedbackSource
 from qaf_shared.events.audit import AuditSubmitted
-from qaf_shared.events.catalogue import AUDIT_TOPIC, FEEDBACK_TOPIC
-from qaf_shared.events.envelope import CloudEvent, kafka_value, new_event
+from qaf_shared.events.catalogue import AUDIT_TOPIC
+from qaf_shared.events.envelope import CloudEvent, kafka_value
 from qaf_shared.events.feedback import FeedbackReceived
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.org_units import OrgUnitDirectory
-from qaf_shared.testing.fixtures import (
-    KAFKA,
-    DatabaseFactory,
-    TopicsFactory,
-    auth,
-    eventually,
-    serve,
-)
+from qaf_shared.testing.fixtures import auth, eventually, serve
+from qaf_shared.testing.kafka import Record, as_published, produce
 from reporting_service.main import create_app
-from reporting_service.settings import ReportingSettings
+
+from ..feed import Own, audit_submitted, event, settings_for
 
 TENANT = "901"
 # An org-unit tree whose codes a spreadsheet would evaluate, as a tenant's YAML might hold.
@@ -54,40 +48,22 @@ QUARTER = "FY2025Q1"
 
 def feedback_event() -> CloudEvent:
     feedback_id = uuid.uuid4()
-    return new_event(
-        type="uk.gov.qa.feedback.received.v1",
-        source="/test",
-        tenant=TENANT,
-        subject=str(feedback_id),
-        data=FeedbackReceived(
-            feedback_id=feedback_id,
-            org_unit=OrgUnitRef(area=AREA, district=DISTRICT, team=TEAM),
-            source=FeedbackSource.CP_CONFERENCE,
-            received_on=date(2025, 5, 14),
-            # -3 is no valid answer, but the event model takes any int: it puts a negative
-            # figure (a mean of -3) into the CSV, which must stay a number.
-            answers={QUESTION: 4, "felt_listened_to": -3},
-        ),
+    data = FeedbackReceived(
+        feedback_id=feedback_id,
+        org_unit=OrgUnitRef(area=AREA, district=DISTRICT, team=TEAM),
+        source=FeedbackSource.CP_CONFERENCE,
+        received_on=date(2025, 5, 14),
+        # -3 is no valid answer, but the event model takes any int: it puts a negative
+        # figure (a mean of -3) into the CSV, which must stay a number.
+        answers={QUESTION: 4, "felt_listened_to": -3},
     )
+    return event(data, feedback_id, TENANT)
 
 
 def audit_with_formula_theme() -> bytes:
     """An audit whose theme is a formula: themes are an enum, so the event is refused."""
-    audit_id = uuid.uuid4()
-    event = new_event(
-        type="uk.gov.qa.audit.submitted.v1",
-        source="/test",
-        tenant=TENANT,
-        subject=str(audit_id),
-        data=AuditSubmitted(
-            audit_id=audit_id,
-            org_unit=OrgUnitRef(area=AREA, district=DISTRICT, team=TEAM),
-            plan_type=PlanType.CIN,
-            submitted_on=date(2025, 5, 14),
-            overall_grade=Grade.GOOD,
-            final_grade=Grade.GOOD,
-            child_voice_evident=True,
-        ),
+    event = audit_submitted(
+        TENANT, unit=OrgUnitRef(area=AREA, district=DISTRICT, team=TEAM), on=date(2025, 5, 14)
     ).to_json()
     event["data"]["themes"] = ["=1+1"]
     with pytest.raises(ValidationError):
@@ -100,27 +76,20 @@ def read_csv(text: str) -> list[dict[str, str]]:
 
 
 async def test_formula_text_from_configuration_and_from_events_is_neutralised_in_every_csv(
-    make_database: DatabaseFactory,
-    make_topics: TopicsFactory,
+    own: Own,
     token: Callable[..., str],
     tmp_path: Path,
 ) -> None:
-    prefix = await make_topics()
-    dsn = await make_database("reporting_service")
+    dsn, prefix = own
     (tmp_path / f"{TENANT}.yaml").write_text(ORG_UNITS)
     event = feedback_event()
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True)
-    await producer.start()
-    try:
-        await producer.send(prefix + FEEDBACK_TOPIC, key=b"f", value=kafka_value(event.to_json()))
-        await producer.send(prefix + AUDIT_TOPIC, key=b"a", value=audit_with_formula_theme())
-        await producer.flush()
-    finally:
-        await producer.stop()
-    settings = ReportingSettings(
-        database_url=dsn, kafka_topic_prefix=prefix, consumer_group=f"csv-{uuid.uuid4().hex[:8]}"
+    await produce(
+        [
+            as_published(prefix, event),
+            Record(prefix + AUDIT_TOPIC, b"a", audit_with_formula_theme()),
+        ]
     )
-    app = create_app(settings)
+    app = create_app(settings_for(dsn, prefix, "csv"))
     app.state.org_units = OrgUnitDirectory(tmp_path)  # the tenant's configuration
     headers = auth(token("reports:read_unsuppressed", tenant=TENANT))
     async with serve(app) as client:

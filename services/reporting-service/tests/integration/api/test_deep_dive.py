@@ -5,28 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import random
-import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
-from aiokafka import AIOKafkaProducer
 
-from qaf_shared.database import create_pool
-from qaf_shared.events.envelope import kafka_headers, kafka_value
-from qaf_shared.testing.fixtures import (
-    KAFKA,
-    DatabaseFactory,
-    TopicsFactory,
-    auth,
-    eventually,
-    serve,
-)
+from qaf_shared.testing.fixtures import DatabaseFactory, TopicsFactory, auth, eventually, serve
+from qaf_shared.testing.kafka import publish
 from reporting_service.main import create_app
-from reporting_service.settings import ReportingSettings
 
+from ..feed import all_applied, settings_for
 from .workload import Workload, build
 
 QUARTERS = ["FY2025Q1", "FY2025Q2", "FY2025Q3", "FY2025Q4", "FY2026Q1", "FY2026Q2"]
@@ -46,22 +36,7 @@ async def produce(topic_prefix: str, load: Workload, seed: int) -> int:
         if not queues[subject]:
             del queues[subject]
     order += rng.sample(order, len(order) // 10)
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True, linger_ms=5)
-    await producer.start()
-    try:
-        for event in order:
-            topic = {"audit": "qa.audit.events.v1", "escalation": "qa.escalation.events.v1"}.get(
-                event.type.split(".")[3], "qa.feedback.events.v1"
-            )
-            await producer.send(
-                topic_prefix + topic,
-                key=event.subject.encode(),
-                value=kafka_value(event.to_json()),
-                headers=kafka_headers(event.to_json()),
-            )
-        await producer.flush()
-    finally:
-        await producer.stop()
+    await publish(topic_prefix, order)
     return len(order)
 
 
@@ -73,21 +48,8 @@ async def loaded(
     dsn = await make_database("reporting_service")
     load = build(seed=7, size=80)
     await produce(prefix, load, seed=7)
-    settings = ReportingSettings(
-        database_url=dsn, kafka_topic_prefix=prefix, consumer_group=f"dd-{uuid.uuid4().hex[:8]}"
-    )
-    async with serve(create_app(settings)) as client:
-        pool = await create_pool(dsn, size=1)
-        unique = len({e.id for e in load.events})
-
-        async def all_applied() -> bool:
-            schema = await pool.fetchval("SELECT active_schema FROM projection_state")
-            return bool(
-                await pool.fetchval(f"SELECT count(*) FROM {schema}.processed_events") == unique
-            )
-
-        await eventually(all_applied, timeout=60)
-        await pool.close()
+    async with serve(create_app(settings_for(dsn, prefix, "dd"))) as client:
+        await all_applied(dsn, len({e.id for e in load.events}))
         yield client, load, dsn
 
 
@@ -164,25 +126,26 @@ async def test_csv_matches_json(
     assert by_accept.text.startswith("quarter,unit,unit_kind,measure,dimension,value")
 
 
+async def _trends(
+    client: httpx.AsyncClient, headers: dict[str, str], params: dict[str, str]
+) -> Any:
+    response = await client.get("/v1/escalation-trends", params=params, headers=headers)
+    return response.json()
+
+
 async def test_trends_by_month_add_up_to_their_quarter(
     loaded: tuple[httpx.AsyncClient, Workload, str], token: Callable[..., str]
 ) -> None:
     client, load, _ = loaded
     headers = auth(token("reports:read_unsuppressed"))
-    quarterly = (
-        await client.get(
-            "/v1/escalation-trends",
-            params={"from": "FY2025Q1", "to": "FY2026Q2", "by": "category"},
-            headers=headers,
-        )
-    ).json()
-    monthly = (
-        await client.get(
-            "/v1/escalation-trends",
-            params={"from": "FY2025Q1", "to": "FY2026Q2", "by": "category", "granularity": "month"},
-            headers=headers,
-        )
-    ).json()
+    quarterly = await _trends(
+        client, headers, {"from": "FY2025Q1", "to": "FY2026Q2", "by": "category"}
+    )
+    monthly = await _trends(
+        client,
+        headers,
+        {"from": "FY2025Q1", "to": "FY2026Q2", "by": "category", "granularity": "month"},
+    )
     drift_q = {p["period"]: p for p in quarterly["series"] if p["key"] == "DRIFT_DELAY"}
     drift_m = [p for p in monthly["series"] if p["key"] == "DRIFT_DELAY"]
     assert len(drift_m) == 18
@@ -193,13 +156,7 @@ async def test_trends_by_month_add_up_to_their_quarter(
             drift_q[quarter]["raised"]
             == load.expected("886", quarter)["escalations.by_category"]["DRIFT_DELAY"]
         )
-    by_area = (
-        await client.get(
-            "/v1/escalation-trends",
-            params={"from": "FY2025Q2", "to": "FY2025Q2", "by": "area"},
-            headers=headers,
-        )
-    ).json()
+    by_area = await _trends(client, headers, {"from": "FY2025Q2", "to": "FY2025Q2", "by": "area"})
     assert (
         sum(p["raised"] for p in by_area["series"])
         <= load.expected("886", "FY2025Q2")["escalations.raised"]

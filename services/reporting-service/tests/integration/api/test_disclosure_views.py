@@ -14,9 +14,7 @@ from typing import Any
 
 import httpx
 import pytest_asyncio
-from aiokafka import AIOKafkaProducer
 
-from qaf_shared.database import create_pool
 from qaf_shared.enums import (
     EscalationCategory,
     EscalationPlanType,
@@ -28,21 +26,15 @@ from qaf_shared.enums import (
 )
 from qaf_shared.events import audit as a
 from qaf_shared.events import escalation as e
-from qaf_shared.events.envelope import CloudEvent, kafka_headers, kafka_value, new_event
+from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.org_units import OrgUnitDirectory
-from qaf_shared.testing.fixtures import (
-    KAFKA,
-    DatabaseFactory,
-    TopicsFactory,
-    auth,
-    eventually,
-    serve,
-)
+from qaf_shared.testing.fixtures import DatabaseFactory, TopicsFactory, auth, serve
+from qaf_shared.testing.kafka import publish
 from reporting_service.main import create_app
-from reporting_service.settings import ReportingSettings
 
 from ...unit.domain import attacker
+from ..feed import all_applied, event, settings_for
 
 QUARTER, NEXT = "FY2025Q2", "FY2025Q3"  # July to September 2025, and the one after
 DAY = date(2025, 7, 14)
@@ -71,7 +63,7 @@ def _events() -> list[CloudEvent]:
                 final_grade=grade,
                 child_voice_evident=True,
             )
-            out.append(_event(audit, "audit.submitted", data))
+            out.append(event(data, audit))
     for team, count in ESCALATIONS.items():
         unit = units.team(team)
         assert unit is not None
@@ -94,13 +86,7 @@ def _raised(unit: OrgUnitRef, raised_on: date) -> CloudEvent:
         stage_opened_on=raised_on,
         stage_due_date=raised_on + timedelta(days=7),
     )
-    return _event(escalation, "escalation.raised", data)
-
-
-def _event(subject: uuid.UUID, type_: str, data: Any) -> CloudEvent:
-    return new_event(
-        type=f"uk.gov.qa.{type_}.v1", source="/test", tenant="886", subject=str(subject), data=data
-    )
+    return event(data, escalation)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -110,33 +96,9 @@ async def client(
     prefix = await make_topics()
     dsn = await make_database("reporting_service")
     events = _events()
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True)
-    await producer.start()
-    try:
-        for event in events:
-            topic = "qa.audit.events.v1" if ".audit." in event.type else "qa.escalation.events.v1"
-            await producer.send(
-                prefix + topic,
-                key=event.subject.encode(),
-                value=kafka_value(event.to_json()),
-                headers=kafka_headers(event.to_json()),
-            )
-        await producer.flush()
-    finally:
-        await producer.stop()
-    settings = ReportingSettings(
-        database_url=dsn, kafka_topic_prefix=prefix, consumer_group=f"dv-{uuid.uuid4().hex[:8]}"
-    )
-    async with serve(create_app(settings)) as http:
-        pool = await create_pool(dsn, size=1)
-
-        async def all_applied() -> bool:
-            schema = await pool.fetchval("SELECT active_schema FROM projection_state")
-            count = await pool.fetchval(f"SELECT count(*) FROM {schema}.processed_events")
-            return bool(count == len(events))
-
-        await eventually(all_applied, timeout=60)
-        await pool.close()
+    await publish(prefix, events)
+    async with serve(create_app(settings_for(dsn, prefix, "dv"))) as http:
+        await all_applied(dsn, len(events))
         yield http
 
 

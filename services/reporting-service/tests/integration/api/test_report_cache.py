@@ -4,71 +4,30 @@ what the consumer applies next, against real Kafka and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Callable
 from datetime import date
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
-from qaf_shared.enums import Grade, PlanType
-from qaf_shared.events.audit import AuditSubmitted
-from qaf_shared.events.catalogue import AUDIT_TOPIC
-from qaf_shared.events.envelope import kafka_value, new_event
-from qaf_shared.events.payloads import OrgUnitRef
-from qaf_shared.testing.fixtures import (
-    KAFKA,
-    DatabaseFactory,
-    TopicsFactory,
-    auth,
-    eventually,
-    serve,
-)
+from qaf_shared.testing.fixtures import auth, eventually, serve
+from qaf_shared.testing.kafka import publish
 from reporting_service.domain import publication
 from reporting_service.main import create_app
-from reporting_service.settings import ReportingSettings
+
+from ..feed import Own, audit_submitted, settings_for
 
 TENANT = "886"
 
 
-async def submit_audits(topic: str, count: int, on: date = date(2025, 5, 1)) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True)
-    await producer.start()
-    try:
-        for _ in range(count):
-            audit_id = uuid.uuid4()
-            event = new_event(
-                type="uk.gov.qa.audit.submitted.v1",
-                source="/test",
-                tenant=TENANT,
-                subject=str(audit_id),
-                data=AuditSubmitted(
-                    audit_id=audit_id,
-                    org_unit=OrgUnitRef(area="SOUTH", district="ASHFORD", team="ASH-CP1"),
-                    plan_type=PlanType.CIN,
-                    submitted_on=on,
-                    overall_grade=Grade.GOOD,
-                    final_grade=Grade.GOOD,
-                    child_voice_evident=True,
-                ),
-            )
-            await producer.send(
-                topic, key=event.subject.encode(), value=kafka_value(event.to_json())
-            )
-        await producer.flush()
-    finally:
-        await producer.stop()
+async def submit_audits(prefix: str, count: int, on: date = date(2025, 5, 1)) -> None:
+    await publish(prefix, [audit_submitted(TENANT, on=on) for _ in range(count)])
 
 
 async def test_a_cached_report_shows_events_applied_after_it_was_built(
-    make_database: DatabaseFactory, make_topics: TopicsFactory, token: Callable[..., str]
+    own: Own, token: Callable[..., str]
 ) -> None:
-    prefix = await make_topics()
-    settings = ReportingSettings(
-        database_url=await make_database("reporting_service"),
-        kafka_topic_prefix=prefix,
-        consumer_group=f"cache-{uuid.uuid4().hex[:8]}",
-    )
+    dsn, prefix = own
+    settings = settings_for(dsn, prefix, "cache")
     headers = auth(token("reports:read_unsuppressed", tenant=TENANT))
     async with serve(create_app(settings)) as client:
 
@@ -83,18 +42,17 @@ async def test_a_cached_report_shows_events_applied_after_it_was_built(
         async def shows_five() -> bool:
             return await completed() == 5
 
-        await submit_audits(prefix + AUDIT_TOPIC, 3)
+        await submit_audits(prefix, 3)
         await eventually(shows_three)
         # Nothing new: the same answer, many times over, concurrently.
         answers = await asyncio.gather(*(completed() for _ in range(20)))
         assert set(answers) == {3}
-        await submit_audits(prefix + AUDIT_TOPIC, 2)
+        await submit_audits(prefix, 2)
         await eventually(shows_five)
 
 
 async def test_a_quarters_disclosure_decision_is_made_again_only_when_its_figures_change(
-    make_database: DatabaseFactory,
-    make_topics: TopicsFactory,
+    own: Own,
     token: Callable[..., str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -110,12 +68,8 @@ async def test_a_quarters_disclosure_decision_is_made_again_only_when_its_figure
         return decision
 
     monkeypatch.setattr(publication, "decide", counting)
-    prefix = await make_topics()
-    settings = ReportingSettings(
-        database_url=await make_database("reporting_service"),
-        kafka_topic_prefix=prefix,
-        consumer_group=f"cache-{uuid.uuid4().hex[:8]}",
-    )
+    dsn, prefix = own
+    settings = settings_for(dsn, prefix, "cache")
     headers = auth(token("reports:read", tenant=TENANT))
     async with serve(create_app(settings)) as client:
 
@@ -127,18 +81,18 @@ async def test_a_quarters_disclosure_decision_is_made_again_only_when_its_figure
         async def shows(quarter: str, value: object) -> bool:
             return await completed(quarter) == value
 
-        await submit_audits(prefix + AUDIT_TOPIC, 7)
+        await submit_audits(prefix, 7)
         await eventually(lambda: shows("FY2025Q1", 7))
         assert decided.count("FY2025Q1") >= 1
         before = decided.count("FY2025Q1")
 
         # Another quarter's events: FY2025Q1 is built again from the same figures.
-        await submit_audits(prefix + AUDIT_TOPIC, 6, on=date(2026, 5, 1))
+        await submit_audits(prefix, 6, on=date(2026, 5, 1))
         await eventually(lambda: shows("FY2026Q1", 6))
         assert await completed("FY2025Q1") == 7
         assert decided.count("FY2025Q1") == before
 
         # The quarter's own events change its figures, and its decision is made again.
-        await submit_audits(prefix + AUDIT_TOPIC, 1)
+        await submit_audits(prefix, 1)
         await eventually(lambda: shows("FY2025Q1", 8))
         assert decided.count("FY2025Q1") > before

@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from qaf_shared.testing.fixtures import DatabaseFactory, auth
-from qaf_shared.testing.processes import start_service
-from qaf_shared.testing.schemathesis_run import run_schemathesis
+from qaf_shared.testing.schemathesis_run import run_schemathesis_on_service
 
 
 async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
@@ -17,14 +16,11 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
         "QA_DATABASE_URL": await make_database("reporting_service"),
         "QA_KAFKA_TOPIC_PREFIX": topic_prefix,
     }
-    process, base = start_service(
-        "reporting-schemathesis", "reporting_service.main:create_app", env
+    # Not `admin`: a fuzzer starting rebuilds would only test the 409 of a busy rebuild.
+    code, output = run_schemathesis_on_service(
+        "reporting-schemathesis",
+        "reporting_service.main:create_app",
+        env,
+        auth(token("reports:read")),
     )
-    try:
-        # Not `admin`: a fuzzer starting rebuilds would only test the 409 of a busy rebuild.
-        code, output = run_schemathesis(
-            base, headers=auth(token("reports:read")), name="reporting-schemathesis"
-        )
-    finally:
-        process.kill()
     assert code == 0, output[-4000:]

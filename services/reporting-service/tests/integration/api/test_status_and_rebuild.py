@@ -9,123 +9,29 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+import pytest_asyncio
 
 from qaf_shared import jsonutil
 from qaf_shared.database import connect
-from qaf_shared.enums import FeedbackSource, Grade, PlanType
 from qaf_shared.events.activity import ReferralRecorded, ReferralWithdrawn
-from qaf_shared.events.audit import AuditSubmitted
 from qaf_shared.events.catalogue import ACTIVITY_TOPIC, AUDIT_TOPIC, DLQ_TOPIC, FEEDBACK_TOPIC
-from qaf_shared.events.envelope import CloudEvent, kafka_value, new_event
-from qaf_shared.events.feedback import FeedbackReceived
+from qaf_shared.events.envelope import CloudEvent, new_event
 from qaf_shared.events.payloads import OrgUnitRef
-from qaf_shared.kafka import load_topics
-from qaf_shared.testing.fixtures import (
-    KAFKA,
-    DatabaseFactory,
-    TopicsFactory,
-    auth,
-    eventually,
-    serve,
-)
+from qaf_shared.testing.fixtures import auth, eventually, serve
+from qaf_shared.testing.kafka import Record, as_published, produce, publish, read_topic
 from qaf_shared.testing.processes import start_service
 from reporting_service.main import create_app
-from reporting_service.settings import ReportingSettings
 
-UNIT = OrgUnitRef(area="SOUTH", district="ASHFORD", team="ASH-CP1")
+from ..feed import Own, audit_submitted, feedback_received, settings_for
+
 PROBLEM = "application/problem+json"
-
-
-def audit(tenant: str, at: datetime) -> CloudEvent:
-    audit_id = uuid.uuid4()
-    return new_event(
-        type="uk.gov.qa.audit.submitted.v1",
-        source="/test",
-        tenant=tenant,
-        subject=str(audit_id),
-        time=at,
-        data=AuditSubmitted(
-            audit_id=audit_id,
-            org_unit=UNIT,
-            plan_type=PlanType.CIN,
-            submitted_on=date(2025, 5, 1),
-            overall_grade=Grade.GOOD,
-            final_grade=Grade.GOOD,
-            child_voice_evident=True,
-        ),
-    )
-
-
-def feedback(tenant: str, at: datetime) -> CloudEvent:
-    feedback_id = uuid.uuid4()
-    return new_event(
-        type="uk.gov.qa.feedback.received.v1",
-        source="/test",
-        tenant=tenant,
-        subject=str(feedback_id),
-        time=at,
-        data=FeedbackReceived(
-            feedback_id=feedback_id,
-            org_unit=UNIT,
-            source=FeedbackSource.COMPLIMENT,
-            received_on=date(2025, 5, 2),
-        ),
-    )
-
-
-def referral(tenant: str, at: datetime) -> tuple[CloudEvent, CloudEvent]:
-    """A referral recorded over REST and then withdrawn, as activity-service publishes them."""
-    record_id = uuid.uuid4()
-    facts = {
-        "record_id": record_id,
-        "child_key": uuid.uuid4().hex * 2,
-        "org_unit": UNIT,
-        "source": "REST",
-    }
-    recorded = ReferralRecorded(**facts, version=1, referral_date=date(2026, 4, 2))
-    withdrawn = ReferralWithdrawn(**facts, version=2, key_date=date(2026, 4, 2))
-    recorded_event, withdrawn_event = (
-        new_event(source="/test", tenant=tenant, subject=str(record_id), time=at, data=data)
-        for data in (recorded, withdrawn)
-    )
-    return recorded_event, withdrawn_event
-
-
-async def records_on(prefix: str, topic: str) -> int:
-    """How many records were ever written to the topic (its partitions' end offsets)."""
-    (spec,) = [t for t in load_topics() if t["name"] == topic]
-    partitions = [TopicPartition(prefix + topic, p) for p in range(int(spec["partitions"]))]
-    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA)
-    await consumer.start()
-    try:
-        return sum((await consumer.end_offsets(partitions)).values())
-    finally:
-        await consumer.stop()
 
 
 def unappliable(tenant: str) -> bytes:
     """A readable envelope (so its tenant is known) whose payload no projection accepts."""
-    event = audit(tenant, datetime(2025, 1, 1, tzinfo=UTC)).to_json()
+    event = audit_submitted(tenant, at=datetime(2025, 1, 1, tzinfo=UTC)).to_json()
     event["data"] = {"audit_id": "not-a-uuid"}
     return jsonutil.dumpb(event)
-
-
-async def produce(records: list[tuple[str, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True, linger_ms=5)
-    await producer.start()
-    try:
-        for topic, value in records:
-            await producer.send(topic, key=uuid.uuid4().bytes, value=value)
-        await producer.flush()
-    finally:
-        await producer.stop()
-
-
-def settings_for(dsn: str, prefix: str) -> ReportingSettings:
-    return ReportingSettings(
-        database_url=dsn, kafka_topic_prefix=prefix, consumer_group=f"st-{uuid.uuid4().hex[:8]}"
-    )
 
 
 async def status(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
@@ -153,33 +59,41 @@ async def rebuilt(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
     await eventually(idle, timeout=60)
 
 
+@pytest_asyncio.fixture
+async def one_audit(own: Own) -> Own:
+    """A test's own database and topics, with one audit of 886's on the topics."""
+    await publish(own.prefix, [audit_submitted("886", at=datetime.now(UTC))])
+    return own
+
+
 async def test_a_tenant_sees_only_its_own_figures_and_admin_the_totals_before_and_after_a_rebuild(
-    make_database: DatabaseFactory, make_topics: TopicsFactory, token: Callable[..., str]
+    own: Own, token: Callable[..., str]
 ) -> None:
-    prefix = await make_topics()
-    dsn = await make_database("reporting_service")
+    dsn, prefix = own
     a_times = [datetime(2026, 1, d, 9, tzinfo=UTC) for d in (3, 10, 5, 7, 8)]
     b_times = [datetime(2026, 2, d, 9, tzinfo=UTC) for d in (1, 20, 4, 6, 2)]
-    a_events = [audit("886", t) for t in a_times[:3]] + [feedback("886", t) for t in a_times[3:]]
-    b_events = [audit("887", t) for t in b_times[:4]] + [feedback("887", t) for t in b_times[4:]]
+    a_events = [audit_submitted("886", at=t) for t in a_times[:3]] + [
+        feedback_received("886", at=t) for t in a_times[3:]
+    ]
+    b_events = [audit_submitted("887", at=t) for t in b_times[:4]] + [
+        feedback_received("887", at=t) for t in b_times[4:]
+    ]
     audit_topic, feedback_topic = prefix + AUDIT_TOPIC, prefix + FEEDBACK_TOPIC
+    # Dead letters: one of 886's, two of 887's, and one whose tenant cannot be read.
+    dead = [
+        (audit_topic, unappliable("886")),
+        (feedback_topic, unappliable("887")),
+        (audit_topic, unappliable("887")),
+        (audit_topic, b"\x00not json"),
+    ]
     await produce(
-        [
-            (
-                audit_topic if e.type.startswith("uk.gov.qa.audit") else feedback_topic,
-                kafka_value(e.to_json()),
-            )
-            for e in a_events + b_events
-        ]
-        # Dead letters: one of 886's, two of 887's, and one whose tenant cannot be read.
-        + [(audit_topic, unappliable("886"))]
-        + [(feedback_topic, unappliable("887")), (audit_topic, unappliable("887"))]
-        + [(audit_topic, b"\x00not json")]
+        [as_published(prefix, e) for e in a_events + b_events]
+        + [Record(topic, uuid.uuid4().bytes, value) for topic, value in dead]
     )
     reader_a = token("reports:read", tenant="886")
     reader_b = token("reports:read_unsuppressed", tenant="887")
     operator = token("reports:read admin", tenant="886")
-    async with serve(create_app(settings_for(dsn, prefix))) as client:
+    async with serve(create_app(settings_for(dsn, prefix, "st"))) as client:
 
         async def all_consumed() -> bool:
             body = await status(client, operator)
@@ -224,26 +138,42 @@ async def test_a_tenant_sees_only_its_own_figures_and_admin_the_totals_before_an
         assert [figures(x) for x in after] == [figures(x) for x in (a, b, total)]
 
 
+def referral(tenant: str, at: datetime) -> tuple[CloudEvent, CloudEvent]:
+    """A referral recorded over REST and then withdrawn, as activity-service publishes them."""
+    record_id = uuid.uuid4()
+    facts = {
+        "record_id": record_id,
+        "child_key": uuid.uuid4().hex * 2,
+        "org_unit": OrgUnitRef(area="NORTH", district="ASHFORD", team="ASH-CP1"),
+        "source": "REST",
+    }
+    recorded = ReferralRecorded(**facts, version=1, referral_date=date(2026, 4, 2))
+    withdrawn = ReferralWithdrawn(**facts, version=2, key_date=date(2026, 4, 2))
+    recorded_event, withdrawn_event = (
+        new_event(source="/test", tenant=tenant, subject=str(record_id), time=at, data=data)
+        for data in (recorded, withdrawn)
+    )
+    return recorded_event, withdrawn_event
+
+
 async def test_activity_events_are_consumed_and_counted_under_their_topic_not_dead_lettered(
-    make_database: DatabaseFactory, make_topics: TopicsFactory, token: Callable[..., str]
+    own: Own, token: Callable[..., str]
 ) -> None:
-    """qa.activity.events.v1 is the fourth domain topic: reporting reads it live and in a
-    rebuild, and an event no projection folds yet is processed (counted, never a dead
-    letter), so that the projections added later find the topic's whole history."""
-    prefix = await make_topics()
-    dsn = await make_database("reporting_service")
+    """qa.activity.events.v1 is a domain topic: reporting reads it live and in a rebuild, and
+    an event no projection folds yet is processed (counted, never a dead letter), so that
+    the projections added later find the topic's whole history."""
+    dsn, prefix = own
     at = datetime(2026, 4, 2, 12, tzinfo=UTC)
-    events = [*referral("886", at), audit("886", at)]
-    await produce(
-        [
-            (prefix + (ACTIVITY_TOPIC if e.type.startswith("uk.gov.qa.activity") else AUDIT_TOPIC),
-             kafka_value(e.to_json()))
-            for e in events
-        ]
-    )  # fmt: skip
+    events = [*referral("886", at), audit_submitted("886", at=at)]
+    await publish(prefix, events)
     operator = token("reports:read admin")
-    async with serve(create_app(settings_for(dsn, prefix))) as client:
-        await eventually(lambda: _applied(client, operator, len(events)), timeout=60)
+    async with serve(create_app(settings_for(dsn, prefix, "act"))) as client:
+
+        async def all_applied() -> bool:
+            body = await status(client, operator)
+            return sum(t["applied"] for t in body["topics"].values()) == len(events)
+
+        await eventually(all_applied, timeout=60)
         total = await status(client, operator)
         tenant = await status(client, token("reports:read"))
         processed = await connect(dsn)
@@ -260,8 +190,8 @@ async def test_activity_events_are_consumed_and_counted_under_their_topic_not_de
             assert body["newest_event_time"] == at.isoformat()
         assert isinstance(total["topics"][ACTIVITY_TOPIC]["lag"], int)
         assert {r["event_id"] for r in ids} >= {e.id for e in events}
-        assert await records_on(prefix, ACTIVITY_TOPIC) == 2
-        assert await records_on(prefix, DLQ_TOPIC) == 0
+        assert len(await read_topic(prefix + ACTIVITY_TOPIC, 2)) == 2
+        assert await read_topic(prefix + DLQ_TOPIC, 0, timeout=1) == []
 
         admin = auth(token("admin"))
         assert (await client.post("/v1/admin/rebuild", headers=admin)).status_code == 202
@@ -270,16 +200,14 @@ async def test_activity_events_are_consumed_and_counted_under_their_topic_not_de
 
 
 async def test_a_second_rebuild_request_to_any_replica_is_409_while_one_runs(
-    make_database: DatabaseFactory, make_topics: TopicsFactory, token: Callable[..., str]
+    one_audit: Own, token: Callable[..., str]
 ) -> None:
-    prefix = await make_topics()
-    dsn = await make_database("reporting_service")
-    await produce([(prefix + AUDIT_TOPIC, kafka_value(audit("886", datetime.now(UTC)).to_json()))])
+    dsn, prefix = one_audit
     admin = auth(token("admin"))
     # Two replicas: two apps over the same database, each with its own process memory.
     async with (
-        serve(create_app(settings_for(dsn, prefix))) as one,
-        serve(create_app(settings_for(dsn, prefix))) as two,
+        serve(create_app(settings_for(dsn, prefix, "st"))) as one,
+        serve(create_app(settings_for(dsn, prefix, "st"))) as two,
     ):
         reader = token("reports:read admin")
         await eventually(
@@ -324,11 +252,9 @@ async def test_a_second_rebuild_request_to_any_replica_is_409_while_one_runs(
 
 
 async def test_the_rebuild_lock_is_released_when_the_replica_holding_it_is_killed(
-    make_database: DatabaseFactory, make_topics: TopicsFactory, token: Callable[..., str]
+    one_audit: Own, token: Callable[..., str]
 ) -> None:
-    prefix = await make_topics()
-    dsn = await make_database("reporting_service")
-    await produce([(prefix + AUDIT_TOPIC, kafka_value(audit("886", datetime.now(UTC)).to_json()))])
+    dsn, prefix = one_audit
     admin = auth(token("admin"))
     env = {
         "QA_DATABASE_URL": dsn,
@@ -340,7 +266,7 @@ async def test_the_rebuild_lock_is_released_when_the_replica_holding_it_is_kille
     )
     blocker = await connect(dsn)
     try:
-        async with serve(create_app(settings_for(dsn, prefix))) as survivor:
+        async with serve(create_app(settings_for(dsn, prefix, "st"))) as survivor:
             hold = blocker.transaction()
             await hold.start()
             await blocker.execute("SELECT 1 FROM projection_state FOR UPDATE")

@@ -27,11 +27,13 @@ from qaf_shared.enums import (
 from qaf_shared.events import audit as a
 from qaf_shared.events import escalation as e
 from qaf_shared.events import feedback as f
-from qaf_shared.events.envelope import CloudEvent, new_event
-from qaf_shared.events.payloads import OrgUnitRef
+from qaf_shared.events.envelope import CloudEvent
+from qaf_shared.events.payloads import OrgUnitRef, Payload
 from qaf_shared.org_units import OrgUnitDirectory
 from qaf_shared.quarters import quarter_bounds
 from qaf_shared.working_days import working_days_between
+
+from ..feed import event
 
 START = date(2025, 4, 1)
 DAYS = 540  # six quarters
@@ -169,16 +171,8 @@ def build(seed: int, size: int = 60) -> Workload:
             area=area, district=district, team=rng.choice(units.areas[area][district])
         )
 
-    def emit(tenant: str, subject: uuid.UUID, type_: str, data: Any) -> None:
-        load.events.append(
-            new_event(
-                type=f"uk.gov.qa.{type_}.v1",
-                source="/test",
-                tenant=tenant,
-                subject=str(subject),
-                data=data,
-            )
-        )
+    def emit(tenant: str, subject: uuid.UUID, data: Payload) -> None:
+        load.events.append(event(data, subject, tenant))
 
     for _ in range(size):
         tenant = rng.choice(["886", "886", "887"])
@@ -188,7 +182,6 @@ def build(seed: int, size: int = 60) -> Workload:
         emit(
             tenant,
             x.id,
-            "audit.submitted",
             a.AuditSubmitted(
                 **common,
                 submitted_on=x.submitted_on,
@@ -202,7 +195,6 @@ def build(seed: int, size: int = 60) -> Workload:
             emit(
                 tenant,
                 x.id,
-                "audit.peer_reviewed",
                 a.AuditPeerReviewed(
                     **common,
                     outcome=PeerReviewOutcome.REGRADED,
@@ -218,7 +210,6 @@ def build(seed: int, size: int = 60) -> Workload:
             emit(
                 tenant,
                 x.id,
-                "audit.moderated",
                 a.AuditModerated(
                     **common,
                     moderated_on=x.moderated_on,
@@ -249,7 +240,7 @@ def build(seed: int, size: int = 60) -> Workload:
             "stage_opened_on": y.raised_on,
             "stage_due_date": y.raised_on + timedelta(days=7),
         }
-        emit(tenant, y.id, "escalation.raised", e.EscalationRaised(**snap))
+        emit(tenant, y.id, e.EscalationRaised(**snap))
         if rng.random() < 0.4:
             y.escalated_on = y.raised_on + timedelta(days=rng.randrange(1, 20))
             snap |= {
@@ -260,7 +251,6 @@ def build(seed: int, size: int = 60) -> Workload:
             emit(
                 tenant,
                 y.id,
-                "escalation.escalated",
                 e.EscalationEscalated(
                     **snap,
                     from_stage=EscalationStage.INFORMAL,
@@ -274,7 +264,6 @@ def build(seed: int, size: int = 60) -> Workload:
             emit(
                 tenant,
                 y.id,
-                "escalation.resolved",
                 e.EscalationResolved(
                     **snap, outcome=ResolutionOutcome.PLAN_CHANGED, resolved_on=y.resolved_on
                 ),
@@ -298,7 +287,6 @@ def build(seed: int, size: int = 60) -> Workload:
         emit(
             tenant,
             ident,
-            "feedback.received",
             f.FeedbackReceived(
                 feedback_id=ident, org_unit=fu, source=source, received_on=on, answers=answers
             ),
@@ -309,7 +297,6 @@ def build(seed: int, size: int = 60) -> Workload:
         emit(
             tenant,
             ident,
-            "feedback.participation_recorded",
             f.ParticipationRecorded(
                 participation_id=ident,
                 org_unit=ru,

@@ -4,32 +4,20 @@ by the code before it."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaProducer
 from alembic import command
 
 from qaf_shared import migrations
 from qaf_shared.database import connect
-from qaf_shared.events.catalogue import AUDIT_TOPIC
-from qaf_shared.events.envelope import kafka_value
 from qaf_shared.runtime_role import runtime_role_for
-from qaf_shared.testing.fixtures import (
-    KAFKA,
-    DatabaseFactory,
-    TopicsFactory,
-    auth,
-    eventually,
-    owner_dsn,
-    serve,
-)
+from qaf_shared.testing.fixtures import auth, eventually, owner_dsn, serve
+from qaf_shared.testing.kafka import publish
 from reporting_service.main import create_app
 from reporting_service.repository import generations
-from reporting_service.settings import ReportingSettings
 
-from ..api.test_status_and_rebuild import audit
+from ..feed import Own, audit_submitted, settings_for
 
 COLUMNS = """
 SELECT array_agg(column_name::text ORDER BY column_name) FROM information_schema.columns
@@ -38,10 +26,9 @@ WHERE table_schema = 'gen_0' AND table_name = 'consumer_stats'
 
 
 async def test_an_existing_generation_keeps_its_counts_and_is_then_counted_per_tenant(
-    make_database: DatabaseFactory, make_topics: TopicsFactory, token: Callable[..., str]
+    own: Own, token: Callable[..., str]
 ) -> None:
-    prefix = await make_topics()
-    dsn = await make_database("reporting_service")
+    dsn, prefix = own
     conn = await connect(dsn)
     try:
         await generations.active_schema(conn)
@@ -66,18 +53,8 @@ async def test_an_existing_generation_keeps_its_counts_and_is_then_counted_per_t
     finally:
         await conn.close()
 
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA)
-    await producer.start()
-    try:
-        at = datetime(2026, 3, 1, tzinfo=UTC)
-        await producer.send_and_wait(
-            prefix + AUDIT_TOPIC, key=b"k", value=kafka_value(audit("886", at).to_json())
-        )
-    finally:
-        await producer.stop()
-    settings = ReportingSettings(
-        database_url=dsn, kafka_topic_prefix=prefix, consumer_group=f"mig-{uuid.uuid4().hex[:8]}"
-    )
+    await publish(prefix, [audit_submitted("886", at=datetime(2026, 3, 1, tzinfo=UTC))])
+    settings = settings_for(dsn, prefix, "mig")
     async with serve(create_app(settings)) as client:
 
         async def status(scopes: str) -> dict[str, int]:

@@ -10,46 +10,38 @@ from collections import Counter
 from datetime import date, timedelta
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 
 from qaf_shared import jsonutil
 from qaf_shared.database import create_pool
-from qaf_shared.enums import Grade, PlanType
+from qaf_shared.enums import Grade
 from qaf_shared.events.audit import AuditSubmitted
 from qaf_shared.events.catalogue import AUDIT_TOPIC, DLQ_TOPIC
-from qaf_shared.events.envelope import CloudEvent, kafka_value, new_event
+from qaf_shared.events.envelope import CloudEvent, kafka_value
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.quarters import quarter_of
-from qaf_shared.testing.fixtures import KAFKA, DatabaseFactory, TopicsFactory, eventually, serve
+from qaf_shared.testing.fixtures import KAFKA, eventually, serve
+from qaf_shared.testing.kafka import Record, produce
 from qaf_shared.testing.processes import start_service
 from reporting_service.main import create_app
 from reporting_service.settings import ReportingSettings
 
+from ..feed import UNIT, Own, audit_submitted
+
 UNITS = [
-    OrgUnitRef(area="SOUTH", district="ASHFORD", team="ASH-CP1"),
+    UNIT,
     OrgUnitRef(area="WEST", district="MAIDSTONE", team="MAI-CIN1"),
     OrgUnitRef(service="FOSTERING"),
 ]
 
 
 def submitted(rng: random.Random, tenant: str = "886") -> CloudEvent:
-    audit_id = uuid.uuid4()
     grade = rng.choice(list(Grade))
-    payload = AuditSubmitted(
-        audit_id=audit_id,
-        org_unit=rng.choice(UNITS),
-        plan_type=PlanType.CIN,
-        submitted_on=date(2025, 4, 1) + timedelta(days=rng.randrange(365)),
-        overall_grade=grade,
-        final_grade=grade,
-        child_voice_evident=True,
-    )
-    return new_event(
-        type="uk.gov.qa.audit.submitted.v1",
-        source="/test",
-        tenant=tenant,
-        subject=str(audit_id),
-        data=payload,
+    return audit_submitted(
+        tenant,
+        unit=rng.choice(UNITS),
+        on=date(2025, 4, 1) + timedelta(days=rng.randrange(365)),
+        grade=grade,
     )
 
 
@@ -68,15 +60,8 @@ def expected_counts(events: list[CloudEvent]) -> Counter[tuple[str, str, str]]:
     return out
 
 
-async def produce(topic: str, records: list[tuple[bytes, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True, linger_ms=5)
-    await producer.start()
-    try:
-        for key, value in records:
-            await producer.send(topic, key=key, value=value)
-        await producer.flush()
-    finally:
-        await producer.stop()
+async def produce_on(topic: str, records: list[tuple[bytes, bytes]]) -> None:
+    await produce(Record(topic, key, value) for key, value in records)
 
 
 async def projected(dsn: str, tenant: str) -> Counter[tuple[str, str, str]]:
@@ -107,15 +92,14 @@ def group() -> str:
 
 
 async def test_the_same_event_delivered_twice_changes_the_projection_once(
-    make_database: DatabaseFactory, make_topics: TopicsFactory, group: str
+    own: Own, group: str
 ) -> None:
-    topic_prefix = await make_topics()
-    dsn = await make_database("reporting_service")
+    dsn, topic_prefix = own
     rng = random.Random(1)
     events = [submitted(rng) for _ in range(30)]
     topic = topic_prefix + AUDIT_TOPIC
     # Every event twice: once in order, then all again (as a relay restart would do).
-    await produce(topic, [(e.subject.encode(), kafka_value(e.to_json())) for e in events * 2])
+    await produce_on(topic, [(e.subject.encode(), kafka_value(e.to_json())) for e in events * 2])
     settings = ReportingSettings(
         database_url=dsn, kafka_topic_prefix=topic_prefix, consumer_group=group
     )
@@ -137,14 +121,13 @@ async def test_the_same_event_delivered_twice_changes_the_projection_once(
 
 
 async def test_a_consumer_killed_mid_stream_leaves_the_projection_exactly_right(
-    make_database: DatabaseFactory, make_topics: TopicsFactory, group: str, run_id: str
+    own: Own, group: str, run_id: str
 ) -> None:
-    topic_prefix = await make_topics()
-    dsn = await make_database("reporting_service")
+    dsn, topic_prefix = own
     # A tenant of its own (the projection is shared by every test on this topic).
     rng = random.Random(2)
     events = [submitted(rng, tenant=f"9{run_id[:4]}") for _ in range(3000)]
-    await produce(
+    await produce_on(
         topic_prefix + AUDIT_TOPIC, [(e.subject.encode(), kafka_value(e.to_json())) for e in events]
     )
     env = {
@@ -193,19 +176,18 @@ async def _equals(probe, target: int) -> bool:  # type: ignore[no-untyped-def]
 
 
 async def test_a_malformed_record_goes_to_the_dead_letter_topic_and_the_partition_flows_on(
-    make_database: DatabaseFactory, make_topics: TopicsFactory, group: str
+    own: Own, group: str
 ) -> None:
     # Topics of its own: the consumer reaches these three records at once, not after every
     # other test's events.
-    topic_prefix = await make_topics()
-    dsn = await make_database("reporting_service")
+    dsn, topic_prefix = own
     rng = random.Random(3)
     good = submitted(rng, tenant=f"dlq-{uuid.uuid4().hex[:6]}")
     key = good.subject.encode()  # same key: same partition, the bad record first
     broken_payload = good.to_json()
     broken_payload["data"] = {"audit_id": "not-a-uuid"}
     broken_payload["id"] = str(uuid.uuid4())
-    await produce(
+    await produce_on(
         topic_prefix + AUDIT_TOPIC,
         [
             (key, b"\x00not json"),

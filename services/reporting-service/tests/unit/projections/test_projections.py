@@ -26,6 +26,7 @@ from qaf_shared.enums import (
 from qaf_shared.events import audit as a
 from qaf_shared.events import escalation as e
 from qaf_shared.events import feedback as f
+from qaf_shared.events.envelope import CloudEvent
 from reporting_service.projections.engine import COUNTS_TABLE
 
 from .projection_helpers import UNIT, d, event, fold_all, value
@@ -43,6 +44,18 @@ def submitted(audit_id: uuid.UUID, on: str, grade: Grade, number: int = 1) -> a.
         submission_number=number,
         themes=["DRIFT_DELAY"],
     )
+
+
+def received(source: FeedbackSource, on: str, answers: dict[str, int] | None = None) -> CloudEvent:
+    feedback_id = uuid.uuid4()
+    data = f.FeedbackReceived(
+        feedback_id=feedback_id,
+        org_unit=UNIT,
+        source=source,
+        received_on=d(on),
+        answers=answers or {},
+    )
+    return event("feedback.received", feedback_id, data)
 
 
 class TestAudits:
@@ -271,27 +284,8 @@ class TestFeedback:
     def test_sources_answers_and_participation(self) -> None:
         cells = fold_all(
             [
-                event(
-                    "feedback.received",
-                    uuid.uuid4(),
-                    f.FeedbackReceived(
-                        feedback_id=uuid.uuid4(),
-                        org_unit=UNIT,
-                        source=FeedbackSource.CP_CONFERENCE,
-                        received_on=d("2026-04-10"),
-                        answers={"felt_listened_to": 4},
-                    ),
-                ),
-                event(
-                    "feedback.received",
-                    uuid.uuid4(),
-                    f.FeedbackReceived(
-                        feedback_id=uuid.uuid4(),
-                        org_unit=UNIT,
-                        source=FeedbackSource.COMPLIMENT,
-                        received_on=d("2026-04-11"),
-                    ),
-                ),
+                received(FeedbackSource.CP_CONFERENCE, "2026-04-10", {"felt_listened_to": 4}),
+                received(FeedbackSource.COMPLIMENT, "2026-04-11"),
                 event(
                     "feedback.participation_recorded",
                     uuid.uuid4(),
@@ -319,6 +313,12 @@ class TestFeedback:
             "received_on": d("2026-06-01"),
             "complainant_role": ComplainantRole.PARENT,
         }
+        at_stage2 = {
+            **base,
+            "status": ComplaintStatus.STAGE2,
+            "highest_stage": ComplaintStage.STAGE2,
+            "stage": ComplaintStage.STAGE2,
+        }
         cells = fold_all(
             [
                 event(
@@ -332,10 +332,7 @@ class TestFeedback:
                     "feedback.complaint_stage_changed",
                     ident,
                     f.ComplaintStageChanged(
-                        **base,
-                        status=ComplaintStatus.STAGE2,
-                        highest_stage=ComplaintStage.STAGE2,
-                        stage=ComplaintStage.STAGE2,
+                        **at_stage2,
                         stage_opened=True,
                         outcomes={ComplaintStage.STAGE1: ComplaintOutcome.NOT_UPHELD},
                     ),
@@ -344,10 +341,7 @@ class TestFeedback:
                     "feedback.complaint_stage_changed",
                     ident,
                     f.ComplaintStageChanged(
-                        **base,
-                        status=ComplaintStatus.STAGE2,
-                        highest_stage=ComplaintStage.STAGE2,
-                        stage=ComplaintStage.STAGE2,
+                        **at_stage2,
                         outcome=ComplaintOutcome.PARTLY_UPHELD,
                         decided_on=d("2026-09-01"),
                         outcomes={

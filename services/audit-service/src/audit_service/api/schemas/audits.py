@@ -28,7 +28,7 @@ from qaf_shared.enums import (
     ProgrammeKind,
 )
 from qaf_shared.http.org_units import UnitChoice
-from qaf_shared.http.schemas import CaseRef, Strict
+from qaf_shared.http.schemas import CASE_RECORD_FIELDS, CaseRef, Strict
 
 Answers = Annotated[dict[QuestionId, AnswerValue | None], Field(max_length=500)]
 SectionGrades = Annotated[dict[SectionId, Grade], Field(max_length=50)]
@@ -210,13 +210,7 @@ def audit_out(row: Mapping[str, Any], on: date) -> dict[str, Any]:
 
 
 _AUDIT_FIELDS = (
-    "id",
-    "version",
-    "case_ref",
-    "area",
-    "district",
-    "team",
-    "service",
+    *CASE_RECORD_FIELDS,
     "plan_type",
     "auditor",
     "due_date",

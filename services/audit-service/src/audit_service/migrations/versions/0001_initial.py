@@ -4,24 +4,20 @@ Revision ID: 0001
 Revises:
 """
 
-from alembic import op
-
-from qaf_shared.migrations import OUTBOX_V1, OUTBOX_V1_DOWN, execute_script
+from qaf_shared.migrations import (
+    CASE_RECORD_COLUMNS_V1,
+    CHANGING_RECORD_COLUMNS_V1,
+    OUTBOX_V1,
+    OUTBOX_V1_DOWN,
+    script_migration,
+)
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
-AUDITS = """
+AUDITS = f"""
 CREATE TABLE audits (
-    id uuid PRIMARY KEY,
-    tenant text NOT NULL,
-    case_ref text NOT NULL,
-    area text,
-    district text,
-    team text,
-    service text,
+    {CASE_RECORD_COLUMNS_V1}
     plan_type text NOT NULL,
     auditor text NOT NULL,
     due_date date NOT NULL,
@@ -36,23 +32,9 @@ CREATE TABLE audits (
     commentary text,
     submitted_on date,
     submission_count int NOT NULL DEFAULT 0,
-    version int NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    updated_at timestamptz NOT NULL DEFAULT now(),
-    created_by_client text NOT NULL,
-    created_by_actor text NOT NULL,
-    updated_by_client text NOT NULL,
-    updated_by_actor text NOT NULL
+    {CHANGING_RECORD_COLUMNS_V1}
 );
 CREATE INDEX audits_tenant_order ON audits (tenant, created_at, id);
 """
 
-
-def upgrade() -> None:
-    execute_script(op, OUTBOX_V1)
-    execute_script(op, AUDITS)
-
-
-def downgrade() -> None:
-    execute_script(op, "DROP TABLE audits;")
-    execute_script(op, OUTBOX_V1_DOWN)
+upgrade, downgrade = script_migration((OUTBOX_V1, AUDITS), ("DROP TABLE audits;", OUTBOX_V1_DOWN))

@@ -4,16 +4,12 @@ Revision ID: 0002
 Revises: 0001
 """
 
-from alembic import op
-
-from qaf_shared.migrations import execute_script
+from qaf_shared.migrations import CHANGING_RECORD_COLUMNS_V1, script_migration
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
-UPGRADE = """
+UPGRADE = f"""
 CREATE TABLE programmes (
     id uuid PRIMARY KEY,
     tenant text NOT NULL,
@@ -26,13 +22,7 @@ CREATE TABLE programmes (
     theme text,
     hypothesis text,
     due_date date NOT NULL,
-    version int NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    updated_at timestamptz NOT NULL DEFAULT now(),
-    created_by_client text NOT NULL,
-    created_by_actor text NOT NULL,
-    updated_by_client text NOT NULL,
-    updated_by_actor text NOT NULL
+    {CHANGING_RECORD_COLUMNS_V1}
 );
 CREATE INDEX programmes_tenant_order ON programmes (tenant, created_at, id);
 
@@ -40,7 +30,7 @@ CREATE INDEX programmes_tenant_order ON programmes (tenant, created_at, id);
 ALTER TABLE audits
     ADD COLUMN template_id text NOT NULL DEFAULT 'kent-case-file',
     ADD COLUMN template_version int NOT NULL DEFAULT 1,
-    ADD COLUMN answers jsonb NOT NULL DEFAULT '{}',
+    ADD COLUMN answers jsonb NOT NULL DEFAULT '{{}}',
     ADD COLUMN returned_on date,
     ADD COLUMN peer_reviewer text,
     ADD COLUMN peer_review_outcome text,
@@ -96,13 +86,7 @@ CREATE TABLE audit_actions (
     status text NOT NULL,
     status_changed_on date NOT NULL,
     completed_on date,
-    version int NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    updated_at timestamptz NOT NULL DEFAULT now(),
-    created_by_client text NOT NULL,
-    created_by_actor text NOT NULL,
-    updated_by_client text NOT NULL,
-    updated_by_actor text NOT NULL
+    {CHANGING_RECORD_COLUMNS_V1}
 );
 CREATE INDEX audit_actions_tenant_order ON audit_actions (tenant, created_at, id);
 CREATE INDEX audit_actions_audit ON audit_actions (tenant, audit_id);
@@ -144,10 +128,4 @@ ALTER TABLE audits DROP CONSTRAINT audits_programme,
 DROP TABLE programmes;
 """
 
-
-def upgrade() -> None:
-    execute_script(op, UPGRADE)
-
-
-def downgrade() -> None:
-    execute_script(op, DOWNGRADE)
+upgrade, downgrade = script_migration(UPGRADE, DOWNGRADE)

@@ -29,7 +29,7 @@ from qaf_shared.enums import (
     ResolutionOutcome,
 )
 from qaf_shared.http.org_units import UnitChoice
-from qaf_shared.http.schemas import CaseRef, StaffId, Strict
+from qaf_shared.http.schemas import CASE_RECORD_FIELDS, CaseRef, StaffId, Strict
 
 
 def _distinct(categories: list[EscalationCategory]) -> list[EscalationCategory]:
@@ -206,13 +206,7 @@ def escalation_out(
 
 
 _RESOURCE_FIELDS = (
-    "id",
-    "version",
-    "case_ref",
-    "area",
-    "district",
-    "team",
-    "service",
+    *CASE_RECORD_FIELDS,
     "plan_type",
     "raised_by",
     "raised_by_role",

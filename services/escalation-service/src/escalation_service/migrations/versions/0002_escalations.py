@@ -4,24 +4,18 @@ Revision ID: 0002
 Revises: 0001
 """
 
-from alembic import op
-
-from qaf_shared.migrations import execute_script
+from qaf_shared.migrations import (
+    CASE_RECORD_COLUMNS_V1,
+    CHANGING_RECORD_COLUMNS_V1,
+    script_migration,
+)
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
-ESCALATIONS = """
+ESCALATIONS = f"""
 CREATE TABLE escalations (
-    id uuid PRIMARY KEY,
-    tenant text NOT NULL,
-    case_ref text NOT NULL,
-    area text,
-    district text,
-    team text,
-    service text,
+    {CASE_RECORD_COLUMNS_V1}
     plan_type text NOT NULL,
     raised_by text NOT NULL,
     raised_by_role text NOT NULL,
@@ -49,13 +43,7 @@ CREATE TABLE escalations (
     cafcass_referred_at timestamptz,
     -- The latest business date recorded: a later step may not carry an earlier date.
     last_activity_on date NOT NULL,
-    version int NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    updated_at timestamptz NOT NULL DEFAULT now(),
-    created_by_client text NOT NULL,
-    created_by_actor text NOT NULL,
-    updated_by_client text NOT NULL,
-    updated_by_actor text NOT NULL,
+    {CHANGING_RECORD_COLUMNS_V1},
     CHECK (cardinality(categories) >= 1)
 );
 CREATE INDEX escalations_tenant_order ON escalations (tenant, created_at, id);
@@ -116,10 +104,4 @@ DROP TABLE escalation_stages;
 DROP TABLE escalations;
 """
 
-
-def upgrade() -> None:
-    execute_script(op, ESCALATIONS)
-
-
-def downgrade() -> None:
-    execute_script(op, DOWN)
+upgrade, downgrade = script_migration(ESCALATIONS, DOWN)

@@ -4,16 +4,17 @@ Revision ID: 0002
 Revises: 0001
 """
 
-from alembic import op
-
-from qaf_shared.migrations import execute_script
+from qaf_shared.migrations import (
+    CASE_RECORD_COLUMNS_V1,
+    CHANGING_RECORD_COLUMNS_V1,
+    UNIT_COLUMNS_V1,
+    script_migration,
+)
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
-TABLES = """
+TABLES = f"""
 CREATE TABLE feedback_items (
     id uuid PRIMARY KEY,
     tenant text NOT NULL,
@@ -22,12 +23,9 @@ CREATE TABLE feedback_items (
     partner_type text,
     conference_type text,
     case_ref text,
-    area text,
-    district text,
-    team text,
-    service text,
+    {UNIT_COLUMNS_V1}
     received_on date NOT NULL,
-    answers jsonb NOT NULL DEFAULT '{}',
+    answers jsonb NOT NULL DEFAULT '{{}}',
     comment text,
     -- Set for the commissioned provider's items: its name (the token's provider claim) and
     -- its own id for the item. One record per tenant, provider and external id, whatever
@@ -46,13 +44,7 @@ CREATE INDEX feedback_items_tenant_order ON feedback_items (tenant, created_at, 
 CREATE INDEX feedback_items_tenant_received ON feedback_items (tenant, received_on);
 
 CREATE TABLE participation_records (
-    id uuid PRIMARY KEY,
-    tenant text NOT NULL,
-    case_ref text NOT NULL,
-    area text,
-    district text,
-    team text,
-    service text,
+    {CASE_RECORD_COLUMNS_V1}
     review_due date NOT NULL,
     review_held date NOT NULL,
     pn_code text NOT NULL,
@@ -70,10 +62,7 @@ CREATE TABLE complaints (
     id uuid PRIMARY KEY,
     tenant text NOT NULL,
     case_ref text,
-    area text,
-    district text,
-    team text,
-    service text,
+    {UNIT_COLUMNS_V1}
     received_on date NOT NULL,
     complainant_role text NOT NULL,
     categories text[] NOT NULL,
@@ -85,13 +74,7 @@ CREATE TABLE complaints (
     stages jsonb NOT NULL,
     closed_on date,
     ombudsman_referred boolean NOT NULL DEFAULT false,
-    version int NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    updated_at timestamptz NOT NULL DEFAULT now(),
-    created_by_client text NOT NULL,
-    created_by_actor text NOT NULL,
-    updated_by_client text NOT NULL,
-    updated_by_actor text NOT NULL
+    {CHANGING_RECORD_COLUMNS_V1}
 );
 CREATE INDEX complaints_tenant_order ON complaints (tenant, created_at, id);
 
@@ -141,10 +124,4 @@ DROP TABLE participation_records;
 DROP TABLE feedback_items;
 """
 
-
-def upgrade() -> None:
-    execute_script(op, TABLES)
-
-
-def downgrade() -> None:
-    execute_script(op, DOWN)
+upgrade, downgrade = script_migration(TABLES, DOWN)

@@ -1,0 +1,91 @@
+"""What reporting's integration tests feed the service: events as the other services publish
+them, and the service's settings over a database and topics of a test's own."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import NamedTuple
+
+from qaf_shared.database import create_pool
+from qaf_shared.enums import FeedbackSource, Grade, PlanType
+from qaf_shared.events.audit import AuditSubmitted
+from qaf_shared.events.envelope import CloudEvent, new_event
+from qaf_shared.events.feedback import FeedbackReceived
+from qaf_shared.events.payloads import OrgUnitRef, Payload
+from qaf_shared.testing.fixtures import eventually
+from reporting_service.settings import ReportingSettings
+
+UNIT = OrgUnitRef(area="SOUTH", district="ASHFORD", team="ASH-CP1")
+
+
+class Own(NamedTuple):
+    """A database and a set of topics of one test's own (the `own` fixture)."""
+
+    dsn: str
+    prefix: str
+
+
+def event(
+    data: Payload, subject: uuid.UUID, tenant: str = "886", at: datetime | None = None
+) -> CloudEvent:
+    """`data` as its service publishes it, about the aggregate `subject` (at `at`: now)."""
+    return new_event(source="/test", tenant=tenant, subject=str(subject), time=at, data=data)
+
+
+def audit_submitted(
+    tenant: str = "886",
+    *,
+    unit: OrgUnitRef = UNIT,
+    on: date = date(2025, 5, 1),
+    grade: Grade = Grade.GOOD,
+    at: datetime | None = None,
+) -> CloudEvent:
+    """A new CIN audit submitted on `on`, graded `grade` by its auditor and finally."""
+    audit_id = uuid.uuid4()
+    data = AuditSubmitted(
+        audit_id=audit_id,
+        org_unit=unit,
+        plan_type=PlanType.CIN,
+        submitted_on=on,
+        overall_grade=grade,
+        final_grade=grade,
+        child_voice_evident=True,
+    )
+    return event(data, audit_id, tenant, at)
+
+
+def feedback_received(tenant: str = "886", at: datetime | None = None) -> CloudEvent:
+    """A compliment received on 2 May 2025."""
+    feedback_id = uuid.uuid4()
+    data = FeedbackReceived(
+        feedback_id=feedback_id,
+        org_unit=UNIT,
+        source=FeedbackSource.COMPLIMENT,
+        received_on=date(2025, 5, 2),
+    )
+    return event(data, feedback_id, tenant, at)
+
+
+def settings_for(dsn: str, prefix: str, group: str) -> ReportingSettings:
+    """The service over a test's database and topics, consuming as a group of its own
+    (`group` and a random suffix), so that it reads the topics from their start."""
+    return ReportingSettings(
+        database_url=dsn,
+        kafka_topic_prefix=prefix,
+        consumer_group=f"{group}-{uuid.uuid4().hex[:8]}",
+    )
+
+
+async def all_applied(dsn: str, count: int) -> None:
+    """Wait until the active generation has applied `count` distinct events."""
+    pool = await create_pool(dsn, size=1)
+
+    async def applied() -> bool:
+        schema = await pool.fetchval("SELECT active_schema FROM projection_state")
+        return bool(await pool.fetchval(f"SELECT count(*) FROM {schema}.processed_events") == count)
+
+    try:
+        await eventually(applied, timeout=60)
+    finally:
+        await pool.close()
