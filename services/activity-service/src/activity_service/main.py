@@ -15,9 +15,7 @@ from activity_service.api import records, team_aliases
 from activity_service.domain.child_key import load_child_keys
 from activity_service.settings import ActivitySettings
 from qaf_shared.clock import BusinessClock
-from qaf_shared.http.app import create_service_app
-from qaf_shared.http.idempotency_retention import idempotency_retention_worker
-from qaf_shared.outbox.relay import outbox_relay_worker
+from qaf_shared.http.app import create_service_app, write_service_workers
 
 Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
 
@@ -36,10 +34,7 @@ def create_app(
             "by record or as the statutory returns."
         ),
         routers=[records.router, team_aliases.router],
-        workers=[
-            *([outbox_relay_worker] if settings.relay_enabled else []),
-            idempotency_retention_worker,
-        ],
+        workers=write_service_workers(settings),
         clock=clock,
     )
     app.router.lifespan_context = _with_child_keys(app.router.lifespan_context, settings)

@@ -5,17 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import asyncpg
 from fastapi import Request
 
 from activity_service.domain.child_key import ChildKeys
 from activity_service.settings import ActivitySettings
 from qaf_shared.http.auth import Principal, requires
-
-
-def pool(request: Request) -> asyncpg.Pool:
-    found: asyncpg.Pool = request.app.state.pool
-    return found
+from qaf_shared.http.reads import ListCall, list_call
 
 
 def settings(request: Request) -> ActivitySettings:
@@ -29,4 +24,5 @@ def child_keys(request: Request) -> ChildKeys:
 
 
 Reader = Annotated[Principal, requires("activity:read")]
+ReaderList = Annotated[ListCall, list_call("activity:read")]
 Writer = Annotated[Principal, requires("activity:write")]

@@ -10,7 +10,7 @@ import asyncpg
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from activity_service.api.deps import Reader, Writer, child_keys
+from activity_service.api.deps import ReaderList, Writer, child_keys
 from activity_service.api.schemas.records import (
     ActivityBatch,
     BatchResult,
@@ -28,9 +28,8 @@ from activity_service.repository import records as record_rows
 from qaf_shared.clock import business_today
 from qaf_shared.http.auth import Actor, OptionalActor
 from qaf_shared.http.idempotency import IdempotencyKey, idempotent_write
-from qaf_shared.http.list_query import unit_filters
 from qaf_shared.http.org_units import UnitCode, tenant_units
-from qaf_shared.http.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor
+from qaf_shared.http.pagination import Cursor, decode_cursor
 from qaf_shared.http.problems import problem_responses
 from qaf_shared.http.reads import Reads, each_row
 from qaf_shared.http.resources import StoredResponse
@@ -108,8 +107,7 @@ async def withdraw_records(
 
 @router.get("/v1/activity/records", response_model=RecordPage)
 async def list_records(
-    request: Request,
-    principal: Reader,
+    call: ReaderList,
     actor: OptionalActor = None,
     kind: Kind | None = None,
     child_ref: Annotated[
@@ -125,20 +123,22 @@ async def list_records(
     key_to: Annotated[
         date | None, Query(alias="to", description="The kind's first date on or before")
     ] = None,
-    limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response:
     """The tenant's current records (withdrawn ones are not listed), oldest first; each
     record shown is written to the access log."""
-    units = unit_filters(request, principal.tenant, area=area, team=team, service=service)
     only = record_rows.RecordFilters(
-        kind=kind, child_ref=child_ref, key_from=key_from, key_to=key_to
+        kind=kind.value if kind else None,
+        child_ref=child_ref,
+        key_from=key_from,
+        key_to=key_to,
+        units=call.units(area=area, district=None, team=team, service=service),
     )
     after = decode_cursor(cursor)
 
     async def rows(conn: asyncpg.Connection, _on: date) -> list[asyncpg.Record]:
-        return await record_rows.list_records(
-            conn, principal.tenant, units, only, after=after, limit=limit
+        return await record_rows.LIST.page(
+            conn, call.principal.tenant, only, after=after, limit=call.limit
         )
 
-    return await _reads.page(request, principal, actor, limit, rows)
+    return await _reads.page(call, actor, rows)

@@ -7,9 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from activity_service.api.deps import Reader, Writer, pool
+from activity_service.api.deps import Reader, Writer
 from activity_service.api.schemas.team_aliases import TeamAliasesBody
 from activity_service.handlers import team_aliases as handlers
+from qaf_shared.http.app import app_pool
 from qaf_shared.http.auth import Actor
 from qaf_shared.http.org_units import tenant_units
 
@@ -19,7 +20,7 @@ router = APIRouter(tags=["team aliases"])
 @router.get("/v1/team-aliases", response_model=TeamAliasesBody)
 async def get_team_aliases(request: Request, principal: Reader) -> dict[str, Any]:
     """The tenant's mapping, each name as it was given."""
-    async with pool(request).acquire() as conn:
+    async with app_pool(request).acquire() as conn:
         return {"aliases": await handlers.list_aliases(conn, principal.tenant)}
 
 
@@ -31,7 +32,7 @@ async def put_team_aliases(
     no two names may differ only in case or spaces: a 422 naming each such alias, and
     nothing changes."""
     units = tenant_units(request, principal.tenant)
-    async with pool(request).acquire() as conn, conn.transaction():
+    async with app_pool(request).acquire() as conn, conn.transaction():
         aliases = await handlers.replace_aliases(
             conn,
             tenant=principal.tenant,

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated, Any
 
 import asyncpg
 
 from activity_service.domain.kinds import Kind
 from activity_service.domain.records import NaturalKey
 from qaf_shared.events.payloads import OrgUnitRef
-from qaf_shared.http.list_query import ListQuery, UnitFilters
+from qaf_shared.http.list_query import UnitFilters
+from qaf_shared.http.listing import Listing, Where
 
 
 @dataclass(slots=True)
@@ -175,30 +176,16 @@ async def move_to_load(
 
 @dataclass(frozen=True)
 class RecordFilters:
-    kind: Kind | None = None
-    child_ref: str | None = None
-    key_from: date | None = None
-    key_to: date | None = None
+    kind: Annotated[str | None, Where("kind = {}")] = None
+    child_ref: Annotated[str | None, Where("child_ref = {}")] = None
+    key_from: Annotated[date | None, Where("key_date >= {}")] = None
+    key_to: Annotated[date | None, Where("key_date <= {}")] = None
+    units: UnitFilters = field(default_factory=UnitFilters)
 
 
-_LIST_SELECT = f"SELECT {_HISTORY_COLUMNS}, created_at, updated_at FROM activity_records"
-
-
-async def list_records(
-    conn: asyncpg.Connection,
-    tenant: str,
-    units: UnitFilters,
-    only: RecordFilters,
-    *,
-    after: tuple[datetime, uuid.UUID] | None,
-    limit: int,
-) -> list[asyncpg.Record]:
-    """One page of the tenant's current (not withdrawn) records, in cursor order."""
-    query = ListQuery(tenant)
-    query.where("NOT withdrawn")
-    query.add("kind = {}", only.kind.value if only.kind else None)
-    query.add("child_ref = {}", only.child_ref)
-    query.add("key_date >= {}", only.key_from)
-    query.add("key_date <= {}", only.key_to)
-    query.units(units)
-    return await query.page(conn, _LIST_SELECT, after=after, limit=limit)
+# Withdrawn records are in no figure, so in no list either.
+LIST = Listing(
+    f"SELECT {_HISTORY_COLUMNS}, created_at, updated_at FROM activity_records",
+    RecordFilters,
+    always=("NOT withdrawn",),
+)
