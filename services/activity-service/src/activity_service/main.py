@@ -11,9 +11,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from activity_service.api import records, team_aliases
+from activity_service.api import records, returns, team_aliases
 from activity_service.domain.child_key import load_child_keys
 from activity_service.settings import ActivitySettings
+from activity_service.workers.return_loads import return_load_worker
 from qaf_shared.clock import BusinessClock
 from qaf_shared.http.app import create_service_app
 from qaf_shared.http.idempotency_retention import idempotency_retention_worker
@@ -35,12 +36,15 @@ def create_app(
             "enquiries, child protection plans, care episodes and reviews, and visits, record "
             "by record or as the statutory returns."
         ),
-        routers=[records.router, team_aliases.router],
+        routers=[records.router, team_aliases.router, returns.router],
         workers=[
             *([outbox_relay_worker] if settings.relay_enabled else []),
             idempotency_retention_worker,
+            return_load_worker,
         ],
         clock=clock,
+        # an upload streams into the load's stored files under limits of its own
+        body_limit_exempt=[("POST", returns.UPLOAD_PATH)],
     )
     app.router.lifespan_context = _with_child_keys(app.router.lifespan_context, settings)
     return app
