@@ -117,11 +117,13 @@ async def run_load(context: LoadContext, load: asyncpg.Record) -> Status:
         async with _progress(context.pool, load_id, reading):
             unreadable = await read
         if unreadable is not None:
-            await _reject(context.pool, load_id, unreadable)
+            await _reject(context.pool, load_id, unreadable, reading)
             log.info("return_load_rejected", load_id=str(load_id), rule=unreadable.rule)
             return Status.REJECTED
         async with context.pool.acquire() as conn:
-            await load_rows.applying(conn, load_id, reading.records + reading.errors)
+            await load_rows.applying(
+                conn, load_id, records_total=reading.items, bytes_read=reading.bytes_read
+            )
         spool.seek(0)
         counts = await _apply(context, load, spool, reading.items)
     log.info(
@@ -231,8 +233,16 @@ async def _progress(pool: asyncpg.Pool, load_id: uuid.UUID, reading: _Reading) -
             await task
 
 
-async def _reject(pool: asyncpg.Pool, load_id: uuid.UUID, unreadable: Unreadable) -> None:
+async def _reject(
+    pool: asyncpg.Pool, load_id: uuid.UUID, unreadable: Unreadable, reading: _Reading
+) -> None:
     async with pool.acquire() as conn, conn.transaction():
+        await load_rows.progress(
+            conn,
+            load_id,
+            bytes_read=reading.bytes_read,
+            records_read=reading.records + reading.errors,
+        )
         row: ErrorRow = (ERROR, unreadable.location, None, unreadable.rule, unreadable.message)
         await load_rows.add_errors(conn, load_id, 1, [row])
         await load_rows.finish(conn, load_id, Status.REJECTED, Counts())

@@ -59,7 +59,7 @@ UPDATE return_loads SET bytes_read = $2, records_read = $3, updated_at = now() W
 """
 _APPLYING = """
 UPDATE return_loads SET status = 'APPLYING', records_total = $2, records_read = 0,
-    updated_at = now()
+    bytes_read = $3, updated_at = now()
 WHERE id = $1
 """
 _FINISH = """
@@ -192,8 +192,11 @@ async def progress(
     await conn.execute(_PROGRESS, load_id, bytes_read, records_read)
 
 
-async def applying(conn: asyncpg.Connection, load_id: uuid.UUID, records_total: int) -> None:
-    await conn.execute(_APPLYING, load_id, records_total)
+async def applying(
+    conn: asyncpg.Connection, load_id: uuid.UUID, *, records_total: int, bytes_read: int
+) -> None:
+    """The whole file is read: the load applies its records next."""
+    await conn.execute(_APPLYING, load_id, records_total, bytes_read)
 
 
 async def finish(
