@@ -106,9 +106,10 @@ class _Reading:
 async def run_load(context: LoadContext, load: asyncpg.Record) -> Status:
     """Run a claimed, started load to its end: APPLIED or REJECTED."""
     load_id: uuid.UUID = load["id"]
+    loop = asyncio.get_running_loop()
+    started = loop.time()
     with tempfile.TemporaryFile() as spool:
         reading = _Reading()
-        loop = asyncio.get_running_loop()
         read = asyncio.create_task(
             asyncio.to_thread(
                 _read_into, _reader(context.pool, loop, load, reading), spool, reading
@@ -125,10 +126,13 @@ async def run_load(context: LoadContext, load: asyncpg.Record) -> Status:
                 conn, load_id, records_total=reading.items, bytes_read=reading.bytes_read
             )
         spool.seek(0)
+        read_s = loop.time() - started
         counts = await _apply(context, load, spool, reading.items)
     log.info(
         "return_load_applied",
         load_id=str(load_id),
+        read_s=round(read_s, 1),
+        apply_s=round(loop.time() - started - read_s, 1),
         accepted=counts.accepted,
         unchanged=counts.unchanged,
         withdrawn=counts.withdrawn,
