@@ -15,6 +15,7 @@ import asyncpg
 from fastapi import Request
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect
 
 from activity_service.domain.kinds import Source
 from activity_service.domain.loads import (
@@ -241,6 +242,9 @@ async def receive(request: Request, conn: asyncpg.Connection, load_id: uuid.UUID
         await receiver.drain()
     except MultipartParseError:
         raise Problem(400, "The body is not well-formed multipart/form-data.") from None
+    except ClientDisconnect:
+        # nothing to answer; the transaction rolls back what was stored
+        raise Problem(400, "The upload was cut off.") from None
     if receiver.part is not None:
         raise Problem(400, "The body is not well-formed multipart/form-data.")
     return receiver.result()
