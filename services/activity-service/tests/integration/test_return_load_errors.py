@@ -41,7 +41,8 @@ from .loads import (
 
 
 def writer_of(token: Callable[..., str], tenant: str) -> dict[str, str]:
-    return auth(token("activity:write activity:read", tenant=tenant))
+    # the tenant named again for the tests' own look into the database (the service ignores it)
+    return auth(token("activity:write activity:read", tenant=tenant), **{"X-Test-Tenant": tenant})
 
 
 async def nothing_changed(conn: asyncpg.Connection, tenant: str) -> bool:
@@ -193,9 +194,21 @@ async def test_records_that_break_rules_are_rejected_alone_and_paged_without_the
     assert closed.closure_date.isoformat() not in answered and "ZZ" not in answered
 
 
-async def stored_counts(conn: asyncpg.Connection) -> tuple[int, int]:
-    loads = await conn.fetchval("SELECT count(*) FROM return_loads")
-    files = await conn.fetchval("SELECT count(*) FROM return_files")
+async def stored_counts(conn: asyncpg.Connection, headers: dict[str, str]) -> tuple[int, int]:
+    """The loads and stored file chunks of the tenant `headers` name (a chunk cannot outlive
+    its upload's transaction without its load: the reference is checked at commit)."""
+    tenant = headers["X-Test-Tenant"]
+    loads = await conn.fetchval("SELECT count(*) FROM return_loads WHERE tenant = $1", tenant)
+    files = await conn.fetchval(
+        "SELECT count(*) FROM return_files f JOIN return_loads l ON l.id = f.load_id "
+        "WHERE l.tenant = $1",
+        tenant,
+    )
+    orphans = await conn.fetchval(
+        "SELECT count(*) FROM return_files f WHERE NOT EXISTS "
+        "(SELECT 1 FROM return_loads l WHERE l.id = f.load_id)"
+    )
+    assert orphans == 0
     return loads, files
 
 
@@ -203,7 +216,7 @@ async def test_an_upload_over_its_limit_is_413_as_it_streams_and_stores_nothing(
     activity_client: httpx.AsyncClient, activity_db: asyncpg.Connection, token: Callable[..., str]
 ) -> None:
     headers = writer_of(token, new_tenant())
-    before = await stored_counts(activity_db)
+    before = await stored_counts(activity_db, headers)
     sent = 0
     boundary = "limit-test-boundary"
     piece = b"x" * (1024 * 1024)
@@ -232,7 +245,7 @@ async def test_an_upload_over_its_limit_is_413_as_it_streams_and_stores_nothing(
     assert "episodes" in response.json()["detail"]
     # refused as soon as the part passed 64 MiB, not after the whole body
     assert OTHER_LIMIT < sent <= OTHER_LIMIT + 2 * len(piece)
-    assert await stored_counts(activity_db) == before
+    assert await stored_counts(activity_db, headers) == before
 
 
 async def test_a_census_file_may_be_larger_than_any_other_file(
@@ -259,7 +272,7 @@ async def test_a_body_or_part_of_another_media_type_is_415_and_stores_nothing(
     activity_client: httpx.AsyncClient, activity_db: asyncpg.Connection, token: Callable[..., str]
 ) -> None:
     headers = writer_of(token, new_tenant())
-    before = await stored_counts(activity_db)
+    before = await stored_counts(activity_db, headers)
     census = cin_census(generate(seed=1, refs=child_refs(3, prefix="MT")))["file"][1]
 
     as_json = await activity_client.post(
@@ -277,7 +290,7 @@ async def test_a_body_or_part_of_another_media_type_is_415_and_stores_nothing(
     for response in (as_json, as_html, xml_as_csv, workbook_as_census):
         assert response.status_code == 415, response.text
         assert response.headers["content-type"] == "application/problem+json"
-    assert await stored_counts(activity_db) == before
+    assert await stored_counts(activity_db, headers) == before
     # what browsers and curl send for any file is taken
     octets = await upload(activity_client, headers, "CIN_CENSUS", "FY2025",
                           {"file": ("c.xml", census, "application/octet-stream")})  # fmt: skip
@@ -288,7 +301,7 @@ async def test_a_missing_or_unknown_kind_a_bad_year_or_the_wrong_files_are_422(
     activity_client: httpx.AsyncClient, activity_db: asyncpg.Connection, token: Callable[..., str]
 ) -> None:
     headers = writer_of(token, new_tenant())
-    before = await stored_counts(activity_db)
+    before = await stored_counts(activity_db, headers)
     census = cin_census(generate(seed=1, refs=child_refs(3, prefix="UP")))
     csv_part = {"episodes": ("e.csv", b"CHILD\r\n", CSV)}
 
@@ -310,7 +323,7 @@ async def test_a_missing_or_unknown_kind_a_bad_year_or_the_wrong_files_are_422(
     for case, response in cases.items():
         assert response.status_code == 422, (case, response.text)
         assert response.headers["content-type"] == "application/problem+json"
-    assert await stored_counts(activity_db) == before
+    assert await stored_counts(activity_db, headers) == before
 
 
 async def test_another_tenants_load_and_its_errors_are_404_and_not_listed(

@@ -26,7 +26,7 @@ import asyncpg
 
 from activity_service.domain.child_key import ChildKeys
 from activity_service.domain.codes import lists_for
-from activity_service.domain.kinds import KEY_DATE, Source
+from activity_service.domain.kinds import KEY_DATE, Kind, Source
 from activity_service.domain.loads import Counts, Status
 from activity_service.domain.records import (
     KEEP,
@@ -41,7 +41,6 @@ from activity_service.domain.returns.annex_a import read_annex_a_csv, read_annex
 from activity_service.domain.returns.cin_census import read_cin_census
 from activity_service.domain.returns.reading import (
     Counted,
-    ReadError,
     ReadItem,
     ReadRecord,
     Unreadable,
@@ -174,11 +173,25 @@ def _reader(
     return read
 
 
+# What the spool holds, as plain tuples (they pickle several times faster than the readers'
+# dataclasses): a record as (location, kind, child_ref, facts in JSON form, team name), an
+# unreadable record as (location, field, rule, message).
+_Spooled = tuple[str, str, str, dict[str, Any], str | None]
+_SpooledError = tuple[str, str | None, str, str]
+
+
+def _spooled(item: ReadItem) -> _Spooled | _SpooledError:
+    if isinstance(item, ReadRecord):
+        return (item.location, item.kind.value, item.child_ref, json_facts(item.facts),
+                item.team_name)  # fmt: skip
+    return item.location, item.field, item.rule, item.message
+
+
 def _read_into(
     reader: Callable[[], Iterator[ReadItem]], spool: IO[bytes], reading: _Reading
 ) -> Unreadable | None:
     """Read every item into the spool (in batches); the reader's `Unreadable`, if any."""
-    batch: list[ReadItem] = []
+    batch: list[_Spooled | _SpooledError] = []
     last_child: str | None = None
     try:
         for item in reader():
@@ -190,7 +203,7 @@ def _read_into(
                 pickle.dump(batch, spool, pickle.HIGHEST_PROTOCOL)
                 reading.items += len(batch)
                 batch = []
-            batch.append(item)
+            batch.append(_spooled(item))
             last_child = child
             if isinstance(item, ReadRecord):
                 reading.records += 1
@@ -204,7 +217,7 @@ def _read_into(
     return None
 
 
-def _batches(spool: IO[bytes]) -> Iterator[list[ReadItem]]:
+def _batches(spool: IO[bytes]) -> Iterator[list[_Spooled | _SpooledError]]:
     # Our own spool, written by this run (never a file from outside).
     while True:
         try:
@@ -300,16 +313,17 @@ async def _apply(
         for batch in _batches(spool):
             records: list[RecordIn | Sequence[Issue]] = []
             errors: list[ErrorRow] = []
-            read_records: list[ReadRecord] = []
+            locations: list[str] = []
             for item in batch:
-                if isinstance(item, ReadError):
-                    errors.append((ERROR, item.location, item.field, item.rule, item.message))
+                if len(item) == 4:
+                    location, fact, rule, message = item
+                    errors.append((ERROR, location, fact, rule, message))
                     state.counts.rejected += 1
                     continue
                 record, warnings = _record_in(item, aliases, units)
-                read_records.append(item)
+                locations.append(item[0])
                 records.append(record)
-                errors += [(WARNING, item.location, w.field, w.rule, w.message) for w in warnings]
+                errors += [(WARNING, item[0], w.field, w.rule, w.message) for w in warnings]
                 state.counts.warnings += len(warnings)
             results = await apply_records(
                 conn,
@@ -323,7 +337,7 @@ async def _apply(
                 today=today,
                 codes=codes,
             )
-            for read, record, result in zip(read_records, records, results, strict=True):
+            for location, record, result in zip(locations, records, results, strict=True):
                 if result.status == ACCEPTED:
                     state.counts.accepted += 1
                 elif result.status == UNCHANGED:
@@ -332,12 +346,8 @@ async def _apply(
                     state.counts.rejected += 1
                     if isinstance(record, RecordIn):
                         state.refused.append(record.key)
-                errors += [
-                    (ERROR, read.location, e.field, e.rule, e.message) for e in result.errors
-                ]
-                errors += [
-                    (WARNING, read.location, w.field, w.rule, w.message) for w in result.warnings
-                ]
+                errors += [(ERROR, location, e.field, e.rule, e.message) for e in result.errors]
+                errors += [(WARNING, location, w.field, w.rule, w.message) for w in result.warnings]
                 state.counts.warnings += len(result.warnings)
             await load_rows.add_errors(conn, load_id, state.errors_written + 1, errors)
             state.errors_written += len(errors)
@@ -364,19 +374,21 @@ async def _apply(
 
 
 def _record_in(
-    read: ReadRecord, aliases: TeamAliases | None, units: TenantUnits | None
+    read: _Spooled, aliases: TeamAliases | None, units: TenantUnits | None
 ) -> tuple[RecordIn | Sequence[Issue], list[Issue]]:
     """The record to write, with the warnings of its team (Annex A: its team's name through
     the tenant's aliases; a name with no alias leaves the record at tenant level)."""
-    key_date = KEY_DATE[read.kind]
-    if read.facts.get(key_date) is None:
-        return [Issue(key_date, REQUIRED_RULE, f"a {read.kind} must give {key_date}")], []
+    _, kind_name, child_ref, facts, team_name = read
+    kind = Kind(kind_name)
+    key_date = KEY_DATE[kind]
+    if facts.get(key_date) is None:
+        return [Issue(key_date, REQUIRED_RULE, f"a {kind} must give {key_date}")], []
     unit: OrgUnitRef | Keep | None = KEEP
     warnings: list[Issue] = []
     if aliases is not None:
         unit = None
-        if read.team_name is not None:
-            code = aliases.resolve(read.team_name)
+        if team_name is not None:
+            code = aliases.resolve(team_name)
             found = units.team(code) if code is not None and units is not None else None
             if found is None:
                 # The team's name, never the child: it is what the tenant's mapping lacks.
@@ -384,9 +396,8 @@ def _record_in(
                     Issue(
                         "team",
                         UNKNOWN_TEAM_ALIAS,
-                        f"no team alias matches {read.team_name!r}: the record is kept at "
-                        "tenant level",
+                        f"no team alias matches {team_name!r}: the record is kept at tenant level",
                     )
                 )
             unit = found
-    return RecordIn(read.kind, read.child_ref, json_facts(read.facts), unit), warnings
+    return RecordIn(kind, child_ref, facts, unit), warnings
