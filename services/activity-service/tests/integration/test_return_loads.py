@@ -11,7 +11,11 @@ from collections.abc import Callable
 
 import asyncpg
 import httpx
+from pydantic import SecretStr
 
+from activity_service.main import create_app
+from activity_service.settings import ActivitySettings
+from qaf_shared.events.catalogue import ACTIVITY_TOPIC
 from qaf_shared.testing.activity_returns import (
     annex_a_records,
     child_refs,
@@ -20,7 +24,7 @@ from qaf_shared.testing.activity_returns import (
     ssda903_records,
     team_aliases,
 )
-from qaf_shared.testing.fixtures import auth
+from qaf_shared.testing.fixtures import DatabaseFactory, TopicsFactory, auth, serve
 
 from .loads import (
     all_errors,
@@ -35,6 +39,7 @@ from .loads import (
     outbox,
     ssda903,
 )
+from .test_events_published import read_topic
 
 
 def writer_of(token: Callable[..., str], tenant: str) -> dict[str, str]:
@@ -288,3 +293,30 @@ async def test_a_rest_touched_record_survives_a_reload_and_a_rest_withdrawal_com
     key = ("referral", children[0].child_ref, touched.referral_date.isoformat(), "")
     assert held[key]["nfa"] is (not touched.nfa)  # REST's, not withdrawn
     assert ("referral", children[1].child_ref, withdrawn.referral_date.isoformat(), "") in held
+
+
+async def test_a_loaded_return_reaches_kafka_one_event_per_record_without_child_ref(
+    make_database: DatabaseFactory, make_topics: TopicsFactory, token: Callable[..., str]
+) -> None:
+    prefix = await make_topics()
+    settings = ActivitySettings(
+        database_url=await make_database("activity_service"),
+        kafka_topic_prefix=prefix,
+        relay_poll_interval_s=0.2,
+        child_key_secret=SecretStr("returns-kafka-test-child-key-secret-32"),
+    )
+    tenant = new_tenant()
+    headers = writer_of(token, tenant)
+    children = list(generate(seed=41, refs=child_refs(15, prefix="KFK")))
+    intended = intended_records(cin_census_records(children))
+    async with serve(create_app(settings)) as client:
+        load = await load_return(client, headers, "CIN_CENSUS", "FY2025", cin_census(children))
+        events = await read_topic(prefix + ACTIVITY_TOPIC, expected=len(intended))
+
+    assert load["status"] == "APPLIED", load
+    assert len(events) == len(intended)
+    assert len({e.subject for e in events}) == len(intended)
+    assert all(e.type.endswith(".recorded.v1") and e.tenant == tenant for e in events)
+    published = str([e.model_dump(mode="json") for e in events])
+    assert "child_ref" not in published
+    assert not any(child.child_ref in published for child in children)
