@@ -31,6 +31,7 @@ REGISTRY = [
     "consumer",
     "rebuild",
     "reads",
+    "activity_load",
 ]
 
 

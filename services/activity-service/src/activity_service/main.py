@@ -11,9 +11,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from activity_service.api import records, team_aliases
+from activity_service.api import records, returns, team_aliases
 from activity_service.domain.child_key import load_child_keys
 from activity_service.settings import ActivitySettings
+from activity_service.workers.return_loads import return_load_worker
 from qaf_shared.clock import BusinessClock
 from qaf_shared.http.app import create_service_app, write_service_workers
 
@@ -33,9 +34,11 @@ def create_app(
             "enquiries, child protection plans, care episodes and reviews, and visits, record "
             "by record or as the statutory returns."
         ),
-        routers=[records.router, team_aliases.router],
-        workers=write_service_workers(settings),
+        routers=[records.router, team_aliases.router, returns.router],
+        workers=[*write_service_workers(settings), return_load_worker],
         clock=clock,
+        # an upload streams into the load's stored files under limits of its own
+        body_limit_exempt=[("POST", returns.UPLOAD_PATH)],
     )
     app.router.lifespan_context = _with_child_keys(app.router.lifespan_context, settings)
     return app

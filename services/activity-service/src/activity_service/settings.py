@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from qaf_shared.settings import RUN_DIR, ServiceSettings
 
@@ -17,3 +17,6 @@ class ActivitySettings(ServiceSettings):
     # Kubernetes Secret mounted as a file); `make keys` generates the development one.
     child_key_secret: SecretStr | None = None
     child_key_secret_file: Path = RUN_DIR / "dev-keys" / "child-key.secret"
+    # How often the return loads' worker looks for queued loads besides being woken by NOTIFY
+    # (and so how soon after a restart it takes up a load a dead process left).
+    return_load_poll_interval_s: float = Field(default=5.0, gt=0)
