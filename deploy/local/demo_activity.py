@@ -52,9 +52,9 @@ RETURNS_DIR = Path(__file__).parent / "demo"
 # FY2025: April 2025 to March 2026, the last complete collection year before the demo's
 # today when the returns were generated.
 RETURN_YEAR = 2025
-# Children referred in a collection year: a tenth of Kent's and Medway's real numbers, so
-# that `make run` stays quick and the shipped files small.
-CHILDREN_A_YEAR = {"886": 1000, "887": 400}
+# Children referred in a collection year: a small share of Kent's and Medway's real numbers
+# (about a twentieth and a tenth), so that `make run` stays quick and the shipped files small.
+CHILDREN_A_YEAR = {"886": 600, "887": 250}
 SEEDS = {"886": 886_2025, "887": 887_2025}
 REF_PREFIXES = {"886": "KCC", "887": "MDW"}
 BATCH = 1000
