@@ -358,7 +358,7 @@ def _as_published(folded: Mapping[str, Event]) -> dict[tuple[object, ...], dict[
         out[(data["child_key"], *_key(kind, data))] = {
             **{name: data.get(name) for name in FACTS[Kind(kind)]},
             **{name: data.get(name) for name in derived},
-            "team": data["org_unit"]["team"],
+            "team": data["org_unit"].get("team"),
         }
     return out
 
