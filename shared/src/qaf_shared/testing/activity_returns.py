@@ -238,9 +238,12 @@ def generate(
     year: int = 2025,
     teams: Sequence[str] = KENT_TEAMS,
     faults: Faults = Faults(),
+    until: date | None = None,
 ) -> Iterator[Child]:
     """A child for each ref, each with a year of activity (`year_span(year)`), on `teams`
-    (codes whose last part names the role: `...-CIN1`, `...-CP1`, `...-CIC1`)."""
+    (codes whose last part names the role: `...-CIN1`, `...-CP1`, `...-CIC1`). With `until`
+    the year stops that day: the year so far, as a case-management system feeds it, with no
+    date after `until` but an ICPC's target date."""
     districts: dict[str, dict[str, str]] = {}
     for code in teams:
         prefix, _, role = code.rpartition("-")
@@ -254,6 +257,8 @@ def generate(
     if not groups:
         raise ValueError("no teams to place children in")
     start, end = year_span(year)
+    if until is not None:
+        end = min(end, until)
     left = {name: getattr(faults, name) for name in Faults.__dataclass_fields__}
     for index, ref in enumerate(refs):
         rng = random.Random(f"{seed}:{index}")
@@ -346,7 +351,8 @@ def _referral(rng: random.Random, child: Child, day: date, end: date) -> Referra
                 busy_until = max(busy_until, plan.end_date or end)
                 _visits(rng, child, "CP", icpc, plan.end_date or end, 5, 14)
     if authorised is not None and not referral.plans:
-        _visits(rng, child, "CIN", authorised, authorised + timedelta(days=150), 10, 30)
+        until = min(authorised + timedelta(days=150), end)
+        _visits(rng, child, "CIN", authorised, until, 10, 30)
     closure = busy_until + timedelta(days=rng.randrange(0, 45))
     if closure <= end and (authorised is not None):
         referral.closure_date = closure
