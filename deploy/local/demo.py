@@ -72,11 +72,6 @@ def main() -> None:
     quarters = quarters_back(today, QUARTERS)
     loaders = dict(LOADERS)
     with httpx.Client(timeout=30) as client:
-        # activity-service takes returns (POST /v1/returns) once branch activity-loads is
-        # merged; until then its demo activity goes over REST only. Remove this check when
-        # merging activity-loads.
-        if not demo_activity.has_returns(client):
-            del loaders["activity returns"]
         present = already_loaded(client, quarters[0])
         if present >= set(loaders):
             print("demo: the Deep Dive already holds demo data; nothing loaded")

@@ -162,17 +162,9 @@ def load(
 # -- the returns ----------------------------------------------------------------------
 
 
-def has_returns(client: httpx.Client) -> bool:
-    """Whether the running activity-service takes returns (`POST /v1/returns`)."""
-    response = client.get(f"{ACTIVITY}/openapi.json")
-    response.raise_for_status()
-    return "/v1/returns" in response.json()["paths"]
-
-
 def returns_loaded(client: httpx.Client, tenant: str) -> bool:
-    """Whether every shipped return of the tenant has an APPLIED load (False where the
-    service takes no returns)."""
-    return has_returns(client) and _applied(client, _headers(tenant)) >= set(return_files(tenant))
+    """Whether every shipped return of the tenant has an APPLIED load."""
+    return _applied(client, _headers(tenant)) >= set(return_files(tenant))
 
 
 def return_files(
