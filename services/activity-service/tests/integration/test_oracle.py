@@ -42,13 +42,17 @@ from qaf_shared.testing.activity_returns import (
     Faults,
     Intended,
     child_refs,
+    cin_census_records,
     generate,
     rest_batches,
     rest_records,
+    ssda903_records,
     to_json,
 )
 from qaf_shared.testing.fixtures import KAFKA, DatabaseFactory, TopicsFactory, auth, serve
 from qaf_shared.working_days import is_working_day
+
+from .loads import cin_census, load_return, ssda903
 
 TENANT = "886"
 SECRET = "oracle-test-child-key-secret-of-32-bytes"
@@ -437,6 +441,45 @@ async def test_a_rest_feed_with_late_corrected_repeated_and_withdrawn_records_is
         )
     # the corrections and the records a late one changed were published again
     assert sum(r["version"] > 1 for r in listed) >= FAULTS.corrections + FAULTS.late_referrals
+
+
+# -- the returns --------------------------------------------------------------------------
+
+
+async def test_a_cin_census_and_ssda903_return_loaded_are_held_and_published_as_intended(
+    make_database: DatabaseFactory, make_topics: TopicsFactory, token: Callable[..., str]
+) -> None:
+    """The same oracle over the load path: a generated CIN census (with the faults a file can
+    hold: bad dates, unknown codes, a duplicate key, all rejected record by record) and the
+    SSDA903 tables of the same children, each loaded to APPLIED."""
+    prefix = await make_topics()
+    settings = ActivitySettings(
+        database_url=await make_database("activity_service"),
+        kafka_topic_prefix=prefix,
+        relay_poll_interval_s=0.2,
+        child_key_secret=SecretStr(SECRET),
+    )
+    headers = auth(token("activity:write activity:read", tenant=TENANT))
+    year = date.today().year - 2
+    faults = Faults(bad_dates=2, unknown_codes=2, duplicate_keys=1)
+    children = list(
+        generate(seed=15, refs=child_refs(CHILDREN, prefix=REF_PREFIX), year=year, faults=faults)
+    )
+    fy = f"FY{year}"
+    async with serve(create_app(settings)) as client:
+        census = await load_return(
+            client, headers, "CIN_CENSUS", fy, cin_census(children, year=year, faults=faults)
+        )
+        tables = await load_return(client, headers, "SSDA903", fy, ssda903(children))
+        for load in (census, tables):
+            assert load["status"] == "APPLIED", load
+        assert census["counts"]["rejected"] > 0  # the file's faults were refused one by one
+        intended = [
+            r
+            for r in (*cin_census_records(children), *ssda903_records(children))
+            if isinstance(r, Intended)
+        ]
+        await check_against_oracle(client, headers, prefix + ACTIVITY_TOPIC, intended)
 
 
 def test_the_oracle_reads_the_rules_it_checks_literally() -> None:
