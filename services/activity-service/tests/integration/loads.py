@@ -1,12 +1,16 @@
 """What the return load tests share: generated returns as upload parts, the upload, waiting
-for a load to finish, and what a tenant's records and outbox hold."""
+for a load to finish, and what a tenant's records and outbox hold (`TenantLoads`, as the
+`tenants` fixture gives them); and the type of the `relayed` fixture, which the tests of
+publishing start from."""
 
 from __future__ import annotations
 
 import asyncio
 import io
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -30,6 +34,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FINISHED = ("APPLIED", "REJECTED")
 
 Parts = dict[str, tuple[str, bytes, str]]
+# `async with relayed() as (client, topic)` (conftest.py)
+Relayed = Callable[..., AbstractAsyncContextManager[tuple[httpx.AsyncClient, str]]]
 
 
 def new_tenant() -> str:
@@ -162,3 +168,23 @@ async def outbox(conn: asyncpg.Connection, tenant: str) -> list[asyncpg.Record]:
         tenant,
     )
     return rows
+
+
+@dataclass(frozen=True)
+class TenantLoads:
+    """A tenant's writer on the session's service (the `tenants` fixture): its loads, and
+    what its records and outbox hold."""
+
+    client: httpx.AsyncClient
+    db: asyncpg.Connection
+    tenant: str
+    headers: dict[str, str]
+
+    async def load(self, kind: str, year: str, parts: Parts) -> dict[str, Any]:
+        return await load_return(self.client, self.headers, kind, year, parts)
+
+    async def held(self) -> dict[Key, dict[str, Any]]:
+        return await held_records(self.db, self.tenant)
+
+    async def outbox(self) -> list[asyncpg.Record]:
+        return await outbox(self.db, self.tenant)

@@ -5,15 +5,13 @@ intends, as the service's readers read them, and regenerate byte for byte."""
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import pytest
@@ -24,7 +22,6 @@ from activity_service.domain.returns.cin_census import read_cin_census
 from activity_service.domain.returns.reading import ReadError, ReadItem, ReadRecord
 from activity_service.domain.returns.ssda903 import read_ssda903
 from qaf_shared.database import connect
-from qaf_shared.settings import REPO_ROOT
 from qaf_shared.testing.activity_returns import (
     Intended,
     IntendedError,
@@ -32,76 +29,82 @@ from qaf_shared.testing.activity_returns import (
     cin_census_records,
     ssda903_records,
 )
+from qaf_shared.testing.demo_scripts import DEMO_DIR, Demo, demo_scripts
 from qaf_shared.testing.fixtures import DatabaseFactory, auth
 from qaf_shared.testing.processes import start_service
 
-DEMO_DIR = REPO_ROOT / "deploy" / "local"
 TENANTS = ("886", "887")
 
 
-def demo_module(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, DEMO_DIR / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
-def demo() -> tuple[ModuleType, ModuleType]:
-    sys.path.insert(0, str(DEMO_DIR))  # demo.py imports its siblings by name
-    try:
-        return demo_module("demo"), demo_module("demo_activity")
-    finally:
-        sys.path.remove(str(DEMO_DIR))
+def demo() -> Demo:
+    return demo_scripts("demo_activity")
 
 
-async def test_the_rest_part_loads_every_kind_for_both_tenants_on_their_teams_quickly_and_once(
+class Service(NamedTuple):
+    """activity-service started for one test, with the demo's loader pointed at it."""
+
+    dsn: str
+    base: str
+    today: date
+    quarters: list[str]
+
+
+@pytest.fixture
+async def service(
     make_database: DatabaseFactory,
     topic_prefix: str,
-    demo: tuple[ModuleType, ModuleType],
+    demo: Demo,
     token: Callable[..., str],
-) -> None:
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[Service]:
+    """The real service process on a database of its own, its log named for the test."""
     token("activity:read")  # the dev keys exist before the service starts
-    demo_main, loader = demo
     dsn = await make_database("activity_service")
     env = {
         "QA_DATABASE_URL": dsn,
         "QA_KAFKA_TOPIC_PREFIX": topic_prefix,
         "QA_CHILD_KEY_SECRET": "demo-test-child-key-secret-of-32-bytes",
     }
-    process, base = start_service("activity-demo", "activity_service.main:create_app", env)
-    loader.ACTIVITY = base
+    name = f"activity-demo-{request.node.name}"
+    process, base = start_service(name, "activity_service.main:create_app", env)
+    demo.loader.ACTIVITY = base
     today = date.today()
-    quarters = demo_main.quarters_back(today, demo_main.QUARTERS)
     try:
-        with httpx.Client(timeout=60) as client:
-            assert demo_main.TENANTS == TENANTS
-            feeds = {tenant: loader.rest_feed(tenant, today) for tenant in TENANTS}
-            started = time.monotonic()
-            loaded = {
-                tenant: loader.load(client, tenant, random.Random(7), today, quarters)
-                for tenant in TENANTS
-            }
-            took = time.monotonic() - started
-            # every record of the feed accepted: the generator keeps the service's rules
-            assert loaded == {tenant: len(feed) for tenant, feed in feeds.items()}
-            db = await connect(dsn)
-            try:
-                stored = await db.fetchval("SELECT count(*) FROM activity_records")
-                assert stored == sum(loaded.values())
-                again = [
-                    loader.load(client, tenant, random.Random(7), today, quarters)
-                    for tenant in TENANTS
-                ]
-                assert again == [0, 0]
-                assert await db.fetchval("SELECT count(*) FROM activity_records") == stored
-            finally:
-                await db.close()
-            for tenant in TENANTS:
-                _check_listed(client, base, tenant, loader, today)
+        yield Service(dsn, base, today, demo.main.quarters_back(today, demo.main.QUARTERS))
     finally:
         process.kill()
+
+
+async def test_the_rest_part_loads_every_kind_for_both_tenants_on_their_teams_quickly_and_once(
+    service: Service, demo: Demo
+) -> None:
+    demo_main, loader = demo
+    dsn, base, today, quarters = service
+    with httpx.Client(timeout=60) as client:
+        assert demo_main.TENANTS == TENANTS
+        feeds = {tenant: loader.rest_feed(tenant, today) for tenant in TENANTS}
+        started = time.monotonic()
+        loaded = {
+            tenant: loader.load(client, tenant, random.Random(7), today, quarters)
+            for tenant in TENANTS
+        }
+        took = time.monotonic() - started
+        # every record of the feed accepted: the generator keeps the service's rules
+        assert loaded == {tenant: len(feed) for tenant, feed in feeds.items()}
+        db = await connect(dsn)
+        try:
+            stored = await db.fetchval("SELECT count(*) FROM activity_records")
+            assert stored == sum(loaded.values())
+            again = [
+                loader.load(client, tenant, random.Random(7), today, quarters) for tenant in TENANTS
+            ]
+            assert again == [0, 0]
+            assert await db.fetchval("SELECT count(*) FROM activity_records") == stored
+        finally:
+            await db.close()
+        for tenant in TENANTS:
+            _check_listed(client, base, tenant, loader, today)
     print(f"demo activity over REST: {sum(loaded.values())} records in {took:.1f}s")
 
 
@@ -113,42 +116,26 @@ def _loads(client: httpx.Client, base: str, headers: dict[str, str]) -> list[dic
 
 
 async def test_the_shipped_returns_load_to_applied_for_both_tenants_and_only_once(
-    make_database: DatabaseFactory,
-    topic_prefix: str,
-    demo: tuple[ModuleType, ModuleType],
-    token: Callable[..., str],
+    service: Service, demo: Demo, token: Callable[..., str]
 ) -> None:
-    token("activity:read")  # the dev keys exist before the service starts
-    demo_main, loader = demo
-    dsn = await make_database("activity_service")
-    env = {
-        "QA_DATABASE_URL": dsn,
-        "QA_KAFKA_TOPIC_PREFIX": topic_prefix,
-        "QA_CHILD_KEY_SECRET": "demo-test-child-key-secret-of-32-bytes",
-    }
-    process, base = start_service("activity-demo-returns", "activity_service.main:create_app", env)
-    loader.ACTIVITY = base
-    today = date.today()
-    quarters = demo_main.quarters_back(today, demo_main.QUARTERS)
-    try:
-        with httpx.Client(timeout=120) as client:
-            for tenant in TENANTS:
-                assert not loader.returns_loaded(client, tenant)
-                accepted = loader.load_returns(client, tenant, random.Random(7), today, quarters)
-                assert accepted > 0
-                assert loader.returns_loaded(client, tenant)
-                headers = auth(token("activity:read", tenant=tenant))
-                loads = _loads(client, base, headers)
-                assert sorted(load["kind"] for load in loads) == sorted(loader.return_files(tenant))
-                for load in loads:
-                    assert load["status"] == "APPLIED", load
-                    assert load["counts"]["rejected"] == 0, load
-                # Loaded once: a second run finds every return APPLIED and uploads nothing.
-                again = loader.load_returns(client, tenant, random.Random(7), today, quarters)
-                assert again == 0
-                assert len(_loads(client, base, headers)) == 3
-    finally:
-        process.kill()
+    _, loader = demo
+    _, base, today, quarters = service
+    with httpx.Client(timeout=120) as client:
+        for tenant in TENANTS:
+            assert not loader.returns_loaded(client, tenant)
+            accepted = loader.load_returns(client, tenant, random.Random(7), today, quarters)
+            assert accepted > 0
+            assert loader.returns_loaded(client, tenant)
+            headers = auth(token("activity:read", tenant=tenant))
+            loads = _loads(client, base, headers)
+            assert sorted(load["kind"] for load in loads) == sorted(loader.return_files(tenant))
+            for load in loads:
+                assert load["status"] == "APPLIED", load
+                assert load["counts"]["rejected"] == 0, load
+            # Loaded once: a second run finds every return APPLIED and uploads nothing.
+            again = loader.load_returns(client, tenant, random.Random(7), today, quarters)
+            assert again == 0
+            assert len(_loads(client, base, headers)) == 3
 
 
 def _check_listed(
@@ -196,7 +183,7 @@ def _intended(items: Iterator[Intended | IntendedError]) -> list[tuple[object, .
 
 @pytest.mark.parametrize("tenant", TENANTS)
 def test_the_shipped_returns_read_back_as_exactly_the_records_the_generator_intends(
-    demo: tuple[ModuleType, ModuleType], tenant: str
+    demo: Demo, tenant: str
 ) -> None:
     _, loader = demo
     children = loader.returned_children(tenant)
@@ -223,7 +210,7 @@ def test_the_shipped_returns_read_back_as_exactly_the_records_the_generator_inte
 
 @pytest.mark.parametrize("tenant", TENANTS)
 def test_the_shipped_returns_are_labelled_synthetic_and_regenerate_byte_for_byte(
-    demo: tuple[ModuleType, ModuleType], tenant: str, tmp_path: Path
+    demo: Demo, tenant: str, tmp_path: Path
 ) -> None:
     _, loader = demo
     written = loader.write_returns(tenant, tmp_path)

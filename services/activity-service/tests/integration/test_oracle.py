@@ -30,14 +30,10 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer
-from pydantic import SecretStr
 
 from activity_service.domain.kinds import FACTS, KEY_DATE, Kind
-from activity_service.main import create_app
-from activity_service.settings import ActivitySettings
 from qaf_shared import jsonutil
 from qaf_shared.events.activity import RECORDED, WITHDRAWN
-from qaf_shared.events.catalogue import ACTIVITY_TOPIC
 from qaf_shared.testing.activity_returns import (
     Faults,
     Intended,
@@ -49,10 +45,10 @@ from qaf_shared.testing.activity_returns import (
     ssda903_records,
     to_json,
 )
-from qaf_shared.testing.fixtures import KAFKA, DatabaseFactory, TopicsFactory, auth, serve
+from qaf_shared.testing.fixtures import KAFKA, auth
 from qaf_shared.working_days import is_working_day
 
-from .loads import cin_census, load_return, ssda903
+from .loads import Relayed, cin_census, load_return, ssda903
 
 TENANT = "886"
 SECRET = "oracle-test-child-key-secret-of-32-bytes"
@@ -405,15 +401,8 @@ async def _read_until(
 
 
 async def test_a_rest_feed_with_late_corrected_repeated_and_withdrawn_records_is_held_and_published_as_intended(
-    make_database: DatabaseFactory, make_topics: TopicsFactory, token: Callable[..., str]
+    relayed: Relayed, token: Callable[..., str]
 ) -> None:
-    prefix = await make_topics()
-    settings = ActivitySettings(
-        database_url=await make_database("activity_service"),
-        kafka_topic_prefix=prefix,
-        relay_poll_interval_s=0.2,
-        child_key_secret=SecretStr(SECRET),
-    )
     headers = auth(token("activity:write activity:read", tenant=TENANT))
     # the last whole collection year, so that no generated date is in the future
     year = date.today().year - 2
@@ -422,7 +411,7 @@ async def test_a_rest_feed_with_late_corrected_repeated_and_withdrawn_records_is
     )
     statuses: Counter[str] = Counter()
     previous: list[dict[str, object]] | None = None
-    async with serve(create_app(settings)) as client:
+    async with relayed(SECRET) as (client, topic):
         for step in rest_batches(children, size=1000):
             response = await client.post(step.path, json={"records": step.records}, headers=headers)
             assert response.status_code == 200, response.text
@@ -436,9 +425,7 @@ async def test_a_rest_feed_with_late_corrected_repeated_and_withdrawn_records_is
         # the feed held every fault the test is about
         assert statuses["repeated"] == FAULTS.repeats
         assert statuses["WITHDRAWN"] == FAULTS.withdrawals
-        listed = await check_against_oracle(
-            client, headers, prefix + ACTIVITY_TOPIC, list(rest_records(children))
-        )
+        listed = await check_against_oracle(client, headers, topic, list(rest_records(children)))
     # the corrections and the records a late one changed were published again
     assert sum(r["version"] > 1 for r in listed) >= FAULTS.corrections + FAULTS.late_referrals
 
@@ -447,18 +434,11 @@ async def test_a_rest_feed_with_late_corrected_repeated_and_withdrawn_records_is
 
 
 async def test_a_cin_census_and_ssda903_return_loaded_are_held_and_published_as_intended(
-    make_database: DatabaseFactory, make_topics: TopicsFactory, token: Callable[..., str]
+    relayed: Relayed, token: Callable[..., str]
 ) -> None:
     """The same oracle over the load path: a generated CIN census (with the faults a file can
     hold: bad dates, unknown codes, a duplicate key, all rejected record by record) and the
     SSDA903 tables of the same children, each loaded to APPLIED."""
-    prefix = await make_topics()
-    settings = ActivitySettings(
-        database_url=await make_database("activity_service"),
-        kafka_topic_prefix=prefix,
-        relay_poll_interval_s=0.2,
-        child_key_secret=SecretStr(SECRET),
-    )
     headers = auth(token("activity:write activity:read", tenant=TENANT))
     year = date.today().year - 2
     faults = Faults(bad_dates=2, unknown_codes=2, duplicate_keys=1)
@@ -466,7 +446,7 @@ async def test_a_cin_census_and_ssda903_return_loaded_are_held_and_published_as_
         generate(seed=15, refs=child_refs(CHILDREN, prefix=REF_PREFIX), year=year, faults=faults)
     )
     fy = f"FY{year}"
-    async with serve(create_app(settings)) as client:
+    async with relayed(SECRET) as (client, topic):
         census = await load_return(
             client, headers, "CIN_CENSUS", fy, cin_census(children, year=year, faults=faults)
         )
@@ -479,7 +459,7 @@ async def test_a_cin_census_and_ssda903_return_loaded_are_held_and_published_as_
             for r in (*cin_census_records(children), *ssda903_records(children))
             if isinstance(r, Intended)
         ]
-        await check_against_oracle(client, headers, prefix + ACTIVITY_TOPIC, intended)
+        await check_against_oracle(client, headers, topic, intended)
 
 
 def test_the_oracle_reads_the_rules_it_checks_literally() -> None:
