@@ -104,25 +104,29 @@ def _issues(exc: ValidationError) -> list[Issue]:
     ]
 
 
-def _kind_of(raw: object) -> Kind | list[Issue]:
+def _validated(
+    raw: object, models: Mapping[Kind, type[BaseModel]]
+) -> tuple[Kind, BaseModel] | list[Issue]:
+    """`raw` read by its kind's model in `models`; or why it cannot be."""
     if not isinstance(raw, dict):
         return [Issue("record", "invalid", "must be a JSON object")]
     try:
-        return Kind(str(raw.get("kind")))
+        kind = Kind(str(raw.get("kind")))
     except ValueError:
         return [Issue("kind", UNKNOWN_KIND, f"must be one of {', '.join(Kind)}")]
+    try:
+        return kind, models[kind].model_validate(raw)
+    except ValidationError as exc:
+        return _issues(exc)
 
 
 def read_record(raw: object, units: TenantUnits) -> RecordIn | list[Issue]:
     """One record of a batch, read on its own (a bad one is that record's REJECTED, never the
     batch's 422): its facts in JSON form, as given, and its unit resolved."""
-    kind = _kind_of(raw)
-    if isinstance(kind, list):
-        return kind
-    try:
-        model = RECORD_MODELS[kind].model_validate(raw)
-    except ValidationError as exc:
-        return _issues(exc)
+    validated = _validated(raw, RECORD_MODELS)
+    if isinstance(validated, list):
+        return validated
+    kind, model = validated
     given = model.model_dump(mode="json", exclude_unset=True, exclude={"kind", "child_ref"})
     unit, issues = resolve_unit(units, given)
     if issues:
@@ -151,13 +155,10 @@ KEY_MODELS: dict[Kind, type[BaseModel]] = {kind: _key_model(kind) for kind in Ki
 
 def read_key(raw: object) -> NaturalKey | list[Issue]:
     """One withdrawal: the record's natural key."""
-    kind = _kind_of(raw)
-    if isinstance(kind, list):
-        return kind
-    try:
-        model = KEY_MODELS[kind].model_validate(raw)
-    except ValidationError as exc:
-        return _issues(exc)
+    validated = _validated(raw, KEY_MODELS)
+    if isinstance(validated, list):
+        return validated
+    kind, model = validated
     values = model.model_dump()
     return NaturalKey(
         kind, values["child_ref"], values[KEY_DATE[kind]], values.get("plan_type", "")

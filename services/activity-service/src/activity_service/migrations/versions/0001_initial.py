@@ -4,9 +4,7 @@ Revision ID: 0001
 Revises:
 """
 
-from alembic import op
-
-from qaf_shared.migrations import OUTBOX_V1, OUTBOX_V1_DOWN, execute_script
+from qaf_shared.migrations import OUTBOX_V1, OUTBOX_V1_DOWN, script_migration
 
 revision = "0001"
 down_revision = None
@@ -14,9 +12,4 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
-    execute_script(op, OUTBOX_V1)
-
-
-def downgrade() -> None:
-    execute_script(op, OUTBOX_V1_DOWN)
+upgrade, downgrade = script_migration(OUTBOX_V1, OUTBOX_V1_DOWN)

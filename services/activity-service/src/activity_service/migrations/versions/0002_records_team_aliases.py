@@ -4,9 +4,7 @@ Revision ID: 0002
 Revises: 0001
 """
 
-from alembic import op
-
-from qaf_shared.migrations import execute_script
+from qaf_shared.migrations import script_migration
 
 revision = "0002"
 down_revision = "0001"
@@ -80,9 +78,4 @@ DROP TABLE activity_records;
 """
 
 
-def upgrade() -> None:
-    execute_script(op, TABLES)
-
-
-def downgrade() -> None:
-    execute_script(op, DOWN)
+upgrade, downgrade = script_migration(TABLES, DOWN)

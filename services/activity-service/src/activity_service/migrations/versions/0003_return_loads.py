@@ -4,9 +4,7 @@ Revision ID: 0003
 Revises: 0002
 """
 
-from alembic import op
-
-from qaf_shared.migrations import execute_script
+from qaf_shared.migrations import script_migration
 
 revision = "0003"
 down_revision = "0002"
@@ -86,9 +84,4 @@ DROP TABLE return_loads;
 """
 
 
-def upgrade() -> None:
-    execute_script(op, TABLES)
-
-
-def downgrade() -> None:
-    execute_script(op, DOWN)
+upgrade, downgrade = script_migration(TABLES, DOWN)
