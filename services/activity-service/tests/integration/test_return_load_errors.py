@@ -16,11 +16,13 @@ import httpx
 
 from activity_service.domain.loads import OTHER_LIMIT
 from qaf_shared.testing.activity_returns import (
+    BILLION_LAUGHS,
     Faults,
     child_refs,
     cin_census_records,
     generate,
     write_cin_census,
+    xxe_census,
 )
 from qaf_shared.testing.fixtures import auth
 
@@ -86,25 +88,6 @@ async def test_malformed_xml_is_rejected_with_its_line_and_column_and_nothing_ch
     assert children[0].child_ref not in answered and children[1].child_ref not in answered
 
 
-BILLION_LAUGHS = b"""<?xml version="1.0"?>
-<!DOCTYPE Message [
- <!ENTITY lol "LAUGHING-OUT-LOUD">
- <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
- <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
- <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
- <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
- <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
- <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
- <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
- <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
- <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
-]>
-<Message><Header/><Children><Child><ChildIdentifiers><LAchildID>&lol9;</LAchildID>
-</ChildIdentifiers><CINdetails><CINreferralDate>2025-05-01</CINreferralDate>
-<ReferralSource>&lol9;</ReferralSource><PrimaryNeedCode>N1</PrimaryNeedCode></CINdetails>
-</Child></Children></Message>"""
-
-
 async def test_a_billion_laughs_file_is_rejected_without_its_content_in_any_answer(
     activity_client: httpx.AsyncClient, activity_db: asyncpg.Connection, token: Callable[..., str]
 ) -> None:
@@ -124,12 +107,7 @@ async def test_an_xxe_file_is_rejected_and_the_file_it_names_is_never_read(
 ) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-CONTENT")
-    xxe = f"""<?xml version="1.0"?>
-<!DOCTYPE Message [<!ENTITY xxe SYSTEM "file://{secret}">]>
-<Message><Header/><Children><Child><ChildIdentifiers><LAchildID>&xxe;</LAchildID>
-</ChildIdentifiers><CINdetails><CINreferralDate>2025-05-01</CINreferralDate>
-<ReferralSource>6</ReferralSource><PrimaryNeedCode>N1</PrimaryNeedCode></CINdetails>
-</Child></Children></Message>""".encode()
+    xxe = xxe_census(str(secret))
 
     _, errors, answered = await rejected_whole(
         activity_client, activity_db, token, "CIN_CENSUS", {"file": ("c.xml", xxe, XML)}

@@ -609,6 +609,37 @@ def _child_element(child: Child) -> Any:
     return element
 
 
+# Hostile census files, which a reader must refuse whole before any record: entities that
+# expand a billionfold (billion laughs), and an entity that names a local file (XXE).
+BILLION_LAUGHS: Final = b"""<?xml version="1.0"?>
+<!DOCTYPE Message [
+ <!ENTITY lol "LAUGHING-OUT-LOUD">
+ <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+ <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+ <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+ <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+ <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+<Message><Header/><Children><Child><ChildIdentifiers><LAchildID>&lol9;</LAchildID>
+</ChildIdentifiers><CINdetails><CINreferralDate>2025-05-01</CINreferralDate>
+<ReferralSource>&lol9;</ReferralSource><PrimaryNeedCode>N1</PrimaryNeedCode></CINdetails>
+</Child></Children></Message>"""
+
+
+def xxe_census(target: str) -> bytes:
+    """A CIN census whose child ref and referral source are the file `target` (an XXE)."""
+    return f"""<?xml version="1.0"?>
+<!DOCTYPE Message [<!ENTITY xxe SYSTEM "file://{target}">]>
+<Message><Header/><Children><Child><ChildIdentifiers><LAchildID>&xxe;</LAchildID>
+</ChildIdentifiers><CINdetails><CINreferralDate>2025-05-01</CINreferralDate>
+<ReferralSource>&xxe;</ReferralSource><PrimaryNeedCode>N1</PrimaryNeedCode></CINdetails>
+</Child></Children></Message>""".encode()
+
+
 # -- SSDA903 ---------------------------------------------------------------------------
 
 

@@ -12,7 +12,14 @@ import pytest
 from activity_service.domain.kinds import Kind
 from activity_service.domain.returns.cin_census import read_cin_census
 from activity_service.domain.returns.reading import ReadError, ReadItem, ReadRecord, Unreadable
-from qaf_shared.testing.activity_returns import Faults, child_refs, generate, write_cin_census
+from qaf_shared.testing.activity_returns import (
+    BILLION_LAUGHS,
+    Faults,
+    child_refs,
+    generate,
+    write_cin_census,
+    xxe_census,
+)
 
 HEADER = "<Header><CollectionDetails><Collection>CIN</Collection></CollectionDetails></Header>"
 
@@ -260,24 +267,6 @@ def test_malformed_xml_is_unreadable_with_the_parsers_line_and_column() -> None:
     assert children[1].child_ref not in str(refused.value)
 
 
-BILLION_LAUGHS = b"""<?xml version="1.0"?>
-<!DOCTYPE Message [
- <!ENTITY lol "lol">
- <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
- <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
- <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
- <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
- <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
- <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
- <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
- <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
- <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
-]>
-<Message><Header/><Children><Child><ChildIdentifiers><LAchildID>&lol9;</LAchildID></ChildIdentifiers>
-<CINdetails><CINreferralDate>2025-05-01</CINreferralDate><ReferralSource>&lol9;</ReferralSource>
-<PrimaryNeedCode>N1</PrimaryNeedCode></CINdetails></Child></Children></Message>"""
-
-
 def test_a_billion_laughs_file_is_refused_before_any_record() -> None:
     items: list[ReadItem] = []
     with pytest.raises(Unreadable) as refused:
@@ -290,11 +279,7 @@ def test_a_billion_laughs_file_is_refused_before_any_record() -> None:
 def test_an_xxe_file_is_refused_and_the_local_file_appears_nowhere(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-CONTENT")
-    document = f"""<?xml version="1.0"?>
-<!DOCTYPE Message [<!ENTITY xxe SYSTEM "file://{secret}">]>
-<Message><Header/><Children><Child><ChildIdentifiers><LAchildID>&xxe;</LAchildID></ChildIdentifiers>
-<CINdetails><CINreferralDate>2025-05-01</CINreferralDate><ReferralSource>&xxe;</ReferralSource>
-<PrimaryNeedCode>N1</PrimaryNeedCode></CINdetails></Child></Children></Message>""".encode()
+    document = xxe_census(str(secret))
     items: list[ReadItem] = []
     with pytest.raises(Unreadable) as refused:
         items.extend(read_cin_census(io.BytesIO(document)))
