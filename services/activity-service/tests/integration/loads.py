@@ -103,6 +103,24 @@ async def finished(
         await asyncio.sleep(0.1)
 
 
+def counts(
+    *,
+    accepted: int = 0,
+    unchanged: int = 0,
+    withdrawn: int = 0,
+    rejected: int = 0,
+    warnings: int = 0,
+) -> dict[str, int]:
+    """A load's `counts` as GET shows them: each zero but those given."""
+    return {
+        "accepted": accepted,
+        "unchanged": unchanged,
+        "withdrawn": withdrawn,
+        "rejected": rejected,
+        "warnings": warnings,
+    }
+
+
 async def all_errors(
     client: httpx.AsyncClient, headers: dict[str, str], load_id: str, *, limit: int = 50
 ) -> tuple[list[dict[str, Any]], int]:

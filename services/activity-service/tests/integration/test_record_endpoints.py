@@ -5,11 +5,12 @@ corrected by late records, withdrawals, the list and its access log, and the out
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
 from qaf_shared.testing.fixtures import auth
 
@@ -27,13 +28,20 @@ def referral(child_ref: str, on: str = "2025-05-01", **facts: Any) -> dict[str, 
     return {"kind": "referral", "child_ref": child_ref, "referral_date": on, **facts}
 
 
-async def post(
-    client: httpx.AsyncClient, headers: dict[str, str], *records: dict[str, Any]
-) -> list[dict[str, Any]]:
-    response = await client.post(POST, json={"records": list(records)}, headers=headers)
-    assert response.status_code == 200, response.text
-    results: list[dict[str, Any]] = response.json()["results"]
-    return results
+Post = Callable[..., Awaitable[list[dict[str, Any]]]]
+
+
+@pytest.fixture
+def post(activity_client: httpx.AsyncClient, writer: dict[str, str]) -> Post:
+    """`await post(*records)`: one batch of the writer's; its results."""
+
+    async def send(*records: dict[str, Any]) -> list[dict[str, Any]]:
+        response = await activity_client.post(POST, json={"records": list(records)}, headers=writer)
+        assert response.status_code == 200, response.text
+        results: list[dict[str, Any]] = response.json()["results"]
+        return results
+
+    return send
 
 
 async def outbox(db: asyncpg.Connection, record_id: str) -> list[dict[str, Any]]:
@@ -43,17 +51,24 @@ async def outbox(db: asyncpg.Connection, record_id: str) -> list[dict[str, Any]]
     return [{"type": r["type"], **r["payload"]["data"]} for r in rows]
 
 
-async def listed(
-    client: httpx.AsyncClient, headers: dict[str, str], **params: str
-) -> list[dict[str, Any]]:
-    response = await client.get(LIST, params=params, headers=headers)
-    assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
+Listed = Callable[..., Awaitable[list[dict[str, Any]]]]
+
+
+@pytest.fixture
+def listed(activity_client: httpx.AsyncClient, writer: dict[str, str]) -> Listed:
+    """`await listed(**params)`: the list's items, as the writer or as `headers=`."""
+
+    async def get(headers: dict[str, str] = writer, **params: str) -> list[dict[str, Any]]:
+        response = await activity_client.get(LIST, params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
+    return get
 
 
 async def test_a_batch_is_answered_per_record_and_the_same_batch_again_is_unchanged_and_silent(
-    activity_client: httpx.AsyncClient, activity_db: asyncpg.Connection, writer: dict[str, str]
+    post: Post, activity_db: asyncpg.Connection
 ) -> None:
     c = child()
     batch = [
@@ -63,12 +78,12 @@ async def test_a_batch_is_answered_per_record_and_the_same_batch_again_is_unchan
         {"kind": "visit", "child_ref": c, "visit_date": "2025-05-05", "plan_type": "CIN",
          "seen": True, "service": "FRONT_DOOR"},
     ]  # fmt: skip
-    first = await post(activity_client, writer, *batch)
+    first = await post(*batch)
     assert [r["status"] for r in first] == ["ACCEPTED"] * 3
     assert [r["index"] for r in first] == [0, 1, 2]
     published = await activity_db.fetchval("SELECT count(*) FROM outbox")
 
-    again = await post(activity_client, writer, *batch)
+    again = await post(*batch)
 
     assert [r["status"] for r in again] == ["UNCHANGED"] * 3
     assert [r["id"] for r in again] == [r["id"] for r in first]
@@ -80,12 +95,10 @@ async def test_a_batch_is_answered_per_record_and_the_same_batch_again_is_unchan
 
 
 async def test_an_unknown_kind_or_a_malformed_record_is_that_records_rejection_not_the_batchs(
-    activity_client: httpx.AsyncClient, writer: dict[str, str]
+    post: Post,
 ) -> None:
     c = child()
     results = await post(
-        activity_client,
-        writer,
         {"kind": "contact", "child_ref": c, "contact_date": "2025-05-01"},
         "not an object",  # type: ignore[arg-type]
         referral(c, on="01/05/2025"),
@@ -130,12 +143,10 @@ async def test_writes_need_the_actor_and_the_write_scope(
 
 
 async def test_each_rule_broken_rejects_the_record_naming_field_and_rule_never_the_value(
-    activity_client: httpx.AsyncClient, activity_db: asyncpg.Connection, writer: dict[str, str]
+    post: Post, activity_db: asyncpg.Connection
 ) -> None:
     c = child()
     results = await post(
-        activity_client,
-        writer,
         referral(c, on="2025-03-01", referral_source="ZZ"),
         referral(c, on="2025-03-02", closure_date="2025-03-01"),
         referral(c, on="2099-01-01"),
@@ -161,13 +172,9 @@ async def test_each_rule_broken_rejects_the_record_naming_field_and_rule_never_t
     assert stored == 0
 
 
-async def test_an_icpc_before_its_s47_start_is_kept_with_a_warning(
-    activity_client: httpx.AsyncClient, writer: dict[str, str]
-) -> None:
+async def test_an_icpc_before_its_s47_start_is_kept_with_a_warning(post: Post) -> None:
     c = child()
     [result] = await post(
-        activity_client,
-        writer,
         {"kind": "s47_enquiry", "child_ref": c, "start_date": "2025-04-10",
          "referral_date": "2025-04-01", "icpc_date": "2025-04-09"},
     )  # fmt: skip
@@ -178,16 +185,16 @@ async def test_an_icpc_before_its_s47_start_is_kept_with_a_warning(
 
 
 async def test_a_fact_left_out_keeps_its_value_null_clears_it_and_adding_a_team_is_accepted(
-    activity_client: httpx.AsyncClient, activity_db: asyncpg.Connection, writer: dict[str, str]
+    post: Post, listed: Listed, activity_db: asyncpg.Connection
 ) -> None:
     c = child()
-    [created] = await post(activity_client, writer, referral(c, referral_source="6", nfa=False))
-    [team_added] = await post(activity_client, writer, referral(c, team="DOV-CP1"))
-    [partial] = await post(activity_client, writer, referral(c, primary_need="N4"))
-    [cleared] = await post(activity_client, writer, referral(c, team=None, nfa=None))
+    [created] = await post(referral(c, referral_source="6", nfa=False))
+    [team_added] = await post(referral(c, team="DOV-CP1"))
+    [partial] = await post(referral(c, primary_need="N4"))
+    [cleared] = await post(referral(c, team=None, nfa=None))
 
     assert [r["status"] for r in (created, team_added, partial, cleared)] == ["ACCEPTED"] * 4
-    [record] = await listed(activity_client, writer, child_ref=c)
+    [record] = await listed(child_ref=c)
     assert record["referral_source"] == "6" and record["primary_need"] == "N4"
     assert record["nfa"] is None and record["team"] is None and record["area"] is None
     assert record["version"] == 4
@@ -196,14 +203,14 @@ async def test_a_fact_left_out_keeps_its_value_null_clears_it_and_adding_a_team_
 
 
 async def test_a_late_earlier_referral_makes_the_later_one_a_re_referral(
-    activity_client: httpx.AsyncClient, activity_db: asyncpg.Connection, writer: dict[str, str]
+    post: Post, listed: Listed, activity_db: asyncpg.Connection
 ) -> None:
     c = child()
-    [later] = await post(activity_client, writer, referral(c, on="2025-06-01"))
+    [later] = await post(referral(c, on="2025-06-01"))
     [event] = await outbox(activity_db, later["id"])
     assert event["re_referral_12m"] is False
 
-    [earlier] = await post(activity_client, writer, referral(c, on="2025-01-15"))
+    [earlier] = await post(referral(c, on="2025-01-15"))
 
     assert earlier["status"] == "ACCEPTED"
     _, second = await outbox(activity_db, later["id"])
@@ -211,17 +218,19 @@ async def test_a_late_earlier_referral_makes_the_later_one_a_re_referral(
     assert second["re_referral_12m"] is True and second["version"] == 2
     [earlier_event] = await outbox(activity_db, earlier["id"])
     assert earlier_event["re_referral_12m"] is False
-    later_listed = await listed(activity_client, writer, child_ref=c, **{"from": "2025-06-01"})
+    later_listed = await listed(child_ref=c, **{"from": "2025-06-01"})
     assert [r["derived"] for r in later_listed] == [{"re_referral_12m": True}]
 
 
 async def test_a_withdrawn_record_leaves_the_list_and_the_history_and_comes_back_when_written(
-    activity_client: httpx.AsyncClient, activity_db: asyncpg.Connection, writer: dict[str, str]
+    post: Post,
+    listed: Listed,
+    activity_client: httpx.AsyncClient,
+    activity_db: asyncpg.Connection,
+    writer: dict[str, str],
 ) -> None:
     c = child()
-    earlier, later = await post(
-        activity_client, writer, referral(c, on="2025-01-15"), referral(c, on="2025-06-01")
-    )
+    earlier, later = await post(referral(c, on="2025-01-15"), referral(c, on="2025-06-01"))
     response = await activity_client.post(
         WITHDRAW,
         json={"records": [
@@ -235,33 +244,29 @@ async def test_a_withdrawn_record_leaves_the_list_and_the_history_and_comes_back
     results = response.json()["results"]
     assert [r["status"] for r in results] == ["WITHDRAWN", "NOT_FOUND", "REJECTED"]
     assert results[0]["id"] == earlier["id"]
-    assert [r["id"] for r in await listed(activity_client, writer, child_ref=c)] == [later["id"]]
+    assert [r["id"] for r in await listed(child_ref=c)] == [later["id"]]
     withdrawal = (await outbox(activity_db, earlier["id"]))[-1]
     assert withdrawal["type"] == "uk.gov.qa.activity.referral.withdrawn.v1"
     assert withdrawal["key_date"] == "2025-01-15" and withdrawal["version"] == 2
     # Without the earlier referral the later one is no re-referral any more.
     assert (await outbox(activity_db, later["id"]))[-1]["re_referral_12m"] is False
 
-    [back] = await post(activity_client, writer, referral(c, on="2025-01-15"))
+    [back] = await post(referral(c, on="2025-01-15"))
 
     assert back == {"index": 0, "status": "ACCEPTED", "id": earlier["id"]}
-    assert len(await listed(activity_client, writer, child_ref=c)) == 2
+    assert len(await listed(child_ref=c)) == 2
     assert (await outbox(activity_db, earlier["id"]))[-1]["version"] == 3
 
 
-async def test_overlapping_care_episodes_of_one_child_are_rejected(
-    activity_client: httpx.AsyncClient, writer: dict[str, str]
-) -> None:
+async def test_overlapping_care_episodes_of_one_child_are_rejected(post: Post) -> None:
     c = child()
 
     def episode(start: str, end: str | None = None) -> dict[str, Any]:
         return {"kind": "care_episode", "child_ref": c, "start_date": start, "end_date": end,
                 "reason_new_episode": "S", "legal_status": "C2", "placement": "U1"}  # fmt: skip
 
-    first = await post(activity_client, writer, episode("2025-01-01", "2025-03-01"))
+    first = await post(episode("2025-01-01", "2025-03-01"))
     results = await post(
-        activity_client,
-        writer,
         episode("2025-03-01"),  # begins the day the first ends: no overlap
         episode("2025-02-01", "2025-02-20"),
         episode("2025-04-01"),  # the one before is still open
@@ -271,22 +276,22 @@ async def test_overlapping_care_episodes_of_one_child_are_rejected(
     assert {e["rule"] for r in results[1:] for e in r["errors"]} == {"episodes_overlap"}
 
 
-async def test_the_same_natural_key_twice_in_one_batch_rejects_the_second(
-    activity_client: httpx.AsyncClient, writer: dict[str, str]
-) -> None:
+async def test_the_same_natural_key_twice_in_one_batch_rejects_the_second(post: Post) -> None:
     c = child()
-    results = await post(activity_client, writer, referral(c), referral(c, primary_need="N2"))
+    results = await post(referral(c), referral(c, primary_need="N2"))
     assert [r["status"] for r in results] == ["ACCEPTED", "REJECTED"]
     assert results[1]["errors"][0]["rule"] == "duplicate_key"
 
 
 async def test_the_list_filters_by_kind_child_unit_and_key_date_and_logs_each_record_read(
-    activity_client: httpx.AsyncClient, activity_db: asyncpg.Connection, writer: dict[str, str]
+    post: Post,
+    listed: Listed,
+    activity_client: httpx.AsyncClient,
+    activity_db: asyncpg.Connection,
+    writer: dict[str, str],
 ) -> None:
     c = child()
     results = await post(
-        activity_client,
-        writer,
         referral(c, on="2025-02-01", team="CAN-CP1"),
         referral(c, on="2025-08-01", team="THA-CP1"),
         {"kind": "cp_plan", "child_ref": c, "start_date": "2025-02-10", "service": "FOSTERING",
@@ -295,17 +300,15 @@ async def test_the_list_filters_by_kind_child_unit_and_key_date_and_logs_each_re
     ids = [r["id"] for r in results]
 
     # One batch's records share their created_at: the list orders them by id after it.
-    assert sorted(r["id"] for r in await listed(activity_client, writer, child_ref=c)) == sorted(
-        ids
-    )
-    by_kind = await listed(activity_client, writer, child_ref=c, kind="cp_plan")
+    assert sorted(r["id"] for r in await listed(child_ref=c)) == sorted(ids)
+    by_kind = await listed(child_ref=c, kind="cp_plan")
     assert [r["id"] for r in by_kind] == ids[2:]
     assert by_kind[0]["review_dates"] == ["2025-05-10"] and by_kind[0]["kind"] == "cp_plan"
-    by_team = await listed(activity_client, writer, child_ref=c, team="THA-CP1")
+    by_team = await listed(child_ref=c, team="THA-CP1")
     assert [r["id"] for r in by_team] == ids[1:2]
-    by_area = await listed(activity_client, writer, child_ref=c, area="EAST", to="2025-03-01")
+    by_area = await listed(child_ref=c, area="EAST", to="2025-03-01")
     assert [r["id"] for r in by_area] == ids[:1]
-    by_service = await listed(activity_client, writer, child_ref=c, service="FOSTERING")
+    by_service = await listed(child_ref=c, service="FOSTERING")
     assert [r["id"] for r in by_service] == ids[2:]
     logged = await activity_db.fetchval(
         "SELECT count(*) FROM access_log WHERE resource_type = 'activity_record' "
@@ -319,23 +322,23 @@ async def test_the_list_filters_by_kind_child_unit_and_key_date_and_logs_each_re
 
 
 async def test_another_tenant_sees_none_of_the_records(
-    activity_client: httpx.AsyncClient, token: Callable[..., str], writer: dict[str, str]
+    post: Post, listed: Listed, token: Callable[..., str]
 ) -> None:
     c = child()
-    await post(activity_client, writer, referral(c))
+    await post(referral(c))
     medway = auth(token("activity:read", tenant="887"))
-    assert await listed(activity_client, medway, child_ref=c) == []
+    assert await listed(child_ref=c, headers=medway) == []
 
 
 async def test_events_carry_child_key_and_never_child_ref(
-    activity_client: httpx.AsyncClient, activity_db: asyncpg.Connection, writer: dict[str, str]
+    post: Post, activity_db: asyncpg.Connection
 ) -> None:
     c, other = child(), child()
-    first, second = await post(activity_client, writer, referral(c), referral(other))
+    first, second = await post(referral(c), referral(other))
     [a], [b] = await outbox(activity_db, first["id"]), await outbox(activity_db, second["id"])
     assert c not in str(a) and "child_ref" not in a
     assert len(a["child_key"]) == 64 and a["child_key"] != b["child_key"]
-    [again] = await post(activity_client, writer, referral(c, on="2025-05-02"))
+    [again] = await post(referral(c, on="2025-05-02"))
     assert (await outbox(activity_db, again["id"]))[0]["child_key"] == a["child_key"]
 
 
