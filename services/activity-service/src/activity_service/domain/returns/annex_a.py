@@ -253,7 +253,7 @@ class _Reader:
             try:
                 records = list(self._records(number, row, columns, child_ref))
             except FieldError as error:
-                yield ReadError(location, error.field, error.rule, error.message)
+                yield error.at(location)
                 continue
             for kind, facts in records:
                 yield keyed(self.keys, ReadRecord(location, kind, child_ref, facts, team))

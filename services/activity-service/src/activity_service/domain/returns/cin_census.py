@@ -8,7 +8,7 @@ tree; a file with a DOCTYPE at all is refused before its first element is used."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import partial
 from typing import BinaryIO
 
@@ -16,16 +16,14 @@ from lxml import etree
 
 from activity_service.domain.kinds import Kind
 from activity_service.domain.returns.reading import (
-    FieldError,
     NaturalKeys,
     ReadError,
     ReadItem,
-    ReadRecord,
     Unreadable,
-    keyed,
     parse_bool,
     parse_date,
     parse_int,
+    read_record,
     required,
     text,
 )
@@ -144,25 +142,11 @@ def _child(child: _Element, location: str, keys: NaturalKeys) -> Iterator[ReadIt
             yield from _cin_details(element, f"{location}/CINdetails[{index}]", child_ref, keys)
 
 
-def _record(
-    keys: NaturalKeys,
-    location: str,
-    kind: Kind,
-    child_ref: str,
-    read: Callable[[], dict[str, object]],
-) -> ReadItem:
-    try:
-        facts = read()
-    except FieldError as error:
-        return ReadError(location, error.field, error.rule, error.message)
-    return keyed(keys, ReadRecord(location, kind, child_ref, facts))
-
-
 def _cin_details(
     details: _Element, location: str, child_ref: str, keys: NaturalKeys
 ) -> Iterator[ReadItem]:
     texts = _texts(details)
-    yield _record(keys, location, Kind.REFERRAL, child_ref, partial(_referral, texts))
+    yield read_record(keys, location, Kind.REFERRAL, child_ref, partial(_referral, texts))
     # an assessment or S47 names its referral by its date: a bad one refuses them too
     for name, index, element in _children(details):
         if name == "Assessments":
@@ -173,7 +157,7 @@ def _cin_details(
             kind, read = Kind.CP_PLAN, _plan
         else:
             continue
-        yield _record(
+        yield read_record(
             keys, f"{location}/{name}[{index}]", kind, child_ref, partial(read, element, texts)
         )
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import BinaryIO
@@ -71,6 +72,10 @@ class FieldError(ValueError):
         self.field = field
         self.rule = rule
         self.message = message
+
+    def at(self, location: str) -> ReadError:
+        """The error of the record at `location`."""
+        return ReadError(location, self.field, self.rule, self.message)
 
 
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -167,6 +172,21 @@ class NaturalKeys:
             return False
         self._seen.add(digest)
         return True
+
+
+def read_record(
+    keys: NaturalKeys,
+    location: str,
+    kind: Kind,
+    child_ref: str,
+    read: Callable[[], dict[str, object]],
+) -> ReadItem:
+    """The record whose facts `read` gives, `keyed`; or the error of the fact it refused."""
+    try:
+        facts = read()
+    except FieldError as error:
+        return error.at(location)
+    return keyed(keys, ReadRecord(location, kind, child_ref, facts))
 
 
 def keyed(keys: NaturalKeys, record: ReadRecord) -> ReadItem:

@@ -9,18 +9,17 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import BinaryIO, Final
 
 from activity_service.domain.kinds import Kind
 from activity_service.domain.returns.reading import (
-    FieldError,
     NaturalKeys,
     ReadError,
     ReadItem,
-    ReadRecord,
     Unreadable,
-    keyed,
     parse_date,
+    read_record,
     required,
     text,
 )
@@ -107,12 +106,7 @@ def _read(
         if child_ref is None:
             yield ReadError(location, "child_ref", "required", "CHILD is missing")
             continue
-        try:
-            facts = read(row)
-        except FieldError as error:
-            yield ReadError(location, error.field, error.rule, error.message)
-            continue
-        yield keyed(keys, ReadRecord(location, kind, child_ref, facts))
+        yield read_record(keys, location, kind, child_ref, partial(read, row))
 
 
 def _episode(row: dict[str, str | None]) -> dict[str, object]:
