@@ -33,10 +33,11 @@ Post = Callable[..., Awaitable[list[dict[str, Any]]]]
 
 @pytest.fixture
 def post(activity_client: httpx.AsyncClient, writer: dict[str, str]) -> Post:
-    """`await post(*records)`: one batch of the writer's; its results."""
+    """`await post(*records)`: one batch of the writer's; its results. `to=WITHDRAW`: a batch
+    of withdrawals."""
 
-    async def send(*records: dict[str, Any]) -> list[dict[str, Any]]:
-        response = await activity_client.post(POST, json={"records": list(records)}, headers=writer)
+    async def send(*records: dict[str, Any], to: str = POST) -> list[dict[str, Any]]:
+        response = await activity_client.post(to, json={"records": list(records)}, headers=writer)
         assert response.status_code == 200, response.text
         results: list[dict[str, Any]] = response.json()["results"]
         return results
@@ -223,25 +224,16 @@ async def test_a_late_earlier_referral_makes_the_later_one_a_re_referral(
 
 
 async def test_a_withdrawn_record_leaves_the_list_and_the_history_and_comes_back_when_written(
-    post: Post,
-    listed: Listed,
-    activity_client: httpx.AsyncClient,
-    activity_db: asyncpg.Connection,
-    writer: dict[str, str],
+    post: Post, listed: Listed, activity_db: asyncpg.Connection
 ) -> None:
     c = child()
     earlier, later = await post(referral(c, on="2025-01-15"), referral(c, on="2025-06-01"))
-    response = await activity_client.post(
-        WITHDRAW,
-        json={"records": [
-            {"kind": "referral", "child_ref": c, "referral_date": "2025-01-15"},
-            {"kind": "referral", "child_ref": c, "referral_date": "2025-02-01"},
-            {"kind": "referral", "child_ref": c},
-        ]},
-        headers=writer,
-    )  # fmt: skip
-    assert response.status_code == 200, response.text
-    results = response.json()["results"]
+    results = await post(
+        {"kind": "referral", "child_ref": c, "referral_date": "2025-01-15"},
+        {"kind": "referral", "child_ref": c, "referral_date": "2025-02-01"},
+        {"kind": "referral", "child_ref": c},
+        to=WITHDRAW,
+    )
     assert [r["status"] for r in results] == ["WITHDRAWN", "NOT_FOUND", "REJECTED"]
     assert results[0]["id"] == earlier["id"]
     assert [r["id"] for r in await listed(child_ref=c)] == [later["id"]]
