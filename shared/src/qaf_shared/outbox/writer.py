@@ -14,13 +14,16 @@ from qaf_shared.events.envelope import CloudEvent
 
 
 def insert_rows_sql(first: int = 1) -> str:
-    """The outbox rows from six parallel arrays, parameters $first..$first+5, in the events'
-    order; also the body of a data-modifying CTE when they go with another row's statement."""
-    p = [f"${first + i}" for i in range(6)]
+    """The outbox rows from one JSON array, parameter $first (`rows_param`), in the events'
+    order; also the body of a data-modifying CTE when they go with another row's statement.
+    One JSON text costs asyncpg one encode where six parallel arrays cost two type checks and
+    an encode per element (a thousand events' arrays were a fifth of activity-service's
+    batch); PostgreSQL reads the rows from it itself, in order of their place in it."""
     return f"""
 INSERT INTO outbox (id, aggregatetype, aggregateid, type, tenant, payload)
-SELECT * FROM unnest({p[0]}::uuid[], {p[1]}::text[], {p[2]}::text[], {p[3]}::text[],
-    {p[4]}::text[], {p[5]}::jsonb[])
+SELECT (e->>'id')::uuid, e->>'aggregatetype', e->>'aggregateid', e->>'type', e->>'tenant',
+    e->'payload'
+FROM jsonb_array_elements(${first}::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n
 """
 
 
@@ -45,7 +48,7 @@ async def add_events(conn: asyncpg.Connection, events: Sequence[CloudEvent]) -> 
     if collected is not None and collected[0] is conn:
         collected[1].extend(events)
         return
-    await conn.execute(_INSERT, *row_arrays(events))
+    await conn.execute(_INSERT, rows_param(events))
 
 
 @contextlib.contextmanager
@@ -62,14 +65,17 @@ def collecting(conn: asyncpg.Connection) -> Iterator[list[CloudEvent]]:
         _collected.reset(token)
 
 
-def row_arrays(events: Sequence[CloudEvent]) -> tuple[list[Any], ...]:
-    """The six arrays `insert_rows_sql` takes."""
-    specs = [spec_for(e.type) for e in events]
-    return (
-        [e.id for e in events],
-        [s.aggregate_type for s in specs],
-        [e.subject for e in events],
-        [e.type for e in events],
-        [e.tenant for e in events],
-        [e.to_json() for e in events],
-    )
+def rows_param(events: Sequence[CloudEvent]) -> list[dict[str, Any]]:
+    """The parameter `insert_rows_sql` takes: a row per event (the pool's jsonb codec sends
+    it as one JSON text)."""
+    return [
+        {
+            "id": str(e.id),
+            "aggregatetype": spec_for(e.type).aggregate_type,
+            "aggregateid": e.subject,
+            "type": e.type,
+            "tenant": e.tenant,
+            "payload": e.to_json(),
+        }
+        for e in events
+    ]
