@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
 from qaf_shared.events.catalogue import spec_for
-from qaf_shared.events.envelope import CloudEvent
+
+
+class OutboxEvent(Protocol):
+    """What the outbox takes of an event: a `CloudEvent`, or a `PreparedEvent` already in its
+    JSON form."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def tenant(self) -> str: ...
+    def to_json(self) -> dict[str, Any]: ...
 
 
 def insert_rows_sql(first: int = 1) -> str:
@@ -29,12 +44,12 @@ FROM jsonb_array_elements(${first}::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n
 
 _INSERT = insert_rows_sql()
 
-_collected: ContextVar[tuple[asyncpg.Connection, list[CloudEvent]] | None] = ContextVar(
+_collected: ContextVar[tuple[asyncpg.Connection, list[OutboxEvent]] | None] = ContextVar(
     "outbox_collected", default=None
 )
 
 
-async def add_events(conn: asyncpg.Connection, events: Sequence[CloudEvent]) -> None:
+async def add_events(conn: asyncpg.Connection, events: Sequence[OutboxEvent]) -> None:
     """Append events to the outbox in one statement. Must run inside the transaction that
     writes the domain rows: both commit or neither does. A statement trigger NOTIFYs the
     relay, and PostgreSQL delivers that only on commit.
@@ -52,12 +67,12 @@ async def add_events(conn: asyncpg.Connection, events: Sequence[CloudEvent]) -> 
 
 
 @contextlib.contextmanager
-def collecting(conn: asyncpg.Connection) -> Iterator[list[CloudEvent]]:
+def collecting(conn: asyncpg.Connection) -> Iterator[list[OutboxEvent]]:
     """Within this block (this task and tasks it starts), `add_events` on `conn` collects the
     events in the list given instead of writing them: the write's last statement writes them
     together with its Idempotency-Key row, one round trip fewer per write. Not for a block
     that rolls back to a savepoint after adding events (no write does)."""
-    events: list[CloudEvent] = []
+    events: list[OutboxEvent] = []
     token = _collected.set((conn, events))
     try:
         yield events
@@ -65,7 +80,7 @@ def collecting(conn: asyncpg.Connection) -> Iterator[list[CloudEvent]]:
         _collected.reset(token)
 
 
-def rows_param(events: Sequence[CloudEvent]) -> list[dict[str, Any]]:
+def rows_param(events: Sequence[OutboxEvent]) -> list[dict[str, Any]]:
     """The parameter `insert_rows_sql` takes: a row per event (the pool's jsonb codec sends
     it as one JSON text)."""
     return [

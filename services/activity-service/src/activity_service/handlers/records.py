@@ -16,7 +16,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
@@ -41,7 +41,7 @@ from activity_service.domain.records import (
 )
 from activity_service.repository import records as record_rows
 from activity_service.repository.records import StoredRecord
-from qaf_shared.events.envelope import CloudEvent
+from qaf_shared.events.envelope import CloudEvent, PreparedEvent, json_time
 from qaf_shared.outbox import add_events
 
 ACCEPTED = "ACCEPTED"
@@ -146,8 +146,11 @@ class _Histories:
         """Store every change, and its event in the outbox, in the caller's transaction."""
         changed = list(self.changed.values())
         await record_rows.write(conn, tenant, changed, client=client, actor=actor)
-        published: list[CloudEvent] = [
-            events.withdrawn(tenant, r) if r.key in withdrawn else events.recorded(tenant, r)
+        time = json_time(datetime.now(UTC))
+        published: list[CloudEvent | PreparedEvent] = [
+            events.withdrawn(tenant, r)
+            if r.key in withdrawn
+            else events.recorded(tenant, r, time=time)
             for r in changed
         ]
         if published:
