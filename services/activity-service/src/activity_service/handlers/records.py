@@ -82,9 +82,12 @@ class _Histories:
 
     @classmethod
     async def read(
-        cls, conn: asyncpg.Connection, tenant: str, children: Collection[str]
+        cls, conn: asyncpg.Connection, tenant: str, children: Collection[str], *, per_child: bool
     ) -> _Histories:
-        await record_rows.lock_tenant(conn, tenant)
+        if per_child:
+            await record_rows.lock_children(conn, tenant, children)
+        else:
+            await record_rows.lock_tenant(conn, tenant)
         stored = await record_rows.child_histories(conn, tenant, children)
         by_child: dict[str, list[NaturalKey]] = defaultdict(list)
         state = {}
@@ -174,11 +177,17 @@ async def apply_records(
     actor: str | None,
     today: date,
     codes: CodeLists = CURRENT,
+    per_child_locks: bool = False,
 ) -> list[Result]:
     """Write a batch of records for one tenant, inside the caller's transaction; a result per
     record, in order. A record that could not even be read comes as its issues (REJECTED
     here with them). `load_id` is the return load supplying the batch (None over REST: a
-    REST write takes the record away from the load that supplied it)."""
+    REST write takes the record away from the load that supplied it).
+
+    The write locks the tenant's records (`record_rows.lock_tenant`), or with
+    `per_child_locks` only the children it names (`lock_children`: a REST batch, so that
+    batches of different children go on at once; not for a return load, whose transaction
+    holds the tenant's lock and would otherwise take a lock per child of the return)."""
     results: list[Result | None] = [None] * len(records)
     valid: list[tuple[int, RecordIn]] = []
     seen: set[NaturalKey] = set()
@@ -194,7 +203,9 @@ async def apply_records(
             seen.add(record.key)
             valid.append((index, record))
 
-    histories = await _Histories.read(conn, tenant, {r.child_ref for _, r in valid})
+    histories = await _Histories.read(
+        conn, tenant, {r.child_ref for _, r in valid}, per_child=per_child_locks
+    )
     unchanged_to_move: list[uuid.UUID] = []
     for index, record in valid:
         key = record.key
@@ -253,13 +264,15 @@ async def withdraw_records(
     keys: Sequence[NaturalKey | Sequence[Issue]],
     client: str,
     actor: str | None,
+    per_child_locks: bool = False,
 ) -> list[Result]:
     """Withdraw records by natural key, inside the caller's transaction: WITHDRAWN (a
     `withdrawn` event; the child's other records are derived again without it), NOT_FOUND
-    (no current record has the key) or REJECTED (the key could not be read)."""
+    (no current record has the key) or REJECTED (the key could not be read). Locked as
+    `apply_records` locks."""
     results: list[Result] = []
     named = {k.child_ref for k in keys if isinstance(k, NaturalKey)}
-    histories = await _Histories.read(conn, tenant, named)
+    histories = await _Histories.read(conn, tenant, named, per_child=per_child_locks)
     withdrawn: set[NaturalKey] = set()
     for index, key in enumerate(keys):
         if not isinstance(key, NaturalKey):
