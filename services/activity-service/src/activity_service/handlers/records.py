@@ -152,7 +152,7 @@ class _Histories:
         time = json_time(datetime.now(UTC))
         published: list[CloudEvent | PreparedEvent] = [
             events.withdrawn(tenant, r)
-            if r.key in withdrawn
+            if withdrawn and r.key in withdrawn
             else events.recorded(tenant, r, time=time)
             for r in changed
         ]
@@ -207,6 +207,15 @@ async def apply_records(
         conn, tenant, {r.child_ref for _, r in valid}, per_child=per_child_locks
     )
     unchanged_to_move: list[uuid.UUID] = []
+    # A batch holds a dozen records a child: its key is worked out once.
+    child_keys: dict[str, str] = {}
+
+    def child_key(child_ref: str) -> str:
+        found = child_keys.get(child_ref)
+        if found is None:
+            found = child_keys[child_ref] = keys.key(tenant, child_ref)
+        return found
+
     for index, record in valid:
         key = record.key
         stored = histories.state.get(key)
@@ -236,7 +245,7 @@ async def apply_records(
                 id=stored.id if stored else uuid.uuid4(),
                 kind=record.kind,
                 child_ref=record.child_ref,
-                child_key=stored.child_key if stored else keys.key(tenant, record.child_ref),
+                child_key=stored.child_key if stored else child_key(record.child_ref),
                 key_date=key.key_date,
                 plan_type=key.plan_type,
                 facts=facts,
