@@ -168,11 +168,20 @@ def _figures(ours: list[Run], theirs: list[Run], same: list[Run], seconds: float
         NAME,
         "records/s",
         [r.records_per_s for r in ours],
-        target=f">= {RECORDS_TARGET:,.0f} and >= {RATIO_TARGET}x baseline",
+        target=f">= {RECORDS_TARGET:,.0f}",
         baseline_runs=[r.records_per_s for r in theirs],
         note=f"{BATCH:,}-record batches of new children, {CLIENTS} clients, {seconds:.0f} s",
     )
-    rps.met = rps.median >= RECORDS_TARGET and (rps.ratio or 0.0) >= RATIO_TARGET
+    rps.met = rps.median >= RECORDS_TARGET
+    ratio = Figure(
+        NAME,
+        "records/s vs baseline",
+        rps.runs,
+        target=f">= {RATIO_TARGET}x baseline",
+        baseline_runs=rps.baseline_runs,
+        note="the raw COPY baseline, runs alternating in this invocation",
+    )
+    ratio.met = (ratio.ratio or 0.0) >= RATIO_TARGET
     errors = Figure(
         NAME,
         "errors",
@@ -191,6 +200,7 @@ def _figures(ours: list[Run], theirs: list[Run], same: list[Run], seconds: float
     )
     return [
         rps,
+        ratio,
         Figure(
             NAME,
             "batch p50 ms",
