@@ -107,8 +107,8 @@ class PreparedEvent:
 
 
 def json_time(time: datetime) -> str:
-    """An aware datetime as CloudEvent's JSON form writes it (UTC as `Z`)."""
-    text = time.astimezone(UTC).isoformat()
+    """A datetime as CloudEvent's JSON form writes it: ISO 8601 with its offset, UTC as `Z`."""
+    text = time.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
