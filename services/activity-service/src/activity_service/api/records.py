@@ -75,6 +75,7 @@ async def write_records(
             client=principal.client,
             actor=actor,
             today=today,
+            per_child_locks=True,
         )
         return StoredResponse(200, results_out(results))
 
@@ -98,7 +99,12 @@ async def withdraw_records(
 
     async def withdraw(conn: asyncpg.Connection) -> StoredResponse:
         results = await handlers.withdraw_records(
-            conn, tenant=principal.tenant, keys=keys, client=principal.client, actor=actor
+            conn,
+            tenant=principal.tenant,
+            keys=keys,
+            client=principal.client,
+            actor=actor,
+            per_child_locks=True,
         )
         return StoredResponse(200, results_out(results))
 

@@ -16,7 +16,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
@@ -41,7 +41,7 @@ from activity_service.domain.records import (
 )
 from activity_service.repository import records as record_rows
 from activity_service.repository.records import StoredRecord
-from qaf_shared.events.envelope import CloudEvent
+from qaf_shared.events.envelope import CloudEvent, PreparedEvent, json_time
 from qaf_shared.outbox import add_events
 
 ACCEPTED = "ACCEPTED"
@@ -82,9 +82,12 @@ class _Histories:
 
     @classmethod
     async def read(
-        cls, conn: asyncpg.Connection, tenant: str, children: Collection[str]
+        cls, conn: asyncpg.Connection, tenant: str, children: Collection[str], *, per_child: bool
     ) -> _Histories:
-        await record_rows.lock_tenant(conn, tenant)
+        if per_child:
+            await record_rows.lock_children(conn, tenant, children)
+        else:
+            await record_rows.lock_tenant(conn, tenant)
         stored = await record_rows.child_histories(conn, tenant, children)
         by_child: dict[str, list[NaturalKey]] = defaultdict(list)
         state = {}
@@ -146,8 +149,11 @@ class _Histories:
         """Store every change, and its event in the outbox, in the caller's transaction."""
         changed = list(self.changed.values())
         await record_rows.write(conn, tenant, changed, client=client, actor=actor)
-        published: list[CloudEvent] = [
-            events.withdrawn(tenant, r) if r.key in withdrawn else events.recorded(tenant, r)
+        time = json_time(datetime.now(UTC))
+        published: list[CloudEvent | PreparedEvent] = [
+            events.withdrawn(tenant, r)
+            if withdrawn and r.key in withdrawn
+            else events.recorded(tenant, r, time=time)
             for r in changed
         ]
         if published:
@@ -171,11 +177,17 @@ async def apply_records(
     actor: str | None,
     today: date,
     codes: CodeLists = CURRENT,
+    per_child_locks: bool = False,
 ) -> list[Result]:
     """Write a batch of records for one tenant, inside the caller's transaction; a result per
     record, in order. A record that could not even be read comes as its issues (REJECTED
     here with them). `load_id` is the return load supplying the batch (None over REST: a
-    REST write takes the record away from the load that supplied it)."""
+    REST write takes the record away from the load that supplied it).
+
+    The write locks the tenant's records (`record_rows.lock_tenant`), or with
+    `per_child_locks` only the children it names (`lock_children`: a REST batch, so that
+    batches of different children go on at once; not for a return load, whose transaction
+    holds the tenant's lock and would otherwise take a lock per child of the return)."""
     results: list[Result | None] = [None] * len(records)
     valid: list[tuple[int, RecordIn]] = []
     seen: set[NaturalKey] = set()
@@ -191,8 +203,19 @@ async def apply_records(
             seen.add(record.key)
             valid.append((index, record))
 
-    histories = await _Histories.read(conn, tenant, {r.child_ref for _, r in valid})
+    histories = await _Histories.read(
+        conn, tenant, {r.child_ref for _, r in valid}, per_child=per_child_locks
+    )
     unchanged_to_move: list[uuid.UUID] = []
+    # A batch holds a dozen records a child: its key is worked out once.
+    child_keys: dict[str, str] = {}
+
+    def child_key(child_ref: str) -> str:
+        found = child_keys.get(child_ref)
+        if found is None:
+            found = child_keys[child_ref] = keys.key(tenant, child_ref)
+        return found
+
     for index, record in valid:
         key = record.key
         stored = histories.state.get(key)
@@ -222,7 +245,7 @@ async def apply_records(
                 id=stored.id if stored else uuid.uuid4(),
                 kind=record.kind,
                 child_ref=record.child_ref,
-                child_key=stored.child_key if stored else keys.key(tenant, record.child_ref),
+                child_key=stored.child_key if stored else child_key(record.child_ref),
                 key_date=key.key_date,
                 plan_type=key.plan_type,
                 facts=facts,
@@ -250,13 +273,15 @@ async def withdraw_records(
     keys: Sequence[NaturalKey | Sequence[Issue]],
     client: str,
     actor: str | None,
+    per_child_locks: bool = False,
 ) -> list[Result]:
     """Withdraw records by natural key, inside the caller's transaction: WITHDRAWN (a
     `withdrawn` event; the child's other records are derived again without it), NOT_FOUND
-    (no current record has the key) or REJECTED (the key could not be read)."""
+    (no current record has the key) or REJECTED (the key could not be read). Locked as
+    `apply_records` locks."""
     results: list[Result] = []
     named = {k.child_ref for k in keys if isinstance(k, NaturalKey)}
-    histories = await _Histories.read(conn, tenant, named)
+    histories = await _Histories.read(conn, tenant, named, per_child=per_child_locks)
     withdrawn: set[NaturalKey] = set()
     for index, key in enumerate(keys):
         if not isinstance(key, NaturalKey):

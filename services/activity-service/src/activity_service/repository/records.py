@@ -47,10 +47,22 @@ _HISTORY_COLUMNS = (
     "service, source, load_id, withdrawn, version"
 )
 
-# Every write of a tenant's records takes this lock first, for its transaction: a child's
+# Every write of a tenant's records takes a lock first, for its transaction: a child's
 # derived facts and the overlap of its episodes are decided over its whole stored history,
-# which a concurrent write of the same tenant could otherwise change underneath.
+# which a concurrent write of the same child could otherwise change underneath. A return
+# load takes the tenant's (exclusive): its replacement is decided over the whole tenant. A
+# REST batch takes the tenant's in shared mode, then its children's, so that batches of
+# different children are written at once while a load still excludes them all.
 _LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('activity_records:' || $1, 0))"
+_LOCK_SHARED = "SELECT pg_advisory_xact_lock_shared(hashtextextended('activity_records:' || $1, 0))"
+# In one order (sorted keys, the aggregate taking them as the subquery yields them), so two
+# batches never each hold a child the other waits for.
+_LOCK_CHILDREN = """
+SELECT count(pg_advisory_xact_lock(k)) FROM (
+    SELECT DISTINCT hashtextextended('activity_child:' || $1 || ':' || c, 0) AS k
+    FROM unnest($2::text[]) AS c ORDER BY k
+) AS ordered
+"""
 
 _HISTORY = f"""
 SELECT {_HISTORY_COLUMNS} FROM activity_records
@@ -96,8 +108,18 @@ UPDATE activity_records SET load_id = $2 WHERE tenant = $1 AND id = ANY($3::uuid
 
 
 async def lock_tenant(conn: asyncpg.Connection, tenant: str) -> None:
-    """Hold the tenant's write lock until the transaction ends."""
+    """Hold the tenant's write lock until the transaction ends: no other write of the
+    tenant's records goes on meanwhile."""
     await conn.execute(_LOCK, tenant)
+
+
+async def lock_children(conn: asyncpg.Connection, tenant: str, child_refs: Collection[str]) -> None:
+    """Hold these children's write locks until the transaction ends, under the tenant's lock
+    in shared mode (taken first: a write waiting for a child never holds up a load's tenant
+    lock while holding a child another write waits for). One lock per child: for a batch,
+    not for a whole return (a transaction's locks are few hundred at most)."""
+    await conn.execute(_LOCK_SHARED, tenant)
+    await conn.execute(_LOCK_CHILDREN, tenant, list(child_refs))
 
 
 def _unit(row: asyncpg.Record) -> OrgUnitRef | None:
