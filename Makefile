@@ -5,16 +5,16 @@ SHELL := /bin/bash
 UV = $(shell bash deploy/local/uv.sh)
 PY := .venv/bin/python
 DEMO ?= 1
-SCOPES ?= audits:read audits:write escalations:read escalations:write feedback:read feedback:write reports:read
+SCOPES ?= audits:read audits:write escalations:read escalations:write feedback:read feedback:write activity:read activity:write reports:read
 TENANT ?= 886
 TTL ?= 3600
 PROVIDER ?=
-SERVICE_PACKAGES := audit_service escalation_service feedback_service reporting_service
+SERVICE_PACKAGES := audit_service escalation_service feedback_service reporting_service activity_service
 
 .PHONY: help install infra migrate keys run stop test token lint rebuild-reports contracts bench
 
 help:
-	@echo "make run    start Kafka, PostgreSQL and the four services with demo data (DEMO=0 skips it)"
+	@echo "make run    start Kafka, PostgreSQL and the five services with demo data (DEMO=0 skips it)"
 	@echo "make stop   stop what make run started"
 	@echo "make test   run every test against real Kafka and PostgreSQL"
 	@echo "make token  SCOPES=\"audits:write reports:read\" TENANT=886 [PROVIDER=name] [TTL=seconds]"
@@ -26,15 +26,17 @@ help:
 install:
 	@$(UV) sync --frozen --quiet
 
+# The development JWKS and signing key, and activity-service's child_key secret (never
+# overwritten once made: every child_key already published depends on it).
 keys: install
-	@$(PY) -c "from qaf_shared.devtoken import ensure_keys; ensure_keys()"
+	@$(PY) -c "from qaf_shared.devtoken import ensure_child_key_secret, ensure_keys; ensure_keys(); ensure_child_key_secret()"
 
 infra: install
 	@bash deploy/local/postgres.sh start
 	@bash deploy/local/kafka.sh start
 	@$(PY) -m qaf_shared.kafka
 
-# The four databases migrate at once (each is its own database), as each one's owner role,
+# The five databases migrate at once (each is its own database), as each one's owner role,
 # granting the runtime role <pkg>_app the service runs as its row privileges; a failure shows
 # that service's migration log and stops make.
 migrate: infra
@@ -53,7 +55,7 @@ run: migrate keys
 	@bash deploy/local/services.sh start
 	@if [ "$(DEMO)" != "0" ]; then $(PY) deploy/local/demo.py; fi
 	@echo
-	@echo "Running. API docs: http://127.0.0.1:8001/docs (audits), :8002 (escalations), :8003 (feedback), :8004 (reports)"
+	@echo "Running. API docs: http://127.0.0.1:8001/docs (audits), :8002 (escalations), :8003 (feedback), :8004 (reports), :8005 (activity)"
 	@echo "A token:      make token SCOPES=\"reports:read\" TENANT=886"
 	@echo "A Deep Dive:  curl -H \"Authorization: Bearer \$$(make -s token SCOPES=reports:read)\" http://127.0.0.1:8004/v1/deep-dives/$$($(PY) -c 'from datetime import date; from qaf_shared.quarters import quarter_of; print(quarter_of(date.today()))')"
 	@echo "Logs: .run/logs/   Stop: make stop"
@@ -82,7 +84,7 @@ rebuild-reports: keys
 contracts: install
 	@$(PY) deploy/contracts.py
 
-# Benchmarks on spare ports with throwaway databases and topics (the dev system on 8001-8004 is
+# Benchmarks on spare ports with throwaway databases and topics (the dev system on 8001-8005 is
 # left alone); installs wrk from Debian's packages when missing. bench/README.md has the options.
 bench: keys
 	@$(PY) -m bench.run $(BENCH)

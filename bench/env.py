@@ -29,7 +29,7 @@ Helpers: `role_dsn(package, database)` (local roles: password = name), `answers_
 port)`, `ensure_debian_tool(command)`.
 
 Call it from synchronous code (a benchmark's `run(env)`); from a coroutine, go through
-`asyncio.to_thread`. Services never take ports 8001-8004: those are the development system's.
+`asyncio.to_thread`. Services never take ports 8001-8005: those are the development system's.
 Logs of the processes started are in .run/bench-logs/."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ from qaf_shared.testing.processes import free_port
 PG_HOST = "127.0.0.1"
 PG_PORT = 5432
 KAFKA = os.environ.get("QA_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-RESERVED_PORTS = range(8001, 8005)  # the development system's (make run)
+RESERVED_PORTS = range(8001, 8006)  # the development system's (make run)
 LOG_DIR = RUN_DIR / "bench-logs"
 
 
@@ -230,7 +230,7 @@ class BenchEnv:
         settings: dict[str, str] | None = None,
         name: str | None = None,
     ) -> Process:
-        """One of the four services, as `make run` starts it but on a spare port."""
+        """One of the five services, as `make run` starts it but on a spare port."""
         env = {
             "QA_DATABASE_URL": database,
             "QA_KAFKA_TOPIC_PREFIX": topic_prefix,

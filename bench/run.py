@@ -27,10 +27,12 @@ from bench.results import RESULTS, Figure, table, write_latest
 REGISTRY = [
     "startup",
     "write_path",
+    "activity_write",
     "end_to_end",
     "consumer",
     "rebuild",
     "reads",
+    "activity_load",
 ]
 
 

@@ -1,6 +1,6 @@
 """6. Start-up: `make run` from a fresh clone on a machine that has never run it (cold), and
 again once it has (warm). Opt-in (BENCH_STARTUP=1), because `make run` takes the fixed ports
-(8001-8004, Kafka 9092/9093, PostgreSQL 5432): it is measured only when none of them answers,
+(8001-8005, Kafka 9092/9093, PostgreSQL 5432): it is measured only when none of them answers,
 so stop the development system first (`make stop` in the checkout that runs it).
 
 Cold: `git clone` of this checkout's HEAD into a temporary directory, with uv's cache and
@@ -24,7 +24,7 @@ from bench.env import BenchEnv, answers_tcp
 from bench.results import Figure
 from qaf_shared.settings import REPO_ROOT
 
-FIXED_PORTS = (8001, 8002, 8003, 8004, 9092, 9093, 5432)
+FIXED_PORTS = (8001, 8002, 8003, 8004, 8005, 9092, 9093, 5432)
 COLD_TARGET_S = 300.0
 WARM_TARGET_S = 30.0
 TIMEOUT_S = 900.0

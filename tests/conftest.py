@@ -30,6 +30,7 @@ FIXED_PORTS = {
     "escalation-service": 8002,
     "feedback-service": 8003,
     "reporting-service": 8004,
+    "activity-service": 8005,
 }
 
 

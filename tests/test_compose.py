@@ -39,6 +39,25 @@ def _secret_targets(service: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+def _file_secrets(service: dict[str, Any]) -> set[str]:
+    """The mounted secrets a service reads as files, through a `QA_*_FILE` setting naming
+    /run/secrets/<target> (activity-service's child_key secret), rather than as the variable
+    the entrypoint exports from a file named for it."""
+    return {
+        str(value).removeprefix("/run/secrets/")
+        for key, value in (service.get("environment") or {}).items()
+        if key.startswith("QA_")
+        and key.endswith("_FILE")
+        and str(value).startswith("/run/secrets/")
+    }
+
+
+def _exported_secrets(service: dict[str, Any]) -> dict[str, str]:
+    """The mounted secrets the entrypoint exports as settings (target = variable name)."""
+    files = _file_secrets(service)
+    return {t: s for t, s in _secret_targets(service).items() if t not in files}
+
+
 def test_compose_file_conforms_to_the_compose_specification() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec",
@@ -134,6 +153,7 @@ def test_jobs_create_the_topics_and_run_each_services_migrations(
         assert job["command"] == ["python", "-m", "qaf_shared.migrations", service.package]
         assert job["image"] == compose["services"][service.name]["image"]
         assert job["build"] == compose["services"][service.name]["build"]
+        # the owner's URL and nothing else: no child_key secret, no runtime role's URL
         assert _secret_targets(job) == {"QA_DATABASE_URL": f"{service.package}_database_url"}
 
 
@@ -147,7 +167,7 @@ def test_migrations_run_as_the_owner_and_the_service_as_its_runtime_role(
         runtime_role = f"{service.package}_app"
         assert job["environment"]["QA_DATABASE_RUNTIME_ROLE"] == runtime_role
         app = compose["services"][service.name]
-        assert _secret_targets(app) == {"QA_DATABASE_URL": f"{runtime_role}_database_url"}
+        assert _exported_secrets(app) == {"QA_DATABASE_URL": f"{runtime_role}_database_url"}
         assert "QA_DATABASE_RUNTIME_ROLE" not in (app.get("environment") or {})
 
 
@@ -166,6 +186,24 @@ def test_up_starts_things_in_order(compose: dict[str, Any], services: list[Any])
             "kafka-topics": {"condition": "service_completed_successfully"},
             f"{service.name}-migrate": {"condition": "service_completed_successfully"},
         }
+
+
+def test_activity_service_reads_its_child_key_secret_from_a_mounted_file(
+    compose: dict[str, Any],
+) -> None:
+    """Pseudonymity (docs/activity.md): the HMAC secret reaches activity-service only, as a
+    compose secret, and the setting names the file rather than holding the value."""
+    app = compose["services"]["activity-service"]
+    path = app["environment"]["QA_CHILD_KEY_SECRET_FILE"]
+    assert "QA_CHILD_KEY_SECRET" not in app["environment"]
+    mounted = _secret_targets(app)[path.removeprefix("/run/secrets/")]
+    assert compose["secrets"][mounted]["file"].startswith("./.run/compose/secrets/")
+    holders = {
+        name
+        for name, svc in compose["services"].items()
+        if mounted in _secret_targets(svc).values()
+    }
+    assert holders == {"activity-service"}
 
 
 def test_infrastructure_is_the_chosen_one_and_private(compose: dict[str, Any]) -> None:
@@ -187,7 +225,9 @@ def test_settings_are_the_services_own_and_their_values_are_accepted(
         for name in (service.name, f"{service.name}-migrate"):
             svc = compose["services"][name]
             env = {k: str(v) for k, v in (svc.get("environment") or {}).items()}
-            secrets = set(_secret_targets(svc))
+            secrets = set(_exported_secrets(svc))
+            files = _file_secrets(svc)
+            assert files <= set(_secret_targets(svc)), f"{name} names a secret file it lacks"
             unknown = {k for k in env if k.startswith("QA_")} - service.env_names
             assert not unknown, f"{name} sets {unknown}, which {service.settings.__name__} lacks"
             assert secrets <= service.secret_env_names, f"{name} mounts unknown {secrets}"
@@ -249,6 +289,7 @@ def test_secrets_script_writes_every_secret_the_compose_file_mounts_once(
         assert written[f"{service.package}_app_database_url"] == (
             f"postgresql://{service.package}_app:{runtime_password}@postgres:5432/{service.package}"
         )
+    assert len(bytes.fromhex(written["activity_service_child_key_secret"])) == 32
     assert (tmp_path / ".run" / "dev-keys" / "jwks.json").exists()
 
     subprocess.run(["bash", str(script)], cwd=tmp_path, env=env, check=True, capture_output=True)

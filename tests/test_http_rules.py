@@ -1,4 +1,4 @@
-"""HTTP rules every service keeps (docs/api-conventions.md), checked through HTTP on all four:
+"""HTTP rules every service keeps (docs/api-conventions.md), checked through HTTP on all five:
 who may read the org units, cache headers on authenticated answers, the configured cap on
 every list's `limit`, and a chunked body over the size limit."""
 
@@ -17,6 +17,8 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 
+from activity_service.main import create_app as create_activity_app
+from activity_service.settings import ActivitySettings
 from audit_service.main import create_app as create_audit_app
 from audit_service.settings import AuditSettings
 from escalation_service.main import create_app as create_escalation_app
@@ -56,23 +58,26 @@ def _apps(name: str, dsn: str, cap: int) -> FastAPI:
         return create_escalation_app(EscalationSettings(**common, overdue_scan_enabled=False))
     if name == "feedback":
         return create_feedback_app(FeedbackSettings(**common))
+    if name == "activity":
+        return create_activity_app(ActivitySettings(**common, child_key_secret="00" * 32))
     return create_reporting_app(ReportingSettings(**common), consume=False)
 
 
 # reporting-service has no list (test_the_lists_are_found pins the ones there are).
-LISTING = ["audit", "escalation", "feedback"]
+LISTING = ["audit", "escalation", "feedback", "activity"]
 
 SERVICES = {
     "audit": ("audit_service", "audits:read"),
     "escalation": ("escalation_service", "escalations:read"),
     "feedback": ("feedback_service", "feedback:read"),
     "reporting": ("reporting_service", "reports:read"),
+    "activity": ("activity_service", "activity:read"),
 }
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def running(make_database: DatabaseFactory) -> AsyncIterator[dict[str, Running]]:
-    """The four services in this process, each on a database of its own."""
+    """The five services in this process, each on a database of its own."""
     async with contextlib.AsyncExitStack() as stack:
         out = {}
         for name, (package, read_scope) in SERVICES.items():
@@ -252,6 +257,7 @@ async def test_the_lists_are_found(running: dict[str, Running]) -> None:
         "/v1/participation",
         "/v1/complaints",
         "/v1/provider/submissions",
+        "/v1/activity/records",
     } <= found
 
 

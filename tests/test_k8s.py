@@ -28,6 +28,7 @@ NOT_SET_IN_MANIFESTS = {
     "QA_WORKERS": "one uvicorn process per container; the HorizontalPodAutoscaler adds replicas",
     "QA_CONFIG_DIR": "defaults to the templates and tenant settings shipped in the image; an authority with its own mounts a directory and sets it",
     "QA_QUESTION_SETS_FILE": "defaults to the question sets shipped in the image; an authority with its own mounts a file and sets it",
+    "QA_CHILD_KEY_SECRET": "activity-service reads its child_key secret from the mounted Secret file QA_CHILD_KEY_SECRET_FILE names, never from the environment",
 }
 
 SECRETS_MOUNT = "/run/secrets"
@@ -244,6 +245,33 @@ def test_settings_in_the_manifests_are_the_services_settings_and_valid(
         example = {s: f"postgresql://{service.package}:pw@db.example:5432/x" for s in secret_files}
         settings = service.validate_settings({**qa_env, **example})
         assert settings.service_name == service.name
+
+
+def test_activity_service_reads_its_child_key_secret_from_a_mounted_secret_file(
+    kustomization: str, rendered: dict[str, list[dict[str, Any]]]
+) -> None:
+    """Pseudonymity (docs/activity.md): QA_CHILD_KEY_SECRET_FILE names a file of the
+    service's Secret, mounted read-only outside /run/secrets (so it is no environment
+    variable), and no other pod mounts that key."""
+    docs = rendered[kustomization]
+    pod = _objects(docs, "Deployment")["activity-service"]["spec"]["template"]
+    env, _ = _pod_settings(docs, pod)
+    path = Path(env["QA_CHILD_KEY_SECRET_FILE"])
+    (container,) = pod["spec"]["containers"]
+    (mount,) = [m for m in container["volumeMounts"] if m["mountPath"] == str(path.parent)]
+    assert mount["readOnly"] is True and mount["mountPath"] != SECRETS_MOUNT
+    (volume,) = [v for v in pod["spec"]["volumes"] if v["name"] == mount["name"]]
+    assert volume["secret"]["secretName"] == "activity-service-secrets"
+    (item,) = volume["secret"]["items"]
+    assert item["path"] == path.name
+    assert volume["secret"]["defaultMode"] & 0o007 == 0, "others may not read it"
+    holders = {
+        where
+        for where, other in _pods(docs)
+        for v in other["spec"].get("volumes", [])
+        if "secret" in v and item["key"] in {i["key"] for i in v["secret"]["items"]}
+    }
+    assert holders == {"Deployment/activity-service"}
 
 
 def test_example_secrets_provide_every_secret_and_config_map_the_pods_need(

@@ -14,6 +14,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from activity_service.main import create_app as create_activity_app
+from activity_service.settings import ActivitySettings
 from audit_service.main import create_app as create_audit_app
 from audit_service.settings import AuditSettings
 from escalation_service.main import create_app as create_escalation_app
@@ -62,11 +64,23 @@ def _reporting(dsn: str, prefix: str) -> FastAPI:
     )
 
 
+def _activity(dsn: str, prefix: str) -> FastAPI:
+    return create_activity_app(
+        ActivitySettings(
+            database_url=dsn,
+            kafka_topic_prefix=prefix,
+            relay_enabled=False,
+            child_key_secret="00" * 32,
+        )
+    )
+
+
 APPS: dict[str, Callable[[str, str], FastAPI]] = {
     "audit_service": _audit,
     "escalation_service": _escalation,
     "feedback_service": _feedback,
     "reporting_service": _reporting,
+    "activity_service": _activity,
 }
 
 

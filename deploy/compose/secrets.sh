@@ -6,6 +6,9 @@
 #   .run/compose/secrets/<package>_database_url     the owner's URL: QA_DATABASE_URL of its migration job
 #   .run/compose/secrets/<package>_app_db_password  each service's runtime role's password
 #   .run/compose/secrets/<package>_app_database_url the runtime role's URL: the service's QA_DATABASE_URL
+#   .run/compose/secrets/activity_service_child_key_secret
+#                                                   activity-service's child_key secret (32 random
+#                                                   bytes as hex; keep it as long as the data)
 #   .run/dev-keys/jwks.json                         the development JWKS (`make keys`), so that
 #                                                   `make token` signs tokens the services accept
 #
@@ -21,7 +24,7 @@ umask 077
 mkdir -p "$DIR"
 chmod 700 "$DIR"
 
-random() { od -An -tx1 -N24 /dev/urandom | tr -d ' \n'; }
+random() { od -An -tx1 -N"${1:-24}" /dev/urandom | tr -d ' \n'; }
 
 put() { # name value: writes the file unless it exists
     [[ -s $DIR/$1 ]] && return 0
@@ -43,6 +46,7 @@ for dir in "$REPO"/services/*/; do
     put "${package}_app_database_url" \
         "postgresql://${package}_app:$(cat "$DIR/${package}_app_db_password")@postgres:5432/$package"
 done
+put activity_service_child_key_secret "$(random 32)"
 
 make -C "$REPO" -s keys
 echo "compose secrets in ${DIR#"$REPO"/}/, JWKS in .run/dev-keys/: now \`docker compose up --wait\`"

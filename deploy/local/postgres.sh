@@ -10,9 +10,10 @@
 #
 # Two roles and one database per service (dev only: password = role name):
 #   owner    audit_service  escalation_service  feedback_service  reporting_service
+#            activity_service
 #            owns its database and runs its migrations; CREATEDB so that tests can create
 #            throwaway databases; e.g. postgresql://audit_service:audit_service@127.0.0.1:5432/audit_service
-#   runtime  audit_service_app ... reporting_service_app: what the service runs as, with only
+#   runtime  audit_service_app ... activity_service_app: what the service runs as, with only
 #            the row privileges the migrations grant it (no CREATEDB, owns nothing);
 #            e.g. postgresql://audit_service_app:audit_service_app@127.0.0.1:5432/audit_service
 # Each owner is a member of its runtime role, so that it may hand objects to it (reporting's
@@ -30,7 +31,7 @@ RUN_DIR=$REPO/.run
 HOST=127.0.0.1
 PORT=5432
 CLUSTER_NAME=main
-SERVICES=(audit_service escalation_service feedback_service reporting_service)
+SERVICES=(audit_service escalation_service feedback_service reporting_service activity_service)
 START_TIMEOUT=${POSTGRES_START_TIMEOUT:-60}
 
 # Debian's pg_* wrappers are Perl and complain loudly about locales that are not generated.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The four services, each a uvicorn process on its fixed port, in the background.
+# The five services, each a uvicorn process on its fixed port, in the background.
 #
 #   deploy/local/services.sh start    start those not answering, wait until all answer /readyz
 #   deploy/local/services.sh stop     stop the ones this checkout started (pid files)
@@ -12,7 +12,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 RUN_DIR=$REPO/.run
 PY=$REPO/.venv/bin/python
-SERVICES=("audit-service:8001" "escalation-service:8002" "feedback-service:8003" "reporting-service:8004")
+SERVICES=("audit-service:8001" "escalation-service:8002" "feedback-service:8003" "reporting-service:8004" "activity-service:8005")
 START_TIMEOUT=${QA_START_TIMEOUT:-60}
 
 say() { echo "services: $*"; }
@@ -57,7 +57,7 @@ cmd_start() {
         fi
         sleep 0.5
     done
-    say "all four answer /readyz"
+    say "all five answer /readyz"
 }
 
 cmd_stop() {

@@ -1,10 +1,14 @@
 """Development tokens: a key pair generated on first use under `.run/dev-keys/` (never
-committed), its JWKS for the services, and `python -m qaf_shared.devtoken` for `make token`."""
+committed), its JWKS for the services, and `python -m qaf_shared.devtoken` for `make token`.
+Beside them, activity-service's development `child_key` secret (`make keys`)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import secrets
 import time
 import uuid
 from pathlib import Path
@@ -20,6 +24,10 @@ KEY_DIR = RUN_DIR / "dev-keys"
 KID = "qa-dev-1"
 ISSUER = "https://dev.qa.local/"
 AUDIENCE = "qa-api"
+# Where activity-service reads its development child_key secret by default
+# (ActivitySettings.child_key_secret_file; docs/activity.md, Pseudonymity).
+CHILD_KEY_SECRET_FILE = KEY_DIR / "child-key.secret"
+CHILD_KEY_SECRET_BYTES = 32
 
 
 def ensure_keys(key_dir: Path = KEY_DIR) -> Path:
@@ -43,6 +51,28 @@ def ensure_keys(key_dir: Path = KEY_DIR) -> Path:
     tmp.chmod(0o600)
     tmp.rename(private_path)
     return private_path
+
+
+def ensure_child_key_secret(path: Path = CHILD_KEY_SECRET_FILE) -> Path:
+    """Create the development `child_key` secret if missing (32 random bytes as hex, mode
+    0600) and return its path. An existing file is never replaced, not even by a concurrent
+    call: every child_key already published was made with it, and a new secret would make
+    each child a stranger to its own history."""
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written whole under a temporary name, then linked into place: a crash leaves no
+    # half-written secret, and link() fails rather than overwrite one made meanwhile.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(CHILD_KEY_SECRET_BYTES))
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+    finally:
+        tmp.unlink()
+    return path
 
 
 def mint(

@@ -3,6 +3,7 @@ excluded. All due dates are dates."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -20,16 +21,22 @@ def is_working_day(day: date) -> bool:
 
 
 def add_working_days(start: date, days: int) -> date:
-    """The date `days` working days after `start` (`start` itself never counts)."""
+    """The date `days` working days after `start` (`start` itself never counts). Found in
+    the per-year running totals, not day by day: activity-service works out a due date for
+    every review and visit of a child each time its history is derived."""
     if days < 0:
         raise ValueError("days must not be negative")
-    current = start
-    remaining = days
-    while remaining:
-        current += timedelta(days=1)
-        if is_working_day(current):
-            remaining -= 1
-    return current
+    if days == 0:
+        return start
+    year = start.year
+    # The running total to reach, counted from 1 January of `year`.
+    wanted = _through(year)[start.timetuple().tm_yday - 1] + days
+    while wanted > (in_year := _through(year))[-1]:
+        wanted -= in_year[-1]
+        year += 1
+    # The first day whose running total reaches it: a working day, since the total grows
+    # only on working days.
+    return date(year, 1, 1) + timedelta(days=bisect_left(in_year, wanted))
 
 
 @lru_cache(maxsize=64)

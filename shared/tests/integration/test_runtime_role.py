@@ -24,6 +24,7 @@ LOGS = {
     "audit_service": ["access_log", "change_log"],
     "escalation_service": ["access_log", "escalation_activity"],
     "feedback_service": ["access_log"],
+    "activity_service": ["access_log"],
 }
 ROWS = {
     "access_log": (
@@ -148,7 +149,7 @@ async def test_the_runtime_role_changes_no_structure(
     ("package", "table"),
     [("audit_service", "audits"), ("escalation_service", "escalations"),
      ("feedback_service", "complaints"), ("audit_service", "idempotency_keys"),
-     ("audit_service", "outbox")],
+     ("audit_service", "outbox"), ("activity_service", "outbox")],
 )  # fmt: skip
 async def test_the_runtime_role_reads_writes_and_deletes_other_rows(
     databases: dict[str, str], package: str, table: str

@@ -1,12 +1,19 @@
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
 from qaf_shared.enums import Grade, PlanType
 from qaf_shared.events.audit import AuditEvent, AuditScheduled, AuditSubmitted
 from qaf_shared.events.catalogue import AUDIT_TOPIC, CATALOGUE, UnknownEventType, spec_for
-from qaf_shared.events.envelope import kafka_headers, kafka_value, new_event, parse_event
+from qaf_shared.events.envelope import (
+    json_time,
+    kafka_headers,
+    kafka_value,
+    new_event,
+    parse_event,
+    prepared_event,
+)
 from qaf_shared.events.payloads import OrgUnitRef
 
 
@@ -86,3 +93,38 @@ def test_payloads_ignore_fields_they_do_not_know() -> None:
     data = original.model_dump(mode="json")
     data["added_in_a_later_minor_version"] = 1
     assert AuditSubmitted.model_validate(data) == original
+
+
+@pytest.mark.parametrize(
+    "time",
+    [
+        datetime(2026, 5, 1, 9, 30, 15, 123456, tzinfo=UTC),
+        datetime(2026, 5, 1, tzinfo=UTC),
+        datetime(2026, 5, 1, 10, 0, 0, 7, tzinfo=timezone(timedelta(hours=1))),
+    ],
+)
+def test_a_prepared_event_is_the_json_form_new_event_gives(time: datetime) -> None:
+    data = _submitted()
+    by_model = new_event(
+        source="/services/audit-service",
+        tenant="886",
+        subject=str(data.audit_id),
+        data=data,
+        time=time,
+    ).to_json()
+    prepared = prepared_event(
+        source="/services/audit-service",
+        tenant="886",
+        subject=str(data.audit_id),
+        payload=AuditSubmitted,
+        data=data.model_dump(mode="json", exclude_none=True),
+        time=json_time(time),
+    )
+    assert {**prepared.to_json(), "id": by_model["id"]} == by_model
+    assert prepared.to_json()["id"] == str(prepared.id)
+    assert (prepared.type, prepared.subject, prepared.tenant) == (
+        "uk.gov.qa.audit.submitted.v1",
+        str(data.audit_id),
+        "886",
+    )
+    assert parse_event(kafka_value(prepared.to_json())).data == by_model["data"]

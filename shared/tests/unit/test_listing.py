@@ -81,3 +81,13 @@ def test_a_filter_that_says_no_clause_is_refused_when_the_list_is_described() ->
 
     with pytest.raises(AssertionError):
         Listing("SELECT id FROM x", Unsaid)
+
+
+def test_a_list_that_always_leaves_rows_out_says_so_before_the_filters_given() -> None:
+    listing = Listing("SELECT x.id FROM x", _Filters, prefix="x.", always=("NOT x.withdrawn",))
+    sql, args = _sql(listing, _Filters(owner="sw-1"))
+    assert sql == (
+        "SELECT x.id FROM x WHERE x.tenant = $1 AND NOT x.withdrawn AND x.owner = $2 "
+        "ORDER BY x.created_at, x.id LIMIT $3"
+    )
+    assert args == ["886", "sw-1", 10]

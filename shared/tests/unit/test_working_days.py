@@ -52,3 +52,23 @@ def test_counting_working_days_agrees_with_walking_the_calendar(first: date, sec
         else -_counted_day_by_day(second, first)
     )
     assert working_days_between(first, second) == expected
+
+
+def _added_day_by_day(start: date, days: int) -> date:
+    day = start
+    while days:
+        day += timedelta(days=1)
+        days -= is_working_day(day)
+    return day
+
+
+@given(start=st.dates(date(2020, 1, 1), date(2031, 12, 31)), days=st.integers(0, 400))
+def test_adding_working_days_agrees_with_walking_the_calendar(start: date, days: int) -> None:
+    assert add_working_days(start, days) == _added_day_by_day(start, days)
+
+
+def test_adding_working_days_crosses_years_on_their_first_working_day() -> None:
+    # 31 December 2026 is a Thursday; 1 January 2027 a bank holiday, so Monday the 4th.
+    assert add_working_days(date(2026, 12, 31), 1) == date(2027, 1, 4)
+    assert add_working_days(date(2026, 12, 30), 1) == date(2026, 12, 31)
+    assert add_working_days(date(2025, 12, 31), 260) == _added_day_by_day(date(2025, 12, 31), 260)

@@ -17,29 +17,14 @@ from audit_service.main import create_app
 from audit_service.settings import AuditSettings
 from qaf_shared.clock import BusinessClock
 from qaf_shared.database import connect
-from qaf_shared.testing.fixtures import DatabaseFactory, auth, owner_dsn, serve
+from qaf_shared.testing.fixtures import auth, owner_dsn, serve
+from qaf_shared.testing.service_fixtures import service_fixtures
 
-
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def audit_dsn(make_database: DatabaseFactory) -> str:
-    return await make_database("audit_service")
-
-
-@pytest.fixture(scope="session")
-def audit_settings(audit_dsn: str, topic_prefix: str) -> AuditSettings:
-    """audit-service against its own test database, with the package's own configuration;
-    the relay is off here (the outbox rows are checked directly; publishing is tested end to
-    end in test_publishing.py)."""
-    return AuditSettings(
-        database_url=audit_dsn, kafka_topic_prefix=topic_prefix, relay_enabled=False
-    )
-
-
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def audit_client(audit_settings: AuditSettings) -> AsyncIterator[httpx.AsyncClient]:
-    """audit-service in this process, on `audit_settings`."""
-    async with serve(create_app(audit_settings)) as client:
-        yield client
+# audit-service with the package's own configuration; publishing is tested end to end in
+# test_publishing.py.
+audit_dsn, audit_settings, audit_client, audit_db = service_fixtures(
+    "audit", AuditSettings, create_app
+)
 
 
 def config_with(tmp: Path, **tenant_886: Any) -> Path:
@@ -75,13 +60,6 @@ async def never_moderated(
     """The same service and database, where Kent moderates nothing."""
     async for client in _moderating(audit_settings, tmp_path_factory.mktemp("never"), 0.0):
         yield client
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def audit_db(audit_dsn: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await connect(audit_dsn)
-    yield conn
-    await conn.close()
 
 
 @pytest.fixture

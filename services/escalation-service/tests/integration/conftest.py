@@ -1,50 +1,25 @@
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
+from functools import partial
 
 import asyncpg
 import httpx
 import pytest
-import pytest_asyncio
 
 from escalation_service.main import create_app
 from escalation_service.settings import EscalationSettings
-from qaf_shared.database import connect
-from qaf_shared.testing.fixtures import DatabaseFactory, auth, serve
+from qaf_shared.testing.fixtures import auth
+from qaf_shared.testing.service_fixtures import service_fixtures
 
 from .calls import CLOCK, Escalations
 
-
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def escalation_dsn(make_database: DatabaseFactory) -> str:
-    return await make_database("escalation_service")
-
-
-@pytest.fixture(scope="session")
-def escalation_settings(escalation_dsn: str, topic_prefix: str) -> EscalationSettings:
-    """escalation-service against its own test database. The relay and the overdue scheduler
-    are off here: the outbox rows are checked directly, and the scheduler has tests (and
-    databases) of its own."""
-    return EscalationSettings(
-        database_url=escalation_dsn,
-        kafka_topic_prefix=topic_prefix,
-        relay_enabled=False,
-        overdue_scan_enabled=False,
-    )
-
-
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def escalation_client(
-    escalation_settings: EscalationSettings,
-) -> AsyncIterator[httpx.AsyncClient]:
-    """escalation-service in this process, on `escalation_settings`, with today pinned."""
-    async with serve(create_app(escalation_settings, clock=CLOCK)) as client:
-        yield client
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def escalation_db(escalation_dsn: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await connect(escalation_dsn)
-    yield conn
-    await conn.close()
+# The overdue scheduler is off here (it has tests, and databases, of its own); today is
+# pinned.
+escalation_dsn, escalation_settings, escalation_client, escalation_db = service_fixtures(
+    "escalation",
+    EscalationSettings,
+    partial(create_app, clock=CLOCK),
+    overdue_scan_enabled=False,
+)
 
 
 @pytest.fixture

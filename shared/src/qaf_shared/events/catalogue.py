@@ -5,10 +5,12 @@ the record key is the aggregate id (the event's `subject`)."""
 
 from __future__ import annotations
 
+from qaf_shared.events.activity import ACTIVITY_EVENTS
 from qaf_shared.events.audit import AUDIT_EVENTS
 from qaf_shared.events.escalation import ESCALATION_EVENTS
 from qaf_shared.events.feedback import FEEDBACK_EVENTS
 from qaf_shared.events.spec import (
+    ACTIVITY_TOPIC,
     AUDIT_TOPIC,
     DLQ_TOPIC,
     DOMAIN_TOPICS,
@@ -18,7 +20,8 @@ from qaf_shared.events.spec import (
 )
 
 CATALOGUE: dict[str, EventSpec] = {
-    spec.type: spec for spec in (*AUDIT_EVENTS, *ESCALATION_EVENTS, *FEEDBACK_EVENTS)
+    spec.type: spec
+    for spec in (*AUDIT_EVENTS, *ESCALATION_EVENTS, *FEEDBACK_EVENTS, *ACTIVITY_EVENTS)
 }
 
 
@@ -34,6 +37,7 @@ def spec_for(event_type: str) -> EventSpec:
 
 
 __all__ = [
+    "ACTIVITY_TOPIC",
     "AUDIT_TOPIC",
     "CATALOGUE",
     "DLQ_TOPIC",

@@ -11,8 +11,9 @@ from qaf_shared.events.payloads import Payload
 AUDIT_TOPIC = "qa.audit.events.v1"
 ESCALATION_TOPIC = "qa.escalation.events.v1"
 FEEDBACK_TOPIC = "qa.feedback.events.v1"
+ACTIVITY_TOPIC = "qa.activity.events.v1"
 DLQ_TOPIC = "qa.reporting.dlq.v1"
-DOMAIN_TOPICS = (AUDIT_TOPIC, ESCALATION_TOPIC, FEEDBACK_TOPIC)
+DOMAIN_TOPICS = (AUDIT_TOPIC, ESCALATION_TOPIC, FEEDBACK_TOPIC, ACTIVITY_TOPIC)
 
 
 @dataclass(frozen=True)

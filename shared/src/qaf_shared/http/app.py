@@ -60,12 +60,16 @@ def create_service_app(
     on_startup: Sequence[Callable[[FastAPI], Coroutine[Any, Any, None]]] = (),
     vary_prefixes: Sequence[str] = (),
     clock: BusinessClock | None = None,
+    body_limit_exempt: Sequence[tuple[str, str]] = (),
 ) -> FastAPI:
     """`on_startup` hooks run once the pool exists, before requests are served; a failing hook
     (say, the database is not up yet) is logged and the service starts anyway, since
     `/readyz` tells whether it can serve. Answers under `vary_prefixes` carry `Vary: Accept,
     Authorization` (every `/v1/` answer carries `Cache-Control: no-store`). `clock` is the
-    business clock the app holds on `app.state.clock` (default: the real one)."""
+    business clock the app holds on `app.state.clock` (default: the real one).
+    `body_limit_exempt` names the routes, as (method, path), that the request-size limit
+    (`max_body_bytes`) lets through because they stream their bodies and limit them
+    themselves."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -114,7 +118,9 @@ def create_service_app(
     app.state.authenticator = Authenticator.from_settings(settings)
     app.state.org_units = OrgUnitDirectory()
     install_problem_handlers(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_body_bytes, exempt=tuple(body_limit_exempt)
+    )
     # Outside BodyLimit, so that its own 413 carries the cache headers too.
     app.add_middleware(CacheHeaders, vary_prefixes=tuple(vary_prefixes))
     app.add_middleware(RequestContext, service=settings.service_name)

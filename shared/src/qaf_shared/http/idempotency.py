@@ -38,7 +38,7 @@ from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.problems import Problem
 from qaf_shared.http.resources import StoredResponse, to_response
-from qaf_shared.outbox import collecting, insert_rows_sql, row_arrays
+from qaf_shared.outbox import collecting, insert_rows_sql, rows_param
 
 IdempotencyKey = Annotated[
     str | None,
@@ -71,7 +71,7 @@ RETURNING 1
 
 
 _RECORD = _record_sql(1)
-# The same, with the write's outbox rows in one statement ($9..$14).
+# The same, with the write's outbox rows in one statement ($9).
 _RECORD_WITH_EVENTS = f"WITH events AS ({insert_rows_sql(9)}){_RECORD}"
 _FETCH = """
 SELECT fingerprint, status, body, headers FROM idempotency_keys
@@ -114,9 +114,7 @@ async def write_once(
                     ttl_hours,
                 )
                 if events:
-                    recorded = await conn.fetchval(
-                        _RECORD_WITH_EVENTS, *record, *row_arrays(events)
-                    )
+                    recorded = await conn.fetchval(_RECORD_WITH_EVENTS, *record, rows_param(events))
                 else:
                     recorded = await conn.fetchval(_RECORD, *record)
                 if not recorded:
@@ -152,7 +150,7 @@ def _create_sql(inserts: tuple[str, ...], n_args: int, with_events: bool, with_k
         ctes.append(f"events AS ({insert_rows_sql(n_args + 1).strip()})")
     if not with_key:
         return f"WITH {', '.join(ctes)} SELECT 1"
-    key_first = n_args + 1 + (6 if with_events else 0)
+    key_first = n_args + 1 + (1 if with_events else 0)
     ctes.append(f"key_row AS ({_record_sql(key_first).strip()})")
     return f"WITH {', '.join(ctes)} SELECT 1 / count(*) FROM key_row"
 
@@ -173,7 +171,7 @@ async def create_once(
     )
     args: list[Any] = list(creation.args)
     if creation.events:
-        args.extend(row_arrays(creation.events))
+        args.append(rows_param(creation.events))
     async with pool.acquire() as conn:
         if key is None:
             await conn.execute(sql, *args)

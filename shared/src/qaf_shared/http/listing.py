@@ -60,7 +60,8 @@ class Listing(Generic[Filters]):
     """The list `select` (up to FROM) reads, narrowed by `filters` (each field's clause is
     read once, here). Their `units` field narrows by the caller's units, whose columns
     `unit_prefix` qualifies if given (a list that joins reads its units from another
-    table); `prefix` qualifies the columns `ListQuery` writes itself."""
+    table); `prefix` qualifies the columns `ListQuery` writes itself; `always` are clauses every
+    page meets (a list that leaves some rows out, withdrawn ones say)."""
 
     def __init__(
         self,
@@ -69,6 +70,7 @@ class Listing(Generic[Filters]):
         *,
         prefix: str = "",
         unit_prefix: str | None = None,
+        always: tuple[str, ...] = (),
     ) -> None:
         assert dataclasses.is_dataclass(filters)
         names = [f.name for f in dataclasses.fields(filters)]
@@ -78,10 +80,13 @@ class Listing(Generic[Filters]):
         self.select = select
         self.prefix = prefix
         self.unit_prefix = unit_prefix
+        self.always = always
 
     def query(self, tenant: str, filters: Filters, today: date | None = None) -> ListQuery:
         """The tenant's rows that meet the filters given (`today` decides the `as_of` ones)."""
         q = ListQuery(tenant, prefix=self.prefix)
+        for sql in self.always:
+            q.where(sql)
         for name, clause in self._clauses:
             value = getattr(filters, name)
             if value is None:

@@ -1,5 +1,5 @@
 """The transactional outbox: a writer used inside the domain transaction and a relay."""
 
-from qaf_shared.outbox.writer import add_events, collecting, insert_rows_sql, row_arrays
+from qaf_shared.outbox.writer import add_events, collecting, insert_rows_sql, rows_param
 
-__all__ = ["add_events", "collecting", "insert_rows_sql", "row_arrays"]
+__all__ = ["add_events", "collecting", "insert_rows_sql", "rows_param"]

@@ -37,6 +37,7 @@ SERVICE_ROLES = {
     "escalation_service": "escalation_service",
     "feedback_service": "feedback_service",
     "reporting_service": "reporting_service",
+    "activity_service": "activity_service",
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -13,9 +13,12 @@ import pytest_asyncio
 
 from qaf_shared import jsonutil
 from qaf_shared.database import connect
-from qaf_shared.events.catalogue import AUDIT_TOPIC, FEEDBACK_TOPIC
+from qaf_shared.events.activity import ReferralRecorded, ReferralWithdrawn
+from qaf_shared.events.catalogue import ACTIVITY_TOPIC, AUDIT_TOPIC, DLQ_TOPIC, FEEDBACK_TOPIC
+from qaf_shared.events.envelope import CloudEvent, new_event
+from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.testing.fixtures import auth, eventually, serve
-from qaf_shared.testing.kafka import Record, as_published, produce, publish
+from qaf_shared.testing.kafka import Record, as_published, produce, publish, read_topic
 from qaf_shared.testing.processes import start_service
 from reporting_service.main import create_app
 
@@ -105,6 +108,7 @@ async def test_a_tenant_sees_only_its_own_figures_and_admin_the_totals_before_an
             "qa.audit.events.v1": 3,
             "qa.escalation.events.v1": 0,
             "qa.feedback.events.v1": 2,
+            "qa.activity.events.v1": 0,
         }
         assert a["newest_event_time"] == max(a_times).isoformat()
         assert a["dead_letters"] == 1
@@ -132,6 +136,67 @@ async def test_a_tenant_sees_only_its_own_figures_and_admin_the_totals_before_an
         after = [await status(client, t) for t in (reader_a, reader_b, operator)]
         assert after[0]["projection"] != a["projection"]
         assert [figures(x) for x in after] == [figures(x) for x in (a, b, total)]
+
+
+def referral(tenant: str, at: datetime) -> tuple[CloudEvent, CloudEvent]:
+    """A referral recorded over REST and then withdrawn, as activity-service publishes them."""
+    record_id = uuid.uuid4()
+    facts = {
+        "record_id": record_id,
+        "child_key": uuid.uuid4().hex * 2,
+        "org_unit": OrgUnitRef(area="NORTH", district="ASHFORD", team="ASH-CP1"),
+        "source": "REST",
+    }
+    recorded = ReferralRecorded(**facts, version=1, referral_date=date(2026, 4, 2))
+    withdrawn = ReferralWithdrawn(**facts, version=2, key_date=date(2026, 4, 2))
+    recorded_event, withdrawn_event = (
+        new_event(source="/test", tenant=tenant, subject=str(record_id), time=at, data=data)
+        for data in (recorded, withdrawn)
+    )
+    return recorded_event, withdrawn_event
+
+
+async def test_activity_events_are_consumed_and_counted_under_their_topic_not_dead_lettered(
+    own: Own, token: Callable[..., str]
+) -> None:
+    """qa.activity.events.v1 is a domain topic: reporting reads it live and in a rebuild, and
+    an event no projection folds yet is processed (counted, never a dead letter), so that
+    the projections added later find the topic's whole history."""
+    dsn, prefix = own
+    at = datetime(2026, 4, 2, 12, tzinfo=UTC)
+    events = [*referral("886", at), audit_submitted("886", at=at)]
+    await publish(prefix, events)
+    operator = token("reports:read admin")
+    async with serve(create_app(settings_for(dsn, prefix, "act"))) as client:
+
+        async def all_applied() -> bool:
+            body = await status(client, operator)
+            return sum(t["applied"] for t in body["topics"].values()) == len(events)
+
+        await eventually(all_applied, timeout=60)
+        total = await status(client, operator)
+        tenant = await status(client, token("reports:read"))
+        processed = await connect(dsn)
+        try:
+            schema = await processed.fetchval("SELECT active_schema FROM projection_state")
+            ids = await processed.fetch(f"SELECT event_id FROM {schema}.processed_events")
+        finally:
+            await processed.close()
+
+        for body in (total, tenant):
+            assert body["topics"][ACTIVITY_TOPIC]["applied"] == 2
+            assert body["topics"][AUDIT_TOPIC]["applied"] == 1
+            assert body["dead_letters"] == 0
+            assert body["newest_event_time"] == at.isoformat()
+        assert isinstance(total["topics"][ACTIVITY_TOPIC]["lag"], int)
+        assert {r["event_id"] for r in ids} >= {e.id for e in events}
+        assert len(await read_topic(prefix + ACTIVITY_TOPIC, 2)) == 2
+        assert await read_topic(prefix + DLQ_TOPIC, 0, timeout=1) == []
+
+        admin = auth(token("admin"))
+        assert (await client.post("/v1/admin/rebuild", headers=admin)).status_code == 202
+        await rebuilt(client, admin)
+        assert figures(await status(client, operator)) == figures(total)
 
 
 async def test_a_second_rebuild_request_to_any_replica_is_409_while_one_runs(

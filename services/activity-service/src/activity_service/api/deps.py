@@ -1,0 +1,28 @@
+"""What every activity-service route shares: who may call it, and where its settings, pool and
+child keys are."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Request
+
+from activity_service.domain.child_key import ChildKeys
+from activity_service.settings import ActivitySettings
+from qaf_shared.http.auth import Principal, requires
+from qaf_shared.http.reads import ListCall, list_call
+
+
+def settings(request: Request) -> ActivitySettings:
+    found: ActivitySettings = request.app.state.settings
+    return found
+
+
+def child_keys(request: Request) -> ChildKeys:
+    found: ChildKeys = request.app.state.child_keys
+    return found
+
+
+Reader = Annotated[Principal, requires("activity:read")]
+ReaderList = Annotated[ListCall, list_call("activity:read")]
+Writer = Annotated[Principal, requires("activity:write")]

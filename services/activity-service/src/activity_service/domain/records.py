@@ -1,0 +1,280 @@
+"""One activity record's rules, free of I/O (docs/activity.md, The records): what a record must
+carry, the DfE's codes and date order, its natural key, and how a write merges with what is
+stored. Every route (REST and the return loads) writes records through these.
+
+Facts are held in their JSON form (dates as ISO strings), as they are stored and published;
+`typed_facts` gives the typed view the rules and the history read. An issue names the fact,
+a stable rule name and a message, and never the value: values can be personal data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from typing import Any, Final
+
+from activity_service.domain.codes import CURRENT, CodeLists
+from activity_service.domain.kinds import FACTS, KEY_DATE, REQUIRED, Kind
+from qaf_shared.dates import EARLIEST_DATE
+from qaf_shared.events.payloads import OrgUnitRef
+from qaf_shared.org_units import TenantUnits
+
+# The rules' stable names, what callers and load reports match on.
+REQUIRED_RULE: Final = "required"
+CODE_NOT_IN_LIST: Final = "code_not_in_list"
+DATE_ORDER: Final = "date_order"
+DATE_IN_FUTURE: Final = "date_in_future"
+DATE_TOO_EARLY: Final = "date_too_early"
+NEGATIVE: Final = "negative"
+ICPC_BEFORE_S47: Final = "icpc_before_s47_start"
+EPISODES_OVERLAP: Final = "episodes_overlap"
+UNKNOWN_TEAM: Final = "unknown_team"
+UNKNOWN_SERVICE: Final = "unknown_service"
+TEAM_AND_SERVICE: Final = "team_and_service"
+DUPLICATE_KEY: Final = "duplicate_key"
+UNKNOWN_KIND: Final = "unknown_kind"
+
+# Facts that name a date still to come (a conference's target date) rather than one that has
+# happened.
+_MAY_BE_FUTURE: Final = frozenset({(Kind.S47_ENQUIRY, "icpc_target_date")})
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """Why a record is refused (an error) or kept with a remark (a warning)."""
+
+    field: str
+    rule: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"field": self.field, "rule": self.rule, "message": self.message}
+
+
+class Keep(Enum):
+    """A write that names neither `team` nor `service`: the stored unit stays."""
+
+    KEEP = "keep"
+
+
+KEEP: Final = Keep.KEEP
+
+
+@dataclass(frozen=True, slots=True)
+class NaturalKey:
+    """What makes two writes the same record: child_ref, the kind's first date, and for a
+    visit its plan type ('' for every other kind)."""
+
+    kind: Kind
+    child_ref: str
+    key_date: date
+    plan_type: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordIn:
+    """One record as a route writes it: `facts` in JSON form, the key date always among them;
+    a fact given as None clears the stored one, a fact left out keeps it. `unit` is the org
+    unit resolved from its `team` or `service` (None clears it; KEEP keeps it)."""
+
+    kind: Kind
+    child_ref: str
+    facts: Mapping[str, Any]
+    unit: OrgUnitRef | Keep | None = KEEP
+    key: NaturalKey = field(init=False)
+
+    def __post_init__(self) -> None:
+        plan_type = self.facts.get("plan_type") if self.kind is Kind.VISIT else ""
+        key_date = date.fromisoformat(self.facts[KEY_DATE[self.kind]])
+        key = NaturalKey(self.kind, self.child_ref, key_date, plan_type or "")
+        object.__setattr__(self, "key", key)
+
+
+def merge(stored: Mapping[str, Any] | None, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The facts after a write: a fact the write leaves out keeps its stored value, one it
+    gives as None is cleared, the others take the written value."""
+    merged = dict(stored or {})
+    for name, value in given.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return merged
+
+
+def json_facts(facts: Mapping[str, object]) -> dict[str, Any]:
+    """Typed facts (a return reader's, `kinds.FACTS` types) in their JSON form, as a
+    `RecordIn` takes them; None stays None (it clears the stored fact)."""
+    return {name: _json_value(value) for name, value in facts.items()}
+
+
+def _json_value(value: object) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [v.isoformat() if isinstance(v, date) else v for v in value]
+    return value
+
+
+def typed_facts(kind: Kind, facts: Mapping[str, Any]) -> dict[str, object]:
+    """The facts with their `kinds.FACTS` types (ISO dates as dates)."""
+    types = FACTS[kind]
+    typed: dict[str, object] = {}
+    for name, value in facts.items():
+        fact_type = types.get(name)
+        if fact_type is date:
+            typed[name] = date.fromisoformat(value)
+        elif fact_type == "list[date]":
+            typed[name] = [date.fromisoformat(v) for v in value]
+        else:
+            typed[name] = value
+    return typed
+
+
+def check(
+    kind: Kind, facts: Mapping[str, Any], *, today: date, codes: CodeLists = CURRENT
+) -> tuple[list[Issue], list[Issue]]:
+    """A record's errors and warnings, from its whole facts after the merge (JSON form, every
+    value of its `kinds.FACTS` type)."""
+    errors: list[Issue] = []
+    warnings: list[Issue] = []
+    for name in (KEY_DATE[kind], *sorted(REQUIRED[kind])):
+        if facts.get(name) is None:
+            errors.append(Issue(name, REQUIRED_RULE, f"a {kind} must give {name}"))
+    typed = typed_facts(kind, facts)
+    errors += _code_errors(kind, typed, codes)
+    errors += _date_errors(kind, typed, today)
+    previous = typed.get("previous_plans")
+    if isinstance(previous, int) and previous < 0:
+        errors.append(Issue("previous_plans", NEGATIVE, "cannot be negative"))
+    _order(kind, typed, errors, warnings)
+    return errors, warnings
+
+
+def _code_errors(kind: Kind, typed: Mapping[str, object], codes: CodeLists) -> list[Issue]:
+    errors = []
+    for name, value in typed.items():
+        allowed = codes.for_fact(kind, name)
+        if allowed is None:
+            continue
+        values = value if isinstance(value, list) else [value]
+        if any(v not in allowed for v in values):
+            errors.append(
+                Issue(
+                    name,
+                    CODE_NOT_IN_LIST,
+                    f"not a code of the {codes.year} collection's list for {name}",
+                )
+            )
+    return errors
+
+
+def _date_errors(kind: Kind, typed: Mapping[str, object], today: date) -> list[Issue]:
+    errors = []
+    for name, value in typed.items():
+        days = value if isinstance(value, list) else [value]
+        for day in days:
+            if not isinstance(day, date):
+                break
+            if day > today and (kind, name) not in _MAY_BE_FUTURE:
+                errors.append(Issue(name, DATE_IN_FUTURE, "cannot be in the future"))
+                break
+            if day < EARLIEST_DATE:
+                errors.append(
+                    Issue(name, DATE_TOO_EARLY, f"cannot be before {EARLIEST_DATE.isoformat()}")
+                )
+                break
+    return errors
+
+
+def _before(typed: Mapping[str, object], first: str, then: str, *, strictly: bool = False) -> bool:
+    """Both dates are given and `then` comes before `first` (or on it, when `strictly`)."""
+    a, b = typed.get(first), typed.get(then)
+    if not isinstance(a, date) or not isinstance(b, date):
+        return False
+    return b <= a if strictly else b < a
+
+
+def _order(
+    kind: Kind, typed: Mapping[str, object], errors: list[Issue], warnings: list[Issue]
+) -> None:
+    """The DfE's date order for the kind (docs/activity.md, The records)."""
+
+    def out_of_order(first: str, then: str, *, strictly: bool = False) -> None:
+        if _before(typed, first, then, strictly=strictly):
+            word = "after" if strictly else "on or after"
+            errors.append(Issue(then, DATE_ORDER, f"must be {word} {first}"))
+
+    if kind is Kind.REFERRAL:
+        out_of_order("referral_date", "closure_date")
+    elif kind is Kind.ASSESSMENT:
+        out_of_order("referral_date", "start_date")
+        out_of_order("start_date", "authorised_date")
+    elif kind is Kind.S47_ENQUIRY:
+        out_of_order("referral_date", "start_date")
+        # Real returns hold these and the DfE's tables leave them out: kept, with a warning,
+        # and counted in no ICPC measure.
+        if _before(typed, "start_date", "icpc_date"):
+            warnings.append(
+                Issue("icpc_date", ICPC_BEFORE_S47, "the ICPC is dated before the S47's start")
+            )
+    elif kind is Kind.CP_PLAN:
+        out_of_order("start_date", "end_date")
+        start = typed.get("start_date")
+        reviews = typed.get("review_dates")
+        if (
+            isinstance(start, date)
+            and isinstance(reviews, list)
+            and any(isinstance(r, date) and r < start for r in reviews)
+        ):
+            errors.append(Issue("review_dates", DATE_ORDER, "must be on or after start_date"))
+    elif kind is Kind.CARE_EPISODE:
+        out_of_order("start_date", "end_date", strictly=True)
+
+
+Span = tuple[date, date | None]
+"""An episode's start and end (None: still open)."""
+
+
+def episode_span(facts: Mapping[str, Any]) -> Span:
+    """A care episode's days, from its JSON-form facts."""
+    end = facts.get("end_date")
+    return date.fromisoformat(facts["start_date"]), (
+        date.fromisoformat(end) if end is not None else None
+    )
+
+
+def overlaps(span: Span, others: Iterable[Span]) -> bool:
+    """`span` shares a day with one of `others`. An episode ends on the day the next begins
+    (SSDA903's DEC of one is the DECOM of the next), so that day belongs to the later one."""
+    start, end = span
+    for other_start, other_end in others:
+        if (other_end is None or start < other_end) and (end is None or other_start < end):
+            return True
+    return False
+
+
+def resolve_unit(
+    units: TenantUnits, given: Mapping[str, Any]
+) -> tuple[OrgUnitRef | Keep | None, list[Issue]]:
+    """The unit a write names by its `team` or `service` code (a team of the tenant's tree, or
+    a county-wide service): KEEP when it names neither, None when it clears it (null)."""
+    has_team, has_service = "team" in given, "service" in given
+    if not has_team and not has_service:
+        return KEEP, []
+    team, service = given.get("team"), given.get("service")
+    if team is not None and service is not None:
+        return None, [Issue("team", TEAM_AND_SERVICE, "give a team or a service, not both")]
+    if team is not None:
+        unit = units.team(team)
+        if unit is None:
+            return None, [Issue("team", UNKNOWN_TEAM, f"not a team of tenant {units.tenant}")]
+        return unit, []
+    if service is not None:
+        unit = units.service(service)
+        if unit is None:
+            message = f"not a service of tenant {units.tenant}"
+            return None, [Issue("service", UNKNOWN_SERVICE, message)]
+        return unit, []
+    return None, []

@@ -1,0 +1,299 @@
+"""Writing activity records: a batch of records, or of withdrawals, for one tenant in one
+transaction, from REST or from a chunk of a return load (docs/activity.md, Identity
+and replacement).
+
+Each record is checked and merged with what its natural key already holds: ACCEPTED (stored,
+one `recorded` event, version + 1), UNCHANGED (nothing written, nothing published) or
+REJECTED (with its errors; nothing of it is stored). Then the children it touched are derived
+again over their whole history, and each record whose derived facts changed is stored and
+published again, whether or not it was in the batch: a late earlier referral makes the later
+one a re-referral. The statements are few and bulk (a lock, one read of the children's
+histories, one write, one outbox insert), whatever the batch's size."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+import asyncpg
+
+from activity_service import events
+from activity_service.domain.child_key import ChildKeys
+from activity_service.domain.codes import CURRENT, CodeLists
+from activity_service.domain.history import HistoryRecord, derive
+from activity_service.domain.kinds import KEY_DATE, Kind, Source
+from activity_service.domain.records import (
+    DUPLICATE_KEY,
+    EPISODES_OVERLAP,
+    KEEP,
+    Issue,
+    NaturalKey,
+    RecordIn,
+    check,
+    episode_span,
+    merge,
+    overlaps,
+    typed_facts,
+)
+from activity_service.repository import records as record_rows
+from activity_service.repository.records import StoredRecord
+from qaf_shared.events.envelope import CloudEvent, PreparedEvent, json_time
+from qaf_shared.outbox import add_events
+
+ACCEPTED = "ACCEPTED"
+UNCHANGED = "UNCHANGED"
+REJECTED = "REJECTED"
+WITHDRAWN = "WITHDRAWN"
+NOT_FOUND = "NOT_FOUND"
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What became of one record of a batch (`index`: its place in the batch, from 0)."""
+
+    index: int
+    status: str
+    id: uuid.UUID | None = None
+    errors: Sequence[Issue] = ()
+    warnings: Sequence[Issue] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"index": self.index, "status": self.status}
+        if self.id is not None:
+            body["id"] = str(self.id)
+        if self.errors:
+            body["errors"] = [e.to_json() for e in self.errors]
+        if self.warnings:
+            body["warnings"] = [w.to_json() for w in self.warnings]
+        return body
+
+
+@dataclass
+class _Histories:
+    """The stored records of the children a batch names, as the batch changes them."""
+
+    state: dict[NaturalKey, StoredRecord]
+    by_child: dict[str, list[NaturalKey]]
+    changed: dict[NaturalKey, StoredRecord] = field(default_factory=dict)
+
+    @classmethod
+    async def read(
+        cls, conn: asyncpg.Connection, tenant: str, children: Collection[str], *, per_child: bool
+    ) -> _Histories:
+        if per_child:
+            await record_rows.lock_children(conn, tenant, children)
+        else:
+            await record_rows.lock_tenant(conn, tenant)
+        stored = await record_rows.child_histories(conn, tenant, children)
+        by_child: dict[str, list[NaturalKey]] = defaultdict(list)
+        state = {}
+        for record in stored:
+            state[record.key] = record
+            by_child[record.child_ref].append(record.key)
+        return cls(state, by_child)
+
+    def live(self, key: NaturalKey) -> StoredRecord | None:
+        record = self.state.get(key)
+        return None if record is None or record.withdrawn else record
+
+    def put(self, record: StoredRecord) -> None:
+        key = record.key
+        if key not in self.state:
+            self.by_child[record.child_ref].append(key)
+        self.state[key] = record
+        self.changed[key] = record
+
+    def episodes_besides(self, key: NaturalKey) -> list[tuple[date, date | None]]:
+        return [
+            episode_span(record.facts)
+            for other in self.by_child[key.child_ref]
+            if other != key
+            and other.kind is Kind.CARE_EPISODE
+            and (record := self.state[other]) is not None
+            and not record.withdrawn
+        ]
+
+    def derive_again(self, children: Collection[str]) -> None:
+        """Derive the children's records again; a record whose derived facts change is
+        changed (version + 1 unless the batch changes it already)."""
+        for child in children:
+            current = [r for k in self.by_child[child] if not (r := self.state[k]).withdrawn]
+            derived = derive(
+                [
+                    HistoryRecord(r.id, r.kind, r.key_date, typed_facts(r.kind, r.facts))
+                    for r in current
+                ]
+            )
+            for record in current:
+                facts = _json(derived.get(record.id, {}))
+                if facts == record.derived:
+                    continue
+                if record.key in self.changed:
+                    record.derived = facts
+                else:
+                    self.put(replace(record, derived=facts, version=record.version + 1))
+
+    async def write(
+        self,
+        conn: asyncpg.Connection,
+        tenant: str,
+        *,
+        client: str,
+        actor: str | None,
+        withdrawn: Collection[NaturalKey] = (),
+    ) -> None:
+        """Store every change, and its event in the outbox, in the caller's transaction."""
+        changed = list(self.changed.values())
+        await record_rows.write(conn, tenant, changed, client=client, actor=actor)
+        time = json_time(datetime.now(UTC))
+        published: list[CloudEvent | PreparedEvent] = [
+            events.withdrawn(tenant, r)
+            if withdrawn and r.key in withdrawn
+            else events.recorded(tenant, r, time=time)
+            for r in changed
+        ]
+        if published:
+            await add_events(conn, published)
+
+
+def _json(derived: Mapping[str, object]) -> dict[str, Any]:
+    """Derived facts in their stored JSON form (dates as ISO strings)."""
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in derived.items()}
+
+
+async def apply_records(
+    conn: asyncpg.Connection,
+    *,
+    tenant: str,
+    source: Source,
+    load_id: uuid.UUID | None,
+    records: Sequence[RecordIn | Sequence[Issue]],
+    keys: ChildKeys,
+    client: str,
+    actor: str | None,
+    today: date,
+    codes: CodeLists = CURRENT,
+    per_child_locks: bool = False,
+) -> list[Result]:
+    """Write a batch of records for one tenant, inside the caller's transaction; a result per
+    record, in order. A record that could not even be read comes as its issues (REJECTED
+    here with them). `load_id` is the return load supplying the batch (None over REST: a
+    REST write takes the record away from the load that supplied it).
+
+    The write locks the tenant's records (`record_rows.lock_tenant`), or with
+    `per_child_locks` only the children it names (`lock_children`: a REST batch, so that
+    batches of different children go on at once; not for a return load, whose transaction
+    holds the tenant's lock and would otherwise take a lock per child of the return)."""
+    results: list[Result | None] = [None] * len(records)
+    valid: list[tuple[int, RecordIn]] = []
+    seen: set[NaturalKey] = set()
+    for index, record in enumerate(records):
+        if not isinstance(record, RecordIn):
+            results[index] = Result(index, REJECTED, errors=tuple(record))
+        elif record.key in seen:
+            issue = Issue(
+                KEY_DATE[record.kind], DUPLICATE_KEY, "an earlier record of the batch has its key"
+            )
+            results[index] = Result(index, REJECTED, errors=(issue,))
+        else:
+            seen.add(record.key)
+            valid.append((index, record))
+
+    histories = await _Histories.read(
+        conn, tenant, {r.child_ref for _, r in valid}, per_child=per_child_locks
+    )
+    unchanged_to_move: list[uuid.UUID] = []
+    # A batch holds a dozen records a child: its key is worked out once.
+    child_keys: dict[str, str] = {}
+
+    def child_key(child_ref: str) -> str:
+        found = child_keys.get(child_ref)
+        if found is None:
+            found = child_keys[child_ref] = keys.key(tenant, child_ref)
+        return found
+
+    for index, record in valid:
+        key = record.key
+        stored = histories.state.get(key)
+        live = histories.live(key)
+        facts = merge(live.facts if live else None, record.facts)
+        unit = (live.unit if live else None) if record.unit is KEEP else record.unit
+        errors, warnings = check(record.kind, facts, today=today, codes=codes)
+        if (
+            not errors
+            and record.kind is Kind.CARE_EPISODE
+            and overlaps(episode_span(facts), histories.episodes_besides(key))
+        ):
+            errors.append(
+                Issue("start_date", EPISODES_OVERLAP, "overlaps another episode of the child")
+            )
+        if errors:
+            results[index] = Result(index, REJECTED, errors=errors)
+            continue
+        if live is not None and live.facts == facts and live.unit == unit:
+            results[index] = Result(index, UNCHANGED, live.id, warnings=warnings)
+            if load_id is not None and live.load_id != load_id:
+                live.load_id = load_id
+                unchanged_to_move.append(live.id)
+            continue
+        histories.put(
+            StoredRecord(
+                id=stored.id if stored else uuid.uuid4(),
+                kind=record.kind,
+                child_ref=record.child_ref,
+                child_key=stored.child_key if stored else child_key(record.child_ref),
+                key_date=key.key_date,
+                plan_type=key.plan_type,
+                facts=facts,
+                derived=live.derived if live else {},
+                unit=unit,
+                source=source.value,
+                load_id=load_id,
+                withdrawn=False,
+                version=stored.version + 1 if stored else 1,
+            )
+        )
+        results[index] = Result(index, ACCEPTED, histories.state[key].id, warnings=warnings)
+
+    histories.derive_again({k.child_ref for k in histories.changed})
+    await histories.write(conn, tenant, client=client, actor=actor)
+    if load_id is not None:
+        await record_rows.move_to_load(conn, tenant, load_id, unchanged_to_move)
+    return [r for r in results if r is not None]
+
+
+async def withdraw_records(
+    conn: asyncpg.Connection,
+    *,
+    tenant: str,
+    keys: Sequence[NaturalKey | Sequence[Issue]],
+    client: str,
+    actor: str | None,
+    per_child_locks: bool = False,
+) -> list[Result]:
+    """Withdraw records by natural key, inside the caller's transaction: WITHDRAWN (a
+    `withdrawn` event; the child's other records are derived again without it), NOT_FOUND
+    (no current record has the key) or REJECTED (the key could not be read). Locked as
+    `apply_records` locks."""
+    results: list[Result] = []
+    named = {k.child_ref for k in keys if isinstance(k, NaturalKey)}
+    histories = await _Histories.read(conn, tenant, named, per_child=per_child_locks)
+    withdrawn: set[NaturalKey] = set()
+    for index, key in enumerate(keys):
+        if not isinstance(key, NaturalKey):
+            results.append(Result(index, REJECTED, errors=tuple(key)))
+            continue
+        live = histories.live(key)
+        if live is None:
+            results.append(Result(index, NOT_FOUND))
+            continue
+        histories.put(replace(live, withdrawn=True, version=live.version + 1))
+        withdrawn.add(key)
+        results.append(Result(index, WITHDRAWN, live.id))
+    histories.derive_again({k.child_ref for k in withdrawn})
+    await histories.write(conn, tenant, client=client, actor=actor, withdrawn=withdrawn)
+    return results
