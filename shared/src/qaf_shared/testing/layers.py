@@ -18,3 +18,18 @@ def imports_of(module: Path) -> set[str]:
             names.add(node.module)
             names.update(f"{node.module}.{alias.name}" for alias in node.names)
     return names
+
+
+def imports_above(package: Path, layer: str, forbidden: tuple[str, ...]) -> set[str]:
+    """What the modules of `layer` (a glob under `package`, e.g. `handlers/**/*.py`) import
+    that starts with one of `forbidden`, as `module: name`; raises when the glob finds no
+    module, so a moved layer cannot pass by being empty."""
+    modules = sorted(package.glob(layer))
+    if not modules:
+        raise AssertionError(f"no module matches {layer}")
+    return {
+        f"{module.relative_to(package)}: {name}"
+        for module in modules
+        for name in imports_of(module)
+        if name.startswith(forbidden)
+    }
