@@ -391,12 +391,14 @@ def _record_in(
             code = aliases.resolve(team_name)
             found = units.team(code) if code is not None and units is not None else None
             if found is None:
-                # The team's name, never the child: it is what the tenant's mapping lacks.
+                # No value from the file, the team's name included (the contract for every
+                # error and warning): the location says which row to read it from.
                 warnings.append(
                     Issue(
                         "team",
                         UNKNOWN_TEAM_ALIAS,
-                        f"no team alias matches {team_name!r}: the record is kept at tenant level",
+                        "no team alias matches the allocated team: the record is kept at "
+                        "tenant level (add the team's name to the team aliases)",
                     )
                 )
             unit = found
