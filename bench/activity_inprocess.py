@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -23,57 +22,9 @@ from activity_service.settings import ActivitySettings
 from bench.activity_client import GENERATED_PREFIX
 from bench.activity_write import PACKAGE, PATH, batches_file
 from bench.env import BenchEnv
+from bench.inprocess import post
 
 _REF = f'"child_ref":"{GENERATED_PREFIX}'.encode()
-
-
-async def _call(app: Any, body: bytes, token: str) -> bytes:
-    headers = [
-        (b"host", b"bench"),
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"authorization", f"Bearer {token}".encode()),
-        (b"x-actor", b"bench-actor"),
-        (b"idempotency-key", uuid.uuid4().hex.encode()),
-    ]
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": PATH,
-        "raw_path": PATH.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": headers,
-        "client": ("127.0.0.1", 1),
-        "server": ("127.0.0.1", 80),
-        "state": {},
-    }
-    delivered = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await asyncio.sleep(3600)
-        return {"type": "http.disconnect"}
-
-    status: list[int] = []
-    chunks: list[bytes] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            status.append(message["status"])
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-
-    await app(scope, receive, send)
-    if status != [200]:
-        raise RuntimeError(f"{PATH} answered {status}: {b''.join(chunks)[:300]!r}")
-    return b"".join(chunks)
 
 
 async def _run(
@@ -87,7 +38,7 @@ async def _run(
         for i in todo:
             lap, j = divmod(i, len(bodies))
             body = bodies[j].replace(_REF, f'"child_ref":"{tag}L{lap}-'.encode())
-            answer = await _call(app, body, token)
+            answer = await post(app, PATH, body, token, expect=200)
             if answer.count(wanted) != body.count(b'"child_ref"'):
                 raise RuntimeError(f"not every record was {expect}")
 

@@ -28,7 +28,10 @@ CONCURRENCY = 32
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 
-async def _call(app: ASGIApp, write: Write, body: bytes, token: str) -> None:
+async def post(app: ASGIApp, path: str, body: bytes, token: str, *, expect: int) -> bytes:
+    """POST `body` to `path` of `app` as a write service's caller does (bearer token,
+    X-Actor, a fresh Idempotency-Key), straight through ASGI; the answer's body, or an error
+    when the status is not `expect`."""
     headers = [
         (b"host", b"bench"),
         (b"content-type", b"application/json"),
@@ -43,8 +46,8 @@ async def _call(app: ASGIApp, write: Write, body: bytes, token: str) -> None:
         "http_version": "1.1",
         "method": "POST",
         "scheme": "http",
-        "path": write.path,
-        "raw_path": write.path.encode(),
+        "path": path,
+        "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
         "headers": headers,
@@ -63,14 +66,18 @@ async def _call(app: ASGIApp, write: Write, body: bytes, token: str) -> None:
         return {"type": "http.disconnect"}
 
     status: list[int] = []
+    chunks: list[bytes] = []
 
     async def send(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
             status.append(message["status"])
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
 
     await app(scope, receive, send)
-    if status != [201]:
-        raise RuntimeError(f"{write.path} answered {status}")
+    if status != [expect]:
+        raise RuntimeError(f"{path} answered {status}: {b''.join(chunks)[:300]!r}")
+    return b"".join(chunks)
 
 
 async def _cpu_per_request(app: ASGIApp, write: Write, token: str, requests: int) -> float:
@@ -79,7 +86,7 @@ async def _cpu_per_request(app: ASGIApp, write: Write, token: str, requests: int
 
     async def worker() -> None:
         for _ in todo:
-            await _call(app, write, body, token)
+            await post(app, write.path, body, token, expect=201)
 
     started = time.process_time()
     await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
