@@ -8,7 +8,10 @@ complaints). Aggregates start in time order and each one's events follow it over
 weeks, so the topics look like a live system's: one aggregate's events are spread through
 the stream, in order on its partition (key = aggregate id), as the relays publish them.
 
-By events: about 36% audit, 33% escalation, 31% feedback."""
+Case activity follows referred children (activitymix.py), at three events for every
+quality-assurance event once the children's histories have run their course (in the
+consumer benchmark's 200,000 events, about three months of ten authorities, 60% are
+activity, over half of it visits; 13% audit, 14% escalation, 14% feedback)."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
+from bench.activitymix import EVENTS_PER_CHILD, Child
 from qaf_shared.enums import (
     ActionStatus,
     AuditTheme,
@@ -44,6 +48,7 @@ from qaf_shared.enums import (
     ResolutionOutcome,
     Respondent,
 )
+from qaf_shared.events import activity as act
 from qaf_shared.events import audit as a
 from qaf_shared.events import escalation as e
 from qaf_shared.events import feedback as f
@@ -55,6 +60,9 @@ from qaf_shared.org_units import OrgUnitDirectory
 # A large authority's year: ~1,500 audits (with their actions), ~1,500 escalations, ~6,000
 # feedback items and reviews, a few hundred complaints.
 PER_TENANT_YEAR = 20_000
+# And its case activity, three times as many events (about 5,000 children referred a year,
+# each with their records and visits; Kent's census counts about 17,000 referrals a year).
+ACTIVITY_PER_QA_EVENT = 3
 
 # (logical topic, key, value, headers)
 Record = tuple[str, bytes, bytes, list[tuple[str, bytes]]]
@@ -63,6 +71,7 @@ SOURCES = {
     "audit": "/audit-service",
     "escalation": "/escalation-service",
     "feedback": "/feedback-service",
+    "activity": "/activity-service",
 }
 QUESTIONS = {
     FeedbackSource.CP_CONFERENCE: [
@@ -388,6 +397,19 @@ class _Lifecycles:
         emit(decided, "feedback.complaint_closed", f.ComplaintClosed(**snap, closed_on=decided))
         return out
 
+    def child(self, tenant: str, start: date) -> list[tuple[date, Record]]:
+        child = Child(self.rng, self.units.pick(self.rng, tenant), self._id)
+        return [
+            (day, self._record("activity", _short(p), tenant, p.record_id, day, p))
+            for day, p in child.history(start)
+            if isinstance(p, act.ActivityRecord)
+        ]
+
+
+def _short(payload: Payload) -> str:
+    """`activity.visit.recorded` of `uk.gov.qa.activity.visit.recorded.v1`."""
+    return payload.event_type.removeprefix("uk.gov.qa.").removesuffix(".v1")
+
 
 def stream(
     count: int,
@@ -396,10 +418,12 @@ def stream(
     tenant_count: int = 10,
     first_day: date = date(2023, 4, 1),
     per_tenant_year: int = PER_TENANT_YEAR,
+    activity_per_qa_event: int = ACTIVITY_PER_QA_EVENT,
     tenant_codes: list[str] | None = None,
 ) -> Iterator[Record]:
     """`count` records: aggregates start in time order from `first_day`, as many a day as
-    `tenant_count` authorities of `per_tenant_year` events a year make, each one's events in
+    `tenant_count` authorities of `per_tenant_year` quality-assurance events a year (and
+    `activity_per_qa_event` times as many of case activity) make, each one's events in
     order, interleaved with the others' by day as a live system emits them."""
     rng = random.Random(seed)
     life = _Lifecycles(rng, _Units())
@@ -414,6 +438,8 @@ def stream(
     )
     # About 2.4 events per aggregate on average (see the makers' weights).
     per_day = max(per_tenant_year * tenant_count / 365 / 2.4, 1.0)
+    children_per_day = per_tenant_year * activity_per_qa_event * tenant_count / 365
+    children_per_day /= EVENTS_PER_CHILD
     pending: list[tuple[date, int, Record]] = []
     emitted = 0
     order = 0
@@ -424,6 +450,11 @@ def stream(
         for _ in range(starts):
             maker = rng.choice(makers)
             for day, record in maker(rng.choice(codes), today):
+                pending.append((day, order, record))
+                order += 1
+        children = int(children_per_day) + (1 if rng.random() < children_per_day % 1 else 0)
+        for _ in range(children):
+            for day, record in life.child(rng.choice(codes), today):
                 pending.append((day, order, record))
                 order += 1
         # Everything dated up to today is due; the rest waits for its day.

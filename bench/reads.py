@@ -75,7 +75,7 @@ def _template(tenant: str, per_year: int) -> Counter[tuple[str, ...]]:
     kinds = {p.kind: p for p in PROJECTIONS}
     facts: dict[tuple[str, str, str], Any] = {}
     for _, _, value, _ in eventmix.stream(
-        2 * per_year,
+        2 * per_year * (1 + eventmix.ACTIVITY_PER_QA_EVENT),
         seed=int(tenant) + per_year,
         first_day=date(TEMPLATE_FY - 1, 4, 1),
         per_tenant_year=per_year,
