@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -138,10 +138,11 @@ class EventConsumer:
         producer_factory: Callable[[], AIOKafkaProducer] | None = None,
         send_dead_letters: bool = True,
         parallel: int = 1,
+        group_by: Callable[[CloudEvent], Hashable] | None = None,
     ) -> None:
         """`producer_factory` makes the dead-letter producer for `run_forever`; a replay that
         only calls `handle` needs none. `parallel`: how many transactions a fetched batch is
-        applied in at once (see `handle`)."""
+        applied in at once; `group_by`: what must stay in one of them (see `handle`)."""
         self._pool = pool
         self._consumer_factory = consumer_factory
         self._producer_factory = producer_factory
@@ -152,6 +153,7 @@ class EventConsumer:
         self._schema_for_batch = schema_for_batch
         self._send_dead_letters = send_dead_letters
         self._parallel = parallel
+        self._group_by = group_by
         self.consumer: AIOKafkaConsumer | None = None
 
     async def run_forever(self) -> None:
@@ -229,37 +231,44 @@ class EventConsumer:
         batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
         producer: AIOKafkaProducer | None,
     ) -> None:
-        """Apply a fetched batch. With `parallel` > 1 its partitions are split into that many
-        groups, each applied in its own transaction at the same time: while one waits for
-        PostgreSQL the other folds its events, and the two never touch the same aggregate
-        (an aggregate's events share a partition). All of them have finished, applied or
-        failed, when this returns or raises."""
-        groups = _split(batches, self._parallel)
+        """Apply a fetched batch. With `parallel` > 1 it is split into that many groups, each
+        applied in its own transaction at the same time: while one waits for PostgreSQL the
+        other folds its events. Two groups must never fold into the same fact, or one would
+        save over the other's change: by default whole partitions are split (an aggregate's
+        events share a partition); `group_by` names what an event folds into where that is
+        wider than its partition key (all of one child's records, each keyed by its own id),
+        and every event of one name goes to one group, in the order fetched. Kafka's offsets
+        are committed only once every group has committed, and a batch delivered again skips
+        the ids already applied, so a group that fails loses nothing. All of them have
+        finished, applied or failed, when this returns or raises."""
+        parsed, bad = _parse(batches)
+        if self._group_by is not None:
+            groups = _split_by(parsed, self._parallel, self._group_by)
+        else:
+            parts = _split(batches, self._parallel)
+            group_of = {(tp.topic, tp.partition): n for n, part in enumerate(parts) for tp in part}
+            groups = [[] for _ in parts]
+            for item in parsed:
+                groups[group_of[(item.record.topic, item.record.partition)]].append(item)
+        # Records that could not be read are set aside by the first group.
         if len(groups) == 1:
-            await self._handle_group(batches, producer)
+            await self._handle_group(groups[0], bad, producer)
             return
         results = await asyncio.gather(
-            *(self._handle_group(group, producer) for group in groups), return_exceptions=True
+            *(
+                self._handle_group(group, bad if n == 0 else [], producer)
+                for n, group in enumerate(groups)
+            ),
+            return_exceptions=True,
         )
         for result in results:
             if isinstance(result, BaseException):
                 raise result
 
     async def _handle_group(
-        self,
-        batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
-        producer: AIOKafkaProducer | None,
+        self, parsed: list[_Parsed], bad: list[_Bad], producer: AIOKafkaProducer | None
     ) -> None:
-        parsed: list[_Parsed] = []
-        bad: list[_Bad] = []
-        for records in batches.values():
-            for record in records:
-                try:
-                    if record.value is None:
-                        raise ValueError("empty record")
-                    parsed.append(_Parsed(record, parse_event(record.value)))
-                except (ValueError, ValidationError) as exc:
-                    bad.append(_Bad(record, UNKNOWN_TENANT, _reason(exc)))
+        bad = list(bad)
         try:
             await self._apply_retrying(parsed)
         except _TRANSIENT:
@@ -392,6 +401,38 @@ class _Bad(NamedTuple):
     record: ConsumerRecord[bytes, bytes]
     tenant: str
     reason: str
+
+
+def _parse(
+    batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+) -> tuple[list[_Parsed], list[_Bad]]:
+    parsed: list[_Parsed] = []
+    bad: list[_Bad] = []
+    for records in batches.values():
+        for record in records:
+            try:
+                if record.value is None:
+                    raise ValueError("empty record")
+                parsed.append(_Parsed(record, parse_event(record.value)))
+            except (ValueError, ValidationError) as exc:
+                bad.append(_Bad(record, UNKNOWN_TENANT, _reason(exc)))
+    return parsed, bad
+
+
+def _split_by(
+    items: list[_Parsed], parts: int, group_by: Callable[[CloudEvent], Hashable]
+) -> list[list[_Parsed]]:
+    """Items into at most `parts` groups, every event of one `group_by` name in one group,
+    in the order given. An event whose name cannot be told (its data does not read) goes by
+    its id: applying it will fail, and it is set aside alone."""
+    groups: list[list[_Parsed]] = [[] for _ in range(max(parts, 1))]
+    for item in items:
+        try:
+            name: Hashable = group_by(item.event)
+        except Exception:
+            name = item.event.id
+        groups[hash(name) % len(groups)].append(item)
+    return [g for g in groups if g] or [[]]
 
 
 def _split(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import asyncpg
@@ -22,6 +22,19 @@ PROJECTIONS: tuple[engine.Projection[Any], ...] = (
     Participation(),
     Complaints(),
 )
+
+
+_BY_TYPE = engine.by_event_type(PROJECTIONS)
+
+
+def fact_of(event: CloudEvent) -> Hashable:
+    """The fact an event folds into (the event itself when none does): the consumer applies
+    every event of one fact in one of its concurrent transactions, so that two never save
+    over each other's change to it."""
+    projection = _BY_TYPE.get(event.type)
+    if projection is None:
+        return event.id
+    return (event.tenant, projection.kind, projection.key(event))
 
 
 async def apply(conn: asyncpg.Connection, schema: str, events: Sequence[CloudEvent]) -> None:

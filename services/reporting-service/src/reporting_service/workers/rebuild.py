@@ -98,6 +98,7 @@ class _Replayer:
             schema_for_batch=this_schema,
             send_dead_letters=False,
             parallel=settings.consumer_parallelism,
+            group_by=projections.fact_of,
         )
         self._partitions: list[TopicPartition] = []
 
