@@ -37,12 +37,15 @@ def grant_sql(
     database: str,
     *,
     append_only: Iterable[str] = (),
+    insert_delete_only: Iterable[str] = (),
     own_schemas: str | None = None,
 ) -> str:
     """The statements that give `role` exactly the runtime privileges on `database` (run as
     its owner, in the public schema).
 
     `append_only`: tables the runtime role may only INSERT into and SELECT from.
+    `insert_delete_only`: tables whose rows are replaced, never changed in place (reference
+    data a load deletes and inserts): no UPDATE.
     `own_schemas`: a regular expression of schema names the runtime role creates and owns at
     run time (reporting's projection generations, which a rebuild makes and drops): it gets
     CREATE on the database for that, and such schemas the owner made before the roles were
@@ -70,6 +73,9 @@ def grant_sql(
     logs = [_ident(t) for t in append_only]
     if logs:
         sql.append(f"REVOKE UPDATE, DELETE ON TABLE {', '.join(logs)} FROM {r}")
+    replaced = [_ident(t) for t in insert_delete_only]
+    if replaced:
+        sql.append(f"REVOKE UPDATE ON TABLE {', '.join(replaced)} FROM {r}")
     if own_schemas is not None:
         sql.append(f"GRANT CREATE ON DATABASE {db} TO {r}")
         sql.append(_hand_over(role, own_schemas))

@@ -3,7 +3,8 @@
 A Deep Dive or a trend is tens of milliseconds of queries and disclosure control, the same
 for every reader until the consumer applies something. The projections' version is the
 active generation and the number of events applied to it (its `consumer_stats`), which
-every batch that changes anything moves. It is read again, in the background, once it is
+every batch that changes anything moves, with the benchmark reference data's version (the
+newest load's id: a Deep Dive shows what was last loaded). It is read again, in the background, once it is
 `recheck` seconds old (0.1 by default), so a report answers at most that much (and one
 query) behind what the consumer has committed, which is less than the consumer's own lag;
 a cached report costs no database round trip at all. (The version moves with any tenant's events: a busy system
@@ -29,7 +30,7 @@ from typing import Any, Generic, TypeVar
 import asyncpg
 from starlette.responses import Response
 
-from reporting_service.repository import consumer_state, generations
+from reporting_service.repository import benchmarks, consumer_state, generations
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Built:
 
 
 Build = Callable[[asyncpg.Connection, str], Awaitable[Response]]
-Version = tuple[str, int]  # active schema, events applied to it
+Version = tuple[str, int, int]  # active schema, events applied to it, reference data loads
 T = TypeVar("T")
 V = TypeVar("V")
 
@@ -126,7 +127,8 @@ class ResponseCache:
         async with pool.acquire() as conn:
             schema = await generations.active_schema(conn)
             applied = await consumer_state.events_applied(conn, schema)
-        self._version, self._checked_at = (schema, applied), started
+            loads = await benchmarks.version(conn)
+        self._version, self._checked_at = (schema, applied, loads), started
         return self._version
 
     async def respond(self, pool: asyncpg.Pool, key: Hashable, build: Build) -> Response:

@@ -3,7 +3,7 @@ from the maintained projections of the active generation."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal
 
 import asyncpg
@@ -21,8 +21,10 @@ from reporting_service.api.deps import QuarterPath, Reader
 from reporting_service.api.readcache import ResponseCache
 from reporting_service.api.schemas.csv_rows import CSV_RESPONSE, csv_response, unit_rows
 from reporting_service.api.schemas.reports import AggregatesOut, DeepDiveOut, TrendsOut
-from reporting_service.domain import measures, publication, trends
+from reporting_service.domain import benchmarks, measures, publication, trends
+from reporting_service.domain.disclosure import Cell
 from reporting_service.domain.measures import Raw
+from reporting_service.repository import benchmarks as reference
 from reporting_service.repository import counts
 
 router = APIRouter(prefix="/v1", tags=["reports"])
@@ -96,6 +98,47 @@ async def _decisions(
     return out
 
 
+def _activity(decision: publication.Decision, quarter: str, tenant: str) -> dict[str, Cell]:
+    """The tenant's `activity` figures as the decision shows them, by benchmark measure."""
+    section = measures.sections(decision, quarter, "tenant", tenant).get("activity", {})
+    return benchmarks.flatten(section)
+
+
+async def _benchmarks(
+    request: Request,
+    conn: asyncpg.Connection,
+    schema: str,
+    tenant: str,
+    quarter: str,
+    own: Mapping[str, Cell],
+) -> dict[str, dict[str, Cell]]:
+    """The tenant's `benchmarks` block for the quarter (`own`: its activity figures as this
+    reader sees them). Peers' figures are always their published ones, whoever reads."""
+    settings = request.app.state.settings
+    year = parse_quarter(quarter)[0]
+    version = await reference.version(conn)
+
+    async def load() -> benchmarks.Reference:
+        return benchmarks.Reference(
+            measures=await reference.latest_figures(conn, year),
+            neighbours=await reference.neighbours(conn, tenant),
+            region=settings.benchmark_regions.get(tenant),
+        )
+
+    ref = await _cache(request).shared(("benchmarks", version, year, tenant), load)
+    peers: dict[str, list[Cell]] = {}
+    consenting: list[str] = settings.benchmark_peers
+    if tenant in consenting:
+        threshold: int = settings.suppression_threshold
+        for peer in dict.fromkeys(consenting):
+            if peer == tenant or request.app.state.org_units.tenant(peer) is None:
+                continue
+            decided = await _decisions(request, conn, schema, peer, [quarter], threshold)
+            for measure, figure in _activity(decided[quarter], quarter, peer).items():
+                peers.setdefault(measure, []).append(figure)
+    return benchmarks.block(own, ref, peers)
+
+
 @router.get("/deep-dives/{quarter}", response_model=DeepDiveOut, responses=CSV_RESPONSE)
 async def get_deep_dive(
     request: Request,
@@ -127,9 +170,17 @@ async def get_deep_dive(
         def sections(period: str, k: str, c: str) -> dict[str, Any]:
             return measures.sections(decided[period], period, k, c)
 
+        # Benchmarks compare authorities, so only the tenant's own Deep Dive has them.
+        compared: dict[str, Any] = {}
+        if kind == "tenant":
+            own = _activity(decided[quarter], quarter, principal.tenant)
+            compared["benchmarks"] = await _benchmarks(
+                request, conn, schema, principal.tenant, quarter, own
+            )
         if as_csv:
             rows = [
                 *unit_rows(quarter, kind, code, sections(quarter, kind, code)),
+                *unit_rows(quarter, kind, code, compared),
                 *unit_rows(previous, kind, code, sections(previous, kind, code)),
             ]
             for k, c in below:
@@ -142,6 +193,7 @@ async def get_deep_dive(
                 "unit": {"code": code, "kind": kind},
                 "suppression": {"applied": applied is not None, "threshold": threshold},
                 **sections(quarter, kind, code),
+                **compared,
                 "previous": {"quarter": previous, **sections(previous, kind, code)},
                 "breakdown": [
                     {"unit": {"code": c, "kind": k}, **sections(quarter, k, c)} for k, c in below
