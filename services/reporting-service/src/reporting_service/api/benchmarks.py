@@ -12,6 +12,7 @@ from qaf_shared.http.auth import Actor, Principal, requires
 from qaf_shared.http.problems import Problem, problem_responses
 from qaf_shared.logging import get_logger
 from qaf_shared.quarters import parse_quarter, quarter_of
+from reporting_service.api.readcache import report_cache
 from reporting_service.api.schemas.benchmarks import NeighboursLoaded, ValuesLoaded
 from reporting_service.domain import benchmark_files
 from reporting_service.repository import benchmarks
@@ -55,6 +56,7 @@ async def load_values(request: Request, principal: ReferenceAdmin, actor: Actor)
         years, replaced = await benchmarks.replace_values(
             conn, rows, Loader(principal.client, actor)
         )
+    report_cache(request).stale()
     log.info("benchmarks_loaded", kind="values", rows=len(rows), years=len(years))
     return {
         "years": years,
@@ -82,5 +84,6 @@ async def load_neighbours(
         las, replaced = await benchmarks.replace_neighbours(
             conn, rows, Loader(principal.client, actor)
         )
+    report_cache(request).stale()
     log.info("benchmark_neighbours_loaded", rows=len(rows), las=len(las))
     return {"las": las, "rows": len(rows), "replaced": replaced}

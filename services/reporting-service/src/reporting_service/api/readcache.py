@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import asyncpg
+from starlette.requests import Request
 from starlette.responses import Response
 
 from reporting_service.repository import benchmarks, consumer_state, generations
@@ -100,6 +101,7 @@ class ResponseCache:
         self._version: Version | None = None
         self._checked_at = 0.0
         self._checking: asyncio.Task[Version] | None = None
+        self._changes = 0  # times `stale` was called: a check older than the last is not kept
 
     async def _current(self, pool: asyncpg.Pool) -> Version:
         """The projections' version. Once it is older than `recheck`, one request starts
@@ -116,6 +118,12 @@ class ResponseCache:
             return await asyncio.shield(self._checking)
         return self._version
 
+    def stale(self) -> None:
+        """This replica changed what reports are built from (a reference load): the next
+        request reads the version again before answering, rather than up to `recheck` later."""
+        self._version, self._checking = None, None
+        self._changes += 1
+
     async def _check(self, pool: asyncpg.Pool) -> Version:
         try:
             return await self._read_version(pool)
@@ -123,13 +131,15 @@ class ResponseCache:
             self._checking = None
 
     async def _read_version(self, pool: asyncpg.Pool) -> Version:
-        started = time.monotonic()
+        started, changes = time.monotonic(), self._changes
         async with pool.acquire() as conn:
             schema = await generations.active_schema(conn)
             applied = await consumer_state.events_applied(conn, schema)
             loads = await benchmarks.version(conn)
-        self._version, self._checked_at = (schema, applied, loads), started
-        return self._version
+        version = (schema, applied, loads)
+        if changes == self._changes:
+            self._version, self._checked_at = version, started
+        return version
 
     async def respond(self, pool: asyncpg.Pool, key: Hashable, build: Build) -> Response:
         """The response for `key` at the current projections: cached, or built by `build`
@@ -152,3 +162,12 @@ class ResponseCache:
                 # A rebuild switched generations and dropped this one since the last check.
                 schema = (await self._read_version(pool))[0]
                 return Built.of(await build(conn, schema))
+
+
+def report_cache(request: Request) -> ResponseCache:
+    """The app's one report cache, made on first use with the configured recheck."""
+    cache: ResponseCache | None = getattr(request.app.state, "report_cache", None)
+    if cache is None:
+        recheck = request.app.state.settings.report_recheck_ms / 1000
+        cache = request.app.state.report_cache = ResponseCache(recheck=recheck)
+    return cache

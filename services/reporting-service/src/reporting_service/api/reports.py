@@ -18,7 +18,7 @@ from qaf_shared.http.resources import json_response
 from qaf_shared.org_units import TenantUnits
 from qaf_shared.quarters import parse_quarter, previous_quarter
 from reporting_service.api.deps import QuarterPath, Reader
-from reporting_service.api.readcache import ResponseCache
+from reporting_service.api.readcache import report_cache
 from reporting_service.api.schemas.csv_rows import CSV_RESPONSE, csv_response, unit_rows
 from reporting_service.api.schemas.reports import AggregatesOut, DeepDiveOut, TrendsOut
 from reporting_service.domain import benchmarks, measures, publication, trends
@@ -59,14 +59,6 @@ def _unit(units: TenantUnits, tenant: str, code: str | None) -> tuple[str, str]:
     return kind, code
 
 
-def _cache(request: Request) -> ResponseCache:
-    cache: ResponseCache | None = getattr(request.app.state, "report_cache", None)
-    if cache is None:
-        recheck = request.app.state.settings.report_recheck_ms / 1000
-        cache = request.app.state.report_cache = ResponseCache(recheck=recheck)
-    return cache
-
-
 async def _decisions(
     request: Request,
     conn: asyncpg.Connection,
@@ -94,7 +86,7 @@ async def _decisions(
             (unit, cell, value) for unit, cells in raw.items() for cell, value in cells.items()
         )
         key = ("decision", tenant, quarter, applied, tree, figures)
-        out[quarter] = await _cache(request).shared(key, decide)
+        out[quarter] = await report_cache(request).shared(key, decide)
     return out
 
 
@@ -125,17 +117,15 @@ async def _benchmarks(
             region=settings.benchmark_regions.get(tenant),
         )
 
-    ref = await _cache(request).shared(("benchmarks", version, year, tenant), load)
+    ref = await report_cache(request).shared(("benchmarks", version, year, tenant), load)
     peers: dict[str, list[Cell]] = {}
-    consenting: list[str] = settings.benchmark_peers
-    if tenant in consenting:
-        threshold: int = settings.suppression_threshold
-        for peer in dict.fromkeys(consenting):
-            if peer == tenant or request.app.state.org_units.tenant(peer) is None:
-                continue
-            decided = await _decisions(request, conn, schema, peer, [quarter], threshold)
-            for measure, figure in _activity(decided[quarter], quarter, peer).items():
-                peers.setdefault(measure, []).append(figure)
+    threshold: int = settings.suppression_threshold
+    for peer in benchmarks.peer_tenants(tenant, settings.benchmark_peers):
+        if request.app.state.org_units.tenant(peer) is None:
+            continue  # a tenant this deployment has no figures for
+        decided = await _decisions(request, conn, schema, peer, [quarter], threshold)
+        for measure, figure in _activity(decided[quarter], quarter, peer).items():
+            peers.setdefault(measure, []).append(figure)
     return benchmarks.block(own, ref, peers)
 
 
@@ -202,7 +192,7 @@ async def get_deep_dive(
         )
 
     key = ("deep-dive", principal.tenant, quarter, kind, code, threshold, applied, as_csv)
-    return await _cache(request).respond(request.app.state.pool, key, build)
+    return await report_cache(request).respond(request.app.state.pool, key, build)
 
 
 @router.get("/aggregates/{quarter}", response_model=AggregatesOut, responses=CSV_RESPONSE)
@@ -237,7 +227,7 @@ async def get_aggregates(request: Request, quarter: QuarterPath, principal: Read
         )
 
     key = ("aggregates", principal.tenant, quarter, applied, as_csv)
-    return await _cache(request).respond(request.app.state.pool, key, build)
+    return await report_cache(request).respond(request.app.state.pool, key, build)
 
 
 @router.get("/escalation-trends", response_model=TrendsOut)
@@ -283,4 +273,4 @@ async def get_escalation_trends(
         return json_response(body)
 
     key = ("trends", principal.tenant, first, last, by, granularity, scope, applied)
-    return await _cache(request).respond(request.app.state.pool, key, build)
+    return await report_cache(request).respond(request.app.state.pool, key, build)

@@ -122,6 +122,7 @@ def read_values(body: bytes, *, latest_year: int) -> list[ValueRow]:
         if "" in cells:
             errors.add(number, "row", cells[""])
             continue
+        before = errors.count
         year = _integer(cells["year"])
         if year is None or not FIRST_YEAR <= year <= latest_year:
             errors.add(number, "year", f"not a year from {FIRST_YEAR} to {latest_year}")
@@ -145,8 +146,9 @@ def read_values(body: bytes, *, latest_year: int) -> list[ValueRow]:
         if value is None and symbol is None:
             kind = "a percentage from 0 to 100" if is_percentage(measure) else "a number from 0"
             errors.add(number, "value", f"not {kind} or one of {', '.join(sorted(SYMBOLS))}")
-        if year is None or level not in AreaLevel.__members__:
-            continue
+        if errors.count > before:
+            continue  # a row in error is not compared with the others
+        assert year is not None
         # England is one area whatever code a file gives it.
         key = (year, level, "" if level == AreaLevel.ENGLAND else code, measure)
         if key in seen:

@@ -138,6 +138,14 @@ def numbers(figures: Iterable[Figure | Cell | None]) -> list[float]:
     return [float(f) for f in figures if isinstance(f, int | float) and not isinstance(f, bool)]
 
 
+def peer_tenants(tenant: str, consenting: Sequence[str]) -> list[str]:
+    """The tenants whose figures are `tenant`'s peers: the other consenting ones, and none
+    unless `tenant` consents too (peers compare each other, and a tenant is not its own)."""
+    if tenant not in consenting:
+        return []
+    return [t for t in dict.fromkeys(consenting) if t != tenant]
+
+
 def peers_summary(peers: Iterable[Cell | None]) -> dict[str, Cell]:
     """`peers_mean` and `peers` over the other consenting tenants' published figures: only
     numbers count (a figure suppressed or "z" for that tenant is no peer), and nothing is
