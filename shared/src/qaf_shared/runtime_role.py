@@ -70,16 +70,35 @@ def grant_sql(
         # The migrations' bookkeeping is the owner's alone.
         f"REVOKE ALL ON TABLE alembic_version FROM {r}",
     ]
-    logs = [_ident(t) for t in append_only]
-    if logs:
-        sql.append(f"REVOKE UPDATE, DELETE ON TABLE {', '.join(logs)} FROM {r}")
-    replaced = [_ident(t) for t in insert_delete_only]
-    if replaced:
-        sql.append(f"REVOKE UPDATE ON TABLE {', '.join(replaced)} FROM {r}")
+    # On those that exist: a downgrade past the migration that made one runs this too.
+    if append_only:
+        sql.append(_revoke_where_present("UPDATE, DELETE", append_only, role))
+    if insert_delete_only:
+        sql.append(_revoke_where_present("UPDATE", insert_delete_only, role))
     if own_schemas is not None:
         sql.append(f"GRANT CREATE ON DATABASE {db} TO {r}")
         sql.append(_hand_over(role, own_schemas))
     return ";\n".join(sql) + ";\n"
+
+
+def _revoke_where_present(privileges: str, tables: Iterable[str], role: str) -> str:
+    names = ", ".join("'" + check_table(t) + "'" for t in tables)
+    return f"""DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY[{names}] LOOP
+        IF to_regclass(format('public.%I', t)) IS NOT NULL THEN
+            EXECUTE format('REVOKE {privileges} ON TABLE public.%I FROM %I', t, '{role}');
+        END IF;
+    END LOOP;
+END $$"""
+
+
+def check_table(name: str) -> str:
+    """A table name as the migrations spell them (checked, so it can be put in SQL)."""
+    if not _ROLE.match(name):
+        raise ValueError(f"not a table name (lower case letters, digits, _): {name!r}")
+    return name
 
 
 def _hand_over(role: str, pattern: str) -> str:
