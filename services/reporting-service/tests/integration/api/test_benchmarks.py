@@ -13,6 +13,7 @@ import httpx
 import pytest_asyncio
 
 from qaf_shared.database import connect
+from qaf_shared.testing.demo_scripts import demo_scripts
 from qaf_shared.testing.fixtures import auth, serve
 from reporting_service.main import create_app
 
@@ -221,3 +222,19 @@ async def test_a_file_must_be_csv_and_within_the_size_limit(
     large = HEAD + f"2024,886,LA,{MEASURE},1\n" * 40_000
     assert (await post(client, token, large)).status_code == 413
     assert await benchmarks_of(client, token, "FY2025Q1") == {}
+
+
+async def test_the_synthetic_demo_file_loads_and_gives_kent_every_measure(
+    client: httpx.AsyncClient, token: Callable[..., str]
+) -> None:
+    demo = demo_scripts("demo_benchmarks").loader
+    shipped = demo.FILE.read_text()
+    assert shipped == demo.text()  # the generator writes it again unchanged
+    response = await post(client, token, shipped)
+    assert response.status_code == 200, response.text
+    assert response.json()["years"] == list(demo.YEARS)
+    block = await benchmarks_of(client, token, f"FY{demo.YEARS[-1]}Q4")
+    assert set(block) == set(demo.MEASURES)
+    for figures in block.values():
+        assert figures["year"] == demo.YEARS[-1]
+        assert all(isinstance(figures[k], float) for k in ("england", "region", "neighbours_mean"))
