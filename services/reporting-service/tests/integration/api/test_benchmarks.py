@@ -6,18 +6,23 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import date
 from statistics import mean, median
 
 import httpx
 import pytest_asyncio
 
 from qaf_shared.database import connect
+from qaf_shared.events import activity as ev
+from qaf_shared.events.envelope import new_event
 from qaf_shared.testing.demo_scripts import demo_scripts
 from qaf_shared.testing.fixtures import auth, serve
+from qaf_shared.testing.kafka import publish
 from reporting_service.main import create_app
 
-from ..feed import Own, settings_for
+from ..feed import UNIT, Own, all_applied, settings_for
 
 # DOMAIN.md "Benchmarks": the May 2025 model's neighbours, closest first.
 KENT_NEIGHBOURS = ["881", "845", "878", "303", "935", "926", "891", "938", "822", "933"]
@@ -92,7 +97,7 @@ async def test_a_load_answers_its_counts_and_the_tenant_deep_dive_shows_it(
     assert block["region"] == 12.0
     assert block["neighbours_mean"] == round(mean(kent), 1)
     assert block["neighbours_median"] == round(median(kent), 1)
-    assert block["band"] == "x"  # no activity figure of its own in this database
+    assert block["band"] == "z"  # its own figure has nothing to compute it from: no events
     assert "peers" not in block  # consent is off by default
     medway = [las[c] for c in MEDWAY_NEIGHBOURS if c in las]
     other = (await benchmarks_of(client, token, "FY2025Q1", tenant="887"))[MEASURE]
@@ -238,3 +243,40 @@ async def test_the_synthetic_demo_file_loads_and_gives_kent_every_measure(
     for figures in block.values():
         assert figures["year"] == demo.YEARS[-1]
         assert all(isinstance(figures[k], float) for k in ("england", "region", "neighbours_mean"))
+
+
+async def test_the_band_places_the_tenants_own_activity_figure_among_the_las(
+    own: Own, token: Callable[..., str]
+) -> None:
+    """End to end: referral events give Kent 6 re-referrals of 12 (50.0%) in FY2025Q1; with
+    every LA at 60 or more that is the best quarter of a lower-is-better measure."""
+    events = [
+        new_event(
+            source="/test",
+            tenant="886",
+            subject=str(record),
+            data=ev.ReferralRecorded(
+                record_id=record,
+                child_key=f"child-{n}",
+                org_unit=UNIT,
+                version=1,
+                source="REST",
+                referral_date=date(2025, 5, 1),
+                re_referral_12m=n % 2 == 0,
+            ),
+        )
+        for n, record in enumerate(uuid.uuid4() for _ in range(12))
+    ]
+    await publish(own.prefix, events)
+    async with serve(create_app(settings_for(own.dsn, own.prefix, "bench-band"))) as c:
+        await all_applied(own.dsn, len(events))
+        body, _ = figures_file(2024, 60.0)
+        assert (await post(c, token, body.replace(MEASURE, "re_referrals_12m_pct"))).is_success
+        response = await c.get("/v1/deep-dives/FY2025Q1", headers=auth(token("reports:read")))
+        assert response.json()["activity"]["re_referrals_12m_pct"] == 50.0
+        assert response.json()["benchmarks"]["re_referrals_12m_pct"]["band"] == "A"
+        lines = body.replace(MEASURE, "re_referrals_12m_pct").splitlines()
+        raised = "\n".join(x if ",LA," not in x else x.rsplit(",", 1)[0] + ",40.0" for x in lines)
+        assert (await post(c, token, raised + "\n")).is_success  # every LA at 40: 50 is worst
+        response = await c.get("/v1/deep-dives/FY2025Q1", headers=auth(token("reports:read")))
+        assert response.json()["benchmarks"]["re_referrals_12m_pct"]["band"] == "D"
