@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from reporting_service.api.schemas.benchmarks import BenchmarkOut
+
 Figure = Annotated[
     int | float | Literal["c", "z", "k"], Field(description='A number, or "c", "z" or "k"')
 ]
@@ -103,6 +105,9 @@ class DeepDiveOut(Measures):
     quarter: str
     unit: UnitOut
     suppression: SuppressionOut
+    benchmarks: dict[str, BenchmarkOut] | None = Field(
+        default=None, description="The tenant's own Deep Dive only: by activity measure"
+    )
     previous: PreviousOut
     breakdown: list[BreakdownOut]
 
