@@ -16,7 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.conn import collect_hosts, create_conn
 from aiokafka.errors import (
     KafkaConnectionError,
-    SaslAuthenticationFailedError,
+    SaslAuthenticationFailed,
     TopicAlreadyExistsError,
     TopicAuthorizationFailedError,
 )
@@ -104,7 +104,7 @@ def _token_provider(dotted: str) -> AbstractTokenProvider:
 def failure_reason(exc: BaseException) -> str:
     """What `/readyz` says of a Kafka failure: its kind, never its message (a broker's error
     text can name a user or a topic)."""
-    if isinstance(exc, SaslAuthenticationFailedError):
+    if isinstance(exc, SaslAuthenticationFailed):
         return "authentication failed"
     if isinstance(exc, TopicAuthorizationFailedError):
         return "not authorized to write its topic"
