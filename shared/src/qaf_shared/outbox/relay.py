@@ -119,7 +119,6 @@ class OutboxRelay:
             await lock_conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
             producer = self._producer_factory()
             await producer.start()
-            self.failure = None
             backlog_at = 0.0
             loop = asyncio.get_running_loop()
             while True:
