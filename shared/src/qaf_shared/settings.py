@@ -53,8 +53,8 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     # Prepended to every topic name: lets tests (or several stacks on one broker) stay apart.
     kafka_topic_prefix: str = ""
-    # How every Kafka client of the service authenticates (docs/architecture.md, Kafka
-    # security); qaf_shared.kafka.client_options turns these into the clients' arguments.
+    # How every Kafka client of the service authenticates (docs/architecture.md, Security,
+    # Kafka connections); qaf_shared.kafka.client_options turns these into the clients' arguments.
     # PLAINTEXT is for a private development broker only. With SSL or SASL_SSL the broker's
     # certificate is checked against `kafka_ssl_ca_file` (the system's trust store when
     # unset, as for a managed offering with a public CA); `kafka_ssl_cert_file` (and
