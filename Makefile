@@ -10,6 +10,10 @@ TENANT ?= 886
 TTL ?= 3600
 PROVIDER ?=
 SERVICE_PACKAGES := audit_service escalation_service feedback_service reporting_service activity_service
+# plaintext (the default), or sasl_ssl: `make run KAFKA_SECURITY=sasl_ssl` runs Kafka with TLS, a SCRAM
+# user per service and ACLs, and the services with their users (deploy/local/README.md).
+KAFKA_SECURITY ?= plaintext
+export KAFKA_SECURITY
 
 .PHONY: help install infra migrate keys run stop test token lint rebuild-reports contracts bench
 
@@ -35,7 +39,8 @@ keys: install
 infra: install
 	@bash deploy/local/postgres.sh start
 	@bash deploy/local/kafka.sh start
-	@$(PY) -m qaf_shared.kafka
+	@if [ "$(KAFKA_SECURITY)" = sasl_ssl ]; then set -a; eval "$$(bash deploy/local/kafka.sh env admin)"; set +a; fi; \
+		$(PY) -m qaf_shared.kafka
 
 # The five databases migrate at once (each is its own database), as each one's owner role,
 # granting the runtime role <pkg>_app the service runs as its row privileges; a failure shows

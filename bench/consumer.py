@@ -24,9 +24,10 @@ import orjson
 from aiokafka import AIOKafkaConsumer
 
 from bench.env import BenchEnv
-from bench.readenv import KAFKA, environment, event_topics
+from bench.readenv import KAFKA_SETTINGS, environment, event_topics
 from bench.results import Figure, table
 from qaf_shared.events.catalogue import DOMAIN_TOPICS
+from qaf_shared.kafka import client_options
 
 TARGET = 5000.0  # events/s on one consumer
 TIMEOUT = 600.0
@@ -99,7 +100,7 @@ async def _raw_consume(dsn: str, prefix: str, wanted: int) -> float:
     await conn.execute(_BASELINE_TABLE)
     consumer = AIOKafkaConsumer(
         *(prefix + t for t in DOMAIN_TOPICS),
-        bootstrap_servers=KAFKA,
+        **client_options(KAFKA_SETTINGS),
         group_id=f"bench-raw-{uuid.uuid4().hex[:8]}",
         enable_auto_commit=False,
         auto_offset_reset="earliest",

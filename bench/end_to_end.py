@@ -23,10 +23,10 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from bench.env import KAFKA, BenchEnv, Process
+from bench.env import KAFKA_SETTINGS, BenchEnv, Process
 from bench.results import Figure
 from bench.writes import WRITES, Write
-from qaf_shared.kafka import idempotent_producer, load_topics
+from qaf_shared.kafka import client_options, idempotent_producer, load_topics
 from reporting_service.settings import ReportingSettings
 
 RATE = 50.0  # writes per second
@@ -221,11 +221,11 @@ async def _kafka_run(topic: str, seconds: float) -> RunResult:
     loop = asyncio.get_running_loop()
     settings = ReportingSettings()
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=KAFKA,
+        **client_options(KAFKA_SETTINGS),
         enable_auto_commit=False,
         fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
     )
-    producer = idempotent_producer(KAFKA)
+    producer = idempotent_producer(KAFKA_SETTINGS)
     await consumer.start()
     await producer.start()
     sent: dict[bytes, float] = {}

@@ -52,14 +52,16 @@ import asyncpg
 import httpx
 
 from qaf_shared import devtoken, migrations
-from qaf_shared.kafka import ensure_topics
+from qaf_shared.kafka import admin_client, ensure_topics
 from qaf_shared.runtime_role import runtime_role_for
-from qaf_shared.settings import REPO_ROOT, RUN_DIR
+from qaf_shared.settings import REPO_ROOT, RUN_DIR, ServiceSettings
 from qaf_shared.testing.processes import free_port
 
 PG_HOST = "127.0.0.1"
 PG_PORT = 5432
-KAFKA = os.environ.get("QA_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+# The broker and how to reach it (QA_KAFKA_*, security included), as the services read it.
+KAFKA_SETTINGS = ServiceSettings()
+KAFKA = KAFKA_SETTINGS.kafka_bootstrap_servers
 RESERVED_PORTS = range(8001, 8006)  # the development system's (make run)
 LOG_DIR = RUN_DIR / "bench-logs"
 
@@ -207,7 +209,7 @@ class BenchEnv:
         """A new topic prefix under which every topic of deploy/topics.yaml exists."""
         self.ensure_infrastructure()
         prefix = f"bench{self.run_id}.{uuid.uuid4().hex[:4]}."
-        self._topics.extend(asyncio.run(ensure_topics(KAFKA, prefix=prefix)))
+        self._topics.extend(asyncio.run(ensure_topics(KAFKA_SETTINGS, prefix=prefix)))
         return prefix
 
     def token(self, scopes: str, *, tenant: str = "886", ttl: int = 7200) -> str:
@@ -303,15 +305,13 @@ class BenchEnv:
                     finally:
                         await admin.close()
             if self._topics:
-                from aiokafka.admin import AIOKafkaAdminClient
-
-                admin_client = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
-                await admin_client.start()
+                admin = admin_client(KAFKA_SETTINGS)
+                await admin.start()
                 try:
                     with contextlib.suppress(Exception):
-                        await admin_client.delete_topics(self._topics)
+                        await admin.delete_topics(self._topics)
                 finally:
-                    await admin_client.close()
+                    await admin.close()
 
         asyncio.run(drop())
         self._databases.clear()

@@ -55,7 +55,9 @@ from qaf_shared.events import feedback as f
 from qaf_shared.events.catalogue import spec_for
 from qaf_shared.events.envelope import kafka_headers, kafka_value
 from qaf_shared.events.payloads import OrgUnitRef, Payload
+from qaf_shared.kafka import client_options
 from qaf_shared.org_units import OrgUnitDirectory
+from qaf_shared.settings import ServiceSettings
 
 # A large authority's year: ~1,500 audits (with their actions), ~1,500 escalations, ~6,000
 # feedback items and reviews, a few hundred complaints.
@@ -471,13 +473,13 @@ def stream(
         day_index += 1
 
 
-async def produce(bootstrap: str, prefix: str, records: Iterator[Record]) -> int:
+async def produce(settings: ServiceSettings, prefix: str, records: Iterator[Record]) -> int:
     """Put the records on `prefix` + topic; returns how many. Batches are built directly
     (`create_batch`) and partitioned by a C hash of the key (one aggregate, one partition, as
     the relays do; aiokafka's murmur2 is pure Python and cost more than the rest together); acks from the leader only, since the benchmark needs the
     records there, not their durability."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
+        **client_options(settings),
         acks=1,
         linger_ms=50,
         max_batch_size=1024 * 1024,

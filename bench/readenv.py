@@ -12,9 +12,16 @@ from collections.abc import Iterator
 
 import asyncpg
 
-from bench.env import KAFKA, BenchEnv
+from bench.env import KAFKA, KAFKA_SETTINGS, BenchEnv
 
-__all__ = ["KAFKA", "active_schema", "environment", "event_topics", "topic_events"]
+__all__ = [
+    "KAFKA",
+    "KAFKA_SETTINGS",
+    "active_schema",
+    "environment",
+    "event_topics",
+    "topic_events",
+]
 
 
 @contextlib.contextmanager
@@ -44,7 +51,7 @@ def event_topics(env: BenchEnv, at_least: int) -> str:
         # A top-up is new aggregates (another seed), after the ones already there.
         records = eventmix.stream(at_least - held, seed=1000 + held)
         started = time.monotonic()
-        sent = asyncio.run(eventmix.produce(KAFKA, prefix, records))
+        sent = asyncio.run(eventmix.produce(KAFKA_SETTINGS, prefix, records))
         print(
             f"bench: produced {sent:,} events in {time.monotonic() - started:.0f} s",
             file=sys.stderr,

@@ -6,7 +6,8 @@
 #   deploy/local/services.sh status   print each one's readiness; exit 1 if any is not ready
 #
 # Logs in .run/logs/<service>.log, pids in .run/pids/<service>.pid. Settings come from the
-# environment (QA_*), e.g. QA_WORKERS for the uvicorn worker count.
+# environment (QA_*), e.g. QA_WORKERS for the uvicorn worker count. With KAFKA_SECURITY=sasl_ssl each
+# service reaches Kafka as its own user (deploy/local/kafka.sh env <service>).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -31,14 +32,19 @@ alive() { # pid -> 0 when running and not a zombie
 cmd_start() {
     mkdir -p "$RUN_DIR/logs" "$RUN_DIR/pids"
     [[ -x $PY ]] || { echo "services: no virtualenv at .venv (run 'make install')" >&2; exit 1; }
-    local entry name port package
+    local entry name port package kafka_env
     for entry in "${SERVICES[@]}"; do
         name=${entry%%:*} port=${entry##*:} package=${name//-/_}
         if answers "$port" /healthz; then
             say "$name already answers on :$port"
             continue
         fi
-        (cd "$REPO" && setsid -f bash -c "echo \$\$ > '$RUN_DIR/pids/$name.pid'; exec '$PY' -m uvicorn \
+        kafka_env=()
+        if [[ ${KAFKA_SECURITY:-plaintext} == sasl_ssl ]]; then
+            mapfile -t kafka_env < <(bash "$REPO/deploy/local/kafka.sh" env "$name")
+            [[ ${#kafka_env[@]} -gt 0 ]] || { echo "services: no Kafka user for $name" >&2; exit 1; }
+        fi
+        (cd "$REPO" && env "${kafka_env[@]}" setsid -f bash -c "echo \$\$ > '$RUN_DIR/pids/$name.pid'; exec '$PY' -m uvicorn \
             --factory $package.main:create_app --host 127.0.0.1 --port $port \
             --workers ${QA_WORKERS:-1} --no-access-log >> '$RUN_DIR/logs/$name.log' 2>&1")
         say "started $name on :$port"

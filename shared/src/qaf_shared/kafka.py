@@ -1,27 +1,128 @@
-"""Kafka plumbing: producer settings, the declarative topic file, a readiness probe."""
+"""Kafka plumbing: the clients' connection and security options, producer settings, the
+declarative topic file, a readiness probe."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import pkgutil
 from pathlib import Path
 from typing import Any
 
 import yaml
 from aiokafka import AIOKafkaProducer
+from aiokafka.abc import AbstractTokenProvider
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.conn import collect_hosts, create_conn
+from aiokafka.errors import (
+    KafkaConnectionError,
+    SaslAuthenticationFailed,
+    TopicAlreadyExistsError,
+    TopicAuthorizationFailedError,
+)
+from aiokafka.helpers import create_ssl_context
 
-from qaf_shared.settings import REPO_ROOT
+from qaf_shared.settings import REPO_ROOT, ServiceSettings
 
 TOPICS_FILE = REPO_ROOT / "deploy" / "topics.yaml"
 
 
-def idempotent_producer(bootstrap_servers: str, **overrides: Any) -> AIOKafkaProducer:
+class KafkaSettingsError(RuntimeError):
+    """A Kafka security setting names a file or hook that cannot be used (the message names
+    the setting, never a secret)."""
+
+
+def client_options(settings: ServiceSettings) -> dict[str, Any]:
+    """The one place Kafka clients get their connection: bootstrap servers, TLS and SASL as
+    aiokafka's keyword arguments, for a producer, a consumer or an admin client alike.
+    Secret files are read on every call, so a client built after a Secret was rotated uses
+    the new one."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap_servers,
+        "security_protocol": settings.kafka_security_protocol,
+    }
+    if settings.kafka_security_protocol == "PLAINTEXT":
+        return options
+    try:
+        options["ssl_context"] = create_ssl_context(
+            cafile=settings.kafka_ssl_ca_file,
+            certfile=settings.kafka_ssl_cert_file,
+            keyfile=settings.kafka_ssl_key_file,
+        )
+    except OSError as exc:  # ssl.SSLError is one
+        raise KafkaSettingsError(
+            f"QA_KAFKA_SSL_* files cannot be loaded: {type(exc).__name__}"
+        ) from None
+    mechanism = settings.kafka_sasl_mechanism
+    if mechanism is None:
+        return options
+    options["sasl_mechanism"] = mechanism
+    if mechanism == "OAUTHBEARER":
+        options["sasl_oauth_token_provider"] = _token_provider(
+            settings.kafka_sasl_oauth_token_provider or ""
+        )
+    else:
+        options["sasl_plain_username"] = _secret_file(
+            "QA_KAFKA_SASL_USERNAME_FILE", settings.kafka_sasl_username_file
+        )
+        options["sasl_plain_password"] = _secret_file(
+            "QA_KAFKA_SASL_PASSWORD_FILE", settings.kafka_sasl_password_file
+        )
+    return options
+
+
+def _secret_file(setting: str, path: Path | None) -> str:
+    if path is None:
+        raise KafkaSettingsError(f"{setting} is not set")
+    try:
+        # A Secret mounted as a file may end in a newline that is no part of the secret.
+        value = path.read_text().strip()
+    except OSError as exc:
+        raise KafkaSettingsError(f"{setting} cannot be read: {type(exc).__name__}") from None
+    if not value:
+        raise KafkaSettingsError(f"{setting} names an empty file")
+    return value
+
+
+def _token_provider(dotted: str) -> AbstractTokenProvider:
+    """Call the factory QA_KAFKA_SASL_OAUTH_TOKEN_PROVIDER names (e.g. MSK's IAM signer)."""
+    try:
+        factory = pkgutil.resolve_name(dotted)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise KafkaSettingsError(
+            f"QA_KAFKA_SASL_OAUTH_TOKEN_PROVIDER cannot be imported: {type(exc).__name__}"
+        ) from None
+    provider = factory()
+    if not isinstance(provider, AbstractTokenProvider):
+        raise KafkaSettingsError(
+            "QA_KAFKA_SASL_OAUTH_TOKEN_PROVIDER must name a callable returning an "
+            "aiokafka.abc.AbstractTokenProvider"
+        )
+    return provider
+
+
+def failure_reason(exc: BaseException) -> str:
+    """What `/readyz` says of a Kafka failure: its kind, never its message (a broker's error
+    text can name a user or a topic)."""
+    if isinstance(exc, SaslAuthenticationFailed):
+        return "authentication failed"
+    if isinstance(exc, TopicAuthorizationFailedError):
+        return "not authorized to write its topic"
+    if isinstance(exc, KafkaSettingsError):
+        return "security settings unusable"
+    return f"unavailable ({type(exc).__name__})"
+
+
+def admin_client(settings: ServiceSettings, **overrides: Any) -> AIOKafkaAdminClient:
+    """An admin client with the service's connection and security options."""
+    return AIOKafkaAdminClient(**{**client_options(settings), **overrides})
+
+
+def idempotent_producer(settings: ServiceSettings, **overrides: Any) -> AIOKafkaProducer:
     """The producer every publisher uses: acks from all replicas, idempotence on, so a retry
     never duplicates or reorders a record within a partition."""
     options: dict[str, Any] = {
-        "bootstrap_servers": bootstrap_servers,
+        **client_options(settings),
         "acks": "all",
         "enable_idempotence": True,
         "linger_ms": 2,
@@ -44,10 +145,10 @@ def load_topics(path: Path = TOPICS_FILE) -> list[dict[str, Any]]:
 
 
 async def ensure_topics(
-    bootstrap_servers: str, *, prefix: str = "", path: Path = TOPICS_FILE
+    settings: ServiceSettings, *, prefix: str = "", path: Path = TOPICS_FILE
 ) -> list[str]:
     """Create every topic of the file that does not exist yet; return the names created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = admin_client(settings)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -71,36 +172,60 @@ async def ensure_topics(
 
 
 class KafkaProbe:
-    """Answers whether the broker is reachable, for `/readyz`."""
+    """Answers whether the broker is reachable with the service's credentials, for
+    `/readyz`."""
 
-    def __init__(self, bootstrap_servers: str) -> None:
-        self._admin = AIOKafkaAdminClient(
-            bootstrap_servers=bootstrap_servers, request_timeout_ms=3000
-        )
-        self._started = False
+    def __init__(self, settings: ServiceSettings) -> None:
+        self._settings = settings
+        self._admin: AIOKafkaAdminClient | None = None
 
     async def ready(self) -> bool:
+        """True when the broker answers."""
+        return await self.check() == "ok"
+
+    async def check(self) -> str:
+        """ "ok", or why not (`failure_reason`)."""
         try:
-            if not self._started:
-                await asyncio.wait_for(self._admin.start(), 3)
-                self._started = True
+            if self._admin is None:
+                admin = admin_client(self._settings, request_timeout_ms=3000)
+                try:
+                    await asyncio.wait_for(admin.start(), 3)
+                except BaseException:
+                    with contextlib.suppress(Exception):
+                        await admin.close()
+                    raise
+                self._admin = admin
             await asyncio.wait_for(self._admin.describe_cluster(), 3)
-            return True
-        except Exception:
-            return False
+            return "ok"
+        except KafkaConnectionError:
+            # The client says only that it could not bootstrap; one connection of our own
+            # tells a refused login from a broker that does not answer.
+            return await self._why_not()
+        except Exception as exc:
+            return failure_reason(exc)
+
+    async def _why_not(self) -> str:
+        options = client_options(self._settings)
+        host, port, _ = collect_hosts(options.pop("bootstrap_servers"))[0]
+        try:
+            conn = await asyncio.wait_for(
+                create_conn(host, port, request_timeout_ms=3000, **options), 3
+            )
+        except Exception as exc:
+            return failure_reason(exc)
+        conn.close()
+        return "unavailable (KafkaConnectionError)"
 
     async def close(self) -> None:
-        if self._started:
+        if self._admin is not None:
             await self._admin.close()
 
 
 def main() -> None:
-    """`python -m qaf_shared.kafka`: create the topics of deploy/topics.yaml."""
-    import os
-
-    bootstrap = os.environ.get("QA_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    prefix = os.environ.get("QA_KAFKA_TOPIC_PREFIX", "")
-    created = asyncio.run(ensure_topics(bootstrap, prefix=prefix))
+    """`python -m qaf_shared.kafka`: create the topics of deploy/topics.yaml, connecting with
+    the QA_KAFKA_* settings (as an admin user, on a secured broker)."""
+    settings = ServiceSettings()
+    created = asyncio.run(ensure_topics(settings, prefix=settings.kafka_topic_prefix))
     print(f"topics created: {', '.join(created) or 'none (all exist)'}")
 
 

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import BeforeValidator, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 RUN_DIR = REPO_ROOT / ".run"
+
+
+def _empty_is_none(value: object) -> object:
+    # A manifest says "not set" with an empty value (`QA_KAFKA_SSL_CA_FILE=`).
+    return None if value == "" else value
+
+
+OptionalPath = Annotated[Path | None, BeforeValidator(_empty_is_none)]
+OptionalStr = Annotated[str | None, BeforeValidator(_empty_is_none)]
 
 
 class ServiceSettings(BaseSettings):
@@ -43,6 +53,27 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     # Prepended to every topic name: lets tests (or several stacks on one broker) stay apart.
     kafka_topic_prefix: str = ""
+    # How every Kafka client of the service authenticates (docs/architecture.md, Security,
+    # Kafka connections); qaf_shared.kafka.client_options turns these into the clients' arguments.
+    # PLAINTEXT is for a private development broker only. With SSL or SASL_SSL the broker's
+    # certificate is checked against `kafka_ssl_ca_file` (the system's trust store when
+    # unset, as for a managed offering with a public CA); `kafka_ssl_cert_file` (and
+    # `kafka_ssl_key_file`, unless the key is in the cert file) is a client certificate for
+    # mutual TLS. SASL's username and password are read from files (Secrets mounted as
+    # files), never from variables; OAUTHBEARER takes a token provider instead: the dotted
+    # path (`package.module:factory` or `package.module.factory`) of a callable that returns
+    # an `aiokafka.abc.AbstractTokenProvider`.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_SSL"] = "PLAINTEXT"
+    kafka_ssl_ca_file: OptionalPath = None
+    kafka_ssl_cert_file: OptionalPath = None
+    kafka_ssl_key_file: OptionalPath = None
+    kafka_sasl_mechanism: Annotated[
+        Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN", "OAUTHBEARER"] | None,
+        BeforeValidator(_empty_is_none),
+    ] = None
+    kafka_sasl_username_file: OptionalPath = None
+    kafka_sasl_password_file: OptionalPath = None
+    kafka_sasl_oauth_token_provider: OptionalStr = None
 
     auth_jwks: str = str(RUN_DIR / "dev-keys" / "jwks.json")
     auth_issuer: str = "https://dev.qa.local/"
@@ -68,6 +99,43 @@ class ServiceSettings(BaseSettings):
     idempotency_purge_batch_size: int = Field(default=1000, ge=1, le=10_000)
     log_level: str = "INFO"
     workers: int = Field(default=1, ge=1)
+
+    @model_validator(mode="after")
+    def _kafka_security_is_complete(self) -> Self:
+        """Refuse at start-up a Kafka security setting that could never connect."""
+        protocol = self.kafka_security_protocol
+        tls = (self.kafka_ssl_ca_file, self.kafka_ssl_cert_file, self.kafka_ssl_key_file)
+        if protocol == "PLAINTEXT" and any(tls):
+            raise ValueError(
+                "QA_KAFKA_SSL_* files are set but QA_KAFKA_SECURITY_PROTOCOL is PLAINTEXT"
+            )
+        if self.kafka_ssl_key_file and not self.kafka_ssl_cert_file:
+            raise ValueError("QA_KAFKA_SSL_KEY_FILE needs QA_KAFKA_SSL_CERT_FILE")
+        sasl = (
+            self.kafka_sasl_mechanism,
+            self.kafka_sasl_username_file,
+            self.kafka_sasl_password_file,
+            self.kafka_sasl_oauth_token_provider,
+        )
+        if protocol != "SASL_SSL":
+            if any(sasl):
+                raise ValueError(
+                    "QA_KAFKA_SASL_* is set but QA_KAFKA_SECURITY_PROTOCOL is not SASL_SSL"
+                )
+            return self
+        if self.kafka_sasl_mechanism is None:
+            raise ValueError("QA_KAFKA_SECURITY_PROTOCOL=SASL_SSL needs QA_KAFKA_SASL_MECHANISM")
+        if self.kafka_sasl_mechanism == "OAUTHBEARER":
+            if not self.kafka_sasl_oauth_token_provider:
+                raise ValueError(
+                    "QA_KAFKA_SASL_MECHANISM=OAUTHBEARER needs QA_KAFKA_SASL_OAUTH_TOKEN_PROVIDER"
+                )
+        elif not (self.kafka_sasl_username_file and self.kafka_sasl_password_file):
+            raise ValueError(
+                f"QA_KAFKA_SASL_MECHANISM={self.kafka_sasl_mechanism} needs "
+                "QA_KAFKA_SASL_USERNAME_FILE and QA_KAFKA_SASL_PASSWORD_FILE"
+            )
+        return self
 
     def topic(self, name: str) -> str:
         """The real topic name for a catalogue topic name."""

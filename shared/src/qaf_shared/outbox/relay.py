@@ -24,7 +24,7 @@ from prometheus_client import Counter, Gauge
 from qaf_shared.database import connect, create_pool
 from qaf_shared.events.catalogue import spec_for
 from qaf_shared.events.envelope import kafka_headers, kafka_value
-from qaf_shared.kafka import idempotent_producer
+from qaf_shared.kafka import failure_reason, idempotent_producer
 from qaf_shared.logging import configure_logging, get_logger
 from qaf_shared.settings import ServiceSettings
 
@@ -77,6 +77,8 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
         self._wake = asyncio.Event()
+        # Why the last attempt to publish failed, until one succeeds: `/readyz` shows it.
+        self.failure: str | None = None
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings, pool: asyncpg.Pool) -> OutboxRelay:
@@ -85,7 +87,7 @@ class OutboxRelay:
             service_name=settings.service_name,
             dsn=settings.database_url.get_secret_value(),
             pool=pool,
-            producer_factory=lambda: idempotent_producer(settings.kafka_bootstrap_servers),
+            producer_factory=lambda: idempotent_producer(settings),
             topic_name=settings.topic,
             batch_size=settings.relay_batch_size,
             poll_interval_s=settings.relay_poll_interval_s,
@@ -100,6 +102,7 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                self.failure = failure_reason(exc)
                 log.warning("outbox_relay_failed", service=self._service, error=type(exc).__name__)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
@@ -120,6 +123,7 @@ class OutboxRelay:
             loop = asyncio.get_running_loop()
             while True:
                 published = await self.publish_batch(producer)
+                self.failure = None
                 if published < self._batch_size:
                     # At most once a poll interval: under a steady stream of writes the relay
                     # comes here after nearly every batch, and the count is a round trip
@@ -176,8 +180,11 @@ class OutboxRelay:
 
 
 def outbox_relay_worker(app: FastAPI) -> Coroutine[Any, Any, None]:
-    """A write service's relay as one of its app's workers, over the app's pool."""
-    return OutboxRelay.from_settings(app.state.settings, app.state.pool).run_forever()
+    """A write service's relay as one of its app's workers, over the app's pool (kept on
+    `app.state.relay`, whose failure `/readyz` reports)."""
+    relay = OutboxRelay.from_settings(app.state.settings, app.state.pool)
+    app.state.relay = relay
+    return relay.run_forever()
 
 
 async def _main() -> None:

@@ -14,12 +14,12 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
-from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
 
 from qaf_shared import devtoken, migrations
-from qaf_shared.kafka import ensure_topics
+from qaf_shared.kafka import admin_client, ensure_topics
 from qaf_shared.runtime_role import runtime_role_for
+from qaf_shared.settings import ServiceSettings
 
 # The call helpers assert on what the services answer: let pytest explain a failed one.
 pytest.register_assert_rewrite(
@@ -28,7 +28,10 @@ pytest.register_assert_rewrite(
 
 PG_HOST = os.environ.get("QA_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("QA_TEST_PG_PORT", "5432"))
-KAFKA = os.environ.get("QA_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+# The broker the tests share and how to reach it: the QA_KAFKA_* variables (security
+# included), as a service reads them.
+KAFKA_SETTINGS = ServiceSettings()
+KAFKA = KAFKA_SETTINGS.kafka_bootstrap_servers
 
 # The service packages, and the owner role (= maintenance database) of each locally; each
 # service runs as `<owner>_app` (deploy/local/postgres.sh makes both).
@@ -66,11 +69,11 @@ async def make_topics(run_id: str) -> AsyncIterator[TopicsFactory]:
 
     async def factory() -> str:
         prefix = f"t{run_id}.{len(created)}."
-        created.extend(await ensure_topics(KAFKA, prefix=prefix))
+        created.extend(await ensure_topics(KAFKA_SETTINGS, prefix=prefix))
         return prefix
 
     yield factory
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    admin = admin_client(KAFKA_SETTINGS)
     await admin.start()
     with contextlib.suppress(Exception):
         await admin.delete_topics(created)

@@ -12,7 +12,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from qaf_shared import jsonutil
 from qaf_shared.events.catalogue import spec_for
 from qaf_shared.events.envelope import CloudEvent, kafka_headers, kafka_value
-from qaf_shared.testing.fixtures import KAFKA
+from qaf_shared.kafka import client_options
+from qaf_shared.settings import ServiceSettings
+from qaf_shared.testing.fixtures import KAFKA_SETTINGS
 
 
 class Record(NamedTuple):
@@ -24,9 +26,9 @@ class Record(NamedTuple):
     headers: list[tuple[str, bytes]] | None = None
 
 
-async def produce(records: Iterable[Record]) -> None:
-    """Send every record, in order, and wait until the broker has them all."""
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True, linger_ms=5)
+async def produce(records: Iterable[Record], *, settings: ServiceSettings = KAFKA_SETTINGS) -> None:
+    """Send every record, in order, and wait until the broker `settings` reach has them all."""
+    producer = AIOKafkaProducer(**client_options(settings), enable_idempotence=True, linger_ms=5)
     await producer.start()
     try:
         for topic, key, value, headers in records:
@@ -50,12 +52,20 @@ async def publish(prefix: str, events: Iterable[CloudEvent]) -> None:
 
 
 async def read_topic(
-    topic: str, expected: int, *, timeout: float = 20.0, linger: float = 0.5
+    topic: str,
+    expected: int,
+    *,
+    timeout: float = 20.0,
+    linger: float = 0.5,
+    settings: ServiceSettings = KAFKA_SETTINGS,
 ) -> list[tuple[bytes, CloudEvent]]:
     """Every record on `topic` (key and event) until `expected` came or `timeout` seconds
     passed, then whatever arrives within `linger` seconds more: a duplicate would arrive then."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=KAFKA, auto_offset_reset="earliest", enable_auto_commit=False
+        topic,
+        **client_options(settings),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
     )
     await consumer.start()
     records: list[tuple[bytes, CloudEvent]] = []

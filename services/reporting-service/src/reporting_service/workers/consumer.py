@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from qaf_shared.consumer import EventConsumer
 from qaf_shared.events.catalogue import DLQ_TOPIC, DOMAIN_TOPICS
-from qaf_shared.kafka import idempotent_producer
+from qaf_shared.kafka import client_options, idempotent_producer
 from reporting_service import projections
 from reporting_service.repository import generations
 from reporting_service.settings import ReportingSettings
@@ -30,7 +30,7 @@ def build_consumer(
     def consumer_factory() -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
             *(settings.topic(t) for t in DOMAIN_TOPICS),
-            bootstrap_servers=settings.kafka_bootstrap_servers,
+            **client_options(settings),
             group_id=settings.consumer_group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -41,7 +41,7 @@ def build_consumer(
     options: dict[str, Any] = {
         "pool": pool,
         "consumer_factory": consumer_factory,
-        "producer_factory": lambda: idempotent_producer(settings.kafka_bootstrap_servers),
+        "producer_factory": lambda: idempotent_producer(settings),
         "apply": projections.apply,
         "dlq_topic": settings.topic(DLQ_TOPIC),
         "logical_topic": lambda t: t.removeprefix(prefix),

@@ -23,10 +23,10 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from qaf_shared.consumer import EventConsumer
 from qaf_shared.events.catalogue import DLQ_TOPIC, DOMAIN_TOPICS
+from qaf_shared.kafka import admin_client, client_options
 from qaf_shared.logging import get_logger
 from reporting_service import projections
 from reporting_service.repository import consumer_state, generations
@@ -79,7 +79,7 @@ class _Replayer:
         self._settings = settings
         self._prefix = settings.kafka_topic_prefix
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap_servers,
+            **client_options(settings),
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             fetch_max_wait_ms=50,
@@ -103,7 +103,7 @@ class _Replayer:
         self._partitions: list[TopicPartition] = []
 
     async def start(self) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._settings.kafka_bootstrap_servers)
+        admin = admin_client(self._settings)
         await admin.start()
         try:
             described = await admin.describe_topics(
