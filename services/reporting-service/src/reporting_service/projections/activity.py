@@ -169,6 +169,7 @@ class ActivityChildren:
     """A child's referrals, assessments, S47 enquiries, CP plans and care episodes."""
 
     kind = "activity_child"
+    spans_partitions = True
     fact = ChildFact
     handles: frozenset[type[Payload]] = frozenset(_CHILD_PAYLOADS.values())
 
@@ -422,6 +423,7 @@ class ActivityOwnRecords:
     its timeliness; one with nothing to measure it from (`on_time` None) counts nowhere."""
 
     kind = "activity_record"
+    spans_partitions = False
     fact = OwnRecord
     handles: frozenset[type[Payload]] = frozenset(_OWN_PAYLOADS.values())
 

@@ -33,6 +33,7 @@ _AUDIT_PAYLOADS: dict[str, type[ev.AuditEvent]] = {
 
 class Audits:
     kind = "audit"
+    spans_partitions = False
     fact = AuditFact
     handles: frozenset[type[Payload]] = frozenset(
         {ev.AuditScheduled, ev.AuditSubmitted, ev.AuditPeerReviewed, ev.AuditModerated}
@@ -92,6 +93,7 @@ class ActionFact(Fact):
 
 class Actions:
     kind = "action"
+    spans_partitions = False
     fact = ActionFact
     handles: frozenset[type[Payload]] = frozenset({ev.ActionRaised, ev.ActionStatusChanged})
 
@@ -141,6 +143,7 @@ class ConcernFact(Fact):
 
 class SafeguardingConcerns:
     kind = "concern"
+    spans_partitions = False
     fact = ConcernFact
     handles: frozenset[type[Payload]] = frozenset({ev.SafeguardingConcernRaised})
 

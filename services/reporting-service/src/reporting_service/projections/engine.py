@@ -41,11 +41,14 @@ F = TypeVar("F", bound=Fact)
 
 class Projection(Protocol[F]):
     """`handles` names the payload classes whose events it folds (never their type strings:
-    the class names its type)."""
+    the class names its type). `spans_partitions`: its facts gather events published under
+    different Kafka keys (a child's records, each keyed by its own id), so two consumers may
+    hold them at once (see `apply`)."""
 
     kind: str
     handles: frozenset[type[Payload]]
     fact: type[F]
+    spans_partitions: bool
 
     def key(self, event: CloudEvent) -> str: ...
 
@@ -130,10 +133,14 @@ def emitter(tenant: str, unit: OrgUnitRef) -> Emitter:
     return Emitter(tenant, unit, Counter())
 
 
-# A fact may gather events from several partitions (a child's records: activity events are
-# keyed by record), and concurrent groups of one batch, or two replicas, apply partitions at
-# once: each fact is locked for the transaction before it is read, in one global order (so
-# two transactions never wait on each other), and none folds a fact another is changing.
+# A fact that gathers events from several partitions (a child's records: activity events are
+# keyed by record) may be folded by two replicas at once, each holding some of its
+# partitions: each such fact is locked for the transaction before it is read, in one global
+# order (so two transactions never wait on each other), and none folds a fact another is
+# changing. Only those: a lock per fact of every batch would fill PostgreSQL's shared lock
+# table (max_locks_per_transaction x max_connections) at 5,000-event batches, and a fact
+# keyed like its events lives on one partition, which one consumer holds. Within a process
+# the consumer already keeps every event of a fact in one group (`projections.fact_of`).
 _LOCK = """
 SELECT pg_advisory_xact_lock(h)
 FROM (SELECT DISTINCT hashtextextended($2 || k, 0) AS h FROM unnest($1::text[]) k ORDER BY h) l
@@ -191,7 +198,9 @@ async def apply(
     if not routed:
         return
     keys = sorted({key for _, key, _ in routed})
-    await conn.execute(_LOCK, ["\x1f".join(k) for k in keys], f"{schema}\x1f")
+    shared = sorted({key for p, key, _ in routed if p.spans_partitions})
+    if shared:
+        await conn.execute(_LOCK, ["\x1f".join(k) for k in shared], f"{schema}\x1f")
     loaded: dict[FactKey, Any] = {}
     kinds = {p.kind: p for p, _, _ in routed}
     for tenant, kind, ident, data in await conn.fetch(

@@ -67,6 +67,7 @@ _PAYLOADS: dict[str, type[ev.EscalationEvent]] = {
 
 class Escalations:
     kind = "escalation"
+    spans_partitions = False
     fact = EscalationFact
     handles: frozenset[type[Payload]] = frozenset(
         {

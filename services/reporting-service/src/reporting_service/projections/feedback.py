@@ -24,6 +24,7 @@ class FeedbackFact(Fact):
 
 class Feedback:
     kind = "feedback"
+    spans_partitions = False
     fact = FeedbackFact
     handles: frozenset[type[Payload]] = frozenset({ev.FeedbackReceived})
 
@@ -59,6 +60,7 @@ class ParticipationFact(Fact):
 
 class Participation:
     kind = "participation"
+    spans_partitions = False
     fact = ParticipationFact
     handles: frozenset[type[Payload]] = frozenset({ev.ParticipationRecorded})
 
@@ -93,6 +95,7 @@ class ComplaintFact(Fact):
 
 class Complaints:
     kind = "complaint"
+    spans_partitions = False
     fact = ComplaintFact
     handles: frozenset[type[Payload]] = frozenset(
         {ev.ComplaintOpened, ev.ComplaintStageChanged, ev.ComplaintClosed}
