@@ -351,7 +351,7 @@ def edge_cases(tenant: Tenant) -> None:
             (date(2025, 4, 17), date(2025, 4, 22)),  # 46: late
             (date(2024, 12, 24), date(2024, 12, 26)),  # Boxing Day: still 45
             (date(2024, 12, 24), date(2024, 12, 27)),  # 46: late
-            (date(2024, 12, 24), date(2025, 1, 2)),  # 47 (New Year's Day between): late
+            (date(2024, 12, 24), date(2025, 1, 2)),  # 49 (27, 30, 31 December, 2 January): late
         ]
     ):
         referral = _working_days_before(due, 45)
