@@ -18,6 +18,7 @@ disagreement is listed (measure, unit, quarter, expected, got) before the test f
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -265,4 +266,7 @@ async def test_the_deep_dives_activity_measures_equal_the_oracles_before_and_aft
         assert first != second
         problems += await _check(reports, token, tenants, second, "corrected")
 
-    assert not problems, f"{len(problems)} disagreements:\n" + "\n".join(problems[:200])
+    by_measure = Counter(p.split(":")[0].split()[-1] for p in problems)
+    summary = "\n".join(f"{n:5} {m}" for m, n in by_measure.most_common())
+    listed = "\n".join(problems[:300])
+    assert not problems, f"{len(problems)} disagreements, by measure:\n{summary}\n{listed}"
