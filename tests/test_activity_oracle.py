@@ -17,6 +17,7 @@ disagreement is listed (measure, unit, quarter, expected, got) before the test f
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -148,10 +149,15 @@ async def _load_ssda903(
 
 
 async def _settled(
-    activity_dsn: str, reports: httpx.AsyncClient, tokens: Callable[..., str], tenants: list[str]
+    activity_dsn: str,
+    reports: httpx.AsyncClient,
+    tokens: Callable[..., str],
+    tenants: list[str],
+    recheck_ms: int,
 ) -> None:
-    """Every event activity-service wrote is published, and reporting has applied each
-    tenant's (its status counts a tenant's own)."""
+    """Every event activity-service wrote is published, reporting has applied each tenant's
+    (its status counts a tenant's own), and its reports have caught up: a report may be
+    `report_recheck_ms` behind the consumer's commits."""
     seen: list[Any] = []
 
     async def done() -> bool:
@@ -180,6 +186,11 @@ async def _settled(
         raise AssertionError(
             f"not settled: (tenant, written, unpublished, applied) {seen}"
         ) from None
+    # A report is built from the projections' version as last read: once that is older than
+    # `report_recheck_ms`, the next request starts reading it again and is answered from the
+    # version known until then (api/readcache.py). One read, then the time to re-read it.
+    await reports.get(f"/v1/deep-dives/{QUARTERS[0]}", headers=auth(tokens("reports:read")))
+    await asyncio.sleep(2 * recheck_ms / 1000)
 
 
 async def _check(
@@ -238,6 +249,7 @@ async def test_the_deep_dives_activity_measures_equal_the_oracles_before_and_aft
         kafka_topic_prefix=prefix,
         consumer_group=f"activity-oracle-{uuid.uuid4().hex[:8]}",
     )
+    recheck_ms = reporting_settings.report_recheck_ms
     async with (
         serve(create_activity_app(activity_settings)) as activity,
         serve(create_reporting_app(reporting_settings)) as reports,
@@ -246,7 +258,7 @@ async def test_the_deep_dives_activity_measures_equal_the_oracles_before_and_aft
             writer = auth(token("activity:write activity:read", tenant=code))
             await _post_records(activity, writer, tenant.records)
             await _load_ssda903(activity, writer, tenant.ssda903)
-        await _settled(activity_dsn, reports, token, list(tenants))
+        await _settled(activity_dsn, reports, token, list(tenants), recheck_ms)
         first = {code: first_phase(t) for code, t in tenants.items()}
         problems = await _check(reports, token, tenants, first, "first")
 
@@ -261,7 +273,7 @@ async def test_the_deep_dives_activity_measures_equal_the_oracles_before_and_aft
             assert statuses == {"WITHDRAWN"}, answer.json()
             reloaded = await _load_ssda903(activity, writer, tenant.ssda903_reloaded)
             assert reloaded["counts"]["withdrawn"] > 0, reloaded
-        await _settled(activity_dsn, reports, token, list(tenants))
+        await _settled(activity_dsn, reports, token, list(tenants), recheck_ms)
         second = {code: second_phase(t) for code, t in tenants.items()}
         assert first != second
         problems += await _check(reports, token, tenants, second, "corrected")
