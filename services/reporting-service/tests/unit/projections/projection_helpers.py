@@ -12,6 +12,7 @@ from qaf_shared.events.payloads import OrgUnitRef, Payload
 from reporting_service.projections import PROJECTIONS
 from reporting_service.projections.engine import (
     COUNTS_TABLE,
+    QUARTER,
     RUNNING_TABLE,
     Contributions,
     by_event_type,
@@ -48,14 +49,17 @@ def value(
     measure: str,
     dimension: str = "",
     unit: tuple[str, str] = ("tenant", TENANT),
+    grain: str = QUARTER,
 ) -> int:
-    """A quarter's value of a measure, as the Deep Dive reads it (running: summed to date)."""
-    count = cells.get((COUNTS_TABLE, TENANT, "q", quarter, unit[0], unit[1], measure, dimension), 0)
+    """A quarter's (or with `grain` MONTH, a month's) value of a measure, as the Deep Dive
+    reads it (running: summed to date)."""
+    key = (COUNTS_TABLE, TENANT, grain, quarter, unit[0], unit[1], measure, dimension)
+    count = cells.get(key, 0)
     running = sum(
         v
-        for (table, _, grain, period, kind, code, m, d), v in cells.items()
+        for (table, _, g, period, kind, code, m, d), v in cells.items()
         if table == RUNNING_TABLE
-        and grain == "q"
+        and g == grain
         and period <= quarter
         and (kind, code) == unit
         and (m, d) == (measure, dimension)
