@@ -29,7 +29,7 @@ is protected like any small count."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from qaf_shared.enums import EscalationCategory, EscalationStage, Grade
@@ -220,16 +220,26 @@ def _published(
                 parts = [key(period, b, measure, NOT) for b in below]
                 equal(key(period, unit, measure, NOT), parts, "units")
 
-    # Across periods: a quarter's count is the sum of its months', a stock at its end is its
-    # last month's (the rests of rates follow from their totals' equations).
-    for unit in monthly if months else []:
-        for measure, dim in _unit_cells(unit[0]):
-            if measure in STOCKS:
-                equal(key(quarter, unit, measure, dim), [key(months[-1], unit, measure, dim)], "m")
-            else:
-                parts = [key(m, unit, measure, dim) for m in months]
-                equal(key(quarter, unit, measure, dim), parts, "months")
+    if months:
+        _across_periods(quarter, months, monthly, equal)
     return values, equations, unpublished
+
+
+def _across_periods(
+    quarter: str,
+    months: list[str],
+    monthly: list[Unit],
+    equal: Callable[[Key, list[Key], str], None],
+) -> None:
+    """A quarter's count is the sum of its months', a stock at its end is its last month's,
+    in every unit shown by month (the rests of rates follow from their totals')."""
+    for kind, code in monthly:
+        for measure, dim in _unit_cells(kind):
+            total = (quarter, kind, code, measure, dim)
+            if measure in STOCKS:
+                equal(total, [(months[-1], kind, code, measure, dim)], "m")
+            else:
+                equal(total, [(m, kind, code, measure, dim) for m in months], "months")
 
 
 def _dims(period: str, unit: Unit, field: str) -> list[Key]:

@@ -9,9 +9,11 @@ from typing import Any
 
 from qaf_shared.events.envelope import CloudEvent, new_event
 from qaf_shared.events.payloads import OrgUnitRef, Payload
+from reporting_service.domain.trends import months_of
 from reporting_service.projections import PROJECTIONS
 from reporting_service.projections.engine import (
     COUNTS_TABLE,
+    MONTH,
     QUARTER,
     RUNNING_TABLE,
     Contributions,
@@ -69,3 +71,19 @@ def value(
 
 def d(text: str) -> date:
     return date.fromisoformat(text)
+
+
+def quarter_raw(cells: Contributions, quarter: str) -> dict[tuple[str, str, str], dict[Any, int]]:
+    """A quarter's figures as the Deep Dive reads them (counts.read_quarters): (period, unit
+    kind, unit code) -> (measure, dimension) -> value, at the quarter and at each of its
+    months; a state summed to date."""
+    periods = {quarter: QUARTER, **dict.fromkeys(months_of(quarter), MONTH)}
+    out: dict[tuple[str, str, str], dict[Any, int]] = {}
+    for (table, _, grain, period, kind, code, measure, dim), v in cells.items():
+        for wanted, wanted_grain in periods.items():
+            if grain == wanted_grain and (
+                period == wanted or (table == RUNNING_TABLE and period <= wanted)
+            ):
+                raw = out.setdefault((wanted, kind, code), {})
+                raw[(measure, dim)] = raw.get((measure, dim), 0) + v
+    return out
