@@ -190,7 +190,8 @@ async def test_the_trend_of_every_figure_equals_the_figures_computed_from_the_re
         for dim in first if isinstance(first, dict) else [""]:
 
             def pick(figures: dict[str, Any], dim: str = dim, measure: str = measure) -> Any:
-                return figures[measure][dim] if dim else figures[measure]
+                # A conference question nobody in the unit answered in the quarter: "z".
+                return figures[measure].get(dim, "z") if dim else figures[measure]
 
             tenant = await _trend(client, headers, measure, dim)
             assert {q: tenant[(q, "886")] for q in QUARTERS} == {
@@ -207,7 +208,7 @@ async def test_the_months_of_every_count_add_up_to_its_quarter(
 ) -> None:
     client, _, _ = loaded
     headers = auth(token("reports:read_unsuppressed"))
-    stocks = ("escalations.open_at_end", "audits.actions_overdue_at_end")
+    stocks = ("escalations.open_at_end",)  # (the workload has no overdue actions)
     for measure in ("audits.completed", "escalations.raised", "feedback.cic_reviews", *stocks):
         quarterly = await _trend(client, headers, measure, "", by="district")
         monthly = await _trend(client, headers, measure, "", by="district", granularity="month")
