@@ -15,14 +15,15 @@ The equations, in the quarter and in each month alike:
   area: its districts; a district: its teams, at the quarter only), cell by cell;
 - within a unit: audits completed = the grades; escalations raised = by the highest stage
   reached = by the stage each opened at; resolved and open at the end = by stage; complaints
-  received = by stage; compliments = feedback by source COMPLIMENT;
+  received = by stage; compliments = feedback by source COMPLIMENT; children who started to
+  be looked after = by route; referrals = the funnel's referrals;
 - a rate publishes its numerator where its denominator is shown, so the numerator is a
   cell too, and so is the rest of the denominator (good or better = outstanding + good;
   moderated = agreed + not agreed;
   resolved = resolved early + later; resolved early = resolved at INFORMAL + at
-  TEAM_MANAGER);
+  TEAM_MANAGER; and each activity rate over a published count, measures.SHARES);
 - a quarter's count is the sum of its months'; a stock at its end (measures.STOCKS: open
-  at the end, overdue at the end) is its last month's.
+  at the end, overdue at the end, the rolling twelve months) is its last month's.
 Where the figures do not add up exactly (a record without a unit, a team moved between
 districts), the difference is an unpublished cell of the equation, so a small difference
 is protected like any small count."""
@@ -35,7 +36,7 @@ from dataclasses import dataclass, field
 from qaf_shared.enums import EscalationCategory, EscalationStage, Grade
 from qaf_shared.org_units import TenantUnits
 from reporting_service.domain.disclosure import SUPPRESSED, Cell, Equation, protect, sums_to
-from reporting_service.domain.measures import COUNTS, GOOD, STOCKS, Raw, Unit, children
+from reporting_service.domain.measures import COUNTS, GOOD, SHARES, STOCKS, Raw, Unit, children
 from reporting_service.domain.trends import METRICS, months_or_none
 
 Key = tuple[str, str, str, str, str]  # period, unit kind, unit code, stored measure, dimension
@@ -54,14 +55,12 @@ GOOD_GRADES = [Grade.OUTSTANDING.value, Grade.GOOD.value]
 # The units the escalation trends break down by stage and category.
 ESCALATION_TREND_KINDS = ("tenant", "area", "service")
 # Rates whose numerator is a cell: (numerator, denominator); the rest is unpublished (NOT).
-RATES = [
-    ("audits.moderation_agreed", "audits.moderated"),
-    ("escalations.resolved_early", "escalations.resolved"),
-]
+RATES = [(numerator, total) for _, numerator, total in SHARES]
 WITHIN_UNIT = [
     ("audits.completed", "audits.grades"),
     ("escalations.raised", "escalations.by_stage_reached"),
     ("feedback.complaints_received", "feedback.complaints_by_stage"),
+    ("activity.cla_started", "activity.cla_routes"),
 ]
 
 
@@ -131,7 +130,7 @@ def _unit_cells(kind: str) -> list[tuple[str, str]]:
         for _, _, measure, prefix, dims in COUNTS
         for dim in (dims if dims is not None else [""])
     ]
-    out += [(GOOD, ""), ("audits.moderation_agreed", ""), ("escalations.resolved_early", "")]
+    out += [(GOOD, ""), *((numerator, "") for _, numerator, _ in SHARES)]
     if kind in ESCALATION_TREND_KINDS:
         out += [(m, d) for m in METRICS.values() for d in TREND_DIMENSIONS]
     return list(dict.fromkeys(out))
@@ -191,6 +190,11 @@ def _published(
                 key(period, unit, "feedback.compliments"),
                 [key(period, unit, "feedback.by_source", "COMPLIMENT")],
                 "source",
+            )
+            equal(
+                key(period, unit, "activity.referrals"),
+                [key(period, unit, "activity.funnel", "referrals")],
+                "funnel",
             )
             for measure, total in RATES:
                 parts = [key(period, unit, measure), key(period, unit, measure, NOT)]

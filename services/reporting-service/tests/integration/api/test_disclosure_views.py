@@ -140,7 +140,7 @@ async def _views(client: httpx.AsyncClient, headers: dict[str, str]) -> list[dic
         if not m.startswith("feedback.")
         for d in dims or [None]
     ]
-    wanted += [(m, None) for m in attacker.RATE_DENOMINATORS]
+    wanted += [(m, None) for m in attacker.DENOMINATORS]
     scopes: list[dict[str, str]] = [{"unit": code} if code else {} for _, code in top]
     scopes += [{"by": by} for by in ("area", "service", "district")]
     scopes += [{"unit": area, "by": "district"} for area in units.areas]

@@ -31,6 +31,7 @@ from qaf_shared.org_units import OrgUnitDirectory, TenantUnits
 from reporting_service.domain import measures, publication, trends
 from reporting_service.domain.disclosure import SUPPRESSED
 
+from ..projections.activity_events import recorded
 from ..projections.projection_helpers import TENANT, event, fold_all, quarter_raw
 
 ASHFORD = OrgUnitRef(area="SOUTH", district="ASHFORD", team="ASH-CIN1")
@@ -114,6 +115,27 @@ def _records() -> list[CloudEvent]:
         _compliment(FOSTERING, "2025-04-03"),
         _compliment(FOSTERING, "2025-04-30"),
         _compliment(FOSTERING, "2025-09-01"),
+        # Case activity: referrals, 1 in April (DARTFORD), 2 in May (ASHFORD, one a
+        # re-referral), 1 in July (DOVER); CP plans, one from 10 April and open, one from
+        # 5 May to 15 June (ASHFORD).
+        recorded("referral", unit=DARTFORD, child="a", referral_date=date(2025, 4, 7)),
+        recorded("referral", unit=ASHFORD, child="b", referral_date=date(2025, 5, 6)),
+        recorded(
+            "referral",
+            unit=ASHFORD,
+            child="c",
+            referral_date=date(2025, 5, 7),
+            re_referral_12m=True,
+        ),
+        recorded("referral", unit=DOVER, child="d", referral_date=date(2025, 7, 1)),
+        recorded("cp_plan", unit=DARTFORD, child="e", start_date=date(2025, 4, 10)),
+        recorded(
+            "cp_plan",
+            unit=ASHFORD,
+            child="f",
+            start_date=date(2025, 5, 5),
+            end_date=date(2025, 6, 15),
+        ),
     ]
 
 
@@ -249,3 +271,20 @@ def test_a_breakdown_the_scope_has_not_is_refused() -> None:
         trends.series_units(units, ("area", "SOUTH"), "service")
     assert trends.series_units(units, ("area", "SOUTH"), "area") == [("area", "SOUTH")]
     assert trends.series_units(units, ("tenant", TENANT), None) == [("tenant", TENANT)]
+
+
+def test_activity_figures_by_month_a_count_a_rate_and_a_stock(
+    raw: dict[str, publication.Decision],
+) -> None:
+    referrals = _trend(raw, "activity.referrals", by="district", scope=("area", "SOUTH"))
+    assert referrals[("2025-05", "ASHFORD")] == 2 and referrals[("2025-07", "DOVER")] == 1
+    assert referrals[("2025-04", "ASHFORD")] == 0
+    rate = _trend(raw, "activity.re_referrals_12m_pct")
+    assert rate[("2025-04", TENANT)] == 0 and rate[("2025-05", TENANT)] == 50.0
+    assert rate[("2025-06", TENANT)] == "z"
+    quarterly = _trend(raw, "activity.re_referrals_12m_pct", granularity="quarter")
+    assert quarterly[(Q1, TENANT)] == 33.3  # 1 of 3
+    open_plans = _trend(raw, "activity.cp_open_at_end")
+    assert [open_plans[(m, TENANT)] for m in trends.months_of(Q1)] == [1, 2, 1]
+    by_area = _trend(raw, "activity.cp_open_at_end", granularity="quarter", by="area")
+    assert by_area[(Q1, "NORTH")] == 1 and by_area[(Q1, "SOUTH")] == 0

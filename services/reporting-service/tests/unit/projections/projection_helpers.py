@@ -87,3 +87,8 @@ def quarter_raw(cells: Contributions, quarter: str) -> dict[tuple[str, str, str]
                 raw = out.setdefault((wanted, kind, code), {})
                 raw[(measure, dim)] = raw.get((measure, dim), 0) + v
     return out
+
+
+def nonzero(cells: Contributions) -> Contributions:
+    """The cells whose value is not 0 (what the tables would hold)."""
+    return Counter({k: v for k, v in cells.items() if v})
