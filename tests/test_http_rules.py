@@ -213,6 +213,8 @@ async def test_a_write_says_no_store(
         ("/v1/aggregates/FY2026Q1", "text/csv", 200),
         ("/v1/escalation-trends", "application/json", 200),
         ("/v1/escalation-trends?by=nothing", "application/json", 422),
+        ("/v1/trends?measure=audits.completed&granularity=month", "application/json", 200),
+        ("/v1/trends?measure=audits.nothing", "application/json", 422),
         ("/v1/status", "application/json", 200),
     ],
 )

@@ -1,5 +1,5 @@
-"""Reporting routes: the Deep Dive, escalation trends and flat aggregates. Every read comes
-from the maintained projections of the active generation."""
+"""Reporting routes: the Deep Dive, the trends of any of its figures, escalation trends and
+flat aggregates. Every read comes from the maintained projections of the active generation."""
 
 from __future__ import annotations
 
@@ -20,7 +20,12 @@ from qaf_shared.quarters import parse_quarter, previous_quarter
 from reporting_service.api.deps import QuarterPath, Reader
 from reporting_service.api.readcache import report_cache
 from reporting_service.api.schemas.csv_rows import CSV_RESPONSE, csv_response, unit_rows
-from reporting_service.api.schemas.reports import AggregatesOut, DeepDiveOut, TrendsOut
+from reporting_service.api.schemas.reports import (
+    AggregatesOut,
+    DeepDiveOut,
+    MeasureTrendsOut,
+    TrendsOut,
+)
 from reporting_service.domain import benchmarks, measures, publication, trends
 from reporting_service.domain.disclosure import Cell
 from reporting_service.domain.measures import Raw
@@ -28,6 +33,9 @@ from reporting_service.repository import benchmarks as reference
 from reporting_service.repository import counts
 
 router = APIRouter(prefix="/v1", tags=["reports"])
+# Every Deep Dive figure by its dotted name, and its dimensions (None: it has none; empty:
+# open-ended), read off the Deep Dive's own sections.
+MEASURES = measures.catalogue(publication.Decision("FY2025Q1", {}, None))
 
 
 def _quarter(raw: str) -> tuple[str, bool]:
@@ -274,3 +282,93 @@ async def get_escalation_trends(
 
     key = ("trends", principal.tenant, first, last, by, granularity, scope, applied)
     return await report_cache(request).respond(request.app.state.pool, key, build)
+
+
+def _dimension(measure: str, dimension: str | None) -> str | None:
+    """The dimension asked for, checked against the measure's: required for a figure with
+    dimensions, refused for one without (each series point is one number)."""
+    if measure not in MEASURES:
+        raise field_error("query.measure", "not a Deep Dive measure: one of " + ", ".join(MEASURES))
+    dims = MEASURES[measure]
+    if dims is None:
+        if dimension is not None:
+            raise field_error("query.dimension", f"{measure} has no dimensions")
+        return None
+    if dimension is None:
+        raise field_error("query.dimension", f"{measure} needs a dimension")
+    if dims and dimension not in dims:
+        raise field_error("query.dimension", f"{measure}'s dimensions are " + ", ".join(dims))
+    return dimension
+
+
+@router.get("/trends", response_model=MeasureTrendsOut)
+async def get_trends(
+    request: Request,
+    principal: Reader,
+    measure: Annotated[
+        str,
+        Query(
+            description="A Deep Dive figure by its dotted name, as the aggregates name it",
+            json_schema_extra={"enum": list(MEASURES)},
+        ),
+    ],
+    dimension: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            pattern=r"^[A-Za-z0-9_\-]+$",
+            description="Required for a figure with dimensions (`audits.grades`: `GOOD`), "
+            "refused for the others",
+        ),
+    ] = None,
+    from_: Annotated[str | None, Query(alias="from", pattern=r"^FY\d{4}Q[1-4]$")] = None,
+    to: Annotated[str | None, Query(pattern=r"^FY\d{4}Q[1-4]$")] = None,
+    by: Annotated[
+        Literal["area", "service", "district"] | None,
+        Query(description="One series per unit of this kind; default one series, for `unit`"),
+    ] = None,
+    granularity: Literal["quarter", "month"] = "quarter",
+    unit: Annotated[
+        UnitCode | None,
+        Query(description="An area or service; default the whole tenant"),
+    ] = None,
+) -> Response:
+    """One Deep Dive figure in each quarter or month of a range (default the last five
+    quarters; at most 60), for the tenant or one area or service (`unit`), or per area,
+    service or district of it (`by`). A month's figure is computed from the month's counts
+    the way the quarter's is from the quarter's; every figure is suppressed exactly as the
+    Deep Dive, the aggregates and the escalation trends show it."""
+    units = tenant_units(request, principal.tenant)
+    dim = _dimension(measure, dimension)
+    first, last = trends.default_range(business_today(request))
+    first, last = from_ or first, to or last
+    try:
+        trends.validate_range(first, last)
+    except ValueError as exc:
+        raise field_error("query.from", str(exc)) from None
+    scope = _unit(units, principal.tenant, unit)
+    try:
+        series = trends.series_units(units, scope, by)
+    except ValueError as exc:
+        raise field_error("query.by", str(exc)) from None
+    _, applied = _threshold(request, principal)
+
+    async def build(conn: asyncpg.Connection, schema: str) -> Response:
+        quarters = trends.quarters_between(first, last)
+        decided = await _decisions(request, conn, schema, principal.tenant, quarters, applied)
+        body = trends.measure_trend_body(
+            decided,
+            measure=measure,
+            dimension=dim,
+            first=first,
+            last=last,
+            by=by,
+            granularity=granularity,
+            scope=scope,
+            series=series,
+            applied=applied is not None,
+        )
+        return json_response(body)
+
+    key = ("measure-trends", principal.tenant, measure, dim, first, last, by, granularity, scope)
+    return await report_cache(request).respond(request.app.state.pool, (*key, applied), build)

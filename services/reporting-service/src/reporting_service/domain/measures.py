@@ -24,7 +24,22 @@ if TYPE_CHECKING:
 
 GOOD = "audits.good_or_better"  # stored by the decision: outstanding + good
 Unit = tuple[str, str]  # (kind, code)
-Raw = dict[tuple[str, str], int]  # (measure, dimension) -> value, for one quarter and unit
+Raw = dict[tuple[str, str], int]  # (measure, dimension) -> value, for one period and unit
+# The stored measures kept as states (the projections' `open_between`): a period's value is
+# the state at its end, so a quarter's equals its last month's, where every other count's is
+# the sum of its months'.
+STOCKS = frozenset(
+    {
+        "escalations.open_at_end",
+        "audits.actions_overdue_at_end",
+        "activity.cp_open_at_end",
+        "activity.cp_open_2y_plus_at_end",
+        "activity.cp_open_3m_at_end",
+        "activity.cp_reviews_on_time",
+        "activity.cla_open_at_end",
+        "activity.cla_3plus_placements_12m",
+    }
+)
 
 
 def _values(enum: type[StrEnum]) -> list[str]:
@@ -168,8 +183,10 @@ def children(units: TenantUnits, kind: str, code: str) -> list[Unit]:
 
 
 def sections(decision: Decision, period: str, kind: str, code: str) -> dict[str, Any]:
-    """The Deep Dive sections of one unit in the decision's quarter (`period`), as decided:
-    a count as shown everywhere, a rate or mean "c" when a count it is built on is hidden."""
+    """The Deep Dive sections of one unit in the decision's quarter or one of its months
+    (`period`), as decided: a count as shown everywhere, a rate or mean "c" when a count it
+    is built on is hidden. A month's are computed from the month's own cells, as a quarter's
+    from the quarter's (the trends by month)."""
     raw = decision.raw.get((period, kind, code), {})
 
     def cell(measure: str, dim: str = "") -> Cell:
@@ -249,3 +266,15 @@ def _add(outstanding: Cell, good: Cell, both: Cell) -> Cell:
     if any(isinstance(c, str) for c in (outstanding, good, both)):
         return SUPPRESSED
     return both
+
+
+def catalogue(decision: Decision) -> dict[str, list[str] | None]:
+    """Every Deep Dive figure by its dotted name (as the aggregates name it): None for a
+    figure without dimensions, else the dimensions every unit lists (an empty list where
+    they are open-ended, as the conference questions are). Read off `sections()` itself, so
+    it names exactly the figures the Deep Dive publishes."""
+    out: dict[str, list[str] | None] = {}
+    for section, fields in sections(decision, decision.quarter, "tenant", "").items():
+        for name, value in fields.items():
+            out[f"{section}.{name}"] = list(value) if isinstance(value, dict) else None
+    return out

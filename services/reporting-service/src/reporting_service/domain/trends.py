@@ -1,7 +1,9 @@
-"""Escalation trends: raised, resolved and open at the end of each quarter or month of a
-range, by category, stage, area or service. Each quarter's cells, its months' included,
-are shown as that quarter's one disclosure decision has them (publication.py), so a trend
-hides exactly what the Deep Dive and the aggregates hide."""
+"""Trends: any Deep Dive figure for each quarter or month of a range, for the tenant, one
+area or service, or by area, service or district (`measure_trend_body`); and the escalation
+trends, raised, resolved and open at the end by category, stage, area or service
+(`trend_body`). Each quarter's cells, its months' included, are shown as that quarter's one
+disclosure decision has them (publication.py), so a trend hides exactly what the Deep Dive
+and the aggregates hide."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from qaf_shared.enums import EscalationCategory, EscalationStage
 from qaf_shared.org_units import TenantUnits
 from qaf_shared.quarters import parse_quarter, quarter_of
-from reporting_service.domain.disclosure import Cell
+from reporting_service.domain import measures
+from reporting_service.domain.disclosure import NOT_APPLICABLE, Cell
 
 if TYPE_CHECKING:
     from reporting_service.domain.publication import Decision
@@ -95,6 +98,66 @@ def trend_body(
         "unit": {"kind": unit[0], "code": unit[1]},
         "suppression": {"applied": applied},
         "series": series,
+    }
+
+
+def series_units(units: TenantUnits, scope: tuple[str, str], by: str | None) -> list[measures.Unit]:
+    """The units a measure's trend has a series for: the scope itself (the tenant, an area or
+    a service) without `by`; else its areas, services or districts (an area's `by=area` is
+    the area itself, as in the escalation trends). Raises ValueError for a breakdown the
+    scope has not (a service has no districts, an area no services)."""
+    kind, code = scope
+    if by is None or by == kind:
+        return [scope]
+    if kind == "tenant" and by == "area":
+        return [("area", a) for a in units.areas]
+    if kind == "tenant" and by == "service":
+        return [("service", s) for s in units.services]
+    if by == "district" and kind in ("tenant", "area"):
+        areas = units.areas if kind == "tenant" else {code: units.areas[code]}
+        return [("district", d) for districts in areas.values() for d in districts]
+    raise ValueError(f"a {kind} has no {by} breakdown")
+
+
+def measure_trend_body(
+    decisions: Mapping[str, Decision],
+    *,
+    measure: str,
+    dimension: str | None,
+    first: str,
+    last: str,
+    by: str | None,
+    granularity: str,
+    scope: tuple[str, str],
+    series: list[measures.Unit],
+    applied: bool,
+) -> dict[str, Any]:
+    """One Deep Dive figure (`measure`, dotted as the aggregates name it, and its `dimension`
+    if it has them) of each unit of `series` in each period of the range. A period's figure
+    is what `measures.sections` makes of the quarter's decision for that period: the
+    quarter's Deep Dive figure itself, or the month's computed from the month's own cells
+    the same way. A dimension the period has nothing for (a conference question nobody
+    answered) is "z"."""
+    section, name = measure.split(".", 1)
+    points: list[dict[str, Cell | str]] = []
+    for quarter in quarters_between(first, last):
+        decision = decisions[quarter]
+        for period in months_of(quarter) if granularity == "month" else [quarter]:
+            for kind, code in series:
+                value = measures.sections(decision, period, kind, code)[section][name]
+                if dimension is not None:
+                    value = value.get(dimension, NOT_APPLICABLE)
+                points.append({"period": period, "unit": code, "value": value})
+    return {
+        "measure": measure,
+        "dimension": dimension,
+        "from": first,
+        "to": last,
+        "by": by,
+        "granularity": granularity,
+        "unit": {"kind": scope[0], "code": scope[1]},
+        "suppression": {"applied": applied},
+        "series": points,
     }
 
 

@@ -223,28 +223,28 @@ def _referrals(
     plan_starts = [p.day for p in plans]
     for referral in referrals:
         out, day = emit(referral.unit), referral.day
-        out.count(day, "activity.referrals", trend=True)
+        out.count(day, "activity.referrals")
         if referral.re_referral:
-            out.count(day, "activity.re_referrals_12m", trend=True)
+            out.count(day, "activity.re_referrals_12m")
         if referral.nfa:
-            out.count(day, "activity.referrals_nfa", trend=True)
-        out.count(day, "activity.funnel", "referrals", trend=True)
+            out.count(day, "activity.referrals_nfa")
+        out.count(day, "activity.funnel", "referrals")
 
         def soon(record: ChildRecord, day: date = day) -> bool:
             return record.referral == day and 0 <= (record.day - day).days <= FUNNEL_DAYS
 
         if any(soon(a) for a in assessments):
-            out.count(day, "activity.funnel", "assessed", trend=True)
+            out.count(day, "activity.funnel", "assessed")
         started = [s for s in enquiries if soon(s)]
         if not started:
             continue
-        out.count(day, "activity.funnel", "s47", trend=True)
+        out.count(day, "activity.funnel", "s47")
         icpcs = [i for i in map(_icpc, started) if i is not None]
         if not icpcs:
             continue
-        out.count(day, "activity.funnel", "icpc", trend=True)
+        out.count(day, "activity.funnel", "icpc")
         if any(0 <= (start - i).days <= FUNNEL_PLAN_DAYS for i in icpcs for start in plan_starts):
-            out.count(day, "activity.funnel", "cp_plan", trend=True)
+            out.count(day, "activity.funnel", "cp_plan")
 
 
 def _icpc(enquiry: ChildRecord) -> date | None:
@@ -261,11 +261,11 @@ def _assessments(emit: _Emitters, assessments: list[ChildRecord]) -> None:
         if authorised is None or referral is None:
             continue
         out = emit(assessment.unit)
-        out.count(authorised, "activity.assessments_completed", trend=True)
+        out.count(authorised, "activity.assessments_completed")
         days = working_days_between(referral, authorised)
         if days <= ASSESSMENT_WORKING_DAYS:
-            out.count(authorised, "activity.assessments_within_45wd", trend=True)
-        out.count(authorised, "activity.assessment_wd", str(days), trend=True)
+            out.count(authorised, "activity.assessments_within_45wd")
+        out.count(authorised, "activity.assessment_wd", str(days))
 
 
 def _enquiries(emit: _Emitters, enquiries: list[ChildRecord]) -> None:
@@ -273,14 +273,14 @@ def _enquiries(emit: _Emitters, enquiries: list[ChildRecord]) -> None:
     held and those within 15 working days of the S47's start (in the ICPC's quarter)."""
     for enquiry in enquiries:
         out = emit(enquiry.unit)
-        out.count(enquiry.day, "activity.s47_started", trend=True)
+        out.count(enquiry.day, "activity.s47_started")
         icpc = _icpc(enquiry)
         if icpc is None:
             continue
-        out.count(enquiry.day, "activity.s47_to_icpc", trend=True)
-        out.count(icpc, "activity.icpc_held", trend=True)
+        out.count(enquiry.day, "activity.s47_to_icpc")
+        out.count(icpc, "activity.icpc_held")
         if working_days_between(enquiry.day, icpc) <= ICPC_WORKING_DAYS:
-            out.count(icpc, "activity.icpc_within_15wd", trend=True)
+            out.count(icpc, "activity.icpc_within_15wd")
 
 
 def _plans(emit: _Emitters, plans: list[ChildRecord]) -> None:
@@ -288,12 +288,12 @@ def _plans(emit: _Emitters, plans: list[ChildRecord]) -> None:
     more on it, open 3 months or more on it and, of those, with every review on time."""
     for plan in plans:
         out, start, end = emit(plan.unit), plan.day, plan.end
-        out.count(start, "activity.cp_plans_started", trend=True)
+        out.count(start, "activity.cp_plans_started")
         if plan.second:
-            out.count(start, "activity.cp_second_or_subsequent", trend=True)
+            out.count(start, "activity.cp_second_or_subsequent")
         if end is not None:
-            out.count(end, "activity.cp_plans_ended", trend=True)
-        out.open_between(start, end, "activity.cp_open_at_end", trend=True)
+            out.count(end, "activity.cp_plans_ended")
+        out.open_between(start, end, "activity.cp_open_at_end")
         _holds(out, start + LONG_PLAN, end, "activity.cp_open_2y_plus_at_end")
         three_months = add_months(start, FIRST_CP_REVIEW_MONTHS)
         _holds(out, three_months, end, "activity.cp_open_3m_at_end")
@@ -308,7 +308,7 @@ def _plans(emit: _Emitters, plans: list[ChildRecord]) -> None:
 def _holds(out: Emitter, first: date, stop: date | None, measure: str) -> None:
     """A state that holds on the days [first, stop): nothing when that is empty."""
     if stop is None or stop > first:
-        out.open_between(first, stop, measure, trend=True)
+        out.open_between(first, stop, measure)
 
 
 def _earliest(a: date | None, b: date | None) -> date | None:
@@ -336,13 +336,13 @@ def _care(emit: _Emitters, episodes: list[ChildRecord]) -> None:
     for episode in episodes:
         if episode.reason == STARTED_CARE:
             out = emit(episode.unit)
-            out.count(episode.day, "activity.cla_started", trend=True)
-            out.count(episode.day, "activity.cla_routes", episode.route, trend=True)
+            out.count(episode.day, "activity.cla_started")
+            out.count(episode.day, "activity.cla_routes", episode.route)
     if not episodes:
         return
     segments = list(_looked_after(episodes))
     for first, stop, unit in segments:
-        emit(unit).open_between(first, stop, "activity.cla_open_at_end", trend=True)
+        emit(unit).open_between(first, stop, "activity.cla_open_at_end")
     for first, stop in _at_least(_placement_windows(episodes), PLACEMENTS):
         for seg_first, seg_stop, unit in segments:
             low = max(first, seg_first)
@@ -457,11 +457,11 @@ class ActivityOwnRecords:
             return out
         emit = Emitter(tenant, fact.unit, out)
         if fact.kind == "care_review":
-            emit.count(fact.day, "activity.cla_reviews", trend=True)
+            emit.count(fact.day, "activity.cla_reviews")
             if fact.on_time:
-                emit.count(fact.day, "activity.cla_reviews_on_time", trend=True)
+                emit.count(fact.day, "activity.cla_reviews_on_time")
         elif fact.plan_type is not None:
-            emit.count(fact.day, "activity.visits", fact.plan_type, trend=True)
+            emit.count(fact.day, "activity.visits", fact.plan_type)
             if fact.on_time:
-                emit.count(fact.day, "activity.visits_on_time", fact.plan_type, trend=True)
+                emit.count(fact.day, "activity.visits_on_time", fact.plan_type)
         return out

@@ -20,6 +20,7 @@ from qaf_shared import jsonutil
 from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.events.payloads import OrgUnitRef, Payload
 from qaf_shared.quarters import quarter_of
+from reporting_service.domain.measures import STOCKS
 
 # (table, tenant, grain, period, unit_kind, unit_code, measure, dimension)
 CellKey = tuple[str, str, str, str, str, str, str, str]
@@ -29,7 +30,9 @@ Contributions = Counter[CellKey]
 # (running: its value at a period is the sum of the changes up to it).
 COUNTS_TABLE, RUNNING_TABLE = "counts", "running"
 QUARTER, MONTH = "q", "m"
-TREND_UNIT_KINDS = ("tenant", "area", "service")
+# Every cell is kept by quarter and by month (the trends of every measure, docs/measures.md);
+# by month in every unit but the teams, which no trend shows.
+MONTH_UNIT_KINDS = ("tenant", "area", "district", "service")
 
 
 class Fact(BaseModel):
@@ -70,12 +73,12 @@ def units_of(tenant: str, unit: OrgUnitRef) -> Iterator[tuple[str, str]]:
 def _units(
     tenant: str, area: str | None, district: str | None, team: str | None, service: str | None
 ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
-    """The units a fact counts in by quarter, and those of its trends by month. A handful of
+    """The units a fact counts in by quarter, and those it counts in by month. A handful of
     org units recur in every batch, so they are worked out once."""
     every = tuple(
         units_of(tenant, OrgUnitRef(area=area, district=district, team=team, service=service))
     )
-    return every, tuple(u for u in every if u[0] in TREND_UNIT_KINDS)
+    return every, tuple(u for u in every if u[0] in MONTH_UNIT_KINDS)
 
 
 @lru_cache(maxsize=8192)
@@ -92,18 +95,16 @@ class Emitter:
         self.tenant = tenant
         self.unit = unit
         self.out = out
-        every, trend = _units(tenant, unit.area, unit.district, unit.team, unit.service)
-        self._by_grain = {QUARTER: every, MONTH: trend}
+        every, monthly = _units(tenant, unit.area, unit.district, unit.team, unit.service)
+        self._by_grain = ((QUARTER, every), (MONTH, monthly))
 
-    def count(
-        self, day: date, measure: str, dimension: str = "", *, value: int = 1, trend: bool = False
-    ) -> None:
-        """`value` in the quarter of `day`, in every unit; trend measures also by month, in
-        the tenant, area and service."""
+    def count(self, day: date, measure: str, dimension: str = "", *, value: int = 1) -> None:
+        """`value` in the quarter of `day` in every unit, and in its month in every unit but
+        the team."""
         out, tenant = self.out, self.tenant
-        for grain in (QUARTER, MONTH) if trend else (QUARTER,):
+        for grain, units in self._by_grain:
             when = _period(grain, day)
-            for kind, code in self._by_grain[grain]:
+            for kind, code in units:
                 out[(COUNTS_TABLE, tenant, grain, when, kind, code, measure, dimension)] += value
 
     def open_between(
@@ -112,18 +113,20 @@ class Emitter:
         end: date | None,
         measure: str,
         dimension: str = "",
-        *,
-        trend: bool = False,
     ) -> None:
         """A state that holds at the end of every period from `start`'s up to, not including,
-        `end`'s (for ever when `end` is None)."""
+        `end`'s (for ever when `end` is None), by quarter and by month as `count` is. Its
+        measure must be one of measures.STOCKS: the disclosure decision equates a quarter's
+        value of a stock with its last month's, of anything else with the sum of its months."""
+        if measure not in STOCKS:
+            raise ValueError(f"{measure} is kept as a state but is not in measures.STOCKS")
         out, tenant = self.out, self.tenant
-        for grain in (QUARTER, MONTH) if trend else (QUARTER,):
+        for grain, units in self._by_grain:
             first = _period(grain, start)
             last = _period(grain, end) if end is not None else None
             if last is not None and last <= first:
                 continue
-            for kind, code in self._by_grain[grain]:
+            for kind, code in units:
                 out[(RUNNING_TABLE, tenant, grain, first, kind, code, measure, dimension)] += 1
                 if last is not None:
                     out[(RUNNING_TABLE, tenant, grain, last, kind, code, measure, dimension)] -= 1

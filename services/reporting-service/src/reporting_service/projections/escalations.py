@@ -139,13 +139,13 @@ class Escalations:
         # Raised, resolved and open at the end, in all and by category and stage (the trends).
         keys = ["", *(f"category:{c.value}" for c in fact.categories)]
         for key in keys:
-            emit.count(fact.raised_on, "escalations.raised", key, trend=True)
-            emit.open_between(fact.raised_on, closed, "escalations.open_at_end", key, trend=True)
+            emit.count(fact.raised_on, "escalations.raised", key)
+            emit.open_between(fact.raised_on, closed, "escalations.open_at_end", key)
             if fact.resolved_on is not None:
-                emit.count(fact.resolved_on, "escalations.resolved", key, trend=True)
+                emit.count(fact.resolved_on, "escalations.resolved", key)
         if fact.stages:
             first = fact.stages[0].stage.value
-            emit.count(fact.raised_on, "escalations.raised", f"stage:{first}", trend=True)
+            emit.count(fact.raised_on, "escalations.raised", f"stage:{first}")
             reached = max(fact.stages, key=lambda s: STAGE_ORDER.index(s.stage)).stage
             emit.count(fact.raised_on, "escalations.by_stage_reached", reached.value)
         for stage in fact.stages:
@@ -154,7 +154,6 @@ class Escalations:
                 stage.ended_on,
                 "escalations.open_at_end",
                 f"stage:{stage.stage.value}",
-                trend=True,
             )
         # Once per escalation per quarter, however many of its stages breached in it.
         breached = {quarter_of(s.due): s.due for s in fact.stages if s.breached}
@@ -165,7 +164,6 @@ class Escalations:
                 fact.resolved_on,
                 "escalations.resolved",
                 f"stage:{fact.resolved_stage.value}",
-                trend=True,
             )
             if fact.resolved_stage in EARLY:
                 emit.count(fact.resolved_on, "escalations.resolved_early")

@@ -3,7 +3,8 @@ where suppression decided per response printed in one view what another hid: the
 Deep Dive hid EAST's audits (to protect NORTH's 3) while EAST's own Deep Dive, and the
 aggregates' EAST row, printed them, so NORTH's 3 came out by subtraction. Now each figure
 is printed alike in every view, and the exact attacker of the unit tests, reading them all,
-recovers no small count."""
+recovers no small count. The trends of every figure, by quarter and by month, are among
+the views."""
 
 from __future__ import annotations
 
@@ -131,6 +132,26 @@ async def _views(client: httpx.AsyncClient, headers: dict[str, str]) -> list[dic
                 if code:
                     params["unit"] = code
                 out.append({"trends": await get("/v1/escalation-trends", **params)})
+    # Every audit and escalation count (each dimension) and rate by `GET /v1/trends`: for the
+    # tenant, each area and service, by area, service and district, by quarter and month.
+    wanted = [
+        (m, d)
+        for m, dims in attacker.COUNT_FIELDS.items()
+        if not m.startswith("feedback.")
+        for d in dims or [None]
+    ]
+    wanted += [(m, None) for m in attacker.DENOMINATORS]
+    scopes: list[dict[str, str]] = [{"unit": code} if code else {} for _, code in top]
+    scopes += [{"by": by} for by in ("area", "service", "district")]
+    scopes += [{"unit": area, "by": "district"} for area in units.areas]
+    for scope in scopes:
+        for granularity in ("quarter", "month"):
+            for measure, dim in wanted:
+                params = {"measure": measure, "from": QUARTER, "to": NEXT, **scope}
+                params["granularity"] = granularity
+                if dim:
+                    params["dimension"] = dim
+                out.append({"measure_trends": await get("/v1/trends", **params)})
     return out
 
 

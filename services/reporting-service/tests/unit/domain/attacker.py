@@ -34,6 +34,18 @@ Id = tuple[str, str, str, str]  # period, unit code, field, dimension
 QUARTER = "FY2025Q2"
 PREVIOUS = "FY2025Q1"
 STAGES = [s.value for s in EscalationStage]
+# States at a period's end (docs/measures.md): a quarter's is its last month's. The rest are
+# counts of events in the period: a quarter's is the sum of its months'.
+STOCKS = {
+    "escalations.open_at_end",
+    "audits.actions_overdue_at_end",
+    "trend.open_at_end",
+    "activity.cp_open_at_end",
+    "activity.cp_open_2y_plus_at_end",
+    "activity.cla_open_at_end",
+    "activity.cla_3plus_placements_12m",  # (the figures' numerator, held on the day)
+    "activity.cla_3plus_placements_12m_pct:numerator",
+}
 CATEGORIES = [c.value for c in EscalationCategory]
 ROUTES = ["CP_PLAN", "CIN", "NONE"]
 SECTIONS = ("audits", "escalations", "feedback", "activity")
@@ -104,6 +116,7 @@ def _leaf_counts(rng: random.Random, high: int, sparse: float) -> Iterator[tuple
     yield "audits.moderation_agreed", "", rng.randint(0, moderated)
     yield "audits.themes", AuditTheme.DRIFT_DELAY.value, n()
     yield "audits.actions_raised", "", n()
+    yield "audits.actions_overdue_at_end", "", n()
     yield "audits.safeguarding_concerns", "", n()
     sources = {FeedbackSource.COMPLIMENT.value: n(), FeedbackSource.ADVOCACY.value: n()}
     for source, v in sources.items():
@@ -168,16 +181,12 @@ def figures(
         for chain in leaves:
             for i, month in enumerate(months):
                 for measure, dim, value in _leaf_counts(rng, high, sparse):
-                    running = measure == "escalations.open_at_end"
                     for kind, code in chain:
-                        if kind in ("tenant", "area", "service") and measure in (
-                            "escalations.raised",
-                            "escalations.resolved",
-                            "escalations.open_at_end",
-                        ):
+                        # Every unit but a team by month too.
+                        if kind != "team":
                             cell = raw.setdefault((month, kind, code), {})
                             cell[(measure, dim)] = cell.get((measure, dim), 0) + value
-                        if running and i < 2:
+                        if measure in STOCKS and i < 2:
                             continue  # a stock: the quarter's is its last month's
                         cell = raw.setdefault((quarter, kind, code), {})
                         cell[(measure, dim)] = cell.get((measure, dim), 0) + value
@@ -244,6 +253,41 @@ def views(
                             applied=True,
                         )
                     }
+        yield from _measure_trends(units, decisions, quarter, top)
+
+
+def _measure_trends(
+    units: TenantUnits,
+    decisions: dict[str, publication.Decision],
+    quarter: str,
+    top: list[tuple[str, str]],
+) -> Iterator[dict[str, Any]]:
+    """Every `GET /v1/trends` body over the quarter: each count (each of its dimensions) and
+    rate over a count (DENOMINATORS), for the tenant, each area and service, and by area,
+    service and district, by quarter and by month."""
+    wanted = [(m, d) for m, dims in COUNT_FIELDS.items() for d in dims or [None]]
+    wanted += [(m, None) for m in DENOMINATORS]
+    scopes: list[tuple[tuple[str, str], str | None]] = [(u, None) for u in top]
+    scopes += [(("tenant", units.tenant), by) for by in ("area", "service", "district")]
+    scopes += [(("area", a), "district") for a in units.areas]
+    for scope, by in scopes:
+        series = trends.series_units(units, scope, by)
+        for granularity in ("quarter", "month"):
+            for measure, dim in wanted:
+                yield {
+                    "measure_trends": trends.measure_trend_body(
+                        decisions,
+                        measure=measure,
+                        dimension=dim,
+                        first=quarter,
+                        last=quarter,
+                        by=by,
+                        granularity=granularity,
+                        scope=scope,
+                        series=series,
+                        applied=True,
+                    )
+                }
 
 
 def _every_unit(units: TenantUnits) -> list[tuple[str, str]]:
@@ -321,6 +365,14 @@ def read(units: TenantUnits, bodies: Iterable[dict[str, Any]]) -> Reading:
                     unit[section][name] = row["value"]
             for code, body in grouped.items():
                 sections(view["aggregates"]["quarter"], code, body)
+        elif "measure_trends" in view:
+            body = view["measure_trends"]
+            for point in body["series"]:
+                name, dim = body["measure"], body["dimension"] or ""
+                if name in COUNT_FIELDS:
+                    reading.see((point["period"], point["unit"], name, dim), point["value"])
+                else:
+                    rates.append((point["period"], point["unit"], name, point["value"]))
         else:
             body = view["trends"]
             for point in body["series"]:
@@ -410,14 +462,13 @@ def _equations(units: TenantUnits, reading: Reading) -> None:
                     at("escalations.by_category", category),
                     [at("trend.raised", f"category:{category}")],
                 )
-    # A quarter's flows are its months'; its stock at the end, its last month's.
+    # A quarter's flows are its months'; its stock at the end, its last month's: every
+    # figure of every unit shown by month.
     for quarter in (p for p in periods if p.startswith("FY")):
         months = trends.months_of(quarter)
         for name, dim in fields_:
-            if not name.startswith("trend."):
-                continue
             for code in {i[1] for i in known}:
-                if name == "trend.open_at_end":
+                if name in STOCKS:
                     add((quarter, code, name, dim), [(months[-1], code, name, dim)])
                 else:
                     add((quarter, code, name, dim), [(m, code, name, dim) for m in months])
@@ -440,6 +491,9 @@ def recovered(reading: Reading, truth: dict[Id, int], threshold: int) -> list[tu
         for i in unknown:
             of.setdefault(i, []).append(n)
     out = []
+    # Solutions found so far, by component: one that gives a later target another value
+    # settles it without solving again (every target of a component shares its equations).
+    found: dict[frozenset[Id], list[dict[Id, int]]] = {}
     for target in hidden:
         if not 1 <= truth[target] <= threshold:
             continue
@@ -451,8 +505,11 @@ def recovered(reading: Reading, truth: dict[Id, int], threshold: int) -> list[tu
                     if i not in component:
                         component.add(i)
                         stack.append(i)
+        solutions = found.setdefault(frozenset(component), [])
+        if any(x[target] != truth[target] for x in solutions):
+            continue
         floors = {c: 0 if c in reading.may_be_zero else 1 for c in component}
-        if not _another(target, sorted(component), rows, of, truth, floors):
+        if not _another(target, sorted(component), rows, of, truth, floors, solutions):
             out.append((target, truth[target]))
     return out
 
@@ -464,10 +521,11 @@ def _another(
     of: dict[Id, list[int]],
     truth: dict[Id, int],
     floors: dict[Id, int],
+    solutions: list[dict[Id, int]],
 ) -> bool:
     """Is there a whole-number solution of the linked equations (each cell at its floor or
     above, no ceiling) that gives `target` another value? The least and the greatest value
-    it can take, by integer programming."""
+    it can take, by integer programming; each solution found is added to `solutions`."""
     column = {c: i for i, c in enumerate(cells)}
     mine = sorted({n for c in cells for n in of.get(c, [])})
     matrix = np.zeros((len(mine), len(cells)))
@@ -494,6 +552,7 @@ def _another(
             # The truth is a solution (checked above), so the problem is feasible: no
             # optimum means the count can be as large as you like.
             return True
+        solutions.append({c: round(result.x[column[c]]) for c in cells})
         if round(result.x[column[target]]) != truth[target]:
             return True
     return False

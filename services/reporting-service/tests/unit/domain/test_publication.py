@@ -87,6 +87,16 @@ def test_the_attacker_recovers_what_closing_one_equation_at_a_time_leaves(
     assert any(_leaks(seed) for seed in range(4))
 
 
+def test_the_attacker_recovers_what_deciding_months_apart_from_their_quarter_leaves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # ... and one that decides the months' cells without the equations tying them to their
+    # quarter (a quarter's count = the sum of its months', a stock = its last month's): a
+    # month figure then gives a hidden quarterly one away, or the reverse.
+    monkeypatch.setattr(publication, "_across_periods", lambda *_: None)
+    assert any(_leaks(seed) for seed in range(6))
+
+
 def test_reports_read_unsuppressed_sees_every_figure() -> None:
     rng = random.Random(3)
     units = attacker.small_tenant(rng, areas=2, districts=2, teams=2)

@@ -9,9 +9,12 @@ from typing import Any
 
 from qaf_shared.events.envelope import CloudEvent, new_event
 from qaf_shared.events.payloads import OrgUnitRef, Payload
+from reporting_service.domain.trends import months_of
 from reporting_service.projections import PROJECTIONS
 from reporting_service.projections.engine import (
     COUNTS_TABLE,
+    MONTH,
+    QUARTER,
     RUNNING_TABLE,
     Contributions,
     by_event_type,
@@ -48,14 +51,17 @@ def value(
     measure: str,
     dimension: str = "",
     unit: tuple[str, str] = ("tenant", TENANT),
+    grain: str = QUARTER,
 ) -> int:
-    """A quarter's value of a measure, as the Deep Dive reads it (running: summed to date)."""
-    count = cells.get((COUNTS_TABLE, TENANT, "q", quarter, unit[0], unit[1], measure, dimension), 0)
+    """A quarter's (or with `grain` MONTH, a month's) value of a measure, as the Deep Dive
+    reads it (running: summed to date)."""
+    key = (COUNTS_TABLE, TENANT, grain, quarter, unit[0], unit[1], measure, dimension)
+    count = cells.get(key, 0)
     running = sum(
         v
-        for (table, _, grain, period, kind, code, m, d), v in cells.items()
+        for (table, _, g, period, kind, code, m, d), v in cells.items()
         if table == RUNNING_TABLE
-        and grain == "q"
+        and g == grain
         and period <= quarter
         and (kind, code) == unit
         and (m, d) == (measure, dimension)
@@ -65,6 +71,22 @@ def value(
 
 def d(text: str) -> date:
     return date.fromisoformat(text)
+
+
+def quarter_raw(cells: Contributions, quarter: str) -> dict[tuple[str, str, str], dict[Any, int]]:
+    """A quarter's figures as the Deep Dive reads them (counts.read_quarters): (period, unit
+    kind, unit code) -> (measure, dimension) -> value, at the quarter and at each of its
+    months; a state summed to date."""
+    periods = {quarter: QUARTER, **dict.fromkeys(months_of(quarter), MONTH)}
+    out: dict[tuple[str, str, str], dict[Any, int]] = {}
+    for (table, _, grain, period, kind, code, measure, dim), v in cells.items():
+        for wanted, wanted_grain in periods.items():
+            if grain == wanted_grain and (
+                period == wanted or (table == RUNNING_TABLE and period <= wanted)
+            ):
+                raw = out.setdefault((wanted, kind, code), {})
+                raw[(measure, dim)] = raw.get((measure, dim), 0) + v
+    return out
 
 
 def nonzero(cells: Contributions) -> Contributions:

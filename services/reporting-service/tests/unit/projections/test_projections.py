@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from qaf_shared.enums import (
     ActionStatus,
     ComplainantRole,
@@ -27,7 +29,8 @@ from qaf_shared.events import audit as a
 from qaf_shared.events import escalation as e
 from qaf_shared.events import feedback as f
 from qaf_shared.events.envelope import CloudEvent
-from reporting_service.projections.engine import COUNTS_TABLE
+from reporting_service.domain.measures import STOCKS
+from reporting_service.projections.engine import COUNTS_TABLE, MONTH, emitter
 
 from .projection_helpers import UNIT, d, event, fold_all, value
 
@@ -358,8 +361,62 @@ class TestFeedback:
         assert value(cells, "FY2026Q1", "feedback.complaints_upheld") == 1
 
 
-def test_trend_measures_are_kept_by_month_for_the_tenant_area_and_service_only() -> None:
-    events = escalation_events("2026-05-15")
+def test_every_measure_is_kept_by_month_in_every_unit_but_the_team() -> None:
+    audit = uuid.uuid4()
+    events = [
+        *escalation_events("2026-05-15"),
+        event("audit.submitted", audit, submitted(audit, "2026-05-20", Grade.GOOD)),
+        received(FeedbackSource.COMPLIMENT, "2026-06-02"),
+    ]
     cells = fold_all(events)
-    months = {(k[4], k[5]) for k in cells if k[0] == COUNTS_TABLE and k[2] == "m"}
-    assert months == {("tenant", "886"), ("area", "SOUTH")}
+    monthly = {k for k in cells if k[0] == COUNTS_TABLE and k[2] == MONTH}
+    for measure, month in (
+        ("escalations.raised", "2026-05"),
+        ("escalations.by_stage_reached", "2026-05"),
+        ("audits.completed", "2026-05"),
+        ("audits.grades", "2026-05"),
+        ("feedback.compliments", "2026-06"),
+    ):
+        units = {(k[4], k[5]) for k in monthly if k[6] == measure and k[3] == month}
+        assert units == {("tenant", "886"), ("area", "SOUTH"), ("district", "ASHFORD")}, measure
+    assert not [k for k in cells if k[2] == MONTH and k[4] == "team"]
+
+
+def test_a_quarters_counts_are_the_sums_of_its_months_and_its_stocks_its_last_months() -> None:
+    # Raised in May, resolved in August: raised once in FY2026Q1 (in May), open at the end
+    # of May and June (so of the quarter), resolved in August.
+    events = escalation_events(
+        "2026-05-15",
+        (
+            "resolved",
+            {
+                "status": EscalationStatus.RESOLVED,
+                "outcome": ResolutionOutcome.ACTION_AGREED,
+                "resolved_on": d("2026-08-03"),
+            },
+        ),
+    )
+    cells = fold_all(events)
+    for measure in ("escalations.raised", "escalations.resolved", "escalations.open_at_end"):
+        for quarter, months in (
+            ("FY2026Q1", ["2026-04", "2026-05", "2026-06"]),
+            ("FY2026Q2", ["2026-07", "2026-08", "2026-09"]),
+        ):
+            by_month = [value(cells, m, measure, grain=MONTH) for m in months]
+            expected = by_month[-1] if measure in STOCKS else sum(by_month)
+            assert value(cells, quarter, measure) == expected, (measure, quarter)
+    assert value(cells, "2026-05", "escalations.raised", grain=MONTH) == 1
+    assert value(cells, "2026-08", "escalations.resolved", grain=MONTH) == 1
+    open_by_month = [
+        value(cells, m, "escalations.open_at_end", grain=MONTH)
+        for m in ("2026-04", "2026-05", "2026-06", "2026-07", "2026-08")
+    ]
+    assert open_by_month == [0, 1, 1, 1, 0]
+
+
+def test_a_state_kept_under_a_measure_not_named_a_stock_is_refused() -> None:
+    # The decision equates a quarter's stock with its last month's and any other count with
+    # the sum of its months': a state it did not know of would be equated wrongly.
+    emit = emitter("886", UNIT)
+    with pytest.raises(ValueError, match="STOCKS"):
+        emit.open_between(d("2026-05-01"), None, "audits.completed")

@@ -144,3 +144,21 @@ class TrendsOut(BaseModel):
     unit: UnitOut
     suppression: dict[str, bool]
     series: list[TrendPoint]
+
+
+class MeasureTrendPoint(BaseModel):
+    period: str = Field(description="A quarter (FY2026Q1) or a month (2026-04)")
+    unit: str = Field(description="The unit's code (the tenant's code for the tenant)")
+    value: Figure
+
+
+class MeasureTrendsOut(BaseModel):
+    measure: str
+    dimension: str | None
+    from_: str = Field(alias="from")
+    to: str
+    by: Literal["area", "service", "district"] | None
+    granularity: Literal["quarter", "month"]
+    unit: UnitOut = Field(description="The scope: the tenant, or the area or service asked for")
+    suppression: dict[str, bool]
+    series: list[MeasureTrendPoint]
