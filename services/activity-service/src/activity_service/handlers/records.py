@@ -35,13 +35,13 @@ from activity_service.domain.records import (
     RecordIn,
     check,
     episode_span,
-    merge,
     overlaps,
     typed_facts,
 )
 from activity_service.repository import records as record_rows
 from activity_service.repository.records import StoredRecord
 from qaf_shared.events.envelope import CloudEvent, PreparedEvent, json_time
+from qaf_shared.merge_patch import merge_patch
 from qaf_shared.outbox import add_events
 
 ACCEPTED = "ACCEPTED"
@@ -220,7 +220,7 @@ async def apply_records(
         key = record.key
         stored = histories.state.get(key)
         live = histories.live(key)
-        facts = merge(live.facts if live else None, record.facts)
+        facts = merge_patch(live.facts if live else None, record.facts)
         unit = (live.unit if live else None) if record.unit is KEEP else record.unit
         errors, warnings = check(record.kind, facts, today=today, codes=codes)
         if (
