@@ -22,11 +22,11 @@ from activity_service.api.schemas.records import (
     record_out,
     results_out,
 )
-from activity_service.domain.kinds import Kind, Source
+from activity_service.domain.kinds import Kind
 from activity_service.handlers import records as handlers
 from activity_service.repository import records as record_rows
 from qaf_shared.clock import business_today
-from qaf_shared.http.auth import Actor, OptionalActor
+from qaf_shared.http.auth import Actor, OptionalActor, Principal
 from qaf_shared.http.idempotency import IdempotencyKey, idempotent_write
 from qaf_shared.http.org_units import UnitCode, tenant_units
 from qaf_shared.http.pagination import Cursor, decode_cursor
@@ -61,22 +61,10 @@ async def write_records(
     the batch itself is well-formed."""
     units = tenant_units(request, principal.tenant)
     records = [read_record(raw, units) for raw in body.records]
-    today = business_today(request)
-    keys = child_keys(request)
+    writing = _writing(request, principal, actor)
 
     async def write(conn: asyncpg.Connection) -> StoredResponse:
-        results = await handlers.apply_records(
-            conn,
-            tenant=principal.tenant,
-            source=Source.REST,
-            load_id=None,
-            records=records,
-            keys=keys,
-            client=principal.client,
-            actor=actor,
-            today=today,
-            per_child_locks=True,
-        )
+        results = await handlers.apply_records(conn, records, writing=writing)
         return StoredResponse(200, results_out(results))
 
     return await idempotent_write(request, principal, idempotency_key, write)
@@ -96,19 +84,24 @@ async def withdraw_records(
     list and figure; published), `NOT_FOUND` (no current record has the key) or `REJECTED`
     (the key could not be read). A later write of the same key brings the record back."""
     keys = [read_key(raw) for raw in body.records]
+    writing = _writing(request, principal, actor)
 
     async def withdraw(conn: asyncpg.Connection) -> StoredResponse:
-        results = await handlers.withdraw_records(
-            conn,
-            tenant=principal.tenant,
-            keys=keys,
-            client=principal.client,
-            actor=actor,
-            per_child_locks=True,
-        )
+        results = await handlers.withdraw_records(conn, keys, writing=writing)
         return StoredResponse(200, results_out(results))
 
     return await idempotent_write(request, principal, idempotency_key, withdraw)
+
+
+def _writing(request: Request, principal: Principal, actor: str) -> handlers.Writing:
+    """A REST batch is written with today's code lists and supplied by no load."""
+    return handlers.Writing(
+        tenant=principal.tenant,
+        client=principal.client,
+        actor=actor,
+        today=business_today(request),
+        keys=child_keys(request),
+    )
 
 
 @router.get("/v1/activity/records", response_model=RecordPage)
