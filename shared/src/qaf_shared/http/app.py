@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import gc
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from fastapi import APIRouter, FastAPI, Request
@@ -31,6 +31,8 @@ from qaf_shared.settings import ServiceSettings
 
 log = get_logger(__name__)
 
+Held = TypeVar("Held")
+
 Worker = Callable[[FastAPI], Coroutine[Any, Any, None]]
 """A background coroutine the service runs for its lifetime (relay, consumer, scheduler)."""
 
@@ -42,6 +44,18 @@ def write_service_workers(settings: ServiceSettings) -> list[Worker]:
         *([outbox_relay_worker] if settings.relay_enabled else []),
         idempotency_retention_worker,
     ]
+
+
+def app_state(name: str, kind: type[Held]) -> Callable[[Request], Held]:
+    """How a route reads what its app holds on `app.state.<name>` (set when the app is made
+    or at start-up), as a `kind`: a dependency, or a plain call with the request. `kind`
+    types it for the routes; it is not checked (tests hold stand-ins)."""
+
+    def held(request: Request) -> Held:
+        found: Held = getattr(request.app.state, name)
+        return found
+
+    return held
 
 
 def app_pool(request: Request) -> asyncpg.Pool:
