@@ -80,7 +80,7 @@ token:
 
 lint: install
 	@$(UV) run --frozen ruff check .
-	@$(UV) run --frozen mypy shared/src services/*/src
+	@$(UV) run --frozen mypy shared/src services/*/src bench
 
 rebuild-reports: keys
 	@$(PY) -m reporting_service.rebuild_client --token "$$($(PY) -m qaf_shared.devtoken --scopes admin --tenant $(TENANT) --ttl 3600)"

@@ -47,7 +47,7 @@ async def _watch(dsn: str, schema: str, wanted: int, alive: Any) -> float:
         deadline = time.monotonic() + TIMEOUT
         first: tuple[float, int] | None = None
         while True:
-            done = await conn.fetchval(progress)
+            done: int = await conn.fetchval(progress)
             now = time.monotonic()
             if first is None and done:
                 first = (now, done)

@@ -42,7 +42,7 @@ from qaf_shared.events.envelope import parse_event
 from qaf_shared.quarters import parse_quarter, previous_quarter, quarter_of
 from reporting_service.projections import PROJECTIONS
 from reporting_service.projections.engine import by_event_type
-from reporting_service.repository import generations
+from reporting_service.repository.generations import active_schema
 
 TARGET_MS = 20.0
 CONNECTIONS = 32
@@ -142,7 +142,7 @@ async def _fill(
     """The projections of `tenants` (code -> template kind) from quarter `first` to `last`."""
     conn = await asyncpg.connect(dsn)
     try:
-        schema = await generations.active_schema(conn)
+        schema = await active_schema(conn)
         await conn.execute(_TEMPLATE_TABLE)
         await conn.copy_records_to_table(
             "template",

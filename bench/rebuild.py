@@ -41,7 +41,7 @@ def _repeats(env: BenchEnv) -> int:
 
 async def _rebuild(dsn: str, prefix: str, expected: int) -> float:
     settings = ReportingSettings(
-        database_url=dsn,  # type: ignore[arg-type]
+        database_url=dsn,
         kafka_bootstrap_servers=KAFKA,
         kafka_topic_prefix=prefix,
     )

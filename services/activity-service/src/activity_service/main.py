@@ -15,33 +15,13 @@ from activity_service.api import records, returns, team_aliases
 from activity_service.domain.child_key import load_child_keys
 from activity_service.settings import ActivitySettings
 from activity_service.workers.return_loads import return_load_worker
-from qaf_shared.clock import BusinessClock
-from qaf_shared.http.app import create_service_app, write_service_workers
+from qaf_shared.http.app import WriteService
 
 Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
 
 
-def create_app(
-    settings: ActivitySettings | None = None, *, clock: BusinessClock | None = None
-) -> FastAPI:
-    """The app; `clock` replaces the business clock (tests run it at a chosen instant)."""
-    settings = settings or ActivitySettings()
-    app = create_service_app(
-        settings=settings,
-        title="activity-service",
-        description=(
-            "Case activity from the case-management system: referrals, assessments, Section 47 "
-            "enquiries, child protection plans, care episodes and reviews, and visits, record "
-            "by record or as the statutory returns."
-        ),
-        routers=[records.router, team_aliases.router, returns.router],
-        workers=[*write_service_workers(settings), return_load_worker],
-        clock=clock,
-        # an upload streams into the load's stored files under limits of its own
-        body_limit_exempt=[("POST", returns.UPLOAD_PATH)],
-    )
+def _child_keys_first(app: FastAPI, settings: ActivitySettings) -> None:
     app.router.lifespan_context = _with_child_keys(app.router.lifespan_context, settings)
-    return app
 
 
 def _with_child_keys(lifespan: Lifespan, settings: ActivitySettings) -> Lifespan:
@@ -59,3 +39,20 @@ def _with_child_keys(lifespan: Lifespan, settings: ActivitySettings) -> Lifespan
             yield
 
     return with_keys
+
+
+SERVICE = WriteService(
+    ActivitySettings,
+    title="activity-service",
+    description=(
+        "Case activity from the case-management system: referrals, assessments, Section 47 "
+        "enquiries, child protection plans, care episodes and reviews, and visits, record "
+        "by record or as the statutory returns."
+    ),
+    routers=[records.router, team_aliases.router, returns.router],
+    workers=lambda _settings: [return_load_worker],
+    setup=_child_keys_first,
+    # an upload streams into the load's stored files under limits of its own
+    body_limit_exempt=[("POST", returns.UPLOAD_PATH)],
+)
+create_app = SERVICE.create_app

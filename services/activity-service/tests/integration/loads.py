@@ -173,10 +173,12 @@ async def held_records(conn: asyncpg.Connection, tenant: str) -> dict[Key, dict[
         "WHERE tenant = $1 AND NOT withdrawn",
         tenant,
     )
-    return {
-        (r["kind"], r["child_ref"], r["key_date"].isoformat(), r["plan_type"]): r["facts"]
-        for r in rows
-    }
+    return {stored_key(r): r["facts"] for r in rows}
+
+
+def stored_key(row: asyncpg.Record) -> Key:
+    """A stored record's natural key, as `intended_key` gives an intended record's."""
+    return row["kind"], row["child_ref"], row["key_date"].isoformat(), row["plan_type"]
 
 
 async def outbox(conn: asyncpg.Connection, tenant: str) -> list[asyncpg.Record]:
@@ -200,6 +202,16 @@ class TenantLoads:
 
     async def load(self, kind: str, year: str, parts: Parts) -> dict[str, Any]:
         return await load_return(self.client, self.headers, kind, year, parts)
+
+    async def supplied(self, load: dict[str, Any]) -> dict[Key, asyncpg.Record]:
+        """The records `load` supplied, by natural key, with their team."""
+        rows = await self.db.fetch(
+            "SELECT kind, child_ref, key_date, plan_type, team FROM activity_records "
+            "WHERE tenant = $1 AND load_id = $2",
+            self.tenant,
+            uuid.UUID(load["id"]),
+        )
+        return {stored_key(r): r for r in rows}
 
     async def held(self) -> dict[Key, dict[str, Any]]:
         return await held_records(self.db, self.tenant)

@@ -10,30 +10,33 @@ from datetime import date
 import asyncpg
 
 from activity_service.domain.child_key import ChildKeys
-from activity_service.domain.codes import LISTS_2022
+from activity_service.domain.codes import CURRENT, LISTS_2022, CodeLists
 from activity_service.domain.kinds import Kind, Source
 from activity_service.domain.records import RecordIn
-from activity_service.handlers.records import apply_records
+from activity_service.handlers.records import Writing, apply_records
 
 KEYS = ChildKeys(b"apply-records-test-child-key-secret")
 TODAY = date(2026, 1, 15)
+
+
+def writing(source: Source, load_id: uuid.UUID | None, codes: CodeLists = CURRENT) -> Writing:
+    return Writing(
+        tenant="886",
+        client="loads",
+        actor=None,
+        today=TODAY,
+        keys=KEYS,
+        source=source,
+        load_id=load_id,
+        codes=codes,
+    )
 
 
 async def load(
     conn: asyncpg.Connection, source: Source, load_id: uuid.UUID | None, *records: RecordIn
 ) -> list[str]:
     async with conn.transaction():
-        results = await apply_records(
-            conn,
-            tenant="886",
-            source=source,
-            load_id=load_id,
-            records=records,
-            keys=KEYS,
-            client="loads",
-            actor=None,
-            today=TODAY,
-        )
+        results = await apply_records(conn, records, writing=writing(source, load_id))
     return [r.status for r in results]
 
 
@@ -77,15 +80,8 @@ async def test_a_load_checks_codes_against_its_collection_years_lists(
     async with activity_db.transaction():
         [result] = await apply_records(
             activity_db,
-            tenant="886",
-            source=Source.CIN_CENSUS,
-            load_id=uuid.uuid4(),
-            records=[early_help],
-            keys=KEYS,
-            client="loads",
-            actor=None,
-            today=TODAY,
-            codes=LISTS_2022,
+            [early_help],
+            writing=writing(Source.CIN_CENSUS, uuid.uuid4(), codes=LISTS_2022),
         )
     assert result.status == "REJECTED"
     assert [(e.field, e.rule) for e in result.errors] == [("referral_source", "code_not_in_list")]

@@ -17,12 +17,12 @@ from activity_service.domain.records import (
     check,
     episode_span,
     json_facts,
-    merge,
     overlaps,
     resolve_unit,
     typed_facts,
 )
 from qaf_shared.events.payloads import OrgUnitRef
+from qaf_shared.merge_patch import merge_patch
 from qaf_shared.org_units import OrgUnitDirectory
 
 TODAY = date(2026, 1, 15)
@@ -192,12 +192,14 @@ def test_the_natural_key_is_child_kind_first_date_and_a_visits_plan_type() -> No
 
 def test_a_fact_left_out_keeps_its_value_and_null_clears_it() -> None:
     stored = {"referral_date": "2025-04-01", "primary_need": "N1", "nfa": False}
-    assert merge(stored, {"referral_date": "2025-04-01", "nfa": None, "closure_reason": "RC8"}) == {
+    assert merge_patch(
+        stored, {"referral_date": "2025-04-01", "nfa": None, "closure_reason": "RC8"}
+    ) == {
         "referral_date": "2025-04-01",
         "primary_need": "N1",
         "closure_reason": "RC8",
     }
-    assert merge(None, {"referral_date": "2025-04-01", "nfa": None}) == {
+    assert merge_patch(None, {"referral_date": "2025-04-01", "nfa": None}) == {
         "referral_date": "2025-04-01"
     }
 

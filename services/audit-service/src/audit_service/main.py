@@ -11,27 +11,23 @@ from audit_service.api.programmes import router as programmes_router
 from audit_service.api.templates import router as templates_router
 from audit_service.configuration import load_configuration
 from audit_service.settings import AuditSettings
-from qaf_shared.clock import BusinessClock
-from qaf_shared.http.app import create_service_app, write_service_workers
+from qaf_shared.http.app import WriteService
 
 
-def create_app(
-    settings: AuditSettings | None = None, *, clock: BusinessClock | None = None
-) -> FastAPI:
-    """The app; `clock` replaces the business clock (tests run it at a chosen instant)."""
-    settings = settings or AuditSettings()
-    app = create_service_app(
-        settings=settings,
-        title="audit-service",
-        description=(
-            "Case file audits: programmes, the audit lifecycle (scheduled, in progress, "
-            "submitted, peer reviewed, moderation, moderated, closed, cancelled), versioned "
-            "templates, safeguarding concerns and actions."
-        ),
-        routers=[programmes_router, audits_router, actions_router, templates_router],
-        workers=write_service_workers(settings),
-        clock=clock,
-    )
+def _configured(app: FastAPI, settings: AuditSettings) -> None:
     app.state.audit_configuration = load_configuration(settings.config_dir)
     install_domain_problems(app)
-    return app
+
+
+SERVICE = WriteService(
+    AuditSettings,
+    title="audit-service",
+    description=(
+        "Case file audits: programmes, the audit lifecycle (scheduled, in progress, "
+        "submitted, peer reviewed, moderation, moderated, closed, cancelled), versioned "
+        "templates, safeguarding concerns and actions."
+    ),
+    routers=[programmes_router, audits_router, actions_router, templates_router],
+    setup=_configured,
+)
+create_app = SERVICE.create_app

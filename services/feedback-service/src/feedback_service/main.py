@@ -13,28 +13,24 @@ from feedback_service.api.provider import router as provider_router
 from feedback_service.api.rate_limit import TokenBucket
 from feedback_service.configuration import QuestionSets
 from feedback_service.settings import FeedbackSettings
-from qaf_shared.clock import BusinessClock
-from qaf_shared.http.app import create_service_app, write_service_workers
+from qaf_shared.http.app import WriteService
 
 
-def create_app(
-    settings: FeedbackSettings | None = None, *, clock: BusinessClock | None = None
-) -> FastAPI:
-    """The app; `clock` replaces the business clock (tests run it at a chosen instant)."""
-    settings = settings or FeedbackSettings()
-    app = create_service_app(
-        settings=settings,
-        title="feedback-service",
-        description=(
-            "Feedback, child in care review participation, complaints under the statutory "
-            "children's procedure, and the commissioned advocacy provider's integration."
-        ),
-        routers=[feedback_router, participation_router, complaints_router, provider_router],
-        workers=write_service_workers(settings),
-        clock=clock,
-    )
+def _configured(app: FastAPI, settings: FeedbackSettings) -> None:
     app.state.question_sets = QuestionSets(settings.question_sets_file)
     app.state.provider_rate_limit = TokenBucket(
         rate=settings.provider_rate_per_second, burst=settings.provider_rate_burst
     )
-    return app
+
+
+SERVICE = WriteService(
+    FeedbackSettings,
+    title="feedback-service",
+    description=(
+        "Feedback, child in care review participation, complaints under the statutory "
+        "children's procedure, and the commissioned advocacy provider's integration."
+    ),
+    routers=[feedback_router, participation_router, complaints_router, provider_router],
+    setup=_configured,
+)
+create_app = SERVICE.create_app

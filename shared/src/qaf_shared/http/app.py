@@ -7,7 +7,8 @@ import asyncio
 import contextlib
 import gc
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 from fastapi import APIRouter, FastAPI, Request
@@ -31,6 +32,8 @@ from qaf_shared.settings import ServiceSettings
 
 log = get_logger(__name__)
 
+Held = TypeVar("Held")
+
 Worker = Callable[[FastAPI], Coroutine[Any, Any, None]]
 """A background coroutine the service runs for its lifetime (relay, consumer, scheduler)."""
 
@@ -42,6 +45,18 @@ def write_service_workers(settings: ServiceSettings) -> list[Worker]:
         *([outbox_relay_worker] if settings.relay_enabled else []),
         idempotency_retention_worker,
     ]
+
+
+def app_state(name: str, kind: type[Held]) -> Callable[[Request], Held]:
+    """How a route reads what its app holds on `app.state.<name>` (set when the app is made
+    or at start-up), as a `kind`: a dependency, or a plain call with the request. `kind`
+    types it for the routes; it is not checked (tests hold stand-ins)."""
+
+    def held(request: Request) -> Held:
+        found: Held = getattr(request.app.state, name)
+        return found
+
+    return held
 
 
 def app_pool(request: Request) -> asyncpg.Pool:
@@ -131,6 +146,45 @@ def create_service_app(
         app.include_router(router, responses=common)
     _complete_openapi(app, list_limit_max=settings.list_limit_max)
     return app
+
+
+Settings = TypeVar("Settings", bound=ServiceSettings)
+
+
+@dataclass(frozen=True)
+class WriteService(Generic[Settings]):
+    """A service that writes records, described once in its main.py: its settings class, its
+    OpenAPI title and description, its routers, the workers it runs besides every write
+    service's (`write_service_workers`), the routes the body limit leaves alone, and what it
+    sets up on the app beyond what every app holds (`setup`, with the settings). Its
+    `create_app` is the service's app factory (`uvicorn --factory <package>.main:create_app`)."""
+
+    settings: type[Settings]
+    title: str
+    description: str
+    routers: Sequence[APIRouter]
+    workers: Callable[[Settings], Sequence[Worker]] | None = None
+    setup: Callable[[FastAPI, Settings], None] | None = None
+    body_limit_exempt: Sequence[tuple[str, str]] = ()
+
+    def create_app(
+        self, settings: Settings | None = None, *, clock: BusinessClock | None = None
+    ) -> FastAPI:
+        """The app; `clock` replaces the business clock (tests run it at a chosen instant)."""
+        settings = settings or self.settings()
+        own = self.workers(settings) if self.workers is not None else ()
+        app = create_service_app(
+            settings=settings,
+            title=self.title,
+            description=self.description,
+            routers=self.routers,
+            workers=[*write_service_workers(settings), *own],
+            clock=clock,
+            body_limit_exempt=self.body_limit_exempt,
+        )
+        if self.setup is not None:
+            self.setup(app, settings)
+        return app
 
 
 def _complete_openapi(app: FastAPI, *, list_limit_max: int) -> None:

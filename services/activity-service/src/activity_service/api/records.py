@@ -7,10 +7,10 @@ from datetime import date
 from typing import Annotated
 
 import asyncpg
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from activity_service.api.deps import ReaderList, Writer, child_keys
+from activity_service.api.deps import ReaderList, WriterBatch, child_keys
 from activity_service.api.schemas.records import (
     ActivityBatch,
     BatchResult,
@@ -22,12 +22,13 @@ from activity_service.api.schemas.records import (
     record_out,
     results_out,
 )
-from activity_service.domain.kinds import Kind, Source
+from activity_service.domain.kinds import Kind
 from activity_service.handlers import records as handlers
 from activity_service.repository import records as record_rows
 from qaf_shared.clock import business_today
-from qaf_shared.http.auth import Actor, OptionalActor
-from qaf_shared.http.idempotency import IdempotencyKey, idempotent_write
+from qaf_shared.http.auth import OptionalActor
+from qaf_shared.http.creates import CreateCall
+from qaf_shared.http.idempotency import idempotent_write
 from qaf_shared.http.org_units import UnitCode, tenant_units
 from qaf_shared.http.pagination import Cursor, decode_cursor
 from qaf_shared.http.problems import problem_responses
@@ -45,13 +46,7 @@ _reads = Reads(
 
 
 @router.post("/v1/activity", response_model=BatchResult, responses=problem_responses(409))
-async def write_records(
-    request: Request,
-    body: ActivityBatch,
-    principal: Writer,
-    actor: Actor,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+async def write_records(body: ActivityBatch, call: WriterBatch) -> Response:
     """A batch of 1-1000 records from the case-management system, each created or replaced
     by its natural key (`child_ref`, the kind's first date, a visit's `plan_type`) and
     answered in `results`, in order: `ACCEPTED` (stored; published), `UNCHANGED` (the same
@@ -59,56 +54,43 @@ async def write_records(
     the rule). A fact left out keeps its stored value; null clears it (`"team": null`
     moves the record to tenant level). A bad record never loses the others: always 200 when
     the batch itself is well-formed."""
-    units = tenant_units(request, principal.tenant)
+    units = tenant_units(call.request, call.principal.tenant)
     records = [read_record(raw, units) for raw in body.records]
-    today = business_today(request)
-    keys = child_keys(request)
+    writing = _writing(call)
 
     async def write(conn: asyncpg.Connection) -> StoredResponse:
-        results = await handlers.apply_records(
-            conn,
-            tenant=principal.tenant,
-            source=Source.REST,
-            load_id=None,
-            records=records,
-            keys=keys,
-            client=principal.client,
-            actor=actor,
-            today=today,
-            per_child_locks=True,
-        )
+        results = await handlers.apply_records(conn, records, writing=writing)
         return StoredResponse(200, results_out(results))
 
-    return await idempotent_write(request, principal, idempotency_key, write)
+    return await idempotent_write(call.request, call.principal, call.idempotency_key, write)
 
 
 @router.post(
     "/v1/activity/withdrawals", response_model=WithdrawalResults, responses=problem_responses(409)
 )
-async def withdraw_records(
-    request: Request,
-    body: WithdrawalBatch,
-    principal: Writer,
-    actor: Actor,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+async def withdraw_records(body: WithdrawalBatch, call: WriterBatch) -> Response:
     """Records entered in error, each by its natural key: `WITHDRAWN` (removed from every
     list and figure; published), `NOT_FOUND` (no current record has the key) or `REJECTED`
     (the key could not be read). A later write of the same key brings the record back."""
     keys = [read_key(raw) for raw in body.records]
+    writing = _writing(call)
 
     async def withdraw(conn: asyncpg.Connection) -> StoredResponse:
-        results = await handlers.withdraw_records(
-            conn,
-            tenant=principal.tenant,
-            keys=keys,
-            client=principal.client,
-            actor=actor,
-            per_child_locks=True,
-        )
+        results = await handlers.withdraw_records(conn, keys, writing=writing)
         return StoredResponse(200, results_out(results))
 
-    return await idempotent_write(request, principal, idempotency_key, withdraw)
+    return await idempotent_write(call.request, call.principal, call.idempotency_key, withdraw)
+
+
+def _writing(call: CreateCall) -> handlers.Writing:
+    """A REST batch is written with today's code lists and supplied by no load."""
+    return handlers.Writing(
+        tenant=call.principal.tenant,
+        client=call.principal.client,
+        actor=call.actor,
+        today=business_today(call.request),
+        keys=child_keys(call.request),
+    )
 
 
 @router.get("/v1/activity/records", response_model=RecordPage)

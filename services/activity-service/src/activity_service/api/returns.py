@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from activity_service.api import uploads
-from activity_service.api.deps import Reader, Writer
+from activity_service.api.deps import Reader, ReaderList, Writer
 from activity_service.api.schemas.returns import (
     LoadErrorPage,
     LoadOut,
@@ -32,7 +32,7 @@ from activity_service.domain.loads import (
 from activity_service.repository import loads as load_rows
 from qaf_shared.http.app import app_pool
 from qaf_shared.http.auth import Actor
-from qaf_shared.http.pagination import DEFAULT_LIMIT, Cursor, Limit, decode_cursor, page
+from qaf_shared.http.pagination import Cursor, decode_cursor, page
 from qaf_shared.http.problems import field_error, problem_responses
 from qaf_shared.http.resources import json_response, not_found, parse_id
 
@@ -122,14 +122,14 @@ async def upload_return(request: Request, principal: Writer, actor: Actor) -> Re
 
 
 @router.get(UPLOAD_PATH, response_model=LoadPage)
-async def list_loads(
-    request: Request, principal: Reader, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
-) -> Response:
+async def list_loads(call: ReaderList, cursor: Cursor = None) -> Response:
     """The tenant's loads, oldest first."""
     after = decode_cursor(cursor)
-    async with app_pool(request).acquire() as conn:
-        rows = await load_rows.list_loads(conn, principal.tenant, after=after, limit=limit)
-    items, next_cursor = page(rows, limit)
+    async with app_pool(call.request).acquire() as conn:
+        rows = await load_rows.list_loads(
+            conn, call.principal.tenant, after=after, limit=call.limit
+        )
+    items, next_cursor = page(rows, call.limit)
     return json_response({"items": [load_out(r) for r in items], "next_cursor": next_cursor})
 
 
@@ -161,21 +161,15 @@ def _next_error_cursor(seq: int) -> str:
 
 
 @router.get(f"{UPLOAD_PATH}/{{load_id}}/errors", response_model=LoadErrorPage)
-async def list_load_errors(
-    request: Request,
-    load_id: str,
-    principal: Reader,
-    limit: Limit = DEFAULT_LIMIT,
-    cursor: Cursor = None,
-) -> Response:
+async def list_load_errors(load_id: str, call: ReaderList, cursor: Cursor = None) -> Response:
     """A load's errors and warnings in file order, each with its `location`, `field`, `rule`
     and `message` (never a value from the file)."""
     ident = parse_id(load_id, "return load")
     after = _error_cursor(cursor)
-    async with app_pool(request).acquire() as conn:
-        if await load_rows.get(conn, principal.tenant, ident) is None:
+    async with app_pool(call.request).acquire() as conn:
+        if await load_rows.get(conn, call.principal.tenant, ident) is None:
             raise not_found("return load")
-        rows = await load_rows.errors(conn, ident, after=after, limit=limit)
-    items = rows[:limit]
-    next_cursor = _next_error_cursor(items[-1]["seq"]) if len(rows) > limit else None
+        rows = await load_rows.errors(conn, ident, after=after, limit=call.limit)
+    items = rows[: call.limit]
+    next_cursor = _next_error_cursor(items[-1]["seq"]) if len(rows) > call.limit else None
     return json_response({"items": [error_out(r) for r in items], "next_cursor": next_cursor})

@@ -15,7 +15,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Final
 
-from activity_service.domain.kinds import Kind
+from activity_service.domain.kinds import FACTS, Kind
 
 
 def _codes(codes: str) -> frozenset[str]:
@@ -42,28 +42,20 @@ class CodeLists:
     visit_plan_type: frozenset[str]
 
     def for_fact(self, kind: Kind, fact: str) -> frozenset[str] | None:
-        """The list `kind`'s `fact` takes its codes from; None for a fact that is no code."""
-        name = CODED_FACTS.get((kind, fact))
-        if name is None:
+        """The list `kind`'s `fact` takes its codes from (a list fact, `factors`, each of its
+        items); None for a fact that is no code. Every text fact of a kind is a DfE code, and
+        takes the list of its own name but where `_LIST_OF` names another."""
+        if FACTS[kind].get(fact) not in (str, "list[str]"):
             return None
-        codes: frozenset[str] = getattr(self, name)
+        codes: frozenset[str] = getattr(self, _LIST_OF.get(fact, fact))
         return codes
 
 
-# Which list each coded fact takes its codes from (a list fact, `factors`, each of its items).
-CODED_FACTS: Final[dict[tuple[Kind, str], str]] = {
-    (Kind.REFERRAL, "referral_source"): "referral_source",
-    (Kind.REFERRAL, "primary_need"): "primary_need",
-    (Kind.REFERRAL, "closure_reason"): "closure_reason",
-    (Kind.ASSESSMENT, "factors"): "assessment_factor",
-    (Kind.CP_PLAN, "initial_category"): "abuse_category",
-    (Kind.CARE_EPISODE, "reason_new_episode"): "reason_new_episode",
-    (Kind.CARE_EPISODE, "legal_status"): "legal_status",
-    (Kind.CARE_EPISODE, "cin_category"): "cin_category",
-    (Kind.CARE_EPISODE, "placement"): "placement",
-    (Kind.CARE_EPISODE, "reason_ceased"): "reason_ceased",
-    (Kind.CARE_REVIEW, "pn_code"): "pn_code",
-    (Kind.VISIT, "plan_type"): "visit_plan_type",
+# The coded facts whose list is named otherwise (a visit's plan type is not a plan's).
+_LIST_OF: Final = {
+    "factors": "assessment_factor",
+    "initial_category": "abuse_category",
+    "plan_type": "visit_plan_type",
 }
 
 LISTS_2022: Final = CodeLists(

@@ -31,7 +31,8 @@ class Source(StrEnum):
     ANNEX_A = "ANNEX_A"
 
 
-# The type of each fact. `list[str]` and `list[date]` are lists of codes and of dates.
+# The type of each fact. `str` is a DfE code (its list: `codes.CodeLists.for_fact`);
+# `list[str]` and `list[date]` are lists of codes and of dates.
 FactType = type[date] | type[bool] | type[int] | type[str] | str
 
 # Each kind's facts in DfE order, with their types (the natural key's date first).

@@ -1,6 +1,7 @@
 """One activity record's rules, free of I/O (docs/activity.md, The records): what a record must
-carry, the DfE's codes and date order, its natural key, and how a write merges with what is
-stored. Every route (REST and the return loads) writes records through these.
+carry, the DfE's codes and date order and its natural key (a write merges with what is stored
+as `qaf_shared.merge_patch` merges). Every route (REST and the return loads) writes records
+through these.
 
 Facts are held in their JSON form (dates as ISO strings), as they are stored and published;
 `typed_facts` gives the typed view the rules and the history read. An issue names the fact,
@@ -89,18 +90,6 @@ class RecordIn:
         key_date = date.fromisoformat(self.facts[KEY_DATE[self.kind]])
         key = NaturalKey(self.kind, self.child_ref, key_date, plan_type or "")
         object.__setattr__(self, "key", key)
-
-
-def merge(stored: Mapping[str, Any] | None, given: Mapping[str, Any]) -> dict[str, Any]:
-    """The facts after a write: a fact the write leaves out keeps its stored value, one it
-    gives as None is cleared, the others take the written value."""
-    merged = dict(stored or {})
-    for name, value in given.items():
-        if value is None:
-            merged.pop(name, None)
-        else:
-            merged[name] = value
-    return merged
 
 
 def json_facts(facts: Mapping[str, object]) -> dict[str, Any]:

@@ -50,6 +50,7 @@ from activity_service.handlers.records import (
     ACCEPTED,
     REJECTED,
     UNCHANGED,
+    Writing,
     apply_records,
     withdraw_records,
 )
@@ -297,9 +298,16 @@ async def _apply(
     tenant: str = load["tenant"]
     kind = Source(load["kind"])
     year: int = load["year"]
-    codes = lists_for(year + 1)  # the collection ending in March of the next year
-    today = context.today()
-    client, actor = load["created_by_client"], load["created_by_actor"]
+    writing = Writing(
+        tenant=tenant,
+        client=load["created_by_client"],
+        actor=load["created_by_actor"],
+        today=context.today(),
+        keys=context.keys,
+        source=kind,
+        load_id=load_id,
+        codes=lists_for(year + 1),  # the collection ending in March of the next year
+    )
     state = _Applying()
     done = 0
     last_progress = 0.0
@@ -325,18 +333,7 @@ async def _apply(
                 records.append(record)
                 errors += [(WARNING, item[0], w.field, w.rule, w.message) for w in warnings]
                 state.counts.warnings += len(warnings)
-            results = await apply_records(
-                conn,
-                tenant=tenant,
-                source=kind,
-                load_id=load_id,
-                records=records,
-                keys=context.keys,
-                client=client,
-                actor=actor,
-                today=today,
-                codes=codes,
-            )
+            results = await apply_records(conn, records, writing=writing)
             for location, record, result in zip(locations, records, results, strict=True):
                 if result.status == ACCEPTED:
                     state.counts.accepted += 1
@@ -361,13 +358,8 @@ async def _apply(
         await load_rows.keep(conn, tenant, kind.value, year, load_id, state.refused)
         gone = await load_rows.replaced(conn, tenant, kind.value, year, load_id)
         for start in range(0, len(gone), WITHDRAW_CHUNK):
-            results = await withdraw_records(
-                conn,
-                tenant=tenant,
-                keys=gone[start : start + WITHDRAW_CHUNK],
-                client=client,
-                actor=actor,
-            )
+            chunk = gone[start : start + WITHDRAW_CHUNK]
+            results = await withdraw_records(conn, chunk, writing=writing)
             state.counts.withdrawn += sum(1 for r in results if r.status == "WITHDRAWN")
         await load_rows.finish(conn, load_id, Status.APPLIED, state.counts)
     return state.counts

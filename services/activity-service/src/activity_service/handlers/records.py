@@ -35,13 +35,13 @@ from activity_service.domain.records import (
     RecordIn,
     check,
     episode_span,
-    merge,
     overlaps,
     typed_facts,
 )
 from activity_service.repository import records as record_rows
 from activity_service.repository.records import StoredRecord
 from qaf_shared.events.envelope import CloudEvent, PreparedEvent, json_time
+from qaf_shared.merge_patch import merge_patch
 from qaf_shared.outbox import add_events
 
 ACCEPTED = "ACCEPTED"
@@ -82,9 +82,10 @@ class _Histories:
 
     @classmethod
     async def read(
-        cls, conn: asyncpg.Connection, tenant: str, children: Collection[str], *, per_child: bool
+        cls, conn: asyncpg.Connection, writing: Writing, children: Collection[str]
     ) -> _Histories:
-        if per_child:
+        tenant = writing.tenant
+        if writing.per_child_locks:
             await record_rows.lock_children(conn, tenant, children)
         else:
             await record_rows.lock_tenant(conn, tenant)
@@ -138,17 +139,12 @@ class _Histories:
                     self.put(replace(record, derived=facts, version=record.version + 1))
 
     async def write(
-        self,
-        conn: asyncpg.Connection,
-        tenant: str,
-        *,
-        client: str,
-        actor: str | None,
-        withdrawn: Collection[NaturalKey] = (),
+        self, conn: asyncpg.Connection, writing: Writing, withdrawn: Collection[NaturalKey] = ()
     ) -> None:
         """Store every change, and its event in the outbox, in the caller's transaction."""
+        tenant = writing.tenant
         changed = list(self.changed.values())
-        await record_rows.write(conn, tenant, changed, client=client, actor=actor)
+        await record_rows.write(conn, tenant, changed, client=writing.client, actor=writing.actor)
         time = json_time(datetime.now(UTC))
         published: list[CloudEvent | PreparedEvent] = [
             events.withdrawn(tenant, r)
@@ -165,29 +161,42 @@ def _json(derived: Mapping[str, object]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, date) else v for k, v in derived.items()}
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Writing:
+    """What every record of a batch is written with: its tenant, who writes it (the client and
+    the person it acts for), the business date, the child keys, and where it comes from.
+    `load_id` is the return load supplying the batch (None over REST: a REST write takes the
+    record away from the load that supplied it); `codes` the lists its codes are checked
+    against (a load's: its collection year's)."""
+
+    tenant: str
+    client: str
+    actor: str | None
+    today: date
+    keys: ChildKeys
+    source: Source = Source.REST
+    load_id: uuid.UUID | None = None
+    codes: CodeLists = CURRENT
+
+    @property
+    def per_child_locks(self) -> bool:
+        """A REST batch locks only the children it names (`record_rows.lock_children`), so
+        that batches of different children go on at once. A return load locks the tenant's
+        records (`lock_tenant`): its transaction holds the tenant's lock already and would
+        otherwise take a lock per child of the return."""
+        return self.source is Source.REST
+
+
 async def apply_records(
     conn: asyncpg.Connection,
-    *,
-    tenant: str,
-    source: Source,
-    load_id: uuid.UUID | None,
     records: Sequence[RecordIn | Sequence[Issue]],
-    keys: ChildKeys,
-    client: str,
-    actor: str | None,
-    today: date,
-    codes: CodeLists = CURRENT,
-    per_child_locks: bool = False,
+    *,
+    writing: Writing,
 ) -> list[Result]:
     """Write a batch of records for one tenant, inside the caller's transaction; a result per
     record, in order. A record that could not even be read comes as its issues (REJECTED
-    here with them). `load_id` is the return load supplying the batch (None over REST: a
-    REST write takes the record away from the load that supplied it).
-
-    The write locks the tenant's records (`record_rows.lock_tenant`), or with
-    `per_child_locks` only the children it names (`lock_children`: a REST batch, so that
-    batches of different children go on at once; not for a return load, whose transaction
-    holds the tenant's lock and would otherwise take a lock per child of the return)."""
+    here with them). Locked as `Writing.per_child_locks` says."""
+    tenant, load_id, today, codes = writing.tenant, writing.load_id, writing.today, writing.codes
     results: list[Result | None] = [None] * len(records)
     valid: list[tuple[int, RecordIn]] = []
     seen: set[NaturalKey] = set()
@@ -203,9 +212,7 @@ async def apply_records(
             seen.add(record.key)
             valid.append((index, record))
 
-    histories = await _Histories.read(
-        conn, tenant, {r.child_ref for _, r in valid}, per_child=per_child_locks
-    )
+    histories = await _Histories.read(conn, writing, {r.child_ref for _, r in valid})
     unchanged_to_move: list[uuid.UUID] = []
     # A batch holds a dozen records a child: its key is worked out once.
     child_keys: dict[str, str] = {}
@@ -213,14 +220,14 @@ async def apply_records(
     def child_key(child_ref: str) -> str:
         found = child_keys.get(child_ref)
         if found is None:
-            found = child_keys[child_ref] = keys.key(tenant, child_ref)
+            found = child_keys[child_ref] = writing.keys.key(tenant, child_ref)
         return found
 
     for index, record in valid:
         key = record.key
         stored = histories.state.get(key)
         live = histories.live(key)
-        facts = merge(live.facts if live else None, record.facts)
+        facts = merge_patch(live.facts if live else None, record.facts)
         unit = (live.unit if live else None) if record.unit is KEEP else record.unit
         errors, warnings = check(record.kind, facts, today=today, codes=codes)
         if (
@@ -251,7 +258,7 @@ async def apply_records(
                 facts=facts,
                 derived=live.derived if live else {},
                 unit=unit,
-                source=source.value,
+                source=writing.source.value,
                 load_id=load_id,
                 withdrawn=False,
                 version=stored.version + 1 if stored else 1,
@@ -260,20 +267,14 @@ async def apply_records(
         results[index] = Result(index, ACCEPTED, histories.state[key].id, warnings=warnings)
 
     histories.derive_again({k.child_ref for k in histories.changed})
-    await histories.write(conn, tenant, client=client, actor=actor)
+    await histories.write(conn, writing)
     if load_id is not None:
         await record_rows.move_to_load(conn, tenant, load_id, unchanged_to_move)
     return [r for r in results if r is not None]
 
 
 async def withdraw_records(
-    conn: asyncpg.Connection,
-    *,
-    tenant: str,
-    keys: Sequence[NaturalKey | Sequence[Issue]],
-    client: str,
-    actor: str | None,
-    per_child_locks: bool = False,
+    conn: asyncpg.Connection, keys: Sequence[NaturalKey | Sequence[Issue]], *, writing: Writing
 ) -> list[Result]:
     """Withdraw records by natural key, inside the caller's transaction: WITHDRAWN (a
     `withdrawn` event; the child's other records are derived again without it), NOT_FOUND
@@ -281,7 +282,7 @@ async def withdraw_records(
     `apply_records` locks."""
     results: list[Result] = []
     named = {k.child_ref for k in keys if isinstance(k, NaturalKey)}
-    histories = await _Histories.read(conn, tenant, named, per_child=per_child_locks)
+    histories = await _Histories.read(conn, writing, named)
     withdrawn: set[NaturalKey] = set()
     for index, key in enumerate(keys):
         if not isinstance(key, NaturalKey):
@@ -295,5 +296,5 @@ async def withdraw_records(
         withdrawn.add(key)
         results.append(Result(index, WITHDRAWN, live.id))
     histories.derive_again({k.child_ref for k in withdrawn})
-    await histories.write(conn, tenant, client=client, actor=actor, withdrawn=withdrawn)
+    await histories.write(conn, writing, withdrawn=withdrawn)
     return results

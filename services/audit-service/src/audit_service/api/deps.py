@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Request
+from fastapi import Query
 
 from audit_service.configuration import AuditConfiguration
+from qaf_shared.http.app import app_state
 from qaf_shared.http.auth import Principal, requires
 from qaf_shared.http.creates import CreateCall, create_call
 from qaf_shared.http.reads import ListCall, ReadCall, list_call, read_call
@@ -27,8 +28,4 @@ ModeratorStep = Annotated[StepCall, step_call("audits:moderate")]
 WriterPatch = Annotated[StepCall, step_call("audits:write", idempotent=False)]
 
 UnitQuery = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Z0-9_\-]+$")]
-
-
-def configuration(request: Request) -> AuditConfiguration:
-    value: AuditConfiguration = request.app.state.audit_configuration
-    return value
+configuration = app_state("audit_configuration", AuditConfiguration)

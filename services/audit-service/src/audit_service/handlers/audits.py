@@ -50,6 +50,7 @@ from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.locking import locked_for_change
+from qaf_shared.merge_patch import merge_patch
 from qaf_shared.outbox import add_events
 from qaf_shared.rules import RuleBroken, check_fields
 
@@ -145,7 +146,7 @@ async def draft(
     changes: dict[str, Any] = {}
     drafted = dict(current["answers"] or {})
     if "answers" in given:
-        drafted = _merge(drafted, answers or {})
+        drafted = merge_patch(drafted, answers or {})
         changes["answers"] = drafted
     grades = current["section_grades"] or {}
     if "section_grades" in given:
@@ -180,7 +181,7 @@ async def submit(
     config: AuditConfiguration,
 ) -> asyncpg.Record:
     current, on = await _dated(conn, who, audit_id, if_match, Step.SUBMIT, submitted_on)
-    merged = _merge(dict(current["answers"] or {}), answers or {})
+    merged = merge_patch(current["answers"], answers or {})
     grades = {k: v.value for k, v in section_grades.items()}
     check_fields(
         submission_errors(_template(config, current), answers=merged, section_grades=grades)
@@ -497,16 +498,6 @@ def _template(config: AuditConfiguration, row: asyncpg.Record) -> Template:
         # A published version's file was removed: a deployment error, not the caller's.
         raise RuntimeError(f"template {row['template_id']} v{row['template_version']} is missing")
     return template
-
-
-def _merge(answers: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(answers)
-    for question, value in changes.items():
-        if value is None:
-            merged.pop(question, None)
-        else:
-            merged[question] = value
-    return merged
 
 
 def _themes(themes: Iterable[AuditTheme]) -> list[str]:

@@ -9,7 +9,6 @@ from datetime import date, datetime
 import asyncpg
 
 from audit_service.repository import logs
-from qaf_shared.authors import Author
 from qaf_shared.by_key import ByKey
 from qaf_shared.http.list_query import ListQuery
 from qaf_shared.rows import CREATED_BY, RowShape
@@ -36,15 +35,7 @@ _NEW = RowShape(
     constants={"version": 1},
     who=CREATED_BY,
 )
-_INSERT = _NEW.insert(f"RETURNING {COLUMNS}")
-
-
-async def insert(conn: asyncpg.Connection, who: Author, concern: NewConcern) -> asyncpg.Record:
-    """Insert the concern and its "raised" change-log entry; the row as reads give it."""
-    args = _NEW.args(concern, who.principal.client, who.actor)
-    row: asyncpg.Record = await conn.fetchrow(_INSERT, *args)
-    await logs.record_new(conn, who, "safeguarding_concern", row, "raised")
-    return row
+insert = logs.LoggedInsert(_NEW, COLUMNS, resource_type="safeguarding_concern", change="raised")
 
 
 async def list_page(

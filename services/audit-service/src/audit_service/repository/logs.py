@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Generic, TypeVar
 
 import asyncpg
 
 from qaf_shared.authors import Author
+from qaf_shared.rows import RowShape
+
+New = TypeVar("New")
 
 _CHANGE = """
 INSERT INTO change_log (tenant, client, actor, resource_type, resource_id, change,
@@ -23,6 +27,26 @@ async def record_new(
     """The change log's entry for a record just written (`row`, as its INSERT answered it):
     `change` (raised, created), to its status where it has one."""
     await _record(conn, who, resource_type, row["id"], change, None, row.get("status"))
+
+
+class LoggedInsert(Generic[New]):
+    """A record's INSERT (`shape`'s, answering `columns`) and the change log's entry for it
+    (`change` of `resource_type`), called as `insert(conn, who, new)` in the caller's
+    transaction; it answers the row as reads give it."""
+
+    def __init__(
+        self, shape: RowShape[New], columns: str, *, resource_type: str, change: str
+    ) -> None:
+        self.shape = shape
+        self.sql = shape.insert(f"RETURNING {columns}")
+        self.resource_type = resource_type
+        self.change = change
+
+    async def __call__(self, conn: asyncpg.Connection, who: Author, new: New) -> asyncpg.Record:
+        args = self.shape.args(new, who.principal.client, who.actor)
+        row: asyncpg.Record = await conn.fetchrow(self.sql, *args)
+        await record_new(conn, who, self.resource_type, row, self.change)
+        return row
 
 
 async def record_step(

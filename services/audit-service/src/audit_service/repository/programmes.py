@@ -9,7 +9,6 @@ from datetime import date, datetime
 import asyncpg
 
 from audit_service.repository import logs
-from qaf_shared.authors import Author
 from qaf_shared.by_key import ByKey
 from qaf_shared.http.list_query import ListQuery
 from qaf_shared.rows import WRITTEN_BY, RowShape
@@ -41,15 +40,7 @@ _NEW = RowShape(
     constants={"version": 1},
     who=WRITTEN_BY,
 )
-_INSERT = _NEW.insert(f"RETURNING {COLUMNS}")
-
-
-async def insert(conn: asyncpg.Connection, who: Author, programme: NewProgramme) -> asyncpg.Record:
-    """Insert the programme and its "created" change-log entry; the row as reads give it."""
-    args = _NEW.args(programme, who.principal.client, who.actor)
-    row: asyncpg.Record = await conn.fetchrow(_INSERT, *args)
-    await logs.record_new(conn, who, "programme", row, "created")
-    return row
+insert = logs.LoggedInsert(_NEW, COLUMNS, resource_type="programme", change="created")
 
 
 get = ByKey(f"SELECT {COLUMNS} FROM programmes")

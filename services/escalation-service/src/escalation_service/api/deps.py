@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Request
-
 from escalation_service.settings import EscalationSettings
+from qaf_shared.http.app import app_state
 from qaf_shared.http.auth import Principal, requires
 from qaf_shared.http.reads import ListCall, ReadCall, list_call, read_call
 from qaf_shared.http.steps import StepCall, step_call
@@ -19,8 +18,4 @@ ReaderGet = Annotated[ReadCall, read_call("escalations:read")]
 ReaderList = Annotated[ListCall, list_call("escalations:read")]
 # A lifecycle step's caller: a writer, with X-Actor, If-Match and Idempotency-Key.
 WriterStep = Annotated[StepCall, step_call("escalations:write")]
-
-
-def settings(request: Request) -> EscalationSettings:
-    value: EscalationSettings = request.app.state.settings
-    return value
+settings = app_state("settings", EscalationSettings)

@@ -4,7 +4,7 @@ orders every change of an escalation (and the overdue scheduler's claim)."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -29,45 +29,46 @@ COLUMNS = tuple(c.strip() for c in _COLUMNS.split(","))
 _TOUCH = "version = version + 1, updated_at = now(), updated_by_client = $3, updated_by_actor = $4"
 
 
-@dataclass(frozen=True)
-class NewEscalation:
+@dataclass(kw_only=True)
+class _Raised:
+    """What a new escalation's row takes as the handler decides it (`NewEscalation`); its row
+    (`_NewRow`) adds what the repository sets."""
+
+    plan_type: str
+    raised_by: str
+    raised_by_role: str
+    categories: list[str]
+    summary: str
+    desired_outcome: str | None
+    raised_on: date
+    bypass_reason: str | None
+    stage: str
+    stage_due_date: date
+    formal_started_on: date | None
+    formal_deadline: date | None
+
+
+_RAISED = tuple(f.name for f in fields(_Raised))
+
+
+@dataclass(kw_only=True)
+class NewEscalation(_Raised):
+    """A new escalation: its id, the child's case and its unit, and the addressee of its first
+    stage, with what its row takes."""
+
     id: uuid.UUID
     case_ref: str
     unit: OrgUnitRef
-    plan_type: str
-    raised_by: str
-    raised_by_role: str
-    categories: list[str]
-    summary: str
-    desired_outcome: str | None
-    raised_on: date
-    bypass_reason: str | None
-    stage: str
     addressee_role: str
-    stage_due_date: date
-    formal_started_on: date | None
-    formal_deadline: date | None
 
 
 @dataclass(slots=True, kw_only=True)
-class _NewRow(NewCaseRecord):
-    """A new escalation's row: the columns the application sets, in the order of their
-    parameters. What two columns share is set twice (and who wrote it in both pairs), so that
-    each of a create's parameters is used once."""
+class _NewRow(NewCaseRecord, _Raised):
+    """A new escalation's row: the columns the application sets (their parameters in the
+    order of the fields). What two columns share is set twice (and who wrote it in both
+    pairs), so that each of a create's parameters is used once."""
 
-    plan_type: str
-    raised_by: str
-    raised_by_role: str
-    categories: list[str]
-    summary: str
-    desired_outcome: str | None
-    raised_on: date
-    bypass_reason: str | None
-    stage: str
     stage_opened_on: date
-    stage_due_date: date
-    formal_started_on: date | None
-    formal_deadline: date | None
     last_activity_on: date
     created_by_client: str
     created_by_actor: str
@@ -108,19 +109,8 @@ def insertion(
         tenant=principal.tenant,
         case_ref=new.case_ref,
         **new.unit.columns(),
-        plan_type=new.plan_type,
-        raised_by=new.raised_by,
-        raised_by_role=new.raised_by_role,
-        categories=new.categories,
-        summary=new.summary,
-        desired_outcome=new.desired_outcome,
-        raised_on=new.raised_on,
-        bypass_reason=new.bypass_reason,
-        stage=new.stage,
+        **{name: getattr(new, name) for name in _RAISED},
         stage_opened_on=new.raised_on,
-        stage_due_date=new.stage_due_date,
-        formal_started_on=new.formal_started_on,
-        formal_deadline=new.formal_deadline,
         last_activity_on=new.raised_on,
         created_by_client=principal.client,
         created_by_actor=actor,

@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from feedback_service.api.rate_limit import TokenBucket, retry_after_seconds
 from feedback_service.configuration import QuestionSets
 from feedback_service.settings import FeedbackSettings
+from qaf_shared.http.app import app_state
 from qaf_shared.http.auth import Principal, requires
 from qaf_shared.http.creates import CreateCall, create_call
 from qaf_shared.http.problems import Problem
@@ -20,14 +21,8 @@ from qaf_shared.http.steps import StepCall, step_call
 PROVIDER_PATTERN = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
 
-def settings(request: Request) -> FeedbackSettings:
-    found: FeedbackSettings = request.app.state.settings
-    return found
-
-
-def question_sets(request: Request) -> QuestionSets:
-    found: QuestionSets = request.app.state.question_sets
-    return found
+settings = app_state("settings", FeedbackSettings)
+question_sets = app_state("question_sets", QuestionSets)
 
 
 # async: FastAPI runs a plain `def` dependency in its thread pool (a thread hop per request).

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from feedback_service.api.deps import StaffGet, StaffList, StaffReader, StaffWriter, question_sets
+from feedback_service.api.deps import StaffCreate, StaffGet, StaffList, StaffReader, question_sets
 from feedback_service.api.filters import AreaFilter, DistrictFilter, ServiceFilter, TeamFilter
 from feedback_service.api.schemas.feedback import (
     FeedbackCreate,
@@ -22,8 +22,8 @@ from feedback_service.handlers import feedback as handlers
 from feedback_service.repository import feedback as feedback_rows
 from qaf_shared.clock import business_today
 from qaf_shared.enums import FeedbackSource
-from qaf_shared.http.auth import Actor, OptionalActor
-from qaf_shared.http.idempotency import Creation, IdempotencyKey, idempotent_create
+from qaf_shared.http.auth import OptionalActor
+from qaf_shared.http.idempotency import Creation, idempotent_create
 from qaf_shared.http.org_units import resolve_org_unit
 from qaf_shared.http.pagination import Cursor, decode_cursor
 from qaf_shared.http.problems import problem_responses
@@ -44,20 +44,15 @@ _reads = Reads(
 @router.post(
     "/v1/feedback", status_code=201, response_model=FeedbackOut, responses=problem_responses(409)
 )
-async def record_feedback(
-    request: Request,
-    body: FeedbackCreate,
-    principal: StaffWriter,
-    actor: Actor,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+async def record_feedback(body: FeedbackCreate, call: StaffCreate) -> Response:
     """Record one feedback item: conference respondents (answers to the tenant's question
     set), child in care reviews, advocacy, independent visitors, partners, staff and
     compliments. Complaints have their own lifecycle under `/v1/complaints`."""
+    request, principal = call.request, call.principal
     unit = resolve_org_unit(request, principal.tenant, body)
     new = handlers.new_item(
         principal=principal,
-        actor=actor,
+        actor=call.actor,
         source=body.source,
         respondent=body.respondent,
         partner_type=body.partner_type,
@@ -74,7 +69,7 @@ async def record_feedback(
         feedback_out(new.row), status=201, location=f"/v1/feedback/{new.row['id']}"
     )
     creation = Creation(inserts=new.inserts, args=new.args, events=new.events, response=response)
-    return await idempotent_create(request, principal, idempotency_key, creation)
+    return await idempotent_create(request, principal, call.idempotency_key, creation)
 
 
 @router.get("/v1/feedback", response_model=FeedbackPage)

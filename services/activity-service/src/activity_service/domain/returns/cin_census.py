@@ -176,37 +176,37 @@ def _referral(texts: dict[str, str | None]) -> dict[str, object]:
     return facts
 
 
-def _referral_date(details: dict[str, str | None]) -> object:
-    value = parse_date(details.get("CINreferralDate"), "referral_date")
-    required(value, "referral_date")
-    return value
+def _begun(
+    element: _Element, details: dict[str, str | None], start: str
+) -> tuple[dict[str, str | None], dict[str, object]]:
+    """An assessment's or S47's texts, and the facts each begins with, in this order: its
+    start date (the element `start`) and its referral's date (a bad one refuses it too)."""
+    texts = _texts(element)
+    begun = parse_date(texts.get(start), "start_date")
+    referral_date = parse_date(details.get("CINreferralDate"), "referral_date")
+    required(referral_date, "referral_date")
+    return texts, {"start_date": begun, "referral_date": referral_date}
 
 
 def _assessment(element: _Element, details: dict[str, str | None]) -> dict[str, object]:
-    texts = _texts(element)
-    facts: dict[str, object] = {
-        "start_date": parse_date(texts.get("AssessmentActualStartDate"), "start_date"),
-        "referral_date": _referral_date(details),
-        "authorised_date": parse_date(texts.get("AssessmentAuthorisationDate"), "authorised_date"),
-        "factors": [
-            code
-            for code in map(text, _descendant_texts(element, "AssessmentFactors"))
-            if code is not None
-        ],
-    }
+    texts, facts = _begun(element, details, "AssessmentActualStartDate")
+    facts["authorised_date"] = parse_date(
+        texts.get("AssessmentAuthorisationDate"), "authorised_date"
+    )
+    facts["factors"] = [
+        code
+        for code in map(text, _descendant_texts(element, "AssessmentFactors"))
+        if code is not None
+    ]
     required(facts["start_date"], "start_date")
     return facts
 
 
 def _s47(element: _Element, details: dict[str, str | None]) -> dict[str, object]:
-    texts = _texts(element)
-    facts: dict[str, object] = {
-        "start_date": parse_date(texts.get("S47ActualStartDate"), "start_date"),
-        "referral_date": _referral_date(details),
-        "icpc_target_date": parse_date(texts.get("InitialCPCtarget"), "icpc_target_date"),
-        "icpc_date": parse_date(texts.get("DateOfInitialCPC"), "icpc_date"),
-        "icpc_not_required": parse_bool(texts.get("ICPCnotRequired"), "icpc_not_required"),
-    }
+    texts, facts = _begun(element, details, "S47ActualStartDate")
+    facts["icpc_target_date"] = parse_date(texts.get("InitialCPCtarget"), "icpc_target_date")
+    facts["icpc_date"] = parse_date(texts.get("DateOfInitialCPC"), "icpc_date")
+    facts["icpc_not_required"] = parse_bool(texts.get("ICPCnotRequired"), "icpc_not_required")
     required(facts["start_date"], "start_date")
     return facts
 

@@ -8,8 +8,6 @@ from qaf_shared.migrations import OUTBOX_V1, OUTBOX_V1_DOWN, script_migration
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 upgrade, downgrade = script_migration(OUTBOX_V1, OUTBOX_V1_DOWN)

@@ -8,8 +8,6 @@ from qaf_shared.migrations import script_migration
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 TABLES = """
 CREATE TABLE activity_records (

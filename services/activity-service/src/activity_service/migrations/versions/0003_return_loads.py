@@ -8,8 +8,6 @@ from qaf_shared.migrations import script_migration
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 TABLES = """
 CREATE TABLE return_loads (

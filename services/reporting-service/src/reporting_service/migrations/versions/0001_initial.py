@@ -8,20 +8,12 @@ current code by `generations.py`: a rebuild fills a new generation and switches 
 a change of projection tables is a rebuild, not a migration.
 """
 
-from alembic import op
-
-from qaf_shared.migrations import execute_script
+from qaf_shared.migrations import script_migration
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
-
-def upgrade() -> None:
-    execute_script(
-        op,
-        """
+PROJECTION_STATE = """
 CREATE TABLE projection_state (
     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     active_schema text,
@@ -31,9 +23,6 @@ CREATE TABLE projection_state (
     rebuild_error text
 );
 INSERT INTO projection_state (singleton) VALUES (true);
-""",
-    )
+"""
 
-
-def downgrade() -> None:
-    execute_script(op, "DROP TABLE projection_state;")
+upgrade, downgrade = script_migration(PROJECTION_STATE, "DROP TABLE projection_state;")

@@ -11,49 +11,43 @@ tenant '' (unknown), which only the admin totals include, until a rebuild
 (`POST /v1/admin/rebuild`) recounts every event per tenant.
 """
 
-from alembic import op
-
-from qaf_shared.migrations import execute_script
+from qaf_shared.migrations import script_migration
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
-def upgrade() -> None:
-    execute_script(
-        op,
-        """
+def _in_each_generation(which: str, statements: str) -> str:
+    """A DO block running `statements` on each generation schema `s` whose consumer_stats
+    `which` picks (the condition that ends the schemas' query)."""
+    return f"""
 DO $$
 DECLARE s text;
 BEGIN
   FOR s IN
     SELECT table_schema FROM information_schema.columns
     WHERE table_name = 'consumer_stats' AND table_schema ~ '^gen_[0-9]+$'
-    GROUP BY table_schema HAVING bool_and(column_name <> 'tenant')
+{which}
   LOOP
-    EXECUTE format('ALTER TABLE %I.consumer_stats ADD COLUMN tenant text NOT NULL DEFAULT %L', s, '');
-    EXECUTE format('ALTER TABLE %I.consumer_stats DROP CONSTRAINT consumer_stats_pkey', s);
-    EXECUTE format('ALTER TABLE %I.consumer_stats ADD PRIMARY KEY (topic, tenant)', s);
+{statements}
   END LOOP;
 END $$;
-""",
-    )
+"""
 
 
-def downgrade() -> None:
-    execute_script(
-        op,
-        """
-DO $$
-DECLARE s text;
-BEGIN
-  FOR s IN
-    SELECT table_schema FROM information_schema.columns
-    WHERE table_name = 'consumer_stats' AND table_schema ~ '^gen_[0-9]+$'
-      AND column_name = 'tenant'
-  LOOP
+# The generations whose consumer_stats has no tenant yet.
+UP = _in_each_generation(
+    "    GROUP BY table_schema HAVING bool_and(column_name <> 'tenant')",
+    """\
+    EXECUTE format('ALTER TABLE %I.consumer_stats ADD COLUMN tenant text NOT NULL DEFAULT %L', s, '');
+    EXECUTE format('ALTER TABLE %I.consumer_stats DROP CONSTRAINT consumer_stats_pkey', s);
+    EXECUTE format('ALTER TABLE %I.consumer_stats ADD PRIMARY KEY (topic, tenant)', s);""",
+)
+
+# The generations whose consumer_stats counts per tenant: back to one row per topic.
+DOWN = _in_each_generation(
+    "      AND column_name = 'tenant'",
+    """\
     EXECUTE format('CREATE TEMP TABLE stats_by_topic ON COMMIT DROP AS
       SELECT topic, sum(applied)::bigint AS applied, sum(dead_letters)::bigint AS dead_letters,
              max(newest_event_time) AS newest_event_time
@@ -64,8 +58,7 @@ BEGIN
     EXECUTE format('ALTER TABLE %I.consumer_stats ADD PRIMARY KEY (topic)', s);
     EXECUTE format('INSERT INTO %I.consumer_stats SELECT topic, applied, dead_letters,
       newest_event_time FROM stats_by_topic', s);
-    DROP TABLE stats_by_topic;
-  END LOOP;
-END $$;
-""",
-    )
+    DROP TABLE stats_by_topic;""",
+)
+
+upgrade, downgrade = script_migration(UP, DOWN)
