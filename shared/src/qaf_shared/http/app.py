@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
 from qaf_shared.clock import BusinessClock
-from qaf_shared.database import create_pool
+from qaf_shared.database import create_pool, database_ssl
 from qaf_shared.http.auth import Authenticator
 from qaf_shared.http.idempotency_retention import idempotency_retention_worker
 from qaf_shared.http.middleware import BodyLimit, CacheHeaders, RequestContext
@@ -75,7 +75,9 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level)
         app.state.pool = await create_pool(
-            settings.database_url.get_secret_value(), size=settings.database_pool_size
+            settings.database_url.get_secret_value(),
+            size=settings.database_pool_size,
+            ssl=database_ssl(settings),
         )
         # A JWKS URL's first fetch and refreshes run in the background from here on (returns
         # at once: a service starts while its identity provider does not answer).

@@ -21,7 +21,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter, Gauge
 
-from qaf_shared.database import connect, create_pool
+from qaf_shared.database import SslOption, connect, create_pool, database_ssl
 from qaf_shared.events.catalogue import spec_for
 from qaf_shared.events.envelope import kafka_headers, kafka_value
 from qaf_shared.kafka import idempotent_producer
@@ -63,6 +63,7 @@ class OutboxRelay:
         *,
         service_name: str,
         dsn: str,
+        ssl: SslOption = "prefer",
         pool: asyncpg.Pool,
         producer_factory: Callable[[], AIOKafkaProducer],
         topic_name: Callable[[str], str],
@@ -71,6 +72,7 @@ class OutboxRelay:
     ) -> None:
         self._service = service_name
         self._dsn = dsn
+        self._ssl = ssl
         self._pool = pool
         self._producer_factory = producer_factory
         self._topic_name = topic_name
@@ -84,6 +86,7 @@ class OutboxRelay:
         return cls(
             service_name=settings.service_name,
             dsn=settings.database_url.get_secret_value(),
+            ssl=database_ssl(settings),
             pool=pool,
             producer_factory=lambda: idempotent_producer(settings.kafka_bootstrap_servers),
             topic_name=settings.topic,
@@ -105,7 +108,7 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 10.0)
 
     async def _lead(self) -> None:
-        lock_conn = await connect(self._dsn)
+        lock_conn = await connect(self._dsn, ssl=self._ssl)
         producer: AIOKafkaProducer | None = None
         try:
             while not await lock_conn.fetchval(
@@ -184,7 +187,9 @@ async def _main() -> None:
     """`python -m qaf_shared.outbox.relay`: run a relay on its own, from QA_* settings."""
     settings = ServiceSettings()
     configure_logging(settings.log_level)
-    pool = await create_pool(settings.database_url.get_secret_value(), size=2)
+    pool = await create_pool(
+        settings.database_url.get_secret_value(), size=2, ssl=database_ssl(settings)
+    )
     await OutboxRelay.from_settings(settings, pool).run_forever()
 
 
