@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Final
 
 import asyncpg
 import pytest
@@ -18,7 +19,7 @@ from qaf_shared.database import connect, ssl_option
 from qaf_shared.testing.fixtures import auth, create_database, serve
 from qaf_shared.testing.postgres import PrivateCluster, private_cluster
 
-VERIFY_FULL = "verify-full"
+VERIFY_FULL: Final = "verify-full"
 
 
 @pytest.fixture(scope="module")
