@@ -21,11 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from qaf_shared import jsonutil
 from qaf_shared.settings import ServiceSettings, SslMode
 
-SslOption = ssl.SSLContext | SslMode
-"""What asyncpg's `ssl` argument takes: a context that verifies, or a libpq mode."""
+SslOption = ssl.SSLContext | SslMode | None
+"""What asyncpg's `ssl` argument takes: a context that verifies, a libpq mode, or None for
+asyncpg's default (the DSN's `sslmode`, else PGSSLMODE, else prefer)."""
 
 
-def ssl_option(mode: SslMode, rootcert: Path | None = None) -> SslOption:
+def ssl_option(mode: SslMode | None, rootcert: Path | None = None) -> SslOption:
     """The TLS of a connection in `mode` (libpq's meanings). `verify-ca` and `verify-full`
     check the server's chain against `rootcert` (the system's trust store when None), and
     `verify-full` its name against the host connected to as well; the other modes are
@@ -62,7 +63,7 @@ class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
 
 
 async def create_pool(
-    dsn: str, *, size: int = 10, ssl: SslOption = "prefer", **kwargs: Any
+    dsn: str, *, size: int = 10, ssl: SslOption = None, **kwargs: Any
 ) -> asyncpg.Pool:
     """An asyncpg pool whose json/jsonb columns take and give Python values."""
     pool = await asyncpg.create_pool(
@@ -79,7 +80,7 @@ async def create_pool(
     return pool
 
 
-async def connect(dsn: str, *, ssl: SslOption = "prefer") -> asyncpg.Connection:
+async def connect(dsn: str, *, ssl: SslOption = None) -> asyncpg.Connection:
     """A single connection (for LISTEN, advisory locks and tests) with the same codecs."""
     conn = await asyncpg.connect(plain_dsn(dsn), ssl=ssl)
     await _init_connection(conn)
@@ -91,7 +92,7 @@ def plain_dsn(dsn: str) -> str:
     return dsn.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-def sqlalchemy_engine(dsn: str, *, ssl: SslOption = "prefer") -> AsyncEngine:
+def sqlalchemy_engine(dsn: str, *, ssl: SslOption = None) -> AsyncEngine:
     """The SQLAlchemy async engine used by migrations and cold paths."""
     return create_async_engine(
         plain_dsn(dsn).replace("postgresql://", "postgresql+asyncpg://", 1),

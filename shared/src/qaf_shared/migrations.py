@@ -109,7 +109,7 @@ CHANGING_RECORD_COLUMNS_V1 = """version int NOT NULL,
 PLATFORM_LOGS = ("access_log",)
 
 
-def alembic_config(package: str, dsn: str, runtime_role: str, ssl: SslOption = "prefer") -> Config:
+def alembic_config(package: str, dsn: str, runtime_role: str, ssl: SslOption = None) -> Config:
     config = Config()
     config.set_main_option("script_location", f"{package}:migrations")
     config.set_main_option("sqlalchemy.url", dsn)
@@ -124,7 +124,7 @@ def upgrade(
     revision: str = "head",
     *,
     runtime_role: str,
-    ssl: SslOption = "prefer",
+    ssl: SslOption = None,
 ) -> None:
     """Bring a service's database to `revision` as its owner (`dsn`), over `ssl`
     (`qaf_shared.database.database_ssl`), and grant `runtime_role` its privileges (blocking;
@@ -158,8 +158,8 @@ def run_env(
     `append_only` and `own_schemas` are the service's exceptions to the runtime role's
     row privileges (`qaf_shared.runtime_role.grant_sql`)."""
     dsn = context.config.get_main_option("sqlalchemy.url")
-    ssl: SslOption | None = context.config.attributes.get("ssl")
-    if not dsn or ssl is None:
+    ssl: SslOption = context.config.attributes.get("ssl")
+    if not dsn or "ssl" not in context.config.attributes:
         # Run by `alembic` itself rather than `upgrade`: the service's settings say both.
         from qaf_shared.settings import ServiceSettings
 

@@ -56,7 +56,8 @@ class ServiceSettings(BaseSettings):
     # For the migrations only (they run as the owner): the role the service runs as, which
     # they grant its row privileges (qaf_shared/runtime_role.py).
     database_runtime_role: str | None = None
-    database_sslmode: SslMode = "prefer"
+    # None: asyncpg's own default (a DSN's `sslmode`, else libpq's PGSSLMODE, else prefer).
+    database_sslmode: SslMode | None = None
     database_sslrootcert: Path | None = None
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"

@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, FastAPI, Request
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, start_http_server
 from starlette.responses import Response
 
 from qaf_shared.clock import BusinessClock
@@ -71,9 +71,16 @@ def create_service_app(
     (`max_body_bytes`) lets through because they stream their bodies and limit them
     themselves."""
 
+    # Before uvicorn logs its own start-up lines: they come out as JSON too.
+    configure_logging(settings.log_level)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        configure_logging(settings.log_level)
+        # The internal metrics port: prometheus_client's own server in a thread of its own,
+        # so a scrape never waits behind requests on the event loop.
+        metrics_server = (
+            start_http_server(settings.metrics_port)[0] if settings.metrics_port else None
+        )
         app.state.pool = await create_pool(
             settings.database_url.get_secret_value(),
             size=settings.database_pool_size,
@@ -108,12 +115,21 @@ def create_service_app(
             await app.state.kafka_probe.close()
             await app.state.pool.close()
             await authenticator.close()
+            if metrics_server is not None:
+                metrics_server.shutdown()
+                metrics_server.server_close()
 
+    # `docs_enabled` off: no /docs, /redoc or /openapi.json (the published contract is
+    # deploy/openapi/); `app.openapi()` still builds it for `make contracts`.
+    docs = settings.docs_enabled
     app = FastAPI(
         title=title,
         description=description,
         version="1.0.0",
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     app.state.settings = settings
     app.state.clock = clock or BusinessClock()
@@ -126,7 +142,7 @@ def create_service_app(
     # Outside BodyLimit, so that its own 413 carries the cache headers too.
     app.add_middleware(CacheHeaders, vary_prefixes=tuple(vary_prefixes))
     app.add_middleware(RequestContext, service=settings.service_name)
-    app.include_router(_operations_router())
+    app.include_router(_operations_router(public_metrics=settings.metrics_port is None))
     common = problem_responses(*COMMON_PROBLEMS)
     app.include_router(org_units_router(), responses=common)
     for router in routers:
@@ -178,7 +194,8 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
-def _operations_router() -> APIRouter:
+def _operations_router(*, public_metrics: bool) -> APIRouter:
+    """/healthz, /readyz and, unless the metrics have a port of their own, /metrics."""
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz", summary="The process is alive")
@@ -204,8 +221,10 @@ def _operations_router() -> APIRouter:
             {"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503
         )
 
-    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    if public_metrics:
+
+        @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+        async def metrics() -> Response:
+            return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router

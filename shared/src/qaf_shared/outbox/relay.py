@@ -63,7 +63,7 @@ class OutboxRelay:
         *,
         service_name: str,
         dsn: str,
-        ssl: SslOption = "prefer",
+        ssl: SslOption = None,
         pool: asyncpg.Pool,
         producer_factory: Callable[[], AIOKafkaProducer],
         topic_name: Callable[[str], str],

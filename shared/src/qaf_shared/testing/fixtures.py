@@ -114,7 +114,7 @@ async def make_database(run_id: str) -> AsyncIterator[DatabaseFactory]:
 
 
 async def create_database(
-    package: str, name: str, dsn_of: Callable[[str, str], str], *, ssl: SslOption = "prefer"
+    package: str, name: str, dsn_of: Callable[[str, str], str], *, ssl: SslOption = None
 ) -> str:
     """Create database `name` as `package`'s owner, migrate it as the owner over `ssl` and
     give the runtime role's DSN. `dsn_of(role, database)` names the server (`role_dsn`, or a

@@ -34,7 +34,7 @@ class ReturnLoadWorker:
         dsn: str,
         *,
         poll_interval_s: float,
-        ssl: SslOption = "prefer",
+        ssl: SslOption = None,
     ) -> None:
         self._context = context
         self._dsn = dsn

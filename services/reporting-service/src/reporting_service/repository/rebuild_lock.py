@@ -39,7 +39,7 @@ class RebuildLock:
         self._conn = conn
 
     @classmethod
-    async def try_acquire(cls, dsn: str, *, ssl: SslOption = "prefer") -> RebuildLock | None:
+    async def try_acquire(cls, dsn: str, *, ssl: SslOption = None) -> RebuildLock | None:
         """The lock, or None when a rebuild holds it somewhere."""
         conn = await connect(dsn, ssl=ssl)
         try:
