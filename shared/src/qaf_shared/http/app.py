@@ -28,6 +28,7 @@ from qaf_shared.logging import configure_logging, get_logger
 from qaf_shared.org_units import OrgUnitDirectory
 from qaf_shared.outbox.relay import outbox_relay_worker
 from qaf_shared.settings import ServiceSettings
+from qaf_shared.tracing import TraceRequests, start_tracing, tracer_of
 
 log = get_logger(__name__)
 
@@ -73,6 +74,7 @@ def create_service_app(
 
     # Before uvicorn logs its own start-up lines: they come out as JSON too.
     configure_logging(settings.log_level)
+    tracer_provider = start_tracing(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -118,6 +120,8 @@ def create_service_app(
             if metrics_server is not None:
                 metrics_server.shutdown()
                 metrics_server.server_close()
+            if tracer_provider is not None:
+                tracer_provider.shutdown()  # exports the spans still waiting
 
     # `docs_enabled` off: no /docs, /redoc or /openapi.json (the published contract is
     # deploy/openapi/); `app.openapi()` still builds it for `make contracts`.
@@ -132,6 +136,8 @@ def create_service_app(
         openapi_url="/openapi.json" if docs else None,
     )
     app.state.settings = settings
+    # None when traces are not exported: the relay and the consumer then make no spans.
+    app.state.tracer = tracer_of(tracer_provider)
     app.state.clock = clock or BusinessClock()
     app.state.authenticator = Authenticator.from_settings(settings)
     app.state.org_units = OrgUnitDirectory()
@@ -142,6 +148,9 @@ def create_service_app(
     # Outside BodyLimit, so that its own 413 carries the cache headers too.
     app.add_middleware(CacheHeaders, vary_prefixes=tuple(vary_prefixes))
     app.add_middleware(RequestContext, service=settings.service_name)
+    if app.state.tracer is not None:
+        # Outermost: the request's span covers everything else, its request id included.
+        app.add_middleware(TraceRequests, tracer=app.state.tracer)
     app.include_router(_operations_router(public_metrics=settings.metrics_port is None))
     common = problem_responses(*COMMON_PROBLEMS)
     app.include_router(org_units_router(), responses=common)
