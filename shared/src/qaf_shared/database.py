@@ -21,6 +21,23 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from qaf_shared import jsonutil
 from qaf_shared.settings import ServiceSettings, SslMode
 
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    OSError,  # refused, reset, timed out: the server is down, restarting or unreachable
+    asyncpg.PostgresConnectionError,  # SQLSTATE class 08: the connection failed or is gone
+    asyncpg.InterfaceError,  # asyncpg's "connection is closed" under a query
+    asyncpg.CannotConnectNowError,  # 57P03: starting up or shutting down
+    asyncpg.AdminShutdownError,  # 57P01: the session ended by a (fast) shutdown or restart
+    asyncpg.CrashShutdownError,  # 57P02
+    asyncpg.TooManyConnectionsError,
+    # asyncpg's protocol in a state it cannot go on from: what a COMMIT meets on a connection
+    # the server is terminating ("cannot switch to state 15; another operation (2) is in
+    # progress", seen in tests/test_postgres_restart.py); the COMMIT was never sent.
+    asyncpg.InternalClientError,
+)
+"""The errors that mean PostgreSQL cannot be reached now, not that a statement or a record is
+wrong: a request answers 503 and a consumer retries its batch, where anything else is a 500 or
+a dead letter."""
+
 SslOption = ssl.SSLContext | SslMode | None
 """What asyncpg's `ssl` argument takes: a context that verifies, a libpq mode, or None for
 asyncpg's default (the DSN's `sslmode`, else PGSSLMODE, else prefer)."""

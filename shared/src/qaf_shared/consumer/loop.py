@@ -27,6 +27,7 @@ from opentelemetry.trace import Span, SpanKind, Tracer
 from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
 
+from qaf_shared.database import UNAVAILABLE
 from qaf_shared.events.envelope import CloudEvent, parse_event
 from qaf_shared.logging import get_logger
 from qaf_shared.tracing import end_spans, parent_of
@@ -108,12 +109,9 @@ UNKNOWN_TENANT = ""
 
 StatsKey = tuple[str, str]  # (logical topic, tenant)
 
-_TRANSIENT = (
-    OSError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.TooManyConnectionsError,
-)
+# PostgreSQL out of reach (a restart answers "starting up" or ends sessions with 57P0x before
+# connections are refused): the batch is retried, never dead-lettered.
+_TRANSIENT = UNAVAILABLE
 
 
 @dataclass(frozen=True)
