@@ -113,7 +113,12 @@ find_cluster() {
 # A CA and a server certificate for localhost/127.0.0.1 in TLS_DIR, unless it has one.
 ensure_certificates() {
     [[ -f $TLS_DIR/server.crt && -f $TLS_DIR/server.key ]] && return 0
-    command -v openssl >/dev/null 2>&1 || die "POSTGRES_TLS_DIR needs openssl"
+    if ! command -v openssl >/dev/null 2>&1; then
+        command -v apt-get >/dev/null 2>&1 || die "POSTGRES_TLS_DIR needs openssl, and apt-get is not available"
+        say "installing openssl from Debian's packages (apt-get)..."
+        { "${SUDO[@]}" apt-get update && "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y openssl; } \
+            >/dev/null 2>&1 || die "installing openssl failed"
+    fi
     mkdir -p "$TLS_DIR"
     local ext
     ext=$(mktemp)
