@@ -1,5 +1,5 @@
 """The one way a service's FastAPI app is put together: lifespan (pool, auth, Kafka probe,
-background workers), problem+json, limits, metrics, health and readiness."""
+background workers), problem+json, limits, metrics, traces, health and readiness."""
 
 from __future__ import annotations
 
