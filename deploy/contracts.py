@@ -198,6 +198,12 @@ _CLOUDEVENT_HEADERS: dict[str, Any] = {
         "ce_id": {"type": "string", "format": "uuid"},
         "ce_type": {"type": "string"},
         "ce_source": {"type": "string"},
+        "ce_traceparent": {
+            "type": "string",
+            "description": "The W3C trace context the event was written in (the CloudEvents "
+            "distributed tracing extension), when the producer traces.",
+        },
+        "ce_tracestate": {"type": "string"},
     },
 }
 

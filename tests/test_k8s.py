@@ -29,7 +29,11 @@ NOT_SET_IN_MANIFESTS = {
     "QA_CONFIG_DIR": "defaults to the templates and tenant settings shipped in the image; an authority with its own mounts a directory and sets it",
     "QA_QUESTION_SETS_FILE": "defaults to the question sets shipped in the image; an authority with its own mounts a file and sets it",
     "QA_CHILD_KEY_SECRET": "activity-service reads its child_key secret from the mounted Secret file QA_CHILD_KEY_SECRET_FILE names, never from the environment",
+    "QA_OTLP_ENDPOINT": "traces are exported only where the authority runs an OpenTelemetry collector; its overlay names it",
 }
+METRICS_PORT = 9102
+# Debian's CA bundle, which the image's base (python:3.11-slim-bookworm) carries.
+IMAGE_TRUST_STORE = "/etc/ssl/certs/ca-certificates.crt"
 
 SECRETS_MOUNT = "/run/secrets"
 
@@ -133,13 +137,59 @@ def test_services_run_on_their_fixed_ports_with_health_and_readiness_probes(
             "--host", "0.0.0.0", "--port", str(service.port),
         ]  # fmt: skip
         assert container["ports"] == [
-            {"name": "http", "containerPort": service.port, "protocol": "TCP"}
+            {"name": "http", "containerPort": service.port, "protocol": "TCP"},
+            {"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"},
         ]
         assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
         assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
         assert re.search(rf"/{service.name}(:[\w.-]+)?$", container["image"])
         (port,) = _objects(docs, "Service")[service.name]["spec"]["ports"]
         assert (port["port"], port["targetPort"]) == (service.port, "http")
+
+
+def test_metrics_are_scraped_on_the_internal_port_and_the_api_docs_are_off(
+    kustomization: str, rendered: dict[str, list[dict[str, Any]]], services: list[Any]
+) -> None:
+    docs = rendered[kustomization]
+    for service in services:
+        template = _objects(docs, "Deployment")[service.name]["spec"]["template"]
+        env, _ = _pod_settings(docs, template)
+        assert env["QA_METRICS_PORT"] == str(METRICS_PORT), service.name
+        assert env["QA_DOCS_ENABLED"] == "false", service.name
+        assert template["metadata"]["annotations"] == {
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": str(METRICS_PORT),
+            "prometheus.io/path": "/metrics",
+        }, service.name
+        # The Service publishes the API alone; the metrics port is the pods' own.
+        (port,) = _objects(docs, "Service")[service.name]["spec"]["ports"]
+        assert port["targetPort"] == "http"
+    ingress = _objects(docs, "NetworkPolicy")["qa-services-ingress"]["spec"]["ingress"]
+    allowed = {
+        (peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"], p["port"])
+        for rule in ingress
+        for peer in rule["from"]
+        for p in rule["ports"]
+    }
+    assert allowed == {("ingress-nginx", "http"), ("monitoring", "metrics")}
+
+
+def test_services_and_migrations_verify_the_database_certificate(
+    kustomization: str, rendered: dict[str, list[dict[str, Any]]], services: list[Any]
+) -> None:
+    docs = rendered[kustomization]
+    for service in services:
+        for pod in (
+            _objects(docs, "Deployment")[service.name]["spec"]["template"],
+            _objects(docs, "Job")[f"{service.name}-migrate"]["spec"]["template"],
+        ):
+            env, _ = _pod_settings(docs, pod)
+            assert env["QA_DATABASE_SSLMODE"] == "verify-full", service.name
+            assert not any(name.startswith("PGSSL") for name in env), "one way: QA_DATABASE_SSL*"
+            # The image's trust store, or a CA file an overlay mounts.
+            ca = env["QA_DATABASE_SSLROOTCERT"]
+            mounts = [m["mountPath"] for m in pod["spec"]["containers"][0]["volumeMounts"]]
+            assert ca == IMAGE_TRUST_STORE or any(ca.startswith(m + "/") for m in mounts), ca
 
 
 def test_every_pod_runs_unprivileged_on_a_read_only_root_with_bounded_resources(
@@ -199,7 +249,7 @@ def test_migrations_run_as_the_owner_and_the_services_as_their_runtime_roles(
         assert env["QA_DATABASE_RUNTIME_ROLE"] == f"{service.package}_app"
         if kustomization != "base":
             # the overlay's TLS patch adds its variables without dropping the ConfigMap's
-            assert env.get("PGSSLMODE") == "verify-full"
+            assert env.get("QA_DATABASE_SSLROOTCERT") == "/etc/qa/postgresql/ca.crt"
 
 
 def test_example_secrets_give_the_owner_to_the_job_and_the_runtime_role_to_the_service(

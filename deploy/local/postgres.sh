@@ -7,6 +7,16 @@
 #                                     log in over TCP
 #   deploy/local/postgres.sh stop     stop that cluster (fast shutdown)
 #   deploy/local/postgres.sh status   print up/down; exit 0 when 127.0.0.1:5432 answers, 1 otherwise
+#   deploy/local/postgres.sh drop     stop and delete the cluster (never the default one, "main")
+#
+# Settings (environment), for a cluster of a test's own beside the developer's:
+#   POSTGRES_PORT=5432        the port (and the cluster found by it)
+#   POSTGRES_CLUSTER=main     the name of a cluster this script creates
+#   POSTGRES_TLS_DIR=         when set, the cluster takes TLS connections only (pg_hba: hostssl,
+#                             no plain host lines) with DIR/server.crt and DIR/server.key; when
+#                             DIR has none, openssl makes a CA (DIR/ca.crt, what a client names
+#                             as QA_DATABASE_SSLROOTCERT) and a server certificate for
+#                             localhost and 127.0.0.1 signed by it
 #
 # Two roles and one database per service (dev only: password = role name):
 #   owner    audit_service  escalation_service  feedback_service  reporting_service
@@ -29,8 +39,9 @@ REPO=$(cd "$HERE/../.." && pwd)
 RUN_DIR=$REPO/.run
 
 HOST=127.0.0.1
-PORT=5432
-CLUSTER_NAME=main
+PORT=${POSTGRES_PORT:-5432}
+CLUSTER_NAME=${POSTGRES_CLUSTER:-main}
+TLS_DIR=${POSTGRES_TLS_DIR:-}
 SERVICES=(audit_service escalation_service feedback_service reporting_service activity_service)
 START_TIMEOUT=${POSTGRES_START_TIMEOUT:-60}
 
@@ -93,8 +104,60 @@ find_cluster() {
         die "cluster $VER/$NAME exists but not on port $PORT (see pg_lsclusters); move it to $PORT or drop it"
     fi
     say "creating cluster $VER/$NAME on port $PORT"
-    "${SUDO[@]}" pg_createcluster --start-conf=auto --port="$PORT" --locale=C.UTF-8 --encoding=UTF8 \
+    local start_conf=auto
+    [[ $NAME == main ]] || start_conf=manual # a test's cluster does not start with the machine
+    "${SUDO[@]}" pg_createcluster --start-conf="$start_conf" --port="$PORT" --locale=C.UTF-8 --encoding=UTF8 \
         "$VER" "$NAME" >/dev/null || die "pg_createcluster $VER $NAME failed"
+}
+
+# A CA and a server certificate for localhost/127.0.0.1 in TLS_DIR, unless it has one.
+ensure_certificates() {
+    [[ -f $TLS_DIR/server.crt && -f $TLS_DIR/server.key ]] && return 0
+    if ! command -v openssl >/dev/null 2>&1; then
+        command -v apt-get >/dev/null 2>&1 || die "POSTGRES_TLS_DIR needs openssl, and apt-get is not available"
+        say "installing openssl from Debian's packages (apt-get)..."
+        { "${SUDO[@]}" apt-get update && "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y openssl; } \
+            >/dev/null 2>&1 || die "installing openssl failed"
+    fi
+    mkdir -p "$TLS_DIR"
+    local ext
+    ext=$(mktemp)
+    cat >"$ext" <<'EOF'
+subjectAltName = DNS:localhost, IP:127.0.0.1
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid, issuer
+EOF
+    {
+        openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=QA local PostgreSQL CA" \
+            -keyout "$TLS_DIR/ca.key" -out "$TLS_DIR/ca.crt" \
+            -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" &&
+            openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+                -keyout "$TLS_DIR/server.key" -out "$TLS_DIR/server.csr" &&
+            openssl x509 -req -in "$TLS_DIR/server.csr" -CA "$TLS_DIR/ca.crt" -CAkey "$TLS_DIR/ca.key" \
+                -CAcreateserial -days 30 -extfile "$ext" -out "$TLS_DIR/server.crt"
+    } >/dev/null 2>&1 || { rm -f "$ext"; die "openssl could not make the certificates in $TLS_DIR"; }
+    rm -f "$ext" "$TLS_DIR/server.csr"
+    say "made a CA ($TLS_DIR/ca.crt) and a server certificate for localhost, 127.0.0.1"
+}
+
+# The server's certificate and key where the cluster reads them, and pg_hba taking TLS only.
+write_tls() {
+    local etc=/etc/postgresql/$VER/$NAME
+    "${SUDO[@]}" install -o postgres -g postgres -m 0644 "$TLS_DIR/server.crt" "$etc/server.crt"
+    "${SUDO[@]}" install -o postgres -g postgres -m 0600 "$TLS_DIR/server.key" "$etc/server.key"
+    local tmp
+    tmp=$(mktemp)
+    cat >"$tmp" <<'EOF'
+# Written by deploy/local/postgres.sh (POSTGRES_TLS_DIR): TCP connections over TLS only.
+local   all all                peer
+hostssl all all 127.0.0.1/32   scram-sha-256
+hostssl all all ::1/128        scram-sha-256
+EOF
+    "${SUDO[@]}" install -o postgres -g postgres -m 0640 "$tmp" "$etc/pg_hba.conf"
+    rm -f "$tmp"
 }
 
 cluster_online() {
@@ -113,6 +176,14 @@ max_connections = 200
 shared_buffers = 256MB
 password_encryption = 'scram-sha-256'
 EOF
+    if [[ -n $TLS_DIR ]]; then
+        cat >>"$tmp" <<EOF
+ssl = on
+ssl_cert_file = '/etc/postgresql/$VER/$NAME/server.crt'
+ssl_key_file = '/etc/postgresql/$VER/$NAME/server.key'
+ssl_ca_file = ''
+EOF
+    fi
     if "${SUDO[@]}" test -f "$conf" && "${SUDO[@]}" cmp -s "$tmp" "$conf"; then
         rm -f "$tmp"
         return 1
@@ -178,6 +249,10 @@ cmd_start() {
     answers && was_up=1
     ensure_installed
     find_cluster
+    if [[ -n $TLS_DIR ]]; then
+        ensure_certificates
+        write_tls
+    fi
     if write_settings && cluster_online; then
         say "settings changed: restarting cluster $VER/$NAME"
         "${SUDO[@]}" pg_ctlcluster "$VER" "$NAME" restart -m fast || die "pg_ctlcluster $VER $NAME restart failed"
@@ -221,6 +296,16 @@ cmd_stop() {
     say "stopped"
 }
 
+cmd_drop() {
+    [[ $CLUSTER_NAME != main ]] || die "refusing to drop the default cluster (set POSTGRES_CLUSTER)"
+    command -v pg_lsclusters >/dev/null 2>&1 || { say "not installed"; return 0; }
+    local line
+    line=$(pg_lsclusters -h 2>/dev/null | awk -v n="$CLUSTER_NAME" '$2 == n { print $1; exit }')
+    [[ -n $line ]] || { say "no cluster $CLUSTER_NAME"; return 0; }
+    "${SUDO[@]}" pg_dropcluster --stop "$line" "$CLUSTER_NAME" || die "pg_dropcluster $line $CLUSTER_NAME failed"
+    say "dropped cluster $line/$CLUSTER_NAME"
+}
+
 cmd_status() {
     if answers; then
         say "up on $HOST:$PORT"
@@ -234,5 +319,6 @@ case ${1:-} in
     start) cmd_start ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
-    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+    drop) cmd_drop ;;
+    *) echo "usage: $0 start|stop|status|drop" >&2; exit 2 ;;
 esac

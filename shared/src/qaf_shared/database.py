@@ -3,16 +3,62 @@
 The hot paths talk to PostgreSQL through an asyncpg pool: the architecture measured
 SQLAlchemy's per-statement overhead at 2-4x on this kind of machine. SQLAlchemy stays
 for table definitions and Alembic migrations, through `sqlalchemy_engine`.
+
+Every connection, pooled or not, takes its TLS from the settings (`database_ssl`), never
+from the DSN alone, so that a pool, the relay's lock connection and the migrations cannot
+disagree about whether the server's certificate is checked.
 """
 
 from __future__ import annotations
 
+import ssl
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from qaf_shared import jsonutil
+from qaf_shared.settings import ServiceSettings, SslMode
+
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    OSError,  # refused, reset, timed out: the server is down, restarting or unreachable
+    asyncpg.PostgresConnectionError,  # SQLSTATE class 08: the connection failed or is gone
+    asyncpg.InterfaceError,  # asyncpg's "connection is closed" under a query
+    asyncpg.CannotConnectNowError,  # 57P03: starting up or shutting down
+    asyncpg.AdminShutdownError,  # 57P01: the session ended by a (fast) shutdown or restart
+    asyncpg.CrashShutdownError,  # 57P02
+    asyncpg.TooManyConnectionsError,
+    # asyncpg's protocol in a state it cannot go on from: what a COMMIT meets on a connection
+    # the server is terminating ("cannot switch to state 15; another operation (2) is in
+    # progress", seen in tests/test_postgres_restart.py); the COMMIT was never sent.
+    asyncpg.InternalClientError,
+)
+"""The errors that mean PostgreSQL cannot be reached now, not that a statement or a record is
+wrong: a request answers 503 and a consumer retries its batch, where anything else is a 500 or
+a dead letter."""
+
+SslOption = ssl.SSLContext | SslMode | None
+"""What asyncpg's `ssl` argument takes: a context that verifies, a libpq mode, or None for
+asyncpg's default (the DSN's `sslmode`, else PGSSLMODE, else prefer)."""
+
+
+def ssl_option(mode: SslMode | None, rootcert: Path | None = None) -> SslOption:
+    """The TLS of a connection in `mode` (libpq's meanings). `verify-ca` and `verify-full`
+    check the server's chain against `rootcert` (the system's trust store when None), and
+    `verify-full` its name against the host connected to as well; the other modes are
+    asyncpg's own (no certificate checked)."""
+    if mode not in ("verify-ca", "verify-full"):
+        return mode
+    context = ssl.create_default_context(cafile=str(rootcert) if rootcert else None)
+    context.check_hostname = mode == "verify-full"
+    return context
+
+
+def database_ssl(settings: ServiceSettings) -> SslOption:
+    """The TLS every connection of the service uses (`QA_DATABASE_SSLMODE`,
+    `QA_DATABASE_SSLROOTCERT`)."""
+    return ssl_option(settings.database_sslmode, settings.database_sslrootcert)
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -33,10 +79,13 @@ class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
         return ""
 
 
-async def create_pool(dsn: str, *, size: int = 10, **kwargs: Any) -> asyncpg.Pool:
+async def create_pool(
+    dsn: str, *, size: int = 10, ssl: SslOption = None, **kwargs: Any
+) -> asyncpg.Pool:
     """An asyncpg pool whose json/jsonb columns take and give Python values."""
     pool = await asyncpg.create_pool(
         dsn=plain_dsn(dsn),
+        ssl=ssl,
         # 0: a service starts while the database is still coming up; /readyz tells.
         min_size=0,
         max_size=size,
@@ -48,9 +97,9 @@ async def create_pool(dsn: str, *, size: int = 10, **kwargs: Any) -> asyncpg.Poo
     return pool
 
 
-async def connect(dsn: str) -> asyncpg.Connection:
+async def connect(dsn: str, *, ssl: SslOption = None) -> asyncpg.Connection:
     """A single connection (for LISTEN, advisory locks and tests) with the same codecs."""
-    conn = await asyncpg.connect(plain_dsn(dsn))
+    conn = await asyncpg.connect(plain_dsn(dsn), ssl=ssl)
     await _init_connection(conn)
     return conn
 
@@ -60,6 +109,9 @@ def plain_dsn(dsn: str) -> str:
     return dsn.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-def sqlalchemy_engine(dsn: str) -> AsyncEngine:
+def sqlalchemy_engine(dsn: str, *, ssl: SslOption = None) -> AsyncEngine:
     """The SQLAlchemy async engine used by migrations and cold paths."""
-    return create_async_engine(plain_dsn(dsn).replace("postgresql://", "postgresql+asyncpg://", 1))
+    return create_async_engine(
+        plain_dsn(dsn).replace("postgresql://", "postgresql+asyncpg://", 1),
+        connect_args={"ssl": ssl},
+    )

@@ -19,7 +19,7 @@ from alembic.config import Config
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 
-from qaf_shared.database import sqlalchemy_engine
+from qaf_shared.database import SslOption, database_ssl, sqlalchemy_engine
 from qaf_shared.outbox.relay import NOTIFY_CHANNEL
 from qaf_shared.runtime_role import check_role, grant_sql
 
@@ -109,18 +109,27 @@ CHANGING_RECORD_COLUMNS_V1 = """version int NOT NULL,
 PLATFORM_LOGS = ("access_log",)
 
 
-def alembic_config(package: str, dsn: str, runtime_role: str) -> Config:
+def alembic_config(package: str, dsn: str, runtime_role: str, ssl: SslOption = None) -> Config:
     config = Config()
     config.set_main_option("script_location", f"{package}:migrations")
     config.set_main_option("sqlalchemy.url", dsn)
     config.attributes["runtime_role"] = runtime_role
+    config.attributes["ssl"] = ssl
     return config
 
 
-def upgrade(package: str, dsn: str, revision: str = "head", *, runtime_role: str) -> None:
-    """Bring a service's database to `revision` as its owner (`dsn`) and grant `runtime_role`
-    its privileges (blocking; call from a thread in async code)."""
-    command.upgrade(alembic_config(package, dsn, runtime_role), revision)
+def upgrade(
+    package: str,
+    dsn: str,
+    revision: str = "head",
+    *,
+    runtime_role: str,
+    ssl: SslOption = None,
+) -> None:
+    """Bring a service's database to `revision` as its owner (`dsn`), over `ssl`
+    (`qaf_shared.database.database_ssl`), and grant `runtime_role` its privileges (blocking;
+    call from a thread in async code)."""
+    command.upgrade(alembic_config(package, dsn, runtime_role, ssl), revision)
 
 
 def _runtime_role() -> str:
@@ -150,10 +159,14 @@ def run_env(
     `append_only`, `insert_delete_only` and `own_schemas` are the service's exceptions to the runtime role's
     row privileges (`qaf_shared.runtime_role.grant_sql`)."""
     dsn = context.config.get_main_option("sqlalchemy.url")
-    if not dsn:
+    ssl: SslOption = context.config.attributes.get("ssl")
+    if not dsn or "ssl" not in context.config.attributes:
+        # Run by `alembic` itself rather than `upgrade`: the service's settings say both.
         from qaf_shared.settings import ServiceSettings
 
-        dsn = ServiceSettings().database_url.get_secret_value()
+        settings = ServiceSettings()
+        dsn = dsn or settings.database_url.get_secret_value()
+        ssl = database_ssl(settings)
     runtime_role = _runtime_role()
 
     def migrate(connection: Connection) -> None:
@@ -181,7 +194,7 @@ def run_env(
             )
 
     async def run() -> None:
-        engine = sqlalchemy_engine(dsn)
+        engine = sqlalchemy_engine(dsn, ssl=ssl)
         async with engine.connect() as connection:
             await connection.run_sync(migrate)
             await connection.commit()
@@ -234,6 +247,7 @@ def main() -> None:
         settings.database_url.get_secret_value(),
         sys.argv[2] if len(sys.argv) > 2 else "head",
         runtime_role=settings.database_runtime_role,
+        ssl=database_ssl(settings),
     )
 
 

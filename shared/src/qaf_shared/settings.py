@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
-from pydantic import BeforeValidator, Field, SecretStr, model_validator
+from pydantic import AliasChoices, BeforeValidator, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 RUN_DIR = REPO_ROOT / ".run"
+
+SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+"""libpq's `sslmode` values, with libpq's meanings (qaf_shared.database.database_ssl)."""
 
 
 def _empty_is_none(value: object) -> object:
@@ -39,9 +42,22 @@ class ServiceSettings(BaseSettings):
       before answering (401 for an unknown key, 503 with no trusted set); the fetch carries on.
     - `auth_leeway_s` (default 30): clock skew allowed between the identity provider and this
       service on `exp`, `nbf` and `iat`.
+
+    PostgreSQL over TLS (`QA_DATABASE_SSLMODE`, `QA_DATABASE_SSLROOTCERT`): every connection
+    (the pool, the relay's and workers' own connections, the migrations) uses them, with
+    libpq's meanings: `verify-full` checks the server's certificate against the CA file (the
+    system's trust store when no file is named) and its name against the DSN's host; a
+    managed PostgreSQL wants `verify-full` (deploy/README.md).
+
+    Operations: `docs_enabled` (default on) serves `/docs`, `/redoc` and `/openapi.json`;
+    `metrics_port`, when set, serves `/metrics` on that port alone (the public port then has
+    none). Traces are exported by OTLP/HTTP to `otlp_endpoint` (`QA_OTLP_ENDPOINT`, or the
+    standard `OTEL_EXPORTER_OTLP_ENDPOINT`) only when it is set (qaf_shared.tracing).
     """
 
-    model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="QA_", extra="ignore", frozen=True, populate_by_name=True
+    )
 
     service_name: str = "service"
     database_url: SecretStr = SecretStr("postgresql://localhost:5432/postgres")
@@ -49,6 +65,9 @@ class ServiceSettings(BaseSettings):
     # For the migrations only (they run as the owner): the role the service runs as, which
     # they grant its row privileges (qaf_shared/runtime_role.py).
     database_runtime_role: str | None = None
+    # None: asyncpg's own default (a DSN's `sslmode`, else libpq's PGSSLMODE, else prefer).
+    database_sslmode: SslMode | None = None
+    database_sslrootcert: Path | None = None
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     # Prepended to every topic name: lets tests (or several stacks on one broker) stay apart.
@@ -99,6 +118,18 @@ class ServiceSettings(BaseSettings):
     idempotency_purge_batch_size: int = Field(default=1000, ge=1, le=10_000)
     log_level: str = "INFO"
     workers: int = Field(default=1, ge=1)
+
+    docs_enabled: bool = True
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # The OTLP/HTTP base URL (the exporter adds /v1/traces), as OpenTelemetry's own variable
+    # names it; the exporter reads its other OTEL_EXPORTER_OTLP_* variables (headers,
+    # certificate, timeout) itself.
+    otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "otlp_endpoint", "QA_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"
+        ),
+    )
 
     @model_validator(mode="after")
     def _kafka_security_is_complete(self) -> Self:

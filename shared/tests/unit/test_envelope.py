@@ -128,3 +128,15 @@ def test_a_prepared_event_is_the_json_form_new_event_gives(time: datetime) -> No
         "886",
     )
     assert parse_event(kafka_value(prepared.to_json())).data == by_model["data"]
+
+
+def test_a_traced_events_context_travels_in_the_ce_trace_headers_too() -> None:
+    event = new_event(source="/s", tenant="886", subject="x", data=_submitted()).to_json()
+    assert not any(name.startswith("ce_trace") for name, _ in kafka_headers(event))
+    traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    traced = {**event, "traceparent": traceparent, "tracestate": "qa=1"}
+    headers = dict(kafka_headers(traced))
+    assert headers["ce_traceparent"] == traceparent.encode()
+    assert headers["ce_tracestate"] == b"qa=1"
+    parsed = parse_event(kafka_value(traced))
+    assert (parsed.traceparent, parsed.tracestate) == (traceparent, "qa=1")

@@ -23,11 +23,14 @@ from typing import NamedTuple
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
+from opentelemetry.trace import Span, SpanKind, Tracer
 from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
 
+from qaf_shared.database import UNAVAILABLE
 from qaf_shared.events.envelope import CloudEvent, parse_event
 from qaf_shared.logging import get_logger
+from qaf_shared.tracing import end_spans, parent_of
 
 log = get_logger(__name__)
 
@@ -106,12 +109,9 @@ UNKNOWN_TENANT = ""
 
 StatsKey = tuple[str, str]  # (logical topic, tenant)
 
-_TRANSIENT = (
-    OSError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.TooManyConnectionsError,
-)
+# PostgreSQL out of reach (a restart answers "starting up" or ends sessions with 57P0x before
+# connections are refused): the batch is retried, never dead-lettered.
+_TRANSIENT = UNAVAILABLE
 
 
 @dataclass(frozen=True)
@@ -139,10 +139,13 @@ class EventConsumer:
         send_dead_letters: bool = True,
         parallel: int = 1,
         group_by: Callable[[CloudEvent], Hashable] | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         """`producer_factory` makes the dead-letter producer for `run_forever`; a replay that
         only calls `handle` needs none. `parallel`: how many transactions a fetched batch is
-        applied in at once; `group_by`: what must stay in one of them (see `handle`)."""
+        applied in at once; `group_by`: what must stay in one of them (see `handle`).
+        `tracer`: an apply span per new traced event, child of the context it was written in
+        (none when None)."""
         self._pool = pool
         self._consumer_factory = consumer_factory
         self._producer_factory = producer_factory
@@ -154,6 +157,7 @@ class EventConsumer:
         self._send_dead_letters = send_dead_letters
         self._parallel = parallel
         self._group_by = group_by
+        self._tracer = tracer
         self.consumer: AIOKafkaConsumer | None = None
 
     async def run_forever(self) -> None:
@@ -301,6 +305,17 @@ class EventConsumer:
     async def _apply_in_one_transaction(self, items: Sequence[_Parsed]) -> None:
         if not items:
             return
+        spans: list[Span] = []
+        try:
+            await self._apply_new(items, spans)
+        except BaseException as exc:
+            end_spans(spans, exc)
+            raise
+        end_spans(spans)
+
+    async def _apply_new(self, items: Sequence[_Parsed], spans: list[Span]) -> None:
+        """The transaction of `_apply_in_one_transaction`; the spans it starts are ended by
+        the caller once the transaction has committed or failed."""
         async with self._pool.acquire() as conn, conn.transaction():
             schema = await self._schema_for_batch(conn)
             new_ids = {
@@ -319,6 +334,8 @@ class EventConsumer:
                     fresh.append(item)
                     new_ids.discard(item.event.id)  # the same id twice in one batch applies once
             if fresh:
+                if self._tracer is not None:
+                    spans.extend(self._apply_spans(fresh))
                 await self._apply(conn, schema, [i.event for i in fresh])
             stats = _per_topic(fresh, self._logical_topic)
             await self._record(conn, schema, [i.record for i in items], stats, {})
@@ -327,6 +344,35 @@ class EventConsumer:
         skipped = len(items) - len(fresh)
         if skipped:
             DUPLICATES.labels(self._logical_topic(items[0].topic)).inc(skipped)
+
+    def _apply_spans(self, fresh: Sequence[_Parsed]) -> list[Span]:
+        """A CONSUMER span per event written inside a trace, child of its context, from the
+        apply to the commit of the batch that holds it."""
+        assert self._tracer is not None
+        spans = []
+        for item in fresh:
+            event = item.event
+            parent = parent_of({"traceparent": event.traceparent, "tracestate": event.tracestate})
+            if parent is None:
+                continue
+            topic = self._logical_topic(item.topic)
+            spans.append(
+                self._tracer.start_span(
+                    f"apply {topic}",
+                    context=parent,
+                    kind=SpanKind.CONSUMER,
+                    attributes={
+                        "messaging.system": "kafka",
+                        "messaging.operation.type": "process",
+                        "messaging.destination.name": topic,
+                        "messaging.destination.partition.id": str(item.record.partition),
+                        "messaging.kafka.offset": item.record.offset,
+                        "messaging.message.id": str(event.id),
+                        "cloudevents.event_type": event.type,
+                    },
+                )
+            )
+        return spans
 
     async def _record(
         self,

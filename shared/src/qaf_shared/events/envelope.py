@@ -33,7 +33,10 @@ class CloudEvent(BaseModel):
     tenant: str = Field(min_length=1)
     datacontenttype: Literal["application/json"] = "application/json"
     dataschema: str | None = None
+    # The CloudEvents distributed tracing extension: the W3C context of the span the event was
+    # written in, when tracing is on (qaf_shared.tracing).
     traceparent: str | None = None
+    tracestate: str | None = None
     data: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
@@ -53,13 +56,22 @@ def kafka_value(event: Mapping[str, Any]) -> bytes:
 
 def kafka_headers(event: Mapping[str, Any]) -> list[tuple[str, bytes]]:
     """The record's headers: the content type and the `ce_id`, `ce_type` and `ce_source`
-    attributes, so that a consumer can route or drop a record without parsing it."""
-    return [
+    attributes, so that a consumer can route or drop a record without parsing it, and the
+    trace context (`ce_traceparent`, `ce_tracestate`, as the CloudEvents Kafka binding names
+    the distributed tracing extension's attributes) when the event has one."""
+    headers = [
         _CONTENT_TYPE_HEADER,
         ("ce_id", str(event["id"]).encode()),
         ("ce_type", event["type"].encode()),
         ("ce_source", event["source"].encode()),
     ]
+    traceparent = event.get("traceparent")
+    if traceparent:
+        headers.append(("ce_traceparent", traceparent.encode()))
+        tracestate = event.get("tracestate")
+        if tracestate:
+            headers.append(("ce_tracestate", tracestate.encode()))
+    return headers
 
 
 def new_event(

@@ -1,5 +1,5 @@
 """The one way a service's FastAPI app is put together: lifespan (pool, auth, Kafka probe,
-background workers), problem+json, limits, metrics, health and readiness."""
+background workers), problem+json, limits, metrics, traces, health and readiness."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from typing import Any, Generic, TypeVar
 
 import asyncpg
 from fastapi import APIRouter, FastAPI, Request
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, start_http_server
 from starlette.responses import Response
 
 from qaf_shared.clock import BusinessClock
-from qaf_shared.database import create_pool
+from qaf_shared.database import create_pool, database_ssl
 from qaf_shared.http.auth import Authenticator
 from qaf_shared.http.idempotency_retention import idempotency_retention_worker
 from qaf_shared.http.middleware import BodyLimit, CacheHeaders, RequestContext
@@ -29,6 +29,7 @@ from qaf_shared.logging import configure_logging, get_logger
 from qaf_shared.org_units import OrgUnitDirectory
 from qaf_shared.outbox.relay import outbox_relay_worker
 from qaf_shared.settings import ServiceSettings
+from qaf_shared.tracing import TraceRequests, start_tracing, tracer_of
 
 log = get_logger(__name__)
 
@@ -86,11 +87,21 @@ def create_service_app(
     (`max_body_bytes`) lets through because they stream their bodies and limit them
     themselves."""
 
+    # Before uvicorn logs its own start-up lines: they come out as JSON too.
+    configure_logging(settings.log_level)
+    tracer_provider = start_tracing(settings)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        configure_logging(settings.log_level)
+        # The internal metrics port: prometheus_client's own server in a thread of its own,
+        # so a scrape never waits behind requests on the event loop.
+        metrics_server = (
+            start_http_server(settings.metrics_port)[0] if settings.metrics_port else None
+        )
         app.state.pool = await create_pool(
-            settings.database_url.get_secret_value(), size=settings.database_pool_size
+            settings.database_url.get_secret_value(),
+            size=settings.database_pool_size,
+            ssl=database_ssl(settings),
         )
         # A JWKS URL's first fetch and refreshes run in the background from here on (returns
         # at once: a service starts while its identity provider does not answer).
@@ -121,14 +132,27 @@ def create_service_app(
             await app.state.kafka_probe.close()
             await app.state.pool.close()
             await authenticator.close()
+            if metrics_server is not None:
+                metrics_server.shutdown()
+                metrics_server.server_close()
+            if tracer_provider is not None:
+                tracer_provider.shutdown()  # exports the spans still waiting
 
+    # `docs_enabled` off: no /docs, /redoc or /openapi.json (the published contract is
+    # deploy/openapi/); `app.openapi()` still builds it for `make contracts`.
+    docs = settings.docs_enabled
     app = FastAPI(
         title=title,
         description=description,
         version="1.0.0",
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     app.state.settings = settings
+    # None when traces are not exported: the relay and the consumer then make no spans.
+    app.state.tracer = tracer_of(tracer_provider)
     app.state.clock = clock or BusinessClock()
     app.state.authenticator = Authenticator.from_settings(settings)
     app.state.org_units = OrgUnitDirectory()
@@ -139,7 +163,10 @@ def create_service_app(
     # Outside BodyLimit, so that its own 413 carries the cache headers too.
     app.add_middleware(CacheHeaders, vary_prefixes=tuple(vary_prefixes))
     app.add_middleware(RequestContext, service=settings.service_name)
-    app.include_router(_operations_router())
+    if app.state.tracer is not None:
+        # Outermost: the request's span covers everything else, its request id included.
+        app.add_middleware(TraceRequests, tracer=app.state.tracer)
+    app.include_router(_operations_router(public_metrics=settings.metrics_port is None))
     common = problem_responses(*COMMON_PROBLEMS)
     app.include_router(org_units_router(), responses=common)
     for router in routers:
@@ -230,7 +257,8 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
-def _operations_router() -> APIRouter:
+def _operations_router(*, public_metrics: bool) -> APIRouter:
+    """/healthz, /readyz and, unless the metrics have a port of their own, /metrics."""
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz", summary="The process is alive")
@@ -261,8 +289,10 @@ def _operations_router() -> APIRouter:
             {"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503
         )
 
-    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    if public_metrics:
+
+        @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+        async def metrics() -> Response:
+            return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from qaf_shared import jsonutil
+from qaf_shared.database import UNAVAILABLE
 from qaf_shared.logging import get_logger
 from qaf_shared.rules import RuleBroken, StepNotAllowed
 
@@ -141,7 +142,8 @@ def _validation_problem(exc: RequestValidationError) -> Problem:
 def install_problem_handlers(app: FastAPI) -> None:
     """Every error as problem+json: `Problem`, pydantic's validation (422, or 400 for a body
     that is not JSON), the rules' refusals (`RuleBroken` 422, `StepNotAllowed` 409),
-    Starlette's HTTP errors, and anything unexpected (a 500 that names nothing of it)."""
+    Starlette's HTTP errors, PostgreSQL out of reach (503 with Retry-After), and anything
+    unexpected (a 500 that names nothing of it)."""
 
     async def on_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Problem)
@@ -179,7 +181,20 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         return problem_response(problem, request.url.path)
 
+    async def on_database_unavailable(request: Request, exc: Exception) -> Response:
+        # A restart or failover of PostgreSQL: the request wrote nothing (its transaction
+        # never committed) and may be sent again, with the same Idempotency-Key.
+        log.warning("database_unavailable", error=type(exc).__name__)
+        problem = Problem(
+            503,
+            "The database is not available; try again shortly.",
+            headers={"Retry-After": "1", "Cache-Control": "no-store"},
+        )
+        return problem_response(problem, request.url.path)
+
     app.add_exception_handler(Problem, on_problem)
+    for unavailable in UNAVAILABLE:
+        app.add_exception_handler(unavailable, on_database_unavailable)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(RuleBroken, on_rule)
     app.add_exception_handler(StepNotAllowed, on_step)

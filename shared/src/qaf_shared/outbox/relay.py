@@ -19,14 +19,16 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from opentelemetry.trace import Span, SpanKind, Tracer
 from prometheus_client import Counter, Gauge
 
-from qaf_shared.database import connect, create_pool
+from qaf_shared.database import SslOption, connect, create_pool, database_ssl
 from qaf_shared.events.catalogue import spec_for
 from qaf_shared.events.envelope import kafka_headers, kafka_value
 from qaf_shared.kafka import failure_reason, idempotent_producer
 from qaf_shared.logging import configure_logging, get_logger
 from qaf_shared.settings import ServiceSettings
+from qaf_shared.tracing import end_spans, parent_of, start_tracing, tracer_of
 
 if TYPE_CHECKING:  # the relay also runs on its own, without the web stack
     from fastapi import FastAPI
@@ -63,34 +65,44 @@ class OutboxRelay:
         *,
         service_name: str,
         dsn: str,
+        ssl: SslOption = None,
         pool: asyncpg.Pool,
         producer_factory: Callable[[], AIOKafkaProducer],
         topic_name: Callable[[str], str],
         batch_size: int = 500,
         poll_interval_s: float = 1.0,
+        tracer: Tracer | None = None,
     ) -> None:
+        """`tracer`: a publish span per traced event, child of the context it was written in
+        (none when None)."""
         self._service = service_name
         self._dsn = dsn
+        self._ssl = ssl
         self._pool = pool
         self._producer_factory = producer_factory
         self._topic_name = topic_name
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
+        self._tracer = tracer
         self._wake = asyncio.Event()
         # Why the last attempt to publish failed, until one succeeds: `/readyz` shows it.
         self.failure: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: ServiceSettings, pool: asyncpg.Pool) -> OutboxRelay:
+    def from_settings(
+        cls, settings: ServiceSettings, pool: asyncpg.Pool, tracer: Tracer | None = None
+    ) -> OutboxRelay:
         """The one way a service's relay is built: in its app or on its own."""
         return cls(
             service_name=settings.service_name,
             dsn=settings.database_url.get_secret_value(),
+            ssl=database_ssl(settings),
             pool=pool,
             producer_factory=lambda: idempotent_producer(settings),
             topic_name=settings.topic,
             batch_size=settings.relay_batch_size,
             poll_interval_s=settings.relay_poll_interval_s,
+            tracer=tracer,
         )
 
     async def run_forever(self) -> None:
@@ -108,7 +120,7 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 10.0)
 
     async def _lead(self) -> None:
-        lock_conn = await connect(self._dsn)
+        lock_conn = await connect(self._dsn, ssl=self._ssl)
         producer: AIOKafkaProducer | None = None
         try:
             while not await lock_conn.fetchval(
@@ -156,22 +168,53 @@ class OutboxRelay:
             if not rows:
                 return 0
             acks = []
+            spans: list[Span] = []
             for row in rows:
                 # The event in its JSON form, as the outbox holds it: no model built per event.
                 event = row["payload"]
                 spec = spec_for(row["type"])
+                topic = self._topic_name(spec.topic)
+                if self._tracer is not None:
+                    self._publish_span(event, topic, spans)
                 acks.append(
                     await producer.send(
-                        self._topic_name(spec.topic),
+                        topic,
                         value=kafka_value(event),
                         key=row["aggregateid"].encode(),
                         headers=kafka_headers(event),
                     )
                 )
-            await asyncio.gather(*acks)
+            try:
+                await asyncio.gather(*acks)
+            except BaseException as exc:
+                end_spans(spans, exc)
+                raise
+            end_spans(spans)
             await conn.execute(_MARK, [row["seq"] for row in rows])
         PUBLISHED.labels(self._service).inc(len(rows))
         return len(rows)
+
+    def _publish_span(self, event: dict[str, Any], topic: str, spans: list[Span]) -> None:
+        """A PRODUCER span, from the send to the broker's acknowledgement, under the context
+        the event was written in; none for an event written outside a trace."""
+        assert self._tracer is not None
+        parent = parent_of(event)
+        if parent is None:
+            return
+        spans.append(
+            self._tracer.start_span(
+                f"publish {topic}",
+                context=parent,
+                kind=SpanKind.PRODUCER,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.operation.type": "send",
+                    "messaging.destination.name": topic,
+                    "messaging.message.id": str(event["id"]),
+                    "cloudevents.event_type": str(event["type"]),
+                },
+            )
+        )
 
     async def _update_backlog(self) -> None:
         count, age = await self._pool.fetchrow(_BACKLOG)
@@ -182,7 +225,7 @@ class OutboxRelay:
 def outbox_relay_worker(app: FastAPI) -> Coroutine[Any, Any, None]:
     """A write service's relay as one of its app's workers, over the app's pool (kept on
     `app.state.relay`, whose failure `/readyz` reports)."""
-    relay = OutboxRelay.from_settings(app.state.settings, app.state.pool)
+    relay = OutboxRelay.from_settings(app.state.settings, app.state.pool, app.state.tracer)
     app.state.relay = relay
     return relay.run_forever()
 
@@ -191,8 +234,15 @@ async def _main() -> None:
     """`python -m qaf_shared.outbox.relay`: run a relay on its own, from QA_* settings."""
     settings = ServiceSettings()
     configure_logging(settings.log_level)
-    pool = await create_pool(settings.database_url.get_secret_value(), size=2)
-    await OutboxRelay.from_settings(settings, pool).run_forever()
+    pool = await create_pool(
+        settings.database_url.get_secret_value(), size=2, ssl=database_ssl(settings)
+    )
+    provider = start_tracing(settings)
+    try:
+        await OutboxRelay.from_settings(settings, pool, tracer_of(provider)).run_forever()
+    finally:
+        if provider is not None:
+            provider.shutdown()
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 import asyncpg
 
 from qaf_shared.events.catalogue import spec_for
+from qaf_shared.tracing import trace_context
 
 
 class OutboxEvent(Protocol):
@@ -82,7 +83,10 @@ def collecting(conn: asyncpg.Connection) -> Iterator[list[OutboxEvent]]:
 
 def rows_param(events: Sequence[OutboxEvent]) -> list[dict[str, Any]]:
     """The parameter `insert_rows_sql` takes: a row per event (the pool's jsonb codec sends
-    it as one JSON text)."""
+    it as one JSON text). Written inside a traced request, each event carries its span's
+    context as the CloudEvents `traceparent` (and `tracestate`) attributes, which the relay
+    and the consumer continue (qaf_shared.tracing)."""
+    traced = trace_context()
     return [
         {
             "id": str(e.id),
@@ -90,7 +94,7 @@ def rows_param(events: Sequence[OutboxEvent]) -> list[dict[str, Any]]:
             "aggregateid": e.subject,
             "type": e.type,
             "tenant": e.tenant,
-            "payload": e.to_json(),
+            "payload": {**e.to_json(), **traced} if traced else e.to_json(),
         }
         for e in events
     ]

@@ -17,6 +17,7 @@ import pytest_asyncio
 from fastapi import FastAPI
 
 from qaf_shared import devtoken, migrations
+from qaf_shared.database import SslOption, connect
 from qaf_shared.kafka import admin_client, ensure_topics
 from qaf_shared.runtime_role import runtime_role_for
 from qaf_shared.settings import ServiceSettings
@@ -102,19 +103,9 @@ async def make_database(run_id: str) -> AsyncIterator[DatabaseFactory]:
     async def factory(package: str) -> str:
         nonlocal counter
         counter += 1
-        role = SERVICE_ROLES[package]
         name = f"t_{package}_{run_id}_{counter}"
-        admin = await asyncpg.connect(role_dsn(role, role))
-        try:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await admin.close()
-        made.append((role, name))
-        runtime_role = runtime_role_for(role)
-        await asyncio.to_thread(
-            lambda: migrations.upgrade(package, role_dsn(role, name), runtime_role=runtime_role)
-        )
-        return role_dsn(runtime_role, name)
+        made.append((SERVICE_ROLES[package], name))
+        return await create_database(package, name, role_dsn)
 
     yield factory
     for role, name in made:
@@ -123,6 +114,25 @@ async def make_database(run_id: str) -> AsyncIterator[DatabaseFactory]:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
+
+
+async def create_database(
+    package: str, name: str, dsn_of: Callable[[str, str], str], *, ssl: SslOption = None
+) -> str:
+    """Create database `name` as `package`'s owner, migrate it as the owner over `ssl` and
+    give the runtime role's DSN. `dsn_of(role, database)` names the server (`role_dsn`, or a
+    private cluster's)."""
+    role = SERVICE_ROLES[package]
+    admin = await connect(dsn_of(role, role), ssl=ssl)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    runtime_role = runtime_role_for(role)
+    await asyncio.to_thread(
+        lambda: migrations.upgrade(package, dsn_of(role, name), runtime_role=runtime_role, ssl=ssl)
+    )
+    return dsn_of(runtime_role, name)
 
 
 def owner_dsn(dsn: str) -> str:

@@ -39,6 +39,14 @@ class Process:
         self.proc.wait(timeout=10)
         self._log.close()
 
+    def stop(self, timeout: float = 30.0) -> int:
+        """SIGTERM, as an orchestrator stops it, and wait for it to exit; its exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=timeout)
+        self._log.close()
+        return code
+
     def alive(self) -> bool:
         return self.proc.poll() is None
 

@@ -21,16 +21,24 @@ from activity_service.handlers.loads import LoadContext, fail_load, run_load
 from activity_service.repository import loads as load_rows
 from activity_service.settings import ActivitySettings
 from qaf_shared.clock import BusinessClock
-from qaf_shared.database import connect
+from qaf_shared.database import SslOption, connect, database_ssl
 from qaf_shared.logging import get_logger
 
 log = get_logger(__name__)
 
 
 class ReturnLoadWorker:
-    def __init__(self, context: LoadContext, dsn: str, *, poll_interval_s: float) -> None:
+    def __init__(
+        self,
+        context: LoadContext,
+        dsn: str,
+        *,
+        poll_interval_s: float,
+        ssl: SslOption = None,
+    ) -> None:
         self._context = context
         self._dsn = dsn
+        self._ssl = ssl
         self._poll_interval_s = poll_interval_s
         self._wake = asyncio.Event()
 
@@ -48,7 +56,7 @@ class ReturnLoadWorker:
                 backoff = min(backoff * 2, 10.0)
 
     async def _serve(self) -> None:
-        conn = await connect(self._dsn)
+        conn = await connect(self._dsn, ssl=self._ssl)
         try:
             await conn.add_listener(load_rows.NOTIFY_CHANNEL, self._on_notify)
             while True:
@@ -108,5 +116,6 @@ def return_load_worker(app: FastAPI) -> Coroutine[Any, Any, None]:
         context,
         settings.database_url.get_secret_value(),
         poll_interval_s=settings.return_load_poll_interval_s,
+        ssl=database_ssl(settings),
     )
     return worker.run_forever()

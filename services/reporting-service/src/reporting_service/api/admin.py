@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from qaf_shared.database import database_ssl
 from qaf_shared.http.problems import Problem, problem_responses
 from qaf_shared.logging import get_logger
 from reporting_service.api.deps import Admin
@@ -27,7 +28,9 @@ async def start_rebuild(request: Request, principal: Admin) -> dict[str, Any]:
     One rebuild runs at a time across every replica: while one runs, this answers 409."""
     settings, pool = request.app.state.settings, request.app.state.pool
     # Taken before answering 202, so a second request to any replica already sees it held.
-    lock = await RebuildLock.try_acquire(settings.database_url.get_secret_value())
+    lock = await RebuildLock.try_acquire(
+        settings.database_url.get_secret_value(), ssl=database_ssl(settings)
+    )
     if lock is None:
         raise Problem(409, "A rebuild is already running.")
 

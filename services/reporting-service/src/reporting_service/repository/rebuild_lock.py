@@ -13,7 +13,7 @@ import zlib
 
 import asyncpg
 
-from qaf_shared.database import connect
+from qaf_shared.database import SslOption, connect
 
 # A stable key of its own (the outbox relay's keys are crc32 of "outbox-relay:<service>").
 LOCK_KEY = zlib.crc32(b"reporting-service:rebuild")
@@ -39,9 +39,9 @@ class RebuildLock:
         self._conn = conn
 
     @classmethod
-    async def try_acquire(cls, dsn: str) -> RebuildLock | None:
+    async def try_acquire(cls, dsn: str, *, ssl: SslOption = None) -> RebuildLock | None:
         """The lock, or None when a rebuild holds it somewhere."""
-        conn = await connect(dsn)
+        conn = await connect(dsn, ssl=ssl)
         try:
             if await conn.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY):
                 return cls(conn)

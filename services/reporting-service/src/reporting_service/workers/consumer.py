@@ -55,6 +55,6 @@ def build_consumer(
 
 
 async def consumer_worker(app: FastAPI) -> None:
-    consumer = build_consumer(app.state.settings, app.state.pool)
+    consumer = build_consumer(app.state.settings, app.state.pool, tracer=app.state.tracer)
     app.state.consumer = consumer
     await consumer.run_forever()
