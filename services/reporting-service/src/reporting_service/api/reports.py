@@ -96,6 +96,45 @@ async def _decisions(
     return out
 
 
+def breakdown_units(units: TenantUnits, kind: str, code: str) -> list[tuple[str, str]]:
+    """The units of a Deep Dive's breakdown: the tenant's areas and services; an area's
+    districts and their teams."""
+    below = measures.children(units, kind, code)
+    if kind == "area":
+        below = below + [t for d in below for t in measures.children(units, *d)]
+    return below
+
+
+def deep_dive_body(
+    decided: dict[str, publication.Decision],
+    tenant: str,
+    quarter: str,
+    unit: tuple[str, str],
+    below: list[tuple[str, str]],
+    threshold: int,
+    applied: int | None,
+) -> dict[str, Any]:
+    """The Deep Dive of `unit` from the decisions of its quarter and the one before: the
+    JSON response's body, and what the pack (api/pack.py) is made of."""
+    kind, code = unit
+    previous = previous_quarter(quarter)
+
+    def sections(period: str, k: str, c: str) -> dict[str, Any]:
+        return measures.sections(decided[period], period, k, c)
+
+    return {
+        "tenant": tenant,
+        "quarter": quarter,
+        "unit": {"code": code, "kind": kind},
+        "suppression": {"applied": applied is not None, "threshold": threshold},
+        **sections(quarter, kind, code),
+        "previous": {"quarter": previous, **sections(previous, kind, code)},
+        "breakdown": [
+            {"unit": {"code": c, "kind": k}, **sections(quarter, k, c)} for k, c in below
+        ],
+    }
+
+
 @router.get("/deep-dives/{quarter}", response_model=DeepDiveOut, responses=CSV_RESPONSE)
 async def get_deep_dive(
     request: Request,
@@ -114,9 +153,7 @@ async def get_deep_dive(
     kind, code = _unit(units, principal.tenant, unit)
     threshold, applied = _threshold(request, principal)
     previous = previous_quarter(quarter)
-    below = measures.children(units, kind, code)
-    if kind == "area":
-        below = below + [t for d in below for t in measures.children(units, *d)]
+    below = breakdown_units(units, kind, code)
     as_csv = _wants_csv(request, suffix)
 
     async def build(conn: asyncpg.Connection, schema: str) -> Response:
@@ -136,17 +173,9 @@ async def get_deep_dive(
                 rows.extend(unit_rows(quarter, k, c, sections(quarter, k, c)))
             return csv_response(rows, f"deep-dive-{principal.tenant}-{code}-{quarter}.csv")
         return json_response(
-            {
-                "tenant": principal.tenant,
-                "quarter": quarter,
-                "unit": {"code": code, "kind": kind},
-                "suppression": {"applied": applied is not None, "threshold": threshold},
-                **sections(quarter, kind, code),
-                "previous": {"quarter": previous, **sections(previous, kind, code)},
-                "breakdown": [
-                    {"unit": {"code": c, "kind": k}, **sections(quarter, k, c)} for k, c in below
-                ],
-            }
+            deep_dive_body(
+                decided, principal.tenant, quarter, (kind, code), below, threshold, applied
+            )
         )
 
     key = ("deep-dive", principal.tenant, quarter, kind, code, threshold, applied, as_csv)
