@@ -21,6 +21,7 @@ SYMBOLS = {
     "z": "not applicable: nothing to compute it from",
     "k": "rounds to 0 but is not 0",
 }
+ACRONYMS = {"CIN", "CP", "CLA", "S47", "ICPC", "IRO", "LADO", "PN0", "PN1", "PN7"}
 # Breakdown rates this many points from their parent's stand out.
 STANDS_OUT_POINTS = 10.0
 
@@ -130,7 +131,11 @@ def label(key: str) -> str:
     """A field's name for people (a dimension's: its enumeration value in words)."""
     if key in LABELS:
         return LABELS[key]
-    return key.rsplit(".", 1)[-1].replace("_", " ").capitalize()
+    words = key.rsplit(".", 1)[-1].split("_")
+    return " ".join(
+        w if w in ACRONYMS else (w.capitalize() if i == 0 else w.lower())
+        for i, w in enumerate(words)
+    )
 
 
 def shown(value: Cell | None) -> str:
@@ -182,7 +187,7 @@ class Row:
 @dataclass(frozen=True)
 class Chart:
     """A chart's figures, drawn by render/charts.py. `kind`: "bars" (categories, this and the
-    previous quarter), "trend" (a series over periods), "lines" (several series over periods),
+    previous quarter), "trend" (series over quarters; "spark" a small one), "lines" (series over months),
     "funnel" (stages), "dots" (measures against their comparators). `series` names each
     series; `points` holds, per category or period, its label and one figure per series."""
 
@@ -610,12 +615,16 @@ def _activity(body: Mapping[str, Any], previous: Mapping[str, Any]) -> Section |
 
 
 def _trend(
-    id_: str, key: str, trend: Sequence[tuple[str, Mapping[str, Any]]], extra: str | None = None
+    id_: str,
+    key: str,
+    trend: Sequence[tuple[str, Mapping[str, Any]]],
+    extra: str | None = None,
+    kind: str = "trend",
 ) -> Chart:
     keys = [key] + ([extra] if extra else [])
     return Chart(
         id_,
-        "trend",
+        kind,
         label(key) if extra is None else " and ".join(label(k) for k in keys),
         tuple(label(k) for k in keys),
         tuple((q, tuple(get(s, k) for k in keys)) for q, s in trend),
@@ -634,7 +643,7 @@ def _headline(
     benchmarks: Mapping[str, Benchmark],
 ) -> Headline:
     now, before = get(body, key), get(previous, key)
-    chart = _trend(f"trend-{key.replace('.', '-').replace('_', '-')}", key, trend)
+    chart = _trend(f"trend-{key.replace('.', '-').replace('_', '-')}", key, trend, kind="spark")
     bench = benchmarks.get(key.split(".", 1)[1]) if key.startswith("activity.") else None
     return Headline(key, label(key), shown(now), shown(before), change(now, before), chart, bench)
 

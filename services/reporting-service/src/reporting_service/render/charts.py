@@ -107,8 +107,8 @@ def _legend(figure: Figure, names: Sequence[str], y: float, *, hatched: bool) ->
                     markersize=4,
                 )
             )
-        figure.text(x + 0.035, y, name, fontsize=FONT, va="center", color=INK)
-        x += 0.06 + 0.0105 * len(name)
+        figure.text(x + 0.04, y, name, fontsize=FONT, va="center", color=INK)
+        x += 0.07 + 0.0105 * len(name)
 
 
 def _bar_style(series: int) -> dict[str, Any]:
@@ -180,16 +180,16 @@ def _bars(chart: Chart) -> Figure:
 def _lines(chart: Chart) -> Figure:
     """Series over periods: a marker and a style per series, the last figure of each
     labelled, the periods named along the bottom (every third where there are many)."""
-    spark = len(chart.series) == 1 and chart.id.startswith("trend-")
-    height = 0.7 if spark else 2.1
-    width = 2.6 if spark else WIDTH
+    spark = chart.kind == "spark"
+    height = 0.5 if spark else 2.1
+    width = 1.9 if spark else WIDTH
     figure = Figure(figsize=(width, height))
     periods = [p for p, _ in chart.points]
     numbers = [n for _, values in chart.points for v in values if (n := _number(v)) is not None]
     low = 0.0 if not spark else min(numbers, default=0.0)
     high = max(numbers, default=1.0)
     high = high if high > low else low + 1
-    left, right = (0.04, 0.84) if spark else (0.08, 0.9)
+    left, right = (0.04, 0.8) if spark else (0.08, 0.9)
     bottom, top = (0.12, 0.85) if spark else (0.16, 0.8)
     if not spark:
         _legend(figure, chart.series, 0.93, hatched=False)
@@ -205,7 +205,7 @@ def _lines(chart: Chart) -> Figure:
                 )
             )
             figure.text(
-                left - 0.01, y, f"{level:g}", fontsize=FONT, ha="right", va="center", color=INK
+                left - 0.01, y, f"{level:.4g}", fontsize=FONT, ha="right", va="center", color=INK
             )
     step = (right - left) / max(len(periods) - 1, 1)
     xs = [left + i * step for i in range(len(periods))]
@@ -293,4 +293,11 @@ def _dots(chart: Chart) -> Figure:
     return figure
 
 
-_DRAW = {"bars": _bars, "funnel": _bars, "trend": _lines, "lines": _lines, "dots": _dots}
+_DRAW = {
+    "bars": _bars,
+    "funnel": _bars,
+    "spark": _lines,
+    "trend": _lines,
+    "lines": _lines,
+    "dots": _dots,
+}

@@ -44,7 +44,10 @@ def sections(scale: int = 1, hidden: bool = False) -> dict[str, Any]:
         },
         "feedback": {
             "by_source": {"CHILD": 12, "PARENT": 7, "COMPLIMENT": 8},
-            "conference_question_means": {"felt_listened_to": 4.2, "<b>odd</b>": "c"},
+            "conference_question_means": {
+                "felt_listened_to": 4.2,
+                "<b>odd</b>": "c" if hidden else 3.9,
+            },
             "cic_reviews": 40,
             "cic_participation_pct": 87.5,
             "complaints_received": 0,
@@ -73,8 +76,8 @@ def sections(scale: int = 1, hidden: bool = False) -> dict[str, Any]:
             "cla_routes": {"CP_PLAN": 18, "CIN": 15, "NONE": 7},
             "cla_open_at_end": 1900,
             "cla_3plus_placements_12m_pct": 9.8,
-            "cla_reviews_on_time_pct": "z",
-            "visits_on_time_pct": {"CIN": 80.1, "CP": 90.2, "CLA": "k"},
+            "cla_reviews_on_time_pct": "z" if hidden else 91.5,
+            "visits_on_time_pct": {"CIN": 80.1, "CP": 90.2, "CLA": "k" if hidden else 95.0},
             "funnel": {"referrals": 410, "assessed": 380, "s47": 96, "icpc": 40, "cp_plan": 35},
         },
     }
@@ -140,11 +143,12 @@ def trend(now: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def months() -> list[tuple[str, dict[str, Any]]]:
+def months(hidden: bool = False) -> list[tuple[str, dict[str, Any]]]:
+    """Escalations by month over the eight quarters (July 2024 to June 2026)."""
     return [
         (
-            f"{2024 + (i + 9) // 12}-{(i + 9) % 12 + 1:02d}",
-            {"raised": i, "resolved": "c", "open_at_end": 2 * i},
+            f"{2024 + (i + 6) // 12}-{(i + 6) % 12 + 1:02d}",
+            {"raised": i, "resolved": "c" if hidden else i // 2, "open_at_end": 2 * i},
         )
         for i in range(24)
     ]
