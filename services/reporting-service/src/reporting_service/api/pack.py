@@ -37,6 +37,7 @@ router = APIRouter(prefix="/v1", tags=["reports"])
 TREND_QUARTERS = 8
 PDF = "application/pdf"
 HTML = "text/html; charset=utf-8"
+# 503 (a host without WeasyPrint's libraries asked for a PDF) is one of every route's problems.
 RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The pack: an HTML page (inline SVG charts, no script, nothing "
@@ -46,7 +47,12 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
             PDF: {"schema": {"type": "string", "format": "binary"}},
         },
     },
-    503: {"description": "PDF asked for on a host without WeasyPrint's libraries"},
+}
+PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The pack as an A4 PDF",
+        "content": {PDF: {"schema": {"type": "string", "format": "binary"}}},
+    },
 }
 UnitQuery = Annotated[
     UnitCode | None, Query(description="An area or service code; default the whole tenant")
@@ -65,7 +71,7 @@ async def get_pack(
     return await _pack(request, quarter, principal, unit, as_pdf=as_pdf)
 
 
-@router.get("/deep-dives/{quarter}/pack.pdf", response_class=Response, responses=RESPONSES)
+@router.get("/deep-dives/{quarter}/pack.pdf", response_class=Response, responses=PDF_RESPONSES)
 async def get_pack_pdf(
     request: Request, quarter: PackQuarterPath, principal: Reader, unit: UnitQuery = None
 ) -> Response:
