@@ -3,8 +3,12 @@ its charts drawn as vectors from their SVG."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
+
+# WeasyPrint reports each step of each PDF at INFO; the service logs what it did, not that.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 class PdfUnavailable(RuntimeError):
