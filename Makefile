@@ -18,6 +18,7 @@ help:
 	@echo "make stop   stop what make run started"
 	@echo "make test   run every test against real Kafka and PostgreSQL"
 	@echo "make token  SCOPES=\"audits:write reports:read\" TENANT=886 [PROVIDER=name] [TTL=seconds]"
+	@echo "           (other scopes: reports:read_unsuppressed, reports:admin for benchmark files, admin)"
 	@echo "make lint   ruff and mypy"
 	@echo "make rebuild-reports  rebuild reporting's projections from the topics (service keeps answering)"
 	@echo "make contracts  rewrite deploy/asyncapi.yaml, deploy/schemas/ and deploy/openapi/ from the code"

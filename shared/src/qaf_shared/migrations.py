@@ -143,10 +143,11 @@ def run_env(
     target_metadata: MetaData | None = None,
     *,
     append_only: tuple[str, ...] = (),
+    insert_delete_only: tuple[str, ...] = (),
     own_schemas: str | None = None,
 ) -> None:
     """The body of every service's `migrations/env.py` (online mode, async engine).
-    `append_only` and `own_schemas` are the service's exceptions to the runtime role's
+    `append_only`, `insert_delete_only` and `own_schemas` are the service's exceptions to the runtime role's
     row privileges (`qaf_shared.runtime_role.grant_sql`)."""
     dsn = context.config.get_main_option("sqlalchemy.url")
     if not dsn:
@@ -170,7 +171,13 @@ def run_env(
                 )
             execute_script(
                 connection,
-                grant_sql(runtime_role, database, append_only=append_only, own_schemas=own_schemas),
+                grant_sql(
+                    runtime_role,
+                    database,
+                    append_only=append_only,
+                    insert_delete_only=insert_delete_only,
+                    own_schemas=own_schemas,
+                ),
             )
 
     async def run() -> None:

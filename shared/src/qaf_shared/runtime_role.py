@@ -37,12 +37,15 @@ def grant_sql(
     database: str,
     *,
     append_only: Iterable[str] = (),
+    insert_delete_only: Iterable[str] = (),
     own_schemas: str | None = None,
 ) -> str:
     """The statements that give `role` exactly the runtime privileges on `database` (run as
     its owner, in the public schema).
 
     `append_only`: tables the runtime role may only INSERT into and SELECT from.
+    `insert_delete_only`: tables whose rows are replaced, never changed in place (reference
+    data a load deletes and inserts): no UPDATE.
     `own_schemas`: a regular expression of schema names the runtime role creates and owns at
     run time (reporting's projection generations, which a rebuild makes and drops): it gets
     CREATE on the database for that, and such schemas the owner made before the roles were
@@ -67,13 +70,35 @@ def grant_sql(
         # The migrations' bookkeeping is the owner's alone.
         f"REVOKE ALL ON TABLE alembic_version FROM {r}",
     ]
-    logs = [_ident(t) for t in append_only]
-    if logs:
-        sql.append(f"REVOKE UPDATE, DELETE ON TABLE {', '.join(logs)} FROM {r}")
+    # On those that exist: a downgrade past the migration that made one runs this too.
+    if append_only:
+        sql.append(_revoke_where_present("UPDATE, DELETE", append_only, role))
+    if insert_delete_only:
+        sql.append(_revoke_where_present("UPDATE", insert_delete_only, role))
     if own_schemas is not None:
         sql.append(f"GRANT CREATE ON DATABASE {db} TO {r}")
         sql.append(_hand_over(role, own_schemas))
     return ";\n".join(sql) + ";\n"
+
+
+def _revoke_where_present(privileges: str, tables: Iterable[str], role: str) -> str:
+    names = ", ".join("'" + check_table(t) + "'" for t in tables)
+    return f"""DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY[{names}] LOOP
+        IF to_regclass(format('public.%I', t)) IS NOT NULL THEN
+            EXECUTE format('REVOKE {privileges} ON TABLE public.%I FROM %I', t, '{role}');
+        END IF;
+    END LOOP;
+END $$"""
+
+
+def check_table(name: str) -> str:
+    """A table name as the migrations spell them (checked, so it can be put in SQL)."""
+    if not _ROLE.match(name):
+        raise ValueError(f"not a table name (lower case letters, digits, _): {name!r}")
+    return name
 
 
 def _hand_over(role: str, pattern: str) -> str:

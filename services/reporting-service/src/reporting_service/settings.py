@@ -25,5 +25,13 @@ class ReportingSettings(ServiceSettings):
     # How often a reader looks for newly applied events before answering from the report
     # cache (readcache.py): a report is at most this far behind the consumer's commits.
     report_recheck_ms: int = Field(default=100, ge=0, le=10_000)
+    # The region each tenant is benchmarked against, by the code the reference file gives
+    # regions (docs/measures.md, "Benchmarks"): Kent and Medway are in the South East.
+    benchmark_regions: dict[str, str] = Field(
+        default_factory=lambda: {"886": "E12000008", "887": "E12000008"}
+    )
+    # Tenants that consent to be each other's live peers in the benchmarks (a tenant sees
+    # peers only if it consents too); none unless an authority asks.
+    benchmark_peers: list[str] = Field(default_factory=list)
     # reporting-service publishes nothing of its own through an outbox.
     relay_enabled: bool = False

@@ -19,12 +19,13 @@ from qaf_shared.http.org_units import UnitCode, tenant_units
 from qaf_shared.http.problems import Problem
 from qaf_shared.quarters import parse_quarter, previous_quarter
 from reporting_service.api.deps import PackQuarterPath, Reader
+from reporting_service.api.readcache import report_cache
 from reporting_service.api.reports import (
-    _cache,
     _decisions,
     _threshold,
     _unit,
     breakdown_units,
+    comparisons,
     deep_dive_body,
 )
 from reporting_service.domain import measures, pack
@@ -98,6 +99,9 @@ async def _pack(
 
     async def build(conn: asyncpg.Connection, schema: str) -> Response:
         decided = await _decisions(request, conn, schema, principal.tenant, quarters, applied)
+        compared = await comparisons(
+            request, conn, schema, principal.tenant, quarter, kind, decided
+        )
         body = deep_dive_body(
             decided,
             principal.tenant,
@@ -106,6 +110,7 @@ async def _pack(
             breakdown_units(units, kind, code),
             threshold,
             applied,
+            compared,
         )
         trend = [(q, measures.sections(decided[q], q, kind, code)) for q in quarters]
         months = [
@@ -141,7 +146,7 @@ async def _pack(
         return Response(document, media_type=PDF, headers=_headers(html=False, name=name))
 
     key = ("pack", principal.tenant, quarter, kind, code, threshold, applied, admin, as_pdf)
-    return await _cache(request).respond(request.app.state.pool, key, build)
+    return await report_cache(request).respond(request.app.state.pool, key, build)
 
 
 def _pdf(made: pack.Pack) -> bytes:

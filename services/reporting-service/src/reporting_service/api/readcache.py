@@ -3,7 +3,8 @@
 A Deep Dive or a trend is tens of milliseconds of queries and disclosure control, the same
 for every reader until the consumer applies something. The projections' version is the
 active generation and the number of events applied to it (its `consumer_stats`), which
-every batch that changes anything moves. It is read again, in the background, once it is
+every batch that changes anything moves, with the benchmark reference data's version (the
+newest load's id: a Deep Dive shows what was last loaded). It is read again, in the background, once it is
 `recheck` seconds old (0.1 by default), so a report answers at most that much (and one
 query) behind what the consumer has committed, which is less than the consumer's own lag;
 a cached report costs no database round trip at all. (The version moves with any tenant's events: a busy system
@@ -27,9 +28,10 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import asyncpg
+from starlette.requests import Request
 from starlette.responses import Response
 
-from reporting_service.repository import consumer_state, generations
+from reporting_service.repository import benchmarks, consumer_state, generations
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class Built:
 
 
 Build = Callable[[asyncpg.Connection, str], Awaitable[Response]]
-Version = tuple[str, int]  # active schema, events applied to it
+Version = tuple[str, int, int]  # active schema, events applied to it, reference data loads
 T = TypeVar("T")
 V = TypeVar("V")
 
@@ -99,6 +101,7 @@ class ResponseCache:
         self._version: Version | None = None
         self._checked_at = 0.0
         self._checking: asyncio.Task[Version] | None = None
+        self._changes = 0  # times `stale` was called: a check older than the last is not kept
 
     async def _current(self, pool: asyncpg.Pool) -> Version:
         """The projections' version. Once it is older than `recheck`, one request starts
@@ -115,6 +118,12 @@ class ResponseCache:
             return await asyncio.shield(self._checking)
         return self._version
 
+    def stale(self) -> None:
+        """This replica changed what reports are built from (a reference load): the next
+        request reads the version again before answering, rather than up to `recheck` later."""
+        self._version, self._checking = None, None
+        self._changes += 1
+
     async def _check(self, pool: asyncpg.Pool) -> Version:
         try:
             return await self._read_version(pool)
@@ -122,12 +131,15 @@ class ResponseCache:
             self._checking = None
 
     async def _read_version(self, pool: asyncpg.Pool) -> Version:
-        started = time.monotonic()
+        started, changes = time.monotonic(), self._changes
         async with pool.acquire() as conn:
             schema = await generations.active_schema(conn)
             applied = await consumer_state.events_applied(conn, schema)
-        self._version, self._checked_at = (schema, applied), started
-        return self._version
+            loads = await benchmarks.version(conn)
+        version = (schema, applied, loads)
+        if changes == self._changes:
+            self._version, self._checked_at = version, started
+        return version
 
     async def respond(self, pool: asyncpg.Pool, key: Hashable, build: Build) -> Response:
         """The response for `key` at the current projections: cached, or built by `build`
@@ -150,3 +162,12 @@ class ResponseCache:
                 # A rebuild switched generations and dropped this one since the last check.
                 schema = (await self._read_version(pool))[0]
                 return Built.of(await build(conn, schema))
+
+
+def report_cache(request: Request) -> ResponseCache:
+    """The app's one report cache, made on first use with the configured recheck."""
+    cache: ResponseCache | None = getattr(request.app.state, "report_cache", None)
+    if cache is None:
+        recheck = request.app.state.settings.report_recheck_ms / 1000
+        cache = request.app.state.report_cache = ResponseCache(recheck=recheck)
+    return cache

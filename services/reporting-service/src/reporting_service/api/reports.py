@@ -3,7 +3,7 @@ from the maintained projections of the active generation."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal
 
 import asyncpg
@@ -18,11 +18,13 @@ from qaf_shared.http.resources import json_response
 from qaf_shared.org_units import TenantUnits
 from qaf_shared.quarters import parse_quarter, previous_quarter
 from reporting_service.api.deps import QuarterPath, Reader
-from reporting_service.api.readcache import ResponseCache
+from reporting_service.api.readcache import report_cache
 from reporting_service.api.schemas.csv_rows import CSV_RESPONSE, csv_response, unit_rows
 from reporting_service.api.schemas.reports import AggregatesOut, DeepDiveOut, TrendsOut
-from reporting_service.domain import measures, publication, trends
+from reporting_service.domain import benchmarks, measures, publication, trends
+from reporting_service.domain.disclosure import Cell
 from reporting_service.domain.measures import Raw
+from reporting_service.repository import benchmarks as reference
 from reporting_service.repository import counts
 
 router = APIRouter(prefix="/v1", tags=["reports"])
@@ -57,14 +59,6 @@ def _unit(units: TenantUnits, tenant: str, code: str | None) -> tuple[str, str]:
     return kind, code
 
 
-def _cache(request: Request) -> ResponseCache:
-    cache: ResponseCache | None = getattr(request.app.state, "report_cache", None)
-    if cache is None:
-        recheck = request.app.state.settings.report_recheck_ms / 1000
-        cache = request.app.state.report_cache = ResponseCache(recheck=recheck)
-    return cache
-
-
 async def _decisions(
     request: Request,
     conn: asyncpg.Connection,
@@ -92,7 +86,7 @@ async def _decisions(
             (unit, cell, value) for unit, cells in raw.items() for cell, value in cells.items()
         )
         key = ("decision", tenant, quarter, applied, tree, figures)
-        out[quarter] = await _cache(request).shared(key, decide)
+        out[quarter] = await report_cache(request).shared(key, decide)
     return out
 
 
@@ -113,9 +107,11 @@ def deep_dive_body(
     below: list[tuple[str, str]],
     threshold: int,
     applied: int | None,
+    compared: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """The Deep Dive of `unit` from the decisions of its quarter and the one before: the
-    JSON response's body, and what the pack (api/pack.py) is made of."""
+    """The Deep Dive of `unit` from the decisions of its quarter and the one before, and
+    its comparison with other authorities (`comparisons`): the JSON response's body, and
+    what the pack (api/pack.py) is made of."""
     kind, code = unit
     previous = previous_quarter(quarter)
 
@@ -128,11 +124,68 @@ def deep_dive_body(
         "unit": {"code": code, "kind": kind},
         "suppression": {"applied": applied is not None, "threshold": threshold},
         **sections(quarter, kind, code),
+        **compared,
         "previous": {"quarter": previous, **sections(previous, kind, code)},
         "breakdown": [
             {"unit": {"code": c, "kind": k}, **sections(quarter, k, c)} for k, c in below
         ],
     }
+
+
+async def comparisons(
+    request: Request,
+    conn: asyncpg.Connection,
+    schema: str,
+    tenant: str,
+    quarter: str,
+    kind: str,
+    decided: Mapping[str, publication.Decision],
+) -> dict[str, Any]:
+    """The Deep Dive's blocks that compare the authority with others: its `benchmarks`,
+    for the tenant's own Deep Dive only."""
+    if kind != "tenant":
+        return {}
+    own = _activity(decided[quarter], quarter, tenant)
+    return {"benchmarks": await _benchmarks(request, conn, schema, tenant, quarter, own)}
+
+
+def _activity(decision: publication.Decision, quarter: str, tenant: str) -> dict[str, Cell]:
+    """The tenant's `activity` figures as the decision shows them, by benchmark measure."""
+    section = measures.sections(decision, quarter, "tenant", tenant).get("activity", {})
+    return benchmarks.flatten(section)
+
+
+async def _benchmarks(
+    request: Request,
+    conn: asyncpg.Connection,
+    schema: str,
+    tenant: str,
+    quarter: str,
+    own: Mapping[str, Cell],
+) -> dict[str, dict[str, Cell]]:
+    """The tenant's `benchmarks` block for the quarter (`own`: its activity figures as this
+    reader sees them). Peers' figures are always their published ones, whoever reads."""
+    settings = request.app.state.settings
+    year = parse_quarter(quarter)[0]
+    version = await reference.version(conn)
+
+    async def load() -> benchmarks.Reference:
+        return benchmarks.Reference(
+            measures=await reference.latest_figures(conn, year),
+            neighbours=await reference.neighbours(conn, tenant),
+            region=settings.benchmark_regions.get(tenant),
+        )
+
+    ref = await report_cache(request).shared(("benchmarks", version, year, tenant), load)
+    peers: dict[str, list[Cell]] = {}
+    threshold: int = settings.suppression_threshold
+    for peer in benchmarks.peer_tenants(tenant, settings.benchmark_peers):
+        if request.app.state.org_units.tenant(peer) is None:
+            continue  # a tenant this deployment has no figures for
+        decided = await _decisions(request, conn, schema, peer, [quarter], threshold)
+        for measure, figure in _activity(decided[quarter], quarter, peer).items():
+            peers.setdefault(measure, []).append(figure)
+    return benchmarks.block(own, ref, peers)
 
 
 @router.get("/deep-dives/{quarter}", response_model=DeepDiveOut, responses=CSV_RESPONSE)
@@ -164,9 +217,13 @@ async def get_deep_dive(
         def sections(period: str, k: str, c: str) -> dict[str, Any]:
             return measures.sections(decided[period], period, k, c)
 
+        compared = await comparisons(
+            request, conn, schema, principal.tenant, quarter, kind, decided
+        )
         if as_csv:
             rows = [
                 *unit_rows(quarter, kind, code, sections(quarter, kind, code)),
+                *unit_rows(quarter, kind, code, compared),
                 *unit_rows(previous, kind, code, sections(previous, kind, code)),
             ]
             for k, c in below:
@@ -174,12 +231,19 @@ async def get_deep_dive(
             return csv_response(rows, f"deep-dive-{principal.tenant}-{code}-{quarter}.csv")
         return json_response(
             deep_dive_body(
-                decided, principal.tenant, quarter, (kind, code), below, threshold, applied
+                decided,
+                principal.tenant,
+                quarter,
+                (kind, code),
+                below,
+                threshold,
+                applied,
+                compared,
             )
         )
 
     key = ("deep-dive", principal.tenant, quarter, kind, code, threshold, applied, as_csv)
-    return await _cache(request).respond(request.app.state.pool, key, build)
+    return await report_cache(request).respond(request.app.state.pool, key, build)
 
 
 @router.get("/aggregates/{quarter}", response_model=AggregatesOut, responses=CSV_RESPONSE)
@@ -214,7 +278,7 @@ async def get_aggregates(request: Request, quarter: QuarterPath, principal: Read
         )
 
     key = ("aggregates", principal.tenant, quarter, applied, as_csv)
-    return await _cache(request).respond(request.app.state.pool, key, build)
+    return await report_cache(request).respond(request.app.state.pool, key, build)
 
 
 @router.get("/escalation-trends", response_model=TrendsOut)
@@ -260,4 +324,4 @@ async def get_escalation_trends(
         return json_response(body)
 
     key = ("trends", principal.tenant, first, last, by, granularity, scope, applied)
-    return await _cache(request).respond(request.app.state.pool, key, build)
+    return await report_cache(request).respond(request.app.state.pool, key, build)

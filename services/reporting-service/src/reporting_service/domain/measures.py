@@ -4,7 +4,7 @@ its sections for one unit, from a quarter's disclosure decision (publication.py)
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from qaf_shared.enums import (
     AuditTheme,
@@ -15,6 +15,7 @@ from qaf_shared.enums import (
     Grade,
     PnCode,
 )
+from qaf_shared.events.activity import CareRoute, VisitPlanType
 from qaf_shared.org_units import TenantUnits
 from reporting_service.domain.disclosure import SUPPRESSED, Cell, mean, median, percentage
 
@@ -29,6 +30,9 @@ Raw = dict[tuple[str, str], int]  # (measure, dimension) -> value, for one quart
 def _values(enum: type[StrEnum]) -> list[str]:
     return [e.value for e in enum]
 
+
+# The funnel's stages, each a count of the referrals dated in the quarter.
+FUNNEL = ("referrals", "assessed", "s47", "icpc", "cp_plan")
 
 # Published counts: (section, field, stored measure, dimension prefix, dimensions or None).
 COUNTS: list[tuple[str, str, str, str, list[str] | None]] = [
@@ -64,7 +68,90 @@ COUNTS: list[tuple[str, str, str, str, list[str] | None]] = [
     ),
     ("feedback", "complaints_upheld", "feedback.complaints_upheld", "", None),
     ("feedback", "compliments", "feedback.compliments", "", None),
+    ("activity", "referrals", "activity.referrals", "", None),
+    ("activity", "assessments_completed", "activity.assessments_completed", "", None),
+    ("activity", "s47_started", "activity.s47_started", "", None),
+    ("activity", "icpc_held", "activity.icpc_held", "", None),
+    ("activity", "cp_plans_started", "activity.cp_plans_started", "", None),
+    ("activity", "cp_plans_ended", "activity.cp_plans_ended", "", None),
+    ("activity", "cp_open_at_end", "activity.cp_open_at_end", "", None),
+    ("activity", "cp_open_2y_plus_at_end", "activity.cp_open_2y_plus_at_end", "", None),
+    ("activity", "cla_started", "activity.cla_started", "", None),
+    ("activity", "cla_routes", "activity.cla_routes", "", list(get_args(CareRoute))),
+    ("activity", "cla_open_at_end", "activity.cla_open_at_end", "", None),
+    ("activity", "funnel", "activity.funnel", "", list(FUNNEL)),
 ]
+# Rates shown beside their published denominator: (field, stored numerator, denominator).
+# The numerator is published by the rate, and so is the rest of the denominator.
+SHARES: list[tuple[str, str, str]] = [
+    ("audits.moderation_agreement_pct", "audits.moderation_agreed", "audits.moderated"),
+    ("escalations.resolved_early_pct", "escalations.resolved_early", "escalations.resolved"),
+    ("activity.re_referrals_12m_pct", "activity.re_referrals_12m", "activity.referrals"),
+    ("activity.referrals_nfa_pct", "activity.referrals_nfa", "activity.referrals"),
+    (
+        "activity.assessments_within_45wd_pct",
+        "activity.assessments_within_45wd",
+        "activity.assessments_completed",
+    ),
+    ("activity.s47_to_icpc_pct", "activity.s47_to_icpc", "activity.s47_started"),
+    ("activity.icpc_within_15wd_pct", "activity.icpc_within_15wd", "activity.icpc_held"),
+    (
+        "activity.cp_second_or_subsequent_pct",
+        "activity.cp_second_or_subsequent",
+        "activity.cp_plans_started",
+    ),
+    (
+        "activity.cla_3plus_placements_12m_pct",
+        "activity.cla_3plus_placements_12m",
+        "activity.cla_open_at_end",
+    ),
+]
+# Rates over counts that are not published: (field, numerator, denominator, dimension).
+# Hidden when the numerator, the denominator or their difference is small.
+UNPUBLISHED_SHARES: list[tuple[str, str, str, str]] = [
+    (
+        "activity.cp_reviews_on_time_pct",
+        "activity.cp_reviews_on_time",
+        "activity.cp_open_3m_at_end",
+        "",
+    ),
+    (
+        "activity.cla_reviews_on_time_pct",
+        "activity.cla_reviews_on_time",
+        "activity.cla_reviews",
+        "",
+    ),
+    *(
+        (f"activity.visits_on_time_pct.{t}", "activity.visits_on_time", "activity.visits", t)
+        for t in get_args(VisitPlanType)
+    ),
+]
+# The Deep Dive's activity fields, in the contract's order.
+ACTIVITY_FIELDS = (
+    "referrals",
+    "re_referrals_12m_pct",
+    "referrals_nfa_pct",
+    "assessments_completed",
+    "assessments_within_45wd_pct",
+    "median_assessment_wd",
+    "s47_started",
+    "s47_to_icpc_pct",
+    "icpc_held",
+    "icpc_within_15wd_pct",
+    "cp_plans_started",
+    "cp_second_or_subsequent_pct",
+    "cp_plans_ended",
+    "cp_open_at_end",
+    "cp_open_2y_plus_at_end",
+    "cp_reviews_on_time_pct",
+    "cla_started",
+    "cla_routes",
+    "cla_open_at_end",
+    "cla_3plus_placements_12m_pct",
+    "cla_reviews_on_time_pct",
+    "visits_on_time_pct",
+    "funnel",
+)
 
 
 def children(units: TenantUnits, kind: str, code: str) -> list[Unit]:
@@ -88,7 +175,12 @@ def sections(decision: Decision, period: str, kind: str, code: str) -> dict[str,
     def cell(measure: str, dim: str = "") -> Cell:
         return decision.cell(period, kind, code, measure, dim)
 
-    out: dict[str, dict[str, Any]] = {"audits": {}, "escalations": {}, "feedback": {}}
+    out: dict[str, dict[str, Any]] = {
+        "audits": {},
+        "escalations": {},
+        "feedback": {},
+        "activity": {},
+    }
     for section, field, measure, prefix, dims in COUNTS:
         out[section][field] = (
             cell(measure) if dims is None else {d: cell(measure, prefix + d) for d in dims}
@@ -97,17 +189,14 @@ def sections(decision: Decision, period: str, kind: str, code: str) -> dict[str,
     grades = out["audits"]["grades"]
     good = _add(grades[Grade.OUTSTANDING.value], grades[Grade.GOOD.value], cell(GOOD))
     out["audits"]["good_or_better_pct"] = percentage(good, out["audits"]["completed"])
-    out["audits"]["moderation_agreement_pct"] = percentage(
-        cell("audits.moderation_agreed"), out["audits"]["moderated"]
-    )
+    for name, numerator, denominator in SHARES:
+        section, field = name.split(".")
+        out[section][field] = percentage(cell(numerator), cell(denominator))
 
     resolved = out["escalations"]["resolved"]
     days = {int(d): v for (m, d), v in raw.items() if m == "escalations.resolve_days" and v}
     out["escalations"]["median_working_days_to_resolve"] = (
         SUPPRESSED if resolved == SUPPRESSED else median(days)
-    )
-    out["escalations"]["resolved_early_pct"] = percentage(
-        cell("escalations.resolved_early"), resolved
     )
 
     questions = sorted({d for (m, d) in raw if m == "feedback.answer_count"})
@@ -131,6 +220,27 @@ def sections(decision: Decision, period: str, kind: str, code: str) -> dict[str,
         or any(decision.small(n) for n in (participated, eligible, eligible - participated))
         else percentage(participated, eligible)
     )
+
+    activity = out["activity"]
+    completed = activity["assessments_completed"]
+    days = {int(d): v for (m, d), v in raw.items() if m == "activity.assessment_wd" and v}
+    activity["median_assessment_wd"] = SUPPRESSED if completed == SUPPRESSED else median(days)
+    visits: dict[str, Cell] = {}
+    for name, numerator, denominator, dim in UNPUBLISHED_SHARES:
+        counted, of = raw.get((numerator, dim), 0), raw.get((denominator, dim), 0)
+        # Published only as a rate: a small numerator, denominator or rest would be given away
+        # to whoever knows a bound on the other (as cic_participation_pct).
+        rate = (
+            SUPPRESSED
+            if any(decision.small(n) for n in (counted, of, of - counted))
+            else percentage(counted, of)
+        )
+        if dim:
+            visits[dim] = rate
+        else:
+            activity[name.split(".")[1]] = rate
+    activity["visits_on_time_pct"] = visits
+    out["activity"] = {f: activity[f] for f in ACTIVITY_FIELDS}
     return out
 
 

@@ -14,12 +14,13 @@ The equations:
   trends, by month;
 - within a unit: audits completed = the grades; escalations raised = by the highest stage
   reached = by the stage each opened at; resolved and open at the end = by stage; complaints
-  received = by stage; compliments = feedback by source COMPLIMENT;
+  received = by stage; compliments = feedback by source COMPLIMENT; children who started to
+  be looked after = by route; referrals = the funnel's referrals;
 - a rate publishes its numerator where its denominator is shown, so the numerator is a
   cell too, and so is the rest of the denominator (good or better = outstanding + good;
   moderated = agreed + not agreed;
   resolved = resolved early + later; resolved early = resolved at INFORMAL + at
-  TEAM_MANAGER);
+  TEAM_MANAGER; and each activity rate over a published count, measures.SHARES);
 - a quarter's raised and resolved are the sum of its months'; its open at the end is its
   last month's.
 Where the figures do not add up exactly (a record without a unit, a team moved between
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 from qaf_shared.enums import EscalationCategory, EscalationStage, Grade
 from qaf_shared.org_units import TenantUnits
 from reporting_service.domain.disclosure import SUPPRESSED, Cell, Equation, protect, sums_to
-from reporting_service.domain.measures import COUNTS, GOOD, Raw, Unit, children
+from reporting_service.domain.measures import COUNTS, GOOD, SHARES, Raw, Unit, children
 from reporting_service.domain.trends import METRICS, months_or_none
 
 Key = tuple[str, str, str, str, str]  # period, unit kind, unit code, stored measure, dimension
@@ -54,6 +55,7 @@ WITHIN_UNIT = [
     ("audits.completed", "audits.grades"),
     ("escalations.raised", "escalations.by_stage_reached"),
     ("feedback.complaints_received", "feedback.complaints_by_stage"),
+    ("activity.cla_started", "activity.cla_routes"),
 ]
 
 
@@ -123,7 +125,7 @@ def _unit_cells(kind: str) -> list[tuple[str, str]]:
         for _, _, measure, prefix, dims in COUNTS
         for dim in (dims if dims is not None else [""])
     ]
-    out += [(GOOD, ""), ("audits.moderation_agreed", ""), ("escalations.resolved_early", "")]
+    out += [(GOOD, ""), *((numerator, "") for _, numerator, _ in SHARES)]
     if kind in ("tenant", "area", "service"):
         out += [(m, d) for m in METRICS.values() for d in TREND_DIMENSIONS]
     return list(dict.fromkeys(out))
@@ -162,10 +164,7 @@ def _published(
             for measure in METRICS.values():
                 for dim in TREND_DIMENSIONS:
                     values[(month, kind, code, measure, dim)] = get(month, kind, code, measure, dim)
-        for measure, total in (
-            ("audits.moderation_agreed", "audits.moderated"),
-            ("escalations.resolved_early", "escalations.resolved"),
-        ):
+        for _, measure, total in SHARES:
             rest = (quarter, kind, code, measure, NOT)
             values[rest] = get(quarter, kind, code, total, "") - get(
                 quarter, kind, code, measure, ""
@@ -186,10 +185,12 @@ def _published(
             [key(q, unit, "feedback.by_source", "COMPLIMENT")],
             "source",
         )
-        for measure, total in (
-            ("audits.moderation_agreed", "audits.moderated"),
-            ("escalations.resolved_early", "escalations.resolved"),
-        ):
+        equal(
+            key(q, unit, "activity.referrals"),
+            [key(q, unit, "activity.funnel", "referrals")],
+            "funnel",
+        )
+        for _, measure, total in SHARES:
             equal(key(q, unit, total), [key(q, unit, measure), key(q, unit, measure, NOT)], "rate")
         if unit in trending:
             equal(
@@ -226,7 +227,7 @@ def _published(
                 for dim in TREND_DIMENSIONS:
                     parts = [key(month, b, measure, dim) for b in below]
                     equal(key(month, unit, measure, dim), parts, "units")
-        for measure in ("audits.moderation_agreed", "escalations.resolved_early"):
+        for _, measure, _ in SHARES:
             parts = [key(q, b, measure, NOT) for b in below]
             equal(key(q, unit, measure, NOT), parts, "units")
     return values, equations, unpublished

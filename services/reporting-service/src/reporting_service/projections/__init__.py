@@ -9,6 +9,7 @@ import asyncpg
 
 from qaf_shared.events.envelope import CloudEvent
 from reporting_service.projections import engine
+from reporting_service.projections.activity import ActivityChildren, ActivityOwnRecords
 from reporting_service.projections.audits import Actions, Audits, SafeguardingConcerns
 from reporting_service.projections.escalations import Escalations
 from reporting_service.projections.feedback import Complaints, Feedback, Participation
@@ -21,6 +22,8 @@ PROJECTIONS: tuple[engine.Projection[Any], ...] = (
     Feedback(),
     Participation(),
     Complaints(),
+    ActivityChildren(),
+    ActivityOwnRecords(),
 )
 
 

@@ -7,6 +7,8 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import asyncpg
+import pytest
 from alembic import command
 
 from qaf_shared import migrations
@@ -72,3 +74,34 @@ async def test_an_existing_generation_keeps_its_counts_and_is_then_counted_per_t
         await eventually(consumed, timeout=30)
         assert await status("reports:read admin") == {"applied": 8, "dead": 4}
         assert await status("reports:read") == {"applied": 1, "dead": 0}
+
+
+async def test_the_runtime_role_replaces_reference_rows_and_only_adds_to_their_log(
+    own: Own,
+) -> None:
+    """Migration 0003: a load deletes and inserts reference rows, never updates them, and its
+    log is append-only; Kent's and Medway's neighbours are there from the start."""
+    conn = await connect(own.dsn)  # the runtime role's
+    try:
+        async with conn.transaction():
+            await conn.execute("DELETE FROM benchmark_values WHERE false")
+            await conn.execute("DELETE FROM benchmark_neighbours WHERE false")
+            await conn.execute(
+                "INSERT INTO benchmark_loads (kind, client, actor, covers, rows)"
+                " VALUES ('values', 'c', 'a', '{}', 0)"
+            )
+        for statement in (
+            "UPDATE benchmark_values SET value = value",
+            "UPDATE benchmark_neighbours SET rank = rank",
+            "UPDATE benchmark_loads SET rows = rows",
+            "DELETE FROM benchmark_loads",
+            "TRUNCATE benchmark_values",
+        ):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute(statement)
+        shipped = await conn.fetch(
+            "SELECT la_code, count(*) AS n FROM benchmark_neighbours GROUP BY 1 ORDER BY 1"
+        )
+        assert [(r["la_code"], r["n"]) for r in shipped] == [("886", 10), ("887", 10)]
+    finally:
+        await conn.close()

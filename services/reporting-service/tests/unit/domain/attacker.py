@@ -35,6 +35,21 @@ QUARTER = "FY2025Q2"
 PREVIOUS = "FY2025Q1"
 STAGES = [s.value for s in EscalationStage]
 CATEGORIES = [c.value for c in EscalationCategory]
+ROUTES = ["CP_PLAN", "CIN", "NONE"]
+SECTIONS = ("audits", "escalations", "feedback", "activity")
+# A rate shown with its denominator gives its numerator away (the domain's definitions).
+DENOMINATORS = {
+    "audits.good_or_better_pct": "audits.completed",
+    "audits.moderation_agreement_pct": "audits.moderated",
+    "escalations.resolved_early_pct": "escalations.resolved",
+    "activity.re_referrals_12m_pct": "activity.referrals",
+    "activity.referrals_nfa_pct": "activity.referrals",
+    "activity.assessments_within_45wd_pct": "activity.assessments_completed",
+    "activity.s47_to_icpc_pct": "activity.s47_started",
+    "activity.icpc_within_15wd_pct": "activity.icpc_held",
+    "activity.cp_second_or_subsequent_pct": "activity.cp_plans_started",
+    "activity.cla_3plus_placements_12m_pct": "activity.cla_open_at_end",
+}
 
 
 # --- the figures: a small tenant, counted at its teams and services and added up ---------
@@ -99,6 +114,33 @@ def _leaf_counts(rng: random.Random, high: int, sparse: float) -> Iterator[tuple
     for stage, v in stages.items():
         yield "feedback.complaints_by_stage", stage, v
     yield "feedback.cic_reviews", "", n()
+    referrals = n()
+    yield "activity.referrals", "", referrals
+    yield "activity.funnel", "referrals", referrals
+    for numerator in ("activity.re_referrals_12m", "activity.referrals_nfa"):
+        yield numerator, "", rng.randint(0, referrals)
+    assessed = rng.randint(0, referrals)
+    s47 = rng.randint(0, referrals)
+    icpc = rng.randint(0, s47)
+    for stage, v in (("assessed", assessed), ("s47", s47), ("icpc", icpc)):
+        yield "activity.funnel", stage, v
+    yield "activity.funnel", "cp_plan", rng.randint(0, icpc)
+    for total, numerator in (
+        ("activity.assessments_completed", "activity.assessments_within_45wd"),
+        ("activity.s47_started", "activity.s47_to_icpc"),
+        ("activity.icpc_held", "activity.icpc_within_15wd"),
+        ("activity.cp_plans_started", "activity.cp_second_or_subsequent"),
+        ("activity.cla_open_at_end", "activity.cla_3plus_placements_12m"),
+    ):
+        count = n()
+        yield total, "", count
+        yield numerator, "", rng.randint(0, count)
+    routes = {r: n() for r in ROUTES}
+    yield "activity.cla_started", "", sum(routes.values())
+    for route, v in routes.items():
+        yield "activity.cla_routes", route, v
+    for measure in ("activity.cp_plans_ended", "activity.cp_open_at_end"):
+        yield measure, "", n()
 
 
 def figures(
@@ -251,7 +293,7 @@ def read(units: TenantUnits, bodies: Iterable[dict[str, Any]]) -> Reading:
     rates: list[tuple[str, str, str, Any]] = []  # period, unit, rate field, value
 
     def sections(period: str, code: str, body: dict[str, Any]) -> None:
-        for section in ("audits", "escalations", "feedback"):
+        for section in SECTIONS:
             for name, value in body[section].items():
                 dotted = f"{section}.{name}"
                 if dotted in COUNT_FIELDS:
@@ -272,9 +314,7 @@ def read(units: TenantUnits, bodies: Iterable[dict[str, Any]]) -> Reading:
             grouped: dict[str, dict[str, dict[str, Any]]] = {}
             for row in view["aggregates"]["rows"]:
                 section, name = row["measure"].split(".", 1)
-                unit = grouped.setdefault(
-                    row["unit"], {"audits": {}, "escalations": {}, "feedback": {}}
-                )
+                unit = grouped.setdefault(row["unit"], {s: {} for s in SECTIONS})
                 if row["dimension"]:
                     unit[section].setdefault(name, {})[row["dimension"]] = row["value"]
                 else:
@@ -294,11 +334,7 @@ def read(units: TenantUnits, bodies: Iterable[dict[str, Any]]) -> Reading:
     # A rate and its shown denominator give the numerator.
     # (a hidden one is an unknown of the equations, which may be 0).
     for period, code, name, value in rates:
-        denominator = {
-            "audits.good_or_better_pct": "audits.completed",
-            "audits.moderation_agreement_pct": "audits.moderated",
-            "escalations.resolved_early_pct": "escalations.resolved",
-        }.get(name)
+        denominator = DENOMINATORS.get(name)
         if denominator is None:
             continue
         numerator = (period, code, f"{name}:numerator", "")
@@ -352,6 +388,8 @@ def _equations(units: TenantUnits, reading: Reading) -> None:
                 [at("feedback.complaints_by_stage", s.value) for s in ComplaintStage],
             )
             add(at("feedback.compliments"), [at("feedback.by_source", "COMPLIMENT")])
+            add(at("activity.cla_started"), [at("activity.cla_routes", r) for r in ROUTES])
+            add(at("activity.referrals"), [at("activity.funnel", "referrals")])
             add(
                 at("audits.good_or_better_pct:numerator"),
                 [at("audits.grades", "OUTSTANDING"), at("audits.grades", "GOOD")],

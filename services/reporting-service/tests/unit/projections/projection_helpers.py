@@ -65,3 +65,8 @@ def value(
 
 def d(text: str) -> date:
     return date.fromisoformat(text)
+
+
+def nonzero(cells: Contributions) -> Contributions:
+    """The cells whose value is not 0 (what the tables would hold)."""
+    return Counter({k: v for k, v in cells.items() if v})

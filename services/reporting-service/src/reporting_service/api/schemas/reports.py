@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from reporting_service.api.schemas.benchmarks import BenchmarkOut
+
 Figure = Annotated[
     int | float | Literal["c", "z", "k"], Field(description='A number, or "c", "z" or "k"')
 ]
@@ -52,10 +54,37 @@ class FeedbackOut(BaseModel):
     compliments: Figure
 
 
+class ActivityOut(BaseModel):
+    referrals: Figure
+    re_referrals_12m_pct: Figure
+    referrals_nfa_pct: Figure
+    assessments_completed: Figure
+    assessments_within_45wd_pct: Figure
+    median_assessment_wd: Figure
+    s47_started: Figure
+    s47_to_icpc_pct: Figure
+    icpc_held: Figure
+    icpc_within_15wd_pct: Figure
+    cp_plans_started: Figure
+    cp_second_or_subsequent_pct: Figure
+    cp_plans_ended: Figure
+    cp_open_at_end: Figure
+    cp_open_2y_plus_at_end: Figure
+    cp_reviews_on_time_pct: Figure
+    cla_started: Figure
+    cla_routes: dict[str, Figure] = Field(description="CP_PLAN, CIN, NONE")
+    cla_open_at_end: Figure
+    cla_3plus_placements_12m_pct: Figure
+    cla_reviews_on_time_pct: Figure
+    visits_on_time_pct: dict[str, Figure] = Field(description="CIN, CP, CLA")
+    funnel: dict[str, Figure] = Field(description="referrals, assessed, s47, icpc, cp_plan")
+
+
 class Measures(BaseModel):
     audits: AuditsOut
     escalations: EscalationsOut
     feedback: FeedbackOut
+    activity: ActivityOut
 
 
 class PreviousOut(Measures):
@@ -76,6 +105,9 @@ class DeepDiveOut(Measures):
     quarter: str
     unit: UnitOut
     suppression: SuppressionOut
+    benchmarks: dict[str, BenchmarkOut] | None = Field(
+        default=None, description="The tenant's own Deep Dive only: by activity measure"
+    )
     previous: PreviousOut
     breakdown: list[BreakdownOut]
 
