@@ -130,6 +130,14 @@ def emitter(tenant: str, unit: OrgUnitRef) -> Emitter:
     return Emitter(tenant, unit, Counter())
 
 
+# A fact may gather events from several partitions (a child's records: activity events are
+# keyed by record), and concurrent groups of one batch, or two replicas, apply partitions at
+# once: each fact is locked for the transaction before it is read, in one global order (so
+# two transactions never wait on each other), and none folds a fact another is changing.
+_LOCK = """
+SELECT pg_advisory_xact_lock(h)
+FROM (SELECT DISTINCT hashtextextended($2 || k, 0) AS h FROM unnest($1::text[]) k ORDER BY h) l
+"""
 # Keys and facts go as one JSON array each (see _ADD).
 _LOAD = """
 SELECT tenant, kind, id, data FROM {schema}.facts
@@ -183,6 +191,7 @@ async def apply(
     if not routed:
         return
     keys = sorted({key for _, key, _ in routed})
+    await conn.execute(_LOCK, ["\x1f".join(k) for k in keys], f"{schema}\x1f")
     loaded: dict[FactKey, Any] = {}
     kinds = {p.kind: p for p, _, _ in routed}
     for tenant, kind, ident, data in await conn.fetch(
