@@ -20,8 +20,9 @@ import uvicorn
 from PIL import Image
 from playwright.async_api import Browser, async_playwright
 
+from qaf_shared import devtoken
 from qaf_shared.quarters import previous_quarter
-from qaf_shared.settings import RUN_DIR
+from qaf_shared.settings import REPO_ROOT, RUN_DIR
 from qaf_shared.testing.fixtures import DatabaseFactory, TopicsFactory, auth, eventually
 from qaf_shared.testing.processes import free_port
 from reporting_service.domain.pack import BREAKDOWN, HEADLINES
@@ -40,6 +41,7 @@ from .pack_reading import (
 from .workload import build, produce
 
 QUARTER = "FY2025Q4"
+BENCHMARKS = REPO_ROOT / "deploy" / "local" / "demo" / "benchmarks-synthetic.csv"
 UNITS = [None, "WEST"]  # the tenant, and an area (districts and teams in its breakdown)
 
 
@@ -77,6 +79,16 @@ async def live(make_database: DatabaseFactory, make_topics: TopicsFactory) -> As
         await all_applied(dsn, len({e.id for e in load.events}))
         base = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+            # The demo's synthetic reference figures: the tenant's Deep Dive has benchmarks.
+            loaded = await client.post(
+                "/v1/benchmarks",
+                content=BENCHMARKS.read_bytes(),
+                headers=auth(
+                    devtoken.mint(scopes="reports:admin", tenant="886"),
+                    **{"Content-Type": "text/csv"},
+                ),
+            )
+            assert loaded.status_code == 200, loaded.text
             yield Live(base, client)
     finally:
         server.should_exit = True
@@ -184,6 +196,28 @@ async def test_pdftotext_of_the_pdf_gives_the_json_figures_suppressed_alike(
     suppressed = sum(v == "c" for v in [*now.values(), *before.values()])
     assert suppressed > 0
     assert symbols_in(lines) >= suppressed
+
+
+async def test_the_benchmarks_are_the_jsons_beside_the_authoritys_own_figure(
+    live: Live, token: Callable[..., str]
+) -> None:
+    headers = auth(token("reports:read"))
+    body = await _json(live, headers, None)
+    assert body["benchmarks"], "the synthetic reference file gives the tenant benchmarks"
+    tables = Tables((await _pack(live, headers, None)).text)
+    for measure, figures in body["benchmarks"].items():
+        (row,) = tables.rows[f"benchmarks.{measure}"]
+        own = figures_of(body).get(f"activity.{measure}", "")
+        assert row == {
+            "own": str(own),
+            "neighbours_mean": str(figures["neighbours_mean"]),
+            "neighbours_median": str(figures["neighbours_median"]),
+            "region": str(figures["region"]),
+            "england": str(figures["england"]),
+            "band": str(figures["band"] or ""),
+        }, measure
+    area = Tables((await _pack(live, headers, "WEST")).text)
+    assert not any(k.startswith("benchmarks.") for k in area.rows)
 
 
 async def test_each_headline_trend_is_eight_quarters_of_the_json(
