@@ -28,7 +28,9 @@ help:
 	@echo "make contracts  rewrite deploy/asyncapi.yaml, deploy/schemas/ and deploy/openapi/ from the code"
 	@echo "make bench  run the benchmarks (bench/README.md); BENCH=\"write_path end_to_end\" picks some"
 
+# WeasyPrint's libraries from Debian's packages (deploy/local/debian-packages.sh), then the venv.
 install:
+	@bash deploy/local/debian-packages.sh runtime
 	@$(UV) sync --frozen --quiet
 
 # The development JWKS and signing key, and activity-service's child_key secret (never
@@ -71,7 +73,9 @@ stop:
 	@bash deploy/local/kafka.sh stop
 	@bash deploy/local/postgres.sh stop
 
+# The pack's tests also drive Debian's chromium and pdftotext (installed when missing).
 test: infra keys
+	@bash deploy/local/debian-packages.sh test
 	@$(UV) run --frozen pytest
 
 token:

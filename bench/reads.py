@@ -68,7 +68,7 @@ end
 """
 
 
-def _template(tenant: str, per_year: int) -> Counter[tuple[str, ...]]:
+def template(tenant: str, per_year: int) -> Counter[tuple[str, ...]]:
     """One tenant's cells for TEMPLATE_FY, as the projections would hold them: two years of
     events folded (so the second year carries what the first left open), the second kept."""
     by_type = by_event_type(PROJECTIONS)
@@ -132,7 +132,7 @@ def _months(first_quarter: str, last_quarter: str) -> tuple[str, str]:
     return first, last
 
 
-async def _fill(
+async def fill(
     dsn: str,
     templates: dict[str, Counter[tuple[str, ...]]],
     tenants: dict[str, str],
@@ -228,9 +228,9 @@ def run(env: BenchEnv | None = None) -> list[Figure]:
         read_quarter = previous_quarter(current)  # the last complete quarter
         history_from = f"FY{parse_quarter(current)[0] - 9}Q{parse_quarter(current)[1]}"
         templates = {
-            "kent": _template("886", 20_000),
-            "medway": _template("887", 5_000),
-            "typical": _template("886", 5_000),
+            "kent": template("886", 20_000),
+            "medway": template("887", 5_000),
+            "typical": template("886", 5_000),
         }
         tenants = {"886": "kent", "887": "medway"}
         tenants |= {code: "typical" for code in eventmix.tenants(authorities)[2:]}
@@ -240,7 +240,7 @@ def run(env: BenchEnv | None = None) -> list[Figure]:
         for label, (first, last) in spans.items():
             databases[label] = env.database("reporting_service")
             started = time.monotonic()
-            rows = asyncio.run(_fill(databases[label], templates, tenants, first, last))
+            rows = asyncio.run(fill(databases[label], templates, tenants, first, last))
             print(
                 f"bench: {label}: {rows:,} projection rows in {time.monotonic() - started:.0f} s",
                 file=sys.stderr,

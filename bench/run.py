@@ -32,6 +32,7 @@ REGISTRY = [
     "consumer",
     "rebuild",
     "reads",
+    "pack",
     "activity_load",
 ]
 

@@ -9,6 +9,7 @@ from qaf_shared.clock import BusinessClock
 from qaf_shared.http.app import create_service_app
 from reporting_service.api.admin import router as admin_router
 from reporting_service.api.benchmarks import router as benchmarks_router
+from reporting_service.api.pack import router as pack_router
 from reporting_service.api.reports import router as reports_router
 from reporting_service.api.status import router as status_router
 from reporting_service.repository import generations
@@ -46,7 +47,7 @@ def create_app(
         settings=settings,
         title="reporting-service",
         description="Quarterly Deep Dives, escalation trends and published aggregates.",
-        routers=[reports_router, status_router, admin_router, benchmarks_router],
+        routers=[reports_router, pack_router, status_router, admin_router, benchmarks_router],
         workers=[consumer_worker] if consume else [],
         on_startup=[ensure_projections],
         vary_prefixes=REPORT_PATHS,

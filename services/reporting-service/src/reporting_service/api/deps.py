@@ -20,3 +20,11 @@ QuarterPath = Annotated[
         json_schema_extra={"pattern": r"^FY20[0-9]{2}Q[1-4](\.csv)?$"},
     ),
 ]
+# The pack's quarter (its format is the path's last segment: `pack` or `pack.pdf`).
+PackQuarterPath = Annotated[
+    str,
+    Path(
+        description="A financial-year quarter, e.g. FY2026Q1 (April to June 2026)",
+        json_schema_extra={"pattern": r"^FY20[0-9]{2}Q[1-4]$"},
+    ),
+]

@@ -98,6 +98,65 @@ async def _decisions(
     return out
 
 
+def breakdown_units(units: TenantUnits, kind: str, code: str) -> list[tuple[str, str]]:
+    """The units of a Deep Dive's breakdown: the tenant's areas and services; an area's
+    districts and their teams."""
+    below = measures.children(units, kind, code)
+    if kind == "area":
+        below = below + [t for d in below for t in measures.children(units, *d)]
+    return below
+
+
+def deep_dive_body(
+    decided: dict[str, publication.Decision],
+    tenant: str,
+    quarter: str,
+    unit: tuple[str, str],
+    below: list[tuple[str, str]],
+    threshold: int,
+    applied: int | None,
+    compared: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The Deep Dive of `unit` from the decisions of its quarter and the one before, and
+    its comparison with other authorities (`comparisons`): the JSON response's body, and
+    what the pack (api/pack.py) is made of."""
+    kind, code = unit
+    previous = previous_quarter(quarter)
+
+    def sections(period: str, k: str, c: str) -> dict[str, Any]:
+        return measures.sections(decided[period], period, k, c)
+
+    return {
+        "tenant": tenant,
+        "quarter": quarter,
+        "unit": {"code": code, "kind": kind},
+        "suppression": {"applied": applied is not None, "threshold": threshold},
+        **sections(quarter, kind, code),
+        **compared,
+        "previous": {"quarter": previous, **sections(previous, kind, code)},
+        "breakdown": [
+            {"unit": {"code": c, "kind": k}, **sections(quarter, k, c)} for k, c in below
+        ],
+    }
+
+
+async def comparisons(
+    request: Request,
+    conn: asyncpg.Connection,
+    schema: str,
+    tenant: str,
+    quarter: str,
+    kind: str,
+    decided: Mapping[str, publication.Decision],
+) -> dict[str, Any]:
+    """The Deep Dive's blocks that compare the authority with others: its `benchmarks`,
+    for the tenant's own Deep Dive only."""
+    if kind != "tenant":
+        return {}
+    own = _activity(decided[quarter], quarter, tenant)
+    return {"benchmarks": await _benchmarks(request, conn, schema, tenant, quarter, own)}
+
+
 def _activity(decision: publication.Decision, quarter: str, tenant: str) -> dict[str, Cell]:
     """The tenant's `activity` figures as the decision shows them, by benchmark measure."""
     section = measures.sections(decision, quarter, "tenant", tenant).get("activity", {})
@@ -155,9 +214,7 @@ async def get_deep_dive(
     kind, code = _unit(units, principal.tenant, unit)
     threshold, applied = _threshold(request, principal)
     previous = previous_quarter(quarter)
-    below = measures.children(units, kind, code)
-    if kind == "area":
-        below = below + [t for d in below for t in measures.children(units, *d)]
+    below = breakdown_units(units, kind, code)
     as_csv = _wants_csv(request, suffix)
 
     async def build(conn: asyncpg.Connection, schema: str) -> Response:
@@ -168,13 +225,9 @@ async def get_deep_dive(
         def sections(period: str, k: str, c: str) -> dict[str, Any]:
             return measures.sections(decided[period], period, k, c)
 
-        # Benchmarks compare authorities, so only the tenant's own Deep Dive has them.
-        compared: dict[str, Any] = {}
-        if kind == "tenant":
-            own = _activity(decided[quarter], quarter, principal.tenant)
-            compared["benchmarks"] = await _benchmarks(
-                request, conn, schema, principal.tenant, quarter, own
-            )
+        compared = await comparisons(
+            request, conn, schema, principal.tenant, quarter, kind, decided
+        )
         if as_csv:
             rows = [
                 *unit_rows(quarter, kind, code, sections(quarter, kind, code)),
@@ -185,18 +238,16 @@ async def get_deep_dive(
                 rows.extend(unit_rows(quarter, k, c, sections(quarter, k, c)))
             return csv_response(rows, f"deep-dive-{principal.tenant}-{code}-{quarter}.csv")
         return json_response(
-            {
-                "tenant": principal.tenant,
-                "quarter": quarter,
-                "unit": {"code": code, "kind": kind},
-                "suppression": {"applied": applied is not None, "threshold": threshold},
-                **sections(quarter, kind, code),
-                **compared,
-                "previous": {"quarter": previous, **sections(previous, kind, code)},
-                "breakdown": [
-                    {"unit": {"code": c, "kind": k}, **sections(quarter, k, c)} for k, c in below
-                ],
-            }
+            deep_dive_body(
+                decided,
+                principal.tenant,
+                quarter,
+                (kind, code),
+                below,
+                threshold,
+                applied,
+                compared,
+            )
         )
 
     key = ("deep-dive", principal.tenant, quarter, kind, code, threshold, applied, as_csv)

@@ -4,7 +4,6 @@ seeded workload whose figures are computed independently from the records."""
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -13,32 +12,13 @@ import pytest
 import pytest_asyncio
 
 from qaf_shared.testing.fixtures import DatabaseFactory, TopicsFactory, auth, eventually, serve
-from qaf_shared.testing.kafka import publish
 from reporting_service.domain import trends
 from reporting_service.main import create_app
 
 from ..feed import all_applied, settings_for
-from .workload import Workload, build
+from .workload import Workload, build, produce
 
 QUARTERS = ["FY2025Q1", "FY2025Q2", "FY2025Q3", "FY2025Q4", "FY2026Q1", "FY2026Q2"]
-
-
-async def produce(topic_prefix: str, load: Workload, seed: int) -> int:
-    """Every event, aggregates interleaved at random (each aggregate's own order kept, as its
-    partition keeps it), and a tenth of them delivered twice."""
-    rng = random.Random(seed)
-    queues: dict[str, list[Any]] = {}
-    for event in load.events:
-        queues.setdefault(event.subject, []).append(event)
-    order = []
-    while queues:
-        subject = rng.choice(list(queues))
-        order.append(queues[subject].pop(0))
-        if not queues[subject]:
-            del queues[subject]
-    order += rng.sample(order, len(order) // 10)
-    await publish(topic_prefix, order)
-    return len(order)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

@@ -31,6 +31,7 @@ from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.events.payloads import OrgUnitRef, Payload
 from qaf_shared.org_units import OrgUnitDirectory
 from qaf_shared.quarters import quarter_bounds
+from qaf_shared.testing.kafka import publish
 from qaf_shared.working_days import working_days_between
 
 from ..feed import event
@@ -308,3 +309,21 @@ def build(seed: int, size: int = 60) -> Workload:
         )
         load.reviews.append((tenant, ru, held, pn))
     return load
+
+
+async def produce(topic_prefix: str, load: Workload, seed: int) -> int:
+    """Every event, aggregates interleaved at random (each aggregate's own order kept, as its
+    partition keeps it), and a tenth of them delivered twice."""
+    rng = random.Random(seed)
+    queues: dict[str, list[Any]] = {}
+    for each in load.events:
+        queues.setdefault(each.subject, []).append(each)
+    order = []
+    while queues:
+        subject = rng.choice(list(queues))
+        order.append(queues[subject].pop(0))
+        if not queues[subject]:
+            del queues[subject]
+    order += rng.sample(order, len(order) // 10)
+    await publish(topic_prefix, order)
+    return len(order)

@@ -1,0 +1,161 @@
+"""The Deep Dive pack of a whole tenant (issue 16): Kent's (886) pack as HTML (target: a
+median <= 300 ms) and as PDF (<= 2 s), with the p99 beside each.
+
+Kent's projections for the nine quarters the pack reads (eight of trend, and the quarter
+before the first for its `previous`), from the reads benchmark's template year (Kent at
+20,000 events a year, folded through the projections' own code; bench/reads.py), put
+straight into a throwaway database. The app is called in this process through ASGI (the
+pack's cost is its building, not HTTP), with its consumer off.
+
+Each pack is built anew, never answered from the read cache, in three cases:
+
+- `drawn` (the targets): the quarters' disclosure decisions are known, and every chart is
+  drawn and the page laid out (or the PDF made) anew: the pack's own cost, as after events
+  that changed Kent's figures in every chart but none of its quarters' decisions.
+- `after_events`: the consumer applied events since the last pack (the projections'
+  version moved), none of them Kent's, as a reader meets it during the day: the decisions
+  and the charts are kept by the figures they come from, the page is made anew.
+- `cold`: nothing kept: the eight quarters' disclosure decisions solved too, as for the
+  first pack after a process starts. The decisions are the JSON Deep Dive's own cost (every
+  view of a quarter shares its one decision, kept until the quarter's figures change), so
+  this is what the first of any view of those quarters costs, not the pack's.
+
+    python -m bench.pack          (BENCH_QUICK=1: fewer packs)"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from datetime import date
+
+import asyncpg
+
+from bench.env import BenchEnv
+from bench.readenv import environment
+from bench.reads import fill, template
+from bench.results import Figure, table
+from qaf_shared.quarters import previous_quarter, quarter_of
+from qaf_shared.testing.fixtures import serve
+from reporting_service.main import create_app
+from reporting_service.render import charts
+from reporting_service.repository import generations
+from reporting_service.settings import ReportingSettings
+
+TARGETS_MS = {"html": 300.0, "pdf": 2000.0}
+
+
+async def _bump(dsn: str) -> None:
+    """One more event applied, another tenant's: the projections' version moves."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        schema = await generations.active_schema(conn)
+        await conn.execute(
+            f"INSERT INTO {schema}.consumer_stats AS s (topic, tenant, applied)"
+            " VALUES ('qa.audit.events.v1', '887', 1)"
+            " ON CONFLICT (topic, tenant) DO UPDATE SET applied = s.applied + 1"
+        )
+    finally:
+        await conn.close()
+
+
+async def _measure(
+    dsn: str, quarter: str, token: str, packs: dict[str, dict[str, int]]
+) -> dict[tuple[str, str, str], list[float]]:
+    """(format, case, "wall" or "cpu") -> milliseconds per pack: its time, and this
+    process's CPU time in it (the drawing and the PDF's layout run in a thread of this
+    process; PostgreSQL's own is not counted). CPU time holds up better than wall time
+    when other work on the machine slows the clock down."""
+    settings = ReportingSettings(database_url=dsn, report_recheck_ms=0)
+    app = create_app(settings, consume=False)
+    times: dict[tuple[str, str, str], list[float]] = {}
+    headers = {"Authorization": f"Bearer {token}"}
+    async with serve(app) as client:
+        last = b""
+
+        async def one(form: str) -> tuple[float, float]:
+            nonlocal last
+            path = f"/v1/deep-dives/{quarter}/pack" + (".pdf" if form == "pdf" else "")
+            started, cpu = time.perf_counter(), time.process_time()
+            response = await client.get(path, headers=headers, timeout=300)
+            elapsed = (time.perf_counter() - started) * 1000
+            cpu = (time.process_time() - cpu) * 1000
+            if response.status_code != 200:
+                raise RuntimeError(f"{path}: {response.status_code} {response.text[:300]}")
+            # Each pack says when it was made (to the microsecond in the page's metadata, the
+            # second in the PDF's, and PDFs take longer): the same bytes are a cached answer.
+            if response.content == last:
+                raise RuntimeError(f"{path}: answered from the read cache, not built")
+            last = response.content
+            return elapsed, cpu
+
+        async def events() -> None:
+            """Another tenant's event applied, and the read cache told (its version check
+            runs behind a request, which this one starts)."""
+            await _bump(dsn)
+            await client.get(f"/v1/deep-dives/{quarter}", headers=headers)
+            await asyncio.sleep(0.2)
+
+        for form in ("html", "pdf"):
+            for case in ("cold", "drawn", "after_events"):
+                for _ in range(packs[form][case]):
+                    await events()
+                    if case == "cold":
+                        app.state.report_cache = None  # responses and decisions
+                    if case != "after_events":
+                        charts.cache_clear()
+                    wall, cpu = await one(form)
+                    times.setdefault((form, case, "wall"), []).append(wall)
+                    times.setdefault((form, case, "cpu"), []).append(cpu)
+    return times
+
+
+def _p99(runs: list[float]) -> float:
+    ordered = sorted(runs)
+    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+
+
+def run(env: BenchEnv | None = None) -> list[Figure]:
+    with environment(env) as env:
+        packs = {
+            "html": {"cold": 1 if env.quick else 3, "drawn": 5 if env.quick else 30},
+            "pdf": {"cold": 1 if env.quick else 2, "drawn": 3 if env.quick else 10},
+        }
+        for counts in packs.values():
+            counts["after_events"] = counts["drawn"]
+        quarter = previous_quarter(quarter_of(date.today()))  # the last complete quarter
+        first = quarter
+        for _ in range(8):
+            first = previous_quarter(first)
+        dsn = env.database("reporting_service")
+        started = time.monotonic()
+        rows = asyncio.run(
+            fill(dsn, {"kent": template("886", 20_000)}, {"886": "kent"}, first, quarter)
+        )
+        print(
+            f"bench: pack: {rows:,} projection rows in {time.monotonic() - started:.0f} s",
+            file=sys.stderr,
+        )
+        times = asyncio.run(_measure(dsn, quarter, env.token("reports:read", tenant="886"), packs))
+        figures = []
+        for form in ("html", "pdf"):
+            for case in ("drawn", "after_events", "cold"):
+                for clock in ("wall", "cpu"):
+                    runs = times[(form, case, clock)]
+                    figure = Figure(
+                        benchmark=f"pack/{form}/{case}",
+                        metric=f"{clock} ms per pack",
+                        runs=runs,
+                        note=f"Kent {quarter}, {len(runs)} packs; p99 {_p99(runs):.0f} ms",
+                    )
+                    if case == "drawn" and clock == "wall":
+                        figure.target = f"median <= {TARGETS_MS[form]:.0f} ms"
+                        figure.met = figure.median <= TARGETS_MS[form]
+                    figures.append(figure)
+        return figures
+
+
+if __name__ == "__main__":
+    figures = run()
+    print(table(figures))
+    sys.exit(0)
