@@ -151,17 +151,18 @@ def _child_record(data: ev.ActivityRecord) -> ChildRecord:
 class _Emitters:
     """One emitter per org unit, all adding to one Counter: each record counts in its own."""
 
-    __slots__ = ("_by_unit", "out", "tenant")
+    __slots__ = ("_by_unit", "out", "sign", "tenant")
 
-    def __init__(self, tenant: str) -> None:
+    def __init__(self, tenant: str, out: Contributions | None, sign: int) -> None:
         self.tenant = tenant
-        self.out: Contributions = Counter()
+        self.out: Contributions = Counter() if out is None else out
+        self.sign = sign
         self._by_unit: dict[OrgUnitRef, Emitter] = {}
 
     def __call__(self, unit: OrgUnitRef) -> Emitter:
         emit = self._by_unit.get(unit)
         if emit is None:
-            emit = self._by_unit[unit] = Emitter(self.tenant, unit, self.out)
+            emit = self._by_unit[unit] = Emitter(self.tenant, unit, self.out, self.sign)
         return emit
 
 
@@ -193,8 +194,10 @@ class ActivityChildren:
             withdrawn.pop(ident, None)
         return ChildFact(records=records, withdrawn=withdrawn)
 
-    def contributions(self, tenant: str, fact: ChildFact) -> Contributions:
-        emit = _Emitters(tenant)
+    def contributions(
+        self, tenant: str, fact: ChildFact, out: Contributions | None = None, sign: int = 1
+    ) -> Contributions:
+        emit = _Emitters(tenant, out, sign)
         by_kind: dict[str, list[ChildRecord]] = {}
         for ident in sorted(fact.records, key=lambda i: (fact.records[i].day, i)):
             record = fact.records[ident]
@@ -451,11 +454,13 @@ class ActivityOwnRecords:
         kind: OwnKind = "visit" if isinstance(data, ev.VisitWithdrawn) else "care_review"
         return OwnRecord(kind=kind, day=data.key_date, withdrawn=True, **common)
 
-    def contributions(self, tenant: str, fact: OwnRecord) -> Contributions:
-        out: Contributions = Counter()
+    def contributions(
+        self, tenant: str, fact: OwnRecord, out: Contributions | None = None, sign: int = 1
+    ) -> Contributions:
+        out = Counter() if out is None else out
         if fact.withdrawn or fact.on_time is None:
             return out
-        emit = Emitter(tenant, fact.unit, out)
+        emit = Emitter(tenant, fact.unit, out, sign)
         if fact.kind == "care_review":
             emit.count(fact.day, "activity.cla_reviews")
             if fact.on_time:

@@ -68,8 +68,10 @@ class Audits:
             }
         return fact.model_copy(update=update)
 
-    def contributions(self, tenant: str, fact: AuditFact) -> Contributions:
-        emit = emitter(tenant, fact.unit)
+    def contributions(
+        self, tenant: str, fact: AuditFact, out: Contributions | None = None, sign: int = 1
+    ) -> Contributions:
+        emit = emitter(tenant, fact.unit, out, sign)
         if fact.submitted_on is not None and fact.final_grade is not None:
             emit.count(fact.submitted_on, "audits.completed")
             emit.count(fact.submitted_on, "audits.grades", fact.final_grade.value)
@@ -125,8 +127,10 @@ class Actions:
             return ActionFact(**update)
         return fact.model_copy(update=update)
 
-    def contributions(self, tenant: str, fact: ActionFact) -> Contributions:
-        emit = emitter(tenant, fact.unit)
+    def contributions(
+        self, tenant: str, fact: ActionFact, out: Contributions | None = None, sign: int = 1
+    ) -> Contributions:
+        emit = emitter(tenant, fact.unit, out, sign)
         emit.count(fact.raised_on, "audits.actions_raised")
         if fact.completed_on is not None:
             emit.count(fact.completed_on, "audits.actions_completed")
@@ -154,7 +158,9 @@ class SafeguardingConcerns:
         data = ev.SafeguardingConcernRaised.model_validate(event.data)
         return ConcernFact(unit=data.org_unit, raised_on=data.raised_on)
 
-    def contributions(self, tenant: str, fact: ConcernFact) -> Contributions:
-        emit = emitter(tenant, fact.unit)
+    def contributions(
+        self, tenant: str, fact: ConcernFact, out: Contributions | None = None, sign: int = 1
+    ) -> Contributions:
+        emit = emitter(tenant, fact.unit, out, sign)
         emit.count(fact.raised_on, "audits.safeguarding_concerns")
         return emit.out

@@ -57,7 +57,12 @@ class Projection(Protocol[F]):
 
     def fold(self, fact: F | None, event: CloudEvent) -> F | None: ...
 
-    def contributions(self, tenant: str, fact: F) -> Contributions: ...
+    def contributions(
+        self, tenant: str, fact: F, out: Contributions | None = None, sign: int = 1
+    ) -> Contributions:
+        """The fact's cells added into `out` times `sign` (into a new Counter when `out` is
+        None); returns `out`."""
+        ...
 
 
 def units_of(tenant: str, unit: OrgUnitRef) -> Iterator[tuple[str, str]]:
@@ -69,16 +74,30 @@ def units_of(tenant: str, unit: OrgUnitRef) -> Iterator[tuple[str, str]]:
             yield kind, code
 
 
+# (table, tenant, grain, period, unit_kind, unit_code): a cell's key without its measure
+# and dimension.
+Prefix = tuple[str, str, str, str, str, str]
+
+
+class _Unit:
+    """One org unit's cells: the units it counts in by quarter and by month, and the key
+    prefixes of its cells on a day. A handful of org units recur in every batch and a
+    fact's dates cluster, so both are worked out once rather than per cell."""
+
+    __slots__ = ("by_grain", "tenant")
+
+    def __init__(self, tenant: str, unit: OrgUnitRef) -> None:
+        every = tuple(units_of(tenant, unit))
+        monthly = tuple(u for u in every if u[0] in MONTH_UNIT_KINDS)
+        self.tenant = tenant
+        self.by_grain = ((QUARTER, every), (MONTH, monthly))
+
+
 @lru_cache(maxsize=4096)
-def _units(
+def _unit(
     tenant: str, area: str | None, district: str | None, team: str | None, service: str | None
-) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
-    """The units a fact counts in by quarter, and those it counts in by month. A handful of
-    org units recur in every batch, so they are worked out once."""
-    every = tuple(
-        units_of(tenant, OrgUnitRef(area=area, district=district, team=team, service=service))
-    )
-    return every, tuple(u for u in every if u[0] in MONTH_UNIT_KINDS)
+) -> _Unit:
+    return _Unit(tenant, OrgUnitRef(area=area, district=district, team=team, service=service))
 
 
 @lru_cache(maxsize=8192)
@@ -86,26 +105,52 @@ def _period(grain: str, day: date) -> str:
     return quarter_of(day) if grain == QUARTER else f"{day.year:04d}-{day.month:02d}"
 
 
+@lru_cache(maxsize=1 << 15)
+def _count_prefixes(unit: _Unit, day: date) -> tuple[Prefix, ...]:
+    """The counts cells a count on `day` goes to, in every unit of its grain."""
+    return tuple(
+        (COUNTS_TABLE, unit.tenant, grain, _period(grain, day), kind, code)
+        for grain, units in unit.by_grain
+        for kind, code in units
+    )
+
+
+@lru_cache(maxsize=1 << 15)
+def _running_prefixes(unit: _Unit, day: date) -> tuple[tuple[str, tuple[Prefix, ...]], ...]:
+    """Per grain, the period of `day` and the running cells of that period."""
+    out = []
+    for grain, units in unit.by_grain:
+        period = _period(grain, day)
+        out.append(
+            (period, tuple((RUNNING_TABLE, unit.tenant, grain, period, k, c) for k, c in units))
+        )
+    return tuple(out)
+
+
 class Emitter:
-    """Builds one fact's contributions."""
+    """Builds one fact's contributions into `out`, each cell's value times `sign` (-1: what
+    a fact no longer contributes, so that a changed fact's before and after go into one
+    batch's deltas without a Counter each)."""
 
-    __slots__ = ("_by_grain", "out", "tenant", "unit")
+    __slots__ = ("_unit", "out", "sign", "tenant", "unit")
 
-    def __init__(self, tenant: str, unit: OrgUnitRef, out: Contributions) -> None:
+    def __init__(self, tenant: str, unit: OrgUnitRef, out: Contributions, sign: int = 1) -> None:
         self.tenant = tenant
         self.unit = unit
         self.out = out
-        every, monthly = _units(tenant, unit.area, unit.district, unit.team, unit.service)
-        self._by_grain = ((QUARTER, every), (MONTH, monthly))
+        self.sign = sign
+        self._unit = _unit(tenant, unit.area, unit.district, unit.team, unit.service)
 
     def count(self, day: date, measure: str, dimension: str = "", *, value: int = 1) -> None:
         """`value` in the quarter of `day` in every unit, and in its month in every unit but
         the team."""
-        out, tenant = self.out, self.tenant
-        for grain, units in self._by_grain:
-            when = _period(grain, day)
-            for kind, code in units:
-                out[(COUNTS_TABLE, tenant, grain, when, kind, code, measure, dimension)] += value
+        out = self.out
+        get = out.get
+        value *= self.sign
+        tail = (measure, dimension)
+        for prefix in _count_prefixes(self._unit, day):
+            key = prefix + tail
+            out[key] = get(key, 0) + value
 
     def open_between(
         self,
@@ -120,20 +165,35 @@ class Emitter:
         value of a stock with its last month's, of anything else with the sum of its months."""
         if measure not in STOCKS:
             raise ValueError(f"{measure} is kept as a state but is not in measures.STOCKS")
-        out, tenant = self.out, self.tenant
-        for grain, units in self._by_grain:
-            first = _period(grain, start)
-            last = _period(grain, end) if end is not None else None
-            if last is not None and last <= first:
+        out = self.out
+        get = out.get
+        sign = self.sign
+        tail = (measure, dimension)
+        firsts = _running_prefixes(self._unit, start)
+        if end is None:
+            for _, prefixes in firsts:
+                for prefix in prefixes:
+                    key = prefix + tail
+                    out[key] = get(key, 0) + sign
+            return
+        for (first, starts), (last, stops) in zip(
+            firsts, _running_prefixes(self._unit, end), strict=True
+        ):
+            if last <= first:
                 continue
-            for kind, code in units:
-                out[(RUNNING_TABLE, tenant, grain, first, kind, code, measure, dimension)] += 1
-                if last is not None:
-                    out[(RUNNING_TABLE, tenant, grain, last, kind, code, measure, dimension)] -= 1
+            for prefix in starts:
+                key = prefix + tail
+                out[key] = get(key, 0) + sign
+            for prefix in stops:
+                key = prefix + tail
+                out[key] = get(key, 0) - sign
 
 
-def emitter(tenant: str, unit: OrgUnitRef) -> Emitter:
-    return Emitter(tenant, unit, Counter())
+def emitter(
+    tenant: str, unit: OrgUnitRef, out: Contributions | None = None, sign: int = 1
+) -> Emitter:
+    """An emitter into `out` (a new Counter when None)."""
+    return Emitter(tenant, unit, Counter() if out is None else out, sign)
 
 
 # A fact that gathers events from several partitions (a child's records: activity events are
@@ -182,6 +242,55 @@ def by_event_type(projections: Sequence[Projection[Any]]) -> dict[str, Projectio
     return {payload.event_type: p for p in projections for payload in p.handles}
 
 
+Routed = tuple[Projection[Any], FactKey, CloudEvent]
+
+
+def route(by_type: dict[str, Projection[Any]], events: Sequence[CloudEvent]) -> list[Routed]:
+    """Each event a projection folds, with that projection and the key of its fact."""
+    routed: list[Routed] = []
+    for event in events:
+        projection = by_type.get(event.type)
+        if projection is not None:
+            routed.append(
+                (projection, (event.tenant, projection.kind, projection.key(event)), event)
+            )
+    return routed
+
+
+def fold_all(routed: Sequence[Routed], loaded: dict[FactKey, Any]) -> dict[FactKey, Any]:
+    """The facts after folding the batch's events, in order, into those loaded."""
+    current = dict(loaded)
+    for projection, key, event in routed:
+        current[key] = projection.fold(current.get(key), event)
+    return current
+
+
+def changes(
+    kinds: dict[str, Projection[Any]],
+    keys: Sequence[FactKey],
+    loaded: dict[FactKey, Any],
+    current: dict[FactKey, Any],
+) -> tuple[list[tuple[FactKey, Any]], list[FactKey], Contributions]:
+    """The facts to save and to delete, and the counts' changes: for every fact that
+    changed, what it contributes now minus what it contributed before."""
+    deltas: Contributions = Counter()
+    saves: list[tuple[FactKey, Any]] = []
+    deletes: list[FactKey] = []
+    for key in keys:
+        before, after = loaded.get(key), current.get(key)
+        if before == after:
+            continue
+        projection = kinds[key[1]]
+        if after is not None:
+            projection.contributions(key[0], after, deltas)
+            saves.append((key, after))
+        else:
+            deletes.append(key)
+        if before is not None:
+            projection.contributions(key[0], before, deltas, -1)
+    return saves, deletes, deltas
+
+
 async def apply(
     conn: asyncpg.Connection,
     schema: str,
@@ -190,14 +299,7 @@ async def apply(
 ) -> None:
     """Fold a batch into the facts and counts: one query to load the facts it touches, the
     folding in memory, one statement to save facts and one per table for the counts."""
-    routed: list[tuple[Projection[Any], FactKey, CloudEvent]] = []
-    by_type = by_event_type(projections)
-    for event in events:
-        projection = by_type.get(event.type)
-        if projection is not None:
-            routed.append(
-                (projection, (event.tenant, projection.kind, projection.key(event)), event)
-            )
+    routed = route(by_event_type(projections), events)
     if not routed:
         return
     keys = sorted({key for _, key, _ in routed})
@@ -210,24 +312,7 @@ async def apply(
         _LOAD.format(schema=schema), jsonutil.dumps(keys)
     ):
         loaded[(tenant, kind, ident)] = kinds[kind].fact.model_validate(data)
-    current = dict(loaded)
-    for projection, key, event in routed:
-        current[key] = projection.fold(current.get(key), event)
-    deltas: Contributions = Counter()
-    saves: list[tuple[FactKey, Any]] = []
-    deletes: list[FactKey] = []
-    for key in keys:
-        before, after = loaded.get(key), current.get(key)
-        if before == after:
-            continue
-        projection = kinds[key[1]]
-        if after is not None:
-            deltas.update(projection.contributions(key[0], after))
-            saves.append((key, after))
-        else:
-            deletes.append(key)
-        if before is not None:
-            deltas.subtract(projection.contributions(key[0], before))
+    saves, deletes, deltas = changes(kinds, keys, loaded, fold_all(routed, loaded))
     if saves:
         rows = [(*k, jsonutil.fragment(f.model_dump_json())) for k, f in saves]
         await conn.execute(_SAVE.format(schema=schema), jsonutil.dumps(rows))

@@ -133,8 +133,10 @@ class Escalations:
         )
         return base.model_copy(update=update) if update else base
 
-    def contributions(self, tenant: str, fact: EscalationFact) -> Contributions:
-        emit = emitter(tenant, fact.unit)
+    def contributions(
+        self, tenant: str, fact: EscalationFact, out: Contributions | None = None, sign: int = 1
+    ) -> Contributions:
+        emit = emitter(tenant, fact.unit, out, sign)
         closed = fact.closed_on
         # Raised, resolved and open at the end, in all and by category and stage (the trends).
         keys = ["", *(f"category:{c.value}" for c in fact.categories)]

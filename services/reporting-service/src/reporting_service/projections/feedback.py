@@ -40,8 +40,10 @@ class Feedback:
             answers=data.answers,
         )
 
-    def contributions(self, tenant: str, fact: FeedbackFact) -> Contributions:
-        emit = emitter(tenant, fact.unit)
+    def contributions(
+        self, tenant: str, fact: FeedbackFact, out: Contributions | None = None, sign: int = 1
+    ) -> Contributions:
+        emit = emitter(tenant, fact.unit, out, sign)
         emit.count(fact.received_on, "feedback.by_source", fact.source.value)
         if fact.source == FeedbackSource.COMPLIMENT:
             emit.count(fact.received_on, "feedback.compliments")
@@ -73,8 +75,10 @@ class Participation:
             unit=data.org_unit, review_held=data.review_held, pn_code=data.pn_code
         )
 
-    def contributions(self, tenant: str, fact: ParticipationFact) -> Contributions:
-        emit = emitter(tenant, fact.unit)
+    def contributions(
+        self, tenant: str, fact: ParticipationFact, out: Contributions | None = None, sign: int = 1
+    ) -> Contributions:
+        emit = emitter(tenant, fact.unit, out, sign)
         emit.count(fact.review_held, "feedback.cic_reviews")
         emit.count(fact.review_held, "feedback.pn_codes", fact.pn_code.value)
         return emit.out
@@ -113,8 +117,10 @@ class Complaints:
             outcomes=data.outcomes,
         )
 
-    def contributions(self, tenant: str, fact: ComplaintFact) -> Contributions:
-        emit = emitter(tenant, fact.unit)
+    def contributions(
+        self, tenant: str, fact: ComplaintFact, out: Contributions | None = None, sign: int = 1
+    ) -> Contributions:
+        emit = emitter(tenant, fact.unit, out, sign)
         emit.count(fact.received_on, "feedback.complaints_received")
         emit.count(fact.received_on, "feedback.complaints_by_stage", fact.highest_stage.value)
         if fact.upheld:
