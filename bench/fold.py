@@ -23,11 +23,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import os
 import pstats
 import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from bench.eventmix import stream
@@ -35,6 +37,7 @@ from qaf_shared import jsonutil
 from qaf_shared.database import connect
 from qaf_shared.events.envelope import CloudEvent, parse_event
 from reporting_service.projections import PROJECTIONS, engine
+from reporting_service.repository import generations
 
 FactKey = engine.FactKey
 
@@ -84,11 +87,19 @@ class Store:
             self.facts.pop(key, None)
 
 
+def _cpu_of(pid: int) -> float:
+    """A process's CPU seconds so far (user + system), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def _run(values: list[bytes], batch: int, dsn: str | None, clock: Clock) -> int:
     by_type = engine.by_event_type(PROJECTIONS)
     store = Store()
     conn = await connect(dsn) if dsn else None
-    schema = await conn.fetchval("SELECT active_schema FROM projection_state") if conn else ""
+    schema = await generations.active_schema(conn) if conn else ""
+    backend = await conn.fetchval("SELECT pg_backend_pid()") if conn else 0
+    backend_cpu = _cpu_of(backend) if conn else 0.0
     cells = 0
     try:
         for start in range(0, len(values), batch):
@@ -101,12 +112,13 @@ async def _run(values: list[bytes], batch: int, dsn: str | None, clock: Clock) -
             tx = conn.transaction() if conn else None
             if conn and tx:
                 await tx.start()
-                with clock.step("sql"):
-                    shared = sorted({key for p, key, _ in routed if p.spans_partitions})
-                    if shared:
+                shared = sorted({key for p, key, _ in routed if p.spans_partitions})
+                if shared:
+                    with clock.step("sql lock"):
                         await conn.execute(
                             engine._LOCK, ["\x1f".join(k) for k in shared], f"{schema}\x1f"
                         )
+                with clock.step("sql load"):
                     rows = await conn.fetch(
                         engine._LOAD.format(schema=schema), jsonutil.dumps(keys)
                     )
@@ -129,20 +141,25 @@ async def _run(values: list[bytes], batch: int, dsn: str | None, clock: Clock) -
                 }
             cells += sum(1 for v in deltas.values() if v)
             if conn and tx:
-                with clock.step("sql"):
-                    if saves:
+                if saves:
+                    with clock.step("sql save"):
                         await conn.execute(engine._SAVE.format(schema=schema), facts_json)
-                    if deletes:
+                if deletes:
+                    with clock.step("sql save"):
                         await conn.execute(
                             engine._DELETE.format(schema=schema),
                             *([k[i] for k in deletes] for i in range(3)),
                         )
-                    for table, text in tables.items():
-                        if text != "[]":
+                for table, text in tables.items():
+                    if text != "[]":
+                        with clock.step(f"sql {table}"):
                             await conn.execute(engine._ADD.format(schema=schema, table=table), text)
+                with clock.step("sql commit"):
                     await tx.commit()
             else:
                 store.save(texts, deletes)
+        if conn:
+            clock.cpu["postgres"] = _cpu_of(backend) - backend_cpu
     finally:
         if conn:
             await conn.close()
@@ -180,14 +197,21 @@ def main() -> None:
     finally:
         if env is not None:
             env.__exit__(None, None, None)
-    cpu = sum(v for k, v in clock.cpu.items() if k != "sql")
+    cpu = sum(v for k, v in clock.cpu.items() if not k.startswith("sql") and k != "postgres")
     print(f"events {n:,} ({args.only or 'the mix'}), batches of {args.batch:,}")
     print(f"cell rows written per event {cells / n:.2f}")
     for name in ("parse", "route", "load", "fold", "contributions", "encode"):
         print(f"  {name:14} {clock.cpu[name] / n * 1e6:7.1f} us CPU/event")
     print(f"  {'python total':14} {cpu / n * 1e6:7.1f} us CPU/event -> {n / cpu:,.0f} events/s")
     if args.db:
-        print(f"  {'sql (wall)':14} {clock.wall['sql'] / n * 1e6:7.1f} us/event")
+        for name in ("lock", "load", "save", "counts", "running", "commit"):
+            wall_us = clock.wall[f"sql {name}"] / n * 1e6
+            print(f"  sql {name:10} {wall_us:7.1f} us wall/event")
+        sql = sum(v for k, v in clock.wall.items() if k.startswith("sql"))
+        print(f"  {'sql total':14} {sql / n * 1e6:7.1f} us wall/event")
+        print(
+            f"  {'postgres CPU':14} {clock.cpu['postgres'] / n * 1e6:7.1f} us CPU/event (its backend)"
+        )
         print(f"  wall {wall:.1f} s -> {n / wall:,.0f} events/s (one connection, no overlap)")
     if profiler:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)

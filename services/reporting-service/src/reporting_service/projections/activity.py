@@ -29,7 +29,7 @@ from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.events.payloads import OrgUnitRef, Payload
 from qaf_shared.months import add_months, one_year_before
 from qaf_shared.working_days import working_days_between
-from reporting_service.projections.engine import Contributions, Emitter, Fact, event_uuid
+from reporting_service.projections.engine import Contributing, Emissions, Emitter, Fact, event_uuid
 
 ASSESSMENT_WORKING_DAYS: Final = 45
 ICPC_WORKING_DAYS: Final = 15
@@ -151,22 +151,22 @@ def _child_record(data: ev.ActivityRecord) -> ChildRecord:
 class _Emitters:
     """One emitter per org unit, all adding to one Counter: each record counts in its own."""
 
-    __slots__ = ("_by_unit", "out", "sign", "tenant")
+    __slots__ = ("_by_unit", "into", "sign", "tenant")
 
-    def __init__(self, tenant: str, out: Contributions | None, sign: int) -> None:
+    def __init__(self, tenant: str, into: Emissions, sign: int) -> None:
         self.tenant = tenant
-        self.out: Contributions = Counter() if out is None else out
+        self.into = into
         self.sign = sign
         self._by_unit: dict[OrgUnitRef, Emitter] = {}
 
     def __call__(self, unit: OrgUnitRef) -> Emitter:
         emit = self._by_unit.get(unit)
         if emit is None:
-            emit = self._by_unit[unit] = Emitter(self.tenant, unit, self.out, self.sign)
+            emit = self._by_unit[unit] = Emitter(self.tenant, unit, self.into, self.sign)
         return emit
 
 
-class ActivityChildren:
+class ActivityChildren(Contributing[ChildFact]):
     """A child's referrals, assessments, S47 enquiries, CP plans and care episodes."""
 
     kind = "activity_child"
@@ -194,10 +194,8 @@ class ActivityChildren:
             withdrawn.pop(ident, None)
         return ChildFact(records=records, withdrawn=withdrawn)
 
-    def contributions(
-        self, tenant: str, fact: ChildFact, out: Contributions | None = None, sign: int = 1
-    ) -> Contributions:
-        emit = _Emitters(tenant, out, sign)
+    def emit(self, tenant: str, fact: ChildFact, into: Emissions, sign: int) -> None:
+        emit = _Emitters(tenant, into, sign)
         by_kind: dict[str, list[ChildRecord]] = {}
         for ident in sorted(fact.records, key=lambda i: (fact.records[i].day, i)):
             record = fact.records[ident]
@@ -212,7 +210,6 @@ class ActivityChildren:
         _enquiries(emit, enquiries)
         _plans(emit, plans)
         _care(emit, episodes)
-        return emit.out
 
 
 def _referrals(
@@ -421,7 +418,7 @@ def _at_least(windows: Iterable[Interval], n: int) -> Iterator[Interval]:
         yield begun, None
 
 
-class ActivityOwnRecords:
+class ActivityOwnRecords(Contributing[OwnRecord]):
     """Care reviews and visits: each counts by its own date, as activity-service measured
     its timeliness; one with nothing to measure it from (`on_time` None) counts nowhere."""
 
@@ -454,13 +451,10 @@ class ActivityOwnRecords:
         kind: OwnKind = "visit" if isinstance(data, ev.VisitWithdrawn) else "care_review"
         return OwnRecord(kind=kind, day=data.key_date, withdrawn=True, **common)
 
-    def contributions(
-        self, tenant: str, fact: OwnRecord, out: Contributions | None = None, sign: int = 1
-    ) -> Contributions:
-        out = Counter() if out is None else out
+    def emit(self, tenant: str, fact: OwnRecord, into: Emissions, sign: int) -> None:
         if fact.withdrawn or fact.on_time is None:
-            return out
-        emit = Emitter(tenant, fact.unit, out, sign)
+            return
+        emit = Emitter(tenant, fact.unit, into, sign)
         if fact.kind == "care_review":
             emit.count(fact.day, "activity.cla_reviews")
             if fact.on_time:
@@ -469,4 +463,3 @@ class ActivityOwnRecords:
             emit.count(fact.day, "activity.visits", fact.plan_type)
             if fact.on_time:
                 emit.count(fact.day, "activity.visits_on_time", fact.plan_type)
-        return out

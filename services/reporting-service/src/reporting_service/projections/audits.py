@@ -11,7 +11,13 @@ from qaf_shared.enums import ActionStatus, AuditTheme, Grade
 from qaf_shared.events import audit as ev
 from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.events.payloads import OrgUnitRef, Payload
-from reporting_service.projections.engine import Contributions, Fact, emitter, event_uuid
+from reporting_service.projections.engine import (
+    Contributing,
+    Emissions,
+    Emitter,
+    Fact,
+    event_uuid,
+)
 
 
 class AuditFact(Fact):
@@ -31,7 +37,7 @@ _AUDIT_PAYLOADS: dict[str, type[ev.AuditEvent]] = {
 }
 
 
-class Audits:
+class Audits(Contributing[AuditFact]):
     kind = "audit"
     spans_partitions = False
     fact = AuditFact
@@ -68,10 +74,8 @@ class Audits:
             }
         return fact.model_copy(update=update)
 
-    def contributions(
-        self, tenant: str, fact: AuditFact, out: Contributions | None = None, sign: int = 1
-    ) -> Contributions:
-        emit = emitter(tenant, fact.unit, out, sign)
+    def emit(self, tenant: str, fact: AuditFact, into: Emissions, sign: int) -> None:
+        emit = Emitter(tenant, fact.unit, into, sign)
         if fact.submitted_on is not None and fact.final_grade is not None:
             emit.count(fact.submitted_on, "audits.completed")
             emit.count(fact.submitted_on, "audits.grades", fact.final_grade.value)
@@ -81,7 +85,6 @@ class Audits:
             emit.count(fact.moderated_on, "audits.moderated")
             if fact.moderated_grade == fact.grade_before:
                 emit.count(fact.moderated_on, "audits.moderation_agreed")
-        return emit.out
 
 
 class ActionFact(Fact):
@@ -93,7 +96,7 @@ class ActionFact(Fact):
     closed_on: date | None = None  # when it stopped being open (completed or cancelled)
 
 
-class Actions:
+class Actions(Contributing[ActionFact]):
     kind = "action"
     spans_partitions = False
     fact = ActionFact
@@ -127,17 +130,14 @@ class Actions:
             return ActionFact(**update)
         return fact.model_copy(update=update)
 
-    def contributions(
-        self, tenant: str, fact: ActionFact, out: Contributions | None = None, sign: int = 1
-    ) -> Contributions:
-        emit = emitter(tenant, fact.unit, out, sign)
+    def emit(self, tenant: str, fact: ActionFact, into: Emissions, sign: int) -> None:
+        emit = Emitter(tenant, fact.unit, into, sign)
         emit.count(fact.raised_on, "audits.actions_raised")
         if fact.completed_on is not None:
             emit.count(fact.completed_on, "audits.actions_completed")
         # Open past its due date at a quarter's end E: raised by E, due before E, not closed by E.
         overdue_from = max(fact.due_date + timedelta(days=1), fact.raised_on)
         emit.open_between(overdue_from, fact.closed_on, "audits.actions_overdue_at_end")
-        return emit.out
 
 
 class ConcernFact(Fact):
@@ -145,7 +145,7 @@ class ConcernFact(Fact):
     raised_on: date
 
 
-class SafeguardingConcerns:
+class SafeguardingConcerns(Contributing[ConcernFact]):
     kind = "concern"
     spans_partitions = False
     fact = ConcernFact
@@ -158,9 +158,6 @@ class SafeguardingConcerns:
         data = ev.SafeguardingConcernRaised.model_validate(event.data)
         return ConcernFact(unit=data.org_unit, raised_on=data.raised_on)
 
-    def contributions(
-        self, tenant: str, fact: ConcernFact, out: Contributions | None = None, sign: int = 1
-    ) -> Contributions:
-        emit = emitter(tenant, fact.unit, out, sign)
+    def emit(self, tenant: str, fact: ConcernFact, into: Emissions, sign: int) -> None:
+        emit = Emitter(tenant, fact.unit, into, sign)
         emit.count(fact.raised_on, "audits.safeguarding_concerns")
-        return emit.out

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import date
 from functools import lru_cache
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import asyncpg
 from pydantic import BaseModel, ConfigDict
@@ -57,12 +57,25 @@ class Projection(Protocol[F]):
 
     def fold(self, fact: F | None, event: CloudEvent) -> F | None: ...
 
-    def contributions(
-        self, tenant: str, fact: F, out: Contributions | None = None, sign: int = 1
-    ) -> Contributions:
-        """The fact's cells added into `out` times `sign` (into a new Counter when `out` is
-        None); returns `out`."""
+    def emit(self, tenant: str, fact: F, into: Emissions, sign: int) -> None:
+        """What the fact counts, `sign` times (-1: what it no longer counts), into `into`."""
         ...
+
+    def contributions(self, tenant: str, fact: F) -> Contributions:
+        """The fact's cells."""
+        ...
+
+
+class Contributing(Generic[F]):
+    """A projection's `contributions`: the cells of what its `emit` emits."""
+
+    def emit(self, tenant: str, fact: F, into: Emissions, sign: int) -> None:
+        raise NotImplementedError
+
+    def contributions(self, tenant: str, fact: F) -> Contributions:
+        into = Emissions()
+        self.emit(tenant, fact, into, 1)
+        return into.cells()
 
 
 def units_of(tenant: str, unit: OrgUnitRef) -> Iterator[tuple[str, str]]:
@@ -127,30 +140,69 @@ def _running_prefixes(unit: _Unit, day: date) -> tuple[tuple[str, tuple[Prefix, 
     return tuple(out)
 
 
+class Emissions:
+    """What facts count, before it is spread over cells: per org unit, day, measure and
+    dimension, the sum of the counts (`counts`), and per org unit, first and stop day,
+    measure and dimension, how many times the state holds (`states`). A count goes to 7
+    or so cells, a state to twice as many, so a changed fact's before (emitted with sign
+    -1) and after (+1), whose emissions mostly cancel, are summed here and only what is
+    left is spread (`cells`): the same cells as spreading each, as cells are linear in
+    emissions."""
+
+    __slots__ = ("counts", "states")
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[_Unit, date, str, str], int] = {}
+        self.states: dict[tuple[_Unit, date, date | None, str, str], int] = {}
+
+    def cells(self, out: Contributions | None = None) -> Contributions:
+        """The cells of the emissions, added into `out` (a new Counter when None)."""
+        out = Counter() if out is None else out
+        get = out.get
+        for (unit, day, measure, dimension), value in self.counts.items():
+            if not value:
+                continue
+            tail = (measure, dimension)
+            for prefix in _count_prefixes(unit, day):
+                key = prefix + tail
+                out[key] = get(key, 0) + value
+        for (unit, start, end, measure, dimension), value in self.states.items():
+            if not value:
+                continue
+            tail = (measure, dimension)
+            firsts = _running_prefixes(unit, start)
+            lasts = _running_prefixes(unit, end) if end is not None else ((None, ()),) * 2
+            for (first, starts), (last, stops) in zip(firsts, lasts, strict=True):
+                if last is not None and last <= first:
+                    continue
+                for prefix in starts:
+                    key = prefix + tail
+                    out[key] = get(key, 0) + value
+                for prefix in stops:
+                    key = prefix + tail
+                    out[key] = get(key, 0) - value
+        return out
+
+
 class Emitter:
-    """Builds one fact's contributions into `out`, each cell's value times `sign` (-1: what
-    a fact no longer contributes, so that a changed fact's before and after go into one
-    batch's deltas without a Counter each)."""
+    """What one fact in one org unit counts, `sign` times, into `into`."""
 
-    __slots__ = ("_unit", "out", "sign", "tenant", "unit")
+    __slots__ = ("_counts", "_states", "_unit", "sign", "tenant", "unit")
 
-    def __init__(self, tenant: str, unit: OrgUnitRef, out: Contributions, sign: int = 1) -> None:
+    def __init__(self, tenant: str, unit: OrgUnitRef, into: Emissions, sign: int = 1) -> None:
         self.tenant = tenant
         self.unit = unit
-        self.out = out
         self.sign = sign
+        self._counts = into.counts
+        self._states = into.states
         self._unit = _unit(tenant, unit.area, unit.district, unit.team, unit.service)
 
     def count(self, day: date, measure: str, dimension: str = "", *, value: int = 1) -> None:
         """`value` in the quarter of `day` in every unit, and in its month in every unit but
         the team."""
-        out = self.out
-        get = out.get
-        value *= self.sign
-        tail = (measure, dimension)
-        for prefix in _count_prefixes(self._unit, day):
-            key = prefix + tail
-            out[key] = get(key, 0) + value
+        key = (self._unit, day, measure, dimension)
+        counts = self._counts
+        counts[key] = counts.get(key, 0) + value * self.sign
 
     def open_between(
         self,
@@ -165,35 +217,14 @@ class Emitter:
         value of a stock with its last month's, of anything else with the sum of its months."""
         if measure not in STOCKS:
             raise ValueError(f"{measure} is kept as a state but is not in measures.STOCKS")
-        out = self.out
-        get = out.get
-        sign = self.sign
-        tail = (measure, dimension)
-        firsts = _running_prefixes(self._unit, start)
-        if end is None:
-            for _, prefixes in firsts:
-                for prefix in prefixes:
-                    key = prefix + tail
-                    out[key] = get(key, 0) + sign
-            return
-        for (first, starts), (last, stops) in zip(
-            firsts, _running_prefixes(self._unit, end), strict=True
-        ):
-            if last <= first:
-                continue
-            for prefix in starts:
-                key = prefix + tail
-                out[key] = get(key, 0) + sign
-            for prefix in stops:
-                key = prefix + tail
-                out[key] = get(key, 0) - sign
+        key = (self._unit, start, end, measure, dimension)
+        states = self._states
+        states[key] = states.get(key, 0) + self.sign
 
 
-def emitter(
-    tenant: str, unit: OrgUnitRef, out: Contributions | None = None, sign: int = 1
-) -> Emitter:
-    """An emitter into `out` (a new Counter when None)."""
-    return Emitter(tenant, unit, Counter() if out is None else out, sign)
+def emitter(tenant: str, unit: OrgUnitRef, into: Emissions | None = None, sign: int = 1) -> Emitter:
+    """An emitter into `into` (new emissions when None)."""
+    return Emitter(tenant, unit, Emissions() if into is None else into, sign)
 
 
 # A fact that gathers events from several partitions (a child's records: activity events are
@@ -273,7 +304,7 @@ def changes(
 ) -> tuple[list[tuple[FactKey, Any]], list[FactKey], Contributions]:
     """The facts to save and to delete, and the counts' changes: for every fact that
     changed, what it contributes now minus what it contributed before."""
-    deltas: Contributions = Counter()
+    emissions = Emissions()
     saves: list[tuple[FactKey, Any]] = []
     deletes: list[FactKey] = []
     for key in keys:
@@ -282,13 +313,13 @@ def changes(
             continue
         projection = kinds[key[1]]
         if after is not None:
-            projection.contributions(key[0], after, deltas)
+            projection.emit(key[0], after, emissions, 1)
             saves.append((key, after))
         else:
             deletes.append(key)
         if before is not None:
-            projection.contributions(key[0], before, deltas, -1)
-    return saves, deletes, deltas
+            projection.emit(key[0], before, emissions, -1)
+    return saves, deletes, emissions.cells()
 
 
 async def apply(

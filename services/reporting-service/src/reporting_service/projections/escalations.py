@@ -12,7 +12,13 @@ from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.events.payloads import OrgUnitRef, Payload
 from qaf_shared.quarters import quarter_of
 from qaf_shared.working_days import working_days_between
-from reporting_service.projections.engine import Contributions, Fact, emitter, event_uuid
+from reporting_service.projections.engine import (
+    Contributing,
+    Emissions,
+    Emitter,
+    Fact,
+    event_uuid,
+)
 
 EARLY = (EscalationStage.INFORMAL, EscalationStage.TEAM_MANAGER)
 
@@ -65,7 +71,7 @@ _PAYLOADS: dict[str, type[ev.EscalationEvent]] = {
 }
 
 
-class Escalations:
+class Escalations(Contributing[EscalationFact]):
     kind = "escalation"
     spans_partitions = False
     fact = EscalationFact
@@ -133,10 +139,8 @@ class Escalations:
         )
         return base.model_copy(update=update) if update else base
 
-    def contributions(
-        self, tenant: str, fact: EscalationFact, out: Contributions | None = None, sign: int = 1
-    ) -> Contributions:
-        emit = emitter(tenant, fact.unit, out, sign)
+    def emit(self, tenant: str, fact: EscalationFact, into: Emissions, sign: int) -> None:
+        emit = Emitter(tenant, fact.unit, into, sign)
         closed = fact.closed_on
         # Raised, resolved and open at the end, in all and by category and stage (the trends).
         keys = ["", *(f"category:{c.value}" for c in fact.categories)]
@@ -171,4 +175,3 @@ class Escalations:
                 emit.count(fact.resolved_on, "escalations.resolved_early")
             days = working_days_between(fact.raised_on, fact.resolved_on)
             emit.count(fact.resolved_on, "escalations.resolve_days", str(days))
-        return emit.out

@@ -10,7 +10,13 @@ from qaf_shared.enums import ComplaintOutcome, ComplaintStage, FeedbackSource, P
 from qaf_shared.events import feedback as ev
 from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.events.payloads import OrgUnitRef, Payload
-from reporting_service.projections.engine import Contributions, Fact, emitter, event_uuid
+from reporting_service.projections.engine import (
+    Contributing,
+    Emissions,
+    Emitter,
+    Fact,
+    event_uuid,
+)
 
 UPHELD = (ComplaintOutcome.UPHELD, ComplaintOutcome.PARTLY_UPHELD)
 
@@ -22,7 +28,7 @@ class FeedbackFact(Fact):
     answers: dict[str, int] = {}
 
 
-class Feedback:
+class Feedback(Contributing[FeedbackFact]):
     kind = "feedback"
     spans_partitions = False
     fact = FeedbackFact
@@ -40,10 +46,8 @@ class Feedback:
             answers=data.answers,
         )
 
-    def contributions(
-        self, tenant: str, fact: FeedbackFact, out: Contributions | None = None, sign: int = 1
-    ) -> Contributions:
-        emit = emitter(tenant, fact.unit, out, sign)
+    def emit(self, tenant: str, fact: FeedbackFact, into: Emissions, sign: int) -> None:
+        emit = Emitter(tenant, fact.unit, into, sign)
         emit.count(fact.received_on, "feedback.by_source", fact.source.value)
         if fact.source == FeedbackSource.COMPLIMENT:
             emit.count(fact.received_on, "feedback.compliments")
@@ -51,7 +55,6 @@ class Feedback:
             for question, answer in fact.answers.items():
                 emit.count(fact.received_on, "feedback.answer_sum", question, value=answer)
                 emit.count(fact.received_on, "feedback.answer_count", question)
-        return emit.out
 
 
 class ParticipationFact(Fact):
@@ -60,7 +63,7 @@ class ParticipationFact(Fact):
     pn_code: PnCode
 
 
-class Participation:
+class Participation(Contributing[ParticipationFact]):
     kind = "participation"
     spans_partitions = False
     fact = ParticipationFact
@@ -75,13 +78,10 @@ class Participation:
             unit=data.org_unit, review_held=data.review_held, pn_code=data.pn_code
         )
 
-    def contributions(
-        self, tenant: str, fact: ParticipationFact, out: Contributions | None = None, sign: int = 1
-    ) -> Contributions:
-        emit = emitter(tenant, fact.unit, out, sign)
+    def emit(self, tenant: str, fact: ParticipationFact, into: Emissions, sign: int) -> None:
+        emit = Emitter(tenant, fact.unit, into, sign)
         emit.count(fact.review_held, "feedback.cic_reviews")
         emit.count(fact.review_held, "feedback.pn_codes", fact.pn_code.value)
-        return emit.out
 
 
 class ComplaintFact(Fact):
@@ -97,7 +97,7 @@ class ComplaintFact(Fact):
         return bool(decided) and self.outcomes[decided[-1]] in UPHELD
 
 
-class Complaints:
+class Complaints(Contributing[ComplaintFact]):
     kind = "complaint"
     spans_partitions = False
     fact = ComplaintFact
@@ -117,12 +117,9 @@ class Complaints:
             outcomes=data.outcomes,
         )
 
-    def contributions(
-        self, tenant: str, fact: ComplaintFact, out: Contributions | None = None, sign: int = 1
-    ) -> Contributions:
-        emit = emitter(tenant, fact.unit, out, sign)
+    def emit(self, tenant: str, fact: ComplaintFact, into: Emissions, sign: int) -> None:
+        emit = Emitter(tenant, fact.unit, into, sign)
         emit.count(fact.received_on, "feedback.complaints_received")
         emit.count(fact.received_on, "feedback.complaints_by_stage", fact.highest_stage.value)
         if fact.upheld:
             emit.count(fact.received_on, "feedback.complaints_upheld")
-        return emit.out
