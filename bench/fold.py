@@ -30,7 +30,6 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from bench.eventmix import stream
 from qaf_shared import jsonutil
@@ -76,9 +75,8 @@ class Store:
     def __init__(self) -> None:
         self.facts: dict[FactKey, bytes] = {}
 
-    def load(self, keys: list[FactKey]) -> list[tuple[str, str, str, Any]]:
-        # The connection's jsonb codec hands the engine orjson.loads of the stored text.
-        return [(*k, jsonutil.loads(self.facts[k])) for k in keys if k in self.facts]
+    def load(self, keys: list[FactKey]) -> list[tuple[str, str, str, bytes]]:
+        return [(*k, self.facts[k]) for k in keys if k in self.facts]
 
     def save(self, saves: list[tuple[FactKey, bytes]], deletes: list[FactKey]) -> None:
         for key, text in saves:
@@ -125,7 +123,7 @@ async def _run(values: list[bytes], batch: int, dsn: str | None, clock: Clock) -
             else:
                 rows = store.load(keys)
             with clock.step("load"):
-                loaded = {(t, k, i): kinds[k].fact.model_validate(d) for t, k, i, d in rows}
+                loaded = engine.facts_of(kinds, rows)
             with clock.step("fold"):
                 current = engine.fold_all(routed, loaded)
             with clock.step("contributions"):
