@@ -119,6 +119,13 @@ def _period(grain: str, day: date) -> str:
     return quarter_of(day) if grain == QUARTER else f"{day.year:04d}-{day.month:02d}"
 
 
+@lru_cache(maxsize=8192)
+def _month(day: date) -> date:
+    """The first day of `day`'s month: every cell a day reaches (its quarter's and its
+    month's) is its month's, so emissions are kept per month and more of them add up."""
+    return day.replace(day=1)
+
+
 @lru_cache(maxsize=1 << 15)
 def _count_prefixes(unit: _Unit, day: date) -> tuple[Prefix, ...]:
     """The counts cells a count on `day` goes to, in every unit of its grain."""
@@ -142,9 +149,10 @@ def _running_prefixes(unit: _Unit, day: date) -> tuple[tuple[str, tuple[Prefix, 
 
 
 class Emissions:
-    """What facts count, before it is spread over cells: per org unit, day, measure and
-    dimension, the sum of the counts (`counts`), and per org unit, first and stop day,
-    measure and dimension, how many times the state holds (`states`). A count goes to 7
+    """What facts count, before it is spread over cells: per org unit, month (its first
+    day), measure and dimension, the sum of the counts (`counts`), and per org unit, months
+    of the first and stop day, measure and dimension, how many times the state holds
+    (`states`). A count goes to 7
     or so cells, a state to twice as many, so a changed fact's before (emitted with sign
     -1) and after (+1), whose emissions mostly cancel, are summed here and only what is
     left is spread (`cells`): the same cells as spreading each, as cells are linear in
@@ -201,7 +209,7 @@ class Emitter:
     def count(self, day: date, measure: str, dimension: str = "", *, value: int = 1) -> None:
         """`value` in the quarter of `day` in every unit, and in its month in every unit but
         the team."""
-        key = (self._unit, day, measure, dimension)
+        key = (self._unit, _month(day), measure, dimension)
         counts = self._counts
         counts[key] = counts.get(key, 0) + value * self.sign
 
@@ -218,7 +226,7 @@ class Emitter:
         value of a stock with its last month's, of anything else with the sum of its months."""
         if measure not in STOCKS:
             raise ValueError(f"{measure} is kept as a state but is not in measures.STOCKS")
-        key = (self._unit, start, end, measure, dimension)
+        key = (self._unit, _month(start), None if end is None else _month(end), measure, dimension)
         states = self._states
         states[key] = states.get(key, 0) + self.sign
 
