@@ -254,31 +254,29 @@ class EventConsumer:
             groups = [[] for _ in parts]
             for item in parsed:
                 groups[group_of[(item.record.topic, item.record.partition)]].append(item)
-        # Records that could not be read are set aside by the first group.
-        if len(groups) == 1:
-            await self._handle_group(groups[0], bad, producer)
-            return
         results = await asyncio.gather(
-            *(
-                self._handle_group(group, bad if n == 0 else [], producer)
-                for n, group in enumerate(groups)
-            ),
-            return_exceptions=True,
+            *(self._apply_group(group) for group in groups), return_exceptions=True
         )
         for result in results:
             if isinstance(result, BaseException):
                 raise result
+            bad.extend(result)
+        # Set aside once every group has committed, in the order they were fetched: a batch
+        # delivered again (a group failed) sends none twice, and a partition's dead letters
+        # keep its order, whichever group found them.
+        if bad:
+            bad.sort(key=lambda b: (str(b.record.topic), b.record.partition, b.record.offset))
+            await self._dead_letter(bad, producer)
 
-    async def _handle_group(
-        self, parsed: list[_Parsed], bad: list[_Bad], producer: AIOKafkaProducer | None
-    ) -> None:
-        bad = list(bad)
+    async def _apply_group(self, parsed: list[_Parsed]) -> list[_Bad]:
+        """Apply one group; the events that cannot be applied, to be set aside."""
+        bad: list[_Bad] = []
         try:
             await self._apply_retrying(parsed)
         except _TRANSIENT:
             raise
         except Exception:
-            # Find the event(s) that cannot be applied, one transaction each, and set them aside.
+            # Find the event(s) that cannot be applied, one transaction each.
             for item in parsed:
                 try:
                     await self._apply_retrying([item])
@@ -286,8 +284,7 @@ class EventConsumer:
                     raise
                 except Exception as exc:
                     bad.append(_Bad(item.record, item.event.tenant, _reason(exc)))
-        if bad:
-            await self._dead_letter(bad, producer)
+        return bad
 
     async def _apply_retrying(self, items: Sequence[_Parsed]) -> None:
         """Concurrent groups lock shared count rows in one order, so they should never
