@@ -27,7 +27,7 @@ from activity_service.handlers import records as handlers
 from activity_service.repository import records as record_rows
 from qaf_shared.clock import business_today
 from qaf_shared.http.auth import OptionalActor
-from qaf_shared.http.creates import CreateCall
+from qaf_shared.http.creates import CreateCall, CreateRoute
 from qaf_shared.http.idempotency import idempotent_write
 from qaf_shared.http.org_units import UnitCode, tenant_units
 from qaf_shared.http.pagination import Cursor, decode_cursor
@@ -35,7 +35,7 @@ from qaf_shared.http.problems import problem_responses
 from qaf_shared.http.reads import Reads, each_row
 from qaf_shared.http.resources import StoredResponse
 
-router = APIRouter(tags=["activity"])
+router = APIRouter(tags=["activity"], route_class=CreateRoute)
 # Each record a list shows is logged as listed: a record names a child.
 _reads = Reads(
     "activity record",

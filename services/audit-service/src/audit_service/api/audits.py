@@ -9,7 +9,7 @@ from functools import partial
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Query
 from starlette.responses import Response
 
 from audit_service.api.deps import (
@@ -17,7 +17,6 @@ from audit_service.api.deps import (
     ReaderGet,
     ReaderList,
     UnitQuery,
-    Writer,
     WriterCreate,
     WriterPatch,
     WriterStep,
@@ -52,9 +51,9 @@ from qaf_shared.authors import Author
 from qaf_shared.clock import business_today
 from qaf_shared.enums import AuditStatus, Grade
 from qaf_shared.http.app import app_pool
-from qaf_shared.http.auth import Actor, OptionalActor
-from qaf_shared.http.creates import CreateCall, Creates
-from qaf_shared.http.idempotency import Creation, IdempotencyKey, idempotent_create
+from qaf_shared.http.auth import OptionalActor
+from qaf_shared.http.creates import CreateCall, CreateRoute, Creates
+from qaf_shared.http.idempotency import Creation, idempotent_create
 from qaf_shared.http.org_units import resolve_org_unit
 from qaf_shared.http.pagination import Cursor, decode_cursor
 from qaf_shared.http.problems import field_error
@@ -62,7 +61,7 @@ from qaf_shared.http.reads import ListCall, Reads, each_row
 from qaf_shared.http.resources import StoredResponse, not_found, parse_id, resource_response
 from qaf_shared.http.steps import STEP_PROBLEMS, LifecycleSteps
 
-router = APIRouter(prefix="/v1/audits", tags=["audits"])
+router = APIRouter(prefix="/v1/audits", tags=["audits"], route_class=CreateRoute)
 
 
 def _audit_response(row: Mapping[str, Any], on: date, status: int = 200) -> StoredResponse:
@@ -89,18 +88,13 @@ _new_actions = Creates(each_row(action_out), lambda row: f"/v1/actions/{row['id'
 
 
 @router.post("", status_code=201, response_model=AuditOut, responses=CREATE_ERRORS)
-async def schedule_audit(
-    request: Request,
-    body: AuditCreate,
-    principal: Writer,
-    actor: Actor,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+async def schedule_audit(body: AuditCreate, call: WriterCreate) -> Response:
     """Schedule a case audit (status `SCHEDULED`), with the tenant's current template."""
+    request, principal = call.request, call.principal
     on = business_today(request)
     scheduled = await handlers.schedule(
         app_pool(request),
-        who=Author(principal, actor, on),
+        who=Author(principal, call.actor, on),
         unit=resolve_org_unit(request, principal.tenant, body),
         config=configuration(request),
         **vars(body),
@@ -111,7 +105,7 @@ async def schedule_audit(
         events=scheduled.events,
         response=_audit_response(scheduled.row, on, status=201),
     )
-    return await idempotent_create(request, principal, idempotency_key, creation)
+    return await idempotent_create(request, principal, call.idempotency_key, creation)
 
 
 @router.get("", response_model=AuditPage)

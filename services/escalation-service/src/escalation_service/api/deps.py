@@ -8,6 +8,7 @@ from typing import Annotated
 from escalation_service.settings import EscalationSettings
 from qaf_shared.http.app import app_state
 from qaf_shared.http.auth import Principal, requires
+from qaf_shared.http.creates import CreateCall, create_call
 from qaf_shared.http.reads import ListCall, ReadCall, list_call, read_call
 from qaf_shared.http.steps import StepCall, step_call
 
@@ -16,6 +17,8 @@ Writer = Annotated[Principal, requires("escalations:write")]
 # A get's caller with X-Actor; a list's with the page's limit.
 ReaderGet = Annotated[ReadCall, read_call("escalations:read")]
 ReaderList = Annotated[ListCall, list_call("escalations:read")]
+# A create's caller: a writer, with X-Actor and Idempotency-Key.
+WriterCreate = Annotated[CreateCall, create_call("escalations:write")]
 # A lifecycle step's caller: a writer, with X-Actor, If-Match and Idempotency-Key.
 WriterStep = Annotated[StepCall, step_call("escalations:write")]
 settings = app_state("settings", EscalationSettings)

@@ -6,10 +6,16 @@ from datetime import date
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from escalation_service.api.deps import ReaderGet, ReaderList, Writer, WriterStep, settings
+from escalation_service.api.deps import (
+    ReaderGet,
+    ReaderList,
+    WriterCreate,
+    WriterStep,
+    settings,
+)
 from escalation_service.api.schemas.escalations import (
     CafcassReferralCreate,
     EscalateRequest,
@@ -27,19 +33,16 @@ from escalation_service.repository import stages as stage_rows
 from qaf_shared.authors import Author
 from qaf_shared.clock import business_today
 from qaf_shared.enums import EscalationCategory, EscalationStage, EscalationStatus
-from qaf_shared.http.auth import Actor, OptionalActor
-from qaf_shared.http.idempotency import (
-    Creation,
-    IdempotencyKey,
-    idempotent_create,
-)
+from qaf_shared.http.auth import OptionalActor
+from qaf_shared.http.creates import CreateRoute
+from qaf_shared.http.idempotency import Creation, idempotent_create
 from qaf_shared.http.org_units import UnitCode, resolve_org_unit
 from qaf_shared.http.pagination import Cursor, decode_cursor
 from qaf_shared.http.reads import Reads, each_row_with
 from qaf_shared.http.resources import resource_response
 from qaf_shared.http.steps import STEP_PROBLEMS, LifecycleSteps
 
-router = APIRouter(prefix="/v1/escalations", tags=["escalations"])
+router = APIRouter(prefix="/v1/escalations", tags=["escalations"], route_class=CreateRoute)
 
 
 # Escalations as callers see them, with their stage histories (one query a page; a defaultdict,
@@ -53,16 +56,11 @@ _steps = LifecycleSteps("escalation", _reads.answer)
 
 
 @router.post("", status_code=201, response_model=EscalationOut, responses=STEP_PROBLEMS)
-async def raise_escalation(
-    request: Request,
-    body: EscalationCreate,
-    principal: Writer,
-    actor: Actor,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+async def raise_escalation(body: EscalationCreate, call: WriterCreate) -> Response:
     """Raise an escalation about one child's case: `AWAITING_RESPONSE` at `INFORMAL`, or at
     a higher `stage` with a `bypass_reason`."""
-    who = Author(principal, actor, business_today(request))
+    request, principal = call.request, call.principal
+    who = Author(principal, call.actor, business_today(request))
     command = handlers.RaiseEscalation(
         case_ref=body.case_ref,
         unit=resolve_org_unit(request, principal.tenant, body),
@@ -91,7 +89,7 @@ async def raise_escalation(
         events=raised.events,
         response=answer,
     )
-    return await idempotent_create(request, principal, idempotency_key, creation)
+    return await idempotent_create(request, principal, call.idempotency_key, creation)
 
 
 @router.get("", response_model=EscalationPage)

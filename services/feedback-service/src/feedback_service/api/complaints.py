@@ -29,14 +29,14 @@ from feedback_service.handlers.complaints import Step
 from feedback_service.repository import complaints as complaint_rows
 from qaf_shared.enums import ComplaintStage, ComplaintStatus
 from qaf_shared.http.auth import OptionalActor
-from qaf_shared.http.creates import Creates
+from qaf_shared.http.creates import CreateRoute, Creates
 from qaf_shared.http.org_units import resolve_org_unit
 from qaf_shared.http.pagination import Cursor, decode_cursor
 from qaf_shared.http.problems import problem_responses
 from qaf_shared.http.reads import Reads, each_row
 from qaf_shared.http.steps import STEP_PROBLEMS, LifecycleSteps, StepCall
 
-router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
+router = APIRouter(prefix="/v1/complaints", tags=["complaints"], route_class=CreateRoute)
 # Reads answer whole complaints (a list's records logged as listed), and so does each
 # lifecycle step: described by its handler (its date checked before the complaint is read),
 # applied to the locked complaint by `handlers.change`.

@@ -23,6 +23,7 @@ from feedback_service.repository import feedback as feedback_rows
 from qaf_shared.clock import business_today
 from qaf_shared.enums import FeedbackSource
 from qaf_shared.http.auth import OptionalActor
+from qaf_shared.http.creates import CreateRoute
 from qaf_shared.http.idempotency import Creation, idempotent_create
 from qaf_shared.http.org_units import resolve_org_unit
 from qaf_shared.http.pagination import Cursor, decode_cursor
@@ -30,7 +31,7 @@ from qaf_shared.http.problems import problem_responses
 from qaf_shared.http.reads import Reads, each_row
 from qaf_shared.http.resources import resource_response
 
-router = APIRouter(tags=["feedback"])
+router = APIRouter(tags=["feedback"], route_class=CreateRoute)
 # Each record a list shows is logged as listed.
 _reads = Reads(
     "feedback item",

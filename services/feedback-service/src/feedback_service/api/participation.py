@@ -20,13 +20,13 @@ from feedback_service.handlers import participation as handlers
 from feedback_service.repository import participation as participation_rows
 from qaf_shared.enums import PnCode
 from qaf_shared.http.auth import OptionalActor
-from qaf_shared.http.creates import Creates
+from qaf_shared.http.creates import CreateRoute, Creates
 from qaf_shared.http.org_units import resolve_org_unit
 from qaf_shared.http.pagination import Cursor, decode_cursor
 from qaf_shared.http.problems import problem_responses
 from qaf_shared.http.reads import Reads, each_row
 
-router = APIRouter(prefix="/v1/participation", tags=["participation"])
+router = APIRouter(prefix="/v1/participation", tags=["participation"], route_class=CreateRoute)
 # Each record a list shows is logged as listed.
 _reads = Reads(
     "participation record",
