@@ -3,7 +3,6 @@ flat aggregates. Every read comes from the maintained projections of the active 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal
 
@@ -89,10 +88,7 @@ async def _decisions(
         async def decide(
             raw: dict[tuple[str, str, str], Raw] = raw, quarter: str = quarter
         ) -> publication.Decision:
-            # Seconds of CPU for a large tenant's quarter: in a thread, so that the event
-            # loop goes on answering cached reports meanwhile (it gets the GIL back every
-            # switch interval) instead of stalling every request for the whole solve.
-            return await asyncio.to_thread(publication.decide, raw, quarter, tenant, units, applied)
+            return publication.decide(raw, quarter, tenant, units, applied)
 
         figures = frozenset(
             (unit, cell, value) for unit, cells in raw.items() for cell, value in cells.items()
