@@ -9,8 +9,8 @@ consumer folds it; the counts are read back the way the Deep Dive reads them
 each event contributes (what the consumer writes), the published cells and equations of the
 decision, how long deciding takes, how long the quarter's cells alone would take (the first
 stage of a two-stage decision, bench/README.md section 9), and the longest an event loop
-waits while a decision is made on it and in a thread (`asyncio.to_thread`, as the service
-makes it)."""
+waits while a decision is made on it and in a thread (`asyncio.to_thread`; the service
+solves on the loop, section 9 says why)."""
 
 from __future__ import annotations
 
