@@ -1,21 +1,27 @@
 """What one quarter's disclosure decision costs for Kent, in process (no broker, no database):
-`python -m bench.decision [--events 20000] [--repeat 5]`.
+`python -m bench.decision [--events 80000] [--repeat 5]`.
 
-A year of Kent's realistic event mix (bench/eventmix.py) is folded through the projections
-in memory, as the consumer folds it; the counts are read back the way the Deep Dive reads
-them (`counts.read_quarters`: a quarter's cells and its months', stocks summed to date);
-then `publication.decide` runs for one quarter with the default threshold. It prints the
-cells each event contributes (what the consumer writes), the published cells and equations
-of the decision, and how long deciding takes."""
+A year of Kent's realistic event mix (bench/eventmix.py: 20,000 quality-assurance events and
+three times as many of case activity) is folded through the projections in memory, as the
+consumer folds it; the counts are read back the way the Deep Dive reads them
+(`counts.read_quarters`: a quarter's cells and its months', stocks summed to date); then
+`publication.decide` runs for one quarter with the default threshold. It prints the cells
+each event contributes (what the consumer writes), the published cells and equations of the
+decision, how long deciding takes, how long the quarter's cells alone would take (the first
+stage of a two-stage decision, bench/README.md section 9), and the longest an event loop
+waits while a decision is made on it and in a thread (`asyncio.to_thread`; the service
+solves on the loop, section 9 says why)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 import time
 from collections import Counter
 from datetime import date
 from typing import Any
+from unittest.mock import patch
 
 from bench.eventmix import stream
 from qaf_shared.events.envelope import parse_event
@@ -67,7 +73,7 @@ def _raw(total: Contributions, quarter: str) -> dict[tuple[str, str, str], Raw]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--events", type=int, default=80_000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     units = OrgUnitDirectory().tenant(TENANT)
@@ -89,6 +95,53 @@ def main() -> None:
     print(f"hidden {len(decision.hidden)}")
     # CPU time as well: on a shared machine the wall clock measures the neighbours too.
     print(f"decide ms: median {statistics.median(wall):.0f} wall, {statistics.median(cpu):.0f} CPU")
+    _quarter_alone(raw, units, args.repeat)
+    for how in ("inline", "thread"):
+        stalls = [asyncio.run(_longest_stall(raw, units, how)) for _ in range(args.repeat)]
+        print(f"event loop's longest wait while deciding {how}: {statistics.median(stalls):.0f} ms")
+
+
+def _quarter_alone(raw: dict[tuple[str, str, str], Raw], units: Any, repeat: int) -> None:
+    """The quarter's cells decided without its months' cells and equations: what the first
+    stage of a two-stage decision would cost (section 9 says why the service does not)."""
+    quarter = {k: v for k, v in raw.items() if k[0] == QUARTER}
+    with patch.object(publication, "months_or_none", lambda _: []):
+        values, equations, _ = publication._published(
+            publication.decide(quarter, QUARTER, TENANT, units, None).raw, QUARTER, TENANT, units
+        )
+        cpu = []
+        for _ in range(repeat):
+            started = time.process_time()
+            decision = publication.decide(quarter, QUARTER, TENANT, units, 5)
+            cpu.append((time.process_time() - started) * 1000)
+    print(
+        f"the quarter alone: cells {len(values)}, equations {len(equations)}, "
+        f"hidden {len(decision.hidden)}, decide ms: median {statistics.median(cpu):.0f} CPU"
+    )
+
+
+async def _longest_stall(raw: dict[tuple[str, str, str], Raw], units: Any, how: str) -> float:
+    """The longest a 1 ms ticker on the event loop waits beyond its tick while the decision
+    is made on the loop itself or in a thread: what a cached read waits meanwhile."""
+    longest = 0.0
+    done = False
+
+    async def ticker() -> None:
+        nonlocal longest
+        while not done:
+            before = time.perf_counter()
+            await asyncio.sleep(0.001)
+            longest = max(longest, (time.perf_counter() - before) * 1000 - 1)
+
+    ticking = asyncio.create_task(ticker())
+    await asyncio.sleep(0.01)
+    if how == "inline":
+        publication.decide(raw, QUARTER, TENANT, units, 5)
+    else:
+        await asyncio.to_thread(publication.decide, raw, QUARTER, TENANT, units, 5)
+    done = True
+    await ticking
+    return longest
 
 
 if __name__ == "__main__":

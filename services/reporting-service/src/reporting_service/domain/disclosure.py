@@ -93,9 +93,16 @@ class _Solver(Generic[K]):
     ) -> None:
         self.values, self.equations, self.of = values, equations, of
         self.unpublished = set(unpublished)
-        # A component's verdict depends only on its cells (hidden only ever grows, and a
-        # component that gained none is the same system): kept between rounds.
-        self._verdicts: dict[frozenset[K], list[K]] = {}
+        # Cells are ordered by their repr wherever order matters (determinism); each cell's
+        # place in that order is worked out once.
+        every = set(values) | {k for equation in equations for k, _ in equation}
+        self.rank = {k: i for i, k in enumerate(sorted(every, key=repr))}
+        # The hidden cells' components (linked by sharing an equation), kept between rounds:
+        # hidden only ever grows, so components only merge (union-find). A component's
+        # verdict depends only on its cells, so it is kept until the component grows.
+        self._parent: dict[K, K] = {}
+        self._members: dict[K, list[K]] = {}
+        self._verdicts: dict[K, tuple[int, list[K]]] = {}  # root -> (size, verdict)
 
     def _cheapest(self, keys: Iterable[K], hidden: set[K]) -> K | None:
         """The smallest non-zero shown cell that is published, else one that is not."""
@@ -103,7 +110,7 @@ class _Solver(Generic[K]):
         if not shown:
             return None
         return min(
-            shown, key=lambda k: (k in self.unpublished, abs(self.values.get(k, 0)), repr(k))
+            shown, key=lambda k: (k in self.unpublished, abs(self.values.get(k, 0)), self.rank[k])
         )
 
     def close(self, hidden: set[K], pending: set[int]) -> None:
@@ -131,34 +138,59 @@ class _Solver(Generic[K]):
             extra = self._cheapest(around, hidden)
             if extra is not None:
                 return extra
-            layer = sorted((k for k in around if k in hidden and k not in seen), key=repr)
+            layer = sorted(
+                (k for k in around if k in hidden and k not in seen), key=self.rank.__getitem__
+            )
             seen.update(layer)
         return None
 
-    def _component(self, start: K, hidden: set[K]) -> list[K]:
-        seen, stack = {start}, [start]
-        while stack:
-            cell = stack.pop()
+    def _root(self, cell: K) -> K:
+        parent = self._parent
+        root = cell
+        while parent[root] != root:
+            root = parent[root]
+        while parent[cell] != root:
+            parent[cell], cell = root, parent[cell]
+        return root
+
+    def _join(self, hidden: set[K]) -> None:
+        """Bring the components up to date with `hidden` (which only ever grows)."""
+        new = [k for k in hidden if k not in self._parent]
+        for cell in new:
+            self._parent[cell] = cell
+            self._members[cell] = [cell]
+        for cell in new:
             for index in self.of.get(cell, ()):
                 for key, _ in self.equations[index]:
-                    if key in hidden and key not in seen:
-                        seen.add(key)
-                        stack.append(key)
-        return sorted(seen, key=repr)
+                    if key not in hidden:
+                        continue
+                    a, b = self._root(cell), self._root(key)
+                    if a == b:
+                        continue
+                    if len(self._members[a]) < len(self._members[b]):
+                        a, b = b, a
+                    self._parent[b] = a
+                    self._members[a].extend(self._members.pop(b))
+                    self._verdicts.pop(b, None)
 
     def recovered(self, hidden: set[K], sensitive: set[K]) -> list[K]:
-        """Step 2: the hidden small counts that have no alternative solution."""
+        """Step 2: the hidden small counts that have no alternative solution, component by
+        component in the order of each one's first small count."""
+        self._join(hidden)
+        first: dict[K, int] = {}
+        for cell in hidden & sensitive:
+            root, rank = self._root(cell), self.rank[cell]
+            if rank < first.get(root, len(self.rank)):
+                first[root] = rank
         out: list[K] = []
-        done: set[K] = set()
-        for start in sorted(hidden & sensitive, key=repr):
-            if start in done:
-                continue
-            component = self._component(start, hidden)
-            done.update(component)
-            cells = frozenset(component)
-            if cells not in self._verdicts:
-                self._verdicts[cells] = self._pinned(component, hidden, sensitive)
-            out.extend(self._verdicts[cells])
+        for root in sorted(first, key=first.__getitem__):
+            members = self._members[root]
+            kept = self._verdicts.get(root)
+            if kept is None or kept[0] != len(members):
+                component = sorted(members, key=self.rank.__getitem__)
+                kept = (len(members), self._pinned(component, hidden, sensitive))
+                self._verdicts[root] = kept
+            out.extend(kept[1])
         return out
 
     def _pinned(self, component: list[K], hidden: set[K], sensitive: set[K]) -> list[K]:

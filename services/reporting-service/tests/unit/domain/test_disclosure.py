@@ -1,14 +1,20 @@
+import random
+from typing import Any
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reporting_service.domain import publication
 from reporting_service.domain.disclosure import (
     SUPPRESSED,
+    _Solver,
     percentage,
     protect,
     round_half_up,
     sums_to,
 )
 
+from . import attacker
 from .suppression import primary, suppress, suppress_group
 
 
@@ -174,3 +180,66 @@ def _derivable_by_elimination(cells: dict[str, int], hidden: set[str]) -> set[st
             if len(left) == 1:
                 found.add(left[0])
     return found
+
+
+def _components_by_search(
+    solver: _Solver[Any], hidden: set[Any], sensitive: set[Any]
+) -> list[list[Any]]:
+    """The hidden cells' components as a search from each hidden small count finds them, in
+    the order of each one's first small count (repr order), each in repr order."""
+    out, done = [], set()
+    for start in sorted(hidden & sensitive, key=repr):
+        if start in done:
+            continue
+        seen, stack = {start}, [start]
+        while stack:
+            for index in solver.of.get(stack.pop(), ()):
+                for key, _ in solver.equations[index]:
+                    if key in hidden and key not in seen:
+                        seen.add(key)
+                        stack.append(key)
+        done |= seen
+        out.append(sorted(seen, key=repr))
+    return out
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10**6), threshold=st.integers(1, 5))
+def test_components_kept_between_rounds_are_those_a_fresh_search_finds(
+    seed: int, threshold: int
+) -> None:
+    # The solver keeps the hidden cells' components from round to round as hidden grows;
+    # each round they must be exactly the components a search over the hidden cells finds,
+    # in the same order, since the cells chosen to hide depend on that order.
+    rng = random.Random(seed)
+    units = attacker.small_tenant(rng, areas=2, districts=2, teams=2)
+    quarter = attacker.QUARTER
+    raw = attacker.figures(rng, units)[quarter]
+    values, equations, unpublished = publication._published(
+        publication.decide(raw, quarter, units.tenant, units, None).raw,
+        quarter,
+        units.tenant,
+        units,
+    )
+    of: dict[Any, list[int]] = {}
+    for index, equation in enumerate(equations):
+        for key, _ in equation:
+            of.setdefault(key, []).append(index)
+    solver: _Solver[Any] = _Solver(values, equations, of, unpublished)
+    sensitive = {k for k, v in values.items() if 1 <= v <= threshold}
+    hidden = set(sensitive)
+    pinned: list[list[Any]] = []
+    solver._pinned = lambda component, hidden, sensitive: pinned.append(component) or []  # type: ignore[method-assign]
+    others = sorted((k for k in values if k not in hidden), key=repr)
+    rng.shuffle(others)
+    for extra in range(0, len(others) + 1, max(1, len(others) // 4)):
+        hidden |= set(others[:extra])
+        pinned.clear()
+        solver.recovered(hidden, sensitive)
+        expected = _components_by_search(solver, hidden, sensitive)
+        # Components that did not grow keep their verdict and are not solved again.
+        assert all(component in expected for component in pinned)
+        assert [c for c in expected if c in pinned] == pinned
+        assert {tuple(c) for c in expected} == {
+            tuple(sorted(solver._members[solver._root(c[0])], key=repr)) for c in expected
+        }

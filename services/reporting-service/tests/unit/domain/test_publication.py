@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reporting_service.domain import disclosure, publication
+from qaf_shared.org_units import TenantUnits
+from reporting_service.domain import disclosure, publication, trends
 
 from . import attacker
 
@@ -111,3 +112,80 @@ def test_reports_read_unsuppressed_sees_every_figure() -> None:
         reading.values[(attacker.QUARTER, "T", "audits.completed", "")]
         == raw[attacker.QUARTER][(attacker.QUARTER, "tenant", "T")][("audits.completed", "")]
     )
+
+
+def _one_team_tenant() -> TenantUnits:
+    return TenantUnits(tenant="T", name="T", areas={"A0": {"A0D0": ("A0D0T0",)}}, services=())
+
+
+def _escalations_raised_by_month(
+    units: TenantUnits, by_month: list[int]
+) -> dict[tuple[str, str, str], dict[tuple[str, str], int]]:
+    """The quarter's figures (the previous quarter has none) where the one team raised `by_month` escalations in its three
+    months (all at the informal stage, all about drift), and nothing else happened."""
+    raw: dict[tuple[str, str, str], dict[tuple[str, str], int]] = {}
+    chain = [("tenant", "T"), ("area", "A0"), ("district", "A0D0"), ("team", "A0D0T0")]
+    cells = [
+        ("escalations.raised", ""),
+        ("escalations.raised", "stage:INFORMAL"),
+        ("escalations.raised", "category:DRIFT_DELAY"),
+        ("escalations.by_stage_reached", "INFORMAL"),
+    ]
+    for month, value in zip(trends.months_of(attacker.QUARTER), by_month, strict=True):
+        for kind, code in chain:
+            for period in ([month] if kind != "team" else []) + [attacker.QUARTER]:
+                unit = raw.setdefault((period, kind, code), {})
+                for cell in cells:
+                    unit[cell] = unit.get(cell, 0) + value
+    return raw
+
+
+def _read_all(
+    units: TenantUnits, raw: dict[tuple[str, str, str], dict[tuple[str, str], int]], threshold: int
+) -> tuple[attacker.Reading, dict[attacker.Id, int]]:
+    by_quarter = {attacker.PREVIOUS: {}, attacker.QUARTER: raw}
+    decisions = {
+        q: publication.decide(by_quarter[q], q, units.tenant, units, threshold)
+        for q in (attacker.PREVIOUS, attacker.QUARTER)
+    }
+    reading = attacker.read(units, attacker.views(units, decisions))
+    return reading, attacker.truth_of(units, by_quarter)
+
+
+def test_a_month_hidden_that_its_quarter_shows_is_hidden_with_a_sibling_month() -> None:
+    # 1 + 6 + 0 = 7 raised, threshold 5: the quarter's 7 is shown; the month of 1 is hidden,
+    # and so is the month of 6 (else 7 - 6 - 0 gives it away); the month of 0 is shown.
+    units = _one_team_tenant()
+    reading, truth = _read_all(units, _escalations_raised_by_month(units, [1, 6, 0]), 5)
+    first, second, third = trends.months_of(attacker.QUARTER)
+    raised = "escalations.raised"
+    assert reading.values[(attacker.QUARTER, "T", raised, "")] == 7
+    assert reading.values[(first, "T", raised, "")] is None
+    assert reading.values[(second, "T", raised, "")] is None
+    assert reading.values[(third, "T", raised, "")] == 0
+    assert reading.disagreements == []
+    assert attacker.recovered(reading, truth, 5) == []
+
+
+def test_a_quarter_its_small_months_pin_is_hidden_although_it_is_not_small() -> None:
+    # 1 + 1 + 1 = 3 raised, threshold 1: 3 alone would be shown, but with each month "c"
+    # (so at least 1) a shown 3 makes every month 1. The months are decided with their
+    # quarter, so the quarter's 3 is hidden too: why the quarter's cells cannot be decided
+    # first and fixed (docs/measures.md, "One decision per tenant and quarter").
+    units = _one_team_tenant()
+    raw = _escalations_raised_by_month(units, [1, 1, 1])
+    alone = publication.decide(
+        {k: v for k, v in raw.items() if k[0] == attacker.QUARTER},
+        attacker.QUARTER,
+        "T",
+        units,
+        1,
+    )
+    assert alone.cell(attacker.QUARTER, "tenant", "T", "escalations.raised") == 3
+    reading, truth = _read_all(units, raw, 1)
+    assert reading.values[(attacker.QUARTER, "T", "escalations.raised", "")] is None
+    assert all(
+        reading.values[(m, "T", "escalations.raised", "")] is None
+        for m in trends.months_of(attacker.QUARTER)
+    )
+    assert attacker.recovered(reading, truth, 1) == []
