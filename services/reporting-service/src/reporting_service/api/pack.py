@@ -21,12 +21,12 @@ from qaf_shared.quarters import parse_quarter, previous_quarter
 from reporting_service.api.deps import PackQuarterPath, Reader
 from reporting_service.api.readcache import report_cache
 from reporting_service.api.reports import (
-    _decisions,
-    _threshold,
-    _unit,
     breakdown_units,
     comparisons,
     deep_dive_body,
+    quarter_decisions,
+    report_unit,
+    thresholds,
 )
 from reporting_service.domain import measures, pack
 from reporting_service.domain.trends import METRICS, months_or_none
@@ -90,15 +90,17 @@ async def _pack(
             404, f"No such quarter {quarter!r}: quarter ids look like FY2026Q1."
         ) from None
     units = tenant_units(request, principal.tenant)
-    kind, code = _unit(units, principal.tenant, code)
-    threshold, applied = _threshold(request, principal)
+    kind, code = report_unit(units, principal.tenant, code)
+    threshold, applied = thresholds(request, principal)
     admin = "admin" in principal.scopes
     quarters = [quarter]
     while len(quarters) < TREND_QUARTERS:
         quarters.insert(0, previous_quarter(quarters[0]))
 
     async def build(conn: asyncpg.Connection, schema: str) -> Response:
-        decided = await _decisions(request, conn, schema, principal.tenant, quarters, applied)
+        decided = await quarter_decisions(
+            request, conn, schema, principal.tenant, quarters, applied
+        )
         compared = await comparisons(
             request, conn, schema, principal.tenant, quarter, kind, decided
         )

@@ -52,13 +52,13 @@ def _wants_csv(request: Request, suffix: bool) -> bool:
     return suffix or "text/csv" in request.headers.get("accept", "")
 
 
-def _threshold(request: Request, principal: Principal) -> tuple[int, int | None]:
+def thresholds(request: Request, principal: Principal) -> tuple[int, int | None]:
     """The tenant's threshold, and the one to apply (None for reports:read_unsuppressed)."""
     threshold: int = request.app.state.settings.suppression_threshold
     return threshold, (None if "reports:read_unsuppressed" in principal.scopes else threshold)
 
 
-def _unit(units: TenantUnits, tenant: str, code: str | None) -> tuple[str, str]:
+def report_unit(units: TenantUnits, tenant: str, code: str | None) -> tuple[str, str]:
     if code is None:
         return "tenant", tenant
     kind = units.kind_of(code)
@@ -67,7 +67,7 @@ def _unit(units: TenantUnits, tenant: str, code: str | None) -> tuple[str, str]:
     return kind, code
 
 
-async def _decisions(
+async def quarter_decisions(
     request: Request,
     conn: asyncpg.Connection,
     schema: str,
@@ -190,7 +190,7 @@ async def _benchmarks(
     for peer in benchmarks.peer_tenants(tenant, settings.benchmark_peers):
         if request.app.state.org_units.tenant(peer) is None:
             continue  # a tenant this deployment has no figures for
-        decided = await _decisions(request, conn, schema, peer, [quarter], threshold)
+        decided = await quarter_decisions(request, conn, schema, peer, [quarter], threshold)
         for measure, figure in _activity(decided[quarter], quarter, peer).items():
             peers.setdefault(measure, []).append(figure)
     return benchmarks.block(own, ref, peers)
@@ -211,14 +211,14 @@ async def get_deep_dive(
     `Accept: text/csv` or a `.csv` suffix gives the same figures as flat CSV rows."""
     quarter, suffix = _quarter(quarter)
     units = tenant_units(request, principal.tenant)
-    kind, code = _unit(units, principal.tenant, unit)
-    threshold, applied = _threshold(request, principal)
+    kind, code = report_unit(units, principal.tenant, unit)
+    threshold, applied = thresholds(request, principal)
     previous = previous_quarter(quarter)
     below = breakdown_units(units, kind, code)
     as_csv = _wants_csv(request, suffix)
 
     async def build(conn: asyncpg.Connection, schema: str) -> Response:
-        decided = await _decisions(
+        decided = await quarter_decisions(
             request, conn, schema, principal.tenant, [quarter, previous], applied
         )
 
@@ -261,14 +261,14 @@ async def get_aggregates(request: Request, quarter: QuarterPath, principal: Read
     `Accept: text/csv` or a `.csv` suffix."""
     quarter, suffix = _quarter(quarter)
     units = tenant_units(request, principal.tenant)
-    _, applied = _threshold(request, principal)
+    _, applied = thresholds(request, principal)
     everything = publication.every_unit(principal.tenant, units)
     as_csv = _wants_csv(request, suffix)
 
     async def build(conn: asyncpg.Connection, schema: str) -> Response:
-        decision = (await _decisions(request, conn, schema, principal.tenant, [quarter], applied))[
-            quarter
-        ]
+        decision = (
+            await quarter_decisions(request, conn, schema, principal.tenant, [quarter], applied)
+        )[quarter]
         rows = [
             row
             for k, c in everything
@@ -305,20 +305,17 @@ async def get_escalation_trends(
     last five quarters), by category, stage (raised: the stage it opened at; resolved: the
     stage it was resolved at; open: its stage at the period's end), area or service."""
     units = tenant_units(request, principal.tenant)
-    first, last = trends.default_range(business_today(request))
-    first, last = from_ or first, to or last
-    try:
-        trends.validate_range(first, last)
-    except ValueError as exc:
-        raise field_error("query.from", str(exc)) from None
-    scope = _unit(units, principal.tenant, unit)
+    first, last = _range(request, from_, to)
+    scope = report_unit(units, principal.tenant, unit)
     if by in ("area", "service") and scope[0] != "tenant" and scope[0] != by:
         raise field_error("query.by", f"a {scope[0]} has no {by} breakdown")
-    _, applied = _threshold(request, principal)
+    _, applied = thresholds(request, principal)
 
     async def build(conn: asyncpg.Connection, schema: str) -> Response:
         quarters = trends.quarters_between(first, last)
-        decided = await _decisions(request, conn, schema, principal.tenant, quarters, applied)
+        decided = await quarter_decisions(
+            request, conn, schema, principal.tenant, quarters, applied
+        )
         body = trends.trend_body(
             decided,
             units=units,
@@ -333,6 +330,18 @@ async def get_escalation_trends(
 
     key = ("trends", principal.tenant, first, last, by, granularity, scope, applied)
     return await report_cache(request).respond(request.app.state.pool, key, build)
+
+
+def _range(request: Request, from_: str | None, to: str | None) -> tuple[str, str]:
+    """A trend's quarters: as asked, else the last five to today's; refused (422) when
+    reversed or longer than the cap."""
+    first, last = trends.default_range(business_today(request))
+    first, last = from_ or first, to or last
+    try:
+        trends.validate_range(first, last)
+    except ValueError as exc:
+        raise field_error("query.from", str(exc)) from None
+    return first, last
 
 
 def _dimension(measure: str, dimension: str | None) -> str | None:
@@ -391,22 +400,19 @@ async def get_trends(
     Deep Dive, the aggregates and the escalation trends show it."""
     units = tenant_units(request, principal.tenant)
     dim = _dimension(measure, dimension)
-    first, last = trends.default_range(business_today(request))
-    first, last = from_ or first, to or last
-    try:
-        trends.validate_range(first, last)
-    except ValueError as exc:
-        raise field_error("query.from", str(exc)) from None
-    scope = _unit(units, principal.tenant, unit)
+    first, last = _range(request, from_, to)
+    scope = report_unit(units, principal.tenant, unit)
     try:
         series = trends.series_units(units, scope, by)
     except ValueError as exc:
         raise field_error("query.by", str(exc)) from None
-    _, applied = _threshold(request, principal)
+    _, applied = thresholds(request, principal)
 
     async def build(conn: asyncpg.Connection, schema: str) -> Response:
         quarters = trends.quarters_between(first, last)
-        decided = await _decisions(request, conn, schema, principal.tenant, quarters, applied)
+        decided = await quarter_decisions(
+            request, conn, schema, principal.tenant, quarters, applied
+        )
         body = trends.measure_trend_body(
             decided,
             measure=measure,
