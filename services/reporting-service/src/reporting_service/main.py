@@ -14,6 +14,7 @@ from reporting_service.api.reports import router as reports_router
 from reporting_service.api.status import router as status_router
 from reporting_service.repository import generations
 from reporting_service.settings import ReportingSettings
+from reporting_service.workers.auto_rebuild import auto_rebuild_worker
 from reporting_service.workers.consumer import consumer_worker
 
 
@@ -40,15 +41,19 @@ def create_app(
     consume: bool = True,
     clock: BusinessClock | None = None,
 ) -> FastAPI:
-    """The app; `consume=False` leaves the consumer off, `clock` replaces the business clock
-    (tests run it at a chosen instant)."""
+    """The app; `consume=False` leaves the consumer off (and the rebuild an outdated
+    generation would start by itself), `clock` replaces the business clock (tests run it at
+    a chosen instant)."""
     settings = settings or ReportingSettings()
+    workers = [consumer_worker] if consume else []
+    if consume and settings.auto_rebuild:
+        workers.append(auto_rebuild_worker)
     return create_service_app(
         settings=settings,
         title="reporting-service",
         description="Quarterly Deep Dives, escalation trends and published aggregates.",
         routers=[reports_router, pack_router, status_router, admin_router, benchmarks_router],
-        workers=[consumer_worker] if consume else [],
+        workers=workers,
         on_startup=[ensure_projections],
         vary_prefixes=REPORT_PATHS,
         clock=clock,

@@ -34,5 +34,11 @@ class ReportingSettings(ServiceSettings):
     # Tenants that consent to be each other's live peers in the benchmarks (a tenant sees
     # peers only if it consents too); none unless an authority asks.
     benchmark_peers: list[str] = Field(default_factory=list)
+    # Rebuild by itself when the active generation was built by older projections
+    # (workers/auto_rebuild.py): looked at on start and then this often, and after a failed
+    # rebuild of this code's version not again until `auto_rebuild_retry_s` after its start.
+    auto_rebuild: bool = True
+    auto_rebuild_check_s: float = Field(default=60.0, gt=0)
+    auto_rebuild_retry_s: float = Field(default=3600.0, ge=0)
     # reporting-service publishes nothing of its own through an outbox.
     relay_enabled: bool = False

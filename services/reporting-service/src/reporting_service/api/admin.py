@@ -9,15 +9,13 @@ from fastapi import APIRouter, Request
 
 from qaf_shared.database import database_ssl
 from qaf_shared.http.problems import Problem, problem_responses
-from qaf_shared.logging import get_logger
 from reporting_service.api.deps import Admin
 from reporting_service.api.schemas.admin import rebuild_body
 from reporting_service.repository import generations
 from reporting_service.repository.rebuild_lock import RebuildLock, rebuild_running
-from reporting_service.workers.rebuild import rebuild
+from reporting_service.workers.rebuild import run_rebuild
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
-log = get_logger(__name__)
 
 
 @router.post("/rebuild", status_code=202, responses=problem_responses(409))
@@ -33,26 +31,19 @@ async def start_rebuild(request: Request, principal: Admin) -> dict[str, Any]:
     )
     if lock is None:
         raise Problem(409, "A rebuild is already running.")
-
-    async def run() -> str | None:
-        try:
-            return await rebuild(settings, pool, lock)
-        except Exception as exc:
-            # Recorded in projection_state too; the active projections are untouched.
-            log.error("rebuild_failed", error=type(exc).__name__)
-            return None
-        finally:
-            await lock.release()
-
     # Kept so that the task is not collected while it runs.
-    request.app.state.rebuild_task = asyncio.create_task(run())
+    request.app.state.rebuild_task = asyncio.create_task(
+        run_rebuild(settings, pool, lock, "requested")
+    )
     async with pool.acquire() as conn:
         return rebuild_body("started", await generations.rebuild_state(conn))
 
 
 @router.get("/rebuild")
 async def rebuild_status(request: Request, principal: Admin) -> dict[str, Any]:
-    """Whether a rebuild is running on any replica, and the active generation."""
+    """Whether a rebuild is running on any replica and why (`requested` by an admin, or
+    `projections_version`: the active generation was built by older projections), the
+    active generation and the projections' version it was built with, and this replica's."""
     async with request.app.state.pool.acquire() as conn:
         running = await rebuild_running(conn)
         state = await generations.rebuild_state(conn)

@@ -3,7 +3,8 @@ The one module that reads and writes `projection_state`.
 
 Readers and the live consumer find the active schema in `projection_state`. A rebuild fills
 `gen_N+1` from offset 0 and switches `active_schema` in one transaction, after which the
-old schema is dropped. The consumer reads the active schema `FOR SHARE` at the start of
+old schema is dropped. Each generation is recorded with the projections' version that built it
+(projections/version.py), so that newer code knows to rebuild it. The consumer reads the active schema `FOR SHARE` at the start of
 each batch transaction, so the switch (which takes it `FOR UPDATE`) waits for in-flight
 batches and holds new ones back while it catches the new generation up.
 
@@ -16,10 +17,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 import asyncpg
 
 from qaf_shared.consumer import consumer_tables_ddl
+from reporting_service.projections.version import PROJECTIONS_VERSION
+
+# Why a rebuild runs: an admin asked (POST /v1/admin/rebuild), or the active generation was
+# built by older projections (workers/auto_rebuild.py).
+RebuildReason = Literal["requested", "projections_version"]
 
 SCHEMA_PATTERN = r"^gen_[0-9]+$"
 _NAME = re.compile(SCHEMA_PATTERN)
@@ -78,7 +85,9 @@ async def active_schema(conn: asyncpg.Connection, *, share_lock: bool = False) -
             if await conn.fetchval("SELECT active_schema FROM projection_state FOR UPDATE") is None:
                 await conn.execute(projection_ddl("gen_0"))
                 await conn.execute(
-                    "UPDATE projection_state SET active_schema = 'gen_0', generation = 0"
+                    "UPDATE projection_state SET active_schema = 'gen_0', generation = 0,"
+                    " projections_version = $1",
+                    PROJECTIONS_VERSION,
                 )
         schema = await conn.fetchval(query)
     assert schema is not None
@@ -95,10 +104,13 @@ async def lock_active_schema(conn: asyncpg.Connection) -> str:
 
 
 async def switch_to(conn: asyncpg.Connection, schema: str) -> None:
-    """Make `schema` the active generation, its rebuild finished now."""
+    """Make `schema` the active generation, its rebuild (by this code) finished now."""
     _check(schema)
     await conn.execute(
-        "UPDATE projection_state SET active_schema = $1, rebuild_finished_at = now()", schema
+        "UPDATE projection_state SET active_schema = $1, rebuild_finished_at = now(),"
+        " projections_version = $2",
+        schema,
+        PROJECTIONS_VERSION,
     )
 
 
@@ -111,32 +123,44 @@ async def record_rebuild_error(conn: asyncpg.Connection, error: str) -> None:
 class RebuildState:
     active: str
     generation: int
+    # The projections' version the active generation was built with (None: before versions).
+    version: int | None
     started_at: datetime | None
     finished_at: datetime | None
     error: str | None
+    # The latest rebuild's: why it was started and the version it built.
+    reason: RebuildReason | None
+    rebuild_version: int | None
 
 
 async def rebuild_state(conn: asyncpg.Connection) -> RebuildState:
-    """The active generation and the latest rebuild's times and error."""
+    """The active generation and the latest rebuild's times, error, reason and version."""
     row = await conn.fetchrow(
-        "SELECT active_schema, generation, rebuild_started_at, rebuild_finished_at, rebuild_error"
+        "SELECT active_schema, generation, projections_version, rebuild_started_at,"
+        " rebuild_finished_at, rebuild_error, rebuild_reason, rebuild_version"
         " FROM projection_state"
     )
     return RebuildState(
         active=row["active_schema"],
         generation=row["generation"],
+        version=row["projections_version"],
         started_at=row["rebuild_started_at"],
         finished_at=row["rebuild_finished_at"],
         error=row["rebuild_error"],
+        reason=row["rebuild_reason"],
+        rebuild_version=row["rebuild_version"],
     )
 
 
-async def create_generation(conn: asyncpg.Connection) -> str:
-    """A new, empty generation schema (not yet active)."""
+async def create_generation(conn: asyncpg.Connection, reason: RebuildReason) -> str:
+    """A new, empty generation schema (not yet active), for a rebuild started for `reason`."""
     async with conn.transaction():
         generation = await conn.fetchval(
             "UPDATE projection_state SET generation = generation + 1, rebuild_started_at = now(),"
-            " rebuild_finished_at = NULL, rebuild_error = NULL RETURNING generation"
+            " rebuild_finished_at = NULL, rebuild_error = NULL, rebuild_reason = $1,"
+            " rebuild_version = $2 RETURNING generation",
+            reason,
+            PROJECTIONS_VERSION,
         )
         schema = f"gen_{generation}"
         await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")

@@ -11,7 +11,9 @@ the service keeps answering from the active one, then switch.
 
 The caller holds the rebuild lock (repository/rebuild_lock.py) throughout, so only one
 rebuild runs across replicas; the switch checks it is still held, and a new rebuild first
-drops any generation a killed one left behind.
+drops any generation a killed one left behind. Rebuilds start from `POST /v1/admin/rebuild`
+or by themselves when the projections' version changed (workers/auto_rebuild.py), both
+through `run_rebuild`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from prometheus_client import Gauge
 
 from qaf_shared.consumer import EventConsumer
 from qaf_shared.events.catalogue import DLQ_TOPIC, DOMAIN_TOPICS
@@ -30,13 +33,41 @@ from qaf_shared.kafka import admin_client, client_options
 from qaf_shared.logging import get_logger
 from reporting_service import projections
 from reporting_service.repository import consumer_state, generations
+from reporting_service.repository.generations import RebuildReason
 from reporting_service.repository.rebuild_lock import RebuildLock
 from reporting_service.settings import ReportingSettings
 
 log = get_logger(__name__)
 
+# This replica's rebuild, by why it runs (the other replicas' show 0: one rebuilds at a time).
+RUNNING = Gauge(
+    "qa_reporting_rebuild_running", "1 while this replica rebuilds the projections", ["reason"]
+)
 
-async def rebuild(settings: ReportingSettings, pool: asyncpg.Pool, lock: RebuildLock) -> str:
+
+async def run_rebuild(
+    settings: ReportingSettings, pool: asyncpg.Pool, lock: RebuildLock, reason: RebuildReason
+) -> str | None:
+    """`rebuild`, then release `lock` whatever happened; returns the new schema, or None when
+    the rebuild failed (recorded in projection_state, the active projections untouched)."""
+    running = RUNNING.labels(reason=reason)
+    running.set(1)
+    try:
+        return await rebuild(settings, pool, lock, reason)
+    except Exception as exc:
+        log.error("rebuild_failed", error=type(exc).__name__, reason=reason)
+        return None
+    finally:
+        running.set(0)
+        await lock.release()
+
+
+async def rebuild(
+    settings: ReportingSettings,
+    pool: asyncpg.Pool,
+    lock: RebuildLock,
+    reason: RebuildReason = "requested",
+) -> str:
     """Rebuild into a new generation and make it active; returns its schema. `lock` is the
     held rebuild lock."""
     async with pool.acquire() as conn:
@@ -44,8 +75,8 @@ async def rebuild(settings: ReportingSettings, pool: asyncpg.Pool, lock: Rebuild
         # Only the lock's holder makes generations: any but the active one is a leftover.
         for leftover in await generations.inactive_generations(conn):
             await generations.drop_generation(conn, leftover)
-        new = await generations.create_generation(conn)
-    log.info("rebuild_started", schema=new)
+        new = await generations.create_generation(conn, reason)
+    log.info("rebuild_started", schema=new, reason=reason)
     try:
         replayer = _Replayer(settings, pool, new)
         try:

@@ -17,6 +17,7 @@ from qaf_shared.runtime_role import runtime_role_for
 from qaf_shared.testing.fixtures import auth, eventually, owner_dsn, serve
 from qaf_shared.testing.kafka import publish
 from reporting_service.main import create_app
+from reporting_service.projections.version import PROJECTIONS_VERSION
 from reporting_service.repository import generations
 
 from ..feed import Own, audit_submitted, settings_for
@@ -24,6 +25,11 @@ from ..feed import Own, audit_submitted, settings_for
 COLUMNS = """
 SELECT array_agg(column_name::text ORDER BY column_name) FROM information_schema.columns
 WHERE table_schema = 'gen_0' AND table_name = 'consumer_stats'
+"""
+
+VERSION_COLUMNS = """
+SELECT count(*) FROM information_schema.columns WHERE table_name = 'projection_state'
+AND column_name IN ('projections_version', 'rebuild_version', 'rebuild_reason')
 """
 
 
@@ -56,7 +62,9 @@ async def test_an_existing_generation_keeps_its_counts_and_is_then_counted_per_t
         await conn.close()
 
     await publish(prefix, [audit_submitted("886", at=datetime(2026, 3, 1, tzinfo=UTC))])
-    settings = settings_for(dsn, prefix, "mig")
+    # The migrated generation itself, which a rebuild of its own (it is from before the
+    # projections' versions, 0004) would otherwise replace.
+    settings = settings_for(dsn, prefix, "mig").model_copy(update={"auto_rebuild": False})
     async with serve(create_app(settings)) as client:
 
         async def status(scopes: str) -> dict[str, int]:
@@ -74,6 +82,27 @@ async def test_an_existing_generation_keeps_its_counts_and_is_then_counted_per_t
         await eventually(consumed, timeout=30)
         assert await status("reports:read admin") == {"applied": 8, "dead": 4}
         assert await status("reports:read") == {"applied": 1, "dead": 0}
+
+
+async def test_a_generation_from_before_projection_versions_is_of_no_version(own: Own) -> None:
+    """Migration 0004: the generations that exist were built before versions (NULL, which
+    the service rebuilds); a new database's gen_0 is of the code's version."""
+    owner, runtime_role = owner_dsn(own.dsn), runtime_role_for("reporting_service")
+    config = migrations.alembic_config("reporting_service", owner, runtime_role)
+    conn = await connect(own.dsn)
+    try:
+        await generations.active_schema(conn)
+        assert (await generations.rebuild_state(conn)).version == PROJECTIONS_VERSION
+        await asyncio.to_thread(command.downgrade, config, "0003")
+        assert await conn.fetchval(VERSION_COLUMNS) == 0
+        await asyncio.to_thread(
+            lambda: migrations.upgrade("reporting_service", owner, runtime_role=runtime_role)
+        )
+        assert await conn.fetchval(VERSION_COLUMNS) == 3
+        state = await generations.rebuild_state(conn)
+        assert (state.active, state.version, state.rebuild_version) == ("gen_0", None, None)
+    finally:
+        await conn.close()
 
 
 async def test_the_runtime_role_replaces_reference_rows_and_only_adds_to_their_log(
