@@ -33,8 +33,9 @@ LOADERS = {
     "audits": demo_audits.load,
     "escalations": demo_escalations.load,
     "feedback": demo_feedback.load,
-    "activity records": demo_activity.load,
+    # The returns first, then what the case-management system fed since: a later write wins.
     "activity returns": demo_activity.load_returns,
+    "activity records": demo_activity.load,
 }
 
 

@@ -8,9 +8,13 @@ start of the collection year `RETURN_YEAR` up to today (eighteen months and more
   the SSDA903 tables and an Ofsted Annex A workbook, generated once and shipped under
   `deploy/local/demo/<tenant>/` (all synthetic: no real child), uploaded to
   `POST /v1/returns` and followed until the load is APPLIED;
-- over `POST /v1/activity`, in batches of 1,000, oldest first, as a case-management system
-  feeds them day by day: the visits to that year's children (no return carries them all),
-  and every record of the children referred in each later collection year up to today.
+- then over `POST /v1/activity`, in batches of 1,000, oldest first, as a case-management
+  system feeds them day by day: the visits to that year's children (no return carries them
+  all) and what became of their cases after the year (plans and care go on, with their
+  reviews, visits, placement moves, ends and later referrals: the returns are as at the
+  year's end), and every record of the children referred in each later collection year up
+  to today. So the quarters before today have activity of every kind, not only the
+  returned year's.
 
 `python deploy/local/demo_activity.py --regenerate` writes the shipped returns again, byte
 for byte the same. When the demo's today has moved a year on, raise `RETURN_YEAR` and
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import random
 import sys
@@ -36,6 +41,8 @@ from qaf_shared import devtoken
 from qaf_shared.org_units import OrgUnitDirectory
 from qaf_shared.testing.activity_returns import (
     Child,
+    Intended,
+    as_known_on,
     child_refs,
     generate,
     rest_records,
@@ -52,6 +59,9 @@ RETURNS_DIR = Path(__file__).parent / "demo"
 # FY2025: April 2025 to March 2026, the last complete collection year before the demo's
 # today when the returns were generated.
 RETURN_YEAR = 2025
+# How far the generated cases run (cut back to the demo's today): past any today the demo
+# is run on before RETURN_YEAR is raised.
+HORIZON = date(RETURN_YEAR + 3, 3, 31)
 # Children referred in a collection year: a small share of Kent's and Medway's real numbers
 # (about a twentieth and a tenth), so that `make run` stays quick and the shipped files small.
 CHILDREN_A_YEAR = {"886": 600, "887": 250}
@@ -75,23 +85,29 @@ def teams(tenant: str) -> list[str]:
     return [t for districts in units.areas.values() for ts in districts.values() for t in ts]
 
 
-def _children(tenant: str, year: int, until: date | None) -> list[Child]:
-    """The children referred in collection `year` (the year up to `until`): each year's
-    children have refs of their own, so no child's care episodes from two generated years
-    overlap."""
+def _children(tenant: str, year: int, known_on: date) -> list[Child]:
+    """The children referred in collection `year` (up to `known_on`), as known on
+    `known_on`: their cases go on after the year (to HORIZON, cut back to that day). Each
+    year's children have refs of their own, so no child's care episodes from two generated
+    years overlap."""
     count = CHILDREN_A_YEAR[tenant]
     start, end = year_span(year)
-    if until is not None and until < end:
+    until = known_on if known_on < end else None
+    if until is not None:
         count = max(1, count * ((until - start).days + 1) // ((end - start).days + 1))
     block = (year - RETURN_YEAR) * 100_000
     refs = child_refs(block + count, prefix=REF_PREFIXES[tenant])[block:]
     seed = SEEDS[tenant] + year - RETURN_YEAR
-    return list(generate(seed=seed, refs=refs, year=year, teams=teams(tenant), until=until))
+    children = generate(
+        seed=seed, refs=refs, year=year, teams=teams(tenant), until=until, horizon=HORIZON
+    )
+    return [as_known_on(child, known_on) for child in children]
 
 
 def returned_children(tenant: str) -> list[Child]:
-    """The children the shipped returns of `tenant` hold (collection year RETURN_YEAR)."""
-    return _children(tenant, RETURN_YEAR, None)
+    """The children the shipped returns of `tenant` hold (collection year RETURN_YEAR), as
+    known at its end."""
+    return _children(tenant, RETURN_YEAR, year_span(RETURN_YEAR)[1])
 
 
 def later_years(today: date) -> list[int]:
@@ -105,15 +121,27 @@ def later_years(today: date) -> list[int]:
 
 
 def rest_feed(tenant: str, today: date) -> list[dict[str, object]]:
-    """What the case-management system sends over REST, oldest first (by each record's
-    first date): the visits to the returned children, and every record of the children of
-    the later years up to `today`."""
-    records = [r for r in rest_records(returned_children(tenant)) if r.kind == "visit"]
+    """What the case-management system sends over REST after the returns, oldest first (by
+    each record's first date): the returned children's visits, and what became of their
+    cases since the returns (new and changed records up to `today`: plans and care going
+    on, reviews, closures, later referrals), and every record of the children of the later
+    years up to `today`."""
+    returned = {_key(r) for r in rest_records(returned_children(tenant))}
+    records = [
+        r
+        for r in rest_records(_children(tenant, RETURN_YEAR, today))
+        if r.kind == "visit" or _key(r) not in returned
+    ]
     for year in later_years(today):
         records.extend(rest_records(_children(tenant, year, today)))
     # The generator gives each record's facts in DfE order: its natural key's date first.
     records.sort(key=lambda record: next(iter(record.facts.values())))  # type: ignore[arg-type, return-value]
     return [to_json(r) for r in records]
+
+
+def _key(record: Intended) -> str:
+    """A record with all its facts, comparable."""
+    return json.dumps(to_json(record), sort_keys=True)
 
 
 def _headers(tenant: str) -> dict[str, str]:
@@ -122,9 +150,13 @@ def _headers(tenant: str) -> dict[str, str]:
 
 
 def has_records(client: httpx.Client, tenant: str) -> bool:
-    """Whether the tenant has activity records already (the REST part ran)."""
+    """Whether the REST part ran: the first child of the year after the returns, whom only
+    the REST feed carries, has records."""
+    first = child_refs(100_001, prefix=REF_PREFIXES[tenant])[100_000]
     response = client.get(
-        f"{ACTIVITY}/v1/activity/records", params={"limit": 1}, headers=_headers(tenant)
+        f"{ACTIVITY}/v1/activity/records",
+        params={"limit": 1, "child_ref": first},
+        headers=_headers(tenant),
     )
     response.raise_for_status()
     return bool(response.json()["items"])
@@ -142,7 +174,7 @@ def load(
     feed = rest_feed(tenant, today)
     accepted, rejected = 0, []
     for n, start in enumerate(range(0, len(feed), BATCH)):
-        key = f"demo-activity-v1-{tenant}-{today.isoformat()}-{n}"
+        key = f"demo-activity-v2-{tenant}-{today.isoformat()}-{n}"
         response = client.post(
             f"{ACTIVITY}/v1/activity",
             json={"records": feed[start : start + BATCH]},

@@ -24,7 +24,7 @@ import io
 import random
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any, BinaryIO, Final
@@ -239,11 +239,15 @@ def generate(
     teams: Sequence[str] = KENT_TEAMS,
     faults: Faults = Faults(),
     until: date | None = None,
+    horizon: date | None = None,
 ) -> Iterator[Child]:
     """A child for each ref, each with a year of activity (`year_span(year)`), on `teams`
     (codes whose last part names the role: `...-CIN1`, `...-CP1`, `...-CIC1`). With `until`
     the year stops that day: the year so far, as a case-management system feeds it, with no
-    date after `until` but an ICPC's target date."""
+    date after `until` but an ICPC's target date. With `horizon` (after the year's end) the
+    children are still referred in the year, but their cases go on to that day: plans and
+    care that run past the year, their reviews and visits, later referrals and closures
+    (`as_known_on` cuts a child back to what was known on a day)."""
     districts: dict[str, dict[str, str]] = {}
     for code in teams:
         prefix, _, role = code.rpartition("-")
@@ -262,7 +266,8 @@ def generate(
     left = {name: getattr(faults, name) for name in Faults.__dataclass_fields__}
     for index, ref in enumerate(refs):
         rng = random.Random(f"{seed}:{index}")
-        child = _child(rng, ref, groups[rng.randrange(len(groups))], start, end)
+        group = groups[rng.randrange(len(groups))]
+        child = _child(rng, ref, group, start, end, max(horizon or end, end))
         for name, count in left.items():
             if name != "malformed" and count and _can_carry(child, name):
                 child.faults.add(name)
@@ -284,7 +289,10 @@ def _can_carry(child: Child, fault: str) -> bool:
     return not child.faults  # repeats, withdrawals
 
 
-def _child(rng: random.Random, ref: str, teams: dict[str, str], start: date, end: date) -> Child:
+def _child(
+    rng: random.Random, ref: str, teams: dict[str, str], start: date, end: date, last: date
+) -> Child:
+    """Referred first between `start` and `end`; activity up to `last`."""
     child = Child(
         child_ref=ref,
         teams=dict(teams),
@@ -293,18 +301,18 @@ def _child(rng: random.Random, ref: str, teams: dict[str, str], start: date, end
     count = _weighted(rng, (("1", 0.66), ("2", 0.26), ("3", 0.08)))
     day = start + timedelta(days=rng.randrange(0, (end - start).days - 30))
     for _ in range(int(count)):
-        referral = _referral(rng, child, day, end)
+        referral = _referral(rng, child, day, last)
         child.referrals.append(referral)
         if referral.closure_date is None:
             break
         day = referral.closure_date + timedelta(days=rng.randrange(7, 90))
-        if day > end:
+        if day > last:
             break
     in_care = rng.random() < (0.25 if any(r.plans for r in child.referrals) else 0.05)
     if in_care:
         first = child.referrals[0].referral_date + timedelta(days=rng.randrange(20, 200))
-        if first <= end - timedelta(days=7):
-            _care(rng, child, first, end)
+        if first <= last - timedelta(days=7):
+            _care(rng, child, first, last)
     return child
 
 
@@ -428,6 +436,58 @@ def _care(rng: random.Random, child: Child, start: date, end: date) -> None:
         due = _add_months(due, gap) - timedelta(days=rng.randrange(0, 14))
         gap = 6
     _visits(rng, child, "CLA", start, care_end, 20, 45)
+
+
+def as_known_on(child: Child, day: date) -> Child:
+    """`child` as a case-management system knew it at the end of `day`: nothing that starts
+    after it, and what ends or is decided after it still open (no end, closure,
+    authorisation or ICPC yet; an ICPC's target date is known from the enquiry's start)."""
+
+    def by(d: date | None) -> date | None:
+        return d if d is not None and d <= day else None
+
+    referrals = []
+    for r in child.referrals:
+        if r.referral_date > day:
+            continue
+        closed = by(r.closure_date)
+        referrals.append(
+            replace(
+                r,
+                closure_date=closed,
+                closure_reason=r.closure_reason if closed else None,
+                assessments=[
+                    replace(a, authorised_date=by(a.authorised_date))
+                    for a in r.assessments
+                    if a.start_date <= day
+                ],
+                s47s=[replace(s, icpc_date=by(s.icpc_date)) for s in r.s47s if s.start_date <= day],
+                plans=[
+                    replace(
+                        p,
+                        end_date=by(p.end_date),
+                        review_dates=[d for d in p.review_dates if d <= day],
+                    )
+                    for p in r.plans
+                    if p.start_date <= day
+                ],
+            )
+        )
+    episodes = []
+    for ep in child.episodes:
+        if ep.start_date <= day:
+            ended = by(ep.end_date)
+            episodes.append(
+                replace(ep, end_date=ended, reason_ceased=ep.reason_ceased if ended else None)
+            )
+    return replace(
+        child,
+        referrals=referrals,
+        episodes=episodes,
+        reviews=[r for r in child.reviews if r.review_date <= day],
+        visits=[v for v in child.visits if v.visit_date <= day],
+        faults=set(child.faults),
+    )
 
 
 # -- what each format carries ------------------------------------------------------------
