@@ -152,15 +152,22 @@ async def rebuild_state(conn: asyncpg.Connection) -> RebuildState:
     )
 
 
-async def create_generation(conn: asyncpg.Connection, reason: RebuildReason) -> str:
-    """A new, empty generation schema (not yet active), for a rebuild started for `reason`."""
+async def record_rebuild_start(conn: asyncpg.Connection, reason: RebuildReason) -> None:
+    """A rebuild by this code starts now, for `reason`: recorded before anything of it can
+    fail, so that its failure is known to be this version's and this recent."""
+    await conn.execute(
+        "UPDATE projection_state SET rebuild_started_at = now(), rebuild_finished_at = NULL,"
+        " rebuild_error = NULL, rebuild_reason = $1, rebuild_version = $2",
+        reason,
+        PROJECTIONS_VERSION,
+    )
+
+
+async def create_generation(conn: asyncpg.Connection) -> str:
+    """A new, empty generation schema (not yet active)."""
     async with conn.transaction():
         generation = await conn.fetchval(
-            "UPDATE projection_state SET generation = generation + 1, rebuild_started_at = now(),"
-            " rebuild_finished_at = NULL, rebuild_error = NULL, rebuild_reason = $1,"
-            " rebuild_version = $2 RETURNING generation",
-            reason,
-            PROJECTIONS_VERSION,
+            "UPDATE projection_state SET generation = generation + 1 RETURNING generation"
         )
         schema = f"gen_{generation}"
         await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")

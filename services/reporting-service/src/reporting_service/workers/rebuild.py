@@ -72,12 +72,15 @@ async def rebuild(
     held rebuild lock."""
     async with pool.acquire() as conn:
         old = await generations.active_schema(conn)
-        # Only the lock's holder makes generations: any but the active one is a leftover.
-        for leftover in await generations.inactive_generations(conn):
-            await generations.drop_generation(conn, leftover)
-        new = await generations.create_generation(conn, reason)
-    log.info("rebuild_started", schema=new, reason=reason)
+        await generations.record_rebuild_start(conn, reason)
+    new: str | None = None
     try:
+        async with pool.acquire() as conn:
+            # Only the lock's holder makes generations: any but the active one is a leftover.
+            for leftover in await generations.inactive_generations(conn):
+                await generations.drop_generation(conn, leftover)
+            new = await generations.create_generation(conn)
+        log.info("rebuild_started", schema=new, reason=reason)
         replayer = _Replayer(settings, pool, new)
         try:
             await replayer.start()
@@ -94,7 +97,8 @@ async def rebuild(
     except BaseException as exc:
         async with pool.acquire() as conn:
             await generations.record_rebuild_error(conn, type(exc).__name__)
-            await generations.drop_generation(conn, new)
+            if new is not None:
+                await generations.drop_generation(conn, new)
         raise
     async with pool.acquire() as conn:
         await generations.drop_generation(conn, old)

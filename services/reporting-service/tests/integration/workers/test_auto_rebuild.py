@@ -13,7 +13,7 @@ import httpx
 import pytest_asyncio
 
 from qaf_shared.database import connect, create_pool
-from qaf_shared.testing.fixtures import auth, eventually, serve
+from qaf_shared.testing.fixtures import auth, eventually, owner_dsn, serve
 from reporting_service.main import create_app
 from reporting_service.projections.version import PROJECTIONS_VERSION
 from reporting_service.repository import generations
@@ -246,31 +246,45 @@ async def test_two_replicas_starting_on_an_older_generation_rebuild_it_once(
         await conn.close()
 
 
-async def test_a_failed_rebuild_of_this_version_is_not_tried_again_until_its_retry_time(
-    folded: Folded,
+async def test_a_failed_rebuild_is_recorded_and_not_tried_again_until_its_retry_time(
+    folded: Folded, token: Callable[..., str]
 ) -> None:
     await made_by_older_projections(folded)
-    await folded.execute(
-        "UPDATE projection_state SET rebuild_error = 'KafkaConnectionError',"
-        f" rebuild_version = {PROJECTIONS_VERSION}, rebuild_started_at = now(),"
-        " rebuild_reason = 'projections_version'"
-    )
+    database = folded.dsn.rsplit("/", 1)[1]
+    runtime_role = folded.dsn.split("://", 1)[1].split(":", 1)[0]
+    owner = await connect(owner_dsn(folded.dsn))
+    admin = auth(token("admin"))
     settings = replica(folded.settings, auto_rebuild_retry_s=600)
-    async with serve(create_app(settings)):
-        await asyncio.sleep(2)  # about ten looks
-    held_back = await folded.state()
-    assert (held_back.active, held_back.generation) == ("gen_0", 0)
-    assert held_back.error == "KafkaConnectionError"
+    try:
+        # A rebuild that cannot succeed: its new generation's schema may not be created.
+        await owner.execute(f"REVOKE CREATE ON DATABASE {database} FROM {runtime_role}")
+        async with serve(create_app(settings)) as client:
 
-    await folded.execute(
-        "UPDATE projection_state SET rebuild_started_at = now() - interval '11 minutes'"
-    )
-    async with serve(create_app(settings)):
+            async def failed() -> dict[str, Any] | None:
+                body = await rebuild_status(client, admin)
+                return body if body["status"] == "idle" and body["error"] else None
 
-        async def rebuilt() -> bool:
-            state = await folded.state()
-            return state.finished_at is not None and state.version == PROJECTIONS_VERSION
+            first = await eventually(failed, timeout=30)
+            await asyncio.sleep(2)  # about ten more looks
+            again = await rebuild_status(client, admin)
+        assert first["error"] == "InsufficientPrivilegeError"
+        assert first["reason"] == "projections_version"
+        assert again == first  # not started again: the same start, error and generation
+        assert (again["active"], again["projections_version"]) == ("gen_0", None)
+        async with serve(create_app(settings)):  # nor by a restart
+            await asyncio.sleep(2)
+        held_back = await folded.state()
+        assert held_back.started_at is not None
+        assert held_back.started_at.isoformat() == first["started_at"]
 
-        await eventually(rebuilt, timeout=60)
-    after = await folded.state()
-    assert (after.active, after.generation, after.error) == ("gen_1", 1, None)
+        await owner.execute(f"GRANT CREATE ON DATABASE {database} TO {runtime_role}")
+        await folded.execute(
+            "UPDATE projection_state SET rebuild_started_at = now() - interval '11 minutes'"
+        )
+        async with serve(create_app(settings)) as client:
+            done = await switched(client, admin)
+    finally:
+        await owner.execute(f"GRANT CREATE ON DATABASE {database} TO {runtime_role}")
+        await owner.close()
+    assert (done["active"], done["error"]) == ("gen_1", None)
+    assert done["projections_version"] == PROJECTIONS_VERSION
