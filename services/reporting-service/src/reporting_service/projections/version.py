@@ -22,16 +22,18 @@ import importlib.util
 from collections.abc import Sequence
 from typing import Final
 
-# Bump when a change of the projections (or of the date rules below) changes what any event
-# already applied would count.
+# Bump when a change of FOLDING_MODULES changes what any event already applied would count,
+# or adds a table that existing generations lack.
 PROJECTIONS_VERSION: Final = 1
 
 # The fingerprint of FOLDING_MODULES at PROJECTIONS_VERSION (sources_fingerprint()).
-SOURCES: Final = "02de5858f3752ea798fd3c44b3a6982db64267f0482ca39ed1cd8e759b437ac9"
+SOURCES: Final = "33a83623d78d77a7240156d6b612ef2e839b628bf2adbcc0e2c5a637afda5833"
 
-# What decides how an event is folded: the projections and the calendar rules they count
-# periods and due dates with (bank holidays included).
+# What decides how an event is folded and where: the projections, the calendar rules they
+# count periods and due dates with (bank holidays included), and the generation's tables (a
+# table an existing generation lacks is filled only by a rebuild).
 FOLDING_MODULES: Final = (
+    "reporting_service.repository.generations",
     "reporting_service.projections",
     "reporting_service.projections.engine",
     "reporting_service.projections.activity",

@@ -3,10 +3,11 @@ The one module that reads and writes `projection_state`.
 
 Readers and the live consumer find the active schema in `projection_state`. A rebuild fills
 `gen_N+1` from offset 0 and switches `active_schema` in one transaction, after which the
-old schema is dropped. Each generation is recorded with the projections' version that built it
-(projections/version.py), so that newer code knows to rebuild it. The consumer reads the active schema `FOR SHARE` at the start of
-each batch transaction, so the switch (which takes it `FOR UPDATE`) waits for in-flight
-batches and holds new ones back while it catches the new generation up.
+old schema is dropped. Each generation is recorded with the projections' version that built
+it (projections/version.py), so that newer code knows to rebuild it. The consumer reads the
+active schema `FOR SHARE` at the start of each batch transaction, so the switch (which takes
+it `FOR UPDATE`) waits for in-flight batches and holds new ones back while it catches the new
+generation up.
 
 The service makes and drops the generations itself, as its runtime role: that role has CREATE
 on the database (schemas only; it may not create tables in `public`) and owns the `gen_N`

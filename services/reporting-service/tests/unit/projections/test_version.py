@@ -17,7 +17,8 @@ from reporting_service.projections.version import (
 
 def test_the_projection_code_is_the_code_its_version_was_reviewed_at() -> None:
     assert sources_fingerprint() == SOURCES, (
-        "The projections (or the date rules they fold with) changed since PROJECTIONS_VERSION"
+        "The projections (their tables, or the date rules they fold with) changed since"
+        " PROJECTIONS_VERSION"
         f" {PROJECTIONS_VERSION} was reviewed. If any event already applied would now count"
         " differently, bump PROJECTIONS_VERSION (every deployment then rebuilds by itself);"
         " either way set SOURCES in projections/version.py to the new fingerprint,"
