@@ -94,15 +94,19 @@ class _Solver:
     ) -> None:
         n = len(values)
         self.values, self.unpublished = values, unpublished
-        self.equations = [tuple(cell for cell, _ in equation) for equation in equations]
         self.sensitive = bytearray(1 <= v <= threshold for v in values)
+        self.equations: list[tuple[int, ...]] = []
         self.of: list[list[int]] = [[] for _ in range(n)]
-        for index, cells in enumerate(self.equations):
-            for cell in cells:
-                self.of[cell].append(index)
         # Each equation's non-zero cells with their coefficients (a cell twice: summed).
         self.terms: list[list[tuple[int, int]]] = []
-        for equation in equations:
+        for index, equation in enumerate(equations):
+            cells = tuple(cell for cell, _ in equation)
+            self.equations.append(cells)
+            for cell in cells:
+                self.of[cell].append(index)
+            if len(set(cells)) == len(cells):
+                self.terms.append([(cell, c) for cell, c in equation if values[cell]])
+                continue
             summed: dict[int, int] = {}
             for cell, coefficient in equation:
                 if values[cell]:
@@ -112,9 +116,10 @@ class _Solver:
         self._near: dict[int, tuple[int, ...]] = {}
         # The order in which cells are chosen to be hidden: published before unpublished,
         # smallest first, then repr order.
-        order = sorted(range(n), key=lambda c: (c in unpublished, abs(values[c]), c))
+        flags = [c in unpublished for c in range(n)]
+        order = sorted(zip(flags, map(abs, values), range(n), strict=True))
         self.cost = [0] * n
-        for place, cell in enumerate(order):
+        for place, (_, _, cell) in enumerate(order):
             self.cost[cell] = place
         self.hidden = bytearray(n)
         self.closed = bytearray(n)  # hidden cells with nothing but hidden cells around (beside)
@@ -224,22 +229,24 @@ class _Solver:
             if self.sensitive[cell]:
                 self._first[cell] = cell
         hidden, live, members, first = self.hidden, self.live, self._members, self._first
-        for cell in new:
-            for index in self.of[cell]:
-                for key in live[index]:
-                    if not hidden[key]:
-                        continue
-                    a, b = self._root(cell), self._root(key)
-                    if a == b:
-                        continue
-                    if len(members[a]) < len(members[b]):
-                        a, b = b, a
-                    self._parent[b] = a
-                    members[a].extend(members.pop(b))
-                    self._verdicts.pop(b, None)
-                    if b in first:
-                        earliest = first.pop(b)
-                        first[a] = min(earliest, first.get(a, earliest))
+        root = self._root
+        for index in {i for cell in new for i in self.of[cell]}:
+            linked = [key for key in live[index] if hidden[key]]
+            if len(linked) < 2:
+                continue
+            a = root(linked[0])
+            for key in linked[1:]:
+                b = root(key)
+                if a == b:
+                    continue
+                if len(members[a]) < len(members[b]):
+                    a, b = b, a
+                self._parent[b] = a
+                members[a].extend(members.pop(b))
+                self._verdicts.pop(b, None)
+                if b in first:
+                    earliest = first.pop(b)
+                    first[a] = min(earliest, first.get(a, earliest))
 
     def recovered(self) -> list[int]:
         """Step 2: the hidden small counts that have no alternative solution, component by
@@ -274,8 +281,10 @@ class _Solver:
         if homogeneous:
             return []  # doubling every hidden cell is another solution: every count moves
         pivots = _reduce(rows)
-        x = [self.values[k] for k in component]
-        floor = [0 if k in self.unpublished else 1 for k in component]
+        # How far each cell may go down: to 0 if unpublished, else to 1 (every "c" is at
+        # least 1).
+        values, unpublished = self.values, self.unpublished
+        slack = [values[k] - (0 if k in unpublished else 1) for k in component]
         # The null space's basis vectors, one per free column: its own 1 and, in each pivot
         # row it is in, minus its coefficient there. Whether one can be added or taken
         # away with every cell kept at its floor is worked out once per free column.
@@ -283,14 +292,13 @@ class _Solver:
         for col, row in pivots.items():
             for c, v in row.items():
                 if c != col:
-                    through.setdefault(c, []).append((col, v))
+                    through.setdefault(c, [(c, 1)]).append((col, -v))
         moves: dict[int, bool] = {}
 
         def movable(free: int) -> bool:
             known = moves.get(free)
             if known is None:
-                vector = {free: 1, **{col: -v for col, v in through.get(free, ())}}
-                known = moves[free] = _keeps_floor(vector, x, floor)
+                known = moves[free] = _keeps_floor(through.get(free, [(free, 1)]), slack)
             return known
 
         out = []
@@ -304,20 +312,18 @@ class _Solver:
         return out
 
 
-def _keeps_floor(vector: dict[int, Exact], x: list[int], floor: list[int]) -> bool:
-    """Can the smallest whole-number multiple of `vector` be added to the values `x`, or
-    taken away, with every cell kept at its floor or above?"""
-    if not all(type(v) is int for v in vector.values()):
-        scale = lcm(*(v.denominator for v in vector.values()))
-        whole = {c: int(v * scale) for c, v in vector.items()}
+def _keeps_floor(vector: list[tuple[int, Exact]], slack: list[int]) -> bool:
+    """Can the smallest whole-number multiple of `vector` (column, value) be added to the
+    values, or taken away, with every cell kept at its floor (`slack` above it) or above?"""
+    if not all(type(v) is int for _, v in vector):
+        scale = lcm(*(v.denominator for _, v in vector))
+        whole = [(c, int(v * scale)) for c, v in vector]
         common = 0
-        for v in whole.values():
+        for _, v in whole:
             common = gcd(common, v)
-        vector = {c: v // common for c, v in whole.items()}
+        vector = [(c, v // common) for c, v in whole]
     # A whole vector with a 1 in it is already the smallest whole multiple.
-    return all(x[c] + v >= floor[c] for c, v in vector.items()) or all(
-        x[c] - v >= floor[c] for c, v in vector.items()
-    )
+    return all(v >= -slack[c] for c, v in vector) or all(v <= slack[c] for c, v in vector)
 
 
 def _reduce(rows: list[dict[int, Exact]]) -> dict[int, dict[int, Exact]]:
@@ -328,8 +334,8 @@ def _reduce(rows: list[dict[int, Exact]]) -> dict[int, dict[int, Exact]]:
     # of the pivots before it, whose rows have nothing there to clear (measured: half the
     # work of the equations' own order on Kent's quarter).
     rows = sorted(rows, key=lambda row: (-min(row), max(row)))
-    # Where each column that is not a pivot appears: the pivots whose rows have it, so that
-    # a new pivot is taken out of those rows only.
+    # The pivots whose rows have had each column that is not a pivot (some may no longer
+    # have it): a new pivot is cleared from those rows only.
     having: dict[int, set[int]] = {}
     for row in rows:
         row = dict(row)
@@ -341,32 +347,30 @@ def _reduce(rows: list[dict[int, Exact]]) -> dict[int, dict[int, Exact]]:
                     if nv:
                         row[c] = nv
                     else:
-                        row.pop(c, None)
+                        del row[c]
         if not row:
             continue
         col = min(row)
         lead = row[col]
         # The equations' coefficients are 1 and -1, and so nearly every pivot: whole numbers
         # stay whole (much cheaper than fractions), a fraction only where one is needed.
-        if lead == 1:
-            pass
-        elif lead == -1:
+        if lead == -1:
             row = {c: -v for c, v in row.items()}
-        else:
+        elif lead != 1:
             row = {c: Fraction(v) / lead for c, v in row.items()}
         for p in having.pop(col, ()):
             other = pivots[p]
-            factor = other[col]
+            factor = other.get(col)
+            if not factor:
+                continue
             for c, v in row.items():
                 nv = other.get(c, 0) - factor * v
-                if nv:
-                    if c not in other:
-                        having.setdefault(c, set()).add(p)
-                    other[c] = nv
-                else:
+                if not nv:
                     del other[c]
-                    if c != col:
-                        having[c].discard(p)
+                    continue
+                if c not in other:
+                    having.setdefault(c, set()).add(p)
+                other[c] = nv
         for c in row:
             if c != col:
                 having.setdefault(c, set()).add(col)
