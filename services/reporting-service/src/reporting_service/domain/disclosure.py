@@ -291,8 +291,13 @@ class _Solver:
         through: dict[int, list[tuple[int, Exact]]] = {}
         for col, row in pivots.items():
             for c, v in row.items():
-                if c != col:
-                    through.setdefault(c, [(c, 1)]).append((col, -v))
+                if c == col:
+                    continue
+                vector = through.get(c)
+                if vector is None:
+                    through[c] = [(c, 1), (col, -v)]
+                else:
+                    vector.append((col, -v))
         moves: dict[int, bool] = {}
 
         def movable(free: int) -> bool:
