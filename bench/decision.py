@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import time
 from collections import Counter
@@ -93,8 +94,10 @@ def main() -> None:
         wall.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - started_cpu) * 1000)
     print(f"hidden {len(decision.hidden)}")
-    # CPU time as well: on a shared machine the wall clock measures the neighbours too.
+    # CPU time as well: on a shared machine the wall clock measures the neighbours too (and
+    # the load average, since a busy machine slows even this process's CPU time).
     print(f"decide ms: median {statistics.median(wall):.0f} wall, {statistics.median(cpu):.0f} CPU")
+    print("load average (1, 5, 15 min): {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     _quarter_alone(raw, units, args.repeat)
     for how in ("inline", "thread"):
         stalls = [asyncio.run(_longest_stall(raw, units, how)) for _ in range(args.repeat)]

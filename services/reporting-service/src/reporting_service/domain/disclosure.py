@@ -30,7 +30,7 @@ from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from math import gcd, lcm
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 Cell = int | float | str
 SUPPRESSED = "c"
@@ -57,94 +57,162 @@ def protect(
     """The cells to hide: every count from 1 to the threshold, and enough others that none of
     those can be worked out from what is shown and the equations (see the module's
     docstring). Deterministic: the same cells and equations give the same answer."""
-    sensitive = {k for k, v in values.items() if 1 <= v <= threshold}
-    hidden = set(sensitive)
-    of: dict[K, list[int]] = {}
-    for index, equation in enumerate(equations):
-        for key, _ in equation:
-            of.setdefault(key, []).append(index)
-    solver: _Solver[K] = _Solver(values, equations, of, unpublished)
-    pending = set(range(len(equations)))
-    while True:
-        solver.close(hidden, pending)
-        recovered = solver.recovered(hidden, sensitive)
-        if not recovered:
-            return hidden
-        pending = set()
-        for cell in recovered:
-            # One hidden for an earlier cell may have used up the last candidate of a later
-            # one of the same component: that one is checked again on the next round.
-            extra = solver.beside(cell, hidden)
-            if extra is None:
-                continue
-            hidden.add(extra)
-            pending.update(of.get(extra, ()))
-        if not pending:
-            raise RuntimeError("a hidden cell cannot be protected")  # see _Solver.beside
+    cells, solver = _numbered(values, equations, threshold, unpublished)
+    return {cells[i] for i in solver.solve()}
 
 
-class _Solver(Generic[K]):
+def _numbered(
+    values: Mapping[K, int],
+    equations: Sequence[Equation[K]],
+    threshold: int,
+    unpublished: Collection[K],
+) -> tuple[list[K], _Solver]:
+    """The cells in repr order, and a solver that knows each by its place in that order."""
+    # Cells are ordered by their repr wherever order matters (determinism); numbered in
+    # that order, comparing, keying and ranking cells is comparing small numbers.
+    every = set(values) | {k for equation in equations for k, _ in equation}
+    cells = sorted(every, key=repr)
+    number = {k: i for i, k in enumerate(cells)}
+    solver = _Solver(
+        [values.get(k, 0) for k in cells],
+        [[(number[k], c) for k, c in equation] for equation in equations],
+        {number[k] for k in unpublished if k in number},
+        threshold,
+    )
+    return cells, solver
+
+
+class _Solver:
+    """protect's rounds over cells known by number (their place in repr order)."""
+
     def __init__(
         self,
-        values: Mapping[K, int],
-        equations: Sequence[Equation[K]],
-        of: Mapping[K, list[int]],
-        unpublished: Collection[K],
+        values: list[int],
+        equations: list[list[tuple[int, int]]],  # (cell, coefficient)
+        unpublished: set[int],
+        threshold: int,
     ) -> None:
-        self.values, self.equations, self.of = values, equations, of
-        self.unpublished = set(unpublished)
-        # Cells are ordered by their repr wherever order matters (determinism); each cell's
-        # place in that order is worked out once.
-        every = set(values) | {k for equation in equations for k, _ in equation}
-        self.rank = {k: i for i, k in enumerate(sorted(every, key=repr))}
+        n = len(values)
+        self.values, self.unpublished = values, unpublished
+        self.sensitive = bytearray(1 <= v <= threshold for v in values)
+        self.equations: list[tuple[int, ...]] = []
+        self.of: list[list[int]] = [[] for _ in range(n)]
+        # Each equation's non-zero cells with their coefficients (a cell twice: summed).
+        self.terms: list[list[tuple[int, int]]] = []
+        for index, equation in enumerate(equations):
+            cells = tuple(cell for cell, _ in equation)
+            self.equations.append(cells)
+            for cell in cells:
+                self.of[cell].append(index)
+            if len(set(cells)) == len(cells):
+                self.terms.append([(cell, c) for cell, c in equation if values[cell]])
+                continue
+            summed: dict[int, int] = {}
+            for cell, coefficient in equation:
+                if values[cell]:
+                    summed[cell] = summed.get(cell, 0) + coefficient
+            self.terms.append(list(summed.items()))
+        self.live = [tuple(cell for cell, _ in terms) for terms in self.terms]
+        self._near: dict[int, tuple[int, ...]] = {}
+        # The order in which cells are chosen to be hidden: published before unpublished,
+        # smallest first, then repr order.
+        flags = [c in unpublished for c in range(n)]
+        order = sorted(zip(flags, map(abs, values), range(n), strict=True))
+        self.cost = [0] * n
+        for place, (_, _, cell) in enumerate(order):
+            self.cost[cell] = place
+        self.hidden = bytearray(n)
+        self.closed = bytearray(n)  # hidden cells with nothing but hidden cells around (beside)
+        self._new: list[int] = []  # hidden since the components were last brought up to date
         # The hidden cells' components (linked by sharing an equation), kept between rounds:
         # hidden only ever grows, so components only merge (union-find). A component's
         # verdict depends only on its cells, so it is kept until the component grows.
-        self._parent: dict[K, K] = {}
-        self._members: dict[K, list[K]] = {}
-        self._verdicts: dict[K, tuple[int, list[K]]] = {}  # root -> (size, verdict)
+        self._parent = list(range(n))
+        self._members: dict[int, list[int]] = {}
+        self._first: dict[int, int] = {}  # root -> its first small count
+        self._verdicts: dict[int, tuple[int, list[int]]] = {}  # root -> (size, verdict)
 
-    def _cheapest(self, keys: Iterable[K], hidden: set[K]) -> K | None:
-        """The smallest non-zero shown cell that is published, else one that is not."""
-        shown = [k for k in keys if k not in hidden and self.values.get(k, 0) != 0]
-        if not shown:
-            return None
-        return min(
-            shown, key=lambda k: (k in self.unpublished, abs(self.values.get(k, 0)), self.rank[k])
-        )
+    def solve(self) -> list[int]:
+        """The hidden cells, by the module docstring's two steps, round after round."""
+        for cell, small in enumerate(self.sensitive):
+            if small:
+                self._hide(cell)
+        pending = set(range(len(self.equations)))
+        while True:
+            self.close(pending)
+            recovered = self.recovered()
+            if not recovered:
+                return [c for c, h in enumerate(self.hidden) if h]
+            pending = set()
+            for cell in recovered:
+                # One hidden for an earlier cell may have used up the last candidate of a
+                # later one of the same component: that one is checked again next round.
+                extra = self.beside(cell)
+                if extra is None:
+                    continue
+                self._hide(extra)
+                pending.update(self.of[extra])
+            if not pending:
+                raise RuntimeError("a hidden cell cannot be protected")  # see beside
 
-    def close(self, hidden: set[K], pending: set[int]) -> None:
+    def _hide(self, cell: int) -> None:
+        self.hidden[cell] = 1
+        self._new.append(cell)
+
+    def _cheapest(self, cells: Iterable[int]) -> int | None:
+        """The smallest non-zero shown cell that is published, else one that is not (cells
+        are non-zero)."""
+        hidden = self.hidden
+        shown = [c for c in cells if not hidden[c]]
+        return min(shown, key=self.cost.__getitem__) if shown else None
+
+    def close(self, pending: set[int]) -> None:
         """Step 1: until no equation has exactly one hidden cell."""
+        hidden, equations, live, of = self.hidden, self.equations, self.live, self.of
         work = sorted(pending)
         while work:
             index = work.pop()
-            equation = self.equations[index]
-            if sum(1 for k, _ in equation if k in hidden) != 1:
+            if sum(map(hidden.__getitem__, equations[index])) != 1:
                 continue
-            extra = self._cheapest((k for k, _ in equation), hidden)
+            extra = self._cheapest(live[index])
             if extra is None:  # cannot happen: a lone non-zero unknown balances something
                 continue
-            hidden.add(extra)
-            work.extend(self.of.get(extra, ()))
+            self._hide(extra)
+            work.extend(of[extra])
 
-    def beside(self, cell: K, hidden: set[K]) -> K | None:
+    def near(self, cell: int) -> tuple[int, ...]:
+        """The non-zero cells of the equations `cell` is in."""
+        out = self._near.get(cell)
+        if out is None:
+            live = self.live
+            out = self._near[cell] = tuple({c for i in self.of[cell] for c in live[i]})
+        return out
+
+    def beside(self, cell: int) -> int | None:
         """The cell to hide to protect `cell`: the smallest shown one in its equations, else
         in those of the hidden cells next to it, and so on outwards. None only when every
         cell around it is hidden or zero, where doubling every hidden value is another
         solution (so it is not recovered)."""
+        if self.closed[cell]:
+            return None
         layer, seen = [cell], {cell}
         while layer:
-            around = {k for c in layer for i in self.of.get(c, ()) for k, _ in self.equations[i]}
-            extra = self._cheapest(around, hidden)
+            around: set[int] = set()
+            for c in layer:
+                around.update(self.near(c))
+            extra = self._cheapest(around)
             if extra is not None:
                 return extra
-            layer = sorted(
-                (k for k in around if k in hidden and k not in seen), key=self.rank.__getitem__
-            )
+            # Every non-zero cell around is hidden: search on from those not yet seen.
+            layer = [c for c in around if c not in seen]
             seen.update(layer)
+        # Every cell the search reached is hidden and so is every non-zero cell beside them;
+        # as hidden only grows, so they stay, and a search from any of them ends here too.
+        for c in seen:
+            self.closed[c] = 1
         return None
 
-    def _root(self, cell: K) -> K:
+    def _root(self, cell: int) -> int:
         parent = self._parent
         root = cell
         while parent[root] != root:
@@ -153,78 +221,127 @@ class _Solver(Generic[K]):
             parent[cell], cell = root, parent[cell]
         return root
 
-    def _join(self, hidden: set[K]) -> None:
-        """Bring the components up to date with `hidden` (which only ever grows)."""
-        new = [k for k in hidden if k not in self._parent]
+    def _join(self) -> None:
+        """Bring the components up to date with the cells hidden since (hidden only grows)."""
+        new, self._new = self._new, []
         for cell in new:
-            self._parent[cell] = cell
             self._members[cell] = [cell]
-        for cell in new:
-            for index in self.of.get(cell, ()):
-                for key, _ in self.equations[index]:
-                    if key not in hidden:
-                        continue
-                    a, b = self._root(cell), self._root(key)
-                    if a == b:
-                        continue
-                    if len(self._members[a]) < len(self._members[b]):
-                        a, b = b, a
-                    self._parent[b] = a
-                    self._members[a].extend(self._members.pop(b))
-                    self._verdicts.pop(b, None)
+            if self.sensitive[cell]:
+                self._first[cell] = cell
+        hidden, live, members, first = self.hidden, self.live, self._members, self._first
+        root = self._root
+        for index in {i for cell in new for i in self.of[cell]}:
+            linked = [key for key in live[index] if hidden[key]]
+            if len(linked) < 2:
+                continue
+            a = root(linked[0])
+            for key in linked[1:]:
+                b = root(key)
+                if a == b:
+                    continue
+                if len(members[a]) < len(members[b]):
+                    a, b = b, a
+                self._parent[b] = a
+                members[a].extend(members.pop(b))
+                self._verdicts.pop(b, None)
+                if b in first:
+                    earliest = first.pop(b)
+                    first[a] = min(earliest, first.get(a, earliest))
 
-    def recovered(self, hidden: set[K], sensitive: set[K]) -> list[K]:
+    def recovered(self) -> list[int]:
         """Step 2: the hidden small counts that have no alternative solution, component by
         component in the order of each one's first small count."""
-        self._join(hidden)
-        first: dict[K, int] = {}
-        for cell in hidden & sensitive:
-            root, rank = self._root(cell), self.rank[cell]
-            if rank < first.get(root, len(self.rank)):
-                first[root] = rank
-        out: list[K] = []
-        for root in sorted(first, key=first.__getitem__):
+        self._join()
+        out: list[int] = []
+        for root in sorted(self._first, key=self._first.__getitem__):
             members = self._members[root]
             kept = self._verdicts.get(root)
             if kept is None or kept[0] != len(members):
-                component = sorted(members, key=self.rank.__getitem__)
-                kept = (len(members), self._pinned(component, hidden, sensitive))
-                self._verdicts[root] = kept
+                kept = self._verdicts[root] = (len(members), self._pinned(sorted(members)))
             out.extend(kept[1])
         return out
 
-    def _pinned(self, component: list[K], hidden: set[K], sensitive: set[K]) -> list[K]:
+    def _pinned(self, component: list[int]) -> list[int]:
+        """The small counts of a component (in repr order) that no other solution found
+        moves."""
         column = {k: i for i, k in enumerate(component)}
+        hidden, terms = self.hidden, self.terms
         rows: list[dict[int, Exact]] = []
         homogeneous = True  # no shown non-zero cell in any equation: the values scale
-        for index in sorted({i for k in component for i in self.of.get(k, ())}):
+        # The component's cells are the hidden ones of its equations (_join).
+        for index in {i for k in component for i in self.of[k]}:
             row: dict[int, Exact] = {}
-            for key, coefficient in self.equations[index]:
-                if key in column:
-                    row[column[key]] = row.get(column[key], 0) + coefficient
-                elif self.values.get(key, 0) != 0:
+            for key, coefficient in terms[index]:
+                if not hidden[key]:
                     homogeneous = False
-            row = {c: v for c, v in row.items() if v}
+                elif coefficient:
+                    row[column[key]] = coefficient
             if row:
                 rows.append(row)
-        pivots = _reduce(rows, len(component))
-        x = [self.values.get(k, 0) for k in component]
-        floor = [0 if k in self.unpublished else 1 for k in component]
+        if homogeneous:
+            return []  # doubling every hidden cell is another solution: every count moves
+        pivots = _reduce(rows)
+        # How far each cell may go down: to 0 if unpublished, else to 1 (every "c" is at
+        # least 1).
+        values, unpublished = self.values, self.unpublished
+        slack = [values[k] - (0 if k in unpublished else 1) for k in component]
+        # The null space's basis vectors, one per free column: its own 1 and, in each pivot
+        # row it is in, minus its coefficient there. Whether one can be added or taken
+        # away with every cell kept at its floor is worked out once per free column.
+        through: dict[int, list[tuple[int, Exact]]] = {}
+        for col, row in pivots.items():
+            for c, v in row.items():
+                if c == col:
+                    continue
+                vector = through.get(c)
+                if vector is None:
+                    through[c] = [(c, 1), (col, -v)]
+                else:
+                    vector.append((col, -v))
+        moves: dict[int, bool] = {}
+
+        def movable(free: int) -> bool:
+            known = moves.get(free)
+            if known is None:
+                known = moves[free] = _keeps_floor(through.get(free, [(free, 1)]), slack)
+            return known
+
         out = []
         for key in component:
-            if key not in sensitive:
+            if not self.sensitive[key]:
                 continue
-            if homogeneous and x[column[key]] >= 1:
-                continue  # doubling every hidden cell is another solution
-            if not _alternative(column[key], pivots, len(component), x, floor):
+            j = column[key]
+            own = pivots.get(j)  # a free column moves itself; a pivot, by its row's free ones
+            if not (movable(j) if own is None else any(movable(c) for c in own if c != j)):
                 out.append(key)
         return out
 
 
-def _reduce(rows: list[dict[int, Exact]], width: int) -> dict[int, dict[int, Exact]]:
+def _keeps_floor(vector: list[tuple[int, Exact]], slack: list[int]) -> bool:
+    """Can the smallest whole-number multiple of `vector` (column, value) be added to the
+    values, or taken away, with every cell kept at its floor (`slack` above it) or above?"""
+    if not all(type(v) is int for _, v in vector):
+        scale = lcm(*(v.denominator for _, v in vector))
+        whole = [(c, int(v * scale)) for c, v in vector]
+        common = 0
+        for _, v in whole:
+            common = gcd(common, v)
+        vector = [(c, v // common) for c, v in whole]
+    # A whole vector with a 1 in it is already the smallest whole multiple.
+    return all(v >= -slack[c] for c, v in vector) or all(v <= slack[c] for c, v in vector)
+
+
+def _reduce(rows: list[dict[int, Exact]]) -> dict[int, dict[int, Exact]]:
     """Reduced row echelon form of sparse rows: pivot column -> its row (pivot 1, no other
-    pivot column in it)."""
+    pivot column in it). The form is the same whatever the order of the rows."""
     pivots: dict[int, dict[int, Exact]] = {}
+    # Rows whose first column lies furthest right first: a new pivot then mostly lies left
+    # of the pivots before it, whose rows have nothing there to clear (measured: half the
+    # work of the equations' own order on Kent's quarter).
+    rows = sorted(rows, key=lambda row: (-min(row), max(row)))
+    # The pivots whose rows have had each column that is not a pivot (some may no longer
+    # have it): a new pivot is cleared from those rows only.
+    having: dict[int, set[int]] = {}
     for row in rows:
         row = dict(row)
         for col in [c for c in row if c in pivots]:
@@ -235,53 +352,35 @@ def _reduce(rows: list[dict[int, Exact]], width: int) -> dict[int, dict[int, Exa
                     if nv:
                         row[c] = nv
                     else:
-                        row.pop(c, None)
+                        del row[c]
         if not row:
             continue
         col = min(row)
         lead = row[col]
         # The equations' coefficients are 1 and -1, and so nearly every pivot: whole numbers
         # stay whole (much cheaper than fractions), a fraction only where one is needed.
-        if lead in (1, -1):
-            row = {c: v * lead for c, v in row.items()}
-        else:
+        if lead == -1:
+            row = {c: -v for c, v in row.items()}
+        elif lead != 1:
             row = {c: Fraction(v) / lead for c, v in row.items()}
-        for other in pivots.values():
+        for p in having.pop(col, ()):
+            other = pivots[p]
             factor = other.get(col)
-            if factor:
-                for c, v in row.items():
-                    nv = other.get(c, 0) - factor * v
-                    if nv:
-                        other[c] = nv
-                    else:
-                        other.pop(c, None)
+            if not factor:
+                continue
+            for c, v in row.items():
+                nv = other.get(c, 0) - factor * v
+                if not nv:
+                    del other[c]
+                    continue
+                if c not in other:
+                    having.setdefault(c, set()).add(p)
+                other[c] = nv
+        for c in row:
+            if c != col:
+                having.setdefault(c, set()).add(col)
         pivots[col] = row
     return pivots
-
-
-def _alternative(
-    j: int, pivots: dict[int, dict[int, Exact]], width: int, x: list[int], floor: list[int]
-) -> bool:
-    """Is there a whole-number vector d of the null space with d[j] != 0 such that x + d
-    keeps every cell at its floor or above? Tried over the null space's basis vectors (one
-    per free column) that move `j`, each both ways: finding one proves `j` has another
-    value; finding none is taken as `j` being recovered (which may hide more than needed,
-    never less)."""
-    for free in [c for c in pivots[j] if c != j] if j in pivots else [j]:
-        vector: dict[int, Exact] = {free: 1}
-        for col, row in pivots.items():
-            if free in row:
-                vector[col] = -row[free]
-        scale = lcm(*(v.denominator for v in vector.values()))
-        whole = {c: int(v * scale) for c, v in vector.items()}
-        common = 0
-        for v in whole.values():
-            common = gcd(common, v)
-        whole = {c: v // common for c, v in whole.items()}
-        for sign in (1, -1):
-            if all(x[c] + sign * v >= floor[c] for c, v in whole.items()):
-                return True
-    return False
 
 
 def round_half_up(value: float | Decimal, places: int = 1) -> float:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 from qaf_shared.enums import EscalationCategory, EscalationStage, Grade
 from qaf_shared.org_units import TenantUnits
@@ -123,8 +124,10 @@ def decide(
     return Decision(quarter, raw, threshold, frozenset(hidden))
 
 
-def _unit_cells(kind: str) -> list[tuple[str, str]]:
-    """The (stored measure, dimension) cells of a unit in a period."""
+@cache
+def _unit_cells(kind: str) -> tuple[tuple[str, str], ...]:
+    """The (stored measure, dimension) cells of a unit in a period (worked out once per
+    kind: a decision asks for them once per unit and period)."""
     out = [
         (measure, prefix + dim)
         for _, _, measure, prefix, dims in COUNTS
@@ -133,7 +136,7 @@ def _unit_cells(kind: str) -> list[tuple[str, str]]:
     out += [(GOOD, ""), *((numerator, "") for _, numerator, _ in SHARES)]
     if kind in ESCALATION_TREND_KINDS:
         out += [(m, d) for m in METRICS.values() for d in TREND_DIMENSIONS]
-    return list(dict.fromkeys(out))
+    return tuple(dict.fromkeys(out))
 
 
 def _published(
