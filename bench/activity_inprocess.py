@@ -2,7 +2,10 @@
 called in one process without HTTP (ASGI calls, uvloop, the relay off) on throwaway databases,
 alternating so that both see the same machine: CPU microseconds per record and records/s of
 1,000-record batches of new children, then of the same batches again (UNCHANGED; the service
-only). `python -m bench.activity_inprocess [--batches 25] [--clients 4] [--profile N]`.
+only). `python -m bench.activity_inprocess [--batches 25] [--clients 4] [--profile N]
+[--relay]`; with `--relay` the service's relay publishes to Kafka as it goes, and each run
+ends when it has published every event, so its CPU is counted as the HTTP benchmark counts it
+(the baseline has no relay).
 
 Less noisy than `activity_write` for comparing two versions of the code: run it on each (the
 older commit from a `git archive` first on PYTHONPATH, its `.run/dev-keys` copied over),
@@ -34,10 +37,20 @@ from bench.inprocess import post
 _REF = f'"child_ref":"{GENERATED_PREFIX}'.encode()
 
 
+async def _drained(app: Any) -> None:
+    """Wait until the service's relay (when on) has published every outbox row."""
+    settings = getattr(app.state, "settings", None)  # the baseline has none, nor a relay
+    if settings is None or not settings.relay_enabled:
+        return
+    while await app.state.pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"):
+        await asyncio.sleep(0.02)
+
+
 async def _run(
     app: Any, bodies: list[bytes], token: str, tag: str, batches: int, clients: int, expect: str
 ) -> tuple[float, float]:
-    """CPU us per record and records/s of `batches` batches from `clients` at once."""
+    """CPU us per record and records/s of `batches` batches from `clients` at once (with the
+    relay on, until it has published them)."""
     todo = iter(range(batches))
     wanted = f'"status":"{expect}"'.encode()
 
@@ -51,14 +64,21 @@ async def _run(
 
     cpu, wall = time.process_time(), time.monotonic()
     await asyncio.gather(*(client() for _ in range(clients)))
+    await _drained(app)
     records = batches * 1000
     return (time.process_time() - cpu) / records * 1e6, records / (time.monotonic() - wall)
 
 
 async def _measure(
-    dsn: str, baseline_dsn: str, token: str, bodies: list[bytes], args: argparse.Namespace
+    dsn: str,
+    baseline_dsn: str,
+    token: str,
+    bodies: list[bytes],
+    args: argparse.Namespace,
+    prefix: str | None,
 ) -> None:
-    app = create_app(ActivitySettings(database_url=dsn, relay_enabled=False))
+    relay = {"relay_enabled": True, "kafka_topic_prefix": prefix} if prefix else {}
+    app = create_app(ActivitySettings(database_url=dsn, **{"relay_enabled": False, **relay}))
     os.environ["QA_DATABASE_URL"] = baseline_dsn
     base = activity_baseline.create_app()
     batches, clients = args.batches, args.clients
@@ -93,13 +113,16 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--profile", type=int, default=0, metavar="N")
+    parser.add_argument("--relay", action="store_true", help="the service's relay on")
     args = parser.parse_args()
     path = batches_file()
     try:
         bodies = [b for b in Path(path).read_bytes().split(b"\n") if b]
         with BenchEnv() as env:
             dsn, baseline_dsn = env.database(PACKAGE), env.database(PACKAGE)
-            uvloop.run(_measure(dsn, baseline_dsn, env.token("activity:write"), bodies, args))
+            prefix = env.topics() if args.relay else None
+            token = env.token("activity:write")
+            uvloop.run(_measure(dsn, baseline_dsn, token, bodies, args, prefix))
     finally:
         path.unlink(missing_ok=True)
 
