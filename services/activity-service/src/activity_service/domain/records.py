@@ -9,7 +9,6 @@ a stable rule name and a message, and never the value: values can be personal da
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -139,20 +138,13 @@ def typed_facts(kind: Kind, facts: Mapping[str, Any]) -> dict[str, object]:
 
 
 # What `check` goes through per kind, worked out once: the facts it must carry (the key
-# date first), its date facts (each with whether it must be in the past), and per collection
-# year the list each coded fact takes its codes from.
+# date first) and its date facts (each with whether it must be in the past); the coded facts'
+# lists are the collection year's `CodeLists.coded`.
 _MUST_GIVE: Final = {kind: (KEY_DATE[kind], *sorted(REQUIRED[kind])) for kind in Kind}
 _DATED: Final = {
     kind: {n: (kind, n) not in _MAY_BE_FUTURE for n in (*_DATES[kind], *_DATE_LISTS[kind])}
     for kind in Kind
 }
-
-
-@functools.cache
-def _coded(codes: CodeLists, kind: Kind) -> dict[str, frozenset[str]]:
-    return {
-        name: allowed for name in FACTS[kind] if (allowed := codes.for_fact(kind, name)) is not None
-    }
 
 
 def check(
@@ -185,7 +177,7 @@ def check(
 def _code_errors(
     kind: Kind, typed: Mapping[str, object], codes: CodeLists, errors: list[Issue]
 ) -> None:
-    coded = _coded(codes, kind)
+    coded = codes.coded[kind]
     for name, value in typed.items():
         allowed = coded.get(name)
         if allowed is None:
