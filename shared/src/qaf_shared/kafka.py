@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import pkgutil
+import random
+import struct
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -118,15 +121,57 @@ def admin_client(settings: ServiceSettings, **overrides: Any) -> AIOKafkaAdminCl
     return AIOKafkaAdminClient(**{**client_options(settings), **overrides})
 
 
+_MASK = 0xFFFFFFFF
+_M = 0x5BD1E995
+
+
+def murmur2(data: bytes) -> int:
+    """Kafka's murmur2 of a record key (the Java client's `Utils.murmur2`, which aiokafka's
+    `murmur2` copies byte by byte), as an unsigned 32-bit int: the whole 4-byte words read in
+    one `struct` call. The same value as aiokafka's (a test compares them), at a fraction of
+    its cost, which was the largest part of publishing an event."""
+    length = len(data)
+    h = 0x9747B28C ^ length
+    whole = length // 4
+    for k in struct.unpack_from(f"<{whole}I", data):
+        k = (k * _M) & _MASK
+        k ^= k >> 24
+        h = ((h * _M) & _MASK) ^ ((k * _M) & _MASK)
+    tail = length & 3
+    if tail:
+        rest = whole * 4
+        if tail == 3:
+            h ^= data[rest + 2] << 16
+        if tail >= 2:
+            h ^= data[rest + 1] << 8
+        h = ((h ^ data[rest]) * _M) & _MASK
+    h ^= h >> 13
+    h = (h * _M) & _MASK
+    return h ^ (h >> 15)
+
+
+def key_partitioner(
+    key: bytes | None, all_partitions: Sequence[int], available: Sequence[int]
+) -> int:
+    """aiokafka's `DefaultPartitioner` with the faster `murmur2`: a key's partition is the one
+    every earlier version of the relay chose for it, so an aggregate's events stay in one
+    partition, in order, across an upgrade."""
+    if key is None:
+        return random.choice(available or all_partitions)
+    return all_partitions[(murmur2(key) & 0x7FFFFFFF) % len(all_partitions)]
+
+
 def idempotent_producer(settings: ServiceSettings, **overrides: Any) -> AIOKafkaProducer:
     """The producer every publisher uses: acks from all replicas, idempotence on, so a retry
-    never duplicates or reorders a record within a partition."""
+    never duplicates or reorders a record within a partition; keys partitioned as aiokafka's
+    default partitioner does, faster (`key_partitioner`)."""
     options: dict[str, Any] = {
         **client_options(settings),
         "acks": "all",
         "enable_idempotence": True,
         "linger_ms": 2,
         "request_timeout_ms": 15000,
+        "partitioner": key_partitioner,
     }
     options.update(overrides)
     return AIOKafkaProducer(**options)

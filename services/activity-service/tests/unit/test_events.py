@@ -42,7 +42,7 @@ def _stored() -> list[StoredRecord]:
         }
         by_child[intended.child_ref].append(
             StoredRecord(
-                id=uuid.uuid4(),
+                id=str(uuid.uuid4()),
                 kind=kind,
                 child_ref=intended.child_ref,
                 child_key="k" * 64,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import uuid_utils
 from pydantic import BaseModel, ConfigDict, Field
 
 from qaf_shared import jsonutil
@@ -106,9 +107,9 @@ class PreparedEvent:
     outbox (`add_events` takes either). For a producer that writes events by the thousand
     (activity-service's batches), where the two pydantic models per event of `new_event`
     were a tenth of the batch; its `data` must be its payload's JSON form exactly (that
-    producer's tests compare it with the payload model's)."""
+    producer's tests compare it with the payload model's). Its `id` is in its JSON form too."""
 
-    id: uuid.UUID
+    id: str
     type: str
     subject: str
     tenant: str
@@ -134,9 +135,11 @@ def prepared_event(
     time: str,
 ) -> PreparedEvent:
     """`new_event(...).to_json()` without the models: a fresh id, the type and dataschema of
-    `payload`'s class, `data` as given (the payload's JSON form) and `time` (`json_time`)."""
+    `payload`'s class, `data` as given (the payload's JSON form) and `time` (`json_time`).
+    The id is a uuid4 as `uuid_utils` makes it: its text costs a twentieth of the standard
+    library's `str(uuid.uuid4())`, which was a tenth of a thousand events' cost."""
     spec = spec_for(payload.event_type)
-    event_id = uuid.uuid4()
+    event_id = str(uuid_utils.uuid4())
     return PreparedEvent(
         event_id,
         spec.type,
@@ -144,7 +147,7 @@ def prepared_event(
         tenant,
         {
             "specversion": "1.0",
-            "id": str(event_id),
+            "id": event_id,
             "source": source,
             "type": spec.type,
             "time": time,

@@ -16,10 +16,10 @@ from qaf_shared.tracing import trace_context
 
 class OutboxEvent(Protocol):
     """What the outbox takes of an event: a `CloudEvent`, or a `PreparedEvent` already in its
-    JSON form."""
+    JSON form (whose id is its text)."""
 
     @property
-    def id(self) -> uuid.UUID: ...
+    def id(self) -> uuid.UUID | str: ...
     @property
     def type(self) -> str: ...
     @property

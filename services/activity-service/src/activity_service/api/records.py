@@ -18,7 +18,7 @@ from activity_service.api.schemas.records import (
     WithdrawalBatch,
     WithdrawalResults,
     read_key,
-    read_record,
+    read_records,
     record_out,
     results_out,
 )
@@ -55,7 +55,7 @@ async def write_records(body: ActivityBatch, call: WriterBatch) -> Response:
     moves the record to tenant level). A bad record never loses the others: always 200 when
     the batch itself is well-formed."""
     units = tenant_units(call.request, call.principal.tenant)
-    records = [read_record(raw, units) for raw in body.records]
+    records = read_records(body.records, units)
     writing = _writing(call)
 
     async def write(conn: asyncpg.Connection) -> StoredResponse:

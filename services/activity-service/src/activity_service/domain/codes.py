@@ -12,6 +12,7 @@ not a need a measure can count)."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Final
 
@@ -40,6 +41,19 @@ class CodeLists:
     reason_ceased: frozenset[str]
     pn_code: frozenset[str]
     visit_plan_type: frozenset[str]
+
+    @functools.cached_property
+    def coded(self) -> dict[Kind, dict[str, frozenset[str]]]:
+        """Each kind's coded facts with the list each takes its codes from (`for_fact`), for
+        the rules that check a record's every coded fact."""
+        return {
+            kind: {
+                name: allowed
+                for name in FACTS[kind]
+                if (allowed := self.for_fact(kind, name)) is not None
+            }
+            for kind in Kind
+        }
 
     def for_fact(self, kind: Kind, fact: str) -> frozenset[str] | None:
         """The list `kind`'s `fact` takes its codes from (a list fact, `factors`, each of its

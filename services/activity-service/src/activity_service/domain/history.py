@@ -10,11 +10,10 @@ O(n log n) in its record count: it runs for every child of a 50,000-child return
 from __future__ import annotations
 
 import heapq
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Final
+from typing import Final, NamedTuple
 
 from activity_service.domain.kinds import Kind
 from qaf_shared.months import add_months, one_year_before
@@ -39,11 +38,11 @@ CP_VISIT_WORKING_DAYS: Final = 10
 Derived = dict[str, object]
 
 
-@dataclass(frozen=True)
-class HistoryRecord:
-    """One of a child's records as stored: its facts are typed as in `kinds.FACTS`."""
+class HistoryRecord(NamedTuple):
+    """One of a child's records as stored: its facts are typed as in `kinds.FACTS` (a tuple:
+    a batch makes one for each record of each child it derives again)."""
 
-    id: uuid.UUID
+    id: str
     kind: Kind
     key_date: date
     facts: Mapping[str, object]
@@ -54,7 +53,7 @@ def derive(
     *,
     cin_visit_working_days: int = CIN_VISIT_WORKING_DAYS,
     cp_visit_working_days: int = CP_VISIT_WORKING_DAYS,
-) -> dict[uuid.UUID, Derived]:
+) -> dict[str, Derived]:
     """Each record's derived facts, from one child's current records (withdrawn ones left
     out); every record gets an entry, `{}` for kinds with none:
 
@@ -85,7 +84,7 @@ def derive(
     referrals = [_span(record, "closure_date") for record in of_kind[Kind.REFERRAL]]
     plans = [_span(record, "end_date") for record in of_kind[Kind.CP_PLAN]]
 
-    derived: dict[uuid.UUID, Derived] = {record.id: {} for record in ordered}
+    derived: dict[str, Derived] = {record.id: {} for record in ordered}
     derived.update(_re_referrals(of_kind[Kind.REFERRAL]))
     derived.update(_second_plans(of_kind[Kind.CP_PLAN]))
     derived.update(_routes(care, plans, referrals))
@@ -170,7 +169,7 @@ class _Care:
         ]
 
 
-def _re_referrals(referrals: Sequence[HistoryRecord]) -> Iterator[tuple[uuid.UUID, Derived]]:
+def _re_referrals(referrals: Sequence[HistoryRecord]) -> Iterator[tuple[str, Derived]]:
     # In date order, the referral just before is the latest earlier one: if any earlier
     # referral is within the year, that one is.
     for i, referral in enumerate(referrals):
@@ -179,7 +178,7 @@ def _re_referrals(referrals: Sequence[HistoryRecord]) -> Iterator[tuple[uuid.UUI
         yield referral.id, {"re_referral_12m": earlier}
 
 
-def _second_plans(plans: Sequence[HistoryRecord]) -> Iterator[tuple[uuid.UUID, Derived]]:
+def _second_plans(plans: Sequence[HistoryRecord]) -> Iterator[tuple[str, Derived]]:
     first = plans[0].key_date if plans else None
     for plan in plans:
         previous = plan.facts.get("previous_plans")
@@ -189,7 +188,7 @@ def _second_plans(plans: Sequence[HistoryRecord]) -> Iterator[tuple[uuid.UUID, D
 
 def _routes(
     care: _Care, plans: Sequence[_Span], referrals: Sequence[_Span]
-) -> Iterator[tuple[uuid.UUID, Derived]]:
+) -> Iterator[tuple[str, Derived]]:
     # Entry days never go backwards in episode order, so one sweep over each kind finds them.
     days = [care.spans[entry].start for entry in care.entry_of]
     plan_open = _latest_open(plans, days)
@@ -205,7 +204,7 @@ def _timeliness(held: date, due: date | None) -> Derived:
 
 def _review_timeliness(
     reviews: Sequence[HistoryRecord], care: _Care
-) -> Iterator[tuple[uuid.UUID, Derived]]:
+) -> Iterator[tuple[str, Derived]]:
     """A child looked after review is measured within the period of care open on its date:
     the first is due 20 working days after the period began, the second 3 months after the
     first, each next 6 months after the one before. A period whose first episode is not an
@@ -243,7 +242,7 @@ def _visit_timeliness(
     *,
     cin_working_days: int,
     cp_working_days: int,
-) -> Iterator[tuple[uuid.UUID, Derived]]:
+) -> Iterator[tuple[str, Derived]]:
     """Only a visit at which the child was seen is measured, and only seen visits are "the
     visit before". A visit is measured within what is open on its day: a CIN visit within the
     latest referral open, a CP visit within the latest plan open, a CLA visit within the
@@ -295,7 +294,7 @@ def _measured(
     within: Sequence[int | None],
     first_due: Callable[[int], date | None],
     next_due: Callable[[date], date],
-) -> Iterator[tuple[uuid.UUID, Derived]]:
+) -> Iterator[tuple[str, Derived]]:
     """Seen visits of one plan type in date order, each with the index of what it is measured
     within (None: nothing): the first within each is due `first_due(index)` (None when that
     began before the history), each next `next_due` of the visit before."""

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from activity_service.domain.codes import CURRENT, CodeLists
 from activity_service.domain.kinds import FACTS, KEY_DATE, REQUIRED, Kind
@@ -62,10 +62,10 @@ class Keep(Enum):
 KEEP: Final = Keep.KEEP
 
 
-@dataclass(frozen=True, slots=True)
-class NaturalKey:
+class NaturalKey(NamedTuple):
     """What makes two writes the same record: child_ref, the kind's first date, and for a
-    visit its plan type ('' for every other kind)."""
+    visit its plan type ('' for every other kind). A tuple: a batch hashes a few of these per
+    record, and a tuple's hash is C's where a dataclass's is Python's."""
 
     kind: Kind
     child_ref: str
@@ -77,19 +77,26 @@ class NaturalKey:
 class RecordIn:
     """One record as a route writes it: `facts` in JSON form, the key date always among them;
     a fact given as None clears the stored one, a fact left out keeps it. `unit` is the org
-    unit resolved from its `team` or `service` (None clears it; KEEP keeps it)."""
+    unit resolved from its `team` or `service` (None clears it; KEEP keeps it). `typed` is
+    `facts` with their types (`typed_facts`), worked out once here for the rules and the
+    derivation; a date that is no date raises ValueError, a key date left out KeyError."""
 
     kind: Kind
     child_ref: str
     facts: Mapping[str, Any]
     unit: OrgUnitRef | Keep | None = KEEP
+    typed: Mapping[str, object] = field(init=False)
     key: NaturalKey = field(init=False)
 
     def __post_init__(self) -> None:
-        plan_type = self.facts.get("plan_type") if self.kind is Kind.VISIT else ""
-        key_date = date.fromisoformat(self.facts[KEY_DATE[self.kind]])
-        key = NaturalKey(self.kind, self.child_ref, key_date, plan_type or "")
-        object.__setattr__(self, "key", key)
+        kind = self.kind
+        typed = typed_facts(kind, self.facts)
+        plan_type = self.facts.get("plan_type") if kind is Kind.VISIT else ""
+        key_date = typed[KEY_DATE[kind]]
+        if not isinstance(key_date, date):
+            raise TypeError("a record's key date cannot be null")
+        object.__setattr__(self, "typed", typed)
+        object.__setattr__(self, "key", NaturalKey(kind, self.child_ref, key_date, plan_type or ""))
 
 
 def json_facts(facts: Mapping[str, object]) -> dict[str, Any]:
@@ -106,34 +113,60 @@ def _json_value(value: object) -> Any:
     return value
 
 
+# Each kind's date facts and list-of-dates facts: the only ones whose JSON form is not their
+# typed value.
+_DATES: Final = {
+    kind: tuple(n for n, t in facts.items() if t is date) for kind, facts in FACTS.items()
+}
+_DATE_LISTS: Final = {
+    kind: tuple(n for n, t in facts.items() if t == "list[date]") for kind, facts in FACTS.items()
+}
+
+
 def typed_facts(kind: Kind, facts: Mapping[str, Any]) -> dict[str, object]:
-    """The facts with their `kinds.FACTS` types (ISO dates as dates)."""
-    types = FACTS[kind]
-    typed: dict[str, object] = {}
-    for name, value in facts.items():
-        fact_type = types.get(name)
-        if fact_type is date:
+    """The facts with their `kinds.FACTS` types (ISO dates as dates); None stays None."""
+    typed = dict(facts)
+    for name in _DATES[kind]:
+        value = facts.get(name)
+        if value is not None:
             typed[name] = date.fromisoformat(value)
-        elif fact_type == "list[date]":
+    for name in _DATE_LISTS[kind]:
+        value = facts.get(name)
+        if value is not None:
             typed[name] = [date.fromisoformat(v) for v in value]
-        else:
-            typed[name] = value
     return typed
 
 
+# What `check` goes through per kind, worked out once: the facts it must carry (the key
+# date first) and its date facts (each with whether it must be in the past); the coded facts'
+# lists are the collection year's `CodeLists.coded`.
+_MUST_GIVE: Final = {kind: (KEY_DATE[kind], *sorted(REQUIRED[kind])) for kind in Kind}
+_DATED: Final = {
+    kind: {n: (kind, n) not in _MAY_BE_FUTURE for n in (*_DATES[kind], *_DATE_LISTS[kind])}
+    for kind in Kind
+}
+
+
 def check(
-    kind: Kind, facts: Mapping[str, Any], *, today: date, codes: CodeLists = CURRENT
+    kind: Kind,
+    facts: Mapping[str, Any],
+    *,
+    today: date,
+    codes: CodeLists = CURRENT,
+    typed: Mapping[str, object] | None = None,
 ) -> tuple[list[Issue], list[Issue]]:
     """A record's errors and warnings, from its whole facts after the merge (JSON form, every
-    value of its `kinds.FACTS` type)."""
+    value of its `kinds.FACTS` type; `typed`: the same as `typed_facts` gives them, when the
+    caller has them already)."""
     errors: list[Issue] = []
     warnings: list[Issue] = []
-    for name in (KEY_DATE[kind], *sorted(REQUIRED[kind])):
+    for name in _MUST_GIVE[kind]:
         if facts.get(name) is None:
             errors.append(Issue(name, REQUIRED_RULE, f"a {kind} must give {name}"))
-    typed = typed_facts(kind, facts)
-    errors += _code_errors(kind, typed, codes)
-    errors += _date_errors(kind, typed, today)
+    if typed is None:
+        typed = typed_facts(kind, facts)
+    _code_errors(kind, typed, codes, errors)
+    _date_errors(kind, typed, today, errors)
     previous = typed.get("previous_plans")
     if isinstance(previous, int) and previous < 0:
         errors.append(Issue("previous_plans", NEGATIVE, "cannot be negative"))
@@ -141,14 +174,19 @@ def check(
     return errors, warnings
 
 
-def _code_errors(kind: Kind, typed: Mapping[str, object], codes: CodeLists) -> list[Issue]:
-    errors = []
+def _code_errors(
+    kind: Kind, typed: Mapping[str, object], codes: CodeLists, errors: list[Issue]
+) -> None:
+    coded = codes.coded[kind]
     for name, value in typed.items():
-        allowed = codes.for_fact(kind, name)
+        allowed = coded.get(name)
         if allowed is None:
             continue
-        values = value if isinstance(value, list) else [value]
-        if any(v not in allowed for v in values):
+        if isinstance(value, str):
+            bad = value not in allowed
+        else:
+            bad = any(v not in allowed for v in (value if isinstance(value, list) else [value]))
+        if bad:
             errors.append(
                 Issue(
                     name,
@@ -156,17 +194,19 @@ def _code_errors(kind: Kind, typed: Mapping[str, object], codes: CodeLists) -> l
                     f"not a code of the {codes.year} collection's list for {name}",
                 )
             )
-    return errors
 
 
-def _date_errors(kind: Kind, typed: Mapping[str, object], today: date) -> list[Issue]:
-    errors = []
+def _date_errors(kind: Kind, typed: Mapping[str, object], today: date, errors: list[Issue]) -> None:
+    # In the facts' order, as the errors are listed.
+    dated = _DATED[kind]
     for name, value in typed.items():
-        days = value if isinstance(value, list) else [value]
-        for day in days:
+        past = dated.get(name)
+        if past is None:
+            continue
+        for day in value if isinstance(value, list) else [value]:
             if not isinstance(day, date):
                 break
-            if day > today and (kind, name) not in _MAY_BE_FUTURE:
+            if past and day > today:
                 errors.append(Issue(name, DATE_IN_FUTURE, "cannot be in the future"))
                 break
             if day < EARLIEST_DATE:
@@ -174,7 +214,6 @@ def _date_errors(kind: Kind, typed: Mapping[str, object], today: date) -> list[I
                     Issue(name, DATE_TOO_EARLY, f"cannot be before {EARLIEST_DATE.isoformat()}")
                 )
                 break
-    return errors
 
 
 def _before(typed: Mapping[str, object], first: str, then: str, *, strictly: bool = False) -> bool:

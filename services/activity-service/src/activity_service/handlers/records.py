@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
+import uuid_utils
 
 from activity_service import events
 from activity_service.domain.child_key import ChildKeys
@@ -36,7 +37,6 @@ from activity_service.domain.records import (
     check,
     episode_span,
     overlaps,
-    typed_facts,
 )
 from activity_service.repository import records as record_rows
 from activity_service.repository.records import StoredRecord
@@ -57,14 +57,14 @@ class Result:
 
     index: int
     status: str
-    id: uuid.UUID | None = None
+    id: str | None = None
     errors: Sequence[Issue] = ()
     warnings: Sequence[Issue] = ()
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"index": self.index, "status": self.status}
         if self.id is not None:
-            body["id"] = str(self.id)
+            body["id"] = self.id
         if self.errors:
             body["errors"] = [e.to_json() for e in self.errors]
         if self.warnings:
@@ -101,8 +101,10 @@ class _Histories:
         record = self.state.get(key)
         return None if record is None or record.withdrawn else record
 
-    def put(self, record: StoredRecord) -> None:
-        key = record.key
+    def put(self, record: StoredRecord, key: NaturalKey | None = None) -> None:
+        """Hold `record` as its key's, changed (`key`: its key, when the caller has it)."""
+        if key is None:
+            key = record.key
         if key not in self.state:
             self.by_child[record.child_ref].append(key)
         self.state[key] = record
@@ -124,10 +126,7 @@ class _Histories:
         for child in children:
             current = [r for k in self.by_child[child] if not (r := self.state[k]).withdrawn]
             derived = derive(
-                [
-                    HistoryRecord(r.id, r.kind, r.key_date, typed_facts(r.kind, r.facts))
-                    for r in current
-                ]
+                [HistoryRecord(r.id, r.kind, r.key_date, r.typed_facts()) for r in current]
             )
             for record in current:
                 facts = _json(derived.get(record.id, {}))
@@ -146,10 +145,11 @@ class _Histories:
         changed = list(self.changed.values())
         await record_rows.write(conn, tenant, changed, client=writing.client, actor=writing.actor)
         time = json_time(datetime.now(UTC))
+        units = events.UnitsJson()
         published: list[CloudEvent | PreparedEvent] = [
             events.withdrawn(tenant, r)
             if withdrawn and r.key in withdrawn
-            else events.recorded(tenant, r, time=time)
+            else events.recorded(tenant, r, time=time, units=units)
             for r in changed
         ]
         if published:
@@ -213,7 +213,7 @@ async def apply_records(
             valid.append((index, record))
 
     histories = await _Histories.read(conn, writing, {r.child_ref for _, r in valid})
-    unchanged_to_move: list[uuid.UUID] = []
+    unchanged_to_move: list[str] = []
     # A batch holds a dozen records a child: its key is worked out once.
     child_keys: dict[str, str] = {}
 
@@ -223,16 +223,27 @@ async def apply_records(
             found = child_keys[child_ref] = writing.keys.key(tenant, child_ref)
         return found
 
+    source = writing.source.value
     for index, record in valid:
         key = record.key
         stored = histories.state.get(key)
-        live = histories.live(key)
-        facts = merge_patch(live.facts if live else None, record.facts)
-        unit = (live.unit if live else None) if record.unit is KEEP else record.unit
-        errors, warnings = check(record.kind, facts, today=today, codes=codes)
+        live = None if stored is None or stored.withdrawn else stored
+        if live is None:
+            # merge_patch(None, ...): what the record gives, nulls left out (seldom any).
+            facts, typed = dict(record.facts), dict(record.typed)
+            if None in facts.values():
+                facts = {k: v for k, v in facts.items() if v is not None}
+                typed = {k: v for k, v in typed.items() if v is not None}
+            unit = None if record.unit is KEEP else record.unit
+        else:
+            facts = merge_patch(live.facts, record.facts)
+            typed = merge_patch(live.typed_facts(), record.typed)
+            unit = live.unit if record.unit is KEEP else record.unit
+        kind = record.kind
+        errors, warnings = check(kind, facts, today=today, codes=codes, typed=typed)
         if (
             not errors
-            and record.kind is Kind.CARE_EPISODE
+            and kind is Kind.CARE_EPISODE
             and overlaps(episode_span(facts), histories.episodes_besides(key))
         ):
             errors.append(
@@ -241,16 +252,17 @@ async def apply_records(
         if errors:
             results[index] = Result(index, REJECTED, errors=errors)
             continue
-        if live is not None and live.facts == facts and live.unit == unit:
+        if live is not None and live.facts == facts and (live.unit is unit or live.unit == unit):
             results[index] = Result(index, UNCHANGED, live.id, warnings=warnings)
             if load_id is not None and live.load_id != load_id:
                 live.load_id = load_id
                 unchanged_to_move.append(live.id)
             continue
+        record_id = stored.id if stored else str(uuid_utils.uuid4())
         histories.put(
             StoredRecord(
-                id=stored.id if stored else uuid.uuid4(),
-                kind=record.kind,
+                id=record_id,
+                kind=kind,
                 child_ref=record.child_ref,
                 child_key=stored.child_key if stored else child_key(record.child_ref),
                 key_date=key.key_date,
@@ -258,13 +270,15 @@ async def apply_records(
                 facts=facts,
                 derived=live.derived if live else {},
                 unit=unit,
-                source=writing.source.value,
+                source=source,
                 load_id=load_id,
                 withdrawn=False,
                 version=stored.version + 1 if stored else 1,
-            )
+                typed=typed,
+            ),
+            key,
         )
-        results[index] = Result(index, ACCEPTED, histories.state[key].id, warnings=warnings)
+        results[index] = Result(index, ACCEPTED, record_id, warnings=warnings)
 
     histories.derive_again({k.child_ref for k in histories.changed})
     await histories.write(conn, writing)

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import asyncpg
 
 from activity_service.domain.kinds import Kind
-from activity_service.domain.records import NaturalKey
+from activity_service.domain.records import NaturalKey, typed_facts
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.list_query import UnitFilters
 from qaf_shared.http.listing import Listing, Where
@@ -20,9 +20,11 @@ from qaf_shared.http.listing import Listing, Where
 
 @dataclass(slots=True)
 class StoredRecord:
-    """A record as stored, or as a write is about to store it."""
+    """A record as stored, or as a write is about to store it. Its id is held as text (what
+    the write, the event and the answer all give). `typed` is its facts as `typed_facts`
+    gives them, worked out when first needed (`typed_facts()`)."""
 
-    id: uuid.UUID
+    id: str
     kind: Kind
     child_ref: str
     child_key: str
@@ -35,13 +37,18 @@ class StoredRecord:
     load_id: uuid.UUID | None
     withdrawn: bool
     version: int
+    typed: dict[str, object] | None = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> NaturalKey:
         return NaturalKey(self.kind, self.child_ref, self.key_date, self.plan_type)
 
+    def typed_facts(self) -> dict[str, object]:
+        if self.typed is None:
+            self.typed = typed_facts(self.kind, self.facts)
+        return self.typed
 
-_UNIT_COLUMNS = ("area", "district", "team", "service")
+
 _HISTORY_COLUMNS = (
     "id, kind, child_ref, child_key, key_date, plan_type, facts, derived, area, district, team, "
     "service, source, load_id, withdrawn, version"
@@ -122,42 +129,45 @@ async def lock_children(conn: asyncpg.Connection, tenant: str, child_refs: Colle
     await conn.execute(_LOCK_CHILDREN, tenant, list(child_refs))
 
 
-def _unit(row: asyncpg.Record) -> OrgUnitRef | None:
-    if all(row[c] is None for c in _UNIT_COLUMNS):
-        return None
-    return OrgUnitRef.from_row(row)
-
-
 async def child_histories(
     conn: asyncpg.Connection, tenant: str, child_refs: Collection[str]
 ) -> list[StoredRecord]:
     """Every stored record of these children, withdrawn ones too (in one statement)."""
     rows = await conn.fetch(_HISTORY, tenant, list(child_refs))
-    return [
-        StoredRecord(
-            id=r["id"],
-            kind=Kind(r["kind"]),
-            child_ref=r["child_ref"],
-            child_key=r["child_key"],
-            key_date=r["key_date"],
-            plan_type=r["plan_type"],
-            facts=r["facts"],
-            derived=r["derived"],
-            unit=_unit(r),
-            source=r["source"],
-            load_id=r["load_id"],
-            withdrawn=r["withdrawn"],
-            version=r["version"],
+    # A tenant's records name a few hundred units: each is made once per read.
+    units: dict[tuple[str | None, ...], OrgUnitRef | None] = {(None, None, None, None): None}
+    kinds = {kind.value: kind for kind in Kind}
+    records = []
+    for r in rows:
+        columns = (r["area"], r["district"], r["team"], r["service"])
+        if columns in units:
+            unit = units[columns]
+        else:
+            unit = units[columns] = OrgUnitRef.from_row(r)
+        records.append(
+            StoredRecord(
+                id=str(r["id"]),
+                kind=kinds[r["kind"]],
+                child_ref=r["child_ref"],
+                child_key=r["child_key"],
+                key_date=r["key_date"],
+                plan_type=r["plan_type"],
+                facts=r["facts"],
+                derived=r["derived"],
+                unit=unit,
+                source=r["source"],
+                load_id=r["load_id"],
+                withdrawn=r["withdrawn"],
+                version=r["version"],
+            )
         )
-        for r in rows
-    ]
+    return records
 
 
 def _row(record: StoredRecord) -> dict[str, Any]:
     unit = record.unit
     return {
-        # As text: ids read back from the database are asyncpg's own UUID type.
-        "id": str(record.id),
+        "id": record.id,
         "kind": record.kind.value,
         "child_ref": record.child_ref,
         "child_key": record.child_key,
@@ -190,7 +200,7 @@ async def write(
 
 
 async def move_to_load(
-    conn: asyncpg.Connection, tenant: str, load_id: uuid.UUID, ids: Sequence[uuid.UUID]
+    conn: asyncpg.Connection, tenant: str, load_id: uuid.UUID, ids: Sequence[str]
 ) -> None:
     if ids:
         await conn.execute(_MOVE_TO_LOAD, tenant, load_id, list(ids))

@@ -11,7 +11,7 @@ from activity_service.domain.kinds import KEY_DATE, Kind
 
 
 def record(kind: Kind, day: date, **facts: object) -> HistoryRecord:
-    return HistoryRecord(uuid.uuid4(), kind, day, {KEY_DATE[kind]: day, **facts})
+    return HistoryRecord(str(uuid.uuid4()), kind, day, {KEY_DATE[kind]: day, **facts})
 
 
 def referral(day: date, closure_date: date | None = None) -> HistoryRecord:

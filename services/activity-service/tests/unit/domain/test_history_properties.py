@@ -24,7 +24,7 @@ quick = settings(deadline=None)
 
 
 def _record(kind: Kind, day: date, **facts: object) -> HistoryRecord:
-    return HistoryRecord(uuid.uuid4(), kind, day, {KEY_DATE[kind]: day, **facts})
+    return HistoryRecord(str(uuid.uuid4()), kind, day, {KEY_DATE[kind]: day, **facts})
 
 
 def _end(start: date, length: int | None) -> date | None:
