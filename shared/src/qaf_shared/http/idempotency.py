@@ -34,11 +34,11 @@ import asyncpg
 from fastapi import Header, Request
 from starlette.responses import Response
 
-from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.problems import Problem
 from qaf_shared.http.resources import StoredResponse, to_response
 from qaf_shared.outbox import collecting, insert_rows_sql, rows_param
+from qaf_shared.outbox.writer import OutboxEvent
 
 IdempotencyKey = Annotated[
     str | None,
@@ -134,7 +134,7 @@ class Creation:
 
     inserts: Sequence[str]
     args: Sequence[Any]
-    events: Sequence[CloudEvent]
+    events: Sequence[OutboxEvent]
     response: StoredResponse
 
 

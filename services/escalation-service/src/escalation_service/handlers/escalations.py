@@ -40,7 +40,7 @@ from qaf_shared.enums import (
     RaisedByRole,
     ResolutionOutcome,
 )
-from qaf_shared.events.envelope import CloudEvent
+from qaf_shared.events.envelope import PreparedEvent
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.locking import locked_for_change
 from qaf_shared.outbox import add_events
@@ -69,7 +69,7 @@ class Raised:
     """A new escalation: its rows (written by one statement, as a create is) and its event."""
 
     rows: escalation_rows.Insertion
-    events: tuple[CloudEvent, ...]
+    events: tuple[PreparedEvent, ...]
 
 
 def raise_escalation(*, who: Author, command: RaiseEscalation, timescales: Timescales) -> Raised:
@@ -234,7 +234,7 @@ class _Dated:
 
     change: escalation_rows.Change
     on: date
-    raised: list[CloudEvent]
+    raised: list[PreparedEvent]
 
 
 async def _step_of(
@@ -263,7 +263,7 @@ async def _done(
     step: _Dated,
     row: asyncpg.Record,
     action: str,
-    event: CloudEvent,
+    event: PreparedEvent,
 ) -> asyncpg.Record:
     """What every dated step does last: its activity, then its events after those it
     raised first."""
@@ -282,7 +282,7 @@ async def _locked(
 
 async def _announce_if_overdue(
     conn: asyncpg.Connection, who: Author, current: asyncpg.Record, on: date
-) -> list[CloudEvent]:
+) -> list[PreparedEvent]:
     """A step dated after the current stage's due date, with no response by then, shows the
     stage went overdue. If the scheduler has not announced that yet (a backdated entry, or
     the step came first), it is announced now, once, before the step's own event."""
