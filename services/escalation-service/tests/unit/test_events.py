@@ -5,10 +5,8 @@ resolved and withdrawn, inside and past the formal limit."""
 
 from __future__ import annotations
 
-import itertools
-import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -16,7 +14,6 @@ import pytest
 from escalation_service import events
 from escalation_service.domain.lifecycle import closed_on
 from escalation_service.domain.timescales import formal_limit_breached
-from escalation_service.repository.escalations import COLUMNS
 from qaf_shared.enums import EscalateReason, EscalationStage, ResolutionOutcome
 from qaf_shared.events.envelope import PreparedEvent, new_event
 from qaf_shared.events.escalation import (
@@ -31,60 +28,7 @@ from qaf_shared.events.escalation import (
 )
 from qaf_shared.events.payloads import OrgUnitRef
 
-RAISED_ON = date(2026, 3, 2)
-UNITS = [
-    {"area": "SOUTH", "district": "ASHFORD", "team": "ASH-CP1", "service": None},
-    {"area": "NORTH", "district": None, "team": None, "service": "FOSTERING"},
-    {"area": None, "district": None, "team": None, "service": None},
-]
-
-
-def _row(unit: dict[str, str | None], stage: str, deadline: date | None, **changes: Any) -> Any:
-    """An escalation row as a read gives it (every column), with `changes`."""
-    row: dict[str, Any] = dict.fromkeys(COLUMNS)
-    row.update(
-        id=uuid.uuid4(),
-        version=3,
-        tenant="886",
-        case_ref="CASE-1",
-        **unit,
-        plan_type="CIC",
-        raised_by="iro-7",
-        raised_by_role="IRO",
-        categories=["DRIFT_DELAY", "PERMANENCE_PLANNING"],
-        summary="Secret summary",
-        raised_on=RAISED_ON,
-        status="AWAITING_RESPONSE",
-        stage=stage,
-        stage_seq=2,
-        stage_opened_on=RAISED_ON + timedelta(days=7),
-        stage_due_date=RAISED_ON + timedelta(days=14),
-        formal_started_on=None if deadline is None else RAISED_ON + timedelta(days=7),
-        formal_deadline=deadline,
-        last_activity_on=RAISED_ON + timedelta(days=7),
-        created_at=datetime(2026, 3, 2, 9, 30, 1, 123456, tzinfo=UTC),
-    )
-    row.update(changes)
-    return row
-
-
-def _rows() -> list[Any]:
-    """Rows at every unit level, informal and formal (deadline before and after the dates the
-    events are as of), open, resolved and withdrawn."""
-    rows = []
-    deadlines = [None, RAISED_ON + timedelta(days=10), RAISED_ON + timedelta(days=60)]
-    closings: list[dict[str, Any]] = [
-        {},
-        {"status": "RESOLVED", "outcome": "PLAN_CHANGED", "resolved_on": date(2026, 4, 1)},
-        {"status": "WITHDRAWN", "withdrawn_on": date(2026, 3, 20), "withdrawal_reason": "x"},
-    ]
-    for unit, deadline, closing in itertools.product(UNITS, deadlines, closings):
-        stage = "INFORMAL" if deadline is None else "SERVICE_MANAGER"
-        rows.append(_row(unit, stage, deadline, cafcass_referred_on=date(2026, 3, 25), **closing))
-    return rows
-
-
-ROWS = _rows()
+from .rows import ROWS
 
 
 def _by_the_models(
@@ -171,7 +115,11 @@ EVENTS: dict[str, Made] = {
         ),
     ),
 }
-_NEEDS = {"resolved": "resolved_on", "withdrawn": "withdrawn_on"}
+_NEEDS = {
+    "resolved": "resolved_on",
+    "withdrawn": "withdrawn_on",
+    "cafcass_referred": "cafcass_referred_on",
+}
 
 
 @pytest.mark.parametrize("name", EVENTS)
