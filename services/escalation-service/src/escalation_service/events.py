@@ -7,7 +7,7 @@ formal-limit flag is as of the event's own business date.
 Each is built straight in its JSON form (`prepared_event`), what the payload model and
 `new_event` would make of the same row (`exclude_none`), without them: the row's values are
 the ones the service checked when it wrote them, and three pydantic passes per event (the
-payload, the envelope, its dump) were a tenth of a create's Python
+payload, the envelope, their dump) were about a tenth of a create's own Python
 (tests/unit/test_events.py compares every event with the models' for varied rows)."""
 
 from __future__ import annotations
