@@ -55,3 +55,13 @@ class OrgUnitRef(Payload):
             "team": self.team,
             "service": self.service,
         }
+
+
+_UNIT_COLUMNS = ("area", "district", "team", "service")
+
+
+def unit_json(row: Mapping[str, Any]) -> dict[str, str]:
+    """The org unit a stored row was resolved to, in its JSON form: what
+    `OrgUnitRef.from_row(row)` dumps (`mode="json", exclude_none=True`), built without the
+    model, for producers that build their events straight in their JSON form."""
+    return {name: row[name] for name in _UNIT_COLUMNS if row[name] is not None}

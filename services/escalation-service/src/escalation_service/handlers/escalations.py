@@ -40,7 +40,7 @@ from qaf_shared.enums import (
     RaisedByRole,
     ResolutionOutcome,
 )
-from qaf_shared.events.envelope import CloudEvent
+from qaf_shared.events.envelope import PreparedEvent
 from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.locking import locked_for_change
 from qaf_shared.outbox import add_events
@@ -69,7 +69,7 @@ class Raised:
     """A new escalation: its rows (written by one statement, as a create is) and its event."""
 
     rows: escalation_rows.Insertion
-    events: tuple[CloudEvent, ...]
+    events: tuple[PreparedEvent, ...]
 
 
 def raise_escalation(*, who: Author, command: RaiseEscalation, timescales: Timescales) -> Raised:
@@ -122,7 +122,7 @@ async def record_response(
     )
     late = is_late(step.on, step.change.current["stage_due_date"])
     event = events.response_recorded(row, responded_on=step.on, late=late)
-    return await _done(conn, who, step, row, "response_recorded", event)
+    return await _done(conn, step, event, row)
 
 
 async def escalate(
@@ -160,7 +160,7 @@ async def escalate(
         formal_deadline=current["formal_deadline"] or formal_deadline(on, timescales),
     )
     event = events.escalated(row, from_stage=from_stage, reason=reason, escalated_on=on)
-    return await _done(conn, who, step, row, "escalated", event)
+    return await _done(conn, step, event, row)
 
 
 async def resolve(
@@ -179,7 +179,7 @@ async def resolve(
     row = await escalation_rows.resolve(
         conn, step.change, outcome=outcome.value, note=note, resolved_on=step.on
     )
-    return await _done(conn, who, step, row, "resolved", events.resolved(row))
+    return await _done(conn, step, events.resolved(row), row)
 
 
 async def withdraw(
@@ -195,7 +195,7 @@ async def withdraw(
         conn, who, escalation_id, if_match, Step.WITHDRAW, "withdrawn_on", withdrawn_on
     )
     row = await escalation_rows.withdraw(conn, step.change, reason=reason, withdrawn_on=step.on)
-    return await _done(conn, who, step, row, "withdrawn", events.withdrawn(row))
+    return await _done(conn, step, events.withdrawn(row), row)
 
 
 async def refer_to_cafcass(
@@ -222,7 +222,6 @@ async def refer_to_cafcass(
     )
     change = escalation_rows.Change(who.principal, who.actor, current)
     row = await escalation_rows.refer_to_cafcass(conn, change, referred_on=referred_on)
-    await _activity(conn, who, row, "cafcass_referred", referred_on)
     await add_events(conn, [events.cafcass_referred(row)])
     return row
 
@@ -234,7 +233,7 @@ class _Dated:
 
     change: escalation_rows.Change
     on: date
-    raised: list[CloudEvent]
+    raised: list[PreparedEvent]
 
 
 async def _step_of(
@@ -258,16 +257,10 @@ async def _step_of(
 
 
 async def _done(
-    conn: asyncpg.Connection,
-    who: Author,
-    step: _Dated,
-    row: asyncpg.Record,
-    action: str,
-    event: CloudEvent,
+    conn: asyncpg.Connection, step: _Dated, event: PreparedEvent, row: asyncpg.Record
 ) -> asyncpg.Record:
-    """What every dated step does last: its activity, then its events after those it
-    raised first."""
-    await _activity(conn, who, row, action, step.on)
+    """What every dated step does last (its row was written with its activity): its events
+    after those it raised first."""
     await add_events(conn, [*step.raised, event])
     return row
 
@@ -282,7 +275,7 @@ async def _locked(
 
 async def _announce_if_overdue(
     conn: asyncpg.Connection, who: Author, current: asyncpg.Record, on: date
-) -> list[CloudEvent]:
+) -> list[PreparedEvent]:
     """A step dated after the current stage's due date, with no response by then, shows the
     stage went overdue. If the scheduler has not announced that yet (a backdated entry, or
     the step came first), it is announced now, once, before the step's own event."""

@@ -28,6 +28,14 @@ class NewActivity:
 NEW = RowShape("escalation_activity", NewActivity)
 _INSERT = NEW.insert()
 
+# A step's entry, in the step's own statement (`escalations._update`): of the escalation as
+# the data-modifying CTE `changed` leaves it ($5 the action, $6 its business date, $3 and $4
+# who took it).
+OF_CHANGED = """
+INSERT INTO escalation_activity (escalation_id, tenant, action, stage, on_date, client, actor)
+SELECT id, tenant, $5, stage, $6, $3, $4 FROM changed
+"""
+
 
 async def add(
     conn: asyncpg.Connection,

@@ -16,7 +16,7 @@ from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.list_query import UnitFilters
 from qaf_shared.http.listing import AsOf, Listing, Where
-from qaf_shared.rows import NewCaseRecord, RowShape, together
+from qaf_shared.rows import RowShape, together
 
 _COLUMNS = """id, version, tenant, case_ref, area, district, team, service, plan_type,
 raised_by, raised_by_role, categories, summary, desired_outcome, raised_on, bypass_reason,
@@ -30,10 +30,14 @@ _TOUCH = "version = version + 1, updated_at = now(), updated_by_client = $3, upd
 
 
 @dataclass(kw_only=True)
-class _Raised:
-    """What a new escalation's row takes as the handler decides it (`NewEscalation`); its row
-    (`_NewRow`) adds what the repository sets."""
+class NewEscalation:
+    """A new escalation as the handler decides it: its id, the child's case and its unit, the
+    addressee of its first stage, and what its row takes."""
 
+    id: uuid.UUID
+    case_ref: str
+    unit: OrgUnitRef
+    addressee_role: str
     plan_type: str
     raised_by: str
     raised_by_role: str
@@ -48,39 +52,27 @@ class _Raised:
     formal_deadline: date | None
 
 
-_RAISED = tuple(f.name for f in fields(_Raised))
-
-
-@dataclass(kw_only=True)
-class NewEscalation(_Raised):
-    """A new escalation: its id, the child's case and its unit, and the addressee of its first
-    stage, with what its row takes."""
-
-    id: uuid.UUID
-    case_ref: str
-    unit: OrgUnitRef
-    addressee_role: str
-
-
-@dataclass(slots=True, kw_only=True)
-class _NewRow(NewCaseRecord, _Raised):
-    """A new escalation's row: the columns the application sets (their parameters in the
-    order of the fields). What two columns share is set twice (and who wrote it in both
-    pairs), so that each of a create's parameters is used once."""
-
-    stage_opened_on: date
-    last_activity_on: date
-    created_by_client: str
-    created_by_actor: str
-    updated_by_client: str
-    updated_by_actor: str
-    created_at: datetime
-    updated_at: datetime
-
-
+# A new escalation's row: the columns the application sets, in the order of their parameters
+# (`insertion` names each one's value). What two columns share is set twice (and who wrote
+# it in both pairs), so that each of a create's parameters is used once.
 _NEW = RowShape(
     "escalations",
-    _NewRow,
+    (
+        *(f.name for f in fields(NewEscalation) if f.name not in ("unit", "addressee_role")),
+        "tenant",
+        "area",
+        "district",
+        "team",
+        "service",
+        "stage_opened_on",
+        "last_activity_on",
+        "created_by_client",
+        "created_by_actor",
+        "updated_by_client",
+        "updated_by_actor",
+        "created_at",
+        "updated_at",
+    ),
     columns=COLUMNS,
     constants={"status": "AWAITING_RESPONSE", "stage_seq": 1, "version": 1},
 )
@@ -104,21 +96,21 @@ def insertion(
     """The escalation, its first stage and the "raised" activity, each described once. The
     stage's and the activity's foreign keys are checked at the end of the one statement, when
     the escalation row exists."""
-    escalation = _NewRow(
-        id=new.id,
-        tenant=principal.tenant,
-        case_ref=new.case_ref,
+    # One mapping of every written column's value (`new`'s own fields by name; its unit and
+    # addressee are no columns, and `_NEW` reads only the columns'): built in one go, where a
+    # dataclass of the row's 27 fields took longer to construct than the rest of `insertion`.
+    escalation = vars(new) | {
+        "tenant": principal.tenant,
         **new.unit.columns(),
-        **{name: getattr(new, name) for name in _RAISED},
-        stage_opened_on=new.raised_on,
-        last_activity_on=new.raised_on,
-        created_by_client=principal.client,
-        created_by_actor=actor,
-        updated_by_client=principal.client,
-        updated_by_actor=actor,
-        created_at=created_at,
-        updated_at=created_at,
-    )
+        "stage_opened_on": new.raised_on,
+        "last_activity_on": new.raised_on,
+        "created_by_client": principal.client,
+        "created_by_actor": actor,
+        "updated_by_client": principal.client,
+        "updated_by_actor": actor,
+        "created_at": created_at,
+        "updated_at": created_at,
+    }
     first_stage = stages.NewStage(
         escalation_id=new.id,
         seq=1,
@@ -167,52 +159,61 @@ class Change:
     current: asyncpg.Record
 
 
-def _update(sets: str) -> str:
+def _update(sets: str, *also: str) -> str:
     """The UPDATE of one escalation by a `Change` ($1 to $4: the tenant, the id and who made
-    it); what `sets` changes takes its own values from $5."""
-    return f"""
-UPDATE escalations SET {sets}, {_TOUCH}
-WHERE tenant = $1 AND id = $2
-RETURNING {_COLUMNS}
-"""
+    it), with the activity of the step ($5 its action, $6 its business date) and `also`,
+    changes of its stages ($7 the current stage's seq), in one statement: one round trip per
+    step where each took its own (three or four). What `sets` and `also` change takes its own
+    values from $8 (from $7 when nothing in `also` names the current stage)."""
+    ctes = [f"stage_{i} AS ({sql.strip()})" for i, sql in enumerate(also)]
+    ctes.append(
+        f"changed AS (UPDATE escalations SET {sets}, {_TOUCH} "
+        f"WHERE tenant = $1 AND id = $2 RETURNING {_COLUMNS})"
+    )
+    ctes.append(f"activity AS ({activity.OF_CHANGED})")
+    return f"WITH {', '.join(ctes)} SELECT {_COLUMNS} FROM changed"
 
 
 async def _changed(
-    conn: asyncpg.Connection, sql: str, change: Change, *values: object
+    conn: asyncpg.Connection, sql: str, change: Change, action: str, on: date, *values: object
 ) -> asyncpg.Record:
     who = change.principal
     row: asyncpg.Record = await conn.fetchrow(
-        sql, who.tenant, change.current["id"], who.client, change.actor, *values
+        sql, who.tenant, change.current["id"], who.client, change.actor, action, on, *values
     )
     return row
 
 
 _RESPOND = _update(
-    "status = 'RESPONSE_RECEIVED', last_activity_on = GREATEST(last_activity_on, $5)"
+    "status = 'RESPONSE_RECEIVED', last_activity_on = GREATEST(last_activity_on, $6)",
+    stages.RESPOND,
 )
 
 
 async def record_response(
     conn: asyncpg.Connection, change: Change, *, responder: str, response: str, responded_on: date
 ) -> asyncpg.Record:
-    await stages.record_response(
+    """The response to the current stage, with its activity."""
+    return await _changed(
         conn,
-        change.current,
-        responder=responder,
-        response=response,
-        responded_on=responded_on,
-        client=change.principal.client,
-        actor=change.actor,
+        _RESPOND,
+        change,
+        "response_recorded",
+        responded_on,
+        change.current["stage_seq"],
+        responder,
+        response,
     )
-    return await _changed(conn, _RESPOND, change, responded_on)
 
 
 _ESCALATE = _update(
-    """status = 'AWAITING_RESPONSE', stage = $5, stage_seq = stage_seq + 1,
-    stage_opened_on = $6, stage_due_date = $7, stage_overdue_announced_at = NULL,
+    """status = 'AWAITING_RESPONSE', stage = $10, stage_seq = stage_seq + 1,
+    stage_opened_on = $6, stage_due_date = $12, stage_overdue_announced_at = NULL,
     formal_started_on = COALESCE(formal_started_on, $6),
-    formal_deadline = COALESCE(formal_deadline, $8),
-    last_activity_on = GREATEST(last_activity_on, $6)"""
+    formal_deadline = COALESCE(formal_deadline, $13),
+    last_activity_on = GREATEST(last_activity_on, $6)""",
+    stages.CLOSE_ESCALATED,
+    stages.OPEN_NEXT,
 )
 
 
@@ -228,60 +229,64 @@ async def escalate(
     due_date: date,
     formal_deadline: date,
 ) -> asyncpg.Record:
-    current = change.current
-    await stages.close(
-        conn, current, closed_on=escalated_on, closed_by="ESCALATED", reason=reason, note=note
+    """The current stage closed as escalated and the next one opened, with its activity."""
+    return await _changed(
+        conn,
+        _ESCALATE,
+        change,
+        "escalated",
+        escalated_on,
+        change.current["stage_seq"],
+        reason,
+        note,
+        stage,
+        addressee_role,
+        due_date,
+        formal_deadline,
     )
-    row = await _changed(conn, _ESCALATE, change, stage, escalated_on, due_date, formal_deadline)
-    opened = stages.NewStage(
-        escalation_id=current["id"],
-        seq=row["stage_seq"],
-        tenant=change.principal.tenant,
-        stage=stage,
-        addressee_role=addressee_role,
-        opened_on=escalated_on,
-        due_date=due_date,
-        opened_by_client=change.principal.client,
-        opened_by_actor=change.actor,
-    )
-    await stages.insert(conn, opened)
-    return row
 
 
 _RESOLVE = _update(
-    """status = 'RESOLVED', outcome = $5, resolution_note = $6,
-    resolved_on = $7, last_activity_on = GREATEST(last_activity_on, $7)"""
+    """status = 'RESOLVED', outcome = $8, resolution_note = $9,
+    resolved_on = $6, last_activity_on = GREATEST(last_activity_on, $6)""",
+    stages.CLOSE_RESOLVED,
 )
 
 
 async def resolve(
     conn: asyncpg.Connection, change: Change, *, outcome: str, note: str | None, resolved_on: date
 ) -> asyncpg.Record:
-    await stages.close(conn, change.current, closed_on=resolved_on, closed_by="RESOLVED")
-    return await _changed(conn, _RESOLVE, change, outcome, note, resolved_on)
+    """Resolved, its current stage closed, with its activity."""
+    return await _changed(
+        conn, _RESOLVE, change, "resolved", resolved_on, change.current["stage_seq"], outcome, note
+    )
 
 
 _WITHDRAW = _update(
-    """status = 'WITHDRAWN', withdrawal_reason = $5, withdrawn_on = $6,
-    last_activity_on = GREATEST(last_activity_on, $6)"""
+    """status = 'WITHDRAWN', withdrawal_reason = $8, withdrawn_on = $6,
+    last_activity_on = GREATEST(last_activity_on, $6)""",
+    stages.CLOSE_WITHDRAWN,
 )
 
 
 async def withdraw(
     conn: asyncpg.Connection, change: Change, *, reason: str, withdrawn_on: date
 ) -> asyncpg.Record:
-    await stages.close(conn, change.current, closed_on=withdrawn_on, closed_by="WITHDRAWN")
-    return await _changed(conn, _WITHDRAW, change, reason, withdrawn_on)
+    """Withdrawn, its current stage closed, with its activity."""
+    return await _changed(
+        conn, _WITHDRAW, change, "withdrawn", withdrawn_on, change.current["stage_seq"], reason
+    )
 
 
 # A referral made alongside the local process: it does not move the escalation's own dates.
-_REFER = _update("cafcass_referred_on = $5, cafcass_referred_at = now()")
+_REFER = _update("cafcass_referred_on = $6, cafcass_referred_at = now()")
 
 
 async def refer_to_cafcass(
     conn: asyncpg.Connection, change: Change, *, referred_on: date
 ) -> asyncpg.Record:
-    return await _changed(conn, _REFER, change, referred_on)
+    """The referral to Cafcass, with its activity."""
+    return await _changed(conn, _REFER, change, "cafcass_referred", referred_on)
 
 
 # Announcing that the current stage went past its due date without a response is not a

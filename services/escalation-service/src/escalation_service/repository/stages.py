@@ -36,11 +36,6 @@ class NewStage:
 
 
 NEW = RowShape("escalation_stages", NewStage, columns=COLUMNS)
-_INSERT = NEW.insert()
-
-
-async def insert(conn: asyncpg.Connection, new: NewStage) -> None:
-    await conn.execute(_INSERT, *NEW.args(new))
 
 
 async def of_escalations(
@@ -59,54 +54,39 @@ async def of_escalations(
     return by_escalation
 
 
-# The current stage of an escalation: $1 to $3 name it; each change's own values follow.
-_CURRENT = "WHERE tenant = $1 AND escalation_id = $2 AND seq = $3"
+# The changes of a step's stages, run in the step's statement (`escalations._update`): $1
+# the tenant, $2 the escalation, $3 and $4 who takes the step, $6 its date, $7 the current
+# stage's seq; the step's own values from $8.
+_CURRENT = "WHERE tenant = $1 AND escalation_id = $2 AND seq = $7"
 
-_RESPOND = f"""
-UPDATE escalation_stages SET responder = $4, response = $5, responded_on = $6,
-    response_recorded_at = now(), response_recorded_by_client = $7,
-    response_recorded_by_actor = $8
+RESPOND = f"""
+UPDATE escalation_stages SET responder = $8, response = $9, responded_on = $6,
+    response_recorded_at = now(), response_recorded_by_client = $3,
+    response_recorded_by_actor = $4
 {_CURRENT}
 """
 
-_CLOSE = f"""
-UPDATE escalation_stages SET closed_on = $4, closed_by = $5, escalate_reason = $6,
-    escalate_note = $7
+CLOSE_ESCALATED = f"""
+UPDATE escalation_stages SET closed_on = $6, closed_by = 'ESCALATED', escalate_reason = $8,
+    escalate_note = $9
 {_CURRENT}
 """
 
-
-async def _change_current(
-    conn: asyncpg.Connection, sql: str, current: asyncpg.Record, *values: object
-) -> None:
-    await conn.execute(sql, current["tenant"], current["id"], current["stage_seq"], *values)
-
-
-async def record_response(
-    conn: asyncpg.Connection,
-    current: asyncpg.Record,
-    *,
-    responder: str,
-    response: str,
-    responded_on: date,
-    client: str,
-    actor: str,
-) -> None:
-    """The response to the current stage of the escalation `current`."""
-    await _change_current(conn, _RESPOND, current, responder, response, responded_on, client, actor)
+# The next stage ($10 the stage, $11 its addressee, $12 its due date), numbered after the
+# current one.
+OPEN_NEXT = """
+INSERT INTO escalation_stages (escalation_id, seq, tenant, stage, addressee_role, opened_on,
+    due_date, opened_by_client, opened_by_actor)
+VALUES ($2, $7 + 1, $1, $10, $11, $6, $12, $3, $4)
+"""
 
 
-async def close(
-    conn: asyncpg.Connection,
-    current: asyncpg.Record,
-    *,
-    closed_on: date,
-    closed_by: str,
-    reason: str | None = None,
-    note: str | None = None,
-) -> None:
-    """Close the current stage of the escalation `current`."""
-    await _change_current(conn, _CLOSE, current, closed_on, closed_by, reason, note)
+def _close(closed_by: str) -> str:
+    return f"UPDATE escalation_stages SET closed_on = $6, closed_by = '{closed_by}' {_CURRENT}"
+
+
+CLOSE_RESOLVED = _close("RESOLVED")
+CLOSE_WITHDRAWN = _close("WITHDRAWN")
 
 
 _ANNOUNCE = """
