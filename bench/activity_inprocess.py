@@ -77,8 +77,11 @@ async def _measure(
     args: argparse.Namespace,
     prefix: str | None,
 ) -> None:
-    relay = {"relay_enabled": True, "kafka_topic_prefix": prefix} if prefix else {}
-    app = create_app(ActivitySettings(database_url=dsn, **{"relay_enabled": False, **relay}))
+    # With a topic prefix the relay publishes as the batches are written (what HTTP pays).
+    settings = ActivitySettings(
+        database_url=dsn, relay_enabled=bool(prefix), kafka_topic_prefix=prefix or ""
+    )
+    app = create_app(settings)
     os.environ["QA_DATABASE_URL"] = baseline_dsn
     base = activity_baseline.create_app()
     batches, clients = args.batches, args.clients
