@@ -42,18 +42,25 @@ FactKey = engine.FactKey
 
 
 class Clock:
-    """CPU seconds (and wall seconds) per step."""
+    """CPU seconds (and wall seconds) per step; with `backend` set, the CPU seconds of that
+    PostgreSQL backend during each `sql` step too (`pg`)."""
 
     def __init__(self) -> None:
         self.cpu: dict[str, float] = defaultdict(float)
         self.wall: dict[str, float] = defaultdict(float)
+        self.pg: dict[str, float] = defaultdict(float)
+        self.backend = 0
 
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
+        sql = self.backend and name.startswith("sql")
+        pg = _cpu_of(self.backend) if sql else 0.0
         cpu, wall = time.process_time(), time.perf_counter()
         yield
         self.cpu[name] += time.process_time() - cpu
         self.wall[name] += time.perf_counter() - wall
+        if sql:
+            self.pg[name] += _cpu_of(self.backend) - pg
 
 
 def _values(count: int, only: str | None) -> list[bytes]:
@@ -98,6 +105,7 @@ async def _run(values: list[bytes], batch: int, dsn: str | None, clock: Clock) -
     schema = await generations.active_schema(conn) if conn else ""
     backend = await conn.fetchval("SELECT pg_backend_pid()") if conn else 0
     backend_cpu = _cpu_of(backend) if conn else 0.0
+    clock.backend = backend
     cells = 0
     try:
         for start in range(0, len(values), batch):
@@ -204,7 +212,8 @@ def main() -> None:
     if args.db:
         for name in ("lock", "load", "save", "counts", "running", "commit"):
             wall_us = clock.wall[f"sql {name}"] / n * 1e6
-            print(f"  sql {name:10} {wall_us:7.1f} us wall/event")
+            pg_us = clock.pg[f"sql {name}"] / n * 1e6
+            print(f"  sql {name:10} {wall_us:7.1f} us wall/event, postgres {pg_us:5.1f} us CPU")
         sql = sum(v for k, v in clock.wall.items() if k.startswith("sql"))
         print(f"  {'sql total':14} {sql / n * 1e6:7.1f} us wall/event")
         print(
