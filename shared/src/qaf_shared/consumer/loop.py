@@ -28,6 +28,7 @@ from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
 
 from qaf_shared import jsonutil
+from qaf_shared.consumer.collector import paused_collector
 from qaf_shared.database import UNAVAILABLE
 from qaf_shared.events.envelope import CloudEvent, parse_event
 from qaf_shared.logging import get_logger
@@ -256,7 +257,16 @@ class EventConsumer:
         and every event of one name goes to one group, in the order fetched. Kafka's offsets
         are committed only once every group has committed, and a batch delivered again skips
         the ids already applied, so a group that fails loses nothing. All of them have
-        finished, applied or failed, when this returns or raises."""
+        finished, applied or failed, when this returns or raises. The garbage collector is
+        paused meanwhile (consumer/collector.py)."""
+        with paused_collector:
+            await self._handle(batches, producer)
+
+    async def _handle(
+        self,
+        batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+        producer: AIOKafkaProducer | None,
+    ) -> None:
         parsed, bad = _parse(batches)
         if self._group_by is not None:
             groups = _split_by(parsed, self._parallel, self._group_by)
