@@ -229,8 +229,8 @@ class Emissions:
                         out[key] = get(key, 0) - value
                 parent = unit.parent
                 if parent is not None:
-                    at = (parent, start, end, measure, dimension)
-                    ups[at] = ups.get(at, 0) + value
+                    above = (parent, start, end, measure, dimension)
+                    ups[above] = ups.get(above, 0) + value
             states = ups
         return out
 
