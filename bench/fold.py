@@ -12,6 +12,8 @@ of `--batch` as `projections.engine.apply` applies them, each step timed in CPU 
 - contributions: each changed fact's cells, before and after, into the batch's deltas;
 - encode: the saved facts and the cells as the JSON texts the statements take.
 
+Each batch with the garbage collector paused, as the consumer loop applies it.
+
 With `--db` every batch is also written to a new reporting database (the engine's own
 statements: lock, load, save, cells; one transaction per batch, one connection), and the
 wall time of the statements is reported as `sql` (PostgreSQL's work plus the round trips;
@@ -33,6 +35,7 @@ from pathlib import Path
 
 from bench.eventmix import stream
 from qaf_shared import jsonutil
+from qaf_shared.consumer.collector import paused_collector
 from qaf_shared.database import connect
 from qaf_shared.events.envelope import CloudEvent, parse_event
 from reporting_service.projections import PROJECTIONS, engine
@@ -42,18 +45,25 @@ FactKey = engine.FactKey
 
 
 class Clock:
-    """CPU seconds (and wall seconds) per step."""
+    """CPU seconds (and wall seconds) per step; with `backend` set, the CPU seconds of that
+    PostgreSQL backend during each `sql` step too (`pg`)."""
 
     def __init__(self) -> None:
         self.cpu: dict[str, float] = defaultdict(float)
         self.wall: dict[str, float] = defaultdict(float)
+        self.pg: dict[str, float] = defaultdict(float)
+        self.backend = 0
 
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
+        sql = self.backend and name.startswith("sql")
+        pg = _cpu_of(self.backend) if sql else 0.0
         cpu, wall = time.process_time(), time.perf_counter()
         yield
         self.cpu[name] += time.process_time() - cpu
         self.wall[name] += time.perf_counter() - wall
+        if sql:
+            self.pg[name] += _cpu_of(self.backend) - pg
 
 
 def _values(count: int, only: str | None) -> list[bytes]:
@@ -98,64 +108,71 @@ async def _run(values: list[bytes], batch: int, dsn: str | None, clock: Clock) -
     schema = await generations.active_schema(conn) if conn else ""
     backend = await conn.fetchval("SELECT pg_backend_pid()") if conn else 0
     backend_cpu = _cpu_of(backend) if conn else 0.0
+    clock.backend = backend
     cells = 0
     try:
         for start in range(0, len(values), batch):
-            with clock.step("parse"):
-                events: list[CloudEvent] = [parse_event(v) for v in values[start : start + batch]]
-            with clock.step("route"):
-                routed = engine.route(by_type, events)
-                keys = sorted({key for _, key, _ in routed})
-                kinds = {p.kind: p for p, _, _ in routed}
-            tx = conn.transaction() if conn else None
-            if conn and tx:
-                await tx.start()
-                shared = sorted({key for p, key, _ in routed if p.spans_partitions})
-                if shared:
-                    with clock.step("sql lock"):
-                        await conn.execute(
-                            engine._LOCK, ["\x1f".join(k) for k in shared], f"{schema}\x1f"
+            # As the consumer loop applies a batch (qaf_shared/consumer/collector.py).
+            with paused_collector:
+                with clock.step("parse"):
+                    events: list[CloudEvent] = [
+                        parse_event(v) for v in values[start : start + batch]
+                    ]
+                with clock.step("route"):
+                    routed = engine.route(by_type, events)
+                    keys = sorted({key for _, key, _ in routed})
+                    kinds = {p.kind: p for p, _, _ in routed}
+                tx = conn.transaction() if conn else None
+                if conn and tx:
+                    await tx.start()
+                    shared = sorted({key for p, key, _ in routed if p.spans_partitions})
+                    if shared:
+                        with clock.step("sql lock"):
+                            await conn.execute(
+                                engine._LOCK, ["\x1f".join(k) for k in shared], f"{schema}\x1f"
+                            )
+                    with clock.step("sql load"):
+                        rows = await conn.fetch(
+                            engine._LOAD.format(schema=schema), jsonutil.dumps(keys)
                         )
-                with clock.step("sql load"):
-                    rows = await conn.fetch(
-                        engine._LOAD.format(schema=schema), jsonutil.dumps(keys)
-                    )
-            else:
-                rows = store.load(keys)
-            with clock.step("load"):
-                loaded = engine.facts_of(kinds, rows)
-            with clock.step("fold"):
-                current = engine.fold_all(routed, loaded)
-            with clock.step("contributions"):
-                saves, deletes, deltas = engine.changes(kinds, keys, loaded, current)
-            with clock.step("encode"):
-                texts = [(k, f.model_dump_json().encode()) for k, f in saves]
-                facts_json = jsonutil.dumps([(*k, jsonutil.fragment(t)) for k, t in texts])
-                tables = {
-                    table: jsonutil.dumps(
-                        sorted((*k[1:], v) for k, v in deltas.items() if v and k[0] == table)
-                    )
-                    for table in (engine.COUNTS_TABLE, engine.RUNNING_TABLE)
-                }
-            cells += sum(1 for v in deltas.values() if v)
-            if conn and tx:
-                if saves:
-                    with clock.step("sql save"):
-                        await conn.execute(engine._SAVE.format(schema=schema), facts_json)
-                if deletes:
-                    with clock.step("sql save"):
-                        await conn.execute(
-                            engine._DELETE.format(schema=schema),
-                            *([k[i] for k in deletes] for i in range(3)),
+                else:
+                    rows = store.load(keys)
+                with clock.step("load"):
+                    loaded = engine.facts_of(kinds, rows)
+                with clock.step("fold"):
+                    current = engine.fold_all(routed, loaded)
+                with clock.step("contributions"):
+                    saves, deletes, deltas = engine.changes(kinds, keys, loaded, current)
+                with clock.step("encode"):
+                    texts = [(k, f.model_dump_json().encode()) for k, f in saves]
+                    facts_json = jsonutil.dumps([(*k, jsonutil.fragment(t)) for k, t in texts])
+                    tables = {
+                        table: jsonutil.dumps(
+                            sorted((*k[1:], v) for k, v in deltas.items() if v and k[0] == table)
                         )
-                for table, text in tables.items():
-                    if text != "[]":
-                        with clock.step(f"sql {table}"):
-                            await conn.execute(engine._ADD.format(schema=schema, table=table), text)
-                with clock.step("sql commit"):
-                    await tx.commit()
-            else:
-                store.save(texts, deletes)
+                        for table in (engine.COUNTS_TABLE, engine.RUNNING_TABLE)
+                    }
+                cells += sum(1 for v in deltas.values() if v)
+                if conn and tx:
+                    if saves:
+                        with clock.step("sql save"):
+                            await conn.execute(engine._SAVE.format(schema=schema), facts_json)
+                    if deletes:
+                        with clock.step("sql save"):
+                            await conn.execute(
+                                engine._DELETE.format(schema=schema),
+                                *([k[i] for k in deletes] for i in range(3)),
+                            )
+                    for table, text in tables.items():
+                        if text != "[]":
+                            with clock.step(f"sql {table}"):
+                                await conn.execute(
+                                    engine._ADD.format(schema=schema, table=table), text
+                                )
+                    with clock.step("sql commit"):
+                        await tx.commit()
+                else:
+                    store.save(texts, deletes)
         if conn:
             clock.cpu["postgres"] = _cpu_of(backend) - backend_cpu
     finally:
@@ -204,7 +221,8 @@ def main() -> None:
     if args.db:
         for name in ("lock", "load", "save", "counts", "running", "commit"):
             wall_us = clock.wall[f"sql {name}"] / n * 1e6
-            print(f"  sql {name:10} {wall_us:7.1f} us wall/event")
+            pg_us = clock.pg[f"sql {name}"] / n * 1e6
+            print(f"  sql {name:10} {wall_us:7.1f} us wall/event, postgres {pg_us:5.1f} us CPU")
         sql = sum(v for k, v in clock.wall.items() if k.startswith("sql"))
         print(f"  {'sql total':14} {sql / n * 1e6:7.1f} us wall/event")
         print(

@@ -27,6 +27,8 @@ from opentelemetry.trace import Span, SpanKind, Tracer
 from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
 
+from qaf_shared import jsonutil
+from qaf_shared.consumer.collector import paused_collector
 from qaf_shared.database import UNAVAILABLE
 from qaf_shared.events.envelope import CloudEvent, parse_event
 from qaf_shared.logging import get_logger
@@ -79,11 +81,22 @@ CREATE TABLE {schema}.partition_offsets (
 """
 
 
+# The batch's events go as one JSON array of [event_id, topic, partition, offset] (four
+# parameter arrays cost asyncpg a few isinstance checks per element), and only the ids seen
+# before come back: a fetched batch is almost always all new, and decoding its every id
+# again cost more than PostgreSQL's insert.
 _RECORD_NEW = """
-INSERT INTO {schema}.processed_events (event_id, topic, partition, "offset")
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::bigint[])
-ON CONFLICT (event_id) DO NOTHING
-RETURNING event_id
+WITH batch AS (
+  SELECT (e->>0)::uuid AS event_id, e->>1 AS topic, (e->>2)::int AS partition,
+         (e->>3)::bigint AS "offset"
+  FROM jsonb_array_elements($1::text::jsonb) e
+), fresh AS (
+  INSERT INTO {schema}.processed_events (event_id, topic, partition, "offset")
+  SELECT * FROM batch
+  ON CONFLICT (event_id) DO NOTHING
+  RETURNING event_id
+)
+SELECT event_id FROM batch WHERE event_id NOT IN (SELECT event_id FROM fresh)
 """
 _STATS = """
 INSERT INTO {schema}.consumer_stats AS s (topic, tenant, applied, dead_letters, newest_event_time)
@@ -244,7 +257,16 @@ class EventConsumer:
         and every event of one name goes to one group, in the order fetched. Kafka's offsets
         are committed only once every group has committed, and a batch delivered again skips
         the ids already applied, so a group that fails loses nothing. All of them have
-        finished, applied or failed, when this returns or raises."""
+        finished, applied or failed, when this returns or raises. The garbage collector is
+        paused meanwhile (consumer/collector.py)."""
+        with paused_collector:
+            await self._handle(batches, producer)
+
+    async def _handle(
+        self,
+        batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+        producer: AIOKafkaProducer | None,
+    ) -> None:
         parsed, bad = _parse(batches)
         if self._group_by is not None:
             groups = _split_by(parsed, self._parallel, self._group_by)
@@ -315,21 +337,24 @@ class EventConsumer:
         the caller once the transaction has committed or failed."""
         async with self._pool.acquire() as conn, conn.transaction():
             schema = await self._schema_for_batch(conn)
-            new_ids = {
-                row["event_id"]
+            logical = self._logical_topic
+            seen = {
+                row[0]
                 for row in await conn.fetch(
                     _RECORD_NEW.format(schema=schema),
-                    [i.event.id for i in items],
-                    [self._logical_topic(i.topic) for i in items],
-                    [i.record.partition for i in items],
-                    [i.record.offset for i in items],
+                    jsonutil.dumps(
+                        [
+                            (i.event.id, logical(i.topic), i.record.partition, i.record.offset)
+                            for i in items
+                        ]
+                    ),
                 )
             }
             fresh: list[_Parsed] = []
             for item in items:
-                if item.event.id in new_ids:
+                if item.event.id not in seen:
                     fresh.append(item)
-                    new_ids.discard(item.event.id)  # the same id twice in one batch applies once
+                    seen.add(item.event.id)  # the same id twice in one batch applies once
             if fresh:
                 if self._tracer is not None:
                     spans.extend(self._apply_spans(fresh))

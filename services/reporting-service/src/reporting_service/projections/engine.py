@@ -96,15 +96,35 @@ Prefix = tuple[str, str, str, str, str, str]
 class _Unit:
     """One org unit's cells: the units it counts in by quarter and by month, and the key
     prefixes of its cells on a day. A handful of org units recur in every batch and a
-    fact's dates cluster, so both are worked out once rather than per cell."""
+    fact's dates cluster, so both are worked out once rather than per cell.
 
-    __slots__ = ("by_grain", "tenant")
+    For the batch's cells (`Emissions.cells`) an org unit is also a node of the tree its
+    emissions are summed up: `own` are the units of its finest level only (its team and
+    service, or else its district, or else its area, or else the tenant), by grain, and
+    `parent` the org unit one level up (None for the tenant)."""
+
+    __slots__ = ("own", "parent", "ref", "tenant")
 
     def __init__(self, tenant: str, unit: OrgUnitRef) -> None:
+        self.ref = unit
         every = tuple(units_of(tenant, unit))
         monthly = tuple(u for u in every if u[0] in MONTH_UNIT_KINDS)
         self.tenant = tenant
-        self.by_grain = ((QUARTER, every), (MONTH, monthly))
+        by_grain = ((QUARTER, every), (MONTH, monthly))
+        area, district = unit.area, unit.district
+        if unit.team or unit.service:
+            finest: tuple[str, ...] = ("team", "service")
+            parent: _Unit | None = _unit(tenant, area, district, None, None)
+        elif district:
+            finest, parent = ("district",), _unit(tenant, area, None, None, None)
+        elif area:
+            finest, parent = ("area",), _unit(tenant, None, None, None, None)
+        else:
+            finest, parent = ("tenant",), None
+        self.own = tuple(
+            (grain, tuple(u for u in units if u[0] in finest)) for grain, units in by_grain
+        )
+        self.parent = parent
 
 
 @lru_cache(maxsize=4096)
@@ -128,19 +148,20 @@ def _month(day: date) -> date:
 
 @lru_cache(maxsize=1 << 15)
 def _count_prefixes(unit: _Unit, day: date) -> tuple[Prefix, ...]:
-    """The counts cells a count on `day` goes to, in every unit of its grain."""
+    """The counts cells a count on `day` in `unit`'s own units (`_Unit.own`) goes to."""
     return tuple(
         (COUNTS_TABLE, unit.tenant, grain, _period(grain, day), kind, code)
-        for grain, units in unit.by_grain
+        for grain, units in unit.own
         for kind, code in units
     )
 
 
 @lru_cache(maxsize=1 << 15)
 def _running_prefixes(unit: _Unit, day: date) -> tuple[tuple[str, tuple[Prefix, ...]], ...]:
-    """Per grain, the period of `day` and the running cells of that period."""
+    """Per grain, the period of `day` and the running cells of that period in `unit`'s own
+    units."""
     out = []
-    for grain, units in unit.by_grain:
+    for grain, units in unit.own:
         period = _period(grain, day)
         out.append(
             (period, tuple((RUNNING_TABLE, unit.tenant, grain, period, k, c) for k, c in units))
@@ -165,31 +186,52 @@ class Emissions:
         self.states: dict[tuple[_Unit, date, date | None, str, str], int] = {}
 
     def cells(self, out: Contributions | None = None) -> Contributions:
-        """The cells of the emissions, added into `out` (a new Counter when None)."""
+        """The cells of the emissions, added into `out` (a new Counter when None). Spread
+        up the unit tree: each org unit's sums go to the cells of its own units and are
+        added into its parent's, so a district's cells are written from the district's
+        sums, not from every one of its teams' emissions (a third fewer dictionary
+        updates on the mix); the cells are the same as spreading each emission to every
+        unit it counts in."""
         out = Counter() if out is None else out
         get = out.get
-        for (unit, day, measure, dimension), value in self.counts.items():
-            if not value:
-                continue
-            tail = (measure, dimension)
-            for prefix in _count_prefixes(unit, day):
-                key = prefix + tail
-                out[key] = get(key, 0) + value
-        for (unit, start, end, measure, dimension), value in self.states.items():
-            if not value:
-                continue
-            tail = (measure, dimension)
-            firsts = _running_prefixes(unit, start)
-            lasts = _running_prefixes(unit, end) if end is not None else ((None, ()),) * 2
-            for (first, starts), (last, stops) in zip(firsts, lasts, strict=True):
-                if last is not None and last <= first:
+        counts: dict[tuple[_Unit, date, str, str], int] = self.counts
+        while counts:
+            up: dict[tuple[_Unit, date, str, str], int] = {}
+            for (unit, day, measure, dimension), value in counts.items():
+                if not value:
                     continue
-                for prefix in starts:
+                tail = (measure, dimension)
+                for prefix in _count_prefixes(unit, day):
                     key = prefix + tail
                     out[key] = get(key, 0) + value
-                for prefix in stops:
-                    key = prefix + tail
-                    out[key] = get(key, 0) - value
+                parent = unit.parent
+                if parent is not None:
+                    at = (parent, day, measure, dimension)
+                    up[at] = up.get(at, 0) + value
+            counts = up
+        states: dict[tuple[_Unit, date, date | None, str, str], int] = self.states
+        while states:
+            ups: dict[tuple[_Unit, date, date | None, str, str], int] = {}
+            for (unit, start, end, measure, dimension), value in states.items():
+                if not value:
+                    continue
+                tail = (measure, dimension)
+                firsts = _running_prefixes(unit, start)
+                lasts = _running_prefixes(unit, end) if end is not None else ((None, ()),) * 2
+                for (first, starts), (last, stops) in zip(firsts, lasts, strict=True):
+                    if last is not None and last <= first:
+                        continue
+                    for prefix in starts:
+                        key = prefix + tail
+                        out[key] = get(key, 0) + value
+                    for prefix in stops:
+                        key = prefix + tail
+                        out[key] = get(key, 0) - value
+                parent = unit.parent
+                if parent is not None:
+                    above = (parent, start, end, measure, dimension)
+                    ups[above] = ups.get(above, 0) + value
+            states = ups
         return out
 
 

@@ -4,15 +4,19 @@ and malformed records."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from datetime import date, timedelta
 
+import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from qaf_shared import jsonutil
+from qaf_shared.consumer import EventConsumer
 from qaf_shared.database import create_pool
 from qaf_shared.enums import Grade
 from qaf_shared.events.audit import AuditSubmitted
@@ -23,8 +27,10 @@ from qaf_shared.quarters import quarter_of
 from qaf_shared.testing.fixtures import KAFKA, eventually, serve
 from qaf_shared.testing.kafka import Record, produce
 from qaf_shared.testing.processes import start_service
+from reporting_service import projections
 from reporting_service.main import create_app
 from reporting_service.settings import ReportingSettings
+from reporting_service.workers.consumer import live_schema
 
 from ..feed import UNIT, Own, audit_submitted
 
@@ -242,3 +248,42 @@ async def test_a_malformed_record_goes_to_the_dead_letter_topic_and_the_partitio
         ]
         == 1
     )
+
+
+async def test_a_batch_is_applied_with_garbage_collection_paused_and_resumed_after(
+    own: Own,
+) -> None:
+    # A real batch through the loop, with an applier that looks at the collector while the
+    # batch's transaction is open.
+    dsn, _ = own
+    rng = random.Random(4)
+    events = [submitted(rng) for _ in range(5)]
+    records = [
+        ConsumerRecord(
+            "audit", 0, n, 0, 0, e.subject.encode(), kafka_value(e.to_json()), None, 0, 0, []
+        )
+        for n, e in enumerate(events)
+    ]
+    seen: list[bool] = []
+
+    async def apply(conn: asyncpg.Connection, schema: str, batch: Sequence[CloudEvent]) -> None:
+        seen.append(gc.isenabled())
+        await projections.apply(conn, schema, batch)
+
+    pool = await create_pool(dsn, size=2)
+    try:
+        loop = EventConsumer(
+            pool=pool,
+            consumer_factory=AIOKafkaConsumer,
+            apply=apply,
+            dlq_topic="dlq",
+            schema_for_batch=live_schema,
+        )
+        assert gc.isenabled()
+        await loop.handle({TopicPartition("audit", 0): records}, None)
+        assert seen == [False]
+        assert gc.isenabled()
+        applied = await pool.fetchval("SELECT count(*) FROM gen_0.processed_events")
+    finally:
+        await pool.close()
+    assert applied == len(events)
