@@ -48,6 +48,9 @@ MARKERS = ["o", "s", "^", "D"]
 STYLES: list[LineStyleType] = ["-", "--", ":", "-."]
 FONT = 7.5
 WIDTH = 6.2  # inches; the page's content is about 6.3 wide on A4
+# A bar is a line of text high (its label is beside it), a category's bars a gap apart:
+# printed, 16 categories take a third of a page.
+BAR, GAP = 0.12, 0.06
 MATPLOTLIB_SETTINGS: dict[Any, Any] = {
     "svg.fonttype": "none",
     # Labels are enumeration values, unit codes and question ids, never TeX.
@@ -181,7 +184,7 @@ def _bars(chart: Chart) -> Figure:
     labelled with its figure; a hidden figure draws no bar and prints its symbol."""
     groups = len(chart.points)
     per = len(chart.series)
-    row = 0.16 * per + 0.08  # inches per category
+    row = BAR * per + GAP  # inches per category
     height = 0.35 + row * groups
     figure = Figure(figsize=(WIDTH, height))
     top = 1 - 0.3 / height
@@ -189,9 +192,9 @@ def _bars(chart: Chart) -> Figure:
     numbers = [n for _, values in chart.points for v in values if (n := _number(v)) is not None]
     scale = max(numbers, default=0) or 1
     left, span = 0.36, 0.54
-    bar = 0.16 / height
+    bar = BAR / height
     for g, (name, values) in enumerate(chart.points):
-        y0 = top - (g * row + 0.04) / height
+        y0 = top - (g * row + GAP / 2) / height
         figure.text(
             left - 0.01,
             y0 - bar * per / 2,
@@ -268,6 +271,7 @@ def _lines(chart: Chart) -> Figure:
             )
     step = (right - left) / max(len(periods) - 1, 1)
     xs = [left + i * step for i in range(len(periods))]
+    # Level, not turned: every third of many (months) is a label's width apart.
     every = 1 if len(periods) <= 8 else 3
     if not spark:
         for i, p in enumerate(periods):
@@ -280,7 +284,6 @@ def _lines(chart: Chart) -> Figure:
                     ha="center",
                     va="top",
                     color=INK,
-                    rotation=0 if len(periods) <= 8 else 45,
                 )
     for s in range(len(chart.series)):
         values = [_number(v[s]) for _, v in chart.points]
