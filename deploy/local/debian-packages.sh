@@ -10,8 +10,8 @@
 #                                            pdftotext (the pack's PDF tests)
 #
 # `make install` runs `runtime`, `make test` runs `test`; the Dockerfile installs the same
-# RUNTIME list in reporting-service's image (tests/test_dockerfile.py checks they agree). Runs apt-get as root (through sudo
-# when not root). The log is .run/logs/debian-packages.log.
+# RUNTIME list in reporting-service's image (tests/test_dockerfile.py checks they agree).
+# Runs apt-get as root (through sudo when not root). The log is .run/logs/debian-packages.log.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
