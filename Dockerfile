@@ -42,6 +42,18 @@ ARG PORT=8000
 LABEL org.opencontainers.image.title="${SERVICE}" \
       org.opencontainers.image.description="QA Framework ${SERVICE}" \
       org.opencontainers.image.source="services/${SERVICE}"
+# reporting-service makes the Deep Dive pack's PDF with WeasyPrint, which loads Pango and
+# HarfBuzz's subsetter from the system, in the DejaVu fonts the pack is drawn in: the RUNTIME
+# packages of deploy/local/debian-packages.sh (tests/test_dockerfile.py keeps the two lists
+# the same). No other service needs them. Unpinned: Debian's security updates of these
+# libraries are wanted, and a pinned version leaves the mirror when one comes.
+# hadolint ignore=DL3008
+RUN if [ "${SERVICE}" = "reporting-service" ]; then \
+        apt-get update \
+        && apt-get install -y --no-install-recommends \
+           libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+        && rm -rf /var/lib/apt/lists/*; \
+    fi
 RUN groupadd --system --gid 10001 qa \
     && useradd --system --uid 10001 --gid qa --no-create-home --home-dir /nonexistent \
        --shell /usr/sbin/nologin qa

@@ -20,6 +20,11 @@ Each pack is built anew, never answered from the read cache, in three cases:
   view of a quarter shares its one decision, kept until the quarter's figures change), so
   this is what the first of any view of those quarters costs, not the pack's.
 
+And `render`: the last pack the app assembled (domain/pack.py's Pack, recorded as the app
+made it), drawn and laid out again in this process, its charts anew each time: the CPU of
+render/ alone, without the reading of the quarters' figures and decisions that every case
+above also pays.
+
     python -m bench.pack          (BENCH_QUICK=1: fewer packs)"""
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import asyncio
 import sys
 import time
 from datetime import date
+from typing import Any
 
 import asyncpg
 
@@ -37,8 +43,9 @@ from bench.reads import fill, template
 from bench.results import Figure, table
 from qaf_shared.quarters import previous_quarter, quarter_of
 from qaf_shared.testing.fixtures import serve
+from reporting_service.domain import pack
 from reporting_service.main import create_app
-from reporting_service.render import charts
+from reporting_service.render import charts, page, pdf
 from reporting_service.repository import generations
 from reporting_service.settings import ReportingSettings
 
@@ -59,6 +66,31 @@ async def _bump(dsn: str) -> None:
         await conn.close()
 
 
+def _recording(made: list[pack.Pack]) -> None:
+    """Keep each Pack the app assembles (api/pack.py calls `pack.assemble`)."""
+    assemble = pack.assemble
+
+    def recorded(*args: Any, **kwargs: Any) -> pack.Pack:
+        made.append(assemble(*args, **kwargs))
+        return made[-1]
+
+    pack.assemble = recorded
+
+
+def _render(made: pack.Pack, form: str, times: int) -> list[float]:
+    """CPU milliseconds to draw and lay out `made` (the page, or the PDF), charts anew."""
+    out = []
+    for _ in range(times):
+        charts.cache_clear()
+        cpu = time.process_time()
+        if form == "html":
+            page.html(made)
+        else:
+            pdf.pdf(*page.printed(made))
+        out.append((time.process_time() - cpu) * 1000)
+    return out
+
+
 async def _measure(
     dsn: str, quarter: str, token: str, packs: dict[str, dict[str, int]]
 ) -> dict[tuple[str, str, str], list[float]]:
@@ -69,6 +101,8 @@ async def _measure(
     settings = ReportingSettings(database_url=dsn, report_recheck_ms=0)
     app = create_app(settings, consume=False)
     times: dict[tuple[str, str, str], list[float]] = {}
+    made: list[pack.Pack] = []
+    _recording(made)
     headers = {"Authorization": f"Bearer {token}"}
     async with serve(app) as client:
         last = b""
@@ -107,6 +141,7 @@ async def _measure(
                     wall, cpu = await one(form)
                     times.setdefault((form, case, "wall"), []).append(wall)
                     times.setdefault((form, case, "cpu"), []).append(cpu)
+            times[(form, "render", "cpu")] = _render(made[-1], form, packs[form]["drawn"])
     return times
 
 
@@ -139,8 +174,8 @@ def run(env: BenchEnv | None = None) -> list[Figure]:
         times = asyncio.run(_measure(dsn, quarter, env.token("reports:read", tenant="886"), packs))
         figures = []
         for form in ("html", "pdf"):
-            for case in ("drawn", "after_events", "cold"):
-                for clock in ("wall", "cpu"):
+            for case in ("drawn", "after_events", "cold", "render"):
+                for clock in ("wall", "cpu") if case != "render" else ("cpu",):
                     runs = times[(form, case, clock)]
                     figure = Figure(
                         benchmark=f"pack/{form}/{case}",

@@ -118,7 +118,8 @@ def test_final_image_has_no_build_tools_runs_unprivileged_and_checks_its_health(
     runtime = _stages()["runtime"]
     text = " ".join(f"{k} {r}" for k, r in runtime.instructions)
     assert "--from=uv" not in text and "uv " not in text, "uv stays in the build stage"
-    assert not re.search(r"apt-get|pip install|gcc|build-essential", text)
+    others = " ".join(f"{k} {r}" for k, r in runtime.instructions if "apt-get" not in r)
+    assert not re.search(r"apt-get|pip install|gcc|build-essential", others)
     assert ("COPY", "--from=build /app /app") in runtime.instructions
     (user,) = [r for k, r in runtime.instructions if k == "USER"]
     uid = user.split(":")[0]
@@ -130,6 +131,30 @@ def test_final_image_has_no_build_tools_runs_unprivileged_and_checks_its_health(
         if keyword in ("ENV", "ARG", "LABEL"):
             assert "QA_" not in rest, "settings come from the environment at run time"
             assert not re.search(r"PASSWORD|SECRET|TOKEN", rest, re.I)
+
+
+def _script_packages(kind: str) -> list[str]:
+    """A package list (`RUNTIME`, `TEST`) of deploy/local/debian-packages.sh."""
+    script = (REPO / "deploy/local/debian-packages.sh").read_text()
+    found = re.search(rf"^{kind}=\(([^)]*)\)$", script, re.M)
+    assert found, f"no {kind}=(...) in debian-packages.sh"
+    return found[1].split()
+
+
+def test_reporting_image_installs_the_runtime_debian_packages_and_only_those() -> None:
+    runtime = _stages()["runtime"]
+    (install,) = [r for k, r in runtime.instructions if k == "RUN" and "apt-get" in r]
+    # Only for the service that makes PDFs, without what the packages merely recommend, and
+    # without apt's lists left in the layer.
+    assert install.startswith('if [ "${SERVICE}" = "reporting-service" ]; then')
+    assert "apt-get install -y --no-install-recommends" in install
+    assert "rm -rf /var/lib/apt/lists/*" in install
+    listed = install.split("--no-install-recommends", 1)[1].split("&&", 1)[0].split()
+    assert sorted(listed) == sorted(_script_packages("RUNTIME"))
+    assert not set(listed) & set(_script_packages("TEST")), "test tools stay out of the image"
+    at = runtime.instructions.index(("RUN", install))
+    user = next(i for i, (k, _) in enumerate(runtime.instructions) if k == "USER")
+    assert at < user, "installed as root, before USER"
 
 
 def _dockerignore_allows(path: str) -> bool:

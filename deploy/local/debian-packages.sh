@@ -9,8 +9,9 @@
 #                                            Chromium (the pack's browser tests) and poppler's
 #                                            pdftotext (the pack's PDF tests)
 #
-# `make install` runs `runtime`, `make test` runs `test`. Runs apt-get as root (through sudo
-# when not root). The log is .run/logs/debian-packages.log.
+# `make install` runs `runtime`, `make test` runs `test`; the Dockerfile installs the same
+# RUNTIME list in reporting-service's image (tests/test_dockerfile.py checks they agree).
+# Runs apt-get as root (through sudo when not root). The log is .run/logs/debian-packages.log.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

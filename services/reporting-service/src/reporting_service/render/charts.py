@@ -12,7 +12,13 @@ its own marker and line style, and the legend names them. The colours are dark e
 WCAG 2.2 AA on white (at least 4.5:1, so that they serve as text colour too).
 
 A chart is drawn once for its figures (`svg` is cached by the Chart, which is its figures),
-so a pack rebuilt after events that changed other figures redraws only what changed."""
+so a pack rebuilt after events that changed other figures redraws only what changed.
+
+The SVG is matplotlib's, written by its SVG renderer with two changes (`_Renderer`): no
+`<g>` around each artist (nothing refers to them, and WeasyPrint's cost in the PDF grows
+with the number of elements: a third less time drawing the charts there) and text measured
+once per string and font for the process, not once per chart (most labels recur: the
+quarters, the units, "c"). No metadata, and no white background: the page is white."""
 
 from __future__ import annotations
 
@@ -21,13 +27,16 @@ import re
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 import matplotlib
 from markupsafe import escape
+from matplotlib.backends.backend_svg import RendererSVG
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
+from matplotlib.textpath import TextToPath
 from matplotlib.typing import LineStyleType
 
 from reporting_service.domain.pack import Cell, Chart, shown
@@ -39,6 +48,9 @@ MARKERS = ["o", "s", "^", "D"]
 STYLES: list[LineStyleType] = ["-", "--", ":", "-."]
 FONT = 7.5
 WIDTH = 6.2  # inches; the page's content is about 6.3 wide on A4
+# A bar is a line of text high (its label is beside it), a category's bars a gap apart:
+# printed, 16 categories take a third of a page.
+BAR, GAP = 0.12, 0.06
 MATPLOTLIB_SETTINGS: dict[Any, Any] = {
     "svg.fonttype": "none",
     # Labels are enumeration values, unit codes and question ids, never TeX.
@@ -52,6 +64,8 @@ MATPLOTLIB_SETTINGS: dict[Any, Any] = {
 # Set once for the process (nothing else in the service draws): a context per chart would
 # copy and validate every one of matplotlib's settings twice, a tenth of a chart's time.
 matplotlib.rcParams.update(MATPLOTLIB_SETTINGS)
+# The renderer's defaults (format, type, creator, date), each set to None, write no metadata.
+NO_METADATA: dict[str, Any] = {"Format": None, "Type": None, "Creator": None, "Date": None}
 # A figure is not safe to draw on from two threads at once (charts are drawn off the event
 # loop): one chart at a time.
 _LOCK = threading.Lock()
@@ -66,17 +80,57 @@ def svg(chart: Chart) -> str:
 @lru_cache(maxsize=1024)
 def _svg(chart: Chart) -> str:
     with _LOCK:
-        figure = _DRAW[chart.kind](chart)
-        out = io.StringIO()
-        figure.savefig(out, format="svg", metadata={"Date": None})
-    text = out.getvalue()
+        text = _draw(_DRAW[chart.kind](chart))
     text = text[text.index("<svg") :]
+    # matplotlib writes a rotation on every text, a turn by 0 on all of ours.
+    text = re.sub(r' transform="rotate\(-0 [^)]*\)"', "", text)
     # Many charts share one page: each one's ids (and what refers to them) are prefixed.
     text = re.sub(r'\bid="', f'id="{chart.id}-', text)
     text = re.sub(r'(href|xlink:href)="#', rf'\1="#{chart.id}-', text)
     text = re.sub(r"url\(#", f"url(#{chart.id}-", text)
     label = escape(f"{chart.title}. {chart.description}")
     return text.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
+
+
+class _Renderer(RendererSVG):
+    """matplotlib's SVG renderer, writing each artist without a group of its own and
+    measuring each text once for the process."""
+
+    def open_group(self, s: str, gid: str | None = None) -> None:
+        """No `<g>` for an artist: its own element carries all it draws."""
+
+    def close_group(self, s: str) -> None:
+        """No `<g>` to close."""
+
+    def get_text_width_height_descent(
+        self, s: str, prop: FontProperties, ismath: bool | Literal["TeX"]
+    ) -> tuple[float, float, float]:
+        """The text's extent, the same for every chart (each is drawn at 72 dpi)."""
+        return _measure(s, prop.copy(), ismath)
+
+
+@lru_cache(maxsize=4096)
+def _measure(
+    s: str, prop: FontProperties, ismath: bool | Literal["TeX"]
+) -> tuple[float, float, float]:
+    extent: tuple[float, float, float] = _TEXT.get_text_width_height_descent(s, prop, ismath)
+    return extent
+
+
+_TEXT = TextToPath()  # what RendererSVG measures with
+
+
+def _draw(figure: Figure) -> str:
+    """The figure as SVG, as `savefig(format="svg")` writes it but through `_Renderer`."""
+    out = io.StringIO()
+    figure.dpi = 72  # SVG's user unit is the point
+    figure.patch.set_visible(False)
+    width, height = figure.get_size_inches()
+    # matplotlib types neither (its RendererSVG is untyped).
+    renderer = _Renderer(width * 72, height * 72, out, metadata=NO_METADATA)  # type: ignore[no-untyped-call]
+    figure.draw(renderer)
+    renderer.finalize()  # type: ignore[no-untyped-call]
+    return out.getvalue()
 
 
 def cache_clear() -> None:
@@ -130,7 +184,7 @@ def _bars(chart: Chart) -> Figure:
     labelled with its figure; a hidden figure draws no bar and prints its symbol."""
     groups = len(chart.points)
     per = len(chart.series)
-    row = 0.16 * per + 0.08  # inches per category
+    row = BAR * per + GAP  # inches per category
     height = 0.35 + row * groups
     figure = Figure(figsize=(WIDTH, height))
     top = 1 - 0.3 / height
@@ -138,9 +192,9 @@ def _bars(chart: Chart) -> Figure:
     numbers = [n for _, values in chart.points for v in values if (n := _number(v)) is not None]
     scale = max(numbers, default=0) or 1
     left, span = 0.36, 0.54
-    bar = 0.16 / height
+    bar = BAR / height
     for g, (name, values) in enumerate(chart.points):
-        y0 = top - (g * row + 0.04) / height
+        y0 = top - (g * row + GAP / 2) / height
         figure.text(
             left - 0.01,
             y0 - bar * per / 2,
@@ -217,6 +271,7 @@ def _lines(chart: Chart) -> Figure:
             )
     step = (right - left) / max(len(periods) - 1, 1)
     xs = [left + i * step for i in range(len(periods))]
+    # Level, not turned: every third of many (months) is a label's width apart.
     every = 1 if len(periods) <= 8 else 3
     if not spark:
         for i, p in enumerate(periods):
@@ -229,7 +284,6 @@ def _lines(chart: Chart) -> Figure:
                     ha="center",
                     va="top",
                     color=INK,
-                    rotation=0 if len(periods) <= 8 else 45,
                 )
     for s in range(len(chart.series)):
         values = [_number(v[s]) for _, v in chart.points]

@@ -130,3 +130,33 @@ def test_the_pdf_embeds_the_charts_as_vectors_not_pictures(document: bytes, tmp_
     assert len(images.strip().splitlines()) == 2  # the header lines: no raster image
     text = _pdf_text(document, tmp_path)
     assert "FY2025Q4" in text and "Referral" in text  # charts' own text is text
+
+
+def test_every_pdf_page_names_the_pack_and_its_page_in_the_footer(
+    suppressed: pack.Pack, document: bytes, tmp_path: Path
+) -> None:
+    pages = [p for p in _pdf_text(document, tmp_path, "-layout").split("\f") if p.strip()]
+    name = f"Deep Dive: {suppressed.unit_code} ({suppressed.unit_kind}), {suppressed.quarter}"
+    assert len(pages) > 1
+    for number, text in enumerate(pages, start=1):
+        footer = " ".join(text.strip().splitlines()[-1].split())
+        assert footer.startswith(name) and footer.endswith(f"Page {number} of {len(pages)}")
+
+
+def test_printed_symbols_are_plain_text_and_the_page_still_links_them(
+    suppressed: pack.Pack,
+) -> None:
+    printed, _ = page.printed(suppressed)
+    assert 'class="symbol"' not in printed and 'id="symbol-c"' in printed
+    assert 'class="symbol"' in page.html(suppressed)
+
+
+def test_a_chart_is_the_same_whether_its_texts_were_measured_before_or_not(
+    suppressed: pack.Pack,
+) -> None:
+    charts.cache_clear()
+    charts._measure.cache_clear()
+    first = [charts.svg(c) for c in suppressed.charts]
+    charts.cache_clear()
+    assert [charts.svg(c) for c in suppressed.charts] == first
+    assert not any("<g id=" in svg or "<metadata>" in svg for svg in first)
