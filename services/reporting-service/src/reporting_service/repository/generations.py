@@ -20,6 +20,7 @@ from datetime import datetime
 import asyncpg
 
 from qaf_shared.consumer import consumer_tables_ddl
+from reporting_service.repository.publications import publication_ddl
 
 SCHEMA_PATTERN = r"^gen_[0-9]+$"
 _NAME = re.compile(SCHEMA_PATTERN)
@@ -61,7 +62,7 @@ CREATE TABLE {schema}.counts (
 -- sum of the changes up to and including it.
 CREATE TABLE {schema}.running (LIKE {schema}.counts INCLUDING ALL)
 WITH (fillfactor = {_FILLFACTOR});
-"""
+{publication_ddl(schema)}"""
 
 
 def _check(schema: str) -> None:
