@@ -20,8 +20,9 @@ from fastapi import FastAPI
 from prometheus_client import Counter, Gauge
 
 from qaf_shared.logging import get_logger
-from qaf_shared.org_units import OrgUnitDirectory
+from qaf_shared.org_units import OrgUnitDirectory, TenantUnits
 from reporting_service.domain import publication
+from reporting_service.domain.measures import Raw
 from reporting_service.repository import counts, generations, publications
 
 log = get_logger(__name__)
@@ -34,6 +35,17 @@ OLDEST = Gauge(
 )
 # Candidates looked at per round: enough that replicas working at once find one free.
 _CANDIDATES = 16
+
+
+def solve(
+    raw: dict[tuple[str, str, str], Raw],
+    quarter: str,
+    tenant: str,
+    units: TenantUnits,
+    threshold: int,
+) -> publication.Decision:
+    """`publication.decide` in the solver's process (sent there by this name)."""
+    return publication.decide(raw, quarter, tenant, units, threshold)
 
 
 class Publisher:
@@ -56,7 +68,11 @@ class Publisher:
 
     def _solver(self) -> Executor:
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            # Forked from a server process that has imported the solver once (a process
+            # started afresh imports it again: seconds on a busy machine).
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([publication.__name__])
+            self._executor = ProcessPoolExecutor(1, mp_context=context)
         return self._executor
 
     def close(self) -> None:
@@ -110,7 +126,7 @@ class Publisher:
             ]
         decision = await asyncio.get_running_loop().run_in_executor(
             self._solver(),
-            publication.decide,
+            solve,
             raw,
             item.quarter,
             item.tenant,
