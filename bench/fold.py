@@ -10,7 +10,9 @@ of `--batch` as `projections.engine.apply` applies them, each step timed in CPU 
   database's jsonb codec gives them) and validated;
 - fold: the events folded into the facts;
 - contributions: each changed fact's cells, before and after, into the batch's deltas;
-- encode: the saved facts and the cells as the JSON texts the statements take.
+- encode: the saved facts and the cells as the JSON texts the statements take;
+- marks: the quarters whose published snapshots the cells change
+  (repository/publications.py), and with `--db` its statement (`sql marks`).
 
 With `--db` every batch is also written to a new reporting database (the engine's own
 statements: lock, load, save, cells; one transaction per batch, one connection), and the
@@ -36,7 +38,7 @@ from qaf_shared import jsonutil
 from qaf_shared.database import connect
 from qaf_shared.events.envelope import CloudEvent, parse_event
 from reporting_service.projections import PROJECTIONS, engine
-from reporting_service.repository import generations
+from reporting_service.repository import generations, publications
 
 FactKey = engine.FactKey
 
@@ -137,6 +139,8 @@ async def _run(values: list[bytes], batch: int, dsn: str | None, clock: Clock) -
                     )
                     for table in (engine.COUNTS_TABLE, engine.RUNNING_TABLE)
                 }
+            with clock.step("marks"):
+                marks = publications.marks_of(deltas)
             cells += sum(1 for v in deltas.values() if v)
             if conn and tx:
                 if saves:
@@ -152,6 +156,12 @@ async def _run(values: list[bytes], batch: int, dsn: str | None, clock: Clock) -
                     if text != "[]":
                         with clock.step(f"sql {table}"):
                             await conn.execute(engine._ADD.format(schema=schema, table=table), text)
+                if marks.tenants:
+                    with clock.step("sql marks"):
+                        await conn.execute(
+                            publications.MARK.format(schema=schema),
+                            *publications.mark_arguments(marks),
+                        )
                 with clock.step("sql commit"):
                     await tx.commit()
             else:

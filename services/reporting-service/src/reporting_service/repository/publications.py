@@ -73,7 +73,7 @@ _INDEX = "(substr({q}, 3, 4)::int * 4 + substr({q}, 8, 1)::int - 1)"
 # published or marked (a quarter being published has its mark until its snapshot is stored,
 # in one transaction, so this statement sees one or the other: no snapshot is left unmarked
 # behind a change).
-_MARK = f"""
+MARK = f"""
 WITH bumped AS (
     INSERT INTO {{schema}}.tenant_versions AS v (tenant, changes)
     SELECT t, 1 FROM unnest($1::text[]) AS t ORDER BY t
@@ -113,10 +113,19 @@ def _quarter(grain: str, period: str) -> str:
     return quarter
 
 
-async def mark_changed(conn: asyncpg.Connection, schema: str, cells: Any) -> None:
-    """In the batch's transaction: the quarters whose published figures the changed `cells`
-    (engine.Contributions: (table, tenant, grain, period, ...) -> change) touch, and the
-    tenants' versions."""
+@dataclass(frozen=True)
+class Marks:
+    """What a batch's cells change: the tenants, the quarters of their counts, and per
+    tenant the earliest quarter of a state's change."""
+
+    tenants: list[str]
+    counted: list[tuple[str, str]]
+    onwards: dict[str, str]
+
+
+def marks_of(cells: Any) -> Marks:
+    """The marks of changed `cells` (engine.Contributions: (table, tenant, grain, period,
+    ...) -> change)."""
     counted: set[tuple[str, str]] = set()
     onwards: dict[str, str] = {}
     for table, tenant, grain, period in set(map(_PERIOD, cells)):
@@ -127,15 +136,25 @@ async def mark_changed(conn: asyncpg.Connection, schema: str, cells: Any) -> Non
         else:
             counted.add((tenant, quarter))
     tenants = sorted({t for t, _ in counted} | set(onwards))
-    if not tenants:
-        return
-    await conn.execute(
-        _MARK.format(schema=schema),
-        tenants,
-        [t for t, _ in counted],
-        [q for _, q in counted],
-        list(onwards),
-        list(onwards.values()),
+    return Marks(tenants, sorted(counted), onwards)
+
+
+async def mark_changed(conn: asyncpg.Connection, schema: str, cells: Any) -> None:
+    """In the batch's transaction: the quarters whose published figures the changed `cells`
+    touch are marked, and the tenants' versions moved."""
+    marks = marks_of(cells)
+    if marks.tenants:
+        await conn.execute(MARK.format(schema=schema), *mark_arguments(marks))
+
+
+def mark_arguments(marks: Marks) -> tuple[Any, ...]:
+    """The marking statement's (`MARK`) arguments."""
+    return (
+        marks.tenants,
+        [t for t, _ in marks.counted],
+        [q for _, q in marks.counted],
+        list(marks.onwards),
+        list(marks.onwards.values()),
         quarter_of(date.today()),
     )
 
