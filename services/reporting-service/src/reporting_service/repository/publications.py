@@ -31,6 +31,7 @@ import asyncpg
 from qaf_shared import jsonutil
 from qaf_shared.org_units import TenantUnits
 from qaf_shared.quarters import quarter_of
+from reporting_service.domain.measures import Raw
 from reporting_service.domain.publication import Decision, Key
 
 
@@ -350,6 +351,28 @@ async def published(
     return {r[0]: Published(r[1], r[2], r[3]) for r in rows}
 
 
+def _raw(text: str) -> dict[tuple[str, str, str], Raw]:
+    raw: dict[tuple[str, str, str], Raw] = {}
+    for period, kind, code, measure, dimension, value in jsonutil.loads(text):
+        raw.setdefault((period, kind, code), {})[(measure, dimension)] = value
+    return raw
+
+
+async def current_figures(
+    conn: asyncpg.Connection, schema: str, tenant: str, quarter: str
+) -> dict[tuple[str, str, str], Raw] | None:
+    """The quarter's published figures if nothing has changed them since (no mark: every
+    change of a state at or before the quarter marks it), else None."""
+    text = await conn.fetchval(
+        f"SELECT raw FROM {schema}.snapshots WHERE tenant = $1 AND quarter = $2"
+        f" AND NOT EXISTS (SELECT 1 FROM {schema}.changed_quarters"
+        "  WHERE tenant = $1 AND quarter = $2)",
+        tenant,
+        quarter,
+    )
+    return None if text is None else _raw(text)
+
+
 async def snapshots(
     conn: asyncpg.Connection, schema: str, tenant: str, quarters: Sequence[str]
 ) -> dict[str, tuple[Published, Decision]]:
@@ -362,9 +385,7 @@ async def snapshots(
     )
     out: dict[str, tuple[Published, Decision]] = {}
     for quarter, changes, threshold, units, raw_text, hidden_text in rows:
-        raw: dict[tuple[str, str, str], dict[tuple[str, str], int]] = {}
-        for period, kind, code, measure, dimension, value in jsonutil.loads(raw_text):
-            raw.setdefault((period, kind, code), {})[(measure, dimension)] = value
+        raw = _raw(raw_text)
         hidden: frozenset[Key] = frozenset(tuple(k) for k in jsonutil.loads(hidden_text))
         out[quarter] = (
             Published(changes, threshold, units),

@@ -21,6 +21,7 @@ from prometheus_client import Counter, Gauge
 
 from qaf_shared.logging import get_logger
 from qaf_shared.org_units import OrgUnitDirectory, TenantUnits
+from qaf_shared.quarters import previous_quarter
 from reporting_service.domain import publication
 from reporting_service.domain.measures import Raw
 from reporting_service.repository import counts, generations, publications
@@ -28,6 +29,10 @@ from reporting_service.repository import counts, generations, publications
 log = get_logger(__name__)
 
 PUBLISHED = Counter("qa_publisher_snapshots_total", "Tenant-quarter snapshots published")
+CARRIED = Counter(
+    "qa_publisher_carried_total",
+    "Quarters whose states were carried on from the quarter before, not summed over history",
+)
 BACKLOG = Gauge("qa_publisher_backlog", "Changed tenant-quarters not yet published")
 OLDEST = Gauge(
     "qa_publisher_oldest_change_seconds",
@@ -121,9 +126,7 @@ class Publisher:
         # marks up to `changes` are what these figures include.
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             changes = await publications.tenant_changes(conn, schema, item.tenant)
-            raw = (await counts.read_quarters(conn, schema, item.tenant, [item.quarter]))[
-                item.quarter
-            ]
+            raw = await _figures(conn, schema, item)
         decision = await asyncio.get_running_loop().run_in_executor(
             self._solver(),
             solve,
@@ -137,6 +140,23 @@ class Publisher:
             conn, schema, item, changes, decision, publications.units_digest(units)
         )
         PUBLISHED.inc()
+
+
+async def _figures(
+    conn: asyncpg.Connection, schema: str, item: publications.Changed
+) -> dict[tuple[str, str, str], Raw]:
+    """The quarter's figures: its states carried on from the quarter before when that one's
+    published figures are current (no history summed), else read whole."""
+    previous = previous_quarter(item.quarter)
+    before = await publications.current_figures(conn, schema, item.tenant, previous)
+    if before is not None:
+        raw = await counts.read_quarter_after(
+            conn, schema, item.tenant, item.quarter, previous, before
+        )
+        if raw is not None:
+            CARRIED.inc()
+            return raw
+    return (await counts.read_quarters(conn, schema, item.tenant, [item.quarter]))[item.quarter]
 
 
 async def publisher_worker(app: FastAPI) -> None:

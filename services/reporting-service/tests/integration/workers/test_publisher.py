@@ -4,6 +4,7 @@ transaction, and the publisher that turns them into snapshots without losing one
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -14,6 +15,7 @@ from typing import Any
 import asyncpg
 import pytest
 import pytest_asyncio
+from prometheus_client import REGISTRY
 
 from qaf_shared.database import create_pool
 from qaf_shared.enums import (
@@ -22,6 +24,7 @@ from qaf_shared.enums import (
     EscalationStage,
     EscalationStatus,
     RaisedByRole,
+    ResolutionOutcome,
 )
 from qaf_shared.events import escalation as e
 from qaf_shared.events.envelope import CloudEvent
@@ -54,6 +57,19 @@ def raised(on: date, tenant: str = TENANT) -> CloudEvent:
         stage_due_date=on + timedelta(days=7),
     )
     return event(data, escalation, tenant)
+
+
+def lifecycle(opened: date, resolved: date | None) -> list[CloudEvent]:
+    """An escalation raised on `opened`, and resolved on `resolved` unless None."""
+    first = raised(opened)
+    if resolved is None:
+        return [first]
+    data = e.EscalationResolved(
+        **{**first.data, "status": EscalationStatus.RESOLVED},
+        outcome=ResolutionOutcome.ACTION_AGREED,
+        resolved_on=resolved,
+    )
+    return [first, event(data, uuid.UUID(first.data["escalation_id"]))]
 
 
 def quarters_from(first: date, last: date) -> set[str]:
@@ -233,3 +249,55 @@ async def test_replicas_never_publish_the_same_quarter_at_once(
     gate.open.set()
     assert await holding
     assert await marks(pool, schema) == {}
+
+
+async def publish_all(pool: asyncpg.Pool) -> int:
+    published = 0
+    with ThreadPoolExecutor(1) as threads:
+        while await publisher(pool, threads).publish_next():
+            published += 1
+    return published
+
+
+def carried() -> float:
+    return REGISTRY.get_sample_value("qa_publisher_carried_total") or 0.0
+
+
+async def test_states_carried_on_from_the_quarter_before_are_the_history_summed(
+    db: tuple[asyncpg.Pool, str],
+) -> None:
+    """A quarter's states read from its own changes and the quarter before's figures equal
+    the sum over the whole history, quarter after quarter, and the publisher, carrying them
+    on once the quarter before is published, stores the same figures."""
+    pool, schema = db
+    today = date.today()
+    spans = [
+        (date(2024, 4, 3), date(2024, 11, 20)),
+        (date(2024, 6, 30), None),
+        (date(2024, 9, 1), date(2025, 1, 15)),
+        (date(2025, 2, 14), today - timedelta(days=1)),
+        (date(2025, 3, 31), date(2025, 4, 1)),
+    ]
+    await apply(pool, schema, [ev for span in spans for ev in lifecycle(*span)])
+    quarters = sorted(quarters_from(date(2024, 1, 1), today))
+    async with pool.acquire() as conn:
+        whole = await counts.read_quarters(conn, schema, TENANT, quarters)
+        for previous, quarter in itertools.pairwise(quarters):
+            after = await counts.read_quarter_after(
+                conn, schema, TENANT, quarter, previous, whole[previous]
+            )
+            assert after == whole[quarter], quarter
+
+    assert await publish_all(pool) == len(quarters_from(date(2024, 4, 3), today))
+    # A change in today's quarter only: carried on from the published quarter before.
+    before = carried()
+    await apply(pool, schema, lifecycle(today, None))
+    assert await publish_all(pool) == 1
+    assert carried() == before + 1
+    units = OrgUnitDirectory().tenant(TENANT)
+    assert units is not None
+    current = quarter_of(today)
+    async with pool.acquire() as conn:
+        stored = await publications.snapshots(conn, schema, TENANT, [current])
+        raw = (await counts.read_quarters(conn, schema, TENANT, [current]))[current]
+    assert stored[current][1].raw == publication.decide(raw, current, TENANT, units, None).raw
