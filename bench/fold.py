@@ -208,11 +208,11 @@ def main() -> None:
     cpu = sum(v for k, v in clock.cpu.items() if not k.startswith("sql") and k != "postgres")
     print(f"events {n:,} ({args.only or 'the mix'}), batches of {args.batch:,}")
     print(f"cell rows written per event {cells / n:.2f}")
-    for name in ("parse", "route", "load", "fold", "contributions", "encode"):
+    for name in ("parse", "route", "load", "fold", "contributions", "encode", "marks"):
         print(f"  {name:14} {clock.cpu[name] / n * 1e6:7.1f} us CPU/event")
     print(f"  {'python total':14} {cpu / n * 1e6:7.1f} us CPU/event -> {n / cpu:,.0f} events/s")
     if args.db:
-        for name in ("lock", "load", "save", "counts", "running", "commit"):
+        for name in ("lock", "load", "save", "counts", "running", "marks", "commit"):
             wall_us = clock.wall[f"sql {name}"] / n * 1e6
             print(f"  sql {name:10} {wall_us:7.1f} us wall/event")
         sql = sum(v for k, v in clock.wall.items() if k.startswith("sql"))
