@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 import asyncpg
 from fastapi import FastAPI
@@ -53,6 +54,16 @@ def solve(
     return publication.decide(raw, quarter, tenant, units, threshold)
 
 
+def _solver_process() -> Executor:
+    """One process for the decisions, started and ready. Forked from a server process that
+    has imported the solver once (a process started afresh would import it again)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([publication.__name__])
+    executor = ProcessPoolExecutor(1, mp_context=context)
+    executor.submit(int).result()
+    return executor
+
+
 class Publisher:
     def __init__(
         self,
@@ -71,13 +82,12 @@ class Publisher:
         self._poll = poll
         self._executor = executor
 
-    def _solver(self) -> Executor:
+    async def _solver(self) -> Executor:
         if self._executor is None:
-            # Forked from a server process that has imported the solver once (a process
-            # started afresh imports it again: seconds on a busy machine).
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload([publication.__name__])
-            self._executor = ProcessPoolExecutor(1, mp_context=context)
+            # Started in a thread: starting the process waits for it (and for the fork
+            # server's import of the solver, seconds on a busy machine), which on the event
+            # loop would hold up every request meanwhile.
+            self._executor = await asyncio.to_thread(_solver_process)
         return self._executor
 
     def close(self) -> None:
@@ -127,15 +137,17 @@ class Publisher:
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             changes = await publications.tenant_changes(conn, schema, item.tenant)
             raw = await _figures(conn, schema, item)
-        decision = await asyncio.get_running_loop().run_in_executor(
-            self._solver(),
-            solve,
-            raw,
-            item.quarter,
-            item.tenant,
-            units,
-            self._threshold,
-        )
+        solver = await self._solver()
+        try:
+            decision = await asyncio.get_running_loop().run_in_executor(
+                solver, solve, raw, item.quarter, item.tenant, units, self._threshold
+            )
+        except BrokenProcessPool:
+            # The solver's process died (out of memory, killed): a new one next time; the
+            # quarter keeps its mark.
+            self.close()
+            self._executor = None
+            raise
         await publications.store(
             conn, schema, item, changes, decision, publications.units_digest(units)
         )
