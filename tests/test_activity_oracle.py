@@ -184,7 +184,7 @@ async def _settled(
         return sorted(r["tenant"] for r in rows) == sorted(tenants)
 
     try:
-        await eventually(done, timeout=60, interval=0.25)
+        await eventually(done, timeout=120, interval=0.25)
     except AssertionError:
         raise AssertionError(
             f"not settled: (tenant, written, unpublished, applied) {seen}"
