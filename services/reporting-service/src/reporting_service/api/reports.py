@@ -4,6 +4,7 @@ flat aggregates. Every read comes from the maintained projections of the active 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Annotated, Any, Literal
 
 import asyncpg
@@ -17,7 +18,7 @@ from qaf_shared.http.org_units import UnitCode, tenant_units
 from qaf_shared.http.problems import Problem, field_error
 from qaf_shared.http.resources import json_response
 from qaf_shared.org_units import TenantUnits
-from qaf_shared.quarters import parse_quarter, previous_quarter
+from qaf_shared.quarters import parse_quarter, previous_quarter, quarter_of
 from reporting_service.api.deps import QuarterPath, Reader
 from reporting_service.api.readcache import report_cache
 from reporting_service.api.schemas.csv_rows import CSV_RESPONSE, csv_response, unit_rows
@@ -112,12 +113,18 @@ async def quarter_decisions(
         if decision is not None:
             decided[quarter] = decision
     missing = [q for q in wanted if q not in decided]
-    if missing:
-        await publications.mark_unpublished(conn, schema, tenant, missing)
     if applied is None:
         decided = {q: publication.Decision(q, d.raw, None) for q, d in decided.items()}
     if missing:
-        decided |= await _decide_inline(request, conn, schema, tenant, missing, units, applied)
+        inline = await _decide_inline(request, conn, schema, tenant, missing, units, applied)
+        decided |= inline
+        # For the publisher: quarters with figures, up to today's. Not an empty quarter nor a
+        # later one (any quarter id can be asked for; a published far-future quarter would
+        # have every change of a state mark every quarter up to it).
+        today = quarter_of(date.today())
+        marked = [q for q in missing if q <= today and inline[q].raw]
+        if marked:
+            await publications.mark_unpublished(conn, schema, tenant, marked)
     return decided
 
 

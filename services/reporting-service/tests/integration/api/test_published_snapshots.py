@@ -189,7 +189,9 @@ async def test_a_snapshot_made_under_another_threshold_or_unit_tree_is_not_used(
         assert (QUARTER, 3) in solved
         assert response.json()["rows"] == rows_of(await direct(dsn, QUARTER, 3))
 
-        # A snapshot of another unit tree: this replica decides the quarter itself too.
+        # A snapshot of another unit tree: this replica decides the quarter itself too. (The
+        # other replica's read marked the quarter: this one's publisher published it again.)
+        await eventually(lambda: published(client, headers), timeout=60)
         conn = await asyncpg.connect(dsn)
         try:
             schema = await generations.active_schema(conn)
