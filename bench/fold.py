@@ -10,7 +10,9 @@ of `--batch` as `projections.engine.apply` applies them, each step timed in CPU 
   database's jsonb codec gives them) and validated;
 - fold: the events folded into the facts;
 - contributions: each changed fact's cells, before and after, into the batch's deltas;
-- encode: the saved facts and the cells as the JSON texts the statements take.
+- encode: the saved facts and the cells as the JSON texts the statements take;
+- marks: the quarters whose published snapshots the cells change
+  (repository/publications.py), and with `--db` its statement (`sql marks`).
 
 Each batch with the garbage collector paused, as the consumer loop applies it.
 
@@ -39,7 +41,7 @@ from qaf_shared.consumer.collector import paused_collector
 from qaf_shared.database import connect
 from qaf_shared.events.envelope import CloudEvent, parse_event
 from reporting_service.projections import PROJECTIONS, engine
-from reporting_service.repository import generations
+from reporting_service.repository import generations, publications
 
 FactKey = engine.FactKey
 
@@ -152,6 +154,8 @@ async def _run(values: list[bytes], batch: int, dsn: str | None, clock: Clock) -
                         )
                         for table in (engine.COUNTS_TABLE, engine.RUNNING_TABLE)
                     }
+                with clock.step("marks"):
+                    marks = publications.marks_of(deltas)
                 cells += sum(1 for v in deltas.values() if v)
                 if conn and tx:
                     if saves:
@@ -169,6 +173,12 @@ async def _run(values: list[bytes], batch: int, dsn: str | None, clock: Clock) -
                                 await conn.execute(
                                     engine._ADD.format(schema=schema, table=table), text
                                 )
+                    if marks.tenants:
+                        with clock.step("sql marks"):
+                            await conn.execute(
+                                publications.MARK.format(schema=schema),
+                                *publications.mark_arguments(marks),
+                            )
                     with clock.step("sql commit"):
                         await tx.commit()
                 else:
@@ -215,11 +225,11 @@ def main() -> None:
     cpu = sum(v for k, v in clock.cpu.items() if not k.startswith("sql") and k != "postgres")
     print(f"events {n:,} ({args.only or 'the mix'}), batches of {args.batch:,}")
     print(f"cell rows written per event {cells / n:.2f}")
-    for name in ("parse", "route", "load", "fold", "contributions", "encode"):
+    for name in ("parse", "route", "load", "fold", "contributions", "encode", "marks"):
         print(f"  {name:14} {clock.cpu[name] / n * 1e6:7.1f} us CPU/event")
     print(f"  {'python total':14} {cpu / n * 1e6:7.1f} us CPU/event -> {n / cpu:,.0f} events/s")
     if args.db:
-        for name in ("lock", "load", "save", "counts", "running", "commit"):
+        for name in ("lock", "load", "save", "counts", "running", "marks", "commit"):
             wall_us = clock.wall[f"sql {name}"] / n * 1e6
             pg_us = clock.pg[f"sql {name}"] / n * 1e6
             print(f"  sql {name:10} {wall_us:7.1f} us wall/event, postgres {pg_us:5.1f} us CPU")

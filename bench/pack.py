@@ -12,13 +12,15 @@ Each pack is built anew, never answered from the read cache, in three cases:
 - `drawn` (the targets): the quarters' disclosure decisions are known, and every chart is
   drawn and the page laid out (or the PDF made) anew: the pack's own cost, as after events
   that changed Kent's figures in every chart but none of its quarters' decisions.
-- `after_events`: the consumer applied events since the last pack (the projections'
-  version moved), none of them Kent's, as a reader meets it during the day: the decisions
-  and the charts are kept by the figures they come from, the page is made anew.
-- `cold`: nothing kept: the eight quarters' disclosure decisions solved too, as for the
-  first pack after a process starts. The decisions are the JSON Deep Dive's own cost (every
-  view of a quarter shares its one decision, kept until the quarter's figures change), so
-  this is what the first of any view of those quarters costs, not the pack's.
+- `after_events`: the consumer applied events of Kent's since the last pack (Kent's version
+  moved; another tenant's events leave the pack cached), its quarters' snapshots not yet
+  published again, as a reader meets it during the day: the decisions and the charts are
+  kept, the page is made anew.
+- `cold`: nothing kept in the process: the nine quarters' published snapshots (stored by
+  `bench.reads.publish` before measuring, as the service's publisher would have) read and
+  loaded, as for the first pack after a process starts. No decision is solved on a read
+  once its quarter is published (services/reporting-service/README.md, "Published
+  snapshots").
 
 And `render`: the last pack the app assembled (domain/pack.py's Pack, recorded as the app
 made it), drawn and laid out again in this process, its charts anew each time: the CPU of
@@ -39,7 +41,7 @@ import asyncpg
 
 from bench.env import BenchEnv
 from bench.readenv import environment
-from bench.reads import fill, template
+from bench.reads import fill, publish, template
 from bench.results import Figure, table
 from qaf_shared.quarters import previous_quarter, quarter_of
 from qaf_shared.testing.fixtures import serve
@@ -52,15 +54,16 @@ from reporting_service.settings import ReportingSettings
 TARGETS_MS = {"html": 300.0, "pdf": 2000.0}
 
 
-async def _bump(dsn: str) -> None:
-    """One more event applied, another tenant's: the projections' version moves."""
+async def _bump(dsn: str, tenant: str = "886") -> None:
+    """One more batch of `tenant`'s applied, its quarters' snapshots not yet published
+    again: the tenant's version moves (and with it the key of its cached reports)."""
     conn = await asyncpg.connect(dsn)
     try:
         schema = await generations.active_schema(conn)
         await conn.execute(
-            f"INSERT INTO {schema}.consumer_stats AS s (topic, tenant, applied)"
-            " VALUES ('qa.audit.events.v1', '887', 1)"
-            " ON CONFLICT (topic, tenant) DO UPDATE SET applied = s.applied + 1"
+            f"INSERT INTO {schema}.tenant_versions AS v (tenant, changes) VALUES ($1, 1)"
+            " ON CONFLICT (tenant) DO UPDATE SET changes = v.changes + 1",
+            tenant,
         )
     finally:
         await conn.close()
@@ -167,6 +170,10 @@ def run(env: BenchEnv | None = None) -> list[Figure]:
         rows = asyncio.run(
             fill(dsn, {"kent": template("886", 20_000)}, {"886": "kent"}, first, quarter)
         )
+        read = [quarter]
+        while read[0] != first:
+            read.insert(0, previous_quarter(read[0]))
+        asyncio.run(publish(dsn, "886", read))  # as the service's publisher would have
         print(
             f"bench: pack: {rows:,} projection rows in {time.monotonic() - started:.0f} s",
             file=sys.stderr,

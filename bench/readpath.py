@@ -1,5 +1,5 @@
-"""What the first Deep Dive read after a batch costs for Kent with 10 years of history, in
-process: `python -m bench.readpath [--repeat 10]` (not part of `make bench`).
+"""What a Deep Dive read costs for Kent with 10 years of history, in process:
+`python -m bench.readpath [--repeat 10]` (not part of `make bench`).
 
 Kent's (886) projections for the 10 financial years to the last complete quarter, from the
 reads benchmark's template year (20,000 quality-assurance events a year and their case
@@ -7,11 +7,17 @@ activity, folded through the projections' own code; bench/reads.py), in a throwa
 database. Then, for the last complete quarter and the one before (what a Deep Dive reads):
 
 - `counts.read_quarters`, and each of its two queries alone (the quarter's and its months'
-  counts; the running totals, summed over all the history up to each period);
-- the tenant's Deep Dive through the app in this process (ASGI, consumer off), `cold` (the
-  two quarters' disclosure decisions solved too: the first read after a batch that changed
-  the current quarter) and `after_events` (another tenant's event applied: the decisions
-  kept, the figures read and the response built again), wall and CPU milliseconds."""
+  counts; the running totals, summed over all the history up to each period): what the
+  publisher reads for a quarter, and a read for a quarter not yet published;
+- the two quarters published (workers/publisher.py: figures read, decision solved, snapshot
+  stored), wall and CPU milliseconds a quarter; then the last one again, its states carried
+  on from the quarter before's published figures instead of summed over the history;
+- the tenant's Deep Dive through the app in this process (ASGI, consumer and publisher
+  off), wall and CPU milliseconds: `other_tenants_events` (another tenant's batch applied:
+  the response stays cached), `own_events` (a batch of Kent's applied, not yet published:
+  the response built again from the kept snapshots), `restart` (nothing kept in the
+  process: the snapshots read and loaded) and `unpublished` (no snapshot: both quarters
+  decided on the read, as after a rebuild or the first start)."""
 
 from __future__ import annotations
 
@@ -26,7 +32,7 @@ import asyncpg
 
 from bench.env import BenchEnv
 from bench.pack import _bump
-from bench.reads import fill, template
+from bench.reads import fill, publish, template
 from qaf_shared.quarters import previous_quarter, quarter_of
 from qaf_shared.testing.fixtures import serve
 from reporting_service.domain.trends import months_or_none
@@ -73,17 +79,51 @@ async def _queries(dsn: str, quarters: list[str], repeat: int) -> None:
         await conn.close()
 
 
+async def _publish(dsn: str, quarters: list[str], label: str) -> None:
+    """What the publisher pays per quarter: its figures read and its decision solved."""
+    started, cpu = time.perf_counter(), time.process_time()
+    published = await publish(dsn, TENANT, quarters)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(
+        f"published {published} quarters ({label}): {wall * 1000 / published:.0f} ms wall,"
+        f" {cpu * 1000 / published:.0f} ms CPU a quarter"
+    )
+
+
+async def _drop_snapshots(dsn: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        schema = await generations.active_schema(conn)
+        await conn.execute(f"DELETE FROM {schema}.snapshots")
+    finally:
+        await conn.close()
+
+
+# Each case: the tenant whose batch is applied first (None: none) and whether the process
+# forgets what it kept (a restart).
+CASES = {
+    "other_tenants_events": ("887", False),
+    "own_events": (TENANT, False),
+    "restart": (None, True),
+    "unpublished": (None, True),
+}
+
+
 async def _deep_dives(dsn: str, quarter: str, token: str, repeat: int) -> None:
     app = create_app(ReportingSettings(database_url=dsn, report_recheck_ms=0), consume=False)
     headers = {"Authorization": f"Bearer {token}"}
     times: dict[str, list[tuple[float, float]]] = {}
     async with serve(app) as client:
-        for case in ("cold", "after_events"):
-            for _ in range(repeat if case == "after_events" else max(2, repeat // 3)):
-                await _bump(dsn)
+        for case, (tenant, restart) in CASES.items():
+            if case == "unpublished":
+                await _drop_snapshots(dsn)
+            for _ in range(max(2, repeat // 3) if case == "unpublished" else repeat):
+                if tenant is not None:
+                    await _bump(dsn, tenant)
+                # This read starts reading the versions again; the measured one has them.
                 await client.get(f"/v1/deep-dives/{quarter}?unit=EAST", headers=headers)
                 await asyncio.sleep(0.2)
-                if case == "cold":
+                if restart:
                     app.state.report_cache = None
                 started, cpu = time.perf_counter(), time.process_time()
                 response = await client.get(f"/v1/deep-dives/{quarter}", headers=headers)
@@ -94,7 +134,7 @@ async def _deep_dives(dsn: str, quarter: str, token: str, repeat: int) -> None:
     for case, runs in times.items():
         wall = statistics.median(w for w, _ in runs)
         cpu = statistics.median(c for _, c in runs)
-        print(f"Deep Dive {case}: median {wall:.0f} ms wall, {cpu:.0f} ms CPU ({len(runs)} reads)")
+        print(f"Deep Dive {case}: median {wall:.1f} ms wall, {cpu:.1f} ms CPU ({len(runs)} reads)")
 
 
 def main() -> None:
@@ -115,6 +155,9 @@ def main() -> None:
             f"{rows:,} projection rows, {first} to {quarter}, in {time.monotonic() - started:.0f} s"
         )
         asyncio.run(_queries(dsn, [quarter, previous_quarter(quarter)], args.repeat))
+        asyncio.run(_publish(dsn, [previous_quarter(quarter), quarter], "history summed"))
+        # The quarter again, the one before it published and unchanged: its states carried on.
+        asyncio.run(_publish(dsn, [quarter], "states carried on"))
         token = env.token("reports:read", tenant=TENANT)
         asyncio.run(_deep_dives(dsn, quarter, token, args.repeat))
     sys.exit(0)

@@ -156,8 +156,9 @@ async def _settled(
     recheck_ms: int,
 ) -> None:
     """Every event activity-service wrote is published, reporting has applied each tenant's
-    (its status counts a tenant's own), and its reports have caught up: a report may be
-    `report_recheck_ms` behind the consumer's commits."""
+    (its status counts a tenant's own) and published every quarter they changed (its
+    publication backlog is empty), and its reports have caught up: a report may be
+    `report_recheck_ms` behind the consumer's and the publisher's commits."""
     seen: list[Any] = []
 
     async def done() -> bool:
@@ -178,10 +179,12 @@ async def _settled(
             seen.append((row["tenant"], row["written"], row["unpublished"], applied))
             if row["unpublished"] or applied < row["written"] or status["dead_letters"]:
                 return False
+            if status["publication"]["backlog"]:
+                return False
         return sorted(r["tenant"] for r in rows) == sorted(tenants)
 
     try:
-        await eventually(done, timeout=60, interval=0.25)
+        await eventually(done, timeout=120, interval=0.25)
     except AssertionError:
         raise AssertionError(
             f"not settled: (tenant, written, unpublished, applied) {seen}"

@@ -12,16 +12,19 @@ from reporting_service.api.benchmarks import router as benchmarks_router
 from reporting_service.api.pack import router as pack_router
 from reporting_service.api.reports import router as reports_router
 from reporting_service.api.status import router as status_router
-from reporting_service.repository import generations
+from reporting_service.repository import generations, publications
 from reporting_service.settings import ReportingSettings
 from reporting_service.workers.auto_rebuild import auto_rebuild_worker
 from reporting_service.workers.consumer import consumer_worker
+from reporting_service.workers.publisher import publisher_worker
 
 
 async def ensure_projections(app: FastAPI) -> None:
-    """Create the first projection generation on a new database."""
+    """Create the first projection generation on a new database; give one made before the
+    published snapshots their tables."""
     async with app.state.pool.acquire() as conn:
-        await generations.active_schema(conn)
+        schema = await generations.active_schema(conn)
+        await conn.execute(publications.publication_ddl(schema))
 
 
 # The reports: their bodies follow `Accept` (JSON, CSV, HTML, PDF) and the token (suppressed
@@ -41,11 +44,11 @@ def create_app(
     consume: bool = True,
     clock: BusinessClock | None = None,
 ) -> FastAPI:
-    """The app; `consume=False` leaves the consumer off (and the rebuild an outdated
-    generation would start by itself), `clock` replaces the business clock (tests run it at
-    a chosen instant)."""
+    """The app; `consume=False` leaves the consumer and the publisher off (and the rebuild an
+    outdated generation would start by itself), `clock` replaces the business clock (tests run
+    it at a chosen instant)."""
     settings = settings or ReportingSettings()
-    workers = [consumer_worker] if consume else []
+    workers = [consumer_worker, publisher_worker] if consume else []
     if consume and settings.auto_rebuild:
         workers.append(auto_rebuild_worker)
     return create_service_app(

@@ -78,12 +78,15 @@ def settings_for(dsn: str, prefix: str, group: str) -> ReportingSettings:
 
 
 async def all_applied(dsn: str, count: int) -> None:
-    """Wait until the active generation has applied `count` distinct events."""
+    """Wait until the active generation has applied `count` distinct events and every
+    quarter they changed is published (a read then shows them all, whichever quarter)."""
     pool = await create_pool(dsn, size=1)
 
     async def applied() -> bool:
         schema = await pool.fetchval("SELECT active_schema FROM projection_state")
-        return bool(await pool.fetchval(f"SELECT count(*) FROM {schema}.processed_events") == count)
+        done = await pool.fetchval(f"SELECT count(*) FROM {schema}.processed_events")
+        waiting = await pool.fetchval(f"SELECT count(*) FROM {schema}.changed_quarters")
+        return bool(done == count and waiting == 0)
 
     try:
         await eventually(applied, timeout=60)

@@ -25,6 +25,7 @@ from reporting_service.api.reports import (
     comparisons,
     deep_dive_body,
     quarter_decisions,
+    reading,
     report_unit,
     thresholds,
 )
@@ -148,7 +149,8 @@ async def _pack(
         return Response(document, media_type=PDF, headers=_headers(html=False, name=name))
 
     key = ("pack", principal.tenant, quarter, kind, code, threshold, applied, admin, as_pdf)
-    return await report_cache(request).respond(request.app.state.pool, key, build)
+    tenants = reading(request, principal.tenant, kind)
+    return await report_cache(request).respond(request.app.state.pool, key, build, tenants)
 
 
 def _pdf(made: pack.Pack) -> bytes:

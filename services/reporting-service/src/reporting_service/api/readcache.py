@@ -1,37 +1,41 @@
-"""Built report responses, kept while the projections they were built from are unchanged.
+"""Built report responses, kept while what they were built from is unchanged.
 
-A Deep Dive or a trend is tens of milliseconds of queries and disclosure control, the same
-for every reader until the consumer applies something. The projections' version is the
-active generation and the number of events applied to it (its `consumer_stats`), which
-every batch that changes anything moves, with the benchmark reference data's version (the
-newest load's id: a Deep Dive shows what was last loaded). It is read again, in the background, once it is
-`recheck` seconds old (0.1 by default), so a report answers at most that much (and one
-query) behind what the consumer has committed, which is less than the consumer's own lag;
-a cached report costs no database round trip at all. (The version moves with any tenant's events: a busy system
-rebuilds more often, it never serves figures older than that.)
+A Deep Dive or a trend is milliseconds to tens of milliseconds of work, the same for every
+reader until its tenant's figures change. A response is kept by the version of what it is
+built from: the active generation, the tenant's version (`tenant_versions`: the batches that
+changed its cells and the snapshots published for it, repository/publications.py; a
+response that shows peers' figures names those tenants too) and the benchmark reference
+data's version (the newest load's id: a Deep Dive shows what was last loaded). Another
+tenant's events leave it cached. The versions (one small row per tenant) are read again,
+in the background, once `recheck` seconds old (0.1 by default), so a report answers at most
+that much (and one query) behind what the consumer and the publisher have committed; a
+cached report costs no database round trip at all.
 
 Concurrent requests for a response that is being built wait for that one build.
 
-What several responses are built from is kept too (`shared`), by a key that names everything
-it is computed from: a quarter's disclosure decision, keyed by the quarter's figures, is made
-once and every response over those figures (the Deep Dives, the aggregates, the trends)
-shows it, so no two views disagree, and an event that changes another quarter or another
-tenant does not make it again."""
+What several responses are built from is kept too (`shared`, `kept`/`keep`), by a key that
+names everything it is computed from: a quarter's published snapshot by its tenant, quarter,
+the figures' version and the settings it was decided under; a quarter decided inline (no
+snapshot yet) by its figures. Every response over the same snapshot shows the same decision,
+so no two views disagree."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import asyncpg
+from prometheus_client import Counter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from reporting_service.repository import benchmarks, consumer_state, generations
+from reporting_service.repository import benchmarks, generations, publications
+
+BUILT = Counter("qa_report_builds_total", "Report responses built, not answered from the cache")
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,8 @@ class Built:
 
 
 Build = Callable[[asyncpg.Connection, str], Awaitable[Response]]
-Version = tuple[str, int, int]  # active schema, events applied to it, reference data loads
+# The active schema, each tenant's (changes, publications), the reference data's loads.
+Version = tuple[str, dict[str, publications.TenantVersion], int]
 T = TypeVar("T")
 V = TypeVar("V")
 
@@ -65,6 +70,18 @@ class _Kept(Generic[V]):
         self._size = size
         self._values: OrderedDict[Hashable, V] = OrderedDict()
         self._pending: dict[Hashable, asyncio.Future[V]] = {}
+
+    def peek(self, key: Hashable) -> V | None:
+        """The value kept for `key`, if there is one."""
+        if key in self._values:
+            self._values.move_to_end(key)
+            return self._values[key]
+        return None
+
+    def put(self, key: Hashable, value: V) -> None:
+        self._values[key] = value
+        if len(self._values) > self._size:
+            self._values.popitem(last=False)
 
     async def get(self, key: Hashable, compute: Callable[[], Awaitable[V]]) -> V:
         if key in self._values:
@@ -87,9 +104,7 @@ class _Kept(Generic[V]):
         finally:
             del self._pending[key]
         future.set_result(value)
-        self._values[key] = value
-        if len(self._values) > self._size:
-            self._values.popitem(last=False)
+        self.put(key, value)
         return value
 
 
@@ -134,18 +149,22 @@ class ResponseCache:
         started, changes = time.monotonic(), self._changes
         async with pool.acquire() as conn:
             schema = await generations.active_schema(conn)
-            applied = await consumer_state.events_applied(conn, schema)
+            tenants = await publications.tenant_versions(conn, schema)
             loads = await benchmarks.version(conn)
-        version = (schema, applied, loads)
+        version = (schema, tenants, loads)
         if changes == self._changes:
             self._version, self._checked_at = version, started
         return version
 
-    async def respond(self, pool: asyncpg.Pool, key: Hashable, build: Build) -> Response:
-        """The response for `key` at the current projections: cached, or built by `build`
-        (given a connection and the active schema) and kept."""
+    async def respond(
+        self, pool: asyncpg.Pool, key: Hashable, build: Build, tenants: Sequence[str]
+    ) -> Response:
+        """The response for `key`, built from the figures of `tenants`: cached, or built by
+        `build` (given a connection and the active schema) and kept."""
         version = await self._current(pool)
-        built = await self._responses.get((version, key), lambda: self._build(pool, version, build))
+        schema, versions, loads = version
+        of = (schema, loads, tuple(versions.get(t, (0, 0)) for t in tenants))
+        built = await self._responses.get((of, key), lambda: self._build(pool, version, build))
         return built.response()
 
     async def shared(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
@@ -154,7 +173,16 @@ class ResponseCache:
         value: T = await self._shared.get(key, compute)
         return value
 
+    def kept(self, key: Hashable) -> Any:
+        """The shared value kept for `key` (None when there is none)."""
+        return self._shared.peek(key)
+
+    def keep(self, key: Hashable, value: Any) -> None:
+        """Keep a shared value computed elsewhere (several at once, from one query)."""
+        self._shared.put(key, value)
+
     async def _build(self, pool: asyncpg.Pool, version: Version, build: Build) -> Built:
+        BUILT.inc()
         async with pool.acquire() as conn:
             try:
                 return Built.of(await build(conn, version[0]))

@@ -4,10 +4,12 @@ flat aggregates. Every read comes from the maintained projections of the active 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Annotated, Any, Literal
 
 import asyncpg
 from fastapi import APIRouter, Query, Request
+from prometheus_client import Counter
 from starlette.responses import Response
 
 from qaf_shared.clock import business_today
@@ -16,7 +18,7 @@ from qaf_shared.http.org_units import UnitCode, tenant_units
 from qaf_shared.http.problems import Problem, field_error
 from qaf_shared.http.resources import json_response
 from qaf_shared.org_units import TenantUnits
-from qaf_shared.quarters import parse_quarter, previous_quarter
+from qaf_shared.quarters import parse_quarter, previous_quarter, quarter_of
 from reporting_service.api.deps import QuarterPath, Reader
 from reporting_service.api.readcache import report_cache
 from reporting_service.api.schemas.csv_rows import CSV_RESPONSE, csv_response, unit_rows
@@ -30,12 +32,16 @@ from reporting_service.domain import benchmarks, measures, publication, trends
 from reporting_service.domain.disclosure import Cell
 from reporting_service.domain.measures import Raw
 from reporting_service.repository import benchmarks as reference
-from reporting_service.repository import counts
+from reporting_service.repository import counts, publications
 
 router = APIRouter(prefix="/v1", tags=["reports"])
 # Every Deep Dive figure by its dotted name, and its dimensions (None: it has none; empty:
 # open-ended), read off the Deep Dive's own sections.
 MEASURES = measures.catalogue(publication.Decision("FY2025Q1", {}, None))
+INLINE_DECISIONS = Counter(
+    "qa_report_inline_decisions_total",
+    "Quarters' disclosure decisions solved on a read (no published snapshot yet)",
+)
 
 
 def _quarter(raw: str) -> tuple[str, bool]:
@@ -75,27 +81,92 @@ async def quarter_decisions(
     quarters: Iterable[str],
     applied: int | None,
 ) -> dict[str, publication.Decision]:
-    """Each quarter's one disclosure decision. It is a function of the quarter's figures
-    alone, so it is kept by them: every view over the same figures shows the same decision,
-    and an event that changes another quarter or tenant does not make it again (solving is
-    the costly part; reading the figures is one query for all the quarters)."""
+    """Each quarter's one disclosure decision: its published snapshot (repository/
+    publications.py), made by the publisher with the configured threshold over the tenant's
+    unit tree, so every view of the quarter shows the snapshot's figures and decision
+    (`applied` None, reports:read_unsuppressed: the snapshot's figures, nothing hidden).
+    A quarter with no snapshot for the current settings (never published: just after a
+    rebuild or the first start) is decided here over its current figures, kept by them so
+    that every view over the same figures shows the same decision, and marked for the
+    publisher."""
     units = tenant_units(request, tenant)
+    threshold: int = request.app.state.settings.suppression_threshold
+    digest = publications.units_digest(units)
+    cache = report_cache(request)
+    wanted = list(dict.fromkeys(quarters))
+    found = await publications.published(conn, schema, tenant, wanted)
+
+    def key(quarter: str, of: publications.Published) -> tuple[object, ...]:
+        return ("snapshot", schema, tenant, quarter, of.changes, of.threshold, of.units)
+
+    decided: dict[str, publication.Decision] = {}
+    usable = {q: of for q, of in found.items() if of.threshold == threshold and of.units == digest}
+    to_load = [q for q, of in usable.items() if cache.kept(key(q, of)) is None]
+    if to_load:
+        for quarter, (of, decision) in (
+            await publications.snapshots(conn, schema, tenant, to_load)
+        ).items():
+            cache.keep(key(quarter, of), decision)
+    for quarter, of in usable.items():
+        # Replaced since `published` (a newer snapshot): this read decides it inline.
+        decision = cache.kept(key(quarter, of))
+        if decision is not None:
+            decided[quarter] = decision
+    missing = [q for q in wanted if q not in decided]
+    if applied is None:
+        decided = {q: publication.Decision(q, d.raw, None) for q, d in decided.items()}
+    if missing:
+        inline = await _decide_inline(request, conn, schema, tenant, missing, units, applied)
+        decided |= inline
+        # For the publisher: quarters with figures, up to today's. Not an empty quarter nor a
+        # later one (any quarter id can be asked for; a published far-future quarter would
+        # have every change of a state mark every quarter up to it).
+        today = quarter_of(date.today())
+        marked = [q for q in missing if q <= today and inline[q].raw]
+        if marked:
+            await publications.mark_unpublished(conn, schema, tenant, marked)
+    return decided
+
+
+async def _decide_inline(
+    request: Request,
+    conn: asyncpg.Connection,
+    schema: str,
+    tenant: str,
+    quarters: list[str],
+    units: TenantUnits,
+    threshold: int | None,
+) -> dict[str, publication.Decision]:
+    """Quarters without a usable snapshot, decided over their current figures (one query for
+    all of them), each kept by its figures (`threshold` None: nothing hidden, nothing
+    solved)."""
     tree = (tuple((a, tuple(ds.items())) for a, ds in units.areas.items()), units.services)
-    raws = await counts.read_quarters(conn, schema, tenant, list(quarters))
+    raws = await counts.read_quarters(conn, schema, tenant, quarters)
     out: dict[str, publication.Decision] = {}
     for quarter, raw in raws.items():
 
         async def decide(
             raw: dict[tuple[str, str, str], Raw] = raw, quarter: str = quarter
         ) -> publication.Decision:
-            return publication.decide(raw, quarter, tenant, units, applied)
+            if threshold is not None:
+                INLINE_DECISIONS.inc()
+            return publication.decide(raw, quarter, tenant, units, threshold)
 
         figures = frozenset(
             (unit, cell, value) for unit, cells in raw.items() for cell, value in cells.items()
         )
-        key = ("decision", tenant, quarter, applied, tree, figures)
+        key = ("decision", tenant, quarter, threshold, tree, figures)
         out[quarter] = await report_cache(request).shared(key, decide)
     return out
+
+
+def reading(request: Request, tenant: str, kind: str = "") -> tuple[str, ...]:
+    """The tenants whose figures a report of `tenant` shows: its own, and for the tenant's
+    own Deep Dive its benchmark peers' (`comparisons`)."""
+    if kind != "tenant":
+        return (tenant,)
+    peers = benchmarks.peer_tenants(tenant, request.app.state.settings.benchmark_peers)
+    return (tenant, *peers)
 
 
 def breakdown_units(units: TenantUnits, kind: str, code: str) -> list[tuple[str, str]]:
@@ -251,7 +322,8 @@ async def get_deep_dive(
         )
 
     key = ("deep-dive", principal.tenant, quarter, kind, code, threshold, applied, as_csv)
-    return await report_cache(request).respond(request.app.state.pool, key, build)
+    tenants = reading(request, principal.tenant, kind)
+    return await report_cache(request).respond(request.app.state.pool, key, build, tenants)
 
 
 @router.get("/aggregates/{quarter}", response_model=AggregatesOut, responses=CSV_RESPONSE)
@@ -286,7 +358,8 @@ async def get_aggregates(request: Request, quarter: QuarterPath, principal: Read
         )
 
     key = ("aggregates", principal.tenant, quarter, applied, as_csv)
-    return await report_cache(request).respond(request.app.state.pool, key, build)
+    pool = request.app.state.pool
+    return await report_cache(request).respond(pool, key, build, (principal.tenant,))
 
 
 @router.get("/escalation-trends", response_model=TrendsOut)
@@ -329,7 +402,8 @@ async def get_escalation_trends(
         return json_response(body)
 
     key = ("trends", principal.tenant, first, last, by, granularity, scope, applied)
-    return await report_cache(request).respond(request.app.state.pool, key, build)
+    pool = request.app.state.pool
+    return await report_cache(request).respond(pool, key, build, (principal.tenant,))
 
 
 def _range(request: Request, from_: str | None, to: str | None) -> tuple[str, str]:
@@ -428,4 +502,5 @@ async def get_trends(
         return json_response(body)
 
     key = ("measure-trends", principal.tenant, measure, dim, first, last, by, granularity, scope)
-    return await report_cache(request).respond(request.app.state.pool, (*key, applied), build)
+    pool = request.app.state.pool
+    return await report_cache(request).respond(pool, (*key, applied), build, (principal.tenant,))

@@ -22,6 +22,7 @@ from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.events.payloads import OrgUnitRef, Payload
 from qaf_shared.quarters import quarter_of
 from reporting_service.domain.measures import STOCKS
+from reporting_service.repository import publications
 
 # (table, tenant, grain, period, unit_kind, unit_code, measure, dimension)
 CellKey = tuple[str, str, str, str, str, str, str, str]
@@ -411,6 +412,8 @@ async def apply(
             [k[2] for k in deletes],
         )
     await add_cells(conn, schema, deltas)
+    # The quarters whose published snapshots the cells change, in this transaction.
+    await publications.mark_changed(conn, schema, deltas)
 
 
 async def add_cells(conn: asyncpg.Connection, schema: str, deltas: Contributions) -> None:

@@ -31,15 +31,6 @@ async def topic_stats(
     return [TopicStats(r["topic"], r["applied"], r["dead"], r["newest"]) for r in rows]
 
 
-async def events_applied(conn: asyncpg.Connection, schema: str) -> int:
-    """Events applied to the generation, over every tenant and topic: any batch that changes
-    anything moves it."""
-    applied = await conn.fetchval(
-        f"SELECT coalesce(sum(applied), 0)::bigint FROM {schema}.consumer_stats"
-    )
-    return int(applied)
-
-
 async def next_offsets(conn: asyncpg.Connection, schema: str) -> dict[tuple[str, int], int]:
     """(topic, partition) -> the next offset the generation would apply."""
     rows = await conn.fetch(f"SELECT topic, partition, next_offset FROM {schema}.partition_offsets")

@@ -24,6 +24,7 @@ import asyncpg
 
 from qaf_shared.consumer import consumer_tables_ddl
 from reporting_service.projections.version import PROJECTIONS_VERSION
+from reporting_service.repository.publications import publication_ddl
 
 # Why a rebuild runs: an admin asked (POST /v1/admin/rebuild), or the active generation was
 # built by older projections (workers/auto_rebuild.py).
@@ -69,7 +70,7 @@ CREATE TABLE {schema}.counts (
 -- sum of the changes up to and including it.
 CREATE TABLE {schema}.running (LIKE {schema}.counts INCLUDING ALL)
 WITH (fillfactor = {_FILLFACTOR});
-"""
+{publication_ddl(schema)}"""
 
 
 def _check(schema: str) -> None:

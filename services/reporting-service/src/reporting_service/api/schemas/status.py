@@ -10,11 +10,22 @@ from pydantic import BaseModel, Field
 
 from qaf_shared.events.catalogue import DOMAIN_TOPICS
 from reporting_service.repository.consumer_state import TopicStats
+from reporting_service.repository.publications import Backlog
 
 
 class TopicStatus(BaseModel):
     applied: int
     lag: int | None = Field(description="Records not yet applied (admin only; null otherwise)")
+
+
+class PublicationStatus(BaseModel):
+    backlog: int = Field(
+        description="Changed quarters whose snapshot is not yet published: until it is, "
+        "every view shows the quarter's last published snapshot"
+    )
+    oldest_change_at: str | None = Field(
+        description="When the oldest change not yet published was applied (null: none waits)"
+    )
 
 
 class StatusOut(BaseModel):
@@ -26,6 +37,7 @@ class StatusOut(BaseModel):
     newest_event_time: str | None
     dead_letters: int
     projection: str
+    publication: PublicationStatus
 
 
 def status_body(
@@ -34,6 +46,7 @@ def status_body(
     tenant: str | None,
     lag: Mapping[str, int] | None,
     projection: str,
+    backlog: Backlog,
 ) -> dict[str, Any]:
     """`tenant` None for the admin totals; `lag` None where it is not shown (a tenant's
     view), else by topic (empty without a running consumer)."""
@@ -57,4 +70,8 @@ def status_body(
         "newest_event_time": newest.isoformat() if newest else None,
         "dead_letters": dead,
         "projection": projection,
+        "publication": {
+            "backlog": backlog.quarters,
+            "oldest_change_at": backlog.oldest.isoformat() if backlog.oldest else None,
+        },
     }
