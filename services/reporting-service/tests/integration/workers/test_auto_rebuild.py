@@ -113,10 +113,12 @@ async def folded(own: Own, token: Callable[..., str]) -> Folded:
 
 async def made_by_older_projections(folded: Folded) -> None:
     """What a deployment of older projections leaves: a generation of another version, whose
-    figures that code counted differently."""
+    figures that code counted differently (its published snapshots are dropped, so reads show
+    those figures: decided on the read, or published again from them)."""
     await folded.execute(
         "UPDATE projection_state SET projections_version = NULL;"
-        " UPDATE gen_0.counts SET value = value * 3 + 1"
+        " UPDATE gen_0.counts SET value = value * 3 + 1;"
+        " DELETE FROM gen_0.snapshots"
     )
 
 
