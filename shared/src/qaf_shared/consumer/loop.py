@@ -32,6 +32,7 @@ from qaf_shared.consumer.collector import paused_collector
 from qaf_shared.database import UNAVAILABLE
 from qaf_shared.events.envelope import CloudEvent, parse_event
 from qaf_shared.logging import get_logger
+from qaf_shared.restarts import run_forever
 from qaf_shared.tracing import end_spans, parent_of
 
 log = get_logger(__name__)
@@ -174,16 +175,7 @@ class EventConsumer:
         self.consumer: AIOKafkaConsumer | None = None
 
     async def run_forever(self) -> None:
-        backoff = 0.5
-        while True:
-            try:
-                await self._run()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("consumer_failed", error=type(exc).__name__)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+        await run_forever(self._run, "consumer_failed")
 
     async def lag(self) -> dict[str, int]:
         """Records behind the end of each topic, over the partitions this process holds."""

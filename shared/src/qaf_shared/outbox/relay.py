@@ -27,6 +27,7 @@ from qaf_shared.events.catalogue import spec_for
 from qaf_shared.events.envelope import kafka_headers, kafka_value
 from qaf_shared.kafka import failure_reason, idempotent_producer
 from qaf_shared.logging import configure_logging, get_logger
+from qaf_shared.restarts import run_forever
 from qaf_shared.settings import ServiceSettings
 from qaf_shared.tracing import end_spans, parent_of, start_tracing, tracer_of
 
@@ -107,17 +108,13 @@ class OutboxRelay:
 
     async def run_forever(self) -> None:
         """Lead when the lock is free, publish until cancelled; recover from any failure."""
-        backoff = 0.5
-        while True:
-            try:
-                await self._lead()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.failure = failure_reason(exc)
-                log.warning("outbox_relay_failed", service=self._service, error=type(exc).__name__)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+
+        def failed(exc: Exception) -> None:
+            self.failure = failure_reason(exc)
+
+        await run_forever(
+            self._lead, "outbox_relay_failed", on_failure=failed, service=self._service
+        )
 
     async def _lead(self) -> None:
         lock_conn = await connect(self._dsn, ssl=self._ssl)

@@ -23,6 +23,7 @@ from activity_service.settings import ActivitySettings
 from qaf_shared.clock import BusinessClock
 from qaf_shared.database import SslOption, connect, database_ssl
 from qaf_shared.logging import get_logger
+from qaf_shared.restarts import run_forever
 
 log = get_logger(__name__)
 
@@ -44,16 +45,7 @@ class ReturnLoadWorker:
 
     async def run_forever(self) -> None:
         """Run loads until cancelled; recover from any failure (the type is logged only)."""
-        backoff = 0.5
-        while True:
-            try:
-                await self._serve()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("return_load_worker_failed", error=type(exc).__name__)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+        await run_forever(self._serve, "return_load_worker_failed")
 
     async def _serve(self) -> None:
         conn = await connect(self._dsn, ssl=self._ssl)

@@ -23,6 +23,7 @@ from prometheus_client import Counter, Gauge
 from qaf_shared.logging import get_logger
 from qaf_shared.org_units import OrgUnitDirectory, TenantUnits
 from qaf_shared.quarters import previous_quarter
+from qaf_shared.restarts import run_forever
 from reporting_service.domain import publication
 from reporting_service.domain.measures import Raw
 from reporting_service.repository import counts, generations, publications
@@ -95,18 +96,11 @@ class Publisher:
             self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def run_forever(self) -> None:
-        backoff = 0.5
-        while True:
-            try:
-                if not await self.publish_next():
-                    await asyncio.sleep(self._poll)
-                backoff = 0.5
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("publisher_failed", error=type(exc).__name__)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+        async def step() -> None:
+            if not await self.publish_next():
+                await asyncio.sleep(self._poll)
+
+        await run_forever(step, "publisher_failed")
 
     async def publish_next(self) -> bool:
         """Publish the newest changed quarter no other publisher holds; False when there was
