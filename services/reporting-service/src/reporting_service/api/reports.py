@@ -4,7 +4,6 @@ flat aggregates. Every read comes from the maintained projections of the active 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
 from typing import Annotated, Any, Literal
 
 import asyncpg
@@ -118,10 +117,11 @@ async def quarter_decisions(
     if missing:
         inline = await _decide_inline(request, conn, schema, tenant, missing, units, applied)
         decided |= inline
-        # For the publisher: quarters with figures, up to today's. Not an empty quarter nor a
-        # later one (any quarter id can be asked for; a published far-future quarter would
-        # have every change of a state mark every quarter up to it).
-        today = quarter_of(date.today())
+        # For the publisher: quarters with figures, up to today's by the app's business
+        # clock. Not an empty quarter nor a later one (any quarter id can be asked for; a
+        # published far-future quarter would have every change of a state mark every quarter
+        # up to it).
+        today = quarter_of(business_today(request))
         marked = [q for q in missing if q <= today and inline[q].raw]
         if marked:
             await publications.mark_unpublished(conn, schema, tenant, marked)

@@ -1,16 +1,23 @@
 """reporting-service takes "today" from the shared business clock (Europe/London): the
 escalation trends' default range ends at the quarter London is in, which at 00:30 in British
-Summer Time on 1 July is the new one, though UTC's date is still 30 June."""
+Summer Time on 1 July is the new one, though UTC's date is still 30 June; a quarter read
+before it is published is marked for the publisher only up to the clock's quarter."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+
+import asyncpg
 
 from qaf_shared.testing.clock import fixed_clock
 from qaf_shared.testing.fixtures import DatabaseFactory, auth, serve
+from reporting_service import projections
 from reporting_service.main import create_app
+from reporting_service.repository import generations
 from reporting_service.settings import ReportingSettings
+
+from ..feed import audit_submitted
 
 
 async def test_the_default_trend_range_ends_at_londons_quarter(
@@ -33,3 +40,39 @@ async def test_the_default_trend_range_ends_at_londons_quarter(
             )
         assert response.status_code == 200, response.text
         assert (response.json()["from"], response.json()["to"]) == (first, last)
+
+
+async def test_a_quarter_read_before_it_is_published_is_marked_up_to_the_clocks_quarter(
+    make_database: DatabaseFactory, token: Callable[..., str]
+) -> None:
+    """A quarter with figures and no snapshot is decided on the read and marked for the
+    publisher if it is not later than the quarter of the app's today: a deployment (or a
+    test) running at another instant than the machine's agrees with its own clock, whichever
+    side of the machine's today the quarter is."""
+    dsn = await make_database("reporting_service")
+    quarter = "FY2030Q1"
+    conn = await asyncpg.connect(dsn)
+    try:
+        schema = await generations.active_schema(conn)
+        async with conn.transaction():
+            await projections.apply(conn, schema, [audit_submitted(on=date(2030, 5, 1))])
+        # Figures, and nothing published nor marked: as a generation made before the
+        # publication tables has them at start-up.
+        await conn.execute(f"DELETE FROM {schema}.changed_quarters")
+    finally:
+        await conn.close()
+    settings = ReportingSettings(database_url=dsn, database_pool_size=2)
+    headers = auth(token("reports:read"))
+    clocks = {
+        datetime(2029, 8, 1, 12, tzinfo=UTC): 0,  # FY2029Q2: the quarter is still to come
+        datetime(2031, 8, 1, 12, tzinfo=UTC): 1,  # FY2031Q2: the quarter is past
+    }
+    for instant, backlog in clocks.items():
+        # No consumer nor publisher: a mark stays for the status to show.
+        app = create_app(settings, consume=False, clock=fixed_clock(instant))
+        async with serve(app) as client:
+            read = await client.get(f"/v1/deep-dives/{quarter}", headers=headers)
+            assert read.status_code == 200, read.text
+            assert read.json()["audits"]["completed"] == "c"  # the figures were there to mark
+            status = (await client.get("/v1/status", headers=headers)).json()
+        assert status["publication"]["backlog"] == backlog, instant
