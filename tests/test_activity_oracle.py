@@ -17,21 +17,13 @@ disagreement is listed (measure, unit, quarter, expected, got) before the test f
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-import asyncpg
 import httpx
-from pydantic import SecretStr
 
-from activity_service.main import create_app as create_activity_app
-from activity_service.settings import ActivitySettings
-from qaf_shared.testing.fixtures import DatabaseFactory, TopicsFactory, auth, eventually, serve
-from reporting_service.main import create_app as create_reporting_app
-from reporting_service.settings import ReportingSettings
+from qaf_shared.testing.fixtures import DatabaseFactory, TopicsFactory, auth, eventually
 
 from . import activity_oracle as oracle
 from .activity_workload import (
@@ -46,10 +38,10 @@ from .activity_workload import (
     ssda903_files,
     workload,
 )
+from .settle import activity_to_reporting
 
 THRESHOLD = 5  # reporting's default suppression threshold
 SSDA903_YEAR = "FY2024"
-ACTIVITY_TOPIC = "qa.activity.events.v1"
 
 
 def _units(tenant: Tenant) -> dict[str | None, Callable[[oracle.Record], bool]]:
@@ -148,54 +140,6 @@ async def _load_ssda903(
     return load
 
 
-async def _settled(
-    activity_dsn: str,
-    reports: httpx.AsyncClient,
-    tokens: Callable[..., str],
-    tenants: list[str],
-    recheck_ms: int,
-) -> None:
-    """Every event activity-service wrote is published, reporting has applied each tenant's
-    (its status counts a tenant's own) and published every quarter they changed (its
-    publication backlog is empty), and its reports have caught up: a report may be
-    `report_recheck_ms` behind the consumer's and the publisher's commits."""
-    seen: list[Any] = []
-
-    async def done() -> bool:
-        conn = await asyncpg.connect(activity_dsn)
-        try:
-            rows = await conn.fetch(
-                "SELECT tenant, count(*) AS written,"
-                " count(*) FILTER (WHERE published_at IS NULL) AS unpublished"
-                " FROM outbox GROUP BY tenant"
-            )
-        finally:
-            await conn.close()
-        seen[:] = []
-        for row in rows:
-            headers = auth(tokens("reports:read_unsuppressed", tenant=row["tenant"]))
-            status = (await reports.get("/v1/status", headers=headers)).json()
-            applied = status["topics"].get(ACTIVITY_TOPIC, {}).get("applied", 0)
-            seen.append((row["tenant"], row["written"], row["unpublished"], applied))
-            if row["unpublished"] or applied < row["written"] or status["dead_letters"]:
-                return False
-            if status["publication"]["backlog"]:
-                return False
-        return sorted(r["tenant"] for r in rows) == sorted(tenants)
-
-    try:
-        await eventually(done, timeout=120, interval=0.25)
-    except AssertionError:
-        raise AssertionError(
-            f"not settled: (tenant, written, unpublished, applied) {seen}"
-        ) from None
-    # A report is built from the projections' version as last read: once that is older than
-    # `report_recheck_ms`, the next request starts reading it again and is answered from the
-    # version known until then (api/readcache.py). One read, then the time to re-read it.
-    await reports.get(f"/v1/deep-dives/{QUARTERS[0]}", headers=auth(tokens("reports:read")))
-    await asyncio.sleep(2 * recheck_ms / 1000)
-
-
 async def _check(
     reports: httpx.AsyncClient,
     tokens: Callable[..., str],
@@ -238,30 +182,13 @@ async def test_the_deep_dives_activity_measures_equal_the_oracles_before_and_aft
     make_database: DatabaseFactory, make_topics: TopicsFactory, token: Callable[..., str]
 ) -> None:
     tenants = workload()
-    prefix = await make_topics()  # topics of its own: reporting sees this workload only
-    activity_dsn = await make_database("activity_service")
-    activity_settings = ActivitySettings(
-        database_url=activity_dsn,
-        kafka_topic_prefix=prefix,
-        relay_poll_interval_s=0.1,
-        return_load_poll_interval_s=0.5,
-        child_key_secret=SecretStr("activity-oracle-test-child-key-secret-32b"),
-    )
-    reporting_settings = ReportingSettings(
-        database_url=await make_database("reporting_service"),
-        kafka_topic_prefix=prefix,
-        consumer_group=f"activity-oracle-{uuid.uuid4().hex[:8]}",
-    )
-    recheck_ms = reporting_settings.report_recheck_ms
-    async with (
-        serve(create_activity_app(activity_settings)) as activity,
-        serve(create_reporting_app(reporting_settings)) as reports,
-    ):
+    async with activity_to_reporting(make_database, make_topics, "activity-oracle") as services:
+        activity, reports = services.activity, services.reports
         for code, tenant in tenants.items():
             writer = auth(token("activity:write activity:read", tenant=code))
             await _post_records(activity, writer, tenant.records)
             await _load_ssda903(activity, writer, tenant.ssda903)
-        await _settled(activity_dsn, reports, token, list(tenants), recheck_ms)
+        await services.settled(token, list(tenants))
         first = {code: first_phase(t) for code, t in tenants.items()}
         problems = await _check(reports, token, tenants, first, "first")
 
@@ -276,7 +203,7 @@ async def test_the_deep_dives_activity_measures_equal_the_oracles_before_and_aft
             assert statuses == {"WITHDRAWN"}, answer.json()
             reloaded = await _load_ssda903(activity, writer, tenant.ssda903_reloaded)
             assert reloaded["counts"]["withdrawn"] > 0, reloaded
-        await _settled(activity_dsn, reports, token, list(tenants), recheck_ms)
+        await services.settled(token, list(tenants))
         second = {code: second_phase(t) for code, t in tenants.items()}
         assert first != second
         problems += await _check(reports, token, tenants, second, "corrected")

@@ -7,27 +7,20 @@ and Medway: never "z", no measure zero everywhere, and Kent's timeliness rates p
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-import asyncpg
 import httpx
-from pydantic import SecretStr
 
-from activity_service.main import create_app as create_activity_app
-from activity_service.settings import ActivitySettings
 from qaf_shared.quarters import previous_quarter, quarter_of
 from qaf_shared.testing.activity_returns import team_aliases
 from qaf_shared.testing.demo_scripts import demo_scripts
-from qaf_shared.testing.fixtures import DatabaseFactory, TopicsFactory, auth, eventually, serve
-from reporting_service.main import create_app as create_reporting_app
-from reporting_service.settings import ReportingSettings
+from qaf_shared.testing.fixtures import DatabaseFactory, TopicsFactory, auth, eventually
+
+from .settle import activity_to_reporting
 
 TENANTS = ("886", "887")
-ACTIVITY_TOPIC = "qa.activity.events.v1"
 # Plans in the generator last at most 540 days and the demo's cases begin in April 2025: no
 # plan is two years old before April 2027, so this count is truly 0 in the demo's quarters.
 ZERO_BY_DESIGN = {"cp_open_2y_plus_at_end"}
@@ -74,36 +67,6 @@ async def _post_feed(
         assert not refused, refused[:3]
 
 
-async def _settled(
-    activity_dsn: str, reports: httpx.AsyncClient, token: Callable[..., str]
-) -> None:
-    """Every event activity-service wrote is published and applied by reporting, and every
-    quarter they changed is published by reporting's publisher (its backlog empty): a Deep
-    Dive shows a quarter's last published snapshot, which until then may be an older one."""
-
-    async def done() -> bool:
-        conn = await asyncpg.connect(activity_dsn)
-        try:
-            rows = await conn.fetch(
-                "SELECT tenant, count(*) AS written,"
-                " count(*) FILTER (WHERE published_at IS NULL) AS unpublished"
-                " FROM outbox GROUP BY tenant"
-            )
-        finally:
-            await conn.close()
-        for row in rows:
-            headers = auth(token("reports:read_unsuppressed", tenant=row["tenant"]))
-            status = (await reports.get("/v1/status", headers=headers)).json()
-            applied = status["topics"][ACTIVITY_TOPIC]["applied"]
-            if row["unpublished"] or applied < row["written"]:
-                return False
-            if status["publication"]["backlog"]:
-                return False
-        return sorted(r["tenant"] for r in rows) == sorted(TENANTS)
-
-    await eventually(done, timeout=300, interval=0.5)
-
-
 def _leaves(block: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """`cla_routes.CIN`-style names for the figures of nested measures."""
     out: dict[str, Any] = {}
@@ -121,31 +84,14 @@ async def test_the_demo_gives_every_activity_figure_of_its_latest_complete_quart
     _, loader = demo_scripts("demo_activity")
     today = date.today()  # the demo's today, as `make run` loads it
     quarter = previous_quarter(quarter_of(today))
-    prefix = await make_topics()
-    activity_dsn = await make_database("activity_service")
-    activity_settings = ActivitySettings(
-        database_url=activity_dsn,
-        kafka_topic_prefix=prefix,
-        relay_poll_interval_s=0.1,
-        return_load_poll_interval_s=0.5,
-        child_key_secret=SecretStr("demo-figures-test-child-key-secret-32b"),
-    )
-    reporting_settings = ReportingSettings(
-        database_url=await make_database("reporting_service"),
-        kafka_topic_prefix=prefix,
-        consumer_group=f"demo-figures-{uuid.uuid4().hex[:8]}",
-    )
     blocks: dict[tuple[str, str], dict[str, Any]] = {}
-    async with (
-        serve(create_activity_app(activity_settings)) as activity,
-        serve(create_reporting_app(reporting_settings)) as reports,
-    ):
+    async with activity_to_reporting(make_database, make_topics, "demo-figures") as services:
+        activity, reports = services.activity, services.reports
         for tenant in TENANTS:
             writer = auth(token("activity:write activity:read", tenant=tenant))
             await _load_returns(activity, writer, loader, tenant)
             await _post_feed(activity, writer, loader.rest_feed(tenant, today))
-        await _settled(activity_dsn, reports, token)
-        await asyncio.sleep(2 * reporting_settings.report_recheck_ms / 1000)
+        await services.settled(token, list(TENANTS), timeout=300)
         for tenant in TENANTS:
             reader = auth(token("reports:read_unsuppressed", tenant=tenant))
             answer = await reports.get(f"/v1/deep-dives/{quarter}", headers=reader)
