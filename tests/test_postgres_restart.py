@@ -24,11 +24,14 @@ from qaf_shared.testing.fixtures import TopicsFactory, auth, create_database, ev
 from qaf_shared.testing.postgres import PrivateCluster, private_cluster
 from qaf_shared.testing.processes import Process, start_service
 
+from .settle import caught_up
+
 AUDITS = 500  # a create and a submit each: 1,000 writes
 CONCURRENCY = 8
 RESTART_AFTER = 300  # writes accepted before PostgreSQL is stopped
 DOWN_FOR_S = 2.0  # stopped this long before it is started again
 GRADES = ("OUTSTANDING", "GOOD", "REQUIRES_IMPROVEMENT", "INADEQUATE")
+AUDIT_TOPIC = "qa.audit.events.v1"
 
 
 @pytest.fixture
@@ -109,15 +112,12 @@ async def test_a_postgresql_restart_during_1000_writes_loses_and_repeats_nothing
             # dead-lettered, and the Deep Dive counts each submitted audit once.
             raw = auth(token("reports:read_unsuppressed"))
 
-            async def applied() -> dict[str, Any] | None:
-                status: dict[str, Any] = (await reports.get("/v1/status", headers=raw)).json()
-                done = status["topics"]["qa.audit.events.v1"]["applied"] >= 2 * AUDITS
-                return status if done else None
-
-            status = await eventually(applied, timeout=120, interval=0.5)
+            await eventually(
+                lambda: caught_up(reports, raw, AUDIT_TOPIC, 2 * AUDITS), timeout=120, interval=0.5
+            )
             await asyncio.sleep(2)  # a redelivery would be counted by now
             status = (await reports.get("/v1/status", headers=raw)).json()
-            assert status["topics"]["qa.audit.events.v1"]["applied"] == 2 * AUDITS
+            assert status["topics"][AUDIT_TOPIC]["applied"] == 2 * AUDITS
             assert status["dead_letters"] == 0
             dive = (
                 await reports.get(f"/v1/deep-dives/{quarter_of(date.today())}", headers=raw)
