@@ -39,9 +39,7 @@ from reporting_service.api import reports
 from reporting_service.api.readcache import Built, ResponseCache
 from reporting_service.api.reports import Report
 
-ANSWERED = Counter(
-    "qa_report_fast_answers_total", "Kept reports answered before FastAPI's routing"
-)
+ANSWERED = Counter("qa_report_fast_answers_total", "Kept reports answered before FastAPI's routing")
 # What FastAPI accepts for the routes' constrained query parameters, as the route declares
 # them (`UnitCode`, the quarters' pattern, `dimension`'s): a value this does not match goes
 # to the route, which accepts or refuses it itself.
