@@ -10,7 +10,12 @@ through ASGI, 32 requests at a time on uvloop, as the reads benchmark's `wrk` ca
 from the report cache (the first read of each builds it, untimed). Printed per route: this
 process's CPU microseconds a request, median of the rounds, with the report fast path
 (`report_fast_path`, api/fast_reads.py) off and on, alternating, so that both see the same
-machine. What is left out is uvicorn's HTTP parsing and the socket."""
+machine. What is left out is uvicorn's HTTP parsing and the socket.
+
+With `--http C`, the service is also run as `make run` runs it (uvicorn, one worker, its
+consumer idle) on a spare port, fast path off and on in turn, and `wrk` reads each route
+from C connections for `--seconds` (after a 2-second warm-up): p50, p99, requests/s and
+the service's CPU a request. On a shared machine, not the quiet machine's figure."""
 
 from __future__ import annotations
 
@@ -26,7 +31,7 @@ from typing import Any
 import uvloop
 
 from bench.env import BenchEnv
-from bench.reads import fill, publish, template
+from bench.reads import _wrk, fill, publish, template
 from qaf_shared.quarters import previous_quarter, quarter_of
 from reporting_service.main import create_app
 from reporting_service.settings import ReportingSettings
@@ -131,9 +136,53 @@ def _report(labels: list[str], runs: dict[tuple[str, str], list[float]]) -> None
         print(f"{name}: CPU per cached read: {line}", flush=True)
 
 
+def _http(
+    env: BenchEnv,
+    dsn: str,
+    token: str,
+    routes: dict[str, tuple[str, bytes]],
+    connections: int,
+    seconds: float,
+) -> None:
+    topics = env.topics()
+    runs: dict[tuple[str, str], list[dict[str, float]]] = {}
+    for _ in range(2):
+        for label, fast in (("routes", "false"), ("fast", "true")):
+            service = env.start_service(
+                "reporting_service",
+                database=dsn,
+                topic_prefix=topics,
+                settings={"QA_REPORT_FAST_PATH": fast},
+                name=f"cached-reads-{label}",
+            )
+            try:
+                for name, (path, query) in routes.items():
+                    url = f"{path}?{query.decode()}" if query else path
+                    _wrk(env, service.url, url, token, 2, connections)  # builds, warms
+                    cpu = service.cpu_seconds()
+                    figures = _wrk(env, service.url, url, token, seconds, connections)
+                    requests = figures["rps"] * seconds
+                    figures["cpu_us"] = (service.cpu_seconds() - cpu) / requests * 1e6
+                    runs.setdefault((name, label), []).append(figures)
+            finally:
+                service.stop()
+    for (name, label), results in runs.items():
+        print(
+            f"{name} {label} over HTTP ({connections} connections): "
+            + "; ".join(
+                f"p50 {f['p50']:.2f} ms, p99 {f['p99']:.2f} ms, {f['rps']:,.0f} req/s,"
+                f" {f['cpu_us']:.0f} us CPU"
+                for f in results
+            ),
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--http", type=int, metavar="CONNECTIONS", help="also wrk over HTTP")
+    parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
     current = quarter_of(date.today())
     quarters = [current]
@@ -158,6 +207,8 @@ def main() -> None:
         )
         token = env.token("reports:read", tenant=TENANT)
         uvloop.run(_measure(dsn, token, routes, args.requests))
+        if args.http:
+            _http(env, dsn, token, routes, args.http, args.seconds)
 
 
 if __name__ == "__main__":

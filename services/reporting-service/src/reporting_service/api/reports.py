@@ -308,10 +308,10 @@ def deep_dive(request: Request, principal: Principal, quarter: str, unit: str | 
     kind, code = report_unit(units, principal.tenant, unit)
     threshold, applied = thresholds(request, principal)
     previous = previous_quarter(quarter)
-    below = breakdown_units(units, kind, code)
     as_csv = _wants_csv(request, suffix)
 
     async def build(conn: asyncpg.Connection, schema: str) -> Response:
+        below = breakdown_units(units, kind, code)
         decided = await quarter_decisions(
             request, conn, schema, principal.tenant, [quarter, previous], applied
         )
