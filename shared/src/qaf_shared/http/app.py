@@ -154,6 +154,12 @@ def create_service_app(
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
+        # FastAPI's own OpenTelemetry (0.165+) would instrument requests through the
+        # process-wide providers, which this project never sets (traces are
+        # `TraceRequests`', with the service's own provider), and its logs would carry
+        # exception messages, which can hold request content. Off, rather than asked on
+        # every request whether a global provider has appeared (a few microseconds each).
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.settings = settings
     # None when traces are not exported: the relay and the consumer then make no spans.
