@@ -15,9 +15,9 @@ implies it) and not a provider's (`known_caller`, the route's own checks), each 
 parameter the route declares at most once with a value FastAPI would accept as it is, none
 it does not declare, the route's own checks passed, and the answer kept at the version
 known now. Any other request (no or unknown token, a missing scope, a refused or unusual
-query, a report not kept yet or being built, a proxy's root path) goes on to the app as
-before, so that every refusal and every build is the route's, word for word, and the
-OpenAPI document is the routes'. The kept answer is sent as the route sends it (the same
+query, a report not kept yet or being built, a proxy's root path, overridden dependencies)
+goes on to the app as before, so that every refusal and every build is the route's, word
+for word, and the OpenAPI document is the routes'. The kept answer is sent as the route sends it (the same
 status line, headers and body); the middleware around this layer (request id, metrics by
 the route's template, cache headers) see it as they see the route's."""
 
@@ -194,7 +194,8 @@ class FastReads:
             fast = DEEP_DIVE
         app = scope["app"]
         cache: ResponseCache | None = getattr(app.state, "report_cache", None)
-        if cache is None:
+        # Overridden dependencies (a test's) are the route's to apply.
+        if cache is None or app.dependency_overrides:
             return None
         query = _query(scope["query_string"], fast)
         if query is None:
