@@ -1,3 +1,4 @@
+import asyncio
 import base64
 import hmac
 import json
@@ -9,9 +10,10 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from fastapi import Request
 
 from qaf_shared import devtoken
-from qaf_shared.http.auth import Authenticator
+from qaf_shared.http.auth import Authenticator, _Requires, known_caller
 from qaf_shared.http.problems import Problem
 
 
@@ -198,3 +200,77 @@ async def test_a_token_for_another_audience_or_without_tenant_is_401(
 
 async def test_garbage_is_401(authenticator: Authenticator) -> None:
     assert await _status(authenticator, "not-a-jwt") == 401
+
+
+def _scope(path: str, *headers: tuple[bytes, bytes]) -> dict[str, Any]:
+    return {"type": "http", "path": path, "root_path": "", "headers": list(headers)}
+
+
+async def _required(authenticator: Authenticator, scope: dict[str, Any], needed: str) -> Any:
+    """What `requires(needed)`'s dependency answers for the request: its caller, or its
+    refusal's status."""
+    request = Request({**scope, "app": _App(authenticator)})
+    try:
+        return await _Requires(needed)(request)
+    except Problem as problem:
+        return problem.status
+
+
+class _App:
+    def __init__(self, authenticator: Authenticator) -> None:
+        self.state = type("State", (), {"authenticator": authenticator})()
+
+
+@pytest.mark.parametrize(
+    ("path", "scopes", "provider", "needed"),
+    [
+        ("/v1/trends", "reports:read", None, "reports:read"),
+        ("/v1/trends", "reports:read_unsuppressed", None, "reports:read"),  # implied
+        ("/v1/trends", "audits:read", None, "reports:read"),
+        ("/v1/trends", "reports:read", "advocacy-co", "reports:read"),
+        ("/v1/provider/feedback", "reports:read", "advocacy-co", "reports:read"),
+    ],
+)
+async def test_a_known_caller_is_the_one_requires_lets_through_once_its_token_is_verified(
+    authenticator: Authenticator,
+    keys: Path,
+    path: str,
+    scopes: str,
+    provider: str | None,
+    needed: str,
+) -> None:
+    token = devtoken.mint(scopes=scopes, tenant="886", provider=provider, key_dir=keys)
+    scope = _scope(path, (b"x-other", b"1"), (b"authorization", f"Bearer {token}".encode()))
+    # Never verified: not known, whatever the route would say.
+    assert known_caller(scope, authenticator, needed) is None
+    answer = await _required(authenticator, scope, needed)
+    known = known_caller(scope, authenticator, needed)
+    assert known == (answer if not isinstance(answer, int) else None)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [None, b"Basic abc", b"Bearer", b"bearer not-a-token", b"Token x"],
+)
+async def test_no_caller_is_known_without_a_verified_bearer_token(
+    authenticator: Authenticator, header: bytes | None
+) -> None:
+    headers = [] if header is None else [(b"authorization", header)]
+    scope = _scope("/v1/trends", *headers)
+    assert known_caller(scope, authenticator, "reports:read") is None
+    assert await _required(authenticator, scope, "reports:read") == 401
+
+
+async def test_a_known_token_stops_being_known_when_it_expires(keys: Path) -> None:
+    strict = Authenticator(
+        jwks=str(keys / "jwks.json"),
+        issuer=devtoken.ISSUER,
+        audience=devtoken.AUDIENCE,
+        leeway_s=0,
+    )
+    token = devtoken.mint(scopes="reports:read", tenant="886", ttl=1, key_dir=keys)
+    scope = _scope("/v1/trends", (b"authorization", f"Bearer {token}".encode()))
+    await strict.verify(token)
+    assert known_caller(scope, strict, "reports:read") is not None
+    await asyncio.sleep(1.5)
+    assert known_caller(scope, strict, "reports:read") is None

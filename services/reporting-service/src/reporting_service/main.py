@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from qaf_shared.clock import BusinessClock
 from qaf_shared.http.app import create_service_app
 from reporting_service.api.admin import router as admin_router
 from reporting_service.api.benchmarks import router as benchmarks_router
+from reporting_service.api.fast_reads import FastReads
 from reporting_service.api.pack import router as pack_router
 from reporting_service.api.reports import router as reports_router
 from reporting_service.api.status import router as status_router
@@ -60,4 +62,5 @@ def create_app(
         on_startup=[ensure_projections],
         vary_prefixes=REPORT_PATHS,
         clock=clock,
+        innermost=[Middleware(FastReads)] if settings.report_fast_path else [],
     )

@@ -27,6 +27,9 @@ class ReportingSettings(ServiceSettings):
     # How often a reader looks for newly applied events before answering from the report
     # cache (readcache.py): a report is at most this far behind the consumer's commits.
     report_recheck_ms: int = Field(default=100, ge=0, le=10_000)
+    # Answer a kept Deep Dive or trend before FastAPI's routing (api/fast_reads.py): the
+    # same answers, for a fraction of the CPU. Off: every request goes through its route.
+    report_fast_path: bool = True
     # How often an idle publisher (workers/publisher.py) looks for changed quarters: a
     # snapshot is at most this much behind the batch that changed it, plus its decision.
     publisher_poll_ms: int = Field(default=200, ge=10, le=60_000)

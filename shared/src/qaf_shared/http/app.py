@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 import asyncpg
 from fastapi import APIRouter, FastAPI, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, start_http_server
+from starlette.middleware import Middleware
 from starlette.responses import Response
 
 from qaf_shared.clock import BusinessClock
@@ -77,6 +78,7 @@ def create_service_app(
     vary_prefixes: Sequence[str] = (),
     clock: BusinessClock | None = None,
     body_limit_exempt: Sequence[tuple[str, str]] = (),
+    innermost: Sequence[Middleware] = (),
 ) -> FastAPI:
     """`on_startup` hooks run once the pool exists, before requests are served; a failing hook
     (say, the database is not up yet) is logged and the service starts anyway, since
@@ -85,7 +87,10 @@ def create_service_app(
     business clock the app holds on `app.state.clock` (default: the real one).
     `body_limit_exempt` names the routes, as (method, path), that the request-size limit
     (`max_body_bytes`) lets through because they stream their bodies and limit them
-    themselves."""
+    themselves. `innermost` are pure ASGI layers inside every other middleware (request id,
+    metrics, cache headers, body limit) and outside FastAPI's exception handling and
+    routing, in order, outermost first: a fast path that answers some requests itself
+    (reporting-service's cached reports) and passes every other on."""
 
     # Before uvicorn logs its own start-up lines: they come out as JSON too.
     configure_logging(settings.log_level)
@@ -149,6 +154,12 @@ def create_service_app(
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
+        # FastAPI's own OpenTelemetry (0.165+) would instrument requests through the
+        # process-wide providers, which this project never sets (traces are
+        # `TraceRequests`', with the service's own provider), and its logs would carry
+        # exception messages, which can hold request content. Off, rather than asked on
+        # every request whether a global provider has appeared (a few microseconds each).
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.settings = settings
     # None when traces are not exported: the relay and the consumer then make no spans.
@@ -157,6 +168,8 @@ def create_service_app(
     app.state.authenticator = Authenticator.from_settings(settings)
     app.state.org_units = OrgUnitDirectory()
     install_problem_handlers(app)
+    for layer in reversed(innermost):
+        app.add_middleware(layer.cls, *layer.args, **layer.kwargs)
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_body_bytes, exempt=tuple(body_limit_exempt)
     )

@@ -43,13 +43,19 @@ class Built:
     body: bytes
     media_type: str
     headers: dict[str, str]
+    # The answer's status line headers as Starlette sends them (content-length and
+    # content-type included), for the fast path (api/fast_reads.py) to send as they are.
+    raw_headers: tuple[tuple[bytes, bytes], ...]
 
     @classmethod
     def of(cls, response: Response) -> Built:
         headers = {
             k: v for k, v in response.headers.items() if k not in ("content-length", "content-type")
         }
-        return cls(bytes(response.body), response.media_type or "application/json", headers)
+        media_type = response.media_type or "application/json"
+        body = bytes(response.body)
+        raw = Response(body, media_type=media_type, headers=headers).raw_headers
+        return cls(body, media_type, headers, tuple(raw))
 
     def response(self) -> Response:
         return Response(self.body, media_type=self.media_type, headers=self.headers)
@@ -122,15 +128,21 @@ class ResponseCache:
         """The projections' version. Once it is older than `recheck`, one request starts
         reading it again and every request goes on with the one known until that answers:
         nobody waits for the database here but the first request."""
+        version = self._known(pool)
+        if version is None:
+            assert self._checking is not None
+            return await asyncio.shield(self._checking)
+        return version
+
+    def _known(self, pool: asyncpg.Pool) -> Version | None:
+        """The version known now (None before the first check answers), a check started in
+        the background when it is older than `recheck`."""
         if self._checking is None and (
             self._version is None or time.monotonic() - self._checked_at >= self._recheck
         ):
             self._checking = asyncio.create_task(self._check(pool))
             # A failed check is retried by the next request; its error is not left unread.
             self._checking.add_done_callback(lambda t: t.cancelled() or t.exception())
-        if self._version is None:
-            assert self._checking is not None
-            return await asyncio.shield(self._checking)
         return self._version
 
     def stale(self) -> None:
@@ -162,10 +174,19 @@ class ResponseCache:
         """The response for `key`, built from the figures of `tenants`: cached, or built by
         `build` (given a connection and the active schema) and kept."""
         version = await self._current(pool)
-        schema, versions, loads = version
-        of = (schema, loads, tuple(versions.get(t, (0, 0)) for t in tenants))
-        built = await self._responses.get((of, key), lambda: self._build(pool, version, build))
+        built = await self._responses.get(
+            (_of(version, tenants), key), lambda: self._build(pool, version, build)
+        )
         return built.response()
+
+    def ready(self, pool: asyncpg.Pool, key: Hashable, tenants: Sequence[str]) -> Built | None:
+        """The response `respond` would answer for `key` now, if it is kept: without waiting
+        for anything (None when the version is not known yet, or the response is not kept or
+        is being built; `respond` then answers). Checks the version as `respond` does."""
+        version = self._known(pool)
+        if version is None:
+            return None
+        return self._responses.peek((_of(version, tenants), key))
 
     async def shared(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
         """The value for `key`, computed by `compute` once and kept for every other response
@@ -190,6 +211,12 @@ class ResponseCache:
                 # A rebuild switched generations and dropped this one since the last check.
                 schema = (await self._read_version(pool))[0]
                 return Built.of(await build(conn, schema))
+
+
+def _of(version: Version, tenants: Sequence[str]) -> Hashable:
+    """What a response over the figures of `tenants` is kept by, beside its own key."""
+    schema, versions, loads = version
+    return (schema, loads, tuple(versions.get(t, (0, 0)) for t in tenants))
 
 
 def report_cache(request: Request) -> ResponseCache:

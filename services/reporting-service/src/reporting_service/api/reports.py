@@ -3,7 +3,8 @@ flat aggregates. Every read comes from the maintained projections of the active 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import asyncpg
@@ -19,7 +20,7 @@ from qaf_shared.http.resources import json_response
 from qaf_shared.org_units import TenantUnits
 from qaf_shared.quarters import parse_quarter, previous_quarter, quarter_of
 from reporting_service.api.deps import QuarterPath, Reader
-from reporting_service.api.readcache import report_cache
+from reporting_service.api.readcache import Build, report_cache
 from reporting_service.api.schemas.csv_rows import CSV_RESPONSE, csv_response, unit_rows
 from reporting_service.api.schemas.reports import (
     AggregatesOut,
@@ -41,6 +42,22 @@ INLINE_DECISIONS = Counter(
     "qa_report_inline_decisions_total",
     "Quarters' disclosure decisions solved on a read (no published snapshot yet)",
 )
+
+
+@dataclass(frozen=True)
+class Report:
+    """A report request, checked: what its answer is kept by (`key`, over the figures of
+    `tenants`, readcache.py) and how it is built. The routes answer it through the report
+    cache; the fast path (api/fast_reads.py) answers a kept one itself."""
+
+    key: Hashable
+    tenants: tuple[str, ...]
+    build: Build
+
+    async def respond(self, request: Request) -> Response:
+        """The answer: kept, or built now and kept."""
+        pool = request.app.state.pool
+        return await report_cache(request).respond(pool, self.key, self.build, self.tenants)
 
 
 def _quarter(raw: str) -> tuple[str, bool]:
@@ -280,15 +297,21 @@ async def get_deep_dive(
     quarter and the breakdown (districts and teams of an area; areas and services of the
     tenant). Small counts are suppressed unless the token holds `reports:read_unsuppressed`.
     `Accept: text/csv` or a `.csv` suffix gives the same figures as flat CSV rows."""
+    return await deep_dive(request, principal, quarter, unit).respond(request)
+
+
+def deep_dive(request: Request, principal: Principal, quarter: str, unit: str | None) -> Report:
+    """`GET /v1/deep-dives/{quarter}` of `principal` (its path's quarter, as given), checked
+    (a Problem when it is refused)."""
     quarter, suffix = _quarter(quarter)
     units = tenant_units(request, principal.tenant)
     kind, code = report_unit(units, principal.tenant, unit)
     threshold, applied = thresholds(request, principal)
     previous = previous_quarter(quarter)
-    below = breakdown_units(units, kind, code)
     as_csv = _wants_csv(request, suffix)
 
     async def build(conn: asyncpg.Connection, schema: str) -> Response:
+        below = breakdown_units(units, kind, code)
         decided = await quarter_decisions(
             request, conn, schema, principal.tenant, [quarter, previous], applied
         )
@@ -322,8 +345,7 @@ async def get_deep_dive(
         )
 
     key = ("deep-dive", principal.tenant, quarter, kind, code, threshold, applied, as_csv)
-    tenants = reading(request, principal.tenant, kind)
-    return await report_cache(request).respond(request.app.state.pool, key, build, tenants)
+    return Report(key, reading(request, principal.tenant, kind), build)
 
 
 @router.get("/aggregates/{quarter}", response_model=AggregatesOut, responses=CSV_RESPONSE)
@@ -377,6 +399,22 @@ async def get_escalation_trends(
     """Escalations raised, resolved and open at the end of each period of a range (default the
     last five quarters), by category, stage (raised: the stage it opened at; resolved: the
     stage it was resolved at; open: its stage at the period's end), area or service."""
+    return await escalation_trends(request, principal, from_, to, by, granularity, unit).respond(
+        request
+    )
+
+
+def escalation_trends(
+    request: Request,
+    principal: Principal,
+    from_: str | None,
+    to: str | None,
+    by: str,
+    granularity: str,
+    unit: str | None,
+) -> Report:
+    """`GET /v1/escalation-trends` of `principal` with its query's values (as validated by
+    the route's parameters), checked (a Problem when it is refused)."""
     units = tenant_units(request, principal.tenant)
     first, last = _range(request, from_, to)
     scope = report_unit(units, principal.tenant, unit)
@@ -402,8 +440,7 @@ async def get_escalation_trends(
         return json_response(body)
 
     key = ("trends", principal.tenant, first, last, by, granularity, scope, applied)
-    pool = request.app.state.pool
-    return await report_cache(request).respond(pool, key, build, (principal.tenant,))
+    return Report(key, (principal.tenant,), build)
 
 
 def _range(request: Request, from_: str | None, to: str | None) -> tuple[str, str]:
@@ -472,6 +509,24 @@ async def get_trends(
     service or district of it (`by`). A month's figure is computed from the month's counts
     the way the quarter's is from the quarter's; every figure is suppressed exactly as the
     Deep Dive, the aggregates and the escalation trends show it."""
+    return await measure_trends(
+        request, principal, measure, dimension, from_, to, by, granularity, unit
+    ).respond(request)
+
+
+def measure_trends(
+    request: Request,
+    principal: Principal,
+    measure: str,
+    dimension: str | None,
+    from_: str | None,
+    to: str | None,
+    by: str | None,
+    granularity: str,
+    unit: str | None,
+) -> Report:
+    """`GET /v1/trends` of `principal` with its query's values (as validated by the
+    route's parameters), checked (a Problem when it is refused)."""
     units = tenant_units(request, principal.tenant)
     dim = _dimension(measure, dimension)
     first, last = _range(request, from_, to)
@@ -502,5 +557,4 @@ async def get_trends(
         return json_response(body)
 
     key = ("measure-trends", principal.tenant, measure, dim, first, last, by, granularity, scope)
-    pool = request.app.state.pool
-    return await report_cache(request).respond(pool, (*key, applied), build, (principal.tenant,))
+    return Report((*key, applied), (principal.tenant,), build)

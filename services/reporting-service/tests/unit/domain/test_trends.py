@@ -10,6 +10,8 @@ from datetime import date
 from typing import Any
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from qaf_shared.enums import (
     EscalationCategory,
@@ -288,3 +290,24 @@ def test_activity_figures_by_month_a_count_a_rate_and_a_stock(
     assert [open_plans[(m, TENANT)] for m in trends.months_of(Q1)] == [1, 2, 1]
     by_area = _trend(raw, "activity.cp_open_at_end", granularity="quarter", by="area")
     assert by_area[(Q1, "NORTH")] == 1 and by_area[(Q1, "SOUTH")] == 0
+
+
+@example(first=(2000, 1), last=(2014, 4))  # the cap's 60 quarters
+@example(first=(2000, 2), last=(2015, 2))  # one more
+@example(first=(2020, 3), last=(2020, 2))
+@given(
+    first=st.tuples(st.integers(2000, 2099), st.integers(1, 4)),
+    last=st.tuples(st.integers(2000, 2099), st.integers(1, 4)),
+)
+def test_a_range_is_refused_exactly_when_backwards_or_longer_than_the_cap(
+    first: tuple[int, int], last: tuple[int, int]
+) -> None:
+    start, end = f"FY{first[0]}Q{first[1]}", f"FY{last[0]}Q{last[1]}"
+    listed = trends.quarters_between(start, end)
+    refused = first > last or len(listed) > trends.MAX_QUARTERS
+    try:
+        trends.validate_range(start, end)
+    except ValueError:
+        assert refused
+    else:
+        assert not refused
