@@ -32,6 +32,10 @@ from fractions import Fraction
 from math import gcd, lcm
 from typing import TypeVar
 
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import coo_array
+
 Cell = int | float | str
 SUPPRESSED = "c"
 NOT_APPLICABLE = "z"
@@ -40,6 +44,10 @@ ROUNDS_TO_ZERO = "k"
 K = TypeVar("K", bound=Hashable)
 Equation = tuple[tuple[K, int], ...]  # sum of coefficient x value == 0
 Exact = int | Fraction
+# Branch-and-bound nodes one exact check may take (a count, one way): a bound on work that
+# gives the same answer on every machine, where a time limit would not. Reaching it proves
+# nothing, so the count counts as recovered.
+_NODE_LIMIT = 10_000
 
 
 def sums_to(total: K, parts: Iterable[K]) -> Equation[K]:
@@ -122,6 +130,9 @@ class _Solver:
         for place, (_, _, cell) in enumerate(order):
             self.cost[cell] = place
         self.hidden = bytearray(n)
+        # Small counts shown to have another value: hidden only grows, and a solution stays one
+        # with the cells hidden since at their values, so once safe a count stays safe.
+        self.safe = bytearray(n)
         self.closed = bytearray(n)  # hidden cells with nothing but hidden cells around (beside)
         self._new: list[int] = []  # hidden since the components were last brought up to date
         # The hidden cells' components (linked by sharing an equation), kept between rounds:
@@ -306,13 +317,83 @@ class _Solver:
                 known = moves[free] = _keeps_floor(through.get(free, [(free, 1)]), slack)
             return known
 
-        out = []
+        undecided = []
+        safe = self.safe
         for key in component:
-            if not self.sensitive[key]:
+            if not self.sensitive[key] or safe[key]:
                 continue
             j = column[key]
             own = pivots.get(j)  # a free column moves itself; a pivot, by its row's free ones
-            if not (movable(j) if own is None else any(movable(c) for c in own if c != j)):
+            if movable(j) if own is None else any(movable(c) for c in own if c != j):
+                safe[key] = 1
+            else:
+                undecided.append(key)
+        return self._exact(component, rows, undecided) if undecided else []
+
+    def _exact(
+        self, component: list[int], rows: list[dict[int, Exact]], undecided: list[int]
+    ) -> list[int]:
+        """The counts of `undecided` (small counts of the component the basis vectors do not
+        move) that no whole solution of the component's equations moves, by integer
+        programming: is there one, every hidden cell at its floor or above (shown cells
+        constants), in which the count is at most its value less 1, or one in which it is at
+        least its value plus 1? A solution found proves every count it moves safe; no
+        solution proved (infeasible, or the solver stopping short) is a count recovered."""
+        values, unpublished, safe = self.values, self.unpublished, self.safe
+        true = [values[k] for k in component]
+        floors = [0 if k in unpublished else 1 for k in component]
+        whole = [{c: int(v) for c, v in row.items()} for row in rows]  # coefficients: ints
+        sums = [sum(v * true[c] for c, v in row.items()) for row in whole]
+        matrix = coo_array(
+            (
+                [float(v) for row in whole for v in row.values()],
+                (
+                    [r for r, row in enumerate(whole) for _ in row],
+                    [c for row in whole for c in row],
+                ),
+            ),
+            shape=(len(whole), len(component)),
+        ).tocsr()
+        constraint = LinearConstraint(matrix, sums, sums)
+        zero = np.zeros(len(component))
+        integral = np.ones(len(component), dtype=np.int_)
+        column = {k: i for i, k in enumerate(component)}
+
+        def moved(j: int, low: float, high: float) -> bool:
+            lower = np.array(floors, dtype=float)
+            upper = np.full(len(component), np.inf)
+            lower[j], upper[j] = low, high
+            result = milp(
+                zero,
+                integrality=integral,
+                bounds=Bounds(lower, upper),
+                constraints=constraint,
+                options={"node_limit": _NODE_LIMIT},
+            )
+            if result.status != 0 or result.x is None:
+                return False
+            # Trusted only once checked in whole numbers: the solver works in floating point.
+            x = [round(v) for v in result.x]
+            if not low <= x[j] <= high or any(a < f for a, f in zip(x, floors, strict=True)):
+                return False
+            if any(
+                sum(v * x[c] for c, v in row.items()) != total
+                for row, total in zip(whole, sums, strict=True)
+            ):
+                return False
+            for c, (a, b) in enumerate(zip(x, true, strict=True)):
+                if a != b:
+                    safe[component[c]] = 1
+            return True
+
+        out = []
+        for key in undecided:
+            if safe[key]:  # moved by a solution found for an earlier count
+                continue
+            j, value = column[key], true[column[key]]
+            if value - 1 >= floors[j] and moved(j, floors[j], value - 1):
+                continue
+            if not moved(j, value + 1, np.inf):
                 out.append(key)
         return out
 
