@@ -12,10 +12,13 @@ recoverable by solving them (secondary suppression):
    that cell away), nor where hidden cells are pinned by their floor (every "c" is at
    least 1: two hidden ones adding up to 2 are both 1). So each hidden small count is
    checked by solving: it is safe only when another whole solution of every equation is
-   found that gives it another value (the true values plus a whole-number vector of the
-   equations' null space that keeps every hidden cell at least 1). A count for which none
-   is found is treated as recovered and the smallest shown cell beside it is hidden too;
-   then both steps run again, until every hidden small count has an alternative.
+   found that gives it another value (every hidden cell at least 1). First the true values
+   plus or minus one vector of the null space's basis (cheap; what it finds is a proof);
+   where that finds none, exactly, by integer programming over the count's component: a
+   whole solution with the count 1 less or lower, or 1 more or higher (checked in whole
+   numbers before it is trusted). A count with no alternative, or whose search the solver
+   could not finish, is treated as recovered and the smallest shown cell beside it is
+   hidden too; then both steps run again, until every hidden small count has one.
 
 Zeros are shown and never hidden to protect another cell. Some cells are never published
 but known to an attacker by subtraction (the records without a unit, audits moderated
@@ -341,7 +344,11 @@ class _Solver:
         solution proved (infeasible, or the solver stopping short) is a count recovered."""
         values, unpublished, safe = self.values, self.unpublished, self.safe
         true = [values[k] for k in component]
-        floors = [0 if k in unpublished else 1 for k in component]
+        # A difference the figures make negative (more counted early than resolved, say)
+        # is its own floor: the truth is always a solution.
+        floors = [
+            min(0 if k in unpublished else 1, v) for k, v in zip(component, true, strict=True)
+        ]
         whole = [{c: int(v) for c, v in row.items()} for row in rows]  # coefficients: ints
         sums = [sum(v * true[c] for c, v in row.items()) for row in whole]
         matrix = coo_array(
