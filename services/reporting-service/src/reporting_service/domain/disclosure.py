@@ -6,24 +6,30 @@ children, audits completed the sum of their grades, a quarter the sum of its mon
 views of one figure are equal), and no hidden count from 1 to the threshold may be
 recoverable by solving them (secondary suppression):
 
-1. an equation with exactly one hidden cell gives it away: its smallest other non-zero
-   shown cell is hidden too, until no equation has one;
+1. an equation with exactly one hidden cell gives it away: its first other non-zero shown
+   cell in the order of choice (below) is hidden too, until no equation has one;
 2. that is not enough where equations chain (two hidden rectangles joined by one cell give
    that cell away), nor where hidden cells are pinned by their floor (every "c" is at
    least 1: two hidden ones adding up to 2 are both 1). So each hidden small count is
    checked by solving: it is safe only when another whole solution of every equation is
-   found that gives it another value (every hidden cell at least 1). First the true values
-   plus or minus one vector of the null space's basis (cheap; what it finds is a proof);
-   where that finds none, exactly, by integer programming over the count's component: a
-   whole solution with the count 1 less or lower, or 1 more or higher (checked in whole
-   numbers before it is trusted). A count with no alternative, or whose search the solver
-   could not finish, is treated as recovered and the smallest shown cell beside it is
-   hidden too; then both steps run again, until every hidden small count has one.
+   found that gives it another value (every hidden cell at its floor or above). First the
+   true values plus or minus one vector of the null space's basis (cheap; what it finds is
+   a proof); then, by integer programming (domain/alternatives.py), a solution with the
+   component's undecided counts as low as they go and one with them as high; for a count
+   still undecided, the least-cost solution in which it takes another value and shown
+   cells may move too, each at a cost (its value, and far more for a higher `rank`): none
+   moves if the count is safe; otherwise the shown cells it moves are hidden, and with
+   them hidden it is a solution, so the count is safe. Where no solution is found, the
+   first shown cell beside it is hidden and the count checked again. Both steps run again
+   until every hidden small count has an alternative.
 
 Zeros are shown and never hidden to protect another cell. Some cells are never published
-but known to an attacker by subtraction (the records without a unit, audits moderated
-minus those agreed): they take part as cells that are `unpublished`, are checked like any
-other when small, and are never chosen to protect another. A rate or mean built on a
+but known to an attacker by subtraction where every other cell of an equation is shown (the
+records without a unit, audits moderated minus those agreed): they take part as
+`unpublished` cells, unknown from the start (an attacker learns one only through the
+equations, which is what step 2 checks), are protected like any other when small, and are
+never chosen to protect another. The order of choice: lower `rank` first, then smaller,
+then repr order. A rate or mean built on a
 hidden count is "c"; one with nothing to compute it from is "z"; one that rounds to 0 but
 is not 0 is "k"."""
 

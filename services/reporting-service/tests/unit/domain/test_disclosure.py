@@ -245,8 +245,9 @@ def test_components_kept_between_rounds_are_those_a_fresh_search_finds(
         units.tenant,
         units,
     )
-    _, solver = _numbered(values, equations, threshold, unpublished)
-    hidden = {c for c, small in enumerate(solver.sensitive) if small}
+    _, solver = _numbered(values, equations, threshold, unpublished, {})
+    # Unknown from the start, as solve hides them: the small counts and unpublished cells.
+    hidden = {c for c, small in enumerate(solver.sensitive) if small or c in solver.unpublished}
     for cell in sorted(hidden):
         solver._hide(cell)
     pinned: list[list[int]] = []

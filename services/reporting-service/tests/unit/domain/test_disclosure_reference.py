@@ -1,21 +1,18 @@
-"""The solver against the reference (disclosure_reference.py: the solver as it was when a
-hidden count's fate in step 2 rested on the null space's basis vectors alone).
+"""The solver against the reference (disclosure_reference.py: the solver as it was when step
+2 rested on the null space's basis vectors alone, a count they did not move hid the nearest
+shown cell, and unpublished cells counted as known).
 
-Where the reference's step 2 finds no count recovered, the cheap test decided everything
-and the two hide exactly the same cells. Elsewhere they differ by design: the reference
-took for recovered counts that another whole solution moves, and hid one more cell for
-each; the solver decides those exactly (integer programming). There the solver hides no
-more cells than the reference (not a theorem: another verdict may lead the search for a
-cell to hide elsewhere; it holds on every input generated here and on Kent's year, where
-what it hides is even a subset of the reference's), and the exact attacker (attacker.py)
-solves for none of the hidden small counts."""
+Each count the reference took for recovered without being so hid one more cell, out to the
+tenant's own totals. The solver decides exactly, protects a truly pinned count with the
+least-cost cells a solution moves, and lets no cell a reader cannot see stand for a known
+one: on a real quarter it hides far fewer cells, the Deep Dive's headline figures nearly
+never, and the exact attacker (attacker.py) solves for none of the hidden small counts."""
 
 from __future__ import annotations
 
 import random
 from fractions import Fraction
 from typing import Any
-from unittest.mock import patch
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -27,9 +24,6 @@ from reporting_service.domain import disclosure, publication
 from reporting_service.domain.measures import Raw
 
 from . import attacker, disclosure_reference
-
-THRESHOLDS = (1, 5, 10)
-
 
 Published = tuple[dict[Any, int], list[Any], set[Any]]
 
@@ -45,51 +39,28 @@ def _published(raw: dict[tuple[str, str, str], Raw], quarter: str, units: Tenant
     return values, equations, set(unpublished)
 
 
-def _step_one(values: dict[Any, int], equations: list[Any], threshold: int, **kw: Any) -> set[Any]:
-    """What primary suppression and step 1 alone hide."""
-    with patch.object(disclosure._Solver, "recovered", lambda self: []):
-        return disclosure.protect(values, equations, threshold, **kw)
-
-
-def _compared(system: Published, threshold: int) -> tuple[set[Any], set[Any]]:
-    """The cells the solver and the reference hide; the same cells where the reference's
-    step 2 found nothing recovered, else no more cells than the reference."""
-    values, equations, unpublished = system
-    new = disclosure.protect(values, equations, threshold, unpublished=unpublished)
-    old = disclosure_reference.protect(values, equations, threshold, unpublished=unpublished)
-    if old == _step_one(values, equations, threshold, unpublished=unpublished):
-        assert new == old
-    assert len(new) <= len(old)
-    return new, old
-
-
 def _solved_for(system: Published, hidden: set[Any], threshold: int) -> list[Any]:
-    """The hidden small counts the exact attacker recovers from the system's shown cells."""
+    """The hidden small counts the exact attacker recovers from the system's shown cells (an
+    unpublished cell is shown nowhere: the attacker has only the equations for it)."""
     values, equations, unpublished = system
-    reading, truth = attacker.reading_of(values, equations, hidden, unpublished)
+    reading, truth = attacker.reading_of(values, equations, hidden | unpublished, unpublished)
     return attacker.recovered(reading, truth, threshold)
 
 
 @pytest.fixture(scope="module")
-def kent_year() -> tuple[Any, TenantUnits]:
-    """A year of Kent's realistic events with its case activity, folded as bench.decision
-    folds them (its input: 14,532 cells and 8,062 equations for FY2023Q3)."""
+def kent_quarter() -> tuple[dict[tuple[str, str, str], Raw], TenantUnits, Published]:
+    """A quarter of a year of Kent's realistic events with its case activity, folded as
+    bench.decision folds them (14,532 cells and 8,062 equations for FY2023Q3)."""
     units = OrgUnitDirectory().tenant(bench_decision.TENANT)
     assert units is not None
     total, _, _ = bench_decision._fold(80_000)
-    return total, units
-
-
-@pytest.fixture(scope="module")
-def kent_quarter(kent_year: tuple[Any, TenantUnits]) -> Published:
-    total, units = kent_year
     raw = bench_decision._raw(total, bench_decision.QUARTER)
-    return _published(raw, bench_decision.QUARTER, units)
+    return raw, units, _published(raw, bench_decision.QUARTER, units)
 
 
-def _tenants_quarter_cells(system: Published, cells: set[Any], threshold: int) -> set[Any]:
-    """The tenant's own published quarter-level cells above the threshold among `cells`:
-    the Deep Dive's headline figures and their breakdowns."""
+def _headline(system: Published, cells: set[Any], threshold: int) -> set[Any]:
+    """The tenant's own published quarter figures above the threshold among `cells`: the
+    Deep Dive's headline figures and their breakdowns."""
     values, _, unpublished = system
     return {
         k
@@ -100,32 +71,33 @@ def _tenants_quarter_cells(system: Published, cells: set[Any], threshold: int) -
     }
 
 
-@pytest.mark.parametrize("threshold", THRESHOLDS)
-def test_kents_quarter_of_a_real_year_hides_part_of_what_the_reference_hides(
-    kent_quarter: Published, threshold: int
+def test_kents_quarter_of_a_real_year_hides_far_fewer_figures_than_the_reference(
+    kent_quarter: tuple[dict[tuple[str, str, str], Raw], TenantUnits, Published],
 ) -> None:
-    new, old = _compared(kent_quarter, threshold)
-    assert len(old) > 5_000  # the quarter has plenty to hide (not a vacuous comparison)
-    assert new < old
-    # The defect the exact step fixes: each false "recovered" hid one more cell, out to the
-    # tenant's totals. The solver still hides some (a count truly pinned whose every
-    # neighbour is hidden takes the nearest shown cell, which may be the tenant's), but
-    # fewer than half the reference's.
-    shown = set(kent_quarter[0]) - new
-    assert _tenants_quarter_cells(kent_quarter, shown, threshold)
-    hidden_there = _tenants_quarter_cells(kent_quarter, new, threshold)
-    assert len(hidden_there) * 2 < len(_tenants_quarter_cells(kent_quarter, old, threshold))
+    raw, units, system = kent_quarter
+    values, equations, unpublished = system
+    new = set(publication.decide(raw, bench_decision.QUARTER, units.tenant, units, 5).hidden)
+    old = disclosure_reference.protect(values, equations, 5, unpublished=unpublished)
+    small = {k for k, v in values.items() if 1 <= v <= 5 and k not in unpublished}
+    assert len(small) > 4_000  # plenty to protect: not a vacuous comparison
+    assert small <= new
+    old_published = old - unpublished
+    assert len(new - unpublished) < 0.8 * len(old_published)
+    # The defect: the reference hid most of the tenant's headline figures (referrals among
+    # them); a few stay hidden now, where a small count is pinned by them alone.
+    assert len(_headline(system, old_published, 5)) > 50
+    assert len(_headline(system, new, 5)) <= 8
+    assert (bench_decision.QUARTER, "tenant", units.tenant, "activity.referrals", "") not in new
 
 
 def test_kents_quarter_of_a_real_year_leaves_no_small_count_to_solve_for(
-    kent_quarter: Published,
+    kent_quarter: tuple[dict[tuple[str, str, str], Raw], TenantUnits, Published],
 ) -> None:
-    # The exact attacker over the decision's own 14,532 cells and 8,062 equations (every
-    # view's equations are among them: test_publication.py): some 40 s of integer programs.
-    values, equations, unpublished = kent_quarter
-    hidden = disclosure.protect(values, equations, 5, unpublished=unpublished)
-    assert sum(1 <= v <= 5 for v in values.values()) > 4_000
-    assert _solved_for(kent_quarter, hidden, 5) == []
+    # The exact attacker over the decision's own cells and equations (every view's
+    # equations are among them: test_publication.py): a minute or so of integer programs.
+    raw, units, system = kent_quarter
+    hidden = set(publication.decide(raw, bench_decision.QUARTER, units.tenant, units, 5).hidden)
+    assert _solved_for(system, hidden, 5) == []
 
 
 def _with_records_without_a_unit(
@@ -141,7 +113,7 @@ def _with_records_without_a_unit(
                 cells[cell] += rng.randint(1, 3)
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 2**32),
     areas=st.integers(1, 2),
@@ -151,7 +123,7 @@ def _with_records_without_a_unit(
     sparse=st.floats(0.0, 0.9),
     without_a_unit=st.sampled_from([0.0, 0.02, 0.2]),
 )
-def test_generated_quarters_hide_no_more_than_the_reference_and_leave_nothing_to_solve_for(
+def test_generated_quarters_leave_nothing_to_solve_for(
     seed: int,
     areas: int,
     districts: int,
@@ -160,7 +132,8 @@ def test_generated_quarters_hide_no_more_than_the_reference_and_leave_nothing_to
     sparse: float,
     without_a_unit: float,
 ) -> None:
-    # Small tenants with random unit trees and counts, at each threshold: 150 decisions.
+    # Small tenants with random unit trees and counts, records without a unit, at thresholds
+    # 1 and 5 (test_publication.py attacks the same through every view).
     rng = random.Random(seed)
     units = attacker.small_tenant(rng, areas=areas, districts=districts, teams=teams)
     raw = attacker.figures(rng, units, high=high, sparse=sparse)[attacker.QUARTER]
@@ -169,11 +142,12 @@ def test_generated_quarters_hide_no_more_than_the_reference_and_leave_nothing_to
     # Counts added to a tenant's numerator but not its total can make a difference negative
     # (more counted early than resolved): figures no real quarter has, for which the
     # attacker's floors (each unpublished difference at least 0) do not hold.
-    possible = all(v >= 0 for v in system[0].values())
-    for threshold in THRESHOLDS:
-        new, _ = _compared(system, threshold)
-        if possible:
-            assert _solved_for(system, new, threshold) == []
+    if not all(v >= 0 for v in system[0].values()):
+        return
+    values, equations, unpublished = system
+    for threshold in (1, 5):
+        hidden = disclosure.protect(values, equations, threshold, unpublished=unpublished)
+        assert _solved_for(system, hidden, threshold) == []
 
 
 @st.composite
@@ -195,30 +169,17 @@ def _systems(draw: st.DrawFn) -> tuple[dict[str, int], list[Any], set[str]]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(system=_systems(), threshold=st.sampled_from(THRESHOLDS))
-def test_any_system_of_equations_hides_no_more_than_the_reference(
+@given(system=_systems(), threshold=st.sampled_from((1, 5, 10)))
+def test_any_system_of_equations_hides_every_small_count_and_no_zero(
     system: tuple[dict[str, int], list[Any], set[str]], threshold: int
 ) -> None:
+    # Equations the values do not satisfy too: the integer programs keep every cell outside
+    # their region at its value, so the truth is always one of their solutions.
     values, equations, unpublished = system
-    try:
-        old: set[str] | str = disclosure_reference.protect(
-            values, equations, threshold, unpublished=unpublished
-        )
-    except RuntimeError as error:
-        old = str(error)
-    try:
-        new: set[str] | str = disclosure.protect(
-            values, equations, threshold, unpublished=unpublished
-        )
-    except RuntimeError as error:
-        new = str(error)
-    if isinstance(old, str) or isinstance(new, str):
-        assert new == old
-        return
-    # (The values need not satisfy the equations: no attacker here, see the tests above.)
-    if old == _step_one(values, equations, threshold, unpublished=unpublished):
-        assert new == old
-    assert len(new) <= len(old)
+    hidden = disclosure.protect(values, equations, threshold, unpublished=unpublished)
+    assert {k for k, v in values.items() if 1 <= v <= threshold} <= hidden
+    assert not any(values.get(k, 0) == 0 and k not in unpublished for k in hidden)
+    assert hidden == disclosure.protect(values, equations, threshold, unpublished=unpublished)
 
 
 def test_the_reduced_form_is_the_references_whatever_the_order_of_the_rows() -> None:
