@@ -3,6 +3,7 @@ flat aggregates. Every read comes from the maintained projections of the active 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -165,9 +166,14 @@ async def _decide_inline(
         async def decide(
             raw: dict[tuple[str, str, str], Raw] = raw, quarter: str = quarter
         ) -> publication.Decision:
-            if threshold is not None:
-                INLINE_DECISIONS.inc()
-            return publication.decide(raw, quarter, tenant, units, threshold)
+            if threshold is None:
+                return publication.decide(raw, quarter, tenant, units, None)
+            INLINE_DECISIONS.inc()
+            # Seconds of CPU for a large tenant (the integer programs, docs/measures.md): in a
+            # thread, the event loop keeps answering other reads meanwhile.
+            return await asyncio.to_thread(
+                publication.decide, raw, quarter, tenant, units, threshold
+            )
 
         figures = frozenset(
             (unit, cell, value) for unit, cells in raw.items() for cell, value in cells.items()

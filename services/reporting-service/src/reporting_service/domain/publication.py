@@ -120,8 +120,22 @@ def decide(
     if threshold is None:
         return Decision(quarter, raw, None)
     values, equations, unpublished = _published(raw, quarter, tenant, units)
-    hidden = protect(values, equations, threshold, unpublished=unpublished)
+    rank = {k: _rank(k, quarter) for k in values}
+    hidden = protect(values, equations, threshold, unpublished=unpublished, rank=rank)
     return Decision(quarter, raw, threshold, frozenset(hidden))
+
+
+def _rank(key: Key, quarter: str) -> int:
+    """How much readers would miss a figure hidden to protect another (docs/measures.md):
+    the quarter's figures of the tenant, its areas and services (the Deep Dives) most, then
+    their months (the trends) and the districts' quarter, then the rest."""
+    period, kind = key[0], key[1]
+    if kind in _DEEP_DIVE_KINDS:
+        return 2 if period == quarter else 1
+    return 1 if kind == "district" and period == quarter else 0
+
+
+_DEEP_DIVE_KINDS = frozenset({"tenant", "area", "service"})
 
 
 @cache

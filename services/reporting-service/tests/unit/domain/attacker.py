@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import dok_array
 
 from qaf_shared.enums import (
     AuditTheme,
@@ -528,13 +529,15 @@ def _another(
     it can take, by integer programming; each solution found is added to `solutions`."""
     column = {c: i for i, c in enumerate(cells)}
     mine = sorted({n for c in cells for n in of.get(c, [])})
-    matrix = np.zeros((len(mine), len(cells)))
+    # Sparse: a whole tenant's quarter (14,000 cells) links thousands of cells.
+    entries = dok_array((len(mine), len(cells)))
     rhs = np.zeros(len(mine))
     for r, n in enumerate(mine):
         unknown, value = rows[n]
         for cell, coefficient in unknown.items():
-            matrix[r, column[cell]] += coefficient
+            entries[r, column[cell]] += coefficient
         rhs[r] = value
+    matrix = entries.tocsr()
     true = np.array([truth[c] for c in cells])
     assert np.allclose(matrix @ true, rhs), "the attacker's equations must hold"
     constraints = [LinearConstraint(matrix, rhs, rhs)] if mine else []
@@ -556,6 +559,27 @@ def _another(
         if round(result.x[column[target]]) != truth[target]:
             return True
     return False
+
+
+def reading_of(
+    values: dict[Any, int],
+    equations: Iterable[Iterable[tuple[Any, int]]],
+    hidden: set[Any],
+    unpublished: Iterable[Any] = (),
+) -> tuple[Reading, dict[Any, int]]:
+    """What the attacker reads off a decision made directly over cells and equations
+    (`disclosure.protect`'s input, a cell with no value being 0): the hidden cells unknown,
+    the unpublished ones possibly 0; and the truth."""
+    reading = Reading(may_be_zero=set(unpublished))
+    truth = dict(values)
+    for equation in equations:
+        row: dict[Any, int] = {}
+        for cell, coefficient in equation:
+            truth.setdefault(cell, 0)
+            row[cell] = row.get(cell, 0) + coefficient
+        reading.equations.append(row)
+    reading.values = {k: None if k in hidden else v for k, v in truth.items()}
+    return reading, truth
 
 
 def truth_of(

@@ -1,7 +1,7 @@
 """THE REFERENCE, for tests only: disclosure.protect and its solver exactly as they were at
-97d7063 (before the solver worked on cell numbers), frozen so that tests can check that the
-service's solver hides the same cells for every input (test_disclosure_reference.py). Not
-to be changed, nor used by the service."""
+97d7063 (before the solver worked on cell numbers, and before step 2 became exact), frozen
+so that tests can measure what the service's solver hides against it
+(test_disclosure_reference.py). Not to be changed, nor used by the service."""
 
 from __future__ import annotations
 

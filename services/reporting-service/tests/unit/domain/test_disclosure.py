@@ -33,6 +33,31 @@ def test_suppressed_cells_that_would_all_be_ones_are_protected() -> None:
     assert cells == {"A": SUPPRESSED, "B": SUPPRESSED, "C": SUPPRESSED}
 
 
+def test_a_count_only_a_combination_of_basis_vectors_moves_leaves_its_total_shown() -> None:
+    # 6 = 1 + 4 + 1: no single null-space basis vector moves the last 1 (each takes the
+    # other 1 below its floor), yet 6 = 1 + 3 + 2 is another whole solution, so no count is
+    # recovered and the 6 needs no hiding (the basis-vector test alone hid it too).
+    values = {"total": 6, "a": 1, "b": 4, "c": 1}
+    equations = [sums_to("total", ["a", "b", "c"])]
+    assert protect(values, equations, 5) == {"a", "b", "c"}
+    reading, truth = attacker.reading_of(values, equations, {"a", "b", "c"})
+    assert attacker.recovered(reading, truth, 5) == []
+
+
+def test_counts_no_whole_solution_moves_are_protected() -> None:
+    # Threshold 1: 2 = 1 + 1 and 7 = 1 + 1 + 5. The two 1s are pinned by their floor (each
+    # "c" is at least 1) and no equation has a lone hidden cell, so step 1 hides nothing
+    # more; step 2 finds them recovered and hides beside them until they move.
+    values = {"pair": 2, "a": 1, "b": 1, "total": 7, "c": 5}
+    equations = [sums_to("pair", ["a", "b"]), sums_to("total", ["a", "b", "c"])]
+    reading, truth = attacker.reading_of(values, equations, {"a", "b"})
+    assert sorted(attacker.recovered(reading, truth, 1)) == [("a", 1), ("b", 1)]
+    hidden = protect(values, equations, 1)
+    assert {"a", "b"} < hidden
+    reading, truth = attacker.reading_of(values, equations, hidden)
+    assert attacker.recovered(reading, truth, 1) == []
+
+
 def test_a_small_total_suppresses_everything_non_zero() -> None:
     total, cells = suppress_group(4, {"A": 4, "B": 0}, 5)
     assert total == SUPPRESSED
@@ -220,8 +245,9 @@ def test_components_kept_between_rounds_are_those_a_fresh_search_finds(
         units.tenant,
         units,
     )
-    _, solver = _numbered(values, equations, threshold, unpublished)
-    hidden = {c for c, small in enumerate(solver.sensitive) if small}
+    _, solver = _numbered(values, equations, threshold, unpublished, {})
+    # Unknown from the start, as solve hides them: the small counts and unpublished cells.
+    hidden = {c for c, small in enumerate(solver.sensitive) if small or c in solver.unpublished}
     for cell in sorted(hidden):
         solver._hide(cell)
     pinned: list[list[int]] = []

@@ -1,6 +1,12 @@
-"""The solver hides exactly the cells the reference (disclosure_reference.py, the solver as
-it was before it worked on cell numbers) hides, whatever the input: its speed-ups must not
-change a single decision."""
+"""The solver against the reference (disclosure_reference.py: the solver as it was when step
+2 rested on the null space's basis vectors alone, a count they did not move hid the nearest
+shown cell, and unpublished cells counted as known).
+
+Each count the reference took for recovered without being so hid one more cell, out to the
+tenant's own totals. The solver decides exactly, protects a truly pinned count with the
+least-cost cells a solution moves, and lets no cell a reader cannot see stand for a known
+one: on a real quarter it hides far fewer cells, the Deep Dive's headline figures nearly
+never, and the exact attacker (attacker.py) solves for none of the hidden small counts."""
 
 from __future__ import annotations
 
@@ -19,43 +25,79 @@ from reporting_service.domain.measures import Raw
 
 from . import attacker, disclosure_reference
 
-THRESHOLDS = (1, 5, 10)
+Published = tuple[dict[Any, int], list[Any], set[Any]]
 
 
-def _both(
-    raw: dict[tuple[str, str, str], Raw], quarter: str, units: TenantUnits, threshold: int
-) -> tuple[set[Any], set[Any]]:
-    """The cells the solver and the reference hide over a quarter's published cells."""
+def _published(raw: dict[tuple[str, str, str], Raw], quarter: str, units: TenantUnits) -> Published:
+    """A quarter's published cells, their equations and the unpublished cells."""
     values, equations, unpublished = publication._published(
         publication.decide(raw, quarter, units.tenant, units, None).raw,
         quarter,
         units.tenant,
         units,
     )
-    new = disclosure.protect(values, equations, threshold, unpublished=unpublished)
-    old = disclosure_reference.protect(values, equations, threshold, unpublished=unpublished)
-    return new, old
+    return values, equations, set(unpublished)
+
+
+def _solved_for(system: Published, hidden: set[Any], threshold: int) -> list[Any]:
+    """The hidden small counts the exact attacker recovers from the system's shown cells (an
+    unpublished cell is shown nowhere: the attacker has only the equations for it)."""
+    values, equations, unpublished = system
+    reading, truth = attacker.reading_of(values, equations, hidden | unpublished, unpublished)
+    return attacker.recovered(reading, truth, threshold)
 
 
 @pytest.fixture(scope="module")
-def kent_year() -> tuple[Any, TenantUnits]:
-    """A year of Kent's realistic events with its case activity, folded as bench.decision
-    folds them (its input: 14,532 cells and 8,062 equations for FY2023Q3)."""
+def kent_quarter() -> tuple[dict[tuple[str, str, str], Raw], TenantUnits, Published]:
+    """A quarter of a year of Kent's realistic events with its case activity, folded as
+    bench.decision folds them (14,532 cells and 8,062 equations for FY2023Q3)."""
     units = OrgUnitDirectory().tenant(bench_decision.TENANT)
     assert units is not None
     total, _, _ = bench_decision._fold(80_000)
-    return total, units
-
-
-@pytest.mark.parametrize("threshold", THRESHOLDS)
-def test_kents_quarter_of_a_real_year_hides_what_the_reference_hides(
-    kent_year: tuple[Any, TenantUnits], threshold: int
-) -> None:
-    total, units = kent_year
     raw = bench_decision._raw(total, bench_decision.QUARTER)
-    new, old = _both(raw, bench_decision.QUARTER, units, threshold)
-    assert len(old) > 5_000  # the quarter has plenty to hide (not a vacuous comparison)
-    assert new == old
+    return raw, units, _published(raw, bench_decision.QUARTER, units)
+
+
+def _headline(system: Published, cells: set[Any], threshold: int) -> set[Any]:
+    """The tenant's own published quarter figures above the threshold among `cells`: the
+    Deep Dive's headline figures and their breakdowns."""
+    values, _, unpublished = system
+    return {
+        k
+        for k in cells
+        if k[:2] == (bench_decision.QUARTER, "tenant")
+        and k not in unpublished
+        and values[k] > threshold
+    }
+
+
+def test_kents_quarter_of_a_real_year_hides_far_fewer_figures_than_the_reference(
+    kent_quarter: tuple[dict[tuple[str, str, str], Raw], TenantUnits, Published],
+) -> None:
+    raw, units, system = kent_quarter
+    values, equations, unpublished = system
+    new = set(publication.decide(raw, bench_decision.QUARTER, units.tenant, units, 5).hidden)
+    old = disclosure_reference.protect(values, equations, 5, unpublished=unpublished)
+    small = {k for k, v in values.items() if 1 <= v <= 5 and k not in unpublished}
+    assert len(small) > 4_000  # plenty to protect: not a vacuous comparison
+    assert small <= new
+    old_published = old - unpublished
+    assert len(new - unpublished) < 0.8 * len(old_published)
+    # The defect: the reference hid most of the tenant's headline figures (referrals among
+    # them); a few stay hidden now, where a small count is pinned by them alone.
+    assert len(_headline(system, old_published, 5)) > 50
+    assert len(_headline(system, new, 5)) <= 8
+    assert (bench_decision.QUARTER, "tenant", units.tenant, "activity.referrals", "") not in new
+
+
+def test_kents_quarter_of_a_real_year_leaves_no_small_count_to_solve_for(
+    kent_quarter: tuple[dict[tuple[str, str, str], Raw], TenantUnits, Published],
+) -> None:
+    # The exact attacker over the decision's own cells and equations (every view's
+    # equations are among them: test_publication.py): a minute or so of integer programs.
+    raw, units, system = kent_quarter
+    hidden = set(publication.decide(raw, bench_decision.QUARTER, units.tenant, units, 5).hidden)
+    assert _solved_for(system, hidden, 5) == []
 
 
 def _with_records_without_a_unit(
@@ -71,7 +113,7 @@ def _with_records_without_a_unit(
                 cells[cell] += rng.randint(1, 3)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 2**32),
     areas=st.integers(1, 2),
@@ -81,7 +123,7 @@ def _with_records_without_a_unit(
     sparse=st.floats(0.0, 0.9),
     without_a_unit=st.sampled_from([0.0, 0.02, 0.2]),
 )
-def test_generated_quarters_hide_what_the_reference_hides(
+def test_generated_quarters_leave_nothing_to_solve_for(
     seed: int,
     areas: int,
     districts: int,
@@ -90,14 +132,22 @@ def test_generated_quarters_hide_what_the_reference_hides(
     sparse: float,
     without_a_unit: float,
 ) -> None:
-    # Small tenants with random unit trees and counts, at each threshold: 300 decisions.
+    # Small tenants with random unit trees and counts, records without a unit, at thresholds
+    # 1 and 5 (test_publication.py attacks the same through every view).
     rng = random.Random(seed)
     units = attacker.small_tenant(rng, areas=areas, districts=districts, teams=teams)
     raw = attacker.figures(rng, units, high=high, sparse=sparse)[attacker.QUARTER]
     _with_records_without_a_unit(rng, raw, without_a_unit)
-    for threshold in THRESHOLDS:
-        new, old = _both(raw, attacker.QUARTER, units, threshold)
-        assert new == old
+    system = _published(raw, attacker.QUARTER, units)
+    # Counts added to a tenant's numerator but not its total can make a difference negative
+    # (more counted early than resolved): figures no real quarter has, for which the
+    # attacker's floors (each unpublished difference at least 0) do not hold.
+    if not all(v >= 0 for v in system[0].values()):
+        return
+    values, equations, unpublished = system
+    for threshold in (1, 5):
+        hidden = disclosure.protect(values, equations, threshold, unpublished=unpublished)
+        assert _solved_for(system, hidden, threshold) == []
 
 
 @st.composite
@@ -119,24 +169,17 @@ def _systems(draw: st.DrawFn) -> tuple[dict[str, int], list[Any], set[str]]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(system=_systems(), threshold=st.sampled_from(THRESHOLDS))
-def test_any_system_of_equations_hides_what_the_reference_hides(
+@given(system=_systems(), threshold=st.sampled_from((1, 5, 10)))
+def test_any_system_of_equations_hides_every_small_count_and_no_zero(
     system: tuple[dict[str, int], list[Any], set[str]], threshold: int
 ) -> None:
+    # Equations the values do not satisfy too: the integer programs keep every cell outside
+    # their region at its value, so the truth is always one of their solutions.
     values, equations, unpublished = system
-    try:
-        old: set[str] | str = disclosure_reference.protect(
-            values, equations, threshold, unpublished=unpublished
-        )
-    except RuntimeError as error:
-        old = str(error)
-    try:
-        new: set[str] | str = disclosure.protect(
-            values, equations, threshold, unpublished=unpublished
-        )
-    except RuntimeError as error:
-        new = str(error)
-    assert new == old
+    hidden = disclosure.protect(values, equations, threshold, unpublished=unpublished)
+    assert {k for k, v in values.items() if 1 <= v <= threshold} <= hidden
+    assert not any(values.get(k, 0) == 0 and k not in unpublished for k in hidden)
+    assert hidden == disclosure.protect(values, equations, threshold, unpublished=unpublished)
 
 
 def test_the_reduced_form_is_the_references_whatever_the_order_of_the_rows() -> None:
