@@ -52,6 +52,9 @@ K = TypeVar("K", bound=Hashable)
 Equation = tuple[tuple[K, int], ...]  # sum of coefficient x value == 0
 Exact = int | Fraction
 RANK_WEIGHT = 1_000_000
+# How far (in equations) `_protect` first looks for a solution over hidden cells alone: on
+# Kent's quarter, 6 settles as many counts as any and a tenth of the CPU goes (3: none).
+_NEARBY = 6
 # Where `_protect` looks, in turn: (equations out from the count, of which through shown
 # cells).
 _REGIONS = ((2, 1), (4, 1), (inf, 1), (inf, 2))
@@ -419,6 +422,8 @@ class _Solver:
         is solved in a fraction of the time a whole component's takes (Kent's are up to 500
         hidden cells); a solution in part of the system is one of the whole. A wider region
         is tried while the best solution so far moves a ranked cell."""
+        if self._moves_nearby(cell):  # cheaper than any program with shown cells in it
+            return []
         best: tuple[float, list[int]] | None = None
         for reach, depth in _REGIONS:
             found = self._cheapest_solution(cell, self._region(cell, reach, depth))
@@ -433,6 +438,31 @@ class _Solver:
         for k in best[1]:
             self.safe[k] = 1
         return [k for k in best[1] if not self.hidden[k]]
+
+    def _moves_nearby(self, cell: int) -> bool:
+        """Whether a whole solution over the hidden cells near `cell` (shown cells kept)
+        gives it another value; every count it moves is then safe."""
+        hidden, values = self.hidden, self.values
+        region = [k for k in self._region(cell, _NEARBY, 1) if hidden[k]]
+        column = {k: i for i, k in enumerate(region)}
+        rows = []
+        for index in sorted({i for k in region for i in self.of[k]}):
+            row = {column[k]: c for k, c in self.terms[index] if k in column and c}
+            if row:
+                rows.append(row)
+        true = [values[k] for k in region]
+        system = alternatives.System(rows, true, [self._floor(k) for k in region])
+        j, value = column[cell], values[cell]
+        for low, high in ((value + 1.0, inf), (system.floors[j], value - 1.0)):
+            if high < low:
+                continue
+            x = alternatives.solution(system, bounds={j: (low, high)})
+            if x is not None:
+                for c, (a, b) in enumerate(zip(x, true, strict=True)):
+                    if a != b:
+                        self.safe[region[c]] = 1
+                return True
+        return False
 
     def _cheapest_solution(self, cell: int, region: list[int]) -> tuple[float, list[int]] | None:
         """Over `region` (every other cell at its value), the least-cost whole solution in
