@@ -14,7 +14,6 @@ migrated for activity-service); the child_key secret is the development one (`ma
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -28,6 +27,7 @@ from starlette.responses import Response
 
 from activity_service.domain.child_key import load_child_keys
 from activity_service.domain.kinds import KEY_DATE, Kind
+from qaf_shared.collector import settle_after_start_up
 from qaf_shared.database import PooledConnection, plain_dsn
 from qaf_shared.events.activity import RECORDED
 from qaf_shared.org_units import OrgUnitDirectory
@@ -78,8 +78,7 @@ def create_app() -> FastAPI:
             init=_binary_jsonb,
             connection_class=PooledConnection,
         )
-        gc.collect()
-        gc.freeze()
+        settle_after_start_up()
         yield
         await app.state.pool.close()
 
