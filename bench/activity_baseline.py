@@ -14,21 +14,20 @@ migrated for activity-service); the child_key secret is the development one (`ma
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-import asyncpg
 import orjson
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 from activity_service.domain.child_key import load_child_keys
 from activity_service.domain.kinds import KEY_DATE, Kind
-from qaf_shared.database import PooledConnection, plain_dsn
+from qaf_shared.collector import settle_after_start_up
+from qaf_shared.database import create_pool
 from qaf_shared.events.activity import RECORDED
 from qaf_shared.org_units import OrgUnitDirectory
 from qaf_shared.settings import RUN_DIR
@@ -51,17 +50,6 @@ _TYPE = {kind: payload.event_type for kind, payload in RECORDED.items()}
 _DATASCHEMA = {kind: f"urn:qa:schemas:{t}" for kind, t in _TYPE.items()}
 
 
-async def _binary_jsonb(conn: asyncpg.Connection) -> None:
-    # COPY goes in PostgreSQL's binary format, whose jsonb is a version byte and the text.
-    await conn.set_type_codec(
-        "jsonb",
-        encoder=lambda value: b"\x01" + orjson.dumps(value),
-        decoder=lambda data: orjson.loads(data[1:]),
-        schema="pg_catalog",
-        format="binary",
-    )
-
-
 def create_app() -> FastAPI:
     dsn = os.environ["QA_DATABASE_URL"]
     keys = load_child_keys(None, RUN_DIR / "dev-keys" / "child-key.secret")
@@ -70,16 +58,9 @@ def create_app() -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # The services' pool (qaf_shared.database.create_pool) but for jsonb's codec.
-        app.state.pool = await asyncpg.create_pool(
-            plain_dsn(dsn),
-            min_size=0,
-            max_size=10,
-            init=_binary_jsonb,
-            connection_class=PooledConnection,
-        )
-        gc.collect()
-        gc.freeze()
+        # The services' pool, whose jsonb codec is binary, as COPY needs.
+        app.state.pool = await create_pool(dsn, size=10)
+        settle_after_start_up()
         yield
         await app.state.pool.close()
 

@@ -12,7 +12,6 @@ the service) and BENCH_BASELINE_KIND = audit | escalation | feedback."""
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -23,6 +22,7 @@ import orjson
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
+from qaf_shared.collector import settle_after_start_up
 from qaf_shared.database import create_pool
 from qaf_shared.events.audit import AuditScheduled
 from qaf_shared.events.escalation import EscalationRaised
@@ -135,8 +135,7 @@ def create_app() -> FastAPI:
         app.state.pool = await create_pool(dsn, size=10)
         # The same process tuning as the services (qaf_shared.http.app), so that the ratio
         # measures the work each request does, not how the process is set up.
-        gc.collect()
-        gc.freeze()
+        settle_after_start_up()
         yield
         await app.state.pool.close()
 

@@ -61,11 +61,32 @@ def database_ssl(settings: ServiceSettings) -> SslOption:
     return ssl_option(settings.database_sslmode, settings.database_sslrootcert)
 
 
+_JSONB_VERSION = b"\x01"
+
+
+def _jsonb_send(value: Any) -> bytes:
+    return _JSONB_VERSION + jsonutil.dumpb(value)
+
+
+def _jsonb_receive(data: bytes) -> Any:
+    # jsonb's binary form is its version (1, the only one there is) and the JSON text.
+    return jsonutil.loads(memoryview(data)[1:])
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    for type_name in ("json", "jsonb"):
-        await conn.set_type_codec(
-            type_name, encoder=jsonutil.dumps, decoder=jsonutil.loads, schema="pg_catalog"
-        )
+    await conn.set_type_codec(
+        "json", encoder=jsonutil.dumps, decoder=jsonutil.loads, schema="pg_catalog"
+    )
+    # jsonb in PostgreSQL's binary format: orjson's bytes go out as they are (the text
+    # format decoded them to a str that asyncpg then encoded again), and rows can be
+    # written by binary COPY (`copy_records_to_table`), which has no text format.
+    await conn.set_type_codec(
+        "jsonb",
+        encoder=_jsonb_send,
+        decoder=_jsonb_receive,
+        schema="pg_catalog",
+        format="binary",
+    )
 
 
 class PooledConnection(asyncpg.Connection):  # type: ignore[misc]

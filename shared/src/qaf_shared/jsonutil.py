@@ -15,7 +15,7 @@ def dumpb(value: Any) -> bytes:
     return orjson.dumps(value)
 
 
-def loads(value: str | bytes) -> Any:
+def loads(value: str | bytes | memoryview) -> Any:
     return orjson.loads(value)
 
 

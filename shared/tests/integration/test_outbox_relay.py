@@ -12,6 +12,8 @@ from datetime import date
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaError
+from aiokafka.partitioner import DefaultPartitioner
 
 from qaf_shared import jsonutil
 from qaf_shared.database import connect, create_pool
@@ -20,8 +22,17 @@ from qaf_shared.events.audit import AuditSubmitted
 from qaf_shared.events.catalogue import AUDIT_TOPIC
 from qaf_shared.events.envelope import CloudEvent, new_event
 from qaf_shared.events.payloads import OrgUnitRef
+from qaf_shared.kafka import idempotent_producer
 from qaf_shared.outbox import add_events
-from qaf_shared.testing.fixtures import KAFKA, DatabaseFactory, eventually, serve
+from qaf_shared.outbox.relay import OutboxRelay
+from qaf_shared.testing.fixtures import (
+    KAFKA,
+    KAFKA_SETTINGS,
+    DatabaseFactory,
+    TopicsFactory,
+    eventually,
+    serve,
+)
 from qaf_shared.testing.processes import start_relay
 from reporting_service.main import create_app as create_reporting_app
 from reporting_service.settings import ReportingSettings
@@ -111,11 +122,14 @@ async def test_a_rolled_back_write_publishes_nothing(
             raise RuntimeError("the domain write failed")
     assert await conn.fetchval("SELECT count(*) FROM outbox") == 0
     await conn.close()
+    topic = topic_prefix + AUDIT_TOPIC
+    before = len(await read_topic(topic, expected=10**6, timeout=1))
     relay = start_relay("relay-rollback", relay_env(dsn, topic_prefix, f"rb-{uuid.uuid4().hex}"))
     try:
         marker = submitted(uuid.uuid4(), 1)
         await write(dsn, [marker])  # something that is published, to know the relay ran
-        seen = await read_topic(topic_prefix + AUDIT_TOPIC, expected=10**6, timeout=5)
+        # Until the marker is there (a relay started on a busy machine takes seconds).
+        seen = await read_topic(topic, expected=before + 1, timeout=30)
         ids = {e.id for _, e in seen}
         assert marker.id in ids and event.id not in ids
     finally:
@@ -269,3 +283,90 @@ async def test_two_relays_publish_each_event_once_and_in_order_per_aggregate(
         assert key == event.subject.encode()
         by_aggregate[event.subject].append(event.data["submission_number"])
     assert all(numbers == list(range(1, 21)) for numbers in by_aggregate.values())
+
+
+def in_process_relay(dsn: str, pool: asyncpg.Pool, prefix: str) -> OutboxRelay:
+    return OutboxRelay(
+        service_name=f"in-process-{uuid.uuid4().hex}",
+        dsn=dsn,
+        pool=pool,
+        producer_factory=lambda: idempotent_producer(KAFKA_SETTINGS),
+        topic_name=lambda topic: prefix + topic,
+    )
+
+
+async def test_a_claim_spread_over_many_kafka_batches_keeps_each_aggregates_order_and_partition(
+    make_database: DatabaseFactory, make_topics: TopicsFactory
+) -> None:
+    prefix = await make_topics()  # a topic of this test's own: every record on it is ours
+    dsn = await make_database("audit_service")
+    aggregates = [uuid.uuid4() for _ in range(12)]
+    # Round by round, so each aggregate's events are spread over the whole claim.
+    written = [submitted(a, n) for n in range(1, 41) for a in aggregates]
+    await write(dsn, written)
+    pool = await create_pool(dsn, size=2)
+    # Kafka batches of about one event, so each partition's share goes as many batches.
+    producer = idempotent_producer(KAFKA_SETTINGS, max_batch_size=1024)
+    await producer.start()
+    try:
+        published = await in_process_relay(dsn, pool, prefix).publish_batch(producer)
+        partitions = sorted(await producer.partitions_for(prefix + AUDIT_TOPIC))
+    finally:
+        await producer.stop()
+    assert published == len(written)
+    assert await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+    await pool.close()
+
+    consumer = AIOKafkaConsumer(
+        prefix + AUDIT_TOPIC,
+        bootstrap_servers=KAFKA,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    records: list[tuple[int, bytes, CloudEvent]] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + 20
+        while len(records) < len(written) and asyncio.get_running_loop().time() < deadline:
+            for tp, got in (await consumer.getmany(timeout_ms=200)).items():
+                records.extend(
+                    (tp.partition, r.key, CloudEvent.model_validate(jsonutil.loads(r.value)))
+                    for r in got
+                )
+    finally:
+        await consumer.stop()
+    assert sorted(str(e.id) for _, _, e in records) == sorted(str(e.id) for e in written)
+    by_aggregate: dict[str, list[int]] = defaultdict(list)
+    default = DefaultPartitioner()
+    for partition, key, event in records:
+        assert key == event.subject.encode()
+        assert partition == default(key, partitions, partitions)  # where `send` put it
+        by_aggregate[event.subject].append(event.data["submission_number"])
+    assert len(by_aggregate) == len(aggregates)
+    assert all(numbers == list(range(1, 41)) for numbers in by_aggregate.values())
+
+
+async def test_a_batch_the_broker_refuses_fails_the_claim_and_marks_nothing(
+    make_database: DatabaseFactory, topic_prefix: str
+) -> None:
+    dsn = await make_database("audit_service")
+    events = [submitted(uuid.uuid4(), 1) for _ in range(30)]
+    await write(dsn, events)
+    pool = await create_pool(dsn, size=2)
+    # One event larger than any batch the broker takes (1 MiB by default), among the others.
+    await pool.execute(
+        "UPDATE outbox SET payload = jsonb_set(payload, '{data,padding}', to_jsonb($1::text))"
+        " WHERE seq = (SELECT max(seq) FROM outbox)",
+        "x" * 2_000_000,
+    )
+    producer = idempotent_producer(KAFKA_SETTINGS)
+    await producer.start()
+    try:
+        with pytest.raises(KafkaError):
+            await in_process_relay(dsn, pool, topic_prefix).publish_batch(producer)
+    finally:
+        await producer.stop()
+    assert await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == len(
+        events
+    )
+    await pool.close()

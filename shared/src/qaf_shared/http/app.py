@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -17,6 +16,7 @@ from starlette.middleware import Middleware
 from starlette.responses import Response
 
 from qaf_shared.clock import BusinessClock
+from qaf_shared.collector import settle_after_start_up
 from qaf_shared.database import create_pool, database_ssl
 from qaf_shared.http.auth import Authenticator
 from qaf_shared.http.idempotency_retention import idempotency_retention_worker
@@ -119,12 +119,8 @@ def create_service_app(
             except Exception as exc:
                 log.warning("startup_hook_failed", hook=hook.__name__, error=type(exc).__name__)
         tasks = [asyncio.create_task(worker(app)) for worker in workers]
-        # What start-up built (routes, schemas, models, configuration) lives as long as the
-        # process: move it out of the collector's sight, so that the full collections a busy
-        # service triggers do not walk it again and again (CPython's gc.freeze, made for
-        # servers; the write path's profile).
-        gc.collect()
-        gc.freeze()
+        # What start-up built lives as long as the process: out of the collector's sight.
+        settle_after_start_up()
         log.info("service_started", service=settings.service_name)
         try:
             yield

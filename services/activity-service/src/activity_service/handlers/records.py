@@ -79,6 +79,8 @@ class _Histories:
     state: dict[NaturalKey, StoredRecord]
     by_child: dict[str, list[NaturalKey]]
     changed: dict[NaturalKey, StoredRecord] = field(default_factory=dict)
+    # The ids read: a changed record under another id is new (inserted, not updated).
+    stored_ids: set[str] = field(default_factory=set)
 
     @classmethod
     async def read(
@@ -95,7 +97,7 @@ class _Histories:
         for record in stored:
             state[record.key] = record
             by_child[record.child_ref].append(record.key)
-        return cls(state, by_child)
+        return cls(state, by_child, stored_ids={r.id for r in stored})
 
     def live(self, key: NaturalKey) -> StoredRecord | None:
         record = self.state.get(key)
@@ -143,7 +145,15 @@ class _Histories:
         """Store every change, and its event in the outbox, in the caller's transaction."""
         tenant = writing.tenant
         changed = list(self.changed.values())
-        await record_rows.write(conn, tenant, changed, client=writing.client, actor=writing.actor)
+        stored_ids = self.stored_ids
+        await record_rows.write(
+            conn,
+            tenant,
+            [r for r in changed if r.id not in stored_ids],
+            [r for r in changed if r.id in stored_ids],
+            client=writing.client,
+            actor=writing.actor,
+        )
         time = json_time(datetime.now(UTC))
         units = events.UnitsJson()
         published: list[CloudEvent | PreparedEvent] = [
