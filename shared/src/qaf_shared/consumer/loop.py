@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from opentelemetry.trace import Span, SpanKind, Tracer
 from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
@@ -173,9 +173,16 @@ class EventConsumer:
         self._group_by = group_by
         self._tracer = tracer
         self.consumer: AIOKafkaConsumer | None = None
+        self._behind: dict[TopicPartition, int] = {}
 
     async def run_forever(self) -> None:
         await run_forever(self._run, "consumer_failed")
+
+    def behind(self) -> int:
+        """Records not yet fetched up to the end of the partitions this process holds, as
+        the broker last told it (0 before the first batch, and once it has caught up): a
+        backlog that work competing for the machine may wait for (the publisher)."""
+        return sum(self._behind.values()) if self.consumer is not None else 0
 
     async def lag(self) -> dict[str, int]:
         """Records behind the end of each topic, over the partitions this process holds."""
@@ -222,13 +229,21 @@ class EventConsumer:
                     # A rebalance took the partitions: the next owner gets the batch again and
                     # processed_events absorbs it (aiokafka #929, #1054).
                     log.info("consumer_commit_after_rebalance")
+                self._behind = {}
                 for tp in assigned:
                     high = consumer.highwater(tp)
-                    if high is not None and tp in offsets:
+                    if high is None:
+                        continue
+                    # Known once a fetch answered (the highwater came with it); a rebalance
+                    # meanwhile may have taken the partition.
+                    with contextlib.suppress(IllegalStateError):
+                        self._behind[tp] = max(high - await consumer.position(tp), 0)
+                    if tp in offsets:
                         LAG.labels(self._logical_topic(tp.topic), str(tp.partition)).set(
                             high - offsets[tp]
                         )
         finally:
+            self._behind.clear()
             self.consumer = None
             with contextlib.suppress(Exception):
                 await consumer.stop()
