@@ -48,6 +48,9 @@ Applier = Callable[[asyncpg.Connection, str, Sequence[CloudEvent]], Awaitable[No
 """Applies new (never seen before) events to the projections in the given schema, inside
 the open transaction."""
 
+Batches = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+"""A fetched batch: each partition's records, in order."""
+
 SchemaForBatch = Callable[[asyncpg.Connection], Awaitable[str]]
 """Names the schema a batch goes to; called first in each batch transaction."""
 
@@ -207,18 +210,34 @@ class EventConsumer:
         await producer.start()
         await consumer.start()
         self.consumer = consumer
+        # The next batch is fetched and parsed while this one is applied: parsing fills the
+        # event loop's waits for PostgreSQL (a batch's last statements and commit, when no
+        # group has Python left to run) instead of following them. Batches are still applied
+        # one after the other, in the order fetched, and offsets committed after each.
+        ahead: asyncio.Task[_Fetched] | None = None
         try:
             while True:
-                batches = await consumer.getmany(timeout_ms=1000, max_records=self._max_records)
+                fetched = await (
+                    ahead if ahead is not None else _fetch(consumer, self._max_records)
+                )
+                ahead = None
+                batches = fetched.batches
                 if not batches:
                     continue
+                ahead = asyncio.create_task(_fetch(consumer, self._max_records))
                 try:
-                    await self.handle(batches, producer)
+                    with paused_collector:
+                        await self._handle(fetched, producer)
                 except _TRANSIENT:
-                    # The database went away: go back to the start of the batch and retry,
-                    # rather than dead-lettering good events (aiokafka #1046).
-                    for tp, records in batches.items():
-                        consumer.seek(tp, records[0].offset)
+                    # The database went away: go back to the start of the batch (and of the
+                    # one fetched ahead) and retry, rather than dead-lettering good events
+                    # (aiokafka #1046).
+                    starts = {tp: records[0].offset for tp, records in batches.items()}
+                    following, ahead = await _settled(ahead), None
+                    for tp, records in following.items():
+                        starts.setdefault(tp, records[0].offset)
+                    for tp, offset in starts.items():
+                        consumer.seek(tp, offset)
                     await asyncio.sleep(1)
                     continue
                 offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
@@ -243,12 +262,35 @@ class EventConsumer:
                             high - offsets[tp]
                         )
         finally:
+            if ahead is not None:
+                ahead.cancel()
+                await _settled(ahead)
             self._behind.clear()
             self.consumer = None
             with contextlib.suppress(Exception):
                 await consumer.stop()
             with contextlib.suppress(Exception):
                 await producer.stop()
+
+    async def replay(self, fetch: Callable[[], Awaitable[Batches | None]]) -> None:
+        """Apply batch after batch from `fetch` until it gives None (a replay's end), each
+        as `handle` applies it, the next one fetched and parsed while one is applied (as the
+        live loop does). Dead letters are counted, not sent."""
+
+        async def ahead() -> _Fetched | None:
+            batches = await fetch()
+            return None if batches is None else await _parsed(batches)
+
+        following = asyncio.create_task(ahead())
+        try:
+            while (fetched := await following) is not None:
+                following = asyncio.create_task(ahead())
+                if fetched.batches:
+                    with paused_collector:
+                        await self._handle(fetched, None)
+        finally:
+            following.cancel()
+            await asyncio.wait([following])
 
     async def handle(
         self,
@@ -267,14 +309,10 @@ class EventConsumer:
         finished, applied or failed, when this returns or raises. The garbage collector is
         paused meanwhile (consumer/collector.py)."""
         with paused_collector:
-            await self._handle(batches, producer)
+            await self._handle(_Fetched(batches, *_parse(batches)), producer)
 
-    async def _handle(
-        self,
-        batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
-        producer: AIOKafkaProducer | None,
-    ) -> None:
-        parsed, bad = _parse(batches)
+    async def _handle(self, fetched: _Fetched, producer: AIOKafkaProducer | None) -> None:
+        batches, parsed, bad = fetched.batches, fetched.parsed, list(fetched.bad)
         if self._group_by is not None:
             groups = _split_by(parsed, self._parallel, self._group_by)
         else:
@@ -344,14 +382,19 @@ class EventConsumer:
         the caller once the transaction has committed or failed."""
         async with self._pool.acquire() as conn, conn.transaction():
             schema = await self._schema_for_batch(conn)
-            logical = self._logical_topic
+            logical = _Logical(self._logical_topic)
             seen = {
                 row[0]
                 for row in await conn.fetch(
                     _RECORD_NEW.format(schema=schema),
                     jsonutil.dumps(
                         [
-                            (i.event.id, logical(i.topic), i.record.partition, i.record.offset)
+                            (
+                                i.event.id,
+                                logical[i.record.topic],
+                                i.record.partition,
+                                i.record.offset,
+                            )
                             for i in items
                         ]
                     ),
@@ -366,7 +409,7 @@ class EventConsumer:
                 if self._tracer is not None:
                     spans.extend(self._apply_spans(fresh))
                 await self._apply(conn, schema, [i.event for i in fresh])
-            stats = _per_topic(fresh, self._logical_topic)
+            stats = _per_topic(fresh, logical)
             await self._record(conn, schema, [i.record for i in items], stats, {})
         for (topic, _), (applied, _) in stats.items():
             APPLIED.labels(topic).inc(applied)
@@ -424,10 +467,16 @@ class EventConsumer:
                 [dead.get(k, 0) for k in stat_keys],
                 [applied.get(k, (0, None))[1] for k in stat_keys],
             )
-        next_offsets: dict[tuple[str, int], int] = {}
+        ends: dict[tuple[str, int], int] = {}
         for record in records:
-            key = (self._logical_topic(str(record.topic)), record.partition)
-            next_offsets[key] = max(next_offsets.get(key, 0), record.offset + 1)
+            at = (record.topic, record.partition)
+            if ends.get(at, -1) <= record.offset:
+                ends[at] = record.offset + 1
+        logical = _Logical(self._logical_topic)
+        next_offsets: dict[tuple[str, int], int] = {}
+        for (topic, partition), end in ends.items():
+            key = (logical[topic], partition)
+            next_offsets[key] = max(next_offsets.get(key, 0), end)
         if next_offsets:
             keys = sorted(next_offsets)
             await conn.execute(
@@ -476,6 +525,43 @@ class _Bad(NamedTuple):
     record: ConsumerRecord[bytes, bytes]
     tenant: str
     reason: str
+
+
+class _Fetched(NamedTuple):
+    """A fetched batch, its records parsed and those that could not be."""
+
+    batches: Batches
+    parsed: list[_Parsed]
+    bad: list[_Bad]
+
+
+async def _fetch(consumer: AIOKafkaConsumer, max_records: int) -> _Fetched:
+    """The next batch, parsed (see `_parsed`)."""
+    return await _parsed(await consumer.getmany(timeout_ms=1000, max_records=max_records))
+
+
+async def _parsed(batches: Batches) -> _Fetched:
+    """A fetched batch parsed a partition at a time (letting a batch being applied go on
+    between them), with the collector paused as while a batch is applied."""
+    parsed: list[_Parsed] = []
+    bad: list[_Bad] = []
+    for tp, records in batches.items():
+        with paused_collector:
+            some, wrong = _parse({tp: records})
+        parsed.extend(some)
+        bad.extend(wrong)
+        await asyncio.sleep(0)
+    return _Fetched(batches, parsed, bad)
+
+
+async def _settled(
+    task: asyncio.Task[_Fetched],
+) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
+    """What a fetch ahead got (nothing if it failed or was cancelled), once it has ended."""
+    await asyncio.wait([task])
+    if task.cancelled() or task.exception() is not None:
+        return {}
+    return task.result().batches
 
 
 def _parse(
@@ -537,13 +623,31 @@ def _reason(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def _per_topic(
-    items: Sequence[_Parsed], logical_topic: Callable[[str], str]
-) -> dict[StatsKey, tuple[int, datetime]]:
+class _Logical(dict[str, str]):
+    """A topic's logical name, worked out once per topic rather than once per record."""
+
+    def __init__(self, logical_topic: Callable[[str], str]) -> None:
+        super().__init__()
+        self._logical_topic = logical_topic
+
+    def __missing__(self, topic: str) -> str:
+        self[topic] = name = self._logical_topic(str(topic))
+        return name
+
+
+def _per_topic(items: Sequence[_Parsed], logical: _Logical) -> dict[StatsKey, tuple[int, datetime]]:
     """Events applied and the newest event time, per topic and tenant."""
-    stats: dict[StatsKey, tuple[int, datetime]] = {}
+    times: dict[tuple[str, str], list[datetime]] = {}
     for item in items:
-        key = (logical_topic(item.topic), item.event.tenant)
-        count, newest = stats.get(key, (0, item.event.time))
-        stats[key] = (count + 1, max(newest, item.event.time))
+        key = (item.record.topic, item.event.tenant)
+        found = times.get(key)
+        if found is None:
+            times[key] = [item.event.time]
+        else:
+            found.append(item.event.time)
+    stats: dict[StatsKey, tuple[int, datetime]] = {}
+    for (topic, tenant), seen in times.items():
+        key = (logical[topic], tenant)
+        count, newest = stats.get(key, (0, seen[0]))
+        stats[key] = (count + len(seen), max(newest, max(seen)))
     return stats
