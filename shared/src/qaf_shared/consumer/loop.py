@@ -182,8 +182,8 @@ class EventConsumer:
         await run_forever(self._run, "consumer_failed")
 
     def behind(self) -> int:
-        """Records not yet fetched up to the end of the partitions this process holds, as
-        the broker last told it (0 before the first batch, and once it has caught up): a
+        """Records from this process's position up to the end of the partitions it holds,
+        as the broker last told it (0 before the first batch, and once it has caught up): a
         backlog that work competing for the machine may wait for (the publisher)."""
         return sum(self._behind.values()) if self.consumer is not None else 0
 
@@ -291,6 +291,8 @@ class EventConsumer:
         finally:
             following.cancel()
             await asyncio.wait([following])
+            if not following.cancelled():
+                following.exception()  # seen: the failure that ended the replay is raised
 
     async def handle(
         self,
