@@ -33,6 +33,9 @@ class ReportingSettings(ServiceSettings):
     # How often an idle publisher (workers/publisher.py) looks for changed quarters: a
     # snapshot is at most this much behind the batch that changed it, plus its decision.
     publisher_poll_ms: int = Field(default=200, ge=10, le=60_000)
+    # While the consumer is more than a batch behind, the publisher publishes a quarter at
+    # most this often (a decision is seconds of CPU the catching up would wait for).
+    publisher_pause_while_behind_s: float = Field(default=30.0, ge=0, le=3600)
     # The region each tenant is benchmarked against, by the code the reference file gives
     # regions (docs/measures.md, "Benchmarks"): Kent and Medway are in the South East.
     benchmark_regions: dict[str, str] = Field(

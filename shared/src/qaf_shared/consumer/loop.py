@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from opentelemetry.trace import Span, SpanKind, Tracer
 from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
@@ -47,6 +47,9 @@ LAG = Gauge("qa_consumer_lag", "Records behind the end of the partition", ["topi
 Applier = Callable[[asyncpg.Connection, str, Sequence[CloudEvent]], Awaitable[None]]
 """Applies new (never seen before) events to the projections in the given schema, inside
 the open transaction."""
+
+Batches = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+"""A fetched batch: each partition's records, in order."""
 
 SchemaForBatch = Callable[[asyncpg.Connection], Awaitable[str]]
 """Names the schema a batch goes to; called first in each batch transaction."""
@@ -173,9 +176,16 @@ class EventConsumer:
         self._group_by = group_by
         self._tracer = tracer
         self.consumer: AIOKafkaConsumer | None = None
+        self._behind: dict[TopicPartition, int] = {}
 
     async def run_forever(self) -> None:
         await run_forever(self._run, "consumer_failed")
+
+    def behind(self) -> int:
+        """Records from this process's position up to the end of the partitions it holds,
+        as the broker last told it (0 before the first batch, and once it has caught up): a
+        backlog that work competing for the machine may wait for (the publisher)."""
+        return sum(self._behind.values()) if self.consumer is not None else 0
 
     async def lag(self) -> dict[str, int]:
         """Records behind the end of each topic, over the partitions this process holds."""
@@ -200,18 +210,34 @@ class EventConsumer:
         await producer.start()
         await consumer.start()
         self.consumer = consumer
+        # The next batch is fetched and parsed while this one is applied: parsing fills the
+        # event loop's waits for PostgreSQL (a batch's last statements and commit, when no
+        # group has Python left to run) instead of following them. Batches are still applied
+        # one after the other, in the order fetched, and offsets committed after each.
+        ahead: asyncio.Task[_Fetched] | None = None
         try:
             while True:
-                batches = await consumer.getmany(timeout_ms=1000, max_records=self._max_records)
+                fetched = await (
+                    ahead if ahead is not None else _fetch(consumer, self._max_records)
+                )
+                ahead = None
+                batches = fetched.batches
                 if not batches:
                     continue
+                ahead = asyncio.create_task(_fetch(consumer, self._max_records))
                 try:
-                    await self.handle(batches, producer)
+                    with paused_collector:
+                        await self._handle(fetched, producer)
                 except _TRANSIENT:
-                    # The database went away: go back to the start of the batch and retry,
-                    # rather than dead-lettering good events (aiokafka #1046).
-                    for tp, records in batches.items():
-                        consumer.seek(tp, records[0].offset)
+                    # The database went away: go back to the start of the batch (and of the
+                    # one fetched ahead) and retry, rather than dead-lettering good events
+                    # (aiokafka #1046).
+                    starts = {tp: records[0].offset for tp, records in batches.items()}
+                    following, ahead = await _settled(ahead), None
+                    for tp, records in following.items():
+                        starts.setdefault(tp, records[0].offset)
+                    for tp, offset in starts.items():
+                        consumer.seek(tp, offset)
                     await asyncio.sleep(1)
                     continue
                 offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
@@ -222,18 +248,51 @@ class EventConsumer:
                     # A rebalance took the partitions: the next owner gets the batch again and
                     # processed_events absorbs it (aiokafka #929, #1054).
                     log.info("consumer_commit_after_rebalance")
+                self._behind = {}
                 for tp in assigned:
                     high = consumer.highwater(tp)
-                    if high is not None and tp in offsets:
+                    if high is None:
+                        continue
+                    # Known once a fetch answered (the highwater came with it); a rebalance
+                    # meanwhile may have taken the partition.
+                    with contextlib.suppress(IllegalStateError):
+                        self._behind[tp] = max(high - await consumer.position(tp), 0)
+                    if tp in offsets:
                         LAG.labels(self._logical_topic(tp.topic), str(tp.partition)).set(
                             high - offsets[tp]
                         )
         finally:
+            if ahead is not None:
+                ahead.cancel()
+                await _settled(ahead)
+            self._behind.clear()
             self.consumer = None
             with contextlib.suppress(Exception):
                 await consumer.stop()
             with contextlib.suppress(Exception):
                 await producer.stop()
+
+    async def replay(self, fetch: Callable[[], Awaitable[Batches | None]]) -> None:
+        """Apply batch after batch from `fetch` until it gives None (a replay's end), each
+        as `handle` applies it, the next one fetched and parsed while one is applied (as the
+        live loop does). Dead letters are counted, not sent."""
+
+        async def ahead() -> _Fetched | None:
+            batches = await fetch()
+            return None if batches is None else await _parsed(batches)
+
+        following = asyncio.create_task(ahead())
+        try:
+            while (fetched := await following) is not None:
+                following = asyncio.create_task(ahead())
+                if fetched.batches:
+                    with paused_collector:
+                        await self._handle(fetched, None)
+        finally:
+            following.cancel()
+            await asyncio.wait([following])
+            if not following.cancelled():
+                following.exception()  # seen: the failure that ended the replay is raised
 
     async def handle(
         self,
@@ -252,14 +311,10 @@ class EventConsumer:
         finished, applied or failed, when this returns or raises. The garbage collector is
         paused meanwhile (consumer/collector.py)."""
         with paused_collector:
-            await self._handle(batches, producer)
+            await self._handle(_Fetched(batches, *_parse(batches)), producer)
 
-    async def _handle(
-        self,
-        batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
-        producer: AIOKafkaProducer | None,
-    ) -> None:
-        parsed, bad = _parse(batches)
+    async def _handle(self, fetched: _Fetched, producer: AIOKafkaProducer | None) -> None:
+        batches, parsed, bad = fetched.batches, fetched.parsed, list(fetched.bad)
         if self._group_by is not None:
             groups = _split_by(parsed, self._parallel, self._group_by)
         else:
@@ -329,14 +384,19 @@ class EventConsumer:
         the caller once the transaction has committed or failed."""
         async with self._pool.acquire() as conn, conn.transaction():
             schema = await self._schema_for_batch(conn)
-            logical = self._logical_topic
+            logical = _Logical(self._logical_topic)
             seen = {
                 row[0]
                 for row in await conn.fetch(
                     _RECORD_NEW.format(schema=schema),
                     jsonutil.dumps(
                         [
-                            (i.event.id, logical(i.topic), i.record.partition, i.record.offset)
+                            (
+                                i.event.id,
+                                logical[i.record.topic],
+                                i.record.partition,
+                                i.record.offset,
+                            )
                             for i in items
                         ]
                     ),
@@ -351,7 +411,7 @@ class EventConsumer:
                 if self._tracer is not None:
                     spans.extend(self._apply_spans(fresh))
                 await self._apply(conn, schema, [i.event for i in fresh])
-            stats = _per_topic(fresh, self._logical_topic)
+            stats = _per_topic(fresh, logical)
             await self._record(conn, schema, [i.record for i in items], stats, {})
         for (topic, _), (applied, _) in stats.items():
             APPLIED.labels(topic).inc(applied)
@@ -409,10 +469,16 @@ class EventConsumer:
                 [dead.get(k, 0) for k in stat_keys],
                 [applied.get(k, (0, None))[1] for k in stat_keys],
             )
-        next_offsets: dict[tuple[str, int], int] = {}
+        ends: dict[tuple[str, int], int] = {}
         for record in records:
-            key = (self._logical_topic(str(record.topic)), record.partition)
-            next_offsets[key] = max(next_offsets.get(key, 0), record.offset + 1)
+            at = (record.topic, record.partition)
+            if ends.get(at, -1) <= record.offset:
+                ends[at] = record.offset + 1
+        logical = _Logical(self._logical_topic)
+        next_offsets: dict[tuple[str, int], int] = {}
+        for (topic, partition), end in ends.items():
+            key = (logical[topic], partition)
+            next_offsets[key] = max(next_offsets.get(key, 0), end)
         if next_offsets:
             keys = sorted(next_offsets)
             await conn.execute(
@@ -461,6 +527,43 @@ class _Bad(NamedTuple):
     record: ConsumerRecord[bytes, bytes]
     tenant: str
     reason: str
+
+
+class _Fetched(NamedTuple):
+    """A fetched batch, its records parsed and those that could not be."""
+
+    batches: Batches
+    parsed: list[_Parsed]
+    bad: list[_Bad]
+
+
+async def _fetch(consumer: AIOKafkaConsumer, max_records: int) -> _Fetched:
+    """The next batch, parsed (see `_parsed`)."""
+    return await _parsed(await consumer.getmany(timeout_ms=1000, max_records=max_records))
+
+
+async def _parsed(batches: Batches) -> _Fetched:
+    """A fetched batch parsed a partition at a time (letting a batch being applied go on
+    between them), with the collector paused as while a batch is applied."""
+    parsed: list[_Parsed] = []
+    bad: list[_Bad] = []
+    for tp, records in batches.items():
+        with paused_collector:
+            some, wrong = _parse({tp: records})
+        parsed.extend(some)
+        bad.extend(wrong)
+        await asyncio.sleep(0)
+    return _Fetched(batches, parsed, bad)
+
+
+async def _settled(
+    task: asyncio.Task[_Fetched],
+) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
+    """What a fetch ahead got (nothing if it failed or was cancelled), once it has ended."""
+    await asyncio.wait([task])
+    if task.cancelled() or task.exception() is not None:
+        return {}
+    return task.result().batches
 
 
 def _parse(
@@ -522,13 +625,31 @@ def _reason(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def _per_topic(
-    items: Sequence[_Parsed], logical_topic: Callable[[str], str]
-) -> dict[StatsKey, tuple[int, datetime]]:
+class _Logical(dict[str, str]):
+    """A topic's logical name, worked out once per topic rather than once per record."""
+
+    def __init__(self, logical_topic: Callable[[str], str]) -> None:
+        super().__init__()
+        self._logical_topic = logical_topic
+
+    def __missing__(self, topic: str) -> str:
+        self[topic] = name = self._logical_topic(str(topic))
+        return name
+
+
+def _per_topic(items: Sequence[_Parsed], logical: _Logical) -> dict[StatsKey, tuple[int, datetime]]:
     """Events applied and the newest event time, per topic and tenant."""
-    stats: dict[StatsKey, tuple[int, datetime]] = {}
+    times: dict[tuple[str, str], list[datetime]] = {}
     for item in items:
-        key = (logical_topic(item.topic), item.event.tenant)
-        count, newest = stats.get(key, (0, item.event.time))
-        stats[key] = (count + 1, max(newest, item.event.time))
+        key = (item.record.topic, item.event.tenant)
+        found = times.get(key)
+        if found is None:
+            times[key] = [item.event.time]
+        else:
+            found.append(item.event.time)
+    stats: dict[StatsKey, tuple[int, datetime]] = {}
+    for (topic, tenant), seen in times.items():
+        key = (logical[topic], tenant)
+        count, newest = stats.get(key, (0, seen[0]))
+        stats[key] = (count + len(seen), max(newest, max(seen)))
     return stats

@@ -171,12 +171,13 @@ class _Replayer:
             tp: targets.get((tp.topic.removeprefix(self._prefix), tp.partition), 0)
             for tp in self._partitions
         }
-        while True:
+
+        async def fetch() -> dict[TopicPartition, list[Any]] | None:
             behind = [
                 tp for tp in self._partitions if await self._consumer.position(tp) < wanted[tp]
             ]
             if not behind:
-                return
+                return None
             batches: dict[TopicPartition, list[Any]] = await self._consumer.getmany(
                 *behind, timeout_ms=500, max_records=self._settings.consumer_max_records
             )
@@ -186,7 +187,7 @@ class _Replayer:
                 if len(kept) < len(records):
                     self._consumer.seek(tp, records[len(kept)].offset)
                 batches[tp] = kept
-            batches = {tp: rs for tp, rs in batches.items() if rs}
-            if batches:
-                await self._loop.handle(batches, None)
             await asyncio.sleep(0)
+            return {tp: rs for tp, rs in batches.items() if rs}
+
+        await self._loop.replay(fetch)

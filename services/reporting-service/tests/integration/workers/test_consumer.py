@@ -287,3 +287,60 @@ async def test_a_batch_is_applied_with_garbage_collection_paused_and_resumed_aft
     finally:
         await pool.close()
     assert applied == len(events)
+
+
+async def test_a_replay_applies_its_batches_in_order_with_the_next_fetched_while_one_is_applied(
+    own: Own,
+) -> None:
+    # Three batches of one audit each, every one of them a change of the same audit (its
+    # grade), so applied out of order the projection would keep the wrong grade.
+    dsn, _ = own
+    rng = random.Random(5)
+    first = submitted(rng, tenant="9rep")
+    versions = [
+        CloudEvent.model_validate(
+            {**first.model_dump(), "id": uuid.uuid4(), "data": {**first.data, "final_grade": g}}
+        )
+        for g in (Grade.GOOD, Grade.INADEQUATE, Grade.OUTSTANDING)
+    ]
+    batches = [
+        {TopicPartition("audit", 0): [_record(n, e)]} for n, e in enumerate([first, *versions])
+    ]
+    fetched: list[int] = []
+    fetched_when_applied: list[int] = []
+
+    async def fetch() -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]] | None:
+        fetched.append(len(fetched))
+        return batches[len(fetched) - 1] if len(fetched) <= len(batches) else None
+
+    async def apply(conn: asyncpg.Connection, schema: str, batch: Sequence[CloudEvent]) -> None:
+        await asyncio.sleep(0.05)  # waiting for PostgreSQL, as a batch does
+        fetched_when_applied.append(len(fetched))
+        await projections.apply(conn, schema, batch)
+
+    pool = await create_pool(dsn, size=2)
+    try:
+        loop = EventConsumer(
+            pool=pool,
+            consumer_factory=AIOKafkaConsumer,
+            apply=apply,
+            dlq_topic="dlq",
+            schema_for_batch=live_schema,
+        )
+        await loop.replay(fetch)
+        applied = await pool.fetchval("SELECT count(*) FROM gen_0.processed_events")
+    finally:
+        await pool.close()
+    assert applied == len(batches)
+    # While batch n was applied, batch n + 1 had been fetched already.
+    assert fetched_when_applied == [n + 2 for n in range(len(batches))]
+    figures = await projected(dsn, "9rep")
+    quarter = quarter_of(AuditSubmitted.model_validate(first.data).submitted_on)
+    assert figures[(quarter, "9rep", f"audits.grades.{Grade.OUTSTANDING.value}")] == 1
+    grades = {k: v for k, v in figures.items() if k[1] == "9rep" and ".grades." in k[2]}
+    assert sum(grades.values()) == 1
+
+
+def _record(offset: int, event: CloudEvent) -> ConsumerRecord[bytes, bytes]:
+    value = kafka_value(event.to_json())
+    return ConsumerRecord("audit", 0, offset, 0, 0, event.subject.encode(), value, None, 0, 0, [])

@@ -195,6 +195,33 @@ async def test_the_publisher_stores_the_quarters_decision_and_removes_its_mark(
         assert not await publisher(pool, threads).publish_next()
 
 
+async def test_while_the_consumer_is_behind_a_quarter_is_published_at_most_once_a_pause(
+    db: tuple[asyncpg.Pool, str],
+) -> None:
+    pool, schema = db
+    await apply(pool, schema, [audit_submitted(TENANT, on=date(2025, m, 1)) for m in (4, 7, 10)])
+    behind = True
+    with ThreadPoolExecutor(1) as threads:
+        held = Publisher(
+            pool,
+            OrgUnitDirectory(),
+            5,
+            poll=0.05,
+            executor=threads,
+            backlog_waiting=lambda: behind,
+            pause_while_behind=0.5,
+        )
+        assert not await held.publish_next()  # none within the first pause either
+        await asyncio.sleep(0.6)
+        assert await held.publish_next()
+        assert not await held.publish_next()
+        assert len(await marks(pool, schema)) == 2
+        behind = False  # caught up: back to back
+        assert await held.publish_next()
+        assert await held.publish_next()
+    assert await marks(pool, schema) == {}
+
+
 async def test_a_quarter_changed_while_it_is_decided_stays_marked(
     db: tuple[asyncpg.Pool, str],
 ) -> None:
