@@ -421,11 +421,12 @@ class _Solver:
         Nearby first: most counts move with a few cells around them, and a small program
         is solved in a fraction of the time a whole component's takes (Kent's are up to 500
         hidden cells); a solution in part of the system is one of the whole. A wider region
-        is tried while the best solution so far moves a ranked cell."""
-        if self._moves_nearby(cell):  # cheaper than any program with shown cells in it
-            return []
-        best: tuple[float, list[int]] | None = None
-        for reach, depth in _REGIONS:
+        is tried while the best solution so far moves a cell of rank 2 or more."""
+        # First over the hidden cells near it alone: a cheaper program than any with shown
+        # cells in it, and one that settles most counts.
+        nearby = [k for k in self._region(cell, _NEARBY, 1) if self.hidden[k]]
+        best = self._cheapest_solution(cell, nearby)
+        for reach, depth in _REGIONS if best is None else ():
             found = self._cheapest_solution(cell, self._region(cell, reach, depth))
             if found is not None and (best is None or found[0] < best[0]):
                 best = found
@@ -438,31 +439,6 @@ class _Solver:
         for k in best[1]:
             self.safe[k] = 1
         return [k for k in best[1] if not self.hidden[k]]
-
-    def _moves_nearby(self, cell: int) -> bool:
-        """Whether a whole solution over the hidden cells near `cell` (shown cells kept)
-        gives it another value; every count it moves is then safe."""
-        hidden, values = self.hidden, self.values
-        region = [k for k in self._region(cell, _NEARBY, 1) if hidden[k]]
-        column = {k: i for i, k in enumerate(region)}
-        rows = []
-        for index in sorted({i for k in region for i in self.of[k]}):
-            row = {column[k]: c for k, c in self.terms[index] if k in column and c}
-            if row:
-                rows.append(row)
-        true = [values[k] for k in region]
-        system = alternatives.System(rows, true, [self._floor(k) for k in region])
-        j, value = column[cell], values[cell]
-        for low, high in ((value + 1.0, inf), (system.floors[j], value - 1.0)):
-            if high < low:
-                continue
-            x = alternatives.solution(system, bounds={j: (low, high)})
-            if x is not None:
-                for c, (a, b) in enumerate(zip(x, true, strict=True)):
-                    if a != b:
-                        self.safe[region[c]] = 1
-                return True
-        return False
 
     def _cheapest_solution(self, cell: int, region: list[int]) -> tuple[float, list[int]] | None:
         """Over `region` (every other cell at its value), the least-cost whole solution in
