@@ -473,8 +473,9 @@ class _Solver:
         return best
 
     def _region(self, cell: int, reach: float, depth: int) -> list[int]:
-        """The non-zero cells at most `reach` equations from `cell`, going on from hidden
-        cells and from shown cells at most `depth` of them out."""
+        """Non-zero cells around `cell`: those a search reaches within `reach` equations,
+        going on from hidden cells and from shown cells at most `depth` of them out (a cell
+        is taken on the first path that reaches it; any region gives a true solution)."""
         hidden, live, of = self.hidden, self.live, self.of
         region = {cell}
         work = [(cell, 0, 0)]
