@@ -24,12 +24,12 @@ import asyncio
 import contextlib
 import statistics
 import time
-from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
 import uvloop
 
+from bench.asgi import ASGIApp, request
 from bench.env import BenchEnv
 from bench.reads import _wrk, fill, publish, template
 from qaf_shared.quarters import previous_quarter, quarter_of
@@ -38,42 +38,13 @@ from reporting_service.settings import ReportingSettings
 
 TENANT = "886"
 CONCURRENCY = 32
-ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 
 async def get(app: ASGIApp, path: str, query: bytes, token: str) -> tuple[int, bytes]:
     """GET `path?query` from `app` straight through ASGI with a bearer token: the status
     and the body."""
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query,
-        "root_path": "",
-        "headers": [(b"host", b"bench"), (b"authorization", f"Bearer {token}".encode())],
-        "client": ("127.0.0.1", 1),
-        "server": ("127.0.0.1", 80),
-        "state": {},
-    }
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    status: list[int] = []
-    chunks: list[bytes] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            status.append(message["status"])
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-
-    await app(scope, receive, send)
-    return status[0], b"".join(chunks)
+    headers = [(b"host", b"bench"), (b"authorization", f"Bearer {token}".encode())]
+    return await request(app, "GET", path, headers, query=query)
 
 
 async def _cpu_per_request(

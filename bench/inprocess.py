@@ -14,18 +14,16 @@ import os
 import statistics
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 import orjson
 import uvloop
 
 from bench import baseline
+from bench.asgi import ASGIApp, request
 from bench.env import BenchEnv
 from bench.writes import WRITES, Write
 
 CONCURRENCY = 32
-ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 
 async def post(app: ASGIApp, path: str, body: bytes, token: str, *, expect: int) -> bytes:
@@ -40,44 +38,10 @@ async def post(app: ASGIApp, path: str, body: bytes, token: str, *, expect: int)
         (b"x-actor", b"bench-actor"),
         (b"idempotency-key", uuid.uuid4().hex.encode()),
     ]
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": headers,
-        "client": ("127.0.0.1", 1),
-        "server": ("127.0.0.1", 80),
-        "state": {},
-    }
-    delivered = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await asyncio.sleep(3600)
-        return {"type": "http.disconnect"}
-
-    status: list[int] = []
-    chunks: list[bytes] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            status.append(message["status"])
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-
-    await app(scope, receive, send)
-    if status != [expect]:
-        raise RuntimeError(f"{path} answered {status}: {b''.join(chunks)[:300]!r}")
-    return b"".join(chunks)
+    status, answer = await request(app, "POST", path, headers, body=body)
+    if status != expect:
+        raise RuntimeError(f"{path} answered {status}: {answer[:300]!r}")
+    return answer
 
 
 async def _cpu_per_request(app: ASGIApp, write: Write, token: str, requests: int) -> float:
