@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from qaf_shared import jsonutil
 from qaf_shared.consumer import EventConsumer
+from qaf_shared.consumer.loop import Applier
 from qaf_shared.database import create_pool
 from qaf_shared.enums import Grade
 from qaf_shared.events.audit import AuditSubmitted
@@ -258,12 +259,7 @@ async def test_a_batch_is_applied_with_garbage_collection_paused_and_resumed_aft
     dsn, _ = own
     rng = random.Random(4)
     events = [submitted(rng) for _ in range(5)]
-    records = [
-        ConsumerRecord(
-            "audit", 0, n, 0, 0, e.subject.encode(), kafka_value(e.to_json()), None, 0, 0, []
-        )
-        for n, e in enumerate(events)
-    ]
+    records = [_record(n, e) for n, e in enumerate(events)]
     seen: list[bool] = []
 
     async def apply(conn: asyncpg.Connection, schema: str, batch: Sequence[CloudEvent]) -> None:
@@ -272,13 +268,7 @@ async def test_a_batch_is_applied_with_garbage_collection_paused_and_resumed_aft
 
     pool = await create_pool(dsn, size=2)
     try:
-        loop = EventConsumer(
-            pool=pool,
-            consumer_factory=AIOKafkaConsumer,
-            apply=apply,
-            dlq_topic="dlq",
-            schema_for_batch=live_schema,
-        )
+        loop = _consumer(pool, apply)
         assert gc.isenabled()
         await loop.handle({TopicPartition("audit", 0): records}, None)
         assert seen == [False]
@@ -320,13 +310,7 @@ async def test_a_replay_applies_its_batches_in_order_with_the_next_fetched_while
 
     pool = await create_pool(dsn, size=2)
     try:
-        loop = EventConsumer(
-            pool=pool,
-            consumer_factory=AIOKafkaConsumer,
-            apply=apply,
-            dlq_topic="dlq",
-            schema_for_batch=live_schema,
-        )
+        loop = _consumer(pool, apply)
         await loop.replay(fetch)
         applied = await pool.fetchval("SELECT count(*) FROM gen_0.processed_events")
     finally:
@@ -339,6 +323,17 @@ async def test_a_replay_applies_its_batches_in_order_with_the_next_fetched_while
     assert figures[(quarter, "9rep", f"audits.grades.{Grade.OUTSTANDING.value}")] == 1
     grades = {k: v for k, v in figures.items() if k[1] == "9rep" and ".grades." in k[2]}
     assert sum(grades.values()) == 1
+
+
+def _consumer(pool: asyncpg.Pool, apply: Applier) -> EventConsumer:
+    """The live loop over `pool` with `apply` as its applier, on the live generation."""
+    return EventConsumer(
+        pool=pool,
+        consumer_factory=AIOKafkaConsumer,
+        apply=apply,
+        dlq_topic="dlq",
+        schema_for_batch=live_schema,
+    )
 
 
 def _record(offset: int, event: CloudEvent) -> ConsumerRecord[bytes, bytes]:
