@@ -181,7 +181,7 @@ class OutboxRelay:
                     topic = self._topic_name(spec_for(row["type"]).topic)
                     if self._tracer is not None:
                         self._publish_span(event, topic, spans)
-                    await batches.add(
+                    batches.add(
                         topic, row["aggregateid"].encode(), kafka_value(event), kafka_headers(event)
                     )
                 # Marked only below, once the broker has acknowledged every batch.
