@@ -10,6 +10,7 @@ O(n log n) in its record count: it runs for every child of a 50,000-child return
 from __future__ import annotations
 
 import heapq
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -76,8 +77,8 @@ def derive(
 
     A record "open" on a day started on or before it and has no end or ended after it.
     `cin_visit_working_days` and `cp_visit_working_days` are the tenant's visit intervals."""
-    ordered = sorted(records, key=lambda record: (record.key_date, record.id))
-    of_kind: dict[Kind, list[HistoryRecord]] = {kind: [] for kind in Kind}
+    ordered = sorted(records, key=_DATE_ORDER)
+    of_kind: dict[Kind, list[HistoryRecord]] = {kind: [] for kind in _KINDS}
     for record in ordered:
         of_kind[record.kind].append(record)
     care = _Care(of_kind[Kind.CARE_EPISODE])
@@ -85,21 +86,33 @@ def derive(
     plans = [_span(record, "end_date") for record in of_kind[Kind.CP_PLAN]]
 
     derived: dict[str, Derived] = {record.id: {} for record in ordered}
-    derived.update(_re_referrals(of_kind[Kind.REFERRAL]))
-    derived.update(_second_plans(of_kind[Kind.CP_PLAN]))
-    derived.update(_routes(care, plans, referrals))
-    derived.update(_review_timeliness(of_kind[Kind.CARE_REVIEW], care))
-    derived.update(
-        _visit_timeliness(
-            of_kind[Kind.VISIT],
-            care,
-            plans,
-            referrals,
-            cin_working_days=cin_visit_working_days,
-            cp_working_days=cp_visit_working_days,
+    # A child has a few kinds of a handful of records each: a rule with nothing to derive
+    # is not called (this runs for every child a batch or a return touches).
+    if of_kind[Kind.REFERRAL]:
+        derived.update(_re_referrals(of_kind[Kind.REFERRAL]))
+    if of_kind[Kind.CP_PLAN]:
+        derived.update(_second_plans(of_kind[Kind.CP_PLAN]))
+    if care.episodes:
+        derived.update(_routes(care, plans, referrals))
+    if of_kind[Kind.CARE_REVIEW]:
+        derived.update(_review_timeliness(of_kind[Kind.CARE_REVIEW], care))
+    if of_kind[Kind.VISIT]:
+        derived.update(
+            _visit_timeliness(
+                of_kind[Kind.VISIT],
+                care,
+                plans,
+                referrals,
+                cin_working_days=cin_visit_working_days,
+                cp_working_days=cp_visit_working_days,
+            )
         )
-    )
     return derived
+
+
+# A child's records in date order (ties by id), by a key made in C.
+_DATE_ORDER: Final = operator.attrgetter("key_date", "id")
+_KINDS: Final = tuple(Kind)
 
 
 @dataclass(frozen=True)
@@ -266,15 +279,22 @@ def _visit_timeliness(
         return _latest_open(spans, (visit.key_date for visit in visits))
 
     cin_after, cp_after = after(cin_working_days), after(cp_working_days)
-    yield from _measured(
-        seen["CIN"],
-        open_on(referrals, seen["CIN"]),
-        lambda referral: cin_after(referrals[referral].start),
-        cin_after,
-    )
-    yield from _measured(
-        seen["CP"], open_on(plans, seen["CP"]), lambda plan: cp_after(plans[plan].start), cp_after
-    )
+    if seen["CIN"]:
+        yield from _measured(
+            seen["CIN"],
+            open_on(referrals, seen["CIN"]),
+            lambda referral: cin_after(referrals[referral].start),
+            cin_after,
+        )
+    if seen["CP"]:
+        yield from _measured(
+            seen["CP"],
+            open_on(plans, seen["CP"]),
+            lambda plan: cp_after(plans[plan].start),
+            cp_after,
+        )
+    if not seen["CLA"]:
+        return
 
     def placement_first_due(first: int) -> date | None:
         known = care.starts_placement[first]
