@@ -166,6 +166,29 @@ def test_a_date_in_the_future_or_before_2000_is_refused_but_an_icpc_target_may_b
     )
 
 
+def test_a_records_errors_are_listed_codes_then_dates_each_in_the_order_its_facts_came() -> None:
+    # Bad codes and dates in an order unlike the kind's own list of facts: the errors follow
+    # the record's order (the rules look at a record's coded and date facts first, and only
+    # a record with a bad one in the order it came).
+    episode = {"reason_ceased": "E10", "end_date": "1999-01-01", "placement": "P4",
+               "start_date": "2026-02-01", "legal_status": "C3"}  # fmt: skip
+    assert rules(Kind.CARE_EPISODE, **episode) == [
+        ("reason_ceased", "code_not_in_list"),
+        ("placement", "code_not_in_list"),
+        ("legal_status", "code_not_in_list"),
+        ("end_date", "date_too_early"),
+        ("start_date", "date_in_future"),
+        ("end_date", "date_order"),
+    ]
+    plan = {"review_dates": ["2025-05-01", "2026-03-01"], "initial_category": "NEGL",
+            "start_date": "2025-04-01", "end_date": "2025-03-01"}  # fmt: skip
+    assert rules(Kind.CP_PLAN, **plan) == [
+        ("initial_category", "code_not_in_list"),
+        ("review_dates", "date_in_future"),
+        ("end_date", "date_order"),
+    ]
+
+
 def test_previous_plans_cannot_be_negative() -> None:
     assert rules(Kind.CP_PLAN, start_date="2025-04-01", previous_plans=-1) == [
         ("previous_plans", "negative")

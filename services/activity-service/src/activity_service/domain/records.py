@@ -178,6 +178,19 @@ def _code_errors(
     kind: Kind, typed: Mapping[str, object], codes: CodeLists, errors: list[Issue]
 ) -> None:
     coded = codes.coded[kind]
+    # A record holds a handful of coded facts among its others: those are looked at first, and
+    # only a record with a bad code goes through its facts in their order, as errors are listed.
+    for name, allowed in coded.items():
+        value = typed.get(name, _ABSENT)
+        if value is _ABSENT or (
+            value in allowed
+            if type(value) is str
+            else type(value) is list and all(type(v) is str and v in allowed for v in value)
+        ):
+            continue
+        break
+    else:
+        return
     for name, value in typed.items():
         allowed = coded.get(name)
         if allowed is None:
@@ -196,9 +209,23 @@ def _code_errors(
             )
 
 
+_ABSENT: Final = object()
+
+
 def _date_errors(kind: Kind, typed: Mapping[str, object], today: date, errors: list[Issue]) -> None:
-    # In the facts' order, as the errors are listed.
+    # In the facts' order, as the errors are listed; a record with none (nearly every one) is
+    # found so by looking at its date facts alone.
     dated = _DATED[kind]
+    for name, past in dated.items():
+        value = typed.get(name)
+        for day in value if isinstance(value, list) else (value,):
+            if isinstance(day, date) and ((past and day > today) or day < EARLIEST_DATE):
+                break
+        else:
+            continue
+        break
+    else:
+        return
     for name, value in typed.items():
         past = dated.get(name)
         if past is None:
@@ -224,23 +251,30 @@ def _before(typed: Mapping[str, object], first: str, then: str, *, strictly: boo
     return b <= a if strictly else b < a
 
 
+# The DfE's date order per kind: (first, then, strictly): `then` must be on or after `first`
+# (strictly after, when `strictly`).
+_ORDER: Final[dict[Kind, tuple[tuple[str, str, bool], ...]]] = {
+    **{kind: () for kind in Kind},
+    Kind.REFERRAL: (("referral_date", "closure_date", False),),
+    Kind.ASSESSMENT: (
+        ("referral_date", "start_date", False),
+        ("start_date", "authorised_date", False),
+    ),
+    Kind.S47_ENQUIRY: (("referral_date", "start_date", False),),
+    Kind.CP_PLAN: (("start_date", "end_date", False),),
+    Kind.CARE_EPISODE: (("start_date", "end_date", True),),
+}
+
+
 def _order(
     kind: Kind, typed: Mapping[str, object], errors: list[Issue], warnings: list[Issue]
 ) -> None:
     """The DfE's date order for the kind (docs/activity.md, The records)."""
-
-    def out_of_order(first: str, then: str, *, strictly: bool = False) -> None:
+    for first, then, strictly in _ORDER[kind]:
         if _before(typed, first, then, strictly=strictly):
             word = "after" if strictly else "on or after"
             errors.append(Issue(then, DATE_ORDER, f"must be {word} {first}"))
-
-    if kind is Kind.REFERRAL:
-        out_of_order("referral_date", "closure_date")
-    elif kind is Kind.ASSESSMENT:
-        out_of_order("referral_date", "start_date")
-        out_of_order("start_date", "authorised_date")
-    elif kind is Kind.S47_ENQUIRY:
-        out_of_order("referral_date", "start_date")
+    if kind is Kind.S47_ENQUIRY:
         # Real returns hold these and the DfE's tables leave them out: kept, with a warning,
         # and counted in no ICPC measure.
         if _before(typed, "start_date", "icpc_date"):
@@ -248,7 +282,6 @@ def _order(
                 Issue("icpc_date", ICPC_BEFORE_S47, "the ICPC is dated before the S47's start")
             )
     elif kind is Kind.CP_PLAN:
-        out_of_order("start_date", "end_date")
         start = typed.get("start_date")
         reviews = typed.get("review_dates")
         if (
@@ -257,8 +290,6 @@ def _order(
             and any(isinstance(r, date) and r < start for r in reviews)
         ):
             errors.append(Issue("review_dates", DATE_ORDER, "must be on or after start_date"))
-    elif kind is Kind.CARE_EPISODE:
-        out_of_order("start_date", "end_date", strictly=True)
 
 
 Span = tuple[date, date | None]

@@ -125,19 +125,22 @@ class _Histories:
     def derive_again(self, children: Collection[str]) -> None:
         """Derive the children's records again; a record whose derived facts change is
         changed (version + 1 unless the batch changes it already)."""
+        state, changed = self.state, self.changed
         for child in children:
-            current = [r for k in self.by_child[child] if not (r := self.state[k]).withdrawn]
+            # With their keys, which the loop below needs and a record would build again.
+            current = [(k, r) for k in self.by_child[child] if not (r := state[k]).withdrawn]
             derived = derive(
-                [HistoryRecord(r.id, r.kind, r.key_date, r.typed_facts()) for r in current]
+                [HistoryRecord(r.id, r.kind, r.key_date, r.typed_facts()) for _, r in current]
             )
-            for record in current:
-                facts = _json(derived.get(record.id, {}))
+            for key, record in current:
+                found = derived.get(record.id)
+                facts = _json(found) if found else {}
                 if facts == record.derived:
                     continue
-                if record.key in self.changed:
+                if key in changed:
                     record.derived = facts
                 else:
-                    self.put(replace(record, derived=facts, version=record.version + 1))
+                    self.put(replace(record, derived=facts, version=record.version + 1), key)
 
     async def write(
         self, conn: asyncpg.Connection, writing: Writing, withdrawn: Collection[NaturalKey] = ()
