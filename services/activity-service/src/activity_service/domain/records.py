@@ -180,12 +180,12 @@ def _code_errors(
     coded = codes.coded[kind]
     # A record holds a handful of coded facts among its others: those are looked at first, and
     # only a record with a bad code goes through its facts in their order, as errors are listed.
-    for name, allowed in coded.items():
+    for name, listed in coded.items():
         value = typed.get(name, _ABSENT)
         if value is _ABSENT or (
-            value in allowed
+            value in listed
             if type(value) is str
-            else type(value) is list and all(type(v) is str and v in allowed for v in value)
+            else type(value) is list and all(type(v) is str and v in listed for v in value)
         ):
             continue
         break
@@ -216,10 +216,10 @@ def _date_errors(kind: Kind, typed: Mapping[str, object], today: date, errors: l
     # In the facts' order, as the errors are listed; a record with none (nearly every one) is
     # found so by looking at its date facts alone.
     dated = _DATED[kind]
-    for name, past in dated.items():
+    for name, only_past in dated.items():
         value = typed.get(name)
         for day in value if isinstance(value, list) else (value,):
-            if isinstance(day, date) and ((past and day > today) or day < EARLIEST_DATE):
+            if isinstance(day, date) and ((only_past and day > today) or day < EARLIEST_DATE):
                 break
         else:
             continue
