@@ -73,13 +73,15 @@ class NaturalKey(NamedTuple):
     plan_type: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RecordIn:
     """One record as a route writes it: `facts` in JSON form, the key date always among them;
     a fact given as None clears the stored one, a fact left out keeps it. `unit` is the org
     unit resolved from its `team` or `service` (None clears it; KEEP keeps it). `typed` is
     `facts` with their types (`typed_facts`), worked out once here for the rules and the
-    derivation; a date that is no date raises ValueError, a key date left out KeyError."""
+    derivation; a date that is no date raises ValueError, a key date left out KeyError.
+    Not frozen, though nothing changes one once made: a batch makes a thousand, and a frozen
+    dataclass sets each field through `object.__setattr__` (three times the cost)."""
 
     kind: Kind
     child_ref: str
@@ -95,8 +97,8 @@ class RecordIn:
         key_date = typed[KEY_DATE[kind]]
         if not isinstance(key_date, date):
             raise TypeError("a record's key date cannot be null")
-        object.__setattr__(self, "typed", typed)
-        object.__setattr__(self, "key", NaturalKey(kind, self.child_ref, key_date, plan_type or ""))
+        self.typed = typed
+        self.key = NaturalKey(kind, self.child_ref, key_date, plan_type or "")
 
 
 def json_facts(facts: Mapping[str, object]) -> dict[str, Any]:

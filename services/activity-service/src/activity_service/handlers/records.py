@@ -51,9 +51,11 @@ WITHDRAWN = "WITHDRAWN"
 NOT_FOUND = "NOT_FOUND"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Result:
-    """What became of one record of a batch (`index`: its place in the batch, from 0)."""
+    """What became of one record of a batch (`index`: its place in the batch, from 0). Not
+    frozen, though never changed: a batch makes a thousand, and a frozen dataclass sets each
+    field through `object.__setattr__` (three times the cost)."""
 
     index: int
     status: str
@@ -266,7 +268,7 @@ async def apply_records(
             results[index] = Result(index, REJECTED, errors=errors)
             continue
         if live is not None and live.facts == facts and (live.unit is unit or live.unit == unit):
-            results[index] = Result(index, UNCHANGED, live.id, warnings=warnings)
+            results[index] = Result(index, UNCHANGED, live.id, (), warnings)
             if load_id is not None and live.load_id != load_id:
                 live.load_id = load_id
                 unchanged_to_move.append(live.id)
@@ -291,7 +293,7 @@ async def apply_records(
             ),
             key,
         )
-        results[index] = Result(index, ACCEPTED, record_id, warnings=warnings)
+        results[index] = Result(index, ACCEPTED, record_id, (), warnings)
 
     histories.derive_again({k.child_ref for k in histories.changed})
     await histories.write(conn, writing)
