@@ -174,11 +174,15 @@ class OutboxRelay:
                 return 0
             batches = PartitionBatches(producer)
             spans: list[Span] = []
+            # A claim holds a few types of event: each one's topic named once.
+            topics: dict[str, str] = {}
             try:
                 for row in rows:
                     # The event in its JSON form, as the outbox holds it: no model per event.
                     event = row["payload"]
-                    topic = self._topic_name(spec_for(row["type"]).topic)
+                    topic = topics.get(row["type"])
+                    if topic is None:
+                        topic = topics[row["type"]] = self._topic_name(spec_for(row["type"]).topic)
                     if self._tracer is not None:
                         self._publish_span(event, topic, spans)
                     batches.add(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -135,8 +135,7 @@ class _Histories:
                 [HistoryRecord(r.id, r.kind, r.key_date, r.typed_facts()) for _, r in current]
             )
             for key, record in current:
-                found = derived.get(record.id)
-                facts = _json(found) if found else {}
+                facts = _json(derived.get(record.id) or {})
                 if facts == record.derived:
                     continue
                 if key in changed:
@@ -171,9 +170,13 @@ class _Histories:
             await add_events(conn, published)
 
 
-def _json(derived: Mapping[str, object]) -> dict[str, Any]:
-    """Derived facts in their stored JSON form (dates as ISO strings)."""
-    return {k: v.isoformat() if isinstance(v, date) else v for k, v in derived.items()}
+def _json(derived: dict[str, Any]) -> dict[str, Any]:
+    """Derived facts in their stored JSON form (dates as ISO strings), in place: `derive`
+    makes a new dict per record, and only a due date is not its JSON form already."""
+    for name, value in derived.items():
+        if isinstance(value, date):
+            derived[name] = value.isoformat()
+    return derived
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -125,9 +125,6 @@ def _validated(
         return _issues(exc)
 
 
-_NOT_FACTS = frozenset({"kind", "child_ref", "team", "service"})
-
-
 def read_record(raw: object, units: TenantUnits) -> RecordIn | list[Issue]:
     """One record of a batch, read on its own (a bad one is that record's REJECTED, never the
     batch's 422): its facts in JSON form, as given, and its unit resolved."""
@@ -147,7 +144,11 @@ def _record_in(kind: Kind, raw: dict[str, Any], units: TenantUnits) -> RecordIn 
     unit, issues = resolve_unit(units, raw)
     if issues:
         return issues
-    facts = {k: v for k, v in raw.items() if k not in _NOT_FACTS}
+    # The record less what is no fact (a copy: the body's dict stays as it came).
+    facts = raw.copy()
+    del facts["kind"], facts["child_ref"]
+    facts.pop("team", None)
+    facts.pop("service", None)
     return RecordIn(kind, raw["child_ref"], facts, unit)
 
 
