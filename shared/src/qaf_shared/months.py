@@ -7,12 +7,8 @@ from __future__ import annotations
 
 from calendar import monthrange
 from datetime import date
-from functools import lru_cache
 
 
-# Kept: activity-service asks for the same few thousand days' due dates each time it derives
-# a child's history again.
-@lru_cache(maxsize=16384)
 def add_months(day: date, months: int) -> date:
     """The same day `months` months after `day` (before it when negative), or that month's
     last day where it is shorter: 31 January + 1 month is 28 (or 29) February."""

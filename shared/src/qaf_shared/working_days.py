@@ -20,12 +20,10 @@ def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _bank_holidays(day.year)
 
 
-@lru_cache(maxsize=16384)
 def add_working_days(start: date, days: int) -> date:
     """The date `days` working days after `start` (`start` itself never counts). Found in
-    the per-year running totals, not day by day, and kept: activity-service works out a due
-    date for every review and visit of a child each time its history is derived, from a few
-    thousand distinct days and two or three intervals."""
+    the per-year running totals, not day by day: activity-service works out a due date for
+    every review and visit of a child each time its history is derived."""
     if days < 0:
         raise ValueError("days must not be negative")
     if days == 0:

@@ -14,11 +14,18 @@ import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Final, NamedTuple
 
 from activity_service.domain.kinds import Kind
-from qaf_shared.months import add_months, one_year_before
-from qaf_shared.working_days import add_working_days
+from qaf_shared import months, working_days
+
+# The calendar's answers kept: a batch, or a return, asks for the same few thousand days'
+# due dates and years before child after child (kept here, not in qaf_shared, whose calendar
+# reporting's projections fold with as it is).
+add_months: Final = lru_cache(maxsize=16384)(months.add_months)
+one_year_before: Final = lru_cache(maxsize=16384)(months.one_year_before)
+add_working_days: Final = lru_cache(maxsize=16384)(working_days.add_working_days)
 
 # `reason_new_episode` codes: `S` the child started to be looked after; `S`, `P`, `T` and `B`
 # each begin a placement (the API's definition of a placement: a run of episodes beginning
