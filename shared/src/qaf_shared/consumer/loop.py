@@ -308,7 +308,9 @@ class EventConsumer:
 
     async def _handle(self, fetched: _Fetched, producer: AIOKafkaProducer | None) -> None:
         batches, parsed, bad = fetched.batches, fetched.parsed, list(fetched.bad)
-        if self._group_by is not None:
+        if self._parallel <= 1:
+            groups = [parsed]  # one transaction: nothing to name each event's group by
+        elif self._group_by is not None:
             groups = _split_by(parsed, self._parallel, self._group_by)
         else:
             parts = _split(batches, self._parallel)
