@@ -6,8 +6,8 @@ of `--batch` as `projections.engine.apply` applies them, each step timed in CPU 
 
 - parse: `parse_event` of each record's value (what the consumer loop does);
 - route: the projection and fact key of each event;
-- load: the facts the batch touches, read back from what earlier batches saved (JSON, as the
-  database's jsonb codec gives them) and validated;
+- load: the facts the batch touches, read back from what earlier batches saved (their JSON
+  text) and validated;
 - fold: the events folded into the facts;
 - contributions: each changed fact's cells, before and after, into the batch's deltas;
 - encode: the saved facts and the cells as the JSON texts the statements take;
@@ -85,12 +85,12 @@ class Store:
     """The facts table: in memory (JSON text per fact, as saved), or a real database."""
 
     def __init__(self) -> None:
-        self.facts: dict[FactKey, bytes] = {}
+        self.facts: dict[FactKey, str] = {}
 
-    def load(self, keys: list[FactKey]) -> list[tuple[str, str, str, bytes]]:
+    def load(self, keys: list[FactKey]) -> list[tuple[str, str, str, str]]:
         return [(*k, self.facts[k]) for k in keys if k in self.facts]
 
-    def save(self, saves: list[tuple[FactKey, bytes]], deletes: list[FactKey]) -> None:
+    def save(self, saves: list[tuple[FactKey, str]], deletes: list[FactKey]) -> None:
         for key, text in saves:
             self.facts[key] = text
         for key in deletes:
@@ -146,8 +146,8 @@ async def _run(values: list[bytes], batch: int, dsn: str | None, clock: Clock) -
                 with clock.step("contributions"):
                     saves, deletes, deltas = engine.changes(kinds, keys, loaded, current)
                 with clock.step("encode"):
-                    texts = [(k, f.model_dump_json().encode()) for k, f in saves]
-                    facts_json = jsonutil.dumps([(*k, jsonutil.fragment(t)) for k, t in texts])
+                    texts = [(k, f.model_dump_json()) for k, f in saves]
+                    facts = [[k[i] for k, _ in texts] for i in range(3)] + [[t for _, t in texts]]
                     tables = {
                         table: jsonutil.dumps(
                             sorted((*k[1:], v) for k, v in deltas.items() if v and k[0] == table)
@@ -160,7 +160,7 @@ async def _run(values: list[bytes], batch: int, dsn: str | None, clock: Clock) -
                 if conn and tx:
                     if saves:
                         with clock.step("sql save"):
-                            await conn.execute(engine._SAVE.format(schema=schema), facts_json)
+                            await conn.execute(engine._SAVE.format(schema=schema), *facts)
                     if deletes:
                         with clock.step("sql save"):
                             await conn.execute(

@@ -1,5 +1,5 @@
 """The whole consumer loop's work per event, in process, without Kafka:
-`python -m bench.loop [--events 100000] [--batch 10000] [--parallel 2] [--rounds 1]`.
+`python -m bench.loop [--events 100000] [--batch 20000] [--parallel 1] [--rounds 1]`.
 
 The realistic mix (bench/eventmix.py) is generated first (not timed) and cut into fetched
 batches as a consumer of the domain topics gets them: `--batch` records at a time, each
@@ -128,8 +128,8 @@ async def _round(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--batch", type=int, default=10_000)
-    parser.add_argument("--parallel", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=20_000)
+    parser.add_argument("--parallel", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--memory", action="store_true")
     args = parser.parse_args()

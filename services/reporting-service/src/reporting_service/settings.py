@@ -20,9 +20,12 @@ class ReportingSettings(ServiceSettings):
     # CPU per event by a sixth, for 150 MB at the batch's peak instead of 88); a batch is
     # only this large when a backlog is waiting.
     consumer_max_records: int = Field(default=20_000, ge=1)
-    # Transactions a batch is applied in at once, by partition: one folds while another
-    # waits for PostgreSQL.
-    consumer_parallelism: int = Field(default=2, ge=1, le=16)
+    # Transactions a batch is applied in at once, split by the fact each event folds into:
+    # one folds while another waits for PostgreSQL. One: two groups of one batch write many
+    # of the same count rows each (the tenant's, the areas'), 1.4 times the rows of one,
+    # and the second waits for the first's row locks; at one, the facts' save and the next
+    # batch's parsing overlap the folding instead (bench/README.md, "Consumer and rebuild").
+    consumer_parallelism: int = Field(default=1, ge=1, le=16)
     suppression_threshold: int = Field(default=5, ge=0)
     # How often a reader looks for newly applied events before answering from the report
     # cache (readcache.py): a report is at most this far behind the consumer's commits.

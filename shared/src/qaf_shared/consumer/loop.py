@@ -58,13 +58,9 @@ SchemaForBatch = Callable[[asyncpg.Connection], Awaitable[str]]
 def consumer_tables_ddl(schema: str) -> str:
     """The loop's tables in `schema` (the caller creates the schema)."""
     return f"""
-CREATE TABLE {schema}.processed_events (
-    event_id uuid PRIMARY KEY,
-    topic text NOT NULL,
-    partition int NOT NULL,
-    "offset" bigint NOT NULL,
-    applied_at timestamptz NOT NULL DEFAULT now()
-);
+-- The ids alone: what deduplicates is the key, and nothing reads where or when an event
+-- was applied (each column more was about a microsecond an event of the batch's insert).
+CREATE TABLE {schema}.processed_events (event_id uuid PRIMARY KEY);
 -- Per topic and tenant, so that a tenant is shown only its own figures; tenant '' holds
 -- dead letters whose tenant is unknown (the envelope itself could not be read).
 CREATE TABLE {schema}.consumer_stats (
@@ -85,18 +81,15 @@ CREATE TABLE {schema}.partition_offsets (
 """
 
 
-# The batch's events go as one JSON array of [event_id, topic, partition, offset] (four
-# parameter arrays cost asyncpg a few isinstance checks per element), and only the ids seen
-# before come back: a fetched batch is almost always all new, and decoding its every id
-# again cost more than PostgreSQL's insert.
+# The batch's ids go as one JSON array (a parameter array costs asyncpg a few isinstance
+# checks per element), and only the ids seen before come back: a fetched batch is almost
+# always all new, and decoding its every id again cost more than PostgreSQL's insert.
 _RECORD_NEW = """
 WITH batch AS (
-  SELECT (e->>0)::uuid AS event_id, e->>1 AS topic, (e->>2)::int AS partition,
-         (e->>3)::bigint AS "offset"
-  FROM jsonb_array_elements($1::text::jsonb) e
+  SELECT e::uuid AS event_id FROM json_array_elements_text($1::text::json) e
 ), fresh AS (
-  INSERT INTO {schema}.processed_events (event_id, topic, partition, "offset")
-  SELECT * FROM batch
+  INSERT INTO {schema}.processed_events (event_id)
+  SELECT event_id FROM batch
   ON CONFLICT (event_id) DO NOTHING
   RETURNING event_id
 )
@@ -315,7 +308,9 @@ class EventConsumer:
 
     async def _handle(self, fetched: _Fetched, producer: AIOKafkaProducer | None) -> None:
         batches, parsed, bad = fetched.batches, fetched.parsed, list(fetched.bad)
-        if self._group_by is not None:
+        if self._parallel <= 1:
+            groups = [parsed]  # one transaction: nothing to name each event's group by
+        elif self._group_by is not None:
             groups = _split_by(parsed, self._parallel, self._group_by)
         else:
             parts = _split(batches, self._parallel)
@@ -389,17 +384,7 @@ class EventConsumer:
                 row[0]
                 for row in await conn.fetch(
                     _RECORD_NEW.format(schema=schema),
-                    jsonutil.dumps(
-                        [
-                            (
-                                i.event.id,
-                                logical[i.record.topic],
-                                i.record.partition,
-                                i.record.offset,
-                            )
-                            for i in items
-                        ]
-                    ),
+                    jsonutil.dumps([i.event.id for i in items]),
                 )
             }
             fresh: list[_Parsed] = []

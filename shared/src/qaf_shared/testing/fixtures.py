@@ -8,7 +8,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 import httpx
@@ -87,7 +87,10 @@ async def topic_prefix(make_topics: TopicsFactory) -> str:
     return await make_topics()
 
 
-DatabaseFactory = Callable[[str], Awaitable[str]]
+class DatabaseFactory(Protocol):
+    """`make_database`'s factory."""
+
+    def __call__(self, package: str, *, icu_locale: str | None = None) -> Awaitable[str]: ...
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -96,16 +99,18 @@ async def make_database(run_id: str) -> AsyncIterator[DatabaseFactory]:
     service's migrations applied, as the service's runtime role (`owner_dsn` gives the
     owner's, for a test that must do what the service may not); every database made is
     dropped at the end of the run. The migrations run as the owner, so every test runs the
-    services with the privileges they have in production."""
+    services with the privileges they have in production. `icu_locale="en-GB"`: the
+    database's default collation is that ICU locale's (the cluster's is C.UTF-8), as an
+    authority's managed PostgreSQL may have it."""
     made: list[tuple[str, str]] = []
     counter = 0
 
-    async def factory(package: str) -> str:
+    async def factory(package: str, *, icu_locale: str | None = None) -> str:
         nonlocal counter
         counter += 1
         name = f"t_{package}_{run_id}_{counter}"
         made.append((SERVICE_ROLES[package], name))
-        return await create_database(package, name, role_dsn)
+        return await create_database(package, name, role_dsn, icu_locale=icu_locale)
 
     yield factory
     for role, name in made:
@@ -117,15 +122,28 @@ async def make_database(run_id: str) -> AsyncIterator[DatabaseFactory]:
 
 
 async def create_database(
-    package: str, name: str, dsn_of: Callable[[str, str], str], *, ssl: SslOption = None
+    package: str,
+    name: str,
+    dsn_of: Callable[[str, str], str],
+    *,
+    ssl: SslOption = None,
+    icu_locale: str | None = None,
 ) -> str:
     """Create database `name` as `package`'s owner, migrate it as the owner over `ssl` and
     give the runtime role's DSN. `dsn_of(role, database)` names the server (`role_dsn`, or a
-    private cluster's)."""
+    private cluster's); `icu_locale` the ICU locale of its default collation (None: the
+    cluster's)."""
     role = SERVICE_ROLES[package]
     admin = await connect(dsn_of(role, role), ssl=ssl)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        if icu_locale is None:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        else:
+            locale = icu_locale.replace("'", "")
+            await admin.execute(
+                f'CREATE DATABASE "{name}" TEMPLATE template0'
+                f" LOCALE_PROVIDER icu ICU_LOCALE '{locale}'"
+            )
     finally:
         await admin.close()
     runtime_role = runtime_role_for(role)

@@ -40,6 +40,13 @@ _NAME = re.compile(SCHEMA_PATTERN)
 _FILLFACTOR = 70
 
 
+# The facts' and cells' keys are compared byte for byte (`COLLATE "C"`), whatever the
+# database's own collation: every upsert of a batch looks its rows up by them, and a
+# locale's comparison costs more (bench/README.md, "Consumer and rebuild"). Nothing reads
+# them in the collation's order (docs/architecture.md, "The consumer").
+_KEY = 'text COLLATE "C" NOT NULL'
+
+
 def projection_ddl(schema: str) -> str:
     _check(schema)
     return f"""
@@ -47,22 +54,24 @@ CREATE SCHEMA {schema};
 {consumer_tables_ddl(schema)}
 -- The latest known facts of each aggregate, so that a later event (a resubmission, a
 -- regrade, a resolution months later) can take back exactly what the earlier one added.
+-- Kept as the JSON text the consumer wrote (only the consumer reads it, as text): storing
+-- it as jsonb cost PostgreSQL a parse on every save and a print on every load.
 CREATE TABLE {schema}.facts (
-    tenant text NOT NULL,
-    kind text NOT NULL,
-    id text NOT NULL,
-    data jsonb NOT NULL,
+    tenant {_KEY},
+    kind {_KEY},
+    id {_KEY},
+    data text NOT NULL,
     PRIMARY KEY (tenant, kind, id)
 ) WITH (fillfactor = {_FILLFACTOR});
 -- Counts per period (grain q = quarter FY2026Q1, m = month 2026-04), unit and measure.
 CREATE TABLE {schema}.counts (
-    tenant text NOT NULL,
-    grain text NOT NULL,
-    period text NOT NULL,
-    unit_kind text NOT NULL,
-    unit_code text NOT NULL,
-    measure text NOT NULL,
-    dimension text NOT NULL DEFAULT '',
+    tenant {_KEY},
+    grain {_KEY},
+    period {_KEY},
+    unit_kind {_KEY},
+    unit_code {_KEY},
+    measure {_KEY},
+    dimension {_KEY} DEFAULT '',
     value bigint NOT NULL,
     PRIMARY KEY (tenant, grain, period, unit_kind, unit_code, measure, dimension)
 ) WITH (fillfactor = {_FILLFACTOR});

@@ -1,5 +1,6 @@
-"""Migration 0002 (consumer statistics per tenant) on a database whose generation was made
-by the code before it."""
+"""Reporting's migrations on databases whose generations were made by the code before them:
+0002 (consumer statistics per tenant), 0003 (benchmark reference data), 0004 (projection
+versions), 0005 (the consumer's tables cheaper to write)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ import asyncpg
 import pytest
 from alembic import command
 
-from qaf_shared import migrations
+from bench.eventmix import stream
+from qaf_shared import jsonutil, migrations
 from qaf_shared.database import connect
+from qaf_shared.events.envelope import parse_event
 from qaf_shared.runtime_role import runtime_role_for
-from qaf_shared.testing.fixtures import auth, eventually, owner_dsn, serve
+from qaf_shared.testing.fixtures import DatabaseFactory, auth, eventually, owner_dsn, serve
 from qaf_shared.testing.kafka import publish
 from reporting_service.main import create_app
+from reporting_service.projections import apply
 from reporting_service.projections.version import PROJECTIONS_VERSION
 from reporting_service.repository import generations
 
@@ -134,3 +138,90 @@ async def test_the_runtime_role_replaces_reference_rows_and_only_adds_to_their_l
         assert [(r["la_code"], r["n"]) for r in shipped] == [("886", 10), ("887", 10)]
     finally:
         await conn.close()
+
+
+# Each projection table's columns with their type and collation ('' for the default).
+SHAPE = """
+SELECT table_name::text, array_agg(column_name || ' ' || data_type || ' ' ||
+       coalesce(collation_name, '') ORDER BY column_name)
+FROM information_schema.columns
+WHERE table_schema = 'gen_0'
+  AND table_name IN ('facts', 'counts', 'running', 'processed_events')
+GROUP BY 1
+"""
+CELLS = "SELECT * FROM gen_0.{table} ORDER BY 1, 2, 3, 4, 5, 6, 7"
+
+
+async def _apply(dsn: str, values: list[bytes]) -> None:
+    """The events applied to gen_0 as the consumer applies a batch (its ids recorded)."""
+    conn = await connect(dsn)
+    try:
+        schema = await generations.active_schema(conn)
+        events = [parse_event(v) for v in values]
+        async with conn.transaction():
+            await conn.execute(
+                f"INSERT INTO {schema}.processed_events (event_id) SELECT unnest($1::uuid[])",
+                [e.id for e in events],
+            )
+            await apply(conn, schema, events)
+    finally:
+        await conn.close()
+
+
+async def _tables(dsn: str) -> dict[str, list[tuple[object, ...]]]:
+    conn = await connect(dsn)
+    try:
+        return {
+            "facts": [
+                (r["tenant"], r["kind"], r["id"], jsonutil.loads(r["data"]))
+                for r in await conn.fetch("SELECT * FROM gen_0.facts ORDER BY 1, 2, 3")
+            ],
+            "counts": [tuple(r) for r in await conn.fetch(CELLS.format(table="counts"))],
+            "running": [tuple(r) for r in await conn.fetch(CELLS.format(table="running"))],
+            "processed": [
+                tuple(r)
+                for r in await conn.fetch("SELECT * FROM gen_0.processed_events ORDER BY 1")
+            ],
+        }
+    finally:
+        await conn.close()
+
+
+async def test_a_generation_from_before_0005_keeps_its_facts_and_counts_and_goes_on_from_them(
+    own: Own, make_database: DatabaseFactory
+) -> None:
+    """Migration 0005: an existing generation's facts (jsonb before), cells and processed
+    ids come through it, keyed byte for byte, and the next batch folds into the migrated
+    facts: the same tables as a database that applied every event in the new shape."""
+    values = [value for _, _, value, _ in stream(3_000)]
+    owner, runtime_role = owner_dsn(own.dsn), runtime_role_for("reporting_service")
+    config = migrations.alembic_config("reporting_service", owner, runtime_role)
+    await _apply(own.dsn, values[:1_500])
+    conn = await connect(own.dsn)
+    try:
+        new_shape = dict(await conn.fetch(SHAPE))
+        # Back to the shape the code before 0005 made (facts as jsonb, the processed ids
+        # with where they came from, the database's collation)...
+        await asyncio.to_thread(command.downgrade, config, "0004")
+        old_shape = dict(await conn.fetch(SHAPE))
+        assert "data jsonb " in old_shape["facts"]
+        assert len(old_shape["processed_events"]) == 5
+        assert not any(c.endswith(" C") for c in old_shape["counts"])
+        # ...and forward again: what an upgrade of a running deployment does.
+        await asyncio.to_thread(
+            lambda: migrations.upgrade("reporting_service", owner, runtime_role=runtime_role)
+        )
+        assert dict(await conn.fetch(SHAPE)) == new_shape
+        assert new_shape["processed_events"] == ["event_id uuid "]
+        assert "data text " in new_shape["facts"]
+        assert all(c.endswith(" C") for c in new_shape["counts"] if " text " in c)
+    finally:
+        await conn.close()
+    await _apply(own.dsn, values[1_500:])
+
+    fresh = await make_database("reporting_service")
+    await _apply(fresh, values[:1_500])
+    await _apply(fresh, values[1_500:])
+    migrated, expected = await _tables(own.dsn), await _tables(fresh)
+    assert len(expected["facts"]) > 500 and len(expected["counts"]) > 1_000
+    assert migrated == expected

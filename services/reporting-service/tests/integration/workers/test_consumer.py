@@ -127,8 +127,10 @@ async def test_the_same_event_delivered_twice_changes_the_projection_once(
     assert {k: got[k] for k in want} == dict(want)
 
 
+# One transaction a batch (the default), and two at once (each batch split by fact).
+@pytest.mark.parametrize("parallelism", ["1", "2"])
 async def test_a_consumer_killed_mid_stream_leaves_the_projection_exactly_right(
-    own: Own, group: str, run_id: str
+    own: Own, group: str, run_id: str, parallelism: str
 ) -> None:
     dsn, topic_prefix = own
     # A tenant of its own (the projection is shared by every test on this topic).
@@ -142,6 +144,7 @@ async def test_a_consumer_killed_mid_stream_leaves_the_projection_exactly_right(
         "QA_KAFKA_TOPIC_PREFIX": topic_prefix,
         "QA_CONSUMER_GROUP": group,
         "QA_CONSUMER_MAX_RECORDS": "50",  # many small batches, so the kill lands mid-stream
+        "QA_CONSUMER_PARALLELISM": parallelism,
     }
     pool = await create_pool(dsn, size=1)
     ids = [e.id for e in events]
