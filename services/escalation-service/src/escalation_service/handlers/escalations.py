@@ -46,9 +46,10 @@ from qaf_shared.http.locking import locked_for_change
 from qaf_shared.outbox import add_events
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, kw_only=True)
 class RaiseEscalation:
-    """What raising an escalation takes, its fields already checked one by one."""
+    """What raising an escalation takes, its fields already checked one by one. (Not frozen:
+    a frozen dataclass's construction, a setattr per field, cost the create path.)"""
 
     case_ref: str
     unit: OrgUnitRef
