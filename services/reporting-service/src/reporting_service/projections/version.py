@@ -27,7 +27,7 @@ from typing import Final
 PROJECTIONS_VERSION: Final = 1
 
 # The fingerprint of FOLDING_MODULES at PROJECTIONS_VERSION (sources_fingerprint()).
-SOURCES: Final = "a8c8721206c91b57fac17a2b9ee9c4496fc68ae8a8556787400c97ad8e932765"
+SOURCES: Final = "84c4f1d2d5831ea4cfc17c477b26700e59cfbb6d9a464ed4650b1d5aefc2abda"
 
 # What decides how an event is folded and where: the projections, the calendar rules they
 # count periods and due dates with (bank holidays included), and the generation's tables (a
