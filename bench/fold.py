@@ -37,6 +37,7 @@ from pathlib import Path
 
 from bench.eventmix import stream
 from qaf_shared import jsonutil
+from qaf_shared.clock import BusinessClock
 from qaf_shared.consumer.collector import paused_collector
 from qaf_shared.database import connect
 from qaf_shared.events.envelope import CloudEvent, parse_event
@@ -177,7 +178,7 @@ async def _run(values: list[bytes], batch: int, dsn: str | None, clock: Clock) -
                         with clock.step("sql marks"):
                             await conn.execute(
                                 publications.MARK.format(schema=schema),
-                                *publications.mark_arguments(marks),
+                                *publications.mark_arguments(marks, BusinessClock().today()),
                             )
                     with clock.step("sql commit"):
                         await tx.commit()

@@ -33,6 +33,7 @@ import asyncpg
 from bench.env import KAFKA, KAFKA_SETTINGS, BenchEnv
 from bench.eventmix import produce, stream
 from bench.loop import _cpu_of
+from qaf_shared.clock import BusinessClock
 from qaf_shared.database import create_pool
 from qaf_shared.org_units import OrgUnitDirectory
 from reporting_service.repository import generations
@@ -123,7 +124,7 @@ async def _live(
         backends = await _backends(pool, size)
         schema = await generations.active_schema(watcher)
         progress = f"SELECT coalesce(sum(applied), 0)::bigint FROM {schema}.consumer_stats"
-        consumer = build_consumer(settings, pool)
+        consumer = build_consumer(settings, pool, BusinessClock())
         meter = _Meter(backends)
         task = asyncio.create_task(consumer.run_forever())
         publisher = None
@@ -180,7 +181,7 @@ async def _rebuild(
         try:
             meter = _Meter(backends)
             started = time.perf_counter()
-            schema = await rebuild(settings, pool, lock)
+            schema = await rebuild(settings, pool, lock, clock=BusinessClock())
             rate, spent = wanted / (time.perf_counter() - started), meter.spent()
         finally:
             await lock.release()

@@ -19,6 +19,7 @@ from bench.consumer import baseline_run
 from bench.env import BenchEnv
 from bench.readenv import KAFKA, environment, event_topics, topic_events
 from bench.results import Figure, table
+from qaf_shared.clock import BusinessClock
 from qaf_shared.database import create_pool
 from reporting_service.repository import generations
 from reporting_service.repository.rebuild_lock import RebuildLock
@@ -54,7 +55,7 @@ async def _rebuild(dsn: str, prefix: str, expected: int) -> float:
             raise RuntimeError("a rebuild is already running on this database")
         try:
             started = time.monotonic()
-            schema = await rebuild(settings, pool, lock)
+            schema = await rebuild(settings, pool, lock, clock=BusinessClock())
             seconds = time.monotonic() - started
         finally:
             await lock.release()

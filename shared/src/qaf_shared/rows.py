@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import attrgetter, itemgetter
 from typing import Any, Generic, TypeVar, overload
 
+import uuid_utils.compat
+
 Values = TypeVar("Values")
 
 # Who wrote a row, as parameters after the row's own values: its creator, and (where a row
@@ -30,9 +32,11 @@ class NewCaseRecord:
     """What a new case-level record's row begins with, in the order of their parameters (the
     columns of `qaf_shared.migrations.CASE_RECORD_COLUMNS_V1`): its id (a new one unless
     given), tenant, the child's case and the org unit it is stored with. A table's new row
-    extends it with its own columns."""
+    extends it with its own columns. The id is a standard `uuid.UUID` as `uuid_utils` makes
+    it (random from a user-space CSPRNG: half the standard library's `uuid4`, whose
+    `os.urandom` is a system call per create)."""
 
-    id: uuid.UUID = dataclasses.field(default_factory=uuid.uuid4)
+    id: uuid.UUID = dataclasses.field(default_factory=uuid_utils.compat.uuid4)
     tenant: str
     case_ref: str
     area: str | None

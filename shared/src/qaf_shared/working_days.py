@@ -30,13 +30,25 @@ def add_working_days(start: date, days: int) -> date:
         return start
     year = start.year
     # The running total to reach, counted from 1 January of `year`.
-    wanted = _through(year)[start.timetuple().tm_yday - 1] + days
+    wanted = _through(year)[_day_of_year(start)] + days
     while wanted > (in_year := _through(year))[-1]:
         wanted -= in_year[-1]
         year += 1
     # The first day whose running total reaches it: a working day, since the total grows
     # only on working days.
-    return date(year, 1, 1) + timedelta(days=bisect_left(in_year, wanted))
+    return date.fromordinal(_new_year(year) + bisect_left(in_year, wanted))
+
+
+@lru_cache(maxsize=64)
+def _new_year(year: int) -> int:
+    """1 January of `year` as an ordinal."""
+    return date(year, 1, 1).toordinal()
+
+
+def _day_of_year(day: date) -> int:
+    """`day`'s place in its year, from 0 (ordinals: `timetuple().tm_yday` built a whole
+    `struct_time` for it, the larger part of `add_working_days` on a create)."""
+    return day.toordinal() - _new_year(day.year)
 
 
 @lru_cache(maxsize=64)
@@ -56,8 +68,8 @@ def working_days_between(first: date, second: date) -> int:
     reporting works this out for every resolved escalation, months apart."""
     if second < first:
         return -working_days_between(second, first)
-    count = _through(second.year)[second.timetuple().tm_yday - 1]
-    count -= _through(first.year)[first.timetuple().tm_yday - 1]
+    count = _through(second.year)[_day_of_year(second)]
+    count -= _through(first.year)[_day_of_year(first)]
     for year in range(first.year, second.year):
         count += _through(year)[-1]
     return count

@@ -3,6 +3,7 @@ bad input refused with nothing written."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -103,6 +104,59 @@ class TestRaising:
         assert event["data"]["bypassed"] is True
         assert event["data"]["formal_deadline"] == "2026-06-29"
         assert "placement" not in str(event)
+
+    @pytest.mark.parametrize(
+        "changes",
+        [
+            {},
+            {
+                "stage": "SERVICE_MANAGER",
+                "bypass_reason": "Immediate risk",
+                "raised_on": "2026-06-01",
+            },
+            {"team": None, "service": "FOSTERING", "due_date": "2026-06-30"},
+        ],
+    )
+    async def test_a_raised_escalation_answers_what_a_read_gives_and_records_who_raised_it(
+        self, escalations: Escalations, changes: dict[str, Any]
+    ) -> None:
+        # The create answers without reading back what it wrote: its answer must be the
+        # rows as written.
+        created = await escalations.raised(**changes)
+        read = await escalations.client.get(
+            f"/v1/escalations/{created['id']}", headers=escalations.headers
+        )
+        assert read.status_code == 200 and read.headers["etag"] == '"1"'
+        assert read.json() == created
+        ident = uuid.UUID(created["id"])
+        stage = await escalations.db.fetchrow(
+            "SELECT tenant, opened_by_client, opened_by_actor FROM escalation_stages "
+            "WHERE escalation_id = $1",
+            ident,
+        )
+        assert tuple(stage) == ("886", "dev-client", "staff-1")
+        activity = await escalations.db.fetch(
+            "SELECT tenant, action, stage, on_date, client, actor FROM escalation_activity "
+            "WHERE escalation_id = $1",
+            ident,
+        )
+        assert [
+            (
+                a["tenant"],
+                a["action"],
+                a["stage"],
+                a["on_date"].isoformat(),
+                a["client"],
+                a["actor"],
+            )
+            for a in activity
+        ] == [("886", "raised", created["stage"], created["raised_on"], "dev-client", "staff-1")]
+        written = await escalations.db.fetchrow(
+            "SELECT updated_by_client, updated_by_actor, updated_at = created_at AS same "
+            "FROM escalations WHERE id = $1",
+            ident,
+        )
+        assert tuple(written) == ("dev-client", "staff-1", True)
 
     @pytest.mark.parametrize(
         ("change", "field"),

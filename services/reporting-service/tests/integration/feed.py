@@ -4,11 +4,21 @@ them, and the service's settings over a database and topics of a test's own."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from qaf_shared.database import create_pool
-from qaf_shared.enums import FeedbackSource, Grade, PlanType
+from qaf_shared.enums import (
+    EscalationCategory,
+    EscalationPlanType,
+    EscalationStage,
+    EscalationStatus,
+    FeedbackSource,
+    Grade,
+    PlanType,
+    RaisedByRole,
+)
+from qaf_shared.events import escalation as e
 from qaf_shared.events.audit import AuditSubmitted
 from qaf_shared.events.envelope import CloudEvent, new_event
 from qaf_shared.events.feedback import FeedbackReceived
@@ -53,6 +63,24 @@ def audit_submitted(
         child_voice_evident=True,
     )
     return event(data, audit_id, tenant, at)
+
+
+def escalation_raised(on: date, tenant: str = "886") -> CloudEvent:
+    """An escalation raised on `on` and still open: a state (open at the end) from then on."""
+    escalation = uuid.uuid4()
+    data = e.EscalationRaised(
+        escalation_id=escalation,
+        org_unit=UNIT,
+        plan_type=EscalationPlanType.CP,
+        raised_by_role=RaisedByRole.CP_CHAIR,
+        categories=[EscalationCategory.DRIFT_DELAY],
+        raised_on=on,
+        stage=EscalationStage.INFORMAL,
+        status=EscalationStatus.AWAITING_RESPONSE,
+        stage_opened_on=on,
+        stage_due_date=on + timedelta(days=7),
+    )
+    return event(data, escalation, tenant)
 
 
 def feedback_received(tenant: str = "886", at: datetime | None = None) -> CloudEvent:

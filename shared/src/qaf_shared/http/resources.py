@@ -55,11 +55,13 @@ def check_if_match(if_match: str | None, version: int, *, required: bool = False
 def resource_response(
     body: dict[str, Any], *, status: int = 200, location: str | None = None
 ) -> StoredResponse:
-    """What a write answers: the full resource with its ETag (and Location when created)."""
+    """What a write answers: the full resource with its ETag (and Location when created).
+    Its body is the resource's JSON, made once here: a write stores it under its
+    Idempotency-Key and answers it, and each of the two dumped the whole resource."""
     headers = {"ETag": etag(int(body["version"]))}
     if location:
         headers["Location"] = location
-    return StoredResponse(status, body, headers)
+    return StoredResponse(status, jsonutil.fragment(jsonutil.dumpb(body)), headers)
 
 
 def json_response(

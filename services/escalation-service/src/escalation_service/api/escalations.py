@@ -84,7 +84,7 @@ async def raise_escalation(body: EscalationCreate, call: WriterCreate) -> Respon
         location=f"/v1/escalations/{raised.rows.row['id']}",
     )
     creation = Creation(
-        inserts=raised.rows.statements,
+        inserts=escalation_rows.INSERTS,
         args=raised.rows.args,
         events=raised.events,
         response=answer,

@@ -46,9 +46,10 @@ from qaf_shared.http.locking import locked_for_change
 from qaf_shared.outbox import add_events
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, kw_only=True)
 class RaiseEscalation:
-    """What raising an escalation takes, its fields already checked one by one."""
+    """What raising an escalation takes, its fields already checked one by one. (Not frozen:
+    a frozen dataclass's construction, a setattr per field, cost the create path.)"""
 
     case_ref: str
     unit: OrgUnitRef
@@ -76,14 +77,13 @@ def raise_escalation(*, who: Author, command: RaiseEscalation, timescales: Times
     """A new escalation, built whole here (nothing to read first): its rows and its event."""
     raised_on = who.date_of("raised_on", command.raised_on, not_before=EARLIEST_DATE)
     check_opening(command.stage, command.bypass_reason, command.chair_due_date, raised_on)
-    due = stage_due_date(
-        command.stage, raised_on, timescales, chair_due_date=command.chair_due_date
-    )
-    formal = is_formal(command.stage)
+    stage = command.stage
+    due = stage_due_date(stage, raised_on, timescales, chair_due_date=command.chair_due_date)
+    formal = is_formal(stage)
     new = escalation_rows.NewEscalation(
-        id=uuid.uuid4(),
+        tenant=who.principal.tenant,
         case_ref=command.case_ref,
-        unit=command.unit,
+        **command.unit.columns(),
         plan_type=command.plan_type.value,
         raised_by=command.raised_by,
         raised_by_role=command.raised_by_role.value,
@@ -92,14 +92,17 @@ def raise_escalation(*, who: Author, command: RaiseEscalation, timescales: Times
         desired_outcome=command.desired_outcome,
         raised_on=raised_on,
         bypass_reason=command.bypass_reason,
-        stage=command.stage.value,
-        addressee_role=ADDRESSEE[command.stage].value,
+        stage=stage.value,
         stage_due_date=due,
         formal_started_on=raised_on if formal else None,
         formal_deadline=formal_deadline(raised_on, timescales) if formal else None,
+        created_at=datetime.now(UTC),
     )
     rows = escalation_rows.insertion(
-        principal=who.principal, actor=who.actor, new=new, created_at=datetime.now(UTC)
+        new=new,
+        client=who.principal.client,
+        actor=who.actor,
+        addressee_role=ADDRESSEE[stage].value,
     )
     return Raised(rows=rows, events=(events.raised(rows.row),))
 

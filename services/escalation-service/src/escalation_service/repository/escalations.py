@@ -3,8 +3,7 @@ orders every change of an escalation (and the overdue scheduler's claim)."""
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -12,11 +11,10 @@ import asyncpg
 
 from escalation_service.repository import activity, stages
 from qaf_shared.by_key import ByKey
-from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.http.auth import Principal
 from qaf_shared.http.list_query import UnitFilters
 from qaf_shared.http.listing import AsOf, Listing, Where
-from qaf_shared.rows import RowShape, together
+from qaf_shared.rows import WRITTEN_BY, NewCaseRecord, RowShape
 
 _COLUMNS = """id, version, tenant, case_ref, area, district, team, service, plan_type,
 raised_by, raised_by_role, categories, summary, desired_outcome, raised_on, bypass_reason,
@@ -29,15 +27,13 @@ COLUMNS = tuple(c.strip() for c in _COLUMNS.split(","))
 _TOUCH = "version = version + 1, updated_at = now(), updated_by_client = $3, updated_by_actor = $4"
 
 
-@dataclass(kw_only=True)
-class NewEscalation:
-    """A new escalation as the handler decides it: its id, the child's case and its unit, the
-    addressee of its first stage, and what its row takes."""
+@dataclass(slots=True, kw_only=True)
+class NewEscalation(NewCaseRecord):
+    """A new escalation as the handler decides it: the columns the application sets, in the
+    order of their parameters (its id, tenant, case and unit first). (Not frozen, like the
+    other tables' new rows: a frozen dataclass's slower construction would cost the create
+    path.)"""
 
-    id: uuid.UUID
-    case_ref: str
-    unit: OrgUnitRef
-    addressee_role: str
     plan_type: str
     raised_by: str
     raised_by_role: str
@@ -50,99 +46,76 @@ class NewEscalation:
     stage_due_date: date
     formal_started_on: date | None
     formal_deadline: date | None
+    created_at: datetime
 
 
-# A new escalation's row: the columns the application sets, in the order of their parameters
-# (`insertion` names each one's value). What two columns share is set twice (and who wrote
-# it in both pairs), so that each of a create's parameters is used once.
+# A new escalation's row: its first stage opens the day it is raised, and who raised it wrote
+# it last (the client and actor, two parameters after the row's values).
 _NEW = RowShape(
     "escalations",
-    (
-        *(f.name for f in fields(NewEscalation) if f.name not in ("unit", "addressee_role")),
-        "tenant",
-        "area",
-        "district",
-        "team",
-        "service",
-        "stage_opened_on",
-        "last_activity_on",
-        "created_by_client",
-        "created_by_actor",
-        "updated_by_client",
-        "updated_by_actor",
-        "created_at",
-        "updated_at",
-    ),
+    NewEscalation,
     columns=COLUMNS,
     constants={"status": "AWAITING_RESPONSE", "stage_seq": 1, "version": 1},
+    copies={
+        "stage_opened_on": "raised_on",
+        "last_activity_on": "raised_on",
+        "updated_at": "created_at",
+    },
+    who=WRITTEN_BY,
 )
+_ARGS = len(_NEW.written) + 2
+# The first stage's addressee: the one parameter of the create that is no escalation column.
+_ADDRESSEE = f"${_ARGS + 1}"
+_of = _NEW.sql_of
+
+# A new escalation, its first stage and the "raised" activity: a create's statements
+# (`qaf_shared.http.idempotency.Creation`), written as one over the same arguments: the stage
+# and the activity take the escalation's own (23 arguments, where each row's own were 43, each
+# one encoded by asyncpg). Their foreign keys are checked at the end of the statement, when
+# the escalation row exists.
+INSERTS = (
+    _NEW.insert(),
+    f"""
+INSERT INTO escalation_stages (escalation_id, seq, tenant, stage, addressee_role, opened_on,
+    due_date, opened_by_client, opened_by_actor)
+VALUES ({_of("id")}, 1, {_of("tenant")}, {_of("stage")}, {_ADDRESSEE}, {_of("raised_on")},
+    {_of("stage_due_date")}, {_of("client")}, {_of("actor")})
+""",
+    f"""
+INSERT INTO escalation_activity (escalation_id, tenant, action, stage, on_date, client, actor)
+VALUES ({_of("id")}, {_of("tenant")}, 'raised', {_of("stage")}, {_of("raised_on")},
+    {_of("client")}, {_of("actor")})
+""",
+)
+# The first stage as `stages.of_escalations` reads it back, but for what `INSERTS` writes.
+_NO_STAGE = dict.fromkeys(stages.COLUMNS)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Insertion:
-    """A new escalation's rows: `statements` over `args` write them (a create's statements,
-    run as one by `qaf_shared.http.idempotency.Creation`); `row` and `stages` are what they
-    write, as reads give them."""
+    """A new escalation's rows: `INSERTS` over `args` write them; `row` and `stages` are what
+    they write, as reads give them."""
 
-    statements: tuple[str, ...]
     args: tuple[Any, ...]
     row: dict[str, Any]
     stages: list[dict[str, Any]]
 
 
-def insertion(
-    *, principal: Principal, actor: str, new: NewEscalation, created_at: datetime
-) -> Insertion:
-    """The escalation, its first stage and the "raised" activity, each described once. The
-    stage's and the activity's foreign keys are checked at the end of the one statement, when
-    the escalation row exists."""
-    # One mapping of every written column's value (`new`'s own fields by name; its unit and
-    # addressee are no columns, and `_NEW` reads only the columns'): built in one go, where a
-    # dataclass of the row's 27 fields took longer to construct than the rest of `insertion`.
-    escalation = vars(new) | {
-        "tenant": principal.tenant,
-        **new.unit.columns(),
-        "stage_opened_on": new.raised_on,
-        "last_activity_on": new.raised_on,
-        "created_by_client": principal.client,
-        "created_by_actor": actor,
-        "updated_by_client": principal.client,
-        "updated_by_actor": actor,
-        "created_at": created_at,
-        "updated_at": created_at,
+def insertion(*, new: NewEscalation, client: str, actor: str, addressee_role: str) -> Insertion:
+    """The escalation `new`, its first stage (to `addressee_role`) and the "raised" activity,
+    by `client` for `actor`."""
+    first = _NO_STAGE | {
+        "escalation_id": new.id,
+        "seq": 1,
+        "stage": new.stage,
+        "addressee_role": addressee_role,
+        "opened_on": new.raised_on,
+        "due_date": new.stage_due_date,
     }
-    first_stage = stages.NewStage(
-        escalation_id=new.id,
-        seq=1,
-        tenant=principal.tenant,
-        stage=new.stage,
-        addressee_role=new.addressee_role,
-        opened_on=new.raised_on,
-        due_date=new.stage_due_date,
-        opened_by_client=principal.client,
-        opened_by_actor=actor,
-    )
-    raised = activity.NewActivity(
-        escalation_id=new.id,
-        tenant=principal.tenant,
-        action="raised",
-        stage=new.stage,
-        on_date=new.raised_on,
-        client=principal.client,
-        actor=actor,
-    )
-    statements, args = together(
-        [
-            (_NEW, _NEW.args(escalation)),
-            (stages.NEW, stages.NEW.args(first_stage)),
-            (activity.NEW, activity.NEW.args(raised)),
-        ]
-    )
     return Insertion(
-        statements=statements,
-        args=args,
-        row=_NEW.row(escalation),
-        stages=[stages.NEW.row(first_stage)],
+        args=(*_NEW.args(new, client, actor), addressee_role),
+        row=_NEW.row(new),
+        stages=[first],
     )
 
 

@@ -6,36 +6,14 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 
 import asyncpg
-
-from qaf_shared.rows import RowShape
 
 _COLUMNS = """escalation_id, seq, stage, addressee_role, opened_on, due_date,
 overdue_detected_on, responder, response, responded_on, closed_on, closed_by,
 escalate_reason, escalate_note"""
 COLUMNS = tuple(c.strip() for c in _COLUMNS.split(","))
-
-
-@dataclass(slots=True, kw_only=True)
-class NewStage:
-    """A new stage: the columns the application sets, in the order of their parameters (who
-    opened it among them, so that each of a create's parameters is used once)."""
-
-    escalation_id: uuid.UUID
-    seq: int
-    tenant: str
-    stage: str
-    addressee_role: str
-    opened_on: date
-    due_date: date
-    opened_by_client: str
-    opened_by_actor: str
-
-
-NEW = RowShape("escalation_stages", NewStage, columns=COLUMNS)
 
 
 async def of_escalations(

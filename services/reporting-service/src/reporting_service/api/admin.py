@@ -33,7 +33,7 @@ async def start_rebuild(request: Request, principal: Admin) -> dict[str, Any]:
         raise Problem(409, "A rebuild is already running.")
     # Kept so that the task is not collected while it runs.
     request.app.state.rebuild_task = asyncio.create_task(
-        run_rebuild(settings, pool, lock, "requested")
+        run_rebuild(settings, pool, lock, "requested", request.app.state.clock)
     )
     async with pool.acquire() as conn:
         return rebuild_body("started", await generations.rebuild_state(conn))

@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 
+from qaf_shared.clock import BusinessClock
 from qaf_shared.events.envelope import CloudEvent
 from reporting_service.projections import engine
 from reporting_service.projections.activity import ActivityChildren, ActivityOwnRecords
@@ -28,6 +29,8 @@ PROJECTIONS: tuple[engine.Projection[Any], ...] = (
 
 
 _BY_TYPE = engine.by_event_type(PROJECTIONS)
+# The business clock of an app made without one of its own (`create_app`'s default).
+_LONDON = BusinessClock()
 
 
 def fact_of(event: CloudEvent) -> Hashable:
@@ -40,7 +43,15 @@ def fact_of(event: CloudEvent) -> Hashable:
     return (event.tenant, projection.kind, projection.key(event))
 
 
-async def apply(conn: asyncpg.Connection, schema: str, events: Sequence[CloudEvent]) -> None:
+async def apply(
+    conn: asyncpg.Connection,
+    schema: str,
+    events: Sequence[CloudEvent],
+    *,
+    clock: BusinessClock = _LONDON,
+) -> None:
     """Apply new events to every projection; types no projection handles are recorded as
-    processed and otherwise ignored (a consumer ignores what it does not use)."""
-    await engine.apply(conn, schema, PROJECTIONS, events)
+    processed and otherwise ignored (a consumer ignores what it does not use). `clock` is
+    the app's business clock (the consumer and the rebuild are given the app's: a state's
+    change marks the quarters up to its today)."""
+    await engine.apply(conn, schema, PROJECTIONS, events, today=clock.today())

@@ -406,9 +406,12 @@ async def apply(
     schema: str,
     projections: Sequence[Projection[Any]],
     events: Sequence[CloudEvent],
+    *,
+    today: date,
 ) -> None:
     """Fold a batch into the facts and counts: one query to load the facts it touches, the
-    folding in memory, one statement to save facts and one per table for the counts."""
+    folding in memory, one statement to save facts and one per table for the counts; the
+    quarters they change are marked as of the business day `today`."""
     routed = route(by_event_type(projections), events)
     if not routed:
         return
@@ -433,7 +436,7 @@ async def apply(
     await saving
     await add_cells(conn, schema, deltas)
     # The quarters whose published snapshots the cells change, in this transaction.
-    await publications.mark_changed(conn, schema, deltas)
+    await publications.mark_changed(conn, schema, deltas, today)
 
 
 async def _save(conn: asyncpg.Connection, schema: str, found: Sequence[Change]) -> None:

@@ -27,7 +27,7 @@ from typing import Final
 PROJECTIONS_VERSION: Final = 1
 
 # The fingerprint of FOLDING_MODULES at PROJECTIONS_VERSION (sources_fingerprint()).
-SOURCES: Final = "fdc9f883c886864637788c4e37bd9bdab9ea6ff8e93da8ac6aec80c350d0c6f6"
+SOURCES: Final = "c5f7fc6ad8c7301ba444e1a17a55020d878874afc18780fa0f215b10e9711415"
 
 # What decides how an event is folded and where: the projections, the calendar rules they
 # count periods and due dates with (bank holidays included), and the generation's tables (a

@@ -140,23 +140,24 @@ def marks_of(cells: Any) -> Marks:
     return Marks(tenants, sorted(counted), onwards)
 
 
-async def mark_changed(conn: asyncpg.Connection, schema: str, cells: Any) -> None:
+async def mark_changed(conn: asyncpg.Connection, schema: str, cells: Any, today: date) -> None:
     """In the batch's transaction: the quarters whose published figures the changed `cells`
-    touch are marked, and the tenants' versions moved."""
+    touch are marked (a state's up to `today`'s quarter at least: the business clock's day,
+    `qaf_shared.clock`), and the tenants' versions moved."""
     marks = marks_of(cells)
     if marks.tenants:
-        await conn.execute(MARK.format(schema=schema), *mark_arguments(marks))
+        await conn.execute(MARK.format(schema=schema), *mark_arguments(marks, today))
 
 
-def mark_arguments(marks: Marks) -> tuple[Any, ...]:
-    """The marking statement's (`MARK`) arguments."""
+def mark_arguments(marks: Marks, today: date) -> tuple[Any, ...]:
+    """The marking statement's (`MARK`) arguments, on the business day `today`."""
     return (
         marks.tenants,
         [t for t, _ in marks.counted],
         [q for _, q in marks.counted],
         list(marks.onwards),
         list(marks.onwards.values()),
-        quarter_of(date.today()),
+        quarter_of(today),
     )
 
 

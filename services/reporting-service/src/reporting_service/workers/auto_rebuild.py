@@ -26,6 +26,7 @@ import asyncpg
 from fastapi import FastAPI
 from prometheus_client import Gauge
 
+from qaf_shared.clock import BusinessClock
 from qaf_shared.database import database_ssl
 from qaf_shared.logging import get_logger
 from reporting_service.projections.version import PROJECTIONS_VERSION
@@ -73,7 +74,9 @@ async def _outdated(pool: asyncpg.Pool, retry_after: timedelta) -> bool:
     return outdated(state, now, retry_after)
 
 
-async def rebuild_if_outdated(settings: ReportingSettings, pool: asyncpg.Pool) -> str | None:
+async def rebuild_if_outdated(
+    settings: ReportingSettings, pool: asyncpg.Pool, clock: BusinessClock
+) -> str | None:
     """One look: rebuild when the active generation is outdated and no replica rebuilds;
     returns the new generation's schema, or None when none was made."""
     retry_after = timedelta(seconds=settings.auto_rebuild_retry_s)
@@ -89,7 +92,7 @@ async def rebuild_if_outdated(settings: ReportingSettings, pool: asyncpg.Pool) -
         await lock.release()
         return None
     log.info("auto_rebuild_started", code_version=PROJECTIONS_VERSION)
-    schema = await run_rebuild(settings, pool, lock, "projections_version")
+    schema = await run_rebuild(settings, pool, lock, "projections_version", clock)
     await _outdated(pool, retry_after)  # the active version's gauge
     return schema
 
@@ -99,7 +102,7 @@ async def auto_rebuild_worker(app: FastAPI) -> None:
     settings: ReportingSettings = app.state.settings
     while True:
         try:
-            await rebuild_if_outdated(settings, app.state.pool)
+            await rebuild_if_outdated(settings, app.state.pool, app.state.clock)
         except Exception as exc:  # the database not up yet: look again later
             log.warning("auto_rebuild_check_failed", error=type(exc).__name__)
         await asyncio.sleep(settings.auto_rebuild_check_s)

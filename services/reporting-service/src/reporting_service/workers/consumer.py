@@ -3,12 +3,14 @@ active projection generation."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
 
+from qaf_shared.clock import BusinessClock
 from qaf_shared.consumer import EventConsumer
 from qaf_shared.events.catalogue import DLQ_TOPIC, DOMAIN_TOPICS
 from qaf_shared.kafka import client_options, idempotent_producer
@@ -23,8 +25,9 @@ async def live_schema(conn: asyncpg.Connection) -> str:
 
 
 def build_consumer(
-    settings: ReportingSettings, pool: asyncpg.Pool, **overrides: Any
+    settings: ReportingSettings, pool: asyncpg.Pool, clock: BusinessClock, **overrides: Any
 ) -> EventConsumer:
+    """The live consumer, applying by the app's business `clock`."""
     prefix = settings.kafka_topic_prefix
 
     def consumer_factory() -> AIOKafkaConsumer:
@@ -42,7 +45,7 @@ def build_consumer(
         "pool": pool,
         "consumer_factory": consumer_factory,
         "producer_factory": lambda: idempotent_producer(settings),
-        "apply": projections.apply,
+        "apply": partial(projections.apply, clock=clock),
         "dlq_topic": settings.topic(DLQ_TOPIC),
         "logical_topic": lambda t: t.removeprefix(prefix),
         "max_records": settings.consumer_max_records,
@@ -55,6 +58,8 @@ def build_consumer(
 
 
 async def consumer_worker(app: FastAPI) -> None:
-    consumer = build_consumer(app.state.settings, app.state.pool, tracer=app.state.tracer)
+    consumer = build_consumer(
+        app.state.settings, app.state.pool, app.state.clock, tracer=app.state.tracer
+    )
     app.state.consumer = consumer
     await consumer.run_forever()

@@ -21,12 +21,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import Gauge
 
+from qaf_shared.clock import BusinessClock
 from qaf_shared.consumer import EventConsumer
 from qaf_shared.events.catalogue import DLQ_TOPIC, DOMAIN_TOPICS
 from qaf_shared.kafka import admin_client, client_options
@@ -46,14 +48,18 @@ RUNNING = Gauge(
 
 
 async def run_rebuild(
-    settings: ReportingSettings, pool: asyncpg.Pool, lock: RebuildLock, reason: RebuildReason
+    settings: ReportingSettings,
+    pool: asyncpg.Pool,
+    lock: RebuildLock,
+    reason: RebuildReason,
+    clock: BusinessClock,
 ) -> str | None:
     """`rebuild`, then release `lock` whatever happened; returns the new schema, or None when
     the rebuild failed (recorded in projection_state, the active projections untouched)."""
     running = RUNNING.labels(reason=reason)
     running.set(1)
     try:
-        return await rebuild(settings, pool, lock, reason)
+        return await rebuild(settings, pool, lock, reason, clock=clock)
     except Exception as exc:
         log.error("rebuild_failed", error=type(exc).__name__, reason=reason)
         return None
@@ -67,9 +73,12 @@ async def rebuild(
     pool: asyncpg.Pool,
     lock: RebuildLock,
     reason: RebuildReason = "requested",
+    *,
+    clock: BusinessClock,
 ) -> str:
     """Rebuild into a new generation and make it active; returns its schema. `lock` is the
-    held rebuild lock."""
+    held rebuild lock; `clock` the app's business clock, which the replay applies by as the
+    live consumer does."""
     async with pool.acquire() as conn:
         old = await generations.active_schema(conn)
         await generations.record_rebuild_start(conn, reason)
@@ -81,7 +90,7 @@ async def rebuild(
                 await generations.drop_generation(conn, leftover)
             new = await generations.create_generation(conn)
         log.info("rebuild_started", schema=new, reason=reason)
-        replayer = _Replayer(settings, pool, new)
+        replayer = _Replayer(settings, pool, new, clock)
         try:
             await replayer.start()
             await replayer.replay_to(await replayer.end_offsets())
@@ -110,7 +119,9 @@ class _Replayer:
     """Reads the topics from offset 0 with no consumer group and applies through the shared
     loop into one schema."""
 
-    def __init__(self, settings: ReportingSettings, pool: asyncpg.Pool, schema: str) -> None:
+    def __init__(
+        self, settings: ReportingSettings, pool: asyncpg.Pool, schema: str, clock: BusinessClock
+    ) -> None:
         self._settings = settings
         self._prefix = settings.kafka_topic_prefix
         self._consumer = AIOKafkaConsumer(
@@ -127,7 +138,7 @@ class _Replayer:
         self._loop = EventConsumer(
             pool=pool,
             consumer_factory=lambda: self._consumer,
-            apply=projections.apply,
+            apply=partial(projections.apply, clock=clock),
             dlq_topic=settings.topic(DLQ_TOPIC),
             logical_topic=lambda t: t.removeprefix(self._prefix),
             schema_for_batch=this_schema,

@@ -1,7 +1,8 @@
 """reporting-service takes "today" from the shared business clock (Europe/London): the
 escalation trends' default range ends at the quarter London is in, which at 00:30 in British
 Summer Time on 1 July is the new one, though UTC's date is still 30 June; a quarter read
-before it is published is marked for the publisher only up to the clock's quarter."""
+before it is published is marked for the publisher only up to the clock's quarter; the
+consumer marks a state's quarters up to the clock's quarter."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ import asyncpg
 
 from qaf_shared.testing.clock import fixed_clock
 from qaf_shared.testing.fixtures import DatabaseFactory, auth, serve
+from qaf_shared.testing.kafka import publish
 from reporting_service import projections
 from reporting_service.main import create_app
 from reporting_service.repository import generations
 from reporting_service.settings import ReportingSettings
 
-from ..feed import audit_submitted
+from ..feed import Own, all_applied, audit_submitted, escalation_raised, settings_for
 
 
 async def test_the_default_trend_range_ends_at_londons_quarter(
@@ -76,3 +78,31 @@ async def test_a_quarter_read_before_it_is_published_is_marked_up_to_the_clocks_
             assert read.json()["audits"]["completed"] == "c"  # the figures were there to mark
             status = (await client.get("/v1/status", headers=headers)).json()
         assert status["publication"]["backlog"] == backlog, instant
+
+
+async def test_the_consumer_marks_a_states_quarters_up_to_the_clocks_quarter(own: Own) -> None:
+    """An escalation still open is a state from the quarter it was raised in: the consumer
+    marks that quarter and every one after it for the publisher, up to today's by the app's
+    business clock, not the machine's. On 1 August 2025 (FY2025Q2) one raised on 20 August
+    2024 (FY2024Q2) has five quarters published, and none after, whatever the date is."""
+    dsn, prefix = own
+    clock = fixed_clock(datetime(2025, 8, 1, 12, tzinfo=UTC))
+    async with serve(create_app(settings_for(dsn, prefix, "clock"), clock=clock)):
+        await publish(prefix, [escalation_raised(date(2024, 8, 20))])
+        await all_applied(dsn, 1)  # applied, and every quarter it marked published
+    conn = await asyncpg.connect(dsn)
+    try:
+        schema = await generations.active_schema(conn)
+        rows = await conn.fetch(
+            f"SELECT quarter FROM {schema}.snapshots WHERE tenant = '886'"
+            f" UNION SELECT quarter FROM {schema}.changed_quarters WHERE tenant = '886'"
+        )
+    finally:
+        await conn.close()
+    assert sorted(r["quarter"] for r in rows) == [
+        "FY2024Q2",
+        "FY2024Q3",
+        "FY2024Q4",
+        "FY2025Q1",
+        "FY2025Q2",
+    ]

@@ -12,6 +12,7 @@ import asyncpg
 import httpx
 import pytest_asyncio
 
+from qaf_shared.clock import BusinessClock
 from qaf_shared.database import connect, create_pool
 from qaf_shared.testing.fixtures import auth, eventually, owner_dsn, serve
 from reporting_service.main import create_app
@@ -214,7 +215,7 @@ async def test_a_generation_of_this_version_is_not_rebuilt(folded: Folded) -> No
         await asyncio.sleep(2)
     pool = await create_pool(folded.dsn, size=1)
     try:
-        assert await rebuild_if_outdated(folded.settings, pool) is None
+        assert await rebuild_if_outdated(folded.settings, pool, BusinessClock()) is None
     finally:
         await pool.close()
     after = await folded.state()

@@ -19,11 +19,7 @@ from prometheus_client import REGISTRY
 
 from qaf_shared.database import create_pool
 from qaf_shared.enums import (
-    EscalationCategory,
-    EscalationPlanType,
-    EscalationStage,
     EscalationStatus,
-    RaisedByRole,
     ResolutionOutcome,
 )
 from qaf_shared.events import escalation as e
@@ -36,27 +32,10 @@ from reporting_service.domain import publication
 from reporting_service.repository import counts, generations, publications
 from reporting_service.workers.publisher import Publisher
 
-from ..feed import UNIT, audit_submitted, event
+from ..feed import audit_submitted, event
+from ..feed import escalation_raised as raised
 
 TENANT = "886"
-
-
-def raised(on: date, tenant: str = TENANT) -> CloudEvent:
-    """An escalation raised on `on` and still open: a state (open at the end) from then on."""
-    escalation = uuid.uuid4()
-    data = e.EscalationRaised(
-        escalation_id=escalation,
-        org_unit=UNIT,
-        plan_type=EscalationPlanType.CP,
-        raised_by_role=RaisedByRole.CP_CHAIR,
-        categories=[EscalationCategory.DRIFT_DELAY],
-        raised_on=on,
-        stage=EscalationStage.INFORMAL,
-        status=EscalationStatus.AWAITING_RESPONSE,
-        stage_opened_on=on,
-        stage_due_date=on + timedelta(days=7),
-    )
-    return event(data, escalation, tenant)
 
 
 def lifecycle(opened: date, resolved: date | None) -> list[CloudEvent]:

@@ -191,7 +191,7 @@ def escalation_out(
         "raised_on": row["raised_on"].isoformat(),
         "bypass_reason": row["bypass_reason"],
         "stage": row["stage"],
-        "addressee_role": ADDRESSEE[EscalationStage(row["stage"])].value,
+        "addressee_role": _ADDRESSEE[row["stage"]],
         "status": row["status"],
         "stage_opened_on": row["stage_opened_on"].isoformat(),
         "stage_due_date": row["stage_due_date"].isoformat(),
@@ -233,6 +233,10 @@ def escalation_out(
             for s in stages
         ],
     }
+
+
+# Each stage's addressee as rows hold them (text), for the resource: no enum made per row.
+_ADDRESSEE = {stage.value: role.value for stage, role in ADDRESSEE.items()}
 
 
 def _day(value: date | None) -> str | None:
