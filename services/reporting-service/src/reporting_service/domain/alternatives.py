@@ -80,20 +80,96 @@ def solution(
             low_side.append(-sign * true[column])
             high_side.append(np.inf)
             r += 1
-    # Column by column, each column's rows in order (what HiGHS takes).
-    order = np.lexsort((at_row, at_column))
-    starts = np.zeros(width + 1, dtype=np.int32)
-    np.cumsum(np.bincount(at_column, minlength=width), out=starts[1:])
-    matrix = (starts, np.array(at_row, dtype=np.int32)[order], np.array(entries)[order])
-    x = _solve(cost, lower, upper, matrix, (low_side, high_side), n)
-    if x is None:
+    matrix = _by_column(entries, at_row, at_column, width)
+    sides = (low_side, high_side)
+    # The relaxation (real numbers) first: a linear program is solved in a fraction of the
+    # time, and over these equations (coefficients nearly all 1 and -1) its solution is
+    # nearly always whole, so it is one of the integer program's best solutions too (none
+    # is cheaper than the relaxation's best). With no real solution there is no whole one.
+    relaxed = _solve(cost, lower, upper, matrix, sides, 0)
+    if relaxed is _NONE:
+        return None
+    if relaxed is not None:
+        x = _whole(relaxed[:n], system, lower, upper)
+        if x is not None:
+            return x
+    found = _solve(cost, lower, upper, matrix, sides, n)
+    if found is None or found is _NONE:
+        return None
+    return _whole(found[:n], system, lower, upper)
+
+
+def _whole(
+    values: Sequence[float], system: System, lower: Vector, upper: Vector
+) -> list[int] | None:
+    """`values` as whole numbers if they are whole (within the solver's tolerance) and, so
+    taken, keep every bound and equation exactly; else None."""
+    x = [round(v) for v in values]
+    if any(abs(a - v) > 1e-6 for a, v in zip(x, values, strict=True)):
         return None
     if any(not lower[c] <= a <= upper[c] for c, a in enumerate(x)):
         return None
-    for row in rows:
+    true = system.true
+    for row in system.rows:
         if sum(v * x[c] for c, v in row.items()) != sum(v * true[c] for c, v in row.items()):
             return None
     return x
+
+
+def above_floor(system: System) -> list[bool]:
+    """Which columns some solution in real numbers (not only whole ones) puts above their
+    floor. One linear program over the system made homogeneous (y = x - floor, scaled by
+    s >= 1): the most columns of y at 1 or more, each counted at most once. A solution
+    with column c above its floor, scaled up, takes c as high as asked, and a sum of such
+    scaled solutions is one too, so the best takes every such column to 1 and no other."""
+    rows, true, floors = system.rows, system.true, system.floors
+    n = len(true)
+    width = 2 * n + 1  # y, then one indicator t_c <= y_c, then the scale s
+    entries: list[float] = []
+    at_row: list[int] = []
+    at_column: list[int] = []
+    low_side: list[float] = []
+    high_side: list[float] = []
+    for r, row in enumerate(rows):
+        # row . y == (row . (true - floor)) * s
+        for c, v in row.items():
+            entries.append(float(v))
+            at_row.append(r)
+            at_column.append(c)
+        entries.append(-float(sum(v * (true[c] - floors[c]) for c, v in row.items())))
+        at_row.append(r)
+        at_column.append(2 * n)
+        low_side.append(0.0)
+        high_side.append(0.0)
+    for c in range(n):  # y_c - t_c >= 0
+        r = len(low_side)
+        entries += [1.0, -1.0]
+        at_row += [r, r]
+        at_column += [c, n + c]
+        low_side.append(0.0)
+        high_side.append(np.inf)
+    cost = np.zeros(width)
+    cost[n : 2 * n] = -1.0
+    lower = np.zeros(width)
+    lower[2 * n] = 1.0
+    upper = np.full(width, np.inf)
+    upper[n : 2 * n] = 1.0
+    matrix = _by_column(entries, at_row, at_column, width)
+    x = _solve(cost, lower, upper, matrix, (low_side, high_side), 0)
+    if x is None or x is _NONE:  # cannot happen (the truth is a solution): all count as free
+        return [True] * n
+    return [t > 0.5 for t in x[n : 2 * n]]
+
+
+def _by_column(
+    entries: list[float], at_row: list[int], at_column: list[int], width: int
+) -> tuple[Vector, Vector, Vector]:
+    """A sparse matrix's entries by column, each column's rows in order (what HiGHS takes):
+    starts, rows, values."""
+    order = np.lexsort((at_row, at_column))
+    starts = np.zeros(width + 1, dtype=np.int32)
+    np.cumsum(np.bincount(at_column, minlength=width), out=starts[1:])
+    return starts, np.array(at_row, dtype=np.int32)[order], np.array(entries)[order]
 
 
 def _solve(
@@ -103,10 +179,11 @@ def _solve(
     matrix: tuple[Vector, Vector, Vector],
     sides: tuple[list[float], list[float]],
     whole: int,
-) -> list[int] | None:
-    """The first `whole` columns (whole numbers; the rest continuous) of HiGHS's solution of
-    min cost . x, lower <= x <= upper, sides[0] <= matrix . x <= sides[1] (`matrix` by
-    column: starts, rows, values), or None. Through HiGHS's own bindings: scipy's `milp`
+) -> list[float] | None:
+    """HiGHS's solution of min cost . x, lower <= x <= upper, sides[0] <= matrix . x <=
+    sides[1] (`matrix` by column: starts, rows, values), its first `whole` columns whole
+    numbers and the rest continuous (a linear program when `whole` is 0); `_NONE` when it
+    proves there is none, None when it finds none otherwise (a limit reached). Through HiGHS's own bindings: scipy's `milp`
     wraps the same HiGHS (1.12.0, the same answer to each of the 1,413 programs of Kent's
     quarter) at about a millisecond more a program, in checks and results not read here."""
     model = highspy.HighsLp()
@@ -117,22 +194,26 @@ def _solve(
     model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     model.a_matrix_.num_col_, model.a_matrix_.num_row_ = model.num_col_, model.num_row_
     model.a_matrix_.start_, model.a_matrix_.index_, model.a_matrix_.value_ = matrix
-    integer, continuous = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
-    model.integrality_ = [integer] * whole + [continuous] * (len(cost) - whole)
+    if whole:
+        integer, continuous = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
+        model.integrality_ = [integer] * whole + [continuous] * (len(cost) - whole)
     solver = highspy.Highs()
     solver.setOptionValue("output_flag", False)
     solver.setOptionValue("mip_max_nodes", NODE_LIMIT)
     solver.passModel(model)
     solver.run()
     status = solver.getModelStatus()
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return _NONE
     # Stopped by a limit (NODE_LIMIT), a program may still have found a solution.
     if status != highspy.HighsModelStatus.kOptimal and (
         status not in _LIMITS or solver.getInfo().objective_function_value == highspy.kHighsInf
     ):
         return None
-    return [round(v) for v in solver.getSolution().col_value[:whole]]
+    return list(solver.getSolution().col_value)
 
 
+_NONE: list[float] = []  # the program has no solution (a proof, unlike None)
 _LIMITS = (
     highspy.HighsModelStatus.kTimeLimit,
     highspy.HighsModelStatus.kIterationLimit,
