@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import highspy
 import numpy as np
@@ -22,6 +23,7 @@ import numpy.typing as npt
 # nothing; the caller takes the cautious side.
 NODE_LIMIT = 10_000
 Vector = npt.NDArray[np.float64] | npt.NDArray[np.int32]
+Terms = Sequence[float] | npt.NDArray[Any]
 
 
 @dataclass(frozen=True)
@@ -45,41 +47,36 @@ def solution(
     coefficient per column) plus `moving` (a cost per unit a column moves from its true
     value); None if there is none, or none was found within NODE_LIMIT nodes."""
     bounds, objective, moving = bounds or {}, objective or {}, moving or {}
-    rows, true = system.rows, system.true
-    n = len(true)
-    movers = sorted(moving)
-    width = n + len(movers)  # x, then one deviation |x_c - true_c| per moving column
-    lower = np.array([*system.floors, *([0.0] * len(movers))], dtype=float)
+    rows = system.rows
+    n, m = len(system.true), len(rows)
+    movers = np.array(sorted(moving), dtype=np.int64)
+    k = len(movers)
+    width = n + k  # x, then one deviation |x_c - true_c| per moving column
+    lower = np.concatenate([np.array(system.floors, dtype=float), np.zeros(k)])
     upper = np.full(width, np.inf)
     for column, (low, high) in bounds.items():
         lower[column], upper[column] = low, high
     cost = np.zeros(width)
     for column, coefficient in objective.items():
         cost[column] = coefficient
-    entries: list[float] = []
-    at_row: list[int] = []
-    at_column: list[int] = []
-    low_side: list[float] = []
-    high_side: list[float] = []
-    for r, row in enumerate(rows):
-        total = sum(v * true[c] for c, v in row.items())
-        for c, v in row.items():
-            entries.append(float(v))
-            at_row.append(r)
-            at_column.append(c)
-        low_side.append(total)
-        high_side.append(total)
-    r = len(rows)
-    for k, column in enumerate(movers):
-        cost[n + k] = moving[column]
-        # deviation >= x - true and deviation >= true - x
-        for sign in (1.0, -1.0):
-            entries += [1.0, -sign]
-            at_row += [r, r]
-            at_column += [n + k, column]
-            low_side.append(-sign * true[column])
-            high_side.append(np.inf)
-            r += 1
+    cost[n:] = [moving[c] for c in movers.tolist()]
+    # The equations as (row, column, coefficient) triples, in whole numbers: `_whole` checks
+    # a solution with them exactly.
+    equations = _Equations(rows, np.array(system.true, dtype=np.int64))
+    true = equations.true
+    # deviation - x >= -true and deviation + x >= true, two rows per moving column
+    first = m + 2 * np.arange(k)
+    deviation = n + np.arange(k)
+    ones = np.ones(k)
+    at_row = np.concatenate([equations.row, first, first, first + 1, first + 1])
+    at_column = np.concatenate([equations.column, deviation, movers, deviation, movers])
+    entries = np.concatenate([equations.coefficient.astype(float), ones, -ones, ones, ones])
+    low_side = np.empty(m + 2 * k)
+    low_side[:m] = equations.total
+    low_side[m::2] = -true[movers]
+    low_side[m + 1 :: 2] = true[movers]
+    high_side = np.full(m + 2 * k, np.inf)
+    high_side[:m] = equations.total
     matrix = _by_column(entries, at_row, at_column, width)
     sides = (low_side, high_side)
     # The relaxation (real numbers) first: a linear program is solved in a fraction of the
@@ -90,30 +87,46 @@ def solution(
     if relaxed is _NONE:
         return None
     if relaxed is not None:
-        x = _whole(relaxed[:n], system, lower, upper)
-        if x is not None:
-            return x
+        values = np.array(relaxed[:n])
+        if np.all(np.abs(values - np.rint(values)) <= 1e-6):
+            x = equations.whole(values, lower[:n], upper[:n])
+            if x is not None:
+                return x
     found = _solve(cost, lower, upper, matrix, sides, n)
     if found is None or found is _NONE:
         return None
-    return _whole(found[:n], system, lower, upper)
+    return equations.whole(np.array(found[:n]), lower[:n], upper[:n])
 
 
-def _whole(
-    values: Sequence[float], system: System, lower: Vector, upper: Vector
-) -> list[int] | None:
-    """`values` as whole numbers if they are whole (within the solver's tolerance) and, so
-    taken, keep every bound and equation exactly; else None."""
-    x = [round(v) for v in values]
-    if any(abs(a - v) > 1e-6 for a, v in zip(x, values, strict=True)):
-        return None
-    if any(not lower[c] <= a <= upper[c] for c, a in enumerate(x)):
-        return None
-    true = system.true
-    for row in system.rows:
-        if sum(v * x[c] for c, v in row.items()) != sum(v * true[c] for c, v in row.items()):
+class _Equations:
+    """A system's equations as arrays of whole numbers: each term's row, column and
+    coefficient, and each row's total at the true values."""
+
+    def __init__(self, rows: Sequence[Mapping[int, int]], true: npt.NDArray[np.int64]) -> None:
+        size = sum(len(row) for row in rows)
+        self.true, self.count = true, len(rows)
+        self.row = np.repeat(np.arange(len(rows)), [len(row) for row in rows])
+        self.column = np.fromiter((c for row in rows for c in row), np.int64, size)
+        self.coefficient = np.fromiter((v for row in rows for v in row.values()), np.int64, size)
+        self.total = self._sums(true)
+
+    def _sums(self, x: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        out = np.zeros(self.count, dtype=np.int64)
+        np.add.at(out, self.row, self.coefficient * x[self.column])
+        return out
+
+    def whole(
+        self, values: npt.NDArray[np.float64], lower: Vector, upper: Vector
+    ) -> list[int] | None:
+        """`values` rounded to whole numbers if, so taken, they keep every bound and
+        equation exactly (in whole numbers); else None."""
+        x = np.rint(values).astype(np.int64)
+        if not (np.all(lower <= x) and np.all(x <= upper)):
             return None
-    return x
+        if not np.array_equal(self._sums(x), self.total):
+            return None
+        result: list[int] = x.tolist()
+        return result
 
 
 def above_floor(system: System) -> list[bool]:
@@ -162,14 +175,15 @@ def above_floor(system: System) -> list[bool]:
 
 
 def _by_column(
-    entries: list[float], at_row: list[int], at_column: list[int], width: int
+    entries: Terms, at_row: Terms, at_column: Terms, width: int
 ) -> tuple[Vector, Vector, Vector]:
     """A sparse matrix's entries by column, each column's rows in order (what HiGHS takes):
     starts, rows, values."""
-    order = np.lexsort((at_row, at_column))
+    rows, columns = np.asarray(at_row, dtype=np.int32), np.asarray(at_column, dtype=np.int64)
+    order = np.lexsort((rows, columns))
     starts = np.zeros(width + 1, dtype=np.int32)
-    np.cumsum(np.bincount(at_column, minlength=width), out=starts[1:])
-    return starts, np.array(at_row, dtype=np.int32)[order], np.array(entries)[order]
+    np.cumsum(np.bincount(columns, minlength=width), out=starts[1:])
+    return starts, rows[order], np.asarray(entries, dtype=float)[order]
 
 
 def _solve(
@@ -177,7 +191,7 @@ def _solve(
     lower: Vector,
     upper: Vector,
     matrix: tuple[Vector, Vector, Vector],
-    sides: tuple[list[float], list[float]],
+    sides: tuple[Terms, Terms],
     whole: int,
 ) -> list[float] | None:
     """HiGHS's solution of min cost . x, lower <= x <= upper, sides[0] <= matrix . x <=

@@ -15,13 +15,16 @@ recoverable by solving them (secondary suppression):
    found that gives it another value (every hidden cell at its floor or above). First the
    true values plus or minus one vector of the null space's basis (cheap; what it finds is
    a proof); then, by integer programming (domain/alternatives.py), a solution with the
-   component's undecided counts as low as they go and one with them as high; for a count
-   still undecided, the least-cost solution in which it takes another value and shown
-   cells may move too, each at a cost (its value, and far more for a higher `rank`): none
-   moves if the count is safe; otherwise the shown cells it moves are hidden, and with
-   them hidden it is a solution, so the count is safe. Where no solution is found, the
-   first shown cell beside it is hidden and the count checked again. Both steps run again
-   until every hidden small count has an alternative.
+   component's undecided counts as low as they go and one with them as high. Every count
+   still undecided is settled over its whole component (hidden cells only) before any cell
+   is hidden for it: one linear program shows those no solution moves even in real
+   numbers, and each other is asked for a solution with it above its value, else below,
+   unless a solution found for another already moves it. Only a count so proved pinned is
+   protected: the least-cost solution in which it takes another value and shown cells
+   move, each at a cost (its value, and far more for a higher `rank`); the shown cells it
+   moves are hidden, and with them hidden it is a solution, so the count is safe. Where no
+   solution is found, the first shown cell beside it is hidden and the count checked
+   again. Both steps run again until every hidden small count has an alternative.
 
 Zeros are shown and never hidden to protect another cell. Some cells are never published
 but known to an attacker by subtraction where every other cell of an equation is shown (the
@@ -374,10 +377,13 @@ class _Solver:
         self, component: list[int], rows: list[dict[int, Exact]], undecided: list[int]
     ) -> list[int]:
         """Of `undecided` (small counts of the component the basis vectors do not move),
-        those that two whole solutions of the component's equations (shown cells constants)
-        do not move: one with their sum as low as it goes, one with it as high (each at most
-        1 above its value). What either moves is safe; the rest are for `_protect`, which
-        finds whether each is truly pinned."""
+        those no whole solution of the component's equations (shown cells constants) moves:
+        each one's safety settled over the whole component before any cell is hidden for
+        it. First two solutions for all of them, one with their sum as low as it goes, one
+        with it as high (each at most 1 above its value); then, of those left, the ones
+        pinned even in real numbers (`_fixed`, one linear program) and, for each other not
+        moved by a solution found meanwhile, a solution with it above its value or below
+        (`_moves`). Every count a solution moves is safe; the rest are for `_protect`."""
         values, safe = self.values, self.safe
         true = [values[k] for k in component]
         system = alternatives.System(
@@ -408,10 +414,9 @@ class _Solver:
         fixed = _fixed(system) if left else set()
         pinned = []
         for k in left:
-            # A solution found for an earlier count moves many others: those are not asked.
-            if column[k] in fixed or (
-                not safe[k] and not self._moves(system, column[k], component)
-            ):
+            if safe[k]:  # moved by a solution found for an earlier count: not asked
+                continue
+            if column[k] in fixed or not self._moves(system, column[k], component):
                 self._settled[k] = len(component)
                 pinned.append(k)
         return pinned
@@ -451,10 +456,10 @@ class _Solver:
         most): [] when it already takes one (it is then safe), None when no solution is
         found (the caller then hides the cell `beside` it and asks again).
 
-        Nearby first: most counts move with a few cells around them, and a small program
-        is solved in a fraction of the time a whole component's takes (Kent's are up to 500
-        hidden cells); a solution in part of the system is one of the whole. A wider region
-        is tried while the best solution so far moves a cell of rank 2 or more."""
+        Nearby first: most counts are protected by a few cells around them, and a small
+        program is solved in a fraction of the time a whole component's takes (Kent's are up
+        to 700 hidden cells); a solution in part of the system is one of the whole. A wider
+        region is tried while the best solution so far moves a cell of rank 2 or more."""
         whole = self._region(cell, inf, 1)
         component = [k for k in whole if self.hidden[k]]
         # Cells hidden for another count since this one was settled may have joined its
