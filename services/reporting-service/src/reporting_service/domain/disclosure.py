@@ -556,7 +556,9 @@ class _Solver:
 def _fixed(system: alternatives.System) -> set[int]:
     """The columns every solution of the system in real numbers keeps at its value: those no
     solution takes above their floor, and those the equations then determine (pivots of the
-    reduced form with no other column in their row). No whole solution moves them either."""
+    reduced form with no other column in their row). No whole solution moves them either.
+    The linear program is solved in floating point: a column taken for fixed wrongly would
+    only have cells hidden for it (`_protect`), never be taken for safe."""
     above = alternatives.above_floor(system)
     rows: list[dict[int, Exact]] = []
     for row in system.rows:
