@@ -15,13 +15,16 @@ recoverable by solving them (secondary suppression):
    found that gives it another value (every hidden cell at its floor or above). First the
    true values plus or minus one vector of the null space's basis (cheap; what it finds is
    a proof); then, by integer programming (domain/alternatives.py), a solution with the
-   component's undecided counts as low as they go and one with them as high; for a count
-   still undecided, the least-cost solution in which it takes another value and shown
-   cells may move too, each at a cost (its value, and far more for a higher `rank`): none
-   moves if the count is safe; otherwise the shown cells it moves are hidden, and with
-   them hidden it is a solution, so the count is safe. Where no solution is found, the
-   first shown cell beside it is hidden and the count checked again. Both steps run again
-   until every hidden small count has an alternative.
+   component's undecided counts as low as they go and one with them as high. Every count
+   still undecided is settled over its whole component (hidden cells only) before any cell
+   is hidden for it: one linear program shows those no solution moves even in real
+   numbers, and each other is asked for a solution with it above its value, else below,
+   unless a solution found for another already moves it. Only a count so proved pinned is
+   protected: the least-cost solution in which it takes another value and shown cells
+   move, each at a cost (its value, and far more for a higher `rank`); the shown cells it
+   moves are hidden, and with them hidden it is a solution, so the count is safe. Where no
+   solution is found, the first shown cell beside it is hidden and the count checked
+   again. Both steps run again until every hidden small count has an alternative.
 
 Zeros are shown and never hidden to protect another cell. Some cells are never published
 but known to an attacker by subtraction where every other cell of an equation is shown (the
@@ -52,9 +55,6 @@ K = TypeVar("K", bound=Hashable)
 Equation = tuple[tuple[K, int], ...]  # sum of coefficient x value == 0
 Exact = int | Fraction
 RANK_WEIGHT = 1_000_000
-# How far (in equations) `_protect` first looks for a solution over hidden cells alone: on
-# Kent's quarter, 6 settles as many counts as any and a tenth of the CPU goes (3: none).
-_NEARBY = 6
 # Where `_protect` looks, in turn: (equations out from the count, of which through shown
 # cells).
 _REGIONS = ((2, 1), (4, 1), (inf, 1), (inf, 2))
@@ -164,6 +164,9 @@ class _Solver:
         self._members: dict[int, list[int]] = {}
         self._first: dict[int, int] = {}  # root -> its first small count
         self._verdicts: dict[int, tuple[int, list[int]]] = {}  # root -> (size, verdict)
+        # A count no solution over its component's hidden cells moves -> that component's
+        # size when it was settled (hidden cells only grow it).
+        self._settled: dict[int, int] = {}
 
     def solve(self) -> list[int]:
         """The hidden cells (published, or small), by the module docstring's two steps, round
@@ -374,10 +377,13 @@ class _Solver:
         self, component: list[int], rows: list[dict[int, Exact]], undecided: list[int]
     ) -> list[int]:
         """Of `undecided` (small counts of the component the basis vectors do not move),
-        those that two whole solutions of the component's equations (shown cells constants)
-        do not move: one with their sum as low as it goes, one with it as high (each at most
-        1 above its value). What either moves is safe; the rest are for `_protect`, which
-        finds whether each is truly pinned."""
+        those no whole solution of the component's equations (shown cells constants) moves:
+        each one's safety settled over the whole component before any cell is hidden for
+        it. First two solutions for all of them, one with their sum as low as it goes, one
+        with it as high (each at most 1 above its value); then, of those left, the ones
+        pinned even in real numbers (`_fixed`, one linear program) and, for each other not
+        moved by a solution found meanwhile, a solution with it above its value or below
+        (`_moves`). Every count a solution moves is safe; the rest are for `_protect`."""
         values, safe = self.values, self.safe
         true = [values[k] for k in component]
         system = alternatives.System(
@@ -400,11 +406,42 @@ class _Solver:
                 system, bounds=ceilings, objective=dict.fromkeys(columns, direction)
             )
             if x is not None:
-                for c, (a, b) in enumerate(zip(x, true, strict=True)):
-                    if a != b:
-                        safe[component[c]] = 1
+                self._mark(x, true, component)
             left = [k for k in left if not safe[k]]
-        return left
+        # Most counts left are pinned even in real numbers (by floors: 2 = 1 + 1), which one
+        # linear program shows for the whole component; proving it with two integer
+        # programs per count (one each way) took most of the decision's CPU.
+        fixed = _fixed(system) if left else set()
+        pinned = []
+        for k in left:
+            if safe[k]:  # moved by a solution found for an earlier count: not asked
+                continue
+            if column[k] in fixed or not self._moves(system, column[k], component):
+                self._settled[k] = len(component)
+                pinned.append(k)
+        return pinned
+
+    def _moves(self, system: alternatives.System, j: int, region: list[int]) -> bool:
+        """Whether a whole solution over `region` (hidden cells, every other cell at its
+        value) gives column `j` another value, up first (most small counts are 1, their
+        floor), then down; what it finds is marked safe, every count it moves."""
+        value = system.true[j]
+        for low, high in ((value + 1.0, inf), (system.floors[j], value - 1.0)):
+            if high < low:
+                continue
+            x = alternatives.solution(system, bounds={j: (low, high)})
+            if x is not None:
+                self._mark(x, system.true, region)
+                return True
+        return False
+
+    def _mark(self, x: Sequence[int], true: Sequence[int], region: list[int]) -> None:
+        """Every count a solution `x` over `region` moves is safe (with the cells hidden
+        since at their values it stays a solution)."""
+        safe = self.safe
+        for c, (a, b) in enumerate(zip(x, true, strict=True)):
+            if a != b:
+                safe[region[c]] = 1
 
     def _floor(self, cell: int) -> int:
         """The least value a hidden cell may take: 0 if unpublished, else 1 (every "c" is
@@ -413,21 +450,38 @@ class _Solver:
         return min(0 if cell in self.unpublished else 1, self.values[cell])
 
     def _protect(self, cell: int) -> list[int] | None:
-        """The shown cells to hide so that the small count `cell` takes another value in a
-        whole solution, at the least cost (`weight`: readers miss large and high-ranking
-        figures most): [] when it already takes one (it is then safe), None when no
-        solution is found (the caller then hides the cell `beside` it and asks again).
+        """The shown cells to hide so that the small count `cell`, which no whole solution
+        over its component's hidden cells moves (`_exact`), takes another value in a whole
+        solution, at the least cost (`weight`: readers miss large and high-ranking figures
+        most): [] when it already takes one (it is then safe), None when no solution is
+        found (the caller then hides the cell `beside` it and asks again).
 
-        Nearby first: most counts move with a few cells around them, and a small program
-        is solved in a fraction of the time a whole component's takes (Kent's are up to 500
-        hidden cells); a solution in part of the system is one of the whole. A wider region
-        is tried while the best solution so far moves a cell of rank 2 or more."""
-        # First over the hidden cells near it alone: a cheaper program than any with shown
-        # cells in it, and one that settles most counts.
-        nearby = [k for k in self._region(cell, _NEARBY, 1) if self.hidden[k]]
-        best = self._cheapest_solution(cell, nearby)
-        for reach, depth in _REGIONS if best is None else ():
-            found = self._cheapest_solution(cell, self._region(cell, reach, depth))
+        Nearby first: most counts are protected by a few cells around them, and a small
+        program is solved in a fraction of the time a whole component's takes (Kent's are up
+        to 700 hidden cells); a solution in part of the system is one of the whole. A wider
+        region is tried while the best solution so far moves a cell of rank 2 or more."""
+        whole = self._region(cell, inf, 1)
+        component = [k for k in whole if self.hidden[k]]
+        # Cells hidden for another count since this one was settled may have joined its
+        # component: its safety is settled again over the component as it is now, before
+        # any cell is hidden for it.
+        if len(component) != self._settled.get(cell):
+            system = self._system(component)
+            self._settled[cell] = len(component)
+            if self._moves(system, component.index(cell), component):
+                return []
+        best: tuple[float, list[int]] | None = None
+        # A region met before is the same program (nothing is hidden meanwhile), whose answer
+        # is known and not cheaper than the best kept. On Kent's quarter the whole component
+        # and the shown cells around it are often both (inf, 1) and (inf, 2) away, and its
+        # programs are the largest: skipping them again saved 15% of the decision's CPU.
+        tried: list[list[int]] = []
+        for reach, depth in _REGIONS:
+            region = whole if (reach, depth) == (inf, 1) else self._region(cell, reach, depth)
+            if region in tried:
+                continue
+            tried.append(region)
+            found = self._cheapest_solution(cell, region)
             if found is not None and (best is None or found[0] < best[0]):
                 best = found
             if best is not None and best[0] < 2 * RANK_WEIGHT:
@@ -440,9 +494,9 @@ class _Solver:
             self.safe[k] = 1
         return [k for k in best[1] if not self.hidden[k]]
 
-    def _cheapest_solution(self, cell: int, region: list[int]) -> tuple[float, list[int]] | None:
-        """Over `region` (every other cell at its value), the least-cost whole solution in
-        which `cell` takes another value: its cost and the cells it moves."""
+    def _system(self, region: list[int]) -> alternatives.System:
+        """The equations over `region` (every other cell a constant at its value), each
+        hidden cell at its floor or above, each shown one at 1 or above."""
         values, hidden = self.values, self.hidden
         column = {k: i for i, k in enumerate(region)}
         rows = []
@@ -451,11 +505,16 @@ class _Solver:
             if row:
                 rows.append(row)
         true = [values[k] for k in region]
-        system = alternatives.System(
-            rows, true, [self._floor(k) if hidden[k] else 1 for k in region]
-        )
-        moving = {column[k]: self.weight[k] for k in region if not hidden[k]}
-        j, value = column[cell], values[cell]
+        return alternatives.System(rows, true, [self._floor(k) if hidden[k] else 1 for k in region])
+
+    def _cheapest_solution(self, cell: int, region: list[int]) -> tuple[float, list[int]] | None:
+        """Over `region` (every other cell at its value), the least-cost whole solution in
+        which `cell` takes another value: its cost and the cells it moves."""
+        system = self._system(region)
+        true = system.true
+        moving = {c: self.weight[k] for c, k in enumerate(region) if not self.hidden[k]}
+        j = region.index(cell)
+        value = true[j]
         best: tuple[float, list[int]] | None = None
         # Up first: a count at its floor (most small counts are 1) can only go up.
         for low, high in ((value + 1.0, inf), (system.floors[j], value - 1.0)):
@@ -492,6 +551,22 @@ class _Solver:
                     if hidden[k] or further < depth:
                         work.append((k, hops + 1, further))
         return sorted(region)
+
+
+def _fixed(system: alternatives.System) -> set[int]:
+    """The columns every solution of the system in real numbers keeps at its value: those no
+    solution takes above their floor, and those the equations then determine (pivots of the
+    reduced form with no other column in their row). No whole solution moves them either.
+    The linear program is solved in floating point: a column taken for fixed wrongly would
+    only have cells hidden for it (`_protect`), never be taken for safe."""
+    above = alternatives.above_floor(system)
+    rows: list[dict[int, Exact]] = []
+    for row in system.rows:
+        kept: dict[int, Exact] = {c: v for c, v in row.items() if above[c] and v}
+        if kept:
+            rows.append(kept)
+    determined = {p for p, row in _reduce(rows).items() if len(row) == 1}
+    return {c for c, free in enumerate(above) if not free} | determined
 
 
 def _keeps_floor(vector: list[tuple[int, Exact]], slack: list[int]) -> bool:

@@ -475,9 +475,11 @@ def _equations(units: TenantUnits, reading: Reading) -> None:
                     add((quarter, code, name, dim), [(m, code, name, dim) for m in months])
 
 
-def recovered(reading: Reading, truth: dict[Id, int], threshold: int) -> list[tuple[Id, int]]:
-    """Every hidden count from 1 to the threshold for which no other whole-number solution of
-    the equations gives it another value."""
+def recovered(
+    reading: Reading, truth: dict[Id, int], threshold: int, targets: Iterable[Id] | None = None
+) -> list[tuple[Id, int]]:
+    """Every hidden count from 1 to the threshold (of `targets`, when given) for which no
+    other whole-number solution of the equations gives it another value."""
     hidden = sorted(i for i, v in reading.values.items() if v is None)
     rows: list[tuple[dict[Id, int], int]] = []
     for equation in reading.equations:
@@ -495,7 +497,8 @@ def recovered(reading: Reading, truth: dict[Id, int], threshold: int) -> list[tu
     # Solutions found so far, by component: one that gives a later target another value
     # settles it without solving again (every target of a component shares its equations).
     found: dict[frozenset[Id], list[dict[Id, int]]] = {}
-    for target in hidden:
+    asked = hidden if targets is None else sorted(set(targets) & set(hidden))
+    for target in asked:
         if not 1 <= truth[target] <= threshold:
             continue
         # The cells linked to the target: others can keep their true values.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from math import inf
 
-from reporting_service.domain.alternatives import System, solution
+from reporting_service.domain.alternatives import System, above_floor, solution
 
 # total = a + b and total = c + d: 6 = 1 + 5 = 3 + 3.
 PAIRS = System(
@@ -42,3 +42,19 @@ def test_an_objective_pushes_the_columns_it_names() -> None:
     assert low is not None and low[1] == 1 and low[3] == 1
     high = solution(PAIRS, bounds={1: (1, 4)}, objective={1: -1.0})
     assert high is not None and high[1] == 4
+
+
+def test_columns_above_their_floor_are_those_some_real_solution_lifts() -> None:
+    # a + b = 2 holds both at their floor of 1; c + d = 6 lets each go from 1 to 5; e, with
+    # a floor of 0 and e = a - 1 (so e - a = -1), stays at 0.
+    system = System(
+        rows=[{0: 1, 1: 1}, {2: 1, 3: 1}, {4: 1, 0: -1}],
+        true=[1, 1, 3, 3, 0],
+        floors=[1, 1, 1, 1, 0],
+    )
+    assert above_floor(system) == [False, False, True, True, False]
+    # f = g - h, all 0 with a floor of 0: g up lifts f, g and h up together lift h. With no
+    # equation every column is free.
+    chained = System(rows=[{0: 1, 1: -1, 2: 1}], true=[0, 0, 0], floors=[0, 0, 0])
+    assert above_floor(chained) == [True, True, True]
+    assert above_floor(System(rows=[], true=[4, 0], floors=[1, 0])) == [True, True]

@@ -269,3 +269,40 @@ def test_components_kept_between_rounds_are_those_a_fresh_search_finds(
         assert {tuple(c) for c in expected} == {
             tuple(sorted(solver._members[solver._root(c[0])])) for c in expected
         }
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10**6), threshold=st.integers(1, 5))
+def test_cells_are_hidden_for_a_count_only_when_no_solution_over_the_hidden_cells_moves_it(
+    seed: int, threshold: int
+) -> None:
+    # Hiding cells for a count that a whole solution over the cells already hidden moves
+    # hides them for nothing: each count's safety is settled over its whole component
+    # first. Checked when the solver hides cells for a count: the exact attacker, given
+    # what is hidden at that moment, recovers that count.
+    rng = random.Random(seed)
+    units = attacker.small_tenant(rng, areas=rng.randint(1, 3), districts=2, teams=3)
+    quarter = attacker.QUARTER
+    raw = attacker.figures(rng, units, high=rng.randint(1, 12), sparse=rng.uniform(0, 0.9))
+    values, equations, unpublished = publication._published(
+        publication.decide(raw[quarter], quarter, units.tenant, units, None).raw,
+        quarter,
+        units.tenant,
+        units,
+    )
+    cells, solver = _numbered(values, equations, threshold, unpublished, {})
+    protect_one = solver._protect
+    hid_for: list[int] = []
+
+    def checked(cell: int) -> list[int] | None:
+        hidden = {cells[c] for c, h in enumerate(solver.hidden) if h}
+        extra = protect_one(cell)
+        if extra != []:  # cells to hide, or None: the cell beside it is hidden
+            reading, truth = attacker.reading_of(values, equations, hidden, unpublished)
+            assert attacker.recovered(reading, truth, threshold, [cells[cell]]) != []
+            hid_for.append(cell)
+        return extra
+
+    solver._protect = checked  # type: ignore[method-assign]
+    hidden = {cells[c] for c in solver.solve()}
+    assert hidden == protect(values, equations, threshold, unpublished=unpublished)
