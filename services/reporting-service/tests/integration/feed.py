@@ -65,12 +65,13 @@ def audit_submitted(
     return event(data, audit_id, tenant, at)
 
 
-def escalation_raised(on: date, tenant: str = "886") -> CloudEvent:
-    """An escalation raised on `on` and still open: a state (open at the end) from then on."""
+def escalation_raised(on: date, tenant: str = "886", unit: OrgUnitRef = UNIT) -> CloudEvent:
+    """An escalation raised on `on` in `unit` and still open: a state (open at the end) from
+    then on."""
     escalation = uuid.uuid4()
     data = e.EscalationRaised(
         escalation_id=escalation,
-        org_unit=UNIT,
+        org_unit=unit,
         plan_type=EscalationPlanType.CP,
         raised_by_role=RaisedByRole.CP_CHAIR,
         categories=[EscalationCategory.DRIFT_DELAY],

@@ -16,26 +16,16 @@ from typing import Any
 import httpx
 import pytest_asyncio
 
-from qaf_shared.enums import (
-    EscalationCategory,
-    EscalationPlanType,
-    EscalationStage,
-    EscalationStatus,
-    Grade,
-    PlanType,
-    RaisedByRole,
-)
+from qaf_shared.enums import Grade, PlanType
 from qaf_shared.events import audit as a
-from qaf_shared.events import escalation as e
 from qaf_shared.events.envelope import CloudEvent
-from qaf_shared.events.payloads import OrgUnitRef
 from qaf_shared.org_units import OrgUnitDirectory
 from qaf_shared.testing.fixtures import DatabaseFactory, TopicsFactory, auth, serve
 from qaf_shared.testing.kafka import publish
 from reporting_service.main import create_app
 
 from ...unit.domain import attacker
-from ..feed import all_applied, event, settings_for
+from ..feed import all_applied, escalation_raised, event, settings_for
 
 QUARTER, NEXT = "FY2025Q2", "FY2025Q3"  # July to September 2025, and the one after
 DAY = date(2025, 7, 14)
@@ -69,25 +59,8 @@ def _events() -> list[CloudEvent]:
         unit = units.team(team)
         assert unit is not None
         for n in range(count):
-            out.append(_raised(unit, DAY + timedelta(days=20 * (n % 3))))
+            out.append(escalation_raised(DAY + timedelta(days=20 * (n % 3)), unit=unit))
     return out
-
-
-def _raised(unit: OrgUnitRef, raised_on: date) -> CloudEvent:
-    escalation = uuid.uuid4()
-    data = e.EscalationRaised(
-        escalation_id=escalation,
-        org_unit=unit,
-        plan_type=EscalationPlanType.CP,
-        raised_by_role=RaisedByRole.CP_CHAIR,
-        categories=[EscalationCategory.DRIFT_DELAY],
-        raised_on=raised_on,
-        stage=EscalationStage.INFORMAL,
-        status=EscalationStatus.AWAITING_RESPONSE,
-        stage_opened_on=raised_on,
-        stage_due_date=raised_on + timedelta(days=7),
-    )
-    return event(data, escalation)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
