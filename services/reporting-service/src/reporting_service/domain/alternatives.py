@@ -197,9 +197,10 @@ def _solve(
     """HiGHS's solution of min cost . x, lower <= x <= upper, sides[0] <= matrix . x <=
     sides[1] (`matrix` by column: starts, rows, values), its first `whole` columns whole
     numbers and the rest continuous (a linear program when `whole` is 0); `_NONE` when it
-    proves there is none, None when it finds none otherwise (a limit reached). Through HiGHS's own bindings: scipy's `milp`
-    wraps the same HiGHS (1.12.0, the same answer to each of the 1,413 programs of Kent's
-    quarter) at about a millisecond more a program, in checks and results not read here."""
+    proves there is none, None when it finds none otherwise (a limit reached). Through
+    HiGHS's own bindings: scipy's `milp` wraps the same HiGHS (1.12.0, the same answer to
+    each of the 1,413 programs of Kent's quarter) at about a millisecond more a program, in
+    checks and results not read here."""
     model = highspy.HighsLp()
     model.num_col_, model.num_row_ = len(cost), len(sides[0])
     model.col_cost_, model.col_lower_, model.col_upper_ = cost, lower, upper
