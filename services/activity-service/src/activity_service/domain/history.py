@@ -285,21 +285,18 @@ def _visit_timeliness(
     def open_on(spans: Sequence[_Span], visits: Sequence[HistoryRecord]) -> list[int | None]:
         return _latest_open(spans, (visit.key_date for visit in visits))
 
-    cin_after, cp_after = after(cin_working_days), after(cp_working_days)
-    if seen["CIN"]:
-        yield from _measured(
-            seen["CIN"],
-            open_on(referrals, seen["CIN"]),
-            lambda referral: cin_after(referrals[referral].start),
-            cin_after,
-        )
-    if seen["CP"]:
-        yield from _measured(
-            seen["CP"],
-            open_on(plans, seen["CP"]),
-            lambda plan: cp_after(plans[plan].start),
-            cp_after,
-        )
+    def from_start(spans: Sequence[_Span], due: Callable[[date], date]) -> Callable[[int], date]:
+        return lambda span: due(spans[span].start)
+
+    # A CIN visit is measured within the referral open on its day, a CP visit the plan.
+    for kind, spans, due in (
+        ("CIN", referrals, after(cin_working_days)),
+        ("CP", plans, after(cp_working_days)),
+    ):
+        if seen[kind]:
+            yield from _measured(
+                seen[kind], open_on(spans, seen[kind]), from_start(spans, due), due
+            )
     if not seen["CLA"]:
         return
 
