@@ -370,3 +370,46 @@ async def test_a_batch_the_broker_refuses_fails_the_claim_and_marks_nothing(
         events
     )
     await pool.close()
+
+
+async def test_each_record_is_the_outbox_rows_text_and_parses_to_the_event_written(
+    make_database: DatabaseFactory, make_topics: TopicsFactory
+) -> None:
+    prefix = await make_topics()
+    dsn = await make_database("audit_service")
+    # A free-text value holding what the text's separators look like, and non-ASCII.
+    written = [submitted(uuid.uuid4(), n) for n in range(1, 4)]
+    odd = written[0].model_copy(update={"data": {**written[0].data, "note": 'a, "b": c\\ d – é\n'}})
+    written[0] = odd
+    await write(dsn, written)
+    pool = await create_pool(dsn, size=2)
+    texts = {
+        str(row["id"]): row["text"]
+        for row in await pool.fetch("SELECT id, payload::text AS text FROM outbox")
+    }
+    producer = idempotent_producer(KAFKA_SETTINGS)
+    await producer.start()
+    try:
+        assert await in_process_relay(dsn, pool, prefix).publish_batch(producer) == len(written)
+    finally:
+        await producer.stop()
+        await pool.close()
+    consumer = AIOKafkaConsumer(
+        prefix + AUDIT_TOPIC,
+        bootstrap_servers=KAFKA,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    values: dict[str, bytes] = {}
+    try:
+        deadline = asyncio.get_running_loop().time() + 20
+        while len(values) < len(written) and asyncio.get_running_loop().time() < deadline:
+            for got in (await consumer.getmany(timeout_ms=200)).values():
+                values.update((dict(r.headers)["ce_id"].decode(), r.value) for r in got)
+    finally:
+        await consumer.stop()
+    assert values == {str(e.id): texts[str(e.id)].encode() for e in written}
+    assert {i: jsonutil.loads(v) for i, v in values.items()} == {
+        str(e.id): e.to_json() for e in written
+    }

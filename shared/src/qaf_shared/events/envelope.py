@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, Protocol
 
 import uuid_utils
 from pydantic import BaseModel, ConfigDict, Field
@@ -54,7 +54,15 @@ def kafka_value(event: Mapping[str, Any]) -> bytes:
     return jsonutil.dumpb(event)
 
 
-def kafka_headers(event: Mapping[str, Any]) -> list[tuple[str, bytes]]:
+class Attributes(Protocol):
+    """An event's attributes by name: its JSON form, or the relay's claimed row, which holds
+    them as columns (`id`, `type`, `source`, `traceparent`, `tracestate`)."""
+
+    def __getitem__(self, name: str, /) -> Any: ...
+    def get(self, name: str, /) -> Any: ...
+
+
+def kafka_headers(event: Attributes) -> list[tuple[str, bytes]]:
     """The record's headers: the content type and the `ce_id`, `ce_type` and `ce_source`
     attributes, so that a consumer can route or drop a record without parsing it, and the
     trace context (`ce_traceparent`, `ce_tracestate`, as the CloudEvents Kafka binding names
