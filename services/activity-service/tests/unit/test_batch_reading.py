@@ -7,9 +7,16 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import orjson
 import pytest
+from pydantic import ValidationError
 
-from activity_service.api.schemas.records import read_record, read_records
+from activity_service.api.schemas.records import (
+    ActivityBatch,
+    CheckedRecords,
+    read_record,
+    read_records,
+)
 from activity_service.domain.records import RecordIn
 from qaf_shared.org_units import OrgUnitDirectory
 from qaf_shared.testing.activity_returns import child_refs, generate, rest_batches
@@ -81,3 +88,54 @@ def test_records_that_are_no_objects_read_as_they_read_alone() -> None:
     together = _together(raws)
     assert together == _alone(raws)
     assert [read[0] for read in together[:4]] == ["issues"] * 4
+
+
+def _read_from_json(raws: Any) -> tuple[list[Any], list[Any]]:
+    """The records `ActivityBatch.read_json` gives for a body of `raws`, and what
+    `read_records` makes of them."""
+    assert KENT is not None
+    records = ActivityBatch.read_json(orjson.dumps({"records": raws})).records
+    return records, [_comparable(read) for read in read_records(records, KENT)]
+
+
+def test_a_good_batchs_body_is_read_and_checked_in_one_pass_as_model_validate_json_reads_it() -> (
+    None
+):
+    raws = _generated(120)[:1000]
+    records, read = _read_from_json(raws)
+    assert isinstance(records, CheckedRecords)
+    assert records == ActivityBatch.model_validate_json(orjson.dumps({"records": raws})).records
+    assert read == _alone(raws)
+
+
+@pytest.mark.parametrize("change", [change for _, change in _BREAKS], ids=[n for n, _ in _BREAKS])
+def test_a_body_with_a_broken_record_is_read_as_model_validate_json_reads_it(
+    change: dict[str, Any],
+) -> None:
+    raws = _generated(3)
+    first = next(i for i, raw in enumerate(raws) if raw["kind"] == "referral")
+    raws[first] = {**raws[first], **change}
+    records, read = _read_from_json(raws)
+    assert records == ActivityBatch.model_validate_json(orjson.dumps({"records": raws})).records
+    assert read == _alone(raws)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"records": []},
+        {"records": _generated(120)[:1001]},
+        {"records": _generated(1), "more": 1},
+        {"records": {"kind": "referral"}},
+        {},
+        [],
+    ],
+    ids=["no records", "1001 records", "unknown field", "records no list", "empty", "a list"],
+)
+def test_a_body_model_validate_json_refuses_is_refused_with_its_errors(body: Any) -> None:
+    raw = orjson.dumps(body)
+    with pytest.raises(ValidationError) as expected:
+        ActivityBatch.model_validate_json(raw)
+    with pytest.raises(ValidationError) as refused:
+        ActivityBatch.read_json(raw)
+    assert refused.value.errors() == expected.value.errors()

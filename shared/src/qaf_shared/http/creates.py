@@ -34,6 +34,7 @@ from qaf_shared.http.auth import ACTOR_PATTERN, Actor, Principal, requires
 from qaf_shared.http.idempotency import IdempotencyKey, idempotent_write
 from qaf_shared.http.reads import Shape
 from qaf_shared.http.resources import StoredResponse, resource_response
+from qaf_shared.http.schemas import Strict
 
 Make = Callable[[asyncpg.Connection, date], Awaitable[asyncpg.Record]]
 """A route's call of its handler: the connection and the business date; the new row."""
@@ -97,7 +98,8 @@ class CreateRoute(APIRoute):
     FastAPI's own handler, which reads it as it always did and answers it, so its refusals
     (400, 422 with every error in its order, 413) are FastAPI's; FastAPI authenticates before
     it validates, and so does this. The route is declared to FastAPI as usual, so the OpenAPI
-    document is unchanged. Any other route of the router is FastAPI's."""
+    document is unchanged. Any other route of the router is FastAPI's. A `Strict` body is
+    read by its `read_json` (by default `model_validate_json`)."""
 
     def get_route_handler(self) -> Handler:
         full = super().get_route_handler()
@@ -137,6 +139,7 @@ def _direct_create(route: APIRoute, full: Handler) -> Handler | None:
         return None
     body_name, call_name = body_field.name, call_dependant.name
     assert call_name is not None
+    read_json = model.read_json if issubclass(model, Strict) else model.model_validate_json
 
     async def create(request: Request) -> Response:
         scope = request.scope
@@ -149,7 +152,7 @@ def _direct_create(route: APIRoute, full: Handler) -> Handler | None:
         except Exception:
             return await full(request)
         try:
-            body = model.model_validate_json(raw)
+            body = read_json(raw)
         except ValidationError:
             return await full(request)
         principal = await authenticate(request)
