@@ -85,9 +85,9 @@ class RecordIn:
 
     kind: Kind
     child_ref: str
-    facts: Mapping[str, Any]
+    facts: dict[str, Any]
     unit: OrgUnitRef | Keep | None = KEEP
-    typed: Mapping[str, object] = field(init=False)
+    typed: dict[str, object] = field(init=False)
     key: NaturalKey = field(init=False)
 
     def __post_init__(self) -> None:

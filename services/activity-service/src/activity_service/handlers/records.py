@@ -247,8 +247,10 @@ async def apply_records(
         stored = histories.state.get(key)
         live = None if stored is None or stored.withdrawn else stored
         if live is None:
-            # merge_patch(None, ...): what the record gives, nulls left out (seldom any).
-            facts, typed = dict(record.facts), dict(record.typed)
+            # merge_patch(None, ...): what the record gives, nulls left out (seldom any); its
+            # own dicts, not copies: neither a record's nor a stored record's facts are
+            # changed once made.
+            facts, typed = record.facts, record.typed
             if None in facts.values():
                 facts = {k: v for k, v in facts.items() if v is not None}
                 typed = {k: v for k, v in typed.items() if v is not None}
