@@ -31,6 +31,7 @@ from qaf_shared.testing.fixtures import (
     DatabaseFactory,
     TopicsFactory,
     eventually,
+    owner_dsn,
     serve,
 )
 from qaf_shared.testing.processes import start_relay
@@ -180,7 +181,7 @@ async def test_outbox_writes_refuse_to_run_outside_a_transaction(
     await conn.close()
 
 
-async def test_a_relay_killed_between_publishing_and_marking_publishes_again_and_reporting_counts_once(
+async def test_a_relay_killed_between_publishing_and_committing_its_mark_publishes_again_and_reporting_counts_once(
     make_database: DatabaseFactory, topic_prefix: str
 ) -> None:
     dsn = await make_database("audit_service")
@@ -190,12 +191,24 @@ async def test_a_relay_killed_between_publishing_and_marking_publishes_again_and
     topic = topic_prefix + AUDIT_TOPIC
     before = len(await read_topic(topic, expected=10**6, timeout=1))
 
-    # Hold a SHARE lock on the outbox: the relay can claim rows (FOR UPDATE) and publish
-    # them, but its UPDATE marking them published waits. Then kill it right there.
-    blocker = await asyncpg.connect(dsn)
-    tx = blocker.transaction()
-    await tx.start()
-    await blocker.execute("LOCK TABLE outbox IN SHARE MODE")
+    # Hold the relay's commit: its claim marks the rows published, and a deferred trigger
+    # makes the commit wait for an advisory lock the test holds, so the relay publishes every
+    # event and cannot commit the mark. Then kill it right there. Its session, left waiting
+    # in the commit, fails it once let go (a deferred trigger runs before the commit is
+    # written), as a relay dying there leaves it.
+    blocker = await asyncpg.connect(owner_dsn(dsn))
+    await blocker.execute(
+        """
+        CREATE FUNCTION hold_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_advisory_xact_lock(18);
+            RAISE EXCEPTION 'the relay died before its commit';
+        END $$;
+        CREATE CONSTRAINT TRIGGER hold_commit AFTER UPDATE ON outbox
+            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION hold_commit();
+        SELECT pg_advisory_lock(18);
+        """
+    )
     name = f"kill-{uuid.uuid4().hex}"
     relay = start_relay("relay-killed", relay_env(dsn, topic_prefix, name))
     try:
@@ -203,7 +216,9 @@ async def test_a_relay_killed_between_publishing_and_marking_publishes_again_and
         assert {e.id for e in events} <= {e.id for _, e in published}
     finally:
         relay.kill()
-        await tx.rollback()
+        await blocker.execute("SELECT pg_advisory_unlock(18)")
+        # Waits for the killed relay's transaction to end (it holds the outbox's rows).
+        await blocker.execute("DROP TRIGGER hold_commit ON outbox")
         await blocker.close()
     conn = await connect(dsn)
     assert await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == len(

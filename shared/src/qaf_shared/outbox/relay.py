@@ -51,16 +51,25 @@ OLDEST_AGE = Gauge(
     "qa_outbox_oldest_unpublished_seconds", "Age of the oldest unpublished row", ["service"]
 )
 
-# `value`: the record's value, the event's text as bytes; `id`, `type`, `source`,
-# `traceparent` and `tracestate`: its attributes, for its headers (`kafka_headers`).
+# The oldest unpublished rows, marked published in the same statement, in `seq` order: the
+# mark commits only once the broker has acknowledged every one of them (`publish_batch`), and
+# a failure, or a relay dying before the commit, rolls it back. Until then the rows are
+# locked, so no other relay takes them. One round trip where a claim and a mark after the
+# sends were two. `value`: the record's value, the event's text as bytes; `id`, `type`,
+# `source`, `traceparent` and `tracestate`: its attributes, for its headers (`kafka_headers`).
 _CLAIM = """
-SELECT seq, aggregateid, type, convert_to(payload::text, 'UTF8') AS value,
-    payload->>'id' AS id, payload->>'source' AS source,
-    payload->>'traceparent' AS traceparent, payload->>'tracestate' AS tracestate
-FROM outbox
-WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
+WITH claimed AS (
+    UPDATE outbox SET published_at = now()
+    WHERE seq IN (
+        SELECT seq FROM outbox WHERE published_at IS NULL
+        ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
+    )
+    RETURNING seq, aggregateid, type, convert_to(payload::text, 'UTF8') AS value,
+        payload->>'id' AS id, payload->>'source' AS source,
+        payload->>'traceparent' AS traceparent, payload->>'tracestate' AS tracestate
+)
+SELECT * FROM claimed ORDER BY seq
 """
-_MARK = "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])"
 _BACKLOG = """
 SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)
 FROM outbox WHERE published_at IS NULL
@@ -177,9 +186,10 @@ class OutboxRelay:
         self._wake.set()
 
     async def publish_batch(self, producer: AIOKafkaProducer) -> int:
-        """Claim the oldest unpublished rows, publish them (a Kafka batch per partition at a
-        time, `PartitionBatches`), wait for every ack, then mark them. The rows stay locked
-        until the mark commits, so no other relay can take them."""
+        """Claim the oldest unpublished rows and mark them published (`_CLAIM`), publish them
+        (a Kafka batch per partition at a time, `PartitionBatches`), wait for every ack, and
+        only then commit the mark. The rows stay locked until it commits, so no other relay
+        can take them; a failure rolls the mark back."""
         async with self._pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(_CLAIM, self._batch_size)
             if not rows:
@@ -200,13 +210,12 @@ class OutboxRelay:
                     batches.add(
                         topic, row["aggregateid"].encode(), row["value"], kafka_headers(row)
                     )
-                # Marked only below, once the broker has acknowledged every batch.
+                # The mark commits only once the broker has acknowledged every batch.
                 await batches.send()
             except BaseException as exc:
                 end_spans(spans, exc)
                 raise
             end_spans(spans)
-            await conn.execute(_MARK, [row["seq"] for row in rows])
         PUBLISHED.labels(self._service).inc(len(rows))
         return len(rows)
 
