@@ -1,4 +1,5 @@
-"""Publish outbox rows to Kafka, in order, and mark them only once the broker has them.
+"""Publish outbox rows to Kafka, in order, and mark them only once the broker has them: the
+claim marks them, and the mark commits only after every acknowledgement.
 
 One relay per service publishes at a time: it holds a session-level advisory lock on a
 dedicated connection, so with several replicas the others wait as hot standbys and the
@@ -6,7 +7,7 @@ order per aggregate holds. The relay is woken by NOTIFY (the outbox insert trigg
 polls as a fallback in case a notification is missed (e.g. across a reconnect).
 
 Delivery is at least once: if the process dies after the broker acknowledged a batch but
-before the rows were marked, the batch is published again on restart with the same event
+before the mark committed, the batch is published again on restart with the same event
 ids, and consumers dedupe by id.
 
 A record's value is the event's JSON text as PostgreSQL gives its `payload` (`payload::text`:
