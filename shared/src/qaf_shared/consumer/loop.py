@@ -44,9 +44,13 @@ DEAD_LETTERS = Counter(
 )
 LAG = Gauge("qa_consumer_lag", "Records behind the end of the partition", ["topic", "partition"])
 
-Applier = Callable[[asyncpg.Connection, str, Sequence[CloudEvent]], Awaitable[None]]
+AfterCommit = Callable[[], None]
+"""What an applier leaves to be done once its batch's transaction has committed, and only
+then (a rebuild's counts, written beside the replay: reporting's workers/cell_writer.py)."""
+
+Applier = Callable[[asyncpg.Connection, str, Sequence[CloudEvent]], Awaitable[AfterCommit | None]]
 """Applies new (never seen before) events to the projections in the given schema, inside
-the open transaction."""
+the open transaction; may return what to do once the transaction has committed."""
 
 Batches = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
 """A fetched batch: each partition's records, in order."""
@@ -377,6 +381,7 @@ class EventConsumer:
     async def _apply_new(self, items: Sequence[_Parsed], spans: list[Span]) -> None:
         """The transaction of `_apply_in_one_transaction`; the spans it starts are ended by
         the caller once the transaction has committed or failed."""
+        after_commit: AfterCommit | None = None
         async with self._pool.acquire() as conn, conn.transaction():
             schema = await self._schema_for_batch(conn)
             logical = _Logical(self._logical_topic)
@@ -395,9 +400,11 @@ class EventConsumer:
             if fresh:
                 if self._tracer is not None:
                     spans.extend(self._apply_spans(fresh))
-                await self._apply(conn, schema, [i.event for i in fresh])
+                after_commit = await self._apply(conn, schema, [i.event for i in fresh])
             stats = _per_topic(fresh, logical)
             await self._record(conn, schema, [i.record for i in items], stats, {})
+        if after_commit is not None:
+            after_commit()
         for (topic, _), (applied, _) in stats.items():
             APPLIED.labels(topic).inc(applied)
         skipped = len(items) - len(fresh)

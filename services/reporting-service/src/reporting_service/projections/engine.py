@@ -408,13 +408,16 @@ async def apply(
     events: Sequence[CloudEvent],
     *,
     today: date,
-) -> None:
+    write_cells: bool = True,
+) -> Contributions:
     """Fold a batch into the facts and counts: one query to load the facts it touches, the
-    folding in memory, one statement to save facts and one per table for the counts; the
-    quarters they change are marked as of the business day `today`."""
+    folding in memory, one statement to save facts and (`write_cells`, see `write_cells`)
+    one per table for the counts, the quarters they change marked as of the business day
+    `today`. Returns the counts' changes: without `write_cells` they are the caller's to
+    write (a rebuild writes them beside its replay: workers/cell_writer.py)."""
     routed = route(by_event_type(projections), events)
     if not routed:
-        return
+        return Counter()
     keys = sorted({key for _, key, _ in routed})
     shared = sorted({key for p, key, _ in routed if p.spans_partitions})
     if shared:
@@ -434,8 +437,17 @@ async def apply(
             saving.exception()  # seen: the first failure is the one raised
         raise
     await saving
+    if write_cells:
+        await write_changes(conn, schema, deltas, today)
+    return deltas
+
+
+async def write_changes(
+    conn: asyncpg.Connection, schema: str, deltas: Contributions, today: date
+) -> None:
+    """The counts' changes added, and the quarters whose published snapshots they change
+    marked, in the caller's transaction."""
     await add_cells(conn, schema, deltas)
-    # The quarters whose published snapshots the cells change, in this transaction.
     await publications.mark_changed(conn, schema, deltas, today)
 
 

@@ -2,11 +2,13 @@
 the service keeps answering from the active one, then switch.
 
 1. Capture the end offsets, create gen_N+1 and replay everything up to them into it, with
-   the same loop and appliers as the live consumer (dead letters are counted, not re-sent).
+   the same loop and projections as the live consumer (dead letters are counted, not
+   re-sent), the counts written beside the replay (workers/cell_writer.py).
 2. Take projection_state FOR UPDATE: live batches (which read it FOR SHARE) finish and the
    next ones wait. Replay the rest up to what the active generation has applied (its
-   partition_offsets), switch `active_schema`, commit. Live consumers carry on into the new
-   generation; anything they fetched that the replay already applied is deduped by id.
+   partition_offsets), wait for every count to be written, switch `active_schema`,
+   commit. Live consumers carry on into the new generation; anything they fetched that the
+   replay already applied is deduped by id.
 3. Drop the old generation.
 
 The caller holds the rebuild lock (repository/rebuild_lock.py) throughout, so only one
@@ -21,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Mapping
-from functools import partial
 from typing import Any
 
 import asyncpg
@@ -38,6 +39,7 @@ from reporting_service.repository import consumer_state, generations
 from reporting_service.repository.generations import RebuildReason
 from reporting_service.repository.rebuild_lock import RebuildLock
 from reporting_service.settings import ReportingSettings
+from reporting_service.workers.cell_writer import CellWriter
 
 log = get_logger(__name__)
 
@@ -90,19 +92,22 @@ async def rebuild(
                 await generations.drop_generation(conn, leftover)
             new = await generations.create_generation(conn)
         log.info("rebuild_started", schema=new, reason=reason)
-        replayer = _Replayer(settings, pool, new, clock)
+        cells = CellWriter(pool, new, clock)
+        replayer = _Replayer(settings, pool, new, cells)
         try:
             await replayer.start()
             await replayer.replay_to(await replayer.end_offsets())
             async with pool.acquire() as conn, conn.transaction():
                 active = await generations.lock_active_schema(conn)
                 await replayer.replay_to(await consumer_state.next_offsets(conn, active))
+                await cells.flush()
                 # Had the lock's connection dropped, another replica could be rebuilding too:
                 # switch only while it is still ours.
                 await lock.confirm()
                 await generations.switch_to(conn, new)
         finally:
             await replayer.stop()
+            await cells.close()
     except BaseException as exc:
         async with pool.acquire() as conn:
             await generations.record_rebuild_error(conn, type(exc).__name__)
@@ -120,9 +125,10 @@ class _Replayer:
     loop into one schema."""
 
     def __init__(
-        self, settings: ReportingSettings, pool: asyncpg.Pool, schema: str, clock: BusinessClock
+        self, settings: ReportingSettings, pool: asyncpg.Pool, schema: str, cells: CellWriter
     ) -> None:
         self._settings = settings
+        self._cells = cells
         self._prefix = settings.kafka_topic_prefix
         self._consumer = AIOKafkaConsumer(
             **client_options(settings),
@@ -138,7 +144,7 @@ class _Replayer:
         self._loop = EventConsumer(
             pool=pool,
             consumer_factory=lambda: self._consumer,
-            apply=partial(projections.apply, clock=clock),
+            apply=cells.apply,
             dlq_topic=settings.topic(DLQ_TOPIC),
             logical_topic=lambda t: t.removeprefix(self._prefix),
             schema_for_batch=this_schema,
@@ -184,6 +190,7 @@ class _Replayer:
         }
 
         async def fetch() -> dict[TopicPartition, list[Any]] | None:
+            self._cells.check()
             behind = [
                 tp for tp in self._partitions if await self._consumer.position(tp) < wanted[tp]
             ]
