@@ -11,7 +11,7 @@ from datetime import date
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 
@@ -300,6 +300,27 @@ async def test_two_relays_publish_each_event_once_and_in_order_per_aggregate(
     assert all(numbers == list(range(1, 21)) for numbers in by_aggregate.values())
 
 
+async def records_on(prefix: str, count: int) -> list[ConsumerRecord[bytes, bytes]]:
+    """The audit topic's records under `prefix`, from its start, once `count` have come (or
+    after 20 s, with what has)."""
+    consumer = AIOKafkaConsumer(
+        prefix + AUDIT_TOPIC,
+        bootstrap_servers=KAFKA,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    records: list[ConsumerRecord[bytes, bytes]] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + 20
+        while len(records) < count and asyncio.get_running_loop().time() < deadline:
+            for got in (await consumer.getmany(timeout_ms=200)).values():
+                records.extend(got)
+    finally:
+        await consumer.stop()
+    return records
+
+
 def in_process_relay(dsn: str, pool: asyncpg.Pool, prefix: str) -> OutboxRelay:
     return OutboxRelay(
         service_name=f"in-process-{uuid.uuid4().hex}",
@@ -332,24 +353,10 @@ async def test_a_claim_spread_over_many_kafka_batches_keeps_each_aggregates_orde
     assert await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
     await pool.close()
 
-    consumer = AIOKafkaConsumer(
-        prefix + AUDIT_TOPIC,
-        bootstrap_servers=KAFKA,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    records: list[tuple[int, bytes, CloudEvent]] = []
-    try:
-        deadline = asyncio.get_running_loop().time() + 20
-        while len(records) < len(written) and asyncio.get_running_loop().time() < deadline:
-            for tp, got in (await consumer.getmany(timeout_ms=200)).items():
-                records.extend(
-                    (tp.partition, r.key, CloudEvent.model_validate(jsonutil.loads(r.value)))
-                    for r in got
-                )
-    finally:
-        await consumer.stop()
+    records = [
+        (r.partition, r.key, CloudEvent.model_validate(jsonutil.loads(r.value)))
+        for r in await records_on(prefix, len(written))
+    ]
     assert sorted(str(e.id) for _, _, e in records) == sorted(str(e.id) for e in written)
     by_aggregate: dict[str, list[int]] = defaultdict(list)
     default = DefaultPartitioner()
@@ -409,21 +416,9 @@ async def test_each_record_is_the_outbox_rows_text_and_parses_to_the_event_writt
     finally:
         await producer.stop()
         await pool.close()
-    consumer = AIOKafkaConsumer(
-        prefix + AUDIT_TOPIC,
-        bootstrap_servers=KAFKA,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    values: dict[str, bytes] = {}
-    try:
-        deadline = asyncio.get_running_loop().time() + 20
-        while len(values) < len(written) and asyncio.get_running_loop().time() < deadline:
-            for got in (await consumer.getmany(timeout_ms=200)).values():
-                values.update((dict(r.headers)["ce_id"].decode(), r.value) for r in got)
-    finally:
-        await consumer.stop()
+    values = {
+        dict(r.headers)["ce_id"].decode(): r.value for r in await records_on(prefix, len(written))
+    }
     assert values == {str(e.id): texts[str(e.id)].encode() for e in written}
     assert {i: jsonutil.loads(v) for i, v in values.items()} == {
         str(e.id): e.to_json() for e in written

@@ -79,6 +79,14 @@ async def _rows(pool: asyncpg.Pool, schema: str, table: str) -> set[tuple[Any, .
     return {tuple(r) for r in await pool.fetch(f"SELECT * FROM {schema}.{table}{where}")}
 
 
+async def _generation_without(pool: asyncpg.Pool, table: str) -> str:
+    """A new generation with its `table` dropped: what uses it fails from then on."""
+    async with pool.acquire() as conn:
+        schema = await generations.create_generation(conn)
+        await conn.execute(f"DROP TABLE {schema}.{table}")
+    return schema
+
+
 async def _dead_letters(pool: asyncpg.Pool, schema: str) -> int:
     return int(
         await pool.fetchval(f"SELECT coalesce(sum(dead_letters), 0) FROM {schema}.consumer_stats")
@@ -129,9 +137,7 @@ async def test_a_batch_whose_transaction_fails_after_its_fold_hands_over_no_coun
     dsn, _ = own
     pool = await create_pool(dsn, size=4)
     try:
-        async with pool.acquire() as conn:
-            schema = await generations.create_generation(conn)
-            await conn.execute(f"DROP TABLE {schema}.consumer_stats")
+        schema = await _generation_without(pool, "consumer_stats")
         cells = CellWriter(pool, schema, CLOCK)
         [batch] = _batches(200, 200)
         with pytest.raises(asyncpg.UndefinedTableError):
@@ -150,9 +156,7 @@ async def test_a_failed_write_is_raised_to_the_replay_and_sets_no_event_aside(
     dsn, _ = own
     pool = await create_pool(dsn, size=4)
     try:
-        async with pool.acquire() as conn:
-            schema = await generations.create_generation(conn)
-            await conn.execute(f"DROP TABLE {schema}.running")  # every write now fails
+        schema = await _generation_without(pool, "running")  # every write fails
         cells = CellWriter(pool, schema, CLOCK)
         loop = _loop(pool, schema, cells.apply)
         first, second = _batches(400, 200)
