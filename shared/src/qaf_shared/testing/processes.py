@@ -55,8 +55,14 @@ def start_relay(name: str, env: dict[str, str]) -> Process:
     return Process(name, [sys.executable, "-m", "qaf_shared.outbox.relay"], env)
 
 
+# A start-up waits this long while the process is alive: reporting-service's imports (the
+# solver, numpy, every projection) took over 30 s on this 2-core machine under a full test
+# suite's load, and a process that exits fails at once whatever the timeout.
+START_TIMEOUT_S = 90.0
+
+
 def start_service(
-    name: str, factory: str, env: dict[str, str], *, timeout: float = 30.0
+    name: str, factory: str, env: dict[str, str], *, timeout: float = START_TIMEOUT_S
 ) -> tuple[Process, str]:
     """Start `uvicorn --factory <factory>` on a free port and wait for /healthz."""
     port = free_port()
