@@ -9,7 +9,7 @@ the service keeps answering from the active one, then switch.
    partition_offsets), wait for every count to be written, switch `active_schema`,
    commit. Live consumers carry on into the new generation; anything they fetched that the
    replay already applied is deduped by id.
-3. Drop the old generation.
+3. Drop the old generation (tried again while reads still in it finish).
 
 The caller holds the rebuild lock (repository/rebuild_lock.py) throughout, so only one
 rebuild runs across replicas; the switch checks it is still held, and a new rebuild first
@@ -114,10 +114,30 @@ async def rebuild(
             if new is not None:
                 await generations.drop_generation(conn, new)
         raise
-    async with pool.acquire() as conn:
-        await generations.drop_generation(conn, old)
     log.info("rebuild_switched", schema=new, previous=old)
+    await _drop_old(pool, old)
     return new
+
+
+# A read or a batch still in the old generation when the switch commits can deadlock with
+# DROP SCHEMA, which takes its tables' locks one by one (PostgreSQL then aborts the drop).
+_DROP_ATTEMPTS = 5
+
+
+async def _drop_old(pool: asyncpg.Pool, schema: str) -> None:
+    """Drop the generation switched from, trying again while what still reads it finishes;
+    the rebuild has succeeded whatever happens here, so a drop that keeps failing is left
+    for the next rebuild, which drops every inactive generation first."""
+    for attempt in range(1, _DROP_ATTEMPTS + 1):
+        try:
+            async with pool.acquire() as conn:
+                await generations.drop_generation(conn, schema)
+            return
+        except (asyncpg.DeadlockDetectedError, asyncpg.LockNotAvailableError):
+            if attempt == _DROP_ATTEMPTS:
+                log.warning("old_generation_left", schema=schema)
+                return
+            await asyncio.sleep(0.2 * attempt)
 
 
 class _Replayer:
