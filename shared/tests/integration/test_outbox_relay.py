@@ -144,24 +144,12 @@ async def test_the_relay_publishes_each_event_with_its_cloudevents_headers(
     events = [submitted(uuid.uuid4(), 1) for _ in range(3)]
     await write(dsn, events)
     relay = start_relay("relay-headers", relay_env(dsn, topic_prefix, f"h-{uuid.uuid4().hex}"))
-    consumer = AIOKafkaConsumer(
-        topic_prefix + AUDIT_TOPIC,
-        bootstrap_servers=KAFKA,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    headers: dict[str, dict[str, bytes]] = {}
     try:
-        deadline = asyncio.get_running_loop().time() + 20
-        while len(headers) < len(events) and asyncio.get_running_loop().time() < deadline:
-            for records in (await consumer.getmany(timeout_ms=200)).values():
-                for r in records:
-                    headers[CloudEvent.model_validate(jsonutil.loads(r.value)).subject] = dict(
-                        r.headers
-                    )
+        headers = {
+            CloudEvent.model_validate(jsonutil.loads(r.value)).subject: dict(r.headers)
+            for r in await records_on(topic_prefix, len(events))
+        }
     finally:
-        await consumer.stop()
         relay.kill()
     for event in events:
         assert headers[event.subject] == {
