@@ -1,15 +1,17 @@
 """The consumer's garbage-collector pause: off while a batch is applied, back as it was
-after, whichever way the batch ends and however batches overlap."""
+after, whichever way the batch ends and however batches overlap; and held between the
+batches of a backlog, with a full collection let through now and then."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import weakref
 from collections.abc import Iterator
 
 import pytest
 
-from qaf_shared.consumer.collector import PausedCollector
+from qaf_shared.consumer.collector import Backlog, PausedCollector
 
 
 @pytest.fixture(autouse=True)
@@ -71,3 +73,81 @@ def test_a_process_that_had_collection_off_keeps_it_off() -> None:
     with paused:
         assert not gc.isenabled()
     assert not gc.isenabled()
+
+
+class _Cycle:
+    """Garbage only the collector can free: it refers to itself."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def _garbage_cycle() -> weakref.ref[_Cycle]:
+    return weakref.ref(_Cycle())
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_backlog_keeps_collection_off_between_its_batches_and_on_again_when_idle() -> None:
+    paused = PausedCollector()
+    backlog = Backlog(paused)
+    for _ in range(3):
+        backlog.busy()
+        with paused:
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # between two batches of the backlog
+    backlog.idle()
+    assert gc.isenabled()
+    backlog.idle()  # idle again: nothing to undo
+    assert gc.isenabled()
+
+
+def test_a_long_backlog_lets_a_full_collection_through_and_holds_on() -> None:
+    clock = _Clock()
+    backlog = Backlog(PausedCollector(), longest_hold_s=10.0, clock=clock)
+    backlog.busy()
+    cycle = _garbage_cycle()
+    clock.now = 9.0
+    backlog.busy()
+    assert cycle() is not None  # held for less than the longest hold: not collected
+    clock.now = 10.0
+    backlog.busy()
+    assert cycle() is None
+    assert not gc.isenabled()
+    later = _garbage_cycle()
+    clock.now = 19.0  # the hold counts again from the collection
+    backlog.busy()
+    assert later() is not None
+    backlog.idle()
+    assert gc.isenabled()
+
+
+def test_two_loops_backlogs_switch_collection_on_only_when_both_are_idle() -> None:
+    paused = PausedCollector()
+    live, rebuild = Backlog(paused), Backlog(paused)
+    live.busy()
+    rebuild.busy()
+    live.idle()
+    assert not gc.isenabled()
+    rebuild.idle()
+    assert gc.isenabled()
+
+
+def test_a_backlog_in_a_process_that_had_collection_off_never_collects() -> None:
+    gc.disable()
+    clock = _Clock()
+    backlog = Backlog(PausedCollector(), longest_hold_s=1.0, clock=clock)
+    backlog.busy()
+    cycle = _garbage_cycle()
+    clock.now = 5.0
+    backlog.busy()
+    assert cycle() is not None
+    backlog.idle()
+    assert not gc.isenabled()
+    gc.collect()

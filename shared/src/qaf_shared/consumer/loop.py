@@ -28,7 +28,7 @@ from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
 
 from qaf_shared import jsonutil
-from qaf_shared.consumer.collector import paused_collector
+from qaf_shared.consumer.collector import Backlog, paused_collector
 from qaf_shared.database import UNAVAILABLE
 from qaf_shared.events.envelope import CloudEvent, parse_event
 from qaf_shared.logging import get_logger
@@ -212,6 +212,7 @@ class EventConsumer:
         # group has Python left to run) instead of following them. Batches are still applied
         # one after the other, in the order fetched, and offsets committed after each.
         ahead: asyncio.Task[_Fetched] | None = None
+        backlog = Backlog()
         try:
             while True:
                 fetched = await (
@@ -220,11 +221,12 @@ class EventConsumer:
                 ahead = None
                 batches = fetched.batches
                 if not batches:
+                    backlog.idle()  # nothing came within the fetch's wait
                     continue
+                backlog.busy()  # the collector off from here (consumer/collector.py)
                 ahead = asyncio.create_task(_fetch(consumer, self._max_records))
                 try:
-                    with paused_collector:
-                        await self._handle(fetched, producer)
+                    await self._handle(fetched, producer)
                 except _TRANSIENT:
                     # The database went away: go back to the start of the batch (and of the
                     # one fetched ahead) and retry, rather than dead-lettering good events
@@ -259,6 +261,7 @@ class EventConsumer:
                             high - offsets[tp]
                         )
         finally:
+            backlog.idle()
             if ahead is not None:
                 ahead.cancel()
                 await _settled(ahead)
@@ -279,13 +282,15 @@ class EventConsumer:
             return None if batches is None else await _parsed(batches)
 
         following = asyncio.create_task(ahead())
+        backlog = Backlog()
         try:
             while (fetched := await following) is not None:
                 following = asyncio.create_task(ahead())
                 if fetched.batches:
-                    with paused_collector:
-                        await self._handle(fetched, None)
+                    backlog.busy()
+                    await self._handle(fetched, None)
         finally:
+            backlog.idle()
             following.cancel()
             await asyncio.wait([following])
             if not following.cancelled():

@@ -122,6 +122,12 @@ async def test_the_same_event_delivered_twice_changes_the_projection_once(
         await eventually(applied)
         await asyncio.sleep(1)  # let the duplicates (later on the partitions) be consumed too
         await pool.close()
+
+        async def collecting() -> bool:
+            return gc.isenabled()
+
+        # Nothing more to fetch: the collector, held off between the batches, is on again.
+        await eventually(collecting)
     got = await projected(dsn, "886")
     want = expected_counts(events)
     assert {k: got[k] for k in want} == dict(want)
@@ -315,9 +321,11 @@ async def test_a_replay_applies_its_batches_in_order_with_the_next_fetched_while
     try:
         loop = _consumer(pool, apply)
         await loop.replay(fetch)
+        collecting = gc.isenabled()  # held off between the batches, on again at the end
         applied = await pool.fetchval("SELECT count(*) FROM gen_0.processed_events")
     finally:
         await pool.close()
+    assert collecting
     assert applied == len(batches)
     # While batch n was applied, batch n + 1 had been fetched already.
     assert fetched_when_applied == [n + 2 for n in range(len(batches))]
