@@ -118,7 +118,7 @@ async def _live(
     """Events/s from the first applied batch to the `wanted`th event (as bench.consumer
     times the service), and the CPU spent over the whole run."""
     dsn = settings.database_url.get_secret_value()
-    size = settings.consumer_parallelism + (2 if with_publisher else 1)
+    size = settings.consumer_parallelism + (3 if with_publisher else 2)  # 2: pipelined
     pool = await create_pool(dsn, size=size)
     watcher = await asyncpg.connect(dsn)
     try:

@@ -26,6 +26,10 @@ class ReportingSettings(ServiceSettings):
     # and the second waits for the first's row locks; at one, the facts' save and the next
     # batch's parsing overlap the folding instead (bench/README.md, "Consumer and rebuild").
     consumer_parallelism: int = Field(default=1, ge=1, le=16)
+    # At parallelism 1, each batch is read and folded while the one before it is written
+    # (qaf_shared/consumer/loop.py, `Turn`): Python's half of a batch and PostgreSQL's took
+    # turns on the machine's cores before (bench/README.md, "Consumer and rebuild").
+    consumer_pipelined: bool = True
     suppression_threshold: int = Field(default=5, ge=0)
     # How often a reader looks for newly applied events before answering from the report
     # cache (readcache.py): a report is at most this far behind the consumer's commits.

@@ -43,14 +43,71 @@ DEAD_LETTERS = Counter(
     "qa_consumer_dead_letters_total", "Records sent to the dead-letter topic", ["topic"]
 )
 LAG = Gauge("qa_consumer_lag", "Records behind the end of the partition", ["topic", "partition"])
+OVERTAKEN = Counter(
+    "qa_consumer_batches_overtaken_total",
+    "Pipelined batches applied again: the batch before failed, or a fact it held changed",
+)
 
 AfterCommit = Callable[[], None]
 """What an applier leaves to be done once its batch's transaction has committed, and only
 then (a rebuild's counts, written beside the replay: reporting's workers/cell_writer.py)."""
 
-Applier = Callable[[asyncpg.Connection, str, Sequence[CloudEvent]], Awaitable[AfterCommit | None]]
-"""Applies new (never seen before) events to the projections in the given schema, inside
-the open transaction; may return what to do once the transaction has committed."""
+Applier = Callable[..., Awaitable[AfterCommit | None]]
+"""`apply(conn, schema, events)`: applies new (never seen before) events to the projections
+in the given schema, inside the open transaction; may return what to do once the
+transaction has committed. With `pipelined`, called with `turn=` too (`Turn`)."""
+
+
+class Overtaken(Exception):
+    """A batch folded over the changes of the batch before it cannot be written as folded:
+    that batch failed, or what it handed on no longer holds. It is applied again, from what
+    is committed."""
+
+
+class Turn:
+    """A batch's place in the live loop's pipeline. The next batch begins while this one
+    writes: its applier may fold over what this one hands on once folded (`hand_on`; the
+    facts it changed, say) and must write nothing before `after_preceding`, which returns
+    once this one has committed, so that the two never wait on each other's locks. Should
+    this one fail, the next raises `Overtaken` and is applied again after it."""
+
+    def __init__(self, before: Turn | None) -> None:
+        loop = asyncio.get_running_loop()
+        self._handed: asyncio.Future[object] = loop.create_future()
+        self._done: asyncio.Future[None] = loop.create_future()
+        # The batch before's outcome only, not its turn: turns must not chain back through
+        # every batch applied.
+        self._before = None if before is None else (before._handed, before._done)
+
+    async def preceding(self) -> object:
+        """What the batch before handed on, once it has folded (None: nothing, or none
+        before still writing)."""
+        if self._before is None:
+            return None
+        return await asyncio.shield(self._before[0])
+
+    async def after_preceding(self) -> None:
+        """Once the batch before has committed (at once when there is none)."""
+        if self._before is not None:
+            await asyncio.shield(self._before[1])
+
+    def hand_on(self, value: object) -> None:
+        """What the next batch may fold over; for a batch that hands nothing on (None) the
+        next one waits for its commit before reading."""
+        if not self._handed.done():
+            self._handed.set_result(value)
+
+    def _committed(self) -> None:
+        self.hand_on(None)
+        if not self._done.done():
+            self._done.set_result(None)
+
+    def _failed(self) -> None:
+        for future in (self._handed, self._done):
+            if not future.done():
+                future.set_exception(Overtaken("the batch before failed"))
+                future.exception()  # retrieved: a batch that nobody followed is no error
+
 
 Batches = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
 """A fetched batch: each partition's records, in order."""
@@ -126,6 +183,8 @@ StatsKey = tuple[str, str]  # (logical topic, tenant)
 # PostgreSQL out of reach (a restart answers "starting up" or ends sessions with 57P0x before
 # connections are refused): the batch is retried, never dead-lettered.
 _TRANSIENT = UNAVAILABLE
+# What fails a group whatever its events: never a reason to look for one to set aside.
+_NOT_THE_EVENTS: tuple[type[Exception], ...] = (*_TRANSIENT, Overtaken)
 
 
 @dataclass(frozen=True)
@@ -154,12 +213,16 @@ class EventConsumer:
         parallel: int = 1,
         group_by: Callable[[CloudEvent], Hashable] | None = None,
         tracer: Tracer | None = None,
+        pipelined: bool = False,
     ) -> None:
         """`producer_factory` makes the dead-letter producer for `run_forever`; a replay that
         only calls `handle` needs none. `parallel`: how many transactions a fetched batch is
         applied in at once; `group_by`: what must stay in one of them (see `handle`).
         `tracer`: an apply span per new traced event, child of the context it was written in
-        (none when None)."""
+        (none when None). `pipelined` (with `parallel` 1): the live loop begins each batch
+        while the one before it is written, and calls `apply` with its `Turn`."""
+        if pipelined and parallel > 1:
+            raise ValueError("a pipelined consumer applies a batch in one transaction")
         self._pool = pool
         self._consumer_factory = consumer_factory
         self._producer_factory = producer_factory
@@ -172,6 +235,7 @@ class EventConsumer:
         self._parallel = parallel
         self._group_by = group_by
         self._tracer = tracer
+        self._pipelined = pipelined
         self.consumer: AIOKafkaConsumer | None = None
         self._behind: dict[TopicPartition, int] = {}
 
@@ -209,9 +273,11 @@ class EventConsumer:
         self.consumer = consumer
         # The next batch is fetched and parsed while this one is applied: parsing fills the
         # event loop's waits for PostgreSQL (a batch's last statements and commit, when no
-        # group has Python left to run) instead of following them. Batches are still applied
-        # one after the other, in the order fetched, and offsets committed after each.
+        # group has Python left to run) instead of following them. Pipelined, the next batch
+        # is also folded while this one writes (`Turn`). Batches still commit one after the
+        # other, in the order fetched, and each one's offsets after it.
         ahead: asyncio.Task[_Fetched] | None = None
+        applying: list[_Applying] = []  # begun, in the order fetched; the first one finishes next
         backlog = Backlog()
         try:
             while True:
@@ -219,49 +285,40 @@ class EventConsumer:
                     ahead if ahead is not None else _fetch(consumer, self._max_records)
                 )
                 ahead = None
-                batches = fetched.batches
-                if not batches:
+                if fetched.batches:
+                    backlog.busy()  # the collector off from here (consumer/collector.py)
+                    ahead = asyncio.create_task(_fetch(consumer, self._max_records))
+                    applying.append(self._begin(fetched, producer, applying))
+                # Pipelined, the batch just begun goes on while the one before finishes.
+                keep = 1 if fetched.batches and self._pipelined else 0
+                while len(applying) > keep:
+                    first = applying.pop(0)
+                    try:
+                        await first.finished(self, producer)
+                    except _TRANSIENT:
+                        # The database went away: go back to the start of the batch (and of
+                        # those begun or fetched after it) and retry, rather than
+                        # dead-lettering good events (aiokafka #1046).
+                        following = [first.fetched.batches]
+                        for later in applying:
+                            following.append(await later.abandoned())
+                        following.append(await _settled(ahead) if ahead is not None else {})
+                        applying, ahead = [], None
+                        starts: dict[TopicPartition, int] = {}
+                        for batches in following:
+                            for tp, records in batches.items():
+                                starts.setdefault(tp, records[0].offset)
+                        for tp, offset in starts.items():
+                            consumer.seek(tp, offset)
+                        await asyncio.sleep(1)
+                        break
+                    await self._commit_offsets(consumer, first.fetched.batches)
+                if not fetched.batches:
                     backlog.idle()  # nothing came within the fetch's wait
-                    continue
-                backlog.busy()  # the collector off from here (consumer/collector.py)
-                ahead = asyncio.create_task(_fetch(consumer, self._max_records))
-                try:
-                    await self._handle(fetched, producer)
-                except _TRANSIENT:
-                    # The database went away: go back to the start of the batch (and of the
-                    # one fetched ahead) and retry, rather than dead-lettering good events
-                    # (aiokafka #1046).
-                    starts = {tp: records[0].offset for tp, records in batches.items()}
-                    following, ahead = await _settled(ahead), None
-                    for tp, records in following.items():
-                        starts.setdefault(tp, records[0].offset)
-                    for tp, offset in starts.items():
-                        consumer.seek(tp, offset)
-                    await asyncio.sleep(1)
-                    continue
-                offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
-                assigned = consumer.assignment()
-                try:
-                    await consumer.commit({tp: o for tp, o in offsets.items() if tp in assigned})
-                except CommitFailedError:
-                    # A rebalance took the partitions: the next owner gets the batch again and
-                    # processed_events absorbs it (aiokafka #929, #1054).
-                    log.info("consumer_commit_after_rebalance")
-                self._behind = {}
-                for tp in assigned:
-                    high = consumer.highwater(tp)
-                    if high is None:
-                        continue
-                    # Known once a fetch answered (the highwater came with it); a rebalance
-                    # meanwhile may have taken the partition.
-                    with contextlib.suppress(IllegalStateError):
-                        self._behind[tp] = max(high - await consumer.position(tp), 0)
-                    if tp in offsets:
-                        LAG.labels(self._logical_topic(tp.topic), str(tp.partition)).set(
-                            high - offsets[tp]
-                        )
         finally:
             backlog.idle()
+            for later in applying:
+                await later.abandoned()
             if ahead is not None:
                 ahead.cancel()
                 await _settled(ahead)
@@ -271,6 +328,42 @@ class EventConsumer:
                 await consumer.stop()
             with contextlib.suppress(Exception):
                 await producer.stop()
+
+    def _begin(
+        self, fetched: _Fetched, producer: AIOKafkaProducer, applying: list[_Applying]
+    ) -> _Applying:
+        """A batch's application begun, pipelined after the last one begun when it is
+        still being written."""
+        turn = None
+        if self._pipelined:
+            turn = Turn(applying[-1].turn if applying else None)
+        return _Applying(fetched, turn, asyncio.create_task(self._handle(fetched, producer, turn)))
+
+    async def _commit_offsets(
+        self,
+        consumer: AIOKafkaConsumer,
+        batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+    ) -> None:
+        """A batch's offsets committed once its effect has, and the lag known since."""
+        offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
+        assigned = consumer.assignment()
+        try:
+            await consumer.commit({tp: o for tp, o in offsets.items() if tp in assigned})
+        except CommitFailedError:
+            # A rebalance took the partitions: the next owner gets the batch again and
+            # processed_events absorbs it (aiokafka #929, #1054).
+            log.info("consumer_commit_after_rebalance")
+        self._behind = {}
+        for tp in assigned:
+            high = consumer.highwater(tp)
+            if high is None:
+                continue
+            # Known once a fetch answered (the highwater came with it); a rebalance
+            # meanwhile may have taken the partition.
+            with contextlib.suppress(IllegalStateError):
+                self._behind[tp] = max(high - await consumer.position(tp), 0)
+            if tp in offsets:
+                LAG.labels(self._logical_topic(tp.topic), str(tp.partition)).set(high - offsets[tp])
 
     async def replay(self, fetch: Callable[[], Awaitable[Batches | None]]) -> None:
         """Apply batch after batch from `fetch` until it gives None (a replay's end), each
@@ -315,7 +408,11 @@ class EventConsumer:
         with paused_collector:
             await self._handle(_Fetched(batches, *_parse(batches)), producer)
 
-    async def _handle(self, fetched: _Fetched, producer: AIOKafkaProducer | None) -> None:
+    async def _handle(
+        self, fetched: _Fetched, producer: AIOKafkaProducer | None, turn: Turn | None = None
+    ) -> None:
+        """`handle`, in its `turn` when pipelined (one group: `pipelined` needs `parallel`
+        1)."""
         batches, parsed, bad = fetched.batches, fetched.parsed, list(fetched.bad)
         if self._parallel <= 1:
             groups = [parsed]  # one transaction: nothing to name each event's group by
@@ -328,7 +425,7 @@ class EventConsumer:
             for item in parsed:
                 groups[group_of[(item.record.topic, item.record.partition)]].append(item)
         results = await asyncio.gather(
-            *(self._apply_group(group) for group in groups), return_exceptions=True
+            *(self._apply_group(group, turn) for group in groups), return_exceptions=True
         )
         for result in results:
             if isinstance(result, BaseException):
@@ -341,14 +438,16 @@ class EventConsumer:
             bad.sort(key=lambda b: (str(b.record.topic), b.record.partition, b.record.offset))
             await self._dead_letter(bad, producer)
 
-    async def _apply_group(self, parsed: list[_Parsed]) -> list[_Bad]:
+    async def _apply_group(self, parsed: list[_Parsed], turn: Turn | None = None) -> list[_Bad]:
         """Apply one group; the events that cannot be applied, to be set aside."""
         bad: list[_Bad] = []
         try:
-            await self._apply_retrying(parsed)
-        except _TRANSIENT:
+            await self._apply_retrying(parsed, turn)
+        except _NOT_THE_EVENTS:
             raise
         except Exception:
+            if turn is not None:
+                await turn.after_preceding()  # read from what is committed (or Overtaken)
             # Find the event(s) that cannot be applied, one transaction each.
             for item in parsed:
                 try:
@@ -359,31 +458,42 @@ class EventConsumer:
                     bad.append(_Bad(item.record, item.event.tenant, _reason(exc)))
         return bad
 
-    async def _apply_retrying(self, items: Sequence[_Parsed]) -> None:
+    async def _apply_retrying(self, items: Sequence[_Parsed], turn: Turn | None = None) -> None:
         """Concurrent groups lock shared count rows in one order, so they should never
         deadlock; should PostgreSQL still pick one as a victim, it is tried again, not
-        dead-lettered."""
+        dead-lettered. Only the first attempt is pipelined: another begins once the batch
+        before has committed."""
         for attempt in range(3):
             try:
-                await self._apply_in_one_transaction(items)
+                await self._apply_in_one_transaction(items, turn)
                 return
             except asyncpg.exceptions.DeadlockDetectedError:
                 if attempt == 2:
                     raise
                 log.info("consumer_deadlock_retry")
+                if turn is not None:
+                    await turn.after_preceding()
+                    turn = None
 
-    async def _apply_in_one_transaction(self, items: Sequence[_Parsed]) -> None:
-        if not items:
-            return
+    async def _apply_in_one_transaction(
+        self, items: Sequence[_Parsed], turn: Turn | None = None
+    ) -> None:
         spans: list[Span] = []
         try:
-            await self._apply_new(items, spans)
+            if items:
+                await self._apply_new(items, spans, turn)
         except BaseException as exc:
+            if turn is not None:
+                turn._failed()
             end_spans(spans, exc)
             raise
+        if turn is not None:
+            turn._committed()
         end_spans(spans)
 
-    async def _apply_new(self, items: Sequence[_Parsed], spans: list[Span]) -> None:
+    async def _apply_new(
+        self, items: Sequence[_Parsed], spans: list[Span], turn: Turn | None
+    ) -> None:
         """The transaction of `_apply_in_one_transaction`; the spans it starts are ended by
         the caller once the transaction has committed or failed."""
         after_commit: AfterCommit | None = None
@@ -405,8 +515,14 @@ class EventConsumer:
             if fresh:
                 if self._tracer is not None:
                     spans.extend(self._apply_spans(fresh))
-                after_commit = await self._apply(conn, schema, [i.event for i in fresh])
+                events = [i.event for i in fresh]
+                if turn is None:
+                    after_commit = await self._apply(conn, schema, events)
+                else:
+                    after_commit = await self._apply(conn, schema, events, turn=turn)
             stats = _per_topic(fresh, logical)
+            if turn is not None:
+                await turn.after_preceding()  # the applier's wait, or the loop's own
             await self._record(conn, schema, [i.record for i in items], stats, {})
         if after_commit is not None:
             after_commit()
@@ -524,6 +640,33 @@ class _Bad(NamedTuple):
     record: ConsumerRecord[bytes, bytes]
     tenant: str
     reason: str
+
+
+@dataclass
+class _Applying:
+    """A batch being applied by the live loop, in its turn when pipelined."""
+
+    fetched: _Fetched
+    turn: Turn | None
+    task: asyncio.Task[None]
+
+    async def finished(self, consumer: EventConsumer, producer: AIOKafkaProducer) -> None:
+        """Once applied; overtaken (the batch before failed after this one had folded over
+        it), applied again now that the batch before has ended."""
+        try:
+            await self.task
+        except Overtaken:
+            OVERTAKEN.inc()
+            await consumer._handle(self.fetched, producer)
+
+    async def abandoned(self) -> Batches:
+        """Its records, once it has been cancelled and has ended (nothing of it commits
+        after this returns)."""
+        self.task.cancel()
+        await asyncio.wait([self.task])
+        if not self.task.cancelled():
+            self.task.exception()  # seen: the batch is to be delivered again
+        return self.fetched.batches
 
 
 class _Fetched(NamedTuple):

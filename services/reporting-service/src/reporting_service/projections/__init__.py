@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 
 from qaf_shared.clock import BusinessClock
+from qaf_shared.consumer.loop import Turn
 from qaf_shared.events.envelope import CloudEvent
 from reporting_service.projections import engine
 from reporting_service.projections.activity import ActivityChildren, ActivityOwnRecords
@@ -49,9 +50,11 @@ async def apply(
     events: Sequence[CloudEvent],
     *,
     clock: BusinessClock = _LONDON,
+    turn: Turn | None = None,
 ) -> None:
     """Apply new events to every projection; types no projection handles are recorded as
     processed and otherwise ignored (a consumer ignores what it does not use). `clock` is
     the app's business clock (the consumer and the rebuild are given the app's: a state's
-    change marks the quarters up to its today)."""
-    await engine.apply(conn, schema, PROJECTIONS, events, today=clock.today())
+    change marks the quarters up to its today). `turn`: its place in the pipelined live
+    loop (`engine.apply`)."""
+    await engine.apply(conn, schema, PROJECTIONS, events, today=clock.today(), turn=turn)

@@ -11,6 +11,7 @@ import re
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Any, Generic, Protocol, TypeVar
@@ -19,6 +20,7 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict
 
 from qaf_shared import jsonutil
+from qaf_shared.consumer.loop import Overtaken, Turn
 from qaf_shared.events.envelope import CloudEvent
 from qaf_shared.events.payloads import OrgUnitRef, Payload
 from qaf_shared.quarters import quarter_of
@@ -288,6 +290,9 @@ def emitter(tenant: str, unit: OrgUnitRef, into: Emissions | None = None, sign: 
 # table (max_locks_per_transaction x max_connections) at 5,000-event batches, and a fact
 # keyed like its events lives on one partition, which one consumer holds. Within a process
 # the consumer already keeps every event of a fact in one group (`projections.fact_of`).
+# Pipelined (`_apply_in_turn`), a batch locks the facts the batch before holds only once that
+# one has committed, out of the global order: should two replicas then deadlock, PostgreSQL
+# picks one and the consumer tries it again.
 _LOCK = """
 SELECT pg_advisory_xact_lock(h)
 FROM (SELECT DISTINCT hashtextextended($2 || k, 0) AS h FROM unnest($1::text[]) k ORDER BY h) l
@@ -401,6 +406,18 @@ def changes(
     return saves, deletes, moved(kinds, found)
 
 
+@dataclass(frozen=True)
+class Handover:
+    """What a batch of the pipelined live loop hands on to the next (`Turn.hand_on`) once
+    folded: in which generation, the facts it locked (those of `spans_partitions`) and what
+    it changed them to (None: gone). The next batch reads before this one has committed,
+    so it folds over these rather than over what it reads."""
+
+    schema: str
+    locked: frozenset[FactKey]
+    facts: dict[FactKey, Any]
+
+
 async def apply(
     conn: asyncpg.Connection,
     schema: str,
@@ -409,21 +426,28 @@ async def apply(
     *,
     today: date,
     write_cells: bool = True,
+    turn: Turn | None = None,
 ) -> Contributions:
     """Fold a batch into the facts and counts: one query to load the facts it touches, the
     folding in memory, one statement to save facts and (`write_cells`, see `write_cells`)
     one per table for the counts, the quarters they change marked as of the business day
     `today`. Returns the counts' changes: without `write_cells` they are the caller's to
-    write (a rebuild writes them beside its replay: workers/cell_writer.py)."""
+    write (a rebuild writes them beside its replay: workers/cell_writer.py). In its `turn`
+    of the pipelined live loop: folded over what the batch before hands on, written once
+    that one has committed (`_apply_in_turn`)."""
     routed = route(by_event_type(projections), events)
     if not routed:
+        if turn is not None:
+            turn.hand_on(Handover(schema, frozenset(), {}))
         return Counter()
+    if turn is not None:
+        return await _apply_in_turn(conn, schema, routed, turn, today=today)
     keys = sorted({key for _, key, _ in routed})
     shared = sorted({key for p, key, _ in routed if p.spans_partitions})
     if shared:
-        await conn.execute(_LOCK, ["\x1f".join(k) for k in shared], f"{schema}\x1f")
+        await _lock(conn, schema, shared)
     kinds = {p.kind: p for p, _, _ in routed}
-    loaded = facts_of(kinds, await conn.fetch(_LOAD.format(schema=schema), jsonutil.dumps(keys)))
+    loaded = await _load(conn, schema, kinds, keys)
     found = changed(keys, loaded, fold_all(routed, loaded))
     # PostgreSQL saves the facts while their counts are worked out here: the two take
     # about as long, and one would otherwise wait for the other.
@@ -440,6 +464,61 @@ async def apply(
     if write_cells:
         await write_changes(conn, schema, deltas, today)
     return deltas
+
+
+async def _apply_in_turn(
+    conn: asyncpg.Connection, schema: str, routed: Sequence[Routed], turn: Turn, *, today: date
+) -> Contributions:
+    """`apply` while the batch before may still be writing: read and fold now, over what it
+    handed on; write nothing until it has committed (the two never wait on each other's
+    locks). A fact it locked is locked here only then, and read again: changed meanwhile
+    (another replica's batch took the lock first), this batch is `Overtaken` and applied
+    again from what is committed."""
+    keys = sorted({key for _, key, _ in routed})
+    shared = sorted({key for p, key, _ in routed if p.spans_partitions})
+    kinds = {p.kind: p for p, _, _ in routed}
+    before = await turn.preceding()
+    if not isinstance(before, Handover) or before.schema != schema:
+        # Nothing handed on, or a rebuild's switch came between: read what it committed.
+        await turn.after_preceding()
+        before = Handover(schema, frozenset(), {})
+    now = [key for key in shared if key not in before.locked]
+    later = [key for key in shared if key in before.locked]
+    if now:
+        await _lock(conn, schema, now)
+    loaded = await _load(conn, schema, kinds, keys)
+    for key in keys:
+        if key in before.facts:
+            fact = before.facts[key]
+            if fact is None:
+                loaded.pop(key, None)
+            else:
+                loaded[key] = fact
+    found = changed(keys, loaded, fold_all(routed, loaded))
+    turn.hand_on(Handover(schema, frozenset(shared), {key: after for key, _, after in found}))
+    deltas = moved(kinds, found)
+    await turn.after_preceding()
+    if later:
+        await _lock(conn, schema, later)
+        now_there = await _load(conn, schema, kinds, later)
+        if any(now_there.get(key) != loaded.get(key) for key in later):
+            raise Overtaken("a fact changed by another consumer between two batches")
+    await _save(conn, schema, found)
+    await write_changes(conn, schema, deltas, today)
+    return deltas
+
+
+async def _lock(conn: asyncpg.Connection, schema: str, keys: Sequence[FactKey]) -> None:
+    await conn.execute(_LOCK, ["\x1f".join(k) for k in keys], f"{schema}\x1f")
+
+
+async def _load(
+    conn: asyncpg.Connection,
+    schema: str,
+    kinds: dict[str, Projection[Any]],
+    keys: Sequence[FactKey],
+) -> dict[FactKey, Any]:
+    return facts_of(kinds, await conn.fetch(_LOAD.format(schema=schema), jsonutil.dumps(keys)))
 
 
 async def write_changes(

@@ -27,7 +27,7 @@ from typing import Final
 PROJECTIONS_VERSION: Final = 1
 
 # The fingerprint of FOLDING_MODULES at PROJECTIONS_VERSION (sources_fingerprint()).
-SOURCES: Final = "86359854591c4fdcbd5c3c6fcab82982982aff24f068af048a13249e91bdd6a4"
+SOURCES: Final = "82538665f542da745cc47934ccdd42ca3aa4175455ebaaa31728ed9532ab12a9"
 
 # What decides how an event is folded and where: the projections, the calendar rules they
 # count periods and due dates with (bank holidays included), and the generation's tables (a

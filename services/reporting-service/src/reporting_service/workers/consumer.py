@@ -50,6 +50,7 @@ def build_consumer(
         "logical_topic": lambda t: t.removeprefix(prefix),
         "max_records": settings.consumer_max_records,
         "parallel": settings.consumer_parallelism,
+        "pipelined": settings.consumer_pipelined and settings.consumer_parallelism == 1,
         "group_by": projections.fact_of,
         "schema_for_batch": live_schema,
     }
