@@ -10,7 +10,8 @@ in this process until its statistics count every event, or with `--rebuild` the 
 bench.loop leaves out is in: aiokafka's fetching and decoding, the offsets' commits, the
 waits for the broker. The service's HTTP side is not, nor its publisher unless
 `--publisher` (then its CPU, in the solver's process, is printed too);
-`--set consumer_max_records=10000` and the like change a setting.
+`--set consumer_max_records=10000` and the like change a setting; `--against NAME=VALUE`
+runs each round a second time with that setting too, for a comparison in one sitting.
 
 Reported per event: this process's CPU (user + system), the CPU of the pool's PostgreSQL
 backends and of the broker (the machine's one broker: other work on it counts too), and
@@ -202,8 +203,16 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--publisher", action="store_true")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--against", action="append", default=[], metavar="NAME=VALUE")
     args = parser.parse_args()
     overrides = dict(item.split("=", 1) for item in args.set)
+    # Each round run twice, with `--set` alone and with `--against` on top: the two
+    # compared on the same machine minutes apart (its speed moves by a fifth over an hour).
+    variants = [("", overrides)]
+    if args.against:
+        variants.append(
+            (" ".join(args.against), {**overrides, **dict(a.split("=", 1) for a in args.against)})
+        )
     n = args.events
     with BenchEnv() as env:
         prefix = env.topics()
@@ -217,15 +226,17 @@ def main() -> None:
         # process has built so far out of the collector's sight, young collections rarer.
         settle_after_start_up()
         for _ in range(args.rounds):
-            settings = _settings(env.database("reporting_service"), prefix, overrides)
-            run = _rebuild if args.rebuild else _live
-            rate, (cpu, pg, broker) = asyncio.run(run(settings, n, args.publisher))
-            load = os.getloadavg()[0]
-            print(
-                f"  python {cpu / n * 1e6:6.1f} us/event, postgres {pg / n * 1e6:6.1f}, "
-                f"broker {broker / n * 1e6:5.1f}; {rate:6,.0f} events/s "
-                f"(load average {load:.1f})"
-            )
+            for label, values in variants:
+                settings = _settings(env.database("reporting_service"), prefix, values)
+                run = _rebuild if args.rebuild else _live
+                rate, (cpu, pg, broker) = asyncio.run(run(settings, n, args.publisher))
+                load = os.getloadavg()[0]
+                print(
+                    f"  python {cpu / n * 1e6:6.1f} us/event, postgres {pg / n * 1e6:6.1f}, "
+                    f"broker {broker / n * 1e6:5.1f}; {rate:6,.0f} events/s "
+                    f"(load average {load:.1f}) {label}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":
