@@ -94,6 +94,14 @@ class _Clock:
         return self.now
 
 
+def _holding(longest_hold_s: float) -> tuple[Backlog, _Clock]:
+    """A backlog on a clock of the test's, its first batch taken at 0."""
+    clock = _Clock()
+    backlog = Backlog(PausedCollector(), longest_hold_s=longest_hold_s, clock=clock)
+    backlog.busy()
+    return backlog, clock
+
+
 def test_a_backlog_keeps_collection_off_between_its_batches_and_on_again_when_idle() -> None:
     paused = PausedCollector()
     backlog = Backlog(paused)
@@ -109,9 +117,7 @@ def test_a_backlog_keeps_collection_off_between_its_batches_and_on_again_when_id
 
 
 def test_a_long_backlog_lets_a_full_collection_through_and_holds_on() -> None:
-    clock = _Clock()
-    backlog = Backlog(PausedCollector(), longest_hold_s=10.0, clock=clock)
-    backlog.busy()
+    backlog, clock = _holding(10.0)
     cycle = _garbage_cycle()
     clock.now = 9.0
     backlog.busy()
@@ -141,9 +147,7 @@ def test_two_loops_backlogs_switch_collection_on_only_when_both_are_idle() -> No
 
 def test_a_backlog_in_a_process_that_had_collection_off_never_collects() -> None:
     gc.disable()
-    clock = _Clock()
-    backlog = Backlog(PausedCollector(), longest_hold_s=1.0, clock=clock)
-    backlog.busy()
+    backlog, clock = _holding(1.0)
     cycle = _garbage_cycle()
     clock.now = 5.0
     backlog.busy()
