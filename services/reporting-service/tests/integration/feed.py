@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+import asyncpg
 
 from qaf_shared.database import create_pool
 from qaf_shared.enums import (
@@ -121,3 +123,10 @@ async def all_applied(dsn: str, count: int) -> None:
         await eventually(applied, timeout=60)
     finally:
         await pool.close()
+
+
+async def rows_of(pool: asyncpg.Pool, schema: str, table: str) -> set[tuple[Any, ...]]:
+    """A generation's table, its count cells without the zeros (a cell that went back to
+    nothing keeps its row)."""
+    where = " WHERE value <> 0" if table in ("counts", "running") else ""
+    return {tuple(r) for r in await pool.fetch(f"SELECT * FROM {schema}.{table}{where}")}

@@ -440,13 +440,13 @@ async def apply(
         if turn is not None:
             turn.hand_on(Handover(schema, frozenset(), {}))
         return Counter()
-    if turn is not None:
-        return await _apply_in_turn(conn, schema, routed, turn, today=today)
     keys = sorted({key for _, key, _ in routed})
     shared = sorted({key for p, key, _ in routed if p.spans_partitions})
+    kinds = {p.kind: p for p, _, _ in routed}
+    if turn is not None:
+        return await _apply_in_turn(conn, schema, routed, keys, shared, kinds, turn, today=today)
     if shared:
         await _lock(conn, schema, shared)
-    kinds = {p.kind: p for p, _, _ in routed}
     loaded = await _load(conn, schema, kinds, keys)
     found = changed(keys, loaded, fold_all(routed, loaded))
     # PostgreSQL saves the facts while their counts are worked out here: the two take
@@ -467,16 +467,21 @@ async def apply(
 
 
 async def _apply_in_turn(
-    conn: asyncpg.Connection, schema: str, routed: Sequence[Routed], turn: Turn, *, today: date
+    conn: asyncpg.Connection,
+    schema: str,
+    routed: Sequence[Routed],
+    keys: Sequence[FactKey],
+    shared: Sequence[FactKey],
+    kinds: dict[str, Projection[Any]],
+    turn: Turn,
+    *,
+    today: date,
 ) -> Contributions:
     """`apply` while the batch before may still be writing: read and fold now, over what it
     handed on; write nothing until it has committed (the two never wait on each other's
     locks). A fact it locked is locked here only then, and read again: changed meanwhile
     (another replica's batch took the lock first), this batch is `Overtaken` and applied
-    again from what is committed."""
-    keys = sorted({key for _, key, _ in routed})
-    shared = sorted({key for p, key, _ in routed if p.spans_partitions})
-    kinds = {p.kind: p for p, _, _ in routed}
+    again from what is committed. `keys`, `shared` and `kinds` as `apply` works them out."""
     before = await turn.preceding()
     if not isinstance(before, Handover) or before.schema != schema:
         # Nothing handed on, or a rebuild's switch came between: read what it committed.

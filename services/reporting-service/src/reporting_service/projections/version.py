@@ -27,7 +27,7 @@ from typing import Final
 PROJECTIONS_VERSION: Final = 1
 
 # The fingerprint of FOLDING_MODULES at PROJECTIONS_VERSION (sources_fingerprint()).
-SOURCES: Final = "82538665f542da745cc47934ccdd42ca3aa4175455ebaaa31728ed9532ab12a9"
+SOURCES: Final = "a1ec7607c52e2954d780ec401b9f1f651aabe10d25cdedacdfd9238ea439e3f8"
 
 # What decides how an event is folded and where: the projections, the calendar rules they
 # count periods and due dates with (bank holidays included), and the generation's tables (a

@@ -21,7 +21,7 @@ from reporting_service import projections
 from reporting_service.repository import generations
 from reporting_service.workers.cell_writer import CellWriter
 
-from ..feed import Own
+from ..feed import Own, rows_of
 
 CLOCK = BusinessClock()
 Batch = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
@@ -74,11 +74,6 @@ async def _replay(
     await loop.replay(fetch)
 
 
-async def _rows(pool: asyncpg.Pool, schema: str, table: str) -> set[tuple[Any, ...]]:
-    where = " WHERE value <> 0" if table in ("counts", "running") else ""
-    return {tuple(r) for r in await pool.fetch(f"SELECT * FROM {schema}.{table}{where}")}
-
-
 async def _generation_without(pool: asyncpg.Pool, table: str) -> str:
     """A new generation with its `table` dropped: what uses it fails from then on."""
     async with pool.acquire() as conn:
@@ -118,8 +113,8 @@ async def test_a_replay_in_small_batches_writing_counts_beside_it_gives_the_same
             await pool.release(locker)  # (rolled back if the replay failed with it held)
         await cells.flush()
         for table in ("facts", "counts", "running"):
-            built = await _rows(pool, rebuilt, table)
-            assert built == await _rows(pool, consumed, table), table
+            built = await rows_of(pool, rebuilt, table)
+            assert built == await rows_of(pool, consumed, table), table
             assert built, table  # the mix has rows in each
         marked = "SELECT tenant, quarter FROM {}.changed_quarters"
         assert {tuple(r) for r in await pool.fetch(marked.format(rebuilt))} == {
@@ -143,9 +138,9 @@ async def test_a_batch_whose_transaction_fails_after_its_fold_hands_over_no_coun
         with pytest.raises(asyncpg.UndefinedTableError):
             await _loop(pool, schema, cells.apply).handle(batch, None)
         await cells.flush()
-        assert await _rows(pool, schema, "counts") == set()
-        assert await _rows(pool, schema, "running") == set()
-        assert await _rows(pool, schema, "facts") == set()  # (rolled back with the batch)
+        assert await rows_of(pool, schema, "counts") == set()
+        assert await rows_of(pool, schema, "running") == set()
+        assert await rows_of(pool, schema, "facts") == set()  # (rolled back with the batch)
     finally:
         await pool.close()
 
